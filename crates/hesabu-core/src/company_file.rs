@@ -1,0 +1,217 @@
+//! The company file: one SQLite database per client company, like a QuickBooks Desktop company
+//! file. [`CompanyFile::open`] and [`CompanyFile::create_new`] are the only ways to get at one, and
+//! the app, the CLI and the tests all go through them, so every connection is tuned the same way
+//! and the schema is always migrated before the first query.
+//!
+//! Two pools: a single-connection *writer*, which only the unit of work
+//! ([`crate::uow::UnitOfWork`]) can reach, and a small pool of *read-only* connections for
+//! queries. A service that tried to write through the reader would get SQLite's "attempt to
+//! write a readonly database", so the one-transaction rule holds by construction.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use sea_orm::{ConnectionTrait, DatabaseConnection, SqlxSqliteConnector, Statement};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+use crate::auth::Session;
+use crate::clock::SharedClock;
+use crate::error::{Error, Result};
+use crate::uow::UnitOfWork;
+
+/// All schema migrations, embedded at compile time from the top-level `migrations/` folder.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");
+
+/// How long a connection waits for another writer (another window, the CLI, a backup) before it
+/// gives up with "database is locked". Long enough to ride out any single write transaction.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The file extension Hesabu gives company files.
+pub const EXTENSION: &str = "hesabu";
+
+/// An open company file.
+#[derive(Clone)]
+pub struct CompanyFile {
+    path: PathBuf,
+    writer: DatabaseConnection,
+    reader: DatabaseConnection,
+    clock: SharedClock,
+}
+
+impl std::fmt::Debug for CompanyFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CompanyFile").field("path", &self.path).finish_non_exhaustive()
+    }
+}
+
+impl CompanyFile {
+    /// Opens an existing company file, bringing its schema up to date first.
+    pub async fn open(path: &Path, clock: SharedClock) -> Result<Self> {
+        if !path.is_file() {
+            return Err(Error::NotFound(format!(
+                "There is no company file at {}. Check the path, or create a company first.",
+                path.display()
+            )));
+        }
+        let file = Self::connect(path, false, clock).await?;
+        if !file.has_company_row().await? {
+            return Err(Error::invalid(format!(
+                "{} is not a Hesabu company file (it has no company settings). Pick another file.",
+                path.display()
+            )));
+        }
+        Ok(file)
+    }
+
+    /// Creates an empty, migrated company file at `path`, which must not exist yet. The company
+    /// row and first user are added by [`crate::company::create`], which is what callers use.
+    pub(crate) async fn create_new(path: &Path, clock: SharedClock) -> Result<Self> {
+        if path.exists() {
+            return Err(Error::Conflict(format!(
+                "A file already exists at {}. Choose another name, or open that file instead.",
+                path.display()
+            )));
+        }
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            if !parent.is_dir() {
+                return Err(Error::invalid(format!(
+                    "The folder {} does not exist. Create it first or choose another location.",
+                    parent.display()
+                )));
+            }
+        }
+        Self::connect(path, true, clock).await
+    }
+
+    async fn connect(path: &Path, create: bool, clock: SharedClock) -> Result<Self> {
+        // The tuning every connection gets. Pragmas are per connection (except journal_mode,
+        // which is stored in the file), so they are set in the connect options, not once.
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(create)
+            // WAL: readers never block the writer and a crash mid-write cannot corrupt the file.
+            .journal_mode(SqliteJournalMode::Wal)
+            // NORMAL is durable in WAL mode except for the last transactions before a power cut;
+            // FULL would fsync on every commit, which costs more than it buys on a desktop.
+            .synchronous(SqliteSynchronous::Normal)
+            // Off by default in SQLite; references between rows must hold.
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT);
+
+        let write_pool = SqlitePoolOptions::new()
+            .max_connections(1) // SQLite has one writer; queue here, not on SQLITE_BUSY
+            .connect_with(options.clone())
+            .await
+            .map_err(|e| not_a_company_file(path, e))?;
+        if !create {
+            refuse_foreign_database(path, &write_pool).await?;
+        }
+        MIGRATOR.run(&write_pool).await?;
+
+        let read_pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options.create_if_missing(false).read_only(true))
+            .await
+            .map_err(|e| not_a_company_file(path, e))?;
+
+        Ok(Self {
+            path: path.to_path_buf(),
+            writer: SqlxSqliteConnector::from_sqlx_sqlite_pool(write_pool),
+            reader: SqlxSqliteConnector::from_sqlx_sqlite_pool(read_pool),
+            clock,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn clock(&self) -> &SharedClock {
+        &self.clock
+    }
+
+    /// A read-only connection for queries. Writes through it fail.
+    pub fn reader(&self) -> &DatabaseConnection {
+        &self.reader
+    }
+
+    /// Starts a unit of work on behalf of `session`: the only way to change the company file.
+    pub async fn begin(&self, session: &Session) -> Result<UnitOfWork> {
+        UnitOfWork::begin(&self.writer, session.audit_actor(), self.clock.clone()).await
+    }
+
+    /// Starts a unit of work for the very first writes of a new company, before any user exists.
+    pub(crate) async fn begin_bootstrap(&self, actor: crate::audit::AuditActor) -> Result<UnitOfWork> {
+        UnitOfWork::begin(&self.writer, actor, self.clock.clone()).await
+    }
+
+    async fn has_company_row(&self) -> Result<bool> {
+        let row = self
+            .reader
+            .query_one_raw(Statement::from_string(
+                self.reader.get_database_backend(),
+                "SELECT COUNT(*) AS n FROM company",
+            ))
+            .await?;
+        Ok(row.map(|r| r.try_get::<i64>("", "n")).transpose()?.unwrap_or(0) > 0)
+    }
+
+    /// Reads a pragma back from a connection of the given pool (tests and diagnostics).
+    pub async fn pragma(&self, name: &str, writer: bool) -> Result<String> {
+        if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(Error::invalid(format!("'{name}' is not a pragma name")));
+        }
+        let conn = if writer { &self.writer } else { &self.reader };
+        let row = conn
+            .query_one_raw(Statement::from_string(
+                conn.get_database_backend(),
+                format!("PRAGMA {name}"),
+            ))
+            .await?
+            .ok_or_else(|| Error::Internal(format!("PRAGMA {name} returned no row")))?;
+        // Pragmas answer as integers or text depending on the pragma.
+        let value = row
+            .try_get_by_index::<i64>(0)
+            .map(|n| n.to_string())
+            .or_else(|_| row.try_get_by_index::<String>(0))?;
+        Ok(value)
+    }
+
+    /// Closes both pools, checkpointing the WAL into the main file.
+    pub async fn close(self) -> Result<()> {
+        self.reader.close().await?;
+        self.writer.close().await?;
+        Ok(())
+    }
+}
+
+/// Migrating some other program's SQLite database would modify it; refuse before touching it.
+async fn refuse_foreign_database(path: &Path, pool: &sqlx::SqlitePool) -> Result<()> {
+    let tables: Vec<String> =
+        sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table'")
+            .fetch_all(pool)
+            .await
+            .map_err(|e| not_a_company_file(path, e))?;
+    if !tables.is_empty() && !tables.iter().any(|t| t == "_sqlx_migrations") {
+        return Err(Error::invalid(format!(
+            "{} is a database, but not a Hesabu company file. Pick another file.",
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
+fn not_a_company_file(path: &Path, error: sqlx::Error) -> Error {
+    let text = error.to_string();
+    if text.contains("file is not a database") {
+        Error::invalid(format!(
+            "{} is not a Hesabu company file (it is not a database). Pick another file.",
+            path.display()
+        ))
+    } else {
+        Error::Storage(sea_orm::DbErr::Conn(sea_orm::RuntimeErr::Internal(format!(
+            "opening {}: {text}",
+            path.display()
+        ))))
+    }
+}

@@ -1,0 +1,71 @@
+//! The demo company: the same seed for `hesabu demo create` and the app's "Open the demo
+//! company". Later phases extend it (policies, budgets, documents).
+
+use std::path::Path;
+
+use crate::auth::Session;
+use crate::clock::SharedClock;
+use crate::company;
+use crate::company_file::CompanyFile;
+use crate::departments;
+use crate::error::Result;
+use crate::permissions::Role;
+use crate::users;
+use crate::wire::{NewCompany, NewUser};
+
+/// Every demo user's password (documented in the README).
+pub const DEMO_PASSWORD: &str = "hesabu-demo";
+pub const DEMO_ADMIN_EMAIL: &str = "admin@demo.test";
+
+pub const DEMO_DEPARTMENTS: [&str; 5] = ["Administration", "Finance", "Operations", "Sales", "IT"];
+
+/// (email, name, role, department, manager email)
+pub const DEMO_USERS: [(&str, &str, Role, &str, Option<&str>); 8] = [
+    ("admin@demo.test", "Amina Odhiambo", Role::Admin, "Administration", None),
+    ("cfo@demo.test", "Peter Kamau", Role::FinanceManager, "Finance", None),
+    ("accountant@demo.test", "Grace Wanjiru", Role::FinanceUser, "Finance", Some("cfo@demo.test")),
+    ("ops.manager@demo.test", "John Mwangi", Role::Approver, "Operations", Some("cfo@demo.test")),
+    ("sales.manager@demo.test", "Faith Njeri", Role::Approver, "Sales", Some("cfo@demo.test")),
+    ("storekeeper@demo.test", "Brian Otieno", Role::Employee, "Operations", Some("ops.manager@demo.test")),
+    ("sales.rep@demo.test", "Mercy Achieng", Role::Employee, "Sales", Some("sales.manager@demo.test")),
+    ("auditor@demo.test", "David Kiprop", Role::Auditor, "Finance", None),
+];
+
+/// Creates the demo company file at `path` and returns it with the demo admin signed in.
+pub async fn create(path: &Path, clock: SharedClock) -> Result<(CompanyFile, Session)> {
+    let (file, admin) = company::create(
+        path,
+        &NewCompany {
+            legal_name: "Savannah Traders Limited".into(),
+            trading_name: Some("Savannah Traders".into()),
+            kra_pin: "P051234567X".into(),
+            branch_id: Some("00".into()),
+            address: Some("Moi Avenue, P.O. Box 12345-00100, Nairobi".into()),
+            fiscal_year_start_month: Some(7),
+            admin_email: DEMO_ADMIN_EMAIL.into(),
+            admin_name: DEMO_USERS[0].1.into(),
+            admin_password: DEMO_PASSWORD.into(),
+        },
+        clock,
+    )
+    .await?;
+    for name in DEMO_DEPARTMENTS {
+        departments::add(&file, &admin, name).await?;
+    }
+    for (email, name, role, department, manager) in DEMO_USERS.iter().skip(1) {
+        users::add(
+            &file,
+            &admin,
+            &NewUser {
+                email: (*email).into(),
+                name: (*name).into(),
+                role: *role,
+                manager_email: manager.map(str::to_owned),
+                department: Some((*department).into()),
+                password: DEMO_PASSWORD.into(),
+            },
+        )
+        .await?;
+    }
+    Ok((file, admin))
+}

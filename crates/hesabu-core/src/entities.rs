@@ -1,0 +1,103 @@
+//! SeaORM entities: the stored shape of each table. Private to the core; services convert them
+//! to wire types (`crate::wire`) before anything leaves the crate.
+//!
+//! Ids and timestamps are TEXT (UUID v7, RFC 3339 UTC via `clock::format_timestamp`) so the
+//! schema stays portable to PostgreSQL and the audit hash covers exactly the stored text.
+
+pub mod company {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "company")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub legal_name: String,
+        pub trading_name: Option<String>,
+        pub kra_pin: String,
+        pub branch_id: String,
+        pub address: Option<String>,
+        pub base_currency: String,
+        pub fiscal_year_start_month: i32,
+        pub time_zone: String,
+        pub created_at: String,
+        pub updated_at: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod department {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "department")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub name: String,
+        pub name_key: String,
+        pub active: bool,
+        pub created_at: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod app_user {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "app_user")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub email: String,
+        pub name: String,
+        pub role: String,
+        pub manager_id: Option<String>,
+        pub department_id: Option<String>,
+        pub active: bool,
+        pub password_hash: String,
+        pub created_at: String,
+        pub updated_at: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod audit_log {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "audit_log")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub seq: i64,
+        pub id: String,
+        pub at: String,
+        pub actor_id: Option<String>,
+        pub actor_email: String,
+        pub action: String,
+        pub entity_type: String,
+        pub entity_id: String,
+        pub before_json: Option<String>,
+        pub after_json: Option<String>,
+        pub prev_hash: String,
+        pub hash: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -1,0 +1,25 @@
+//! Hesabu's core: the domain, the company file and every service. Tauri-free by design; the
+//! CLI (`hesabu-cli`) and the desktop shell (`src-tauri`) are thin adapters over this crate.
+//!
+//! Start with [`company_file`] (opening a company file), [`uow`] (the one-transaction rule),
+//! [`auth`] and [`permissions`] (who may do what), then the services: [`company`], [`users`],
+//! [`departments`], [`audit`]. Wire types for the UI and CLI are in [`wire`].
+
+pub mod audit;
+pub mod auth;
+pub mod clock;
+pub mod company;
+pub mod company_file;
+pub mod demo;
+pub mod departments;
+mod entities;
+pub mod error;
+pub mod ids;
+pub mod money;
+pub mod permissions;
+pub mod secrets;
+pub mod uow;
+pub mod users;
+pub mod wire;
+
+pub use error::{Error, ErrorKind, Result, WireError};

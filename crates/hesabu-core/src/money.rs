@@ -1,0 +1,159 @@
+//! Money: a `rust_decimal::Decimal` with an explicit ISO 4217 currency. Never a float: amounts are
+//! parsed from text exactly and printed from the Decimal. Stored amounts are TEXT columns holding
+//! the Decimal's canonical string (SeaORM reads SQLite decimals back as f64, which is lossy).
+
+use std::fmt;
+use std::str::FromStr;
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// A three-letter ISO 4217 code, upper case.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Currency(String);
+
+impl Currency {
+    pub fn kes() -> Self {
+        Currency("KES".into())
+    }
+    pub fn code(&self) -> &str {
+        &self.0
+    }
+}
+
+impl FromStr for Currency {
+    type Err = Error;
+    fn from_str(text: &str) -> Result<Self> {
+        let code = text.trim().to_uppercase();
+        if code.len() == 3 && code.chars().all(|c| c.is_ascii_uppercase()) {
+            Ok(Currency(code))
+        } else {
+            Err(Error::invalid(format!(
+                "'{text}' is not a currency code: use three letters such as KES or USD."
+            )))
+        }
+    }
+}
+
+impl TryFrom<String> for Currency {
+    type Error = Error;
+    fn try_from(text: String) -> Result<Self> {
+        text.parse()
+    }
+}
+
+impl From<Currency> for String {
+    fn from(c: Currency) -> String {
+        c.0
+    }
+}
+
+impl fmt::Display for Currency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An amount in a currency.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Money {
+    #[serde(with = "rust_decimal::serde::str")]
+    pub amount: Decimal,
+    pub currency: Currency,
+}
+
+impl Money {
+    pub fn new(amount: Decimal, currency: Currency) -> Self {
+        Self { amount, currency }
+    }
+
+    /// Parses an amount typed by a person: `12500`, `12,500.50`, ` 0.75 `. Thousands separators
+    /// are allowed, exponents and floats are not. More than 4 decimal places is refused rather
+    /// than rounded: silently changing an amount is worse than asking.
+    pub fn parse(text: &str, currency: Currency) -> Result<Self> {
+        let cleaned: String = text.trim().chars().filter(|c| *c != ',').collect();
+        let amount = Decimal::from_str_exact(&cleaned).map_err(|_| {
+            Error::invalid(format!("Amount '{text}' is not a number: write it like 12500.00."))
+        })?;
+        if amount.scale() > 4 {
+            return Err(Error::invalid(format!(
+                "Amount '{text}' has more than 4 decimal places: round it first."
+            )));
+        }
+        Ok(Self { amount, currency })
+    }
+
+    /// Adds two amounts of the same currency; mixing currencies is an error, not a conversion.
+    pub fn checked_add(&self, other: &Money) -> Result<Money> {
+        if self.currency != other.currency {
+            return Err(Error::invalid(format!(
+                "Cannot add {} to {}: convert to one currency first.",
+                other.currency, self.currency
+            )));
+        }
+        self.amount
+            .checked_add(other.amount)
+            .map(|amount| Money::new(amount, self.currency.clone()))
+            .ok_or_else(|| Error::invalid("The sum is too large to represent."))
+    }
+}
+
+/// `KES 2,000.00`: the currency, thousands separators, two decimals at least.
+impl fmt::Display for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut amount = self.amount;
+        if amount.scale() < 2 {
+            amount.rescale(2);
+        }
+        let text = amount.abs().to_string();
+        let (whole, frac) = text.split_once('.').unwrap_or((&text, ""));
+        let mut grouped = String::new();
+        for (i, ch) in whole.chars().enumerate() {
+            if i > 0 && (whole.len() - i) % 3 == 0 {
+                grouped.push(',');
+            }
+            grouped.push(ch);
+        }
+        let sign = if amount.is_sign_negative() && !amount.is_zero() { "-" } else { "" };
+        write!(f, "{} {sign}{grouped}.{frac}", self.currency)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kes(text: &str) -> Money {
+        Money::parse(text, Currency::kes()).unwrap()
+    }
+
+    #[test]
+    fn amounts_parse_exactly_and_format_for_people() {
+        for (input, shown) in [
+            ("2000", "KES 2,000.00"),
+            ("12,500.5", "KES 12,500.50"),
+            ("1234567890.1234", "KES 1,234,567,890.1234"),
+            ("-5000", "KES -5,000.00"),
+            ("0.1", "KES 0.10"),
+            ("999", "KES 999.00"),
+        ] {
+            assert_eq!(kes(input).to_string(), shown, "{input}");
+        }
+        // 0.1 + 0.2 is exactly 0.3: no float anywhere.
+        assert_eq!(kes("0.1").checked_add(&kes("0.2")).unwrap(), kes("0.3"));
+    }
+
+    #[test]
+    fn bad_amounts_say_how_to_write_one() {
+        for bad in ["12x", "1e5", "", "1.23456"] {
+            let err = Money::parse(bad, Currency::kes()).unwrap_err();
+            assert!(matches!(err, Error::InvalidInput(_)), "{bad}");
+        }
+        assert!("KSH1".parse::<Currency>().is_err());
+        let usd = Money::parse("1", "usd".parse().unwrap()).unwrap();
+        assert!(kes("1").checked_add(&usd).is_err());
+    }
+}

@@ -1,0 +1,103 @@
+//! The unit of work: the one transaction through which every business write goes.
+//!
+//! A service calls [`crate::company_file::CompanyFile::begin`], makes its change through
+//! [`UnitOfWork::db`], records what it did with [`UnitOfWork::audit`] (and, in later phases,
+//! enqueues outbox rows through the same transaction), then calls [`UnitOfWork::commit`]. Either
+//! all of it lands or none of it does: dropping a unit of work without committing rolls back.
+//!
+//! Two rules are enforced here rather than by convention:
+//! - the first statement is a write to `write_generation`, so SQLite's write lock is taken before
+//!   anything is read (the portable form of `BEGIN IMMEDIATE`); read-then-write sequences such as
+//!   the audit chain cannot interleave with another writer, in this process or another;
+//! - a unit of work that changed something but wrote no audit entry refuses to commit.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, Statement, TransactionTrait,
+};
+
+use crate::audit::{self, AuditActor, AuditDraft};
+use crate::clock::SharedClock;
+use crate::error::{Error, Result};
+use crate::ids;
+
+pub struct UnitOfWork {
+    txn: DatabaseTransaction,
+    actor: AuditActor,
+    clock: SharedClock,
+    now: DateTime<Utc>,
+    audit_entries: u32,
+}
+
+impl std::fmt::Debug for UnitOfWork {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UnitOfWork")
+            .field("actor", &self.actor.email)
+            .field("now", &self.now)
+            .field("audit_entries", &self.audit_entries)
+            .finish_non_exhaustive()
+    }
+}
+
+impl UnitOfWork {
+    pub(crate) async fn begin(
+        writer: &DatabaseConnection,
+        actor: AuditActor,
+        clock: SharedClock,
+    ) -> Result<Self> {
+        let txn = writer.begin().await?;
+        txn.execute_raw(Statement::from_string(
+            txn.get_database_backend(),
+            "UPDATE write_generation SET generation = generation + 1 WHERE id = 1",
+        ))
+        .await?;
+        // One instant for the whole unit of work: every row it stamps agrees on the time.
+        let now = clock.now();
+        Ok(Self { txn, actor, clock, now, audit_entries: 0 })
+    }
+
+    /// The transaction, for the service's inserts, updates and reads-for-update.
+    pub fn db(&self) -> &DatabaseTransaction {
+        &self.txn
+    }
+
+    /// The instant this unit of work acts at.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.now
+    }
+
+    /// `now()` in the stored timestamp format.
+    pub fn now_text(&self) -> String {
+        crate::clock::format_timestamp(self.now)
+    }
+
+    /// A fresh entity id.
+    pub fn new_id(&self) -> String {
+        ids::new_id(self.clock.as_ref())
+    }
+
+    pub fn actor(&self) -> &AuditActor {
+        &self.actor
+    }
+
+    /// Appends an audit entry inside this transaction.
+    pub async fn audit(&mut self, draft: AuditDraft) -> Result<()> {
+        let id = self.new_id();
+        let at = self.now_text();
+        audit::append(&self.txn, &self.actor, &id, &at, draft).await?;
+        self.audit_entries += 1;
+        Ok(())
+    }
+
+    /// Commits the change and its audit entries together.
+    pub async fn commit(self) -> Result<()> {
+        if self.audit_entries == 0 {
+            // Dropping `self.txn` rolls back.
+            return Err(Error::Internal(
+                "a change was about to be saved without an audit entry".into(),
+            ));
+        }
+        self.txn.commit().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,230 @@
+//! Wire types: what services return and accept across the core's boundary — the Tauri commands,
+//! the CLI's `--json` output and the UI all speak these. They are not the stored entities; the
+//! conversions live here. TypeScript declarations are generated from them (see
+//! [`typescript_declarations`]) and committed to `ui/src/lib/bindings.ts`.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use ts_rs::TS;
+
+use crate::entities::{audit_log, company, department};
+use crate::error::{ErrorKind, WireError};
+use crate::permissions::{Permission, Role};
+
+/// Who is signed in, and what they may do (the UI hides what the core would refuse).
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct SessionInfo {
+    pub user_id: String,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub permissions: Vec<Permission>,
+}
+
+/// The company settings.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct CompanyInfo {
+    pub id: String,
+    pub legal_name: String,
+    pub trading_name: Option<String>,
+    pub kra_pin: String,
+    pub branch_id: String,
+    pub address: Option<String>,
+    pub base_currency: String,
+    /// 1 = January.
+    pub fiscal_year_start_month: u8,
+    pub time_zone: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<company::Model> for CompanyInfo {
+    fn from(m: company::Model) -> Self {
+        Self {
+            id: m.id,
+            legal_name: m.legal_name,
+            trading_name: m.trading_name,
+            kra_pin: m.kra_pin,
+            branch_id: m.branch_id,
+            address: m.address,
+            base_currency: m.base_currency,
+            fiscal_year_start_month: u8::try_from(m.fiscal_year_start_month).unwrap_or(1),
+            time_zone: m.time_zone,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        }
+    }
+}
+
+/// Everything needed to create a company file and its first (admin) user.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct NewCompany {
+    pub legal_name: String,
+    pub trading_name: Option<String>,
+    pub kra_pin: String,
+    /// Two digits; "00" is the head office.
+    pub branch_id: Option<String>,
+    pub address: Option<String>,
+    /// 1 = January (the default).
+    pub fiscal_year_start_month: Option<u8>,
+    pub admin_email: String,
+    pub admin_name: String,
+    pub admin_password: String,
+}
+
+/// A change to the company settings. Every field is replaced.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct CompanySettingsUpdate {
+    pub legal_name: String,
+    pub trading_name: Option<String>,
+    pub kra_pin: String,
+    pub branch_id: String,
+    pub address: Option<String>,
+    pub fiscal_year_start_month: u8,
+    pub time_zone: String,
+}
+
+/// A department / cost centre.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct DepartmentView {
+    pub id: String,
+    pub name: String,
+    pub active: bool,
+    pub created_at: String,
+}
+
+impl From<department::Model> for DepartmentView {
+    fn from(m: department::Model) -> Self {
+        Self { id: m.id, name: m.name, active: m.active, created_at: m.created_at }
+    }
+}
+
+/// A user as others see them (never the password hash).
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct UserView {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub manager_email: Option<String>,
+    pub manager_name: Option<String>,
+    pub department: Option<String>,
+    pub active: bool,
+    pub created_at: String,
+}
+
+/// A user to add. `manager_email` and `department` (by name) are optional.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct NewUser {
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub manager_email: Option<String>,
+    pub department: Option<String>,
+    pub password: String,
+}
+
+/// One audit log entry.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct AuditEntryView {
+    #[ts(type = "number")]
+    pub seq: i64,
+    pub id: String,
+    pub at: String,
+    pub actor_email: String,
+    pub action: String,
+    pub entity_type: String,
+    pub entity_id: String,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+    pub hash: String,
+}
+
+impl From<audit_log::Model> for AuditEntryView {
+    fn from(m: audit_log::Model) -> Self {
+        let parse = |text: Option<String>| {
+            text.map(|t| serde_json::from_str(&t).unwrap_or(Value::String(t)))
+        };
+        Self {
+            seq: m.seq,
+            id: m.id,
+            at: m.at,
+            actor_email: m.actor_email,
+            action: m.action,
+            entity_type: m.entity_type,
+            entity_id: m.entity_id,
+            before: parse(m.before_json),
+            after: parse(m.after_json),
+            hash: m.hash,
+        }
+    }
+}
+
+/// The result of walking the audit chain.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct AuditVerifyReport {
+    pub ok: bool,
+    #[ts(type = "number")]
+    pub entries_checked: i64,
+    pub first_broken: Option<BrokenAuditEntry>,
+}
+
+/// The first entry at which the chain stops verifying.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct BrokenAuditEntry {
+    #[ts(type = "number")]
+    pub seq: i64,
+    pub id: Option<String>,
+    pub action: Option<String>,
+    pub at: Option<String>,
+    pub reason: String,
+}
+
+impl BrokenAuditEntry {
+    pub(crate) fn new(row: &audit_log::Model, expected_seq: i64, reason: String) -> Self {
+        Self {
+            seq: expected_seq,
+            id: Some(row.id.clone()),
+            action: Some(row.action.clone()),
+            at: Some(row.at.clone()),
+            reason,
+        }
+    }
+
+    /// "entry #5 (user.add at 2026-…, id …): its contents do not match its hash: …"
+    pub fn describe(&self) -> String {
+        match (&self.action, &self.at, &self.id) {
+            (Some(action), Some(at), Some(id)) => {
+                format!("entry #{} ({action} at {at}, id {id}): {}", self.seq, self.reason)
+            }
+            _ => format!("entry #{}: {}", self.seq, self.reason),
+        }
+    }
+}
+
+/// TypeScript declarations of every core wire type, in a stable order. The desktop crate adds
+/// its own and writes `ui/src/lib/bindings.ts`; a test fails when the committed file drifts.
+pub fn typescript_declarations() -> Vec<String> {
+    let cfg = ts_rs::Config::default();
+    vec![
+        decl::<ErrorKind>(&cfg),
+        decl::<WireError>(&cfg),
+        decl::<Role>(&cfg),
+        decl::<Permission>(&cfg),
+        decl::<SessionInfo>(&cfg),
+        decl::<CompanyInfo>(&cfg),
+        decl::<NewCompany>(&cfg),
+        decl::<CompanySettingsUpdate>(&cfg),
+        decl::<DepartmentView>(&cfg),
+        decl::<UserView>(&cfg),
+        decl::<NewUser>(&cfg),
+        decl::<AuditEntryView>(&cfg),
+        decl::<AuditVerifyReport>(&cfg),
+        decl::<BrokenAuditEntry>(&cfg),
+    ]
+}
+
+/// `export type X = …;` for one type.
+pub fn decl<T: TS>(cfg: &ts_rs::Config) -> String {
+    format!("export {}", T::decl(cfg))
+}
