@@ -11,9 +11,7 @@
 //! the whole chain after an edit. Exporting the head hash elsewhere (a printed daily summary, the
 //! backup set) is what catches that; later phases do so.
 
-use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, EntityTrait, QueryOrder, QuerySelect, Statement,
-};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, QueryOrder, QuerySelect, Statement};
 use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -38,7 +36,10 @@ pub struct AuditActor {
 impl AuditActor {
     /// Scheduled jobs and other work nobody clicked.
     pub fn system() -> Self {
-        Self { id: None, email: "system".into() }
+        Self {
+            id: None,
+            email: "system".into(),
+        }
     }
 }
 
@@ -137,7 +138,11 @@ pub(crate) async fn append(
 }
 
 /// The newest entries first.
-pub async fn list(file: &CompanyFile, session: &Session, limit: u64) -> Result<Vec<AuditEntryView>> {
+pub async fn list(
+    file: &CompanyFile,
+    session: &Session,
+    limit: u64,
+) -> Result<Vec<AuditEntryView>> {
     session.require(Permission::AuditView)?;
     let rows = audit_log::Entity::find()
         .order_by_desc(audit_log::Column::Seq)
@@ -176,9 +181,11 @@ pub async fn verify_chain(file: &CompanyFile) -> Result<AuditVerifyReport> {
                     row.seq
                 ))
             } else if row.prev_hash != prev_hash {
-                Some("its link to the previous entry does not match: an entry before it was \
+                Some(
+                    "its link to the previous entry does not match: an entry before it was \
                       removed or replaced"
-                    .to_owned())
+                        .to_owned(),
+                )
             } else if entry_hash(&row.prev_hash, &canonical(row)) != row.hash {
                 Some("its contents do not match its hash: the entry was edited".to_owned())
             } else {
@@ -219,7 +226,11 @@ pub async fn verify_chain(file: &CompanyFile) -> Result<AuditVerifyReport> {
         }
     }
 
-    Ok(AuditVerifyReport { ok: broken.is_none(), entries_checked: checked, first_broken: broken })
+    Ok(AuditVerifyReport {
+        ok: broken.is_none(),
+        entries_checked: checked,
+        first_broken: broken,
+    })
 }
 
 #[cfg(test)]

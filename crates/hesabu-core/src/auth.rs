@@ -2,8 +2,10 @@
 //! signed in, and only this module can make one. Every service takes a `&Session` and asks it
 //! for the permission it needs before doing anything.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use argon2::Argon2;
+use argon2::password_hash::{
+    PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
+};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use crate::audit::AuditActor;
@@ -58,7 +60,10 @@ impl Session {
     }
 
     pub(crate) fn audit_actor(&self) -> AuditActor {
-        AuditActor { id: Some(self.user_id.clone()), email: self.email.clone() }
+        AuditActor {
+            id: Some(self.user_id.clone()),
+            email: self.email.clone(),
+        }
     }
 
     pub fn info(&self) -> SessionInfo {
@@ -140,13 +145,16 @@ pub(crate) fn check_password_strength(password: &str) -> Result<()> {
 
 fn verify_password(password: &str, stored: &str) -> bool {
     PasswordHash::new(stored)
-        .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 
 /// A valid argon2id hash of a random string, for constant-ish time on unknown emails.
-const DUMMY_HASH: &str =
-    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2Fh3M0Yk9t2VJcXg0b2dP3eXxq8Q3nJ0a6mYw7cJ1xQ";
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2Fh3M0Yk9t2VJcXg0b2dP3eXxq8Q3nJ0a6mYw7cJ1xQ";
 
 #[cfg(test)]
 mod tests {

@@ -33,7 +33,9 @@ pub struct SettableClock {
 
 impl SettableClock {
     pub fn new(start: DateTime<Utc>) -> Arc<Self> {
-        Arc::new(Self { now: Mutex::new(start) })
+        Arc::new(Self {
+            now: Mutex::new(start),
+        })
     }
 
     /// Moves the clock to `to`. Moving backwards is allowed (tests of clock skew need it).

@@ -62,11 +62,13 @@ fn validate_fiscal_month(month: u8) -> Result<i32> {
 
 fn validate_time_zone(tz: &str) -> Result<String> {
     let tz = tz.trim();
-    tz.parse::<chrono_tz::Tz>().map(|_| tz.to_owned()).map_err(|_| {
-        Error::invalid(format!(
-            "Time zone '{tz}' is not known: use an IANA name such as {DEFAULT_TIME_ZONE}."
-        ))
-    })
+    tz.parse::<chrono_tz::Tz>()
+        .map(|_| tz.to_owned())
+        .map_err(|_| {
+            Error::invalid(format!(
+                "Time zone '{tz}' is not known: use an IANA name such as {DEFAULT_TIME_ZONE}."
+            ))
+        })
 }
 
 fn required(field: &str, value: &str) -> Result<String> {
@@ -79,7 +81,10 @@ fn required(field: &str, value: &str) -> Result<String> {
 }
 
 fn optional(value: Option<&str>) -> Option<String> {
-    value.map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned)
+    value
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
 }
 
 /// Creates a company file at `path` with its settings and its first user, who is its admin, and
@@ -104,7 +109,10 @@ pub async fn create(
         let company_id = crate::ids::new_id(file.clock().as_ref());
         let admin_id = crate::ids::new_id(file.clock().as_ref());
         let mut uow = file
-            .begin_bootstrap(AuditActor { id: Some(admin_id.clone()), email: admin_email.clone() })
+            .begin_bootstrap(AuditActor {
+                id: Some(admin_id.clone()),
+                email: admin_email.clone(),
+            })
             .await?;
         let company = company::Model {
             id: company_id.clone(),
@@ -119,7 +127,9 @@ pub async fn create(
             created_at: now.clone(),
             updated_at: now.clone(),
         };
-        company::ActiveModel::from(company.clone()).insert(uow.db()).await?;
+        company::ActiveModel::from(company.clone())
+            .insert(uow.db())
+            .await?;
         uow.audit(AuditDraft {
             action: "company.create",
             entity_type: "company",
@@ -140,7 +150,9 @@ pub async fn create(
             created_at: now.clone(),
             updated_at: now,
         };
-        app_user::ActiveModel::from(admin.clone()).insert(uow.db()).await?;
+        app_user::ActiveModel::from(admin.clone())
+            .insert(uow.db())
+            .await?;
         uow.audit(AuditDraft {
             action: "user.add",
             entity_type: "user",
@@ -252,7 +264,13 @@ mod tests {
     fn kra_pins_are_normalised_and_checked() {
         assert_eq!(validate_kra_pin(" p051234567x ").unwrap(), "P051234567X");
         assert_eq!(validate_kra_pin("A012345678B").unwrap(), "A012345678B");
-        for bad in ["", "P05123456X", "B051234567X", "P0512345678", "P051234567XX"] {
+        for bad in [
+            "",
+            "P05123456X",
+            "B051234567X",
+            "P0512345678",
+            "P051234567XX",
+        ] {
             let err = validate_kra_pin(bad).unwrap_err();
             assert!(matches!(err, Error::InvalidInput(_)));
             assert!(err.to_string().contains("^[AP]\\d{9}[A-Z]$"), "{err}");

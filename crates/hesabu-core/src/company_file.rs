@@ -40,7 +40,9 @@ pub struct CompanyFile {
 
 impl std::fmt::Debug for CompanyFile {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CompanyFile").field("path", &self.path).finish_non_exhaustive()
+        f.debug_struct("CompanyFile")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
     }
 }
 
@@ -141,7 +143,10 @@ impl CompanyFile {
     }
 
     /// Starts a unit of work for the very first writes of a new company, before any user exists.
-    pub(crate) async fn begin_bootstrap(&self, actor: crate::audit::AuditActor) -> Result<UnitOfWork> {
+    pub(crate) async fn begin_bootstrap(
+        &self,
+        actor: crate::audit::AuditActor,
+    ) -> Result<UnitOfWork> {
         UnitOfWork::begin(&self.writer, actor, self.clock.clone()).await
     }
 
@@ -153,7 +158,11 @@ impl CompanyFile {
                 "SELECT COUNT(*) AS n FROM company",
             ))
             .await?;
-        Ok(row.map(|r| r.try_get::<i64>("", "n")).transpose()?.unwrap_or(0) > 0)
+        Ok(row
+            .map(|r| r.try_get::<i64>("", "n"))
+            .transpose()?
+            .unwrap_or(0)
+            > 0)
     }
 
     /// Reads a pragma back from a connection of the given pool (tests and diagnostics).
@@ -177,9 +186,16 @@ impl CompanyFile {
         Ok(value)
     }
 
-    /// Closes both pools, checkpointing the WAL into the main file.
+    /// Closes both pools after folding the WAL back into the main file, so that a user who
+    /// copies the `.hesabu` file alone (to a USB stick, say) copies everything.
     pub async fn close(self) -> Result<()> {
         self.reader.close().await?;
+        self.writer
+            .execute_raw(Statement::from_string(
+                self.writer.get_database_backend(),
+                "PRAGMA wal_checkpoint(TRUNCATE)",
+            ))
+            .await?;
         self.writer.close().await?;
         Ok(())
     }
@@ -209,9 +225,8 @@ fn not_a_company_file(path: &Path, error: sqlx::Error) -> Error {
             path.display()
         ))
     } else {
-        Error::Storage(sea_orm::DbErr::Conn(sea_orm::RuntimeErr::Internal(format!(
-            "opening {}: {text}",
-            path.display()
-        ))))
+        Error::Storage(sea_orm::DbErr::Conn(sea_orm::RuntimeErr::Internal(
+            format!("opening {}: {text}", path.display()),
+        )))
     }
 }

@@ -21,14 +21,62 @@ pub const DEMO_DEPARTMENTS: [&str; 5] = ["Administration", "Finance", "Operation
 
 /// (email, name, role, department, manager email)
 pub const DEMO_USERS: [(&str, &str, Role, &str, Option<&str>); 8] = [
-    ("admin@demo.test", "Amina Odhiambo", Role::Admin, "Administration", None),
-    ("cfo@demo.test", "Peter Kamau", Role::FinanceManager, "Finance", None),
-    ("accountant@demo.test", "Grace Wanjiru", Role::FinanceUser, "Finance", Some("cfo@demo.test")),
-    ("ops.manager@demo.test", "John Mwangi", Role::Approver, "Operations", Some("cfo@demo.test")),
-    ("sales.manager@demo.test", "Faith Njeri", Role::Approver, "Sales", Some("cfo@demo.test")),
-    ("storekeeper@demo.test", "Brian Otieno", Role::Employee, "Operations", Some("ops.manager@demo.test")),
-    ("sales.rep@demo.test", "Mercy Achieng", Role::Employee, "Sales", Some("sales.manager@demo.test")),
-    ("auditor@demo.test", "David Kiprop", Role::Auditor, "Finance", None),
+    (
+        "admin@demo.test",
+        "Amina Odhiambo",
+        Role::Admin,
+        "Administration",
+        None,
+    ),
+    (
+        "cfo@demo.test",
+        "Peter Kamau",
+        Role::FinanceManager,
+        "Finance",
+        None,
+    ),
+    (
+        "accountant@demo.test",
+        "Grace Wanjiru",
+        Role::FinanceUser,
+        "Finance",
+        Some("cfo@demo.test"),
+    ),
+    (
+        "ops.manager@demo.test",
+        "John Mwangi",
+        Role::Approver,
+        "Operations",
+        Some("cfo@demo.test"),
+    ),
+    (
+        "sales.manager@demo.test",
+        "Faith Njeri",
+        Role::Approver,
+        "Sales",
+        Some("cfo@demo.test"),
+    ),
+    (
+        "storekeeper@demo.test",
+        "Brian Otieno",
+        Role::Employee,
+        "Operations",
+        Some("ops.manager@demo.test"),
+    ),
+    (
+        "sales.rep@demo.test",
+        "Mercy Achieng",
+        Role::Employee,
+        "Sales",
+        Some("sales.manager@demo.test"),
+    ),
+    (
+        "auditor@demo.test",
+        "David Kiprop",
+        Role::Auditor,
+        "Finance",
+        None,
+    ),
 ];
 
 /// Creates the demo company file at `path` and returns it with the demo admin signed in.

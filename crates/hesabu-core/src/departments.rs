@@ -34,7 +34,9 @@ pub async fn add(file: &CompanyFile, session: &Session, name: &str) -> Result<De
         active: true,
         created_at: uow.now_text(),
     };
-    department::ActiveModel::from(model.clone()).insert(uow.db()).await?;
+    department::ActiveModel::from(model.clone())
+        .insert(uow.db())
+        .await?;
     uow.audit(AuditDraft {
         action: "department.add",
         entity_type: "department",

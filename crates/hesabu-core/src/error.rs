@@ -60,7 +60,10 @@ impl Error {
 
     /// The error as data for the UI and for `--json` output.
     pub fn to_wire(&self) -> WireError {
-        WireError { kind: self.kind(), message: self.to_string() }
+        WireError {
+            kind: self.kind(),
+            message: self.to_string(),
+        }
     }
 
     pub(crate) fn invalid(message: impl Into<String>) -> Self {

@@ -10,7 +10,12 @@ use crate::clock::Clock;
 pub fn new_id(clock: &dyn Clock) -> String {
     let now = clock.now();
     let seconds = u64::try_from(now.timestamp()).unwrap_or(0);
-    Uuid::new_v7(Timestamp::from_unix(NoContext, seconds, now.timestamp_subsec_nanos())).to_string()
+    Uuid::new_v7(Timestamp::from_unix(
+        NoContext,
+        seconds,
+        now.timestamp_subsec_nanos(),
+    ))
+    .to_string()
 }
 
 #[cfg(test)]

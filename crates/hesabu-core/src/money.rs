@@ -76,7 +76,9 @@ impl Money {
     pub fn parse(text: &str, currency: Currency) -> Result<Self> {
         let cleaned: String = text.trim().chars().filter(|c| *c != ',').collect();
         let amount = Decimal::from_str_exact(&cleaned).map_err(|_| {
-            Error::invalid(format!("Amount '{text}' is not a number: write it like 12500.00."))
+            Error::invalid(format!(
+                "Amount '{text}' is not a number: write it like 12500.00."
+            ))
         })?;
         if amount.scale() > 4 {
             return Err(Error::invalid(format!(
@@ -117,7 +119,11 @@ impl fmt::Display for Money {
             }
             grouped.push(ch);
         }
-        let sign = if amount.is_sign_negative() && !amount.is_zero() { "-" } else { "" };
+        let sign = if amount.is_sign_negative() && !amount.is_zero() {
+            "-"
+        } else {
+            ""
+        };
         write!(f, "{} {sign}{grouped}.{frac}", self.currency)
     }
 }

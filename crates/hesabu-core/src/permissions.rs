@@ -66,10 +66,16 @@ impl fmt::Display for Role {
 impl FromStr for Role {
     type Err = Error;
     fn from_str(text: &str) -> Result<Self, Error> {
-        Role::ALL.into_iter().find(|r| r.as_str() == text.trim()).ok_or_else(|| {
-            let names: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
-            Error::invalid(format!("Unknown role '{text}'. Use one of: {}.", names.join(", ")))
-        })
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == text.trim())
+            .ok_or_else(|| {
+                let names: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+                Error::invalid(format!(
+                    "Unknown role '{text}'. Use one of: {}.",
+                    names.join(", ")
+                ))
+            })
     }
 }
 
@@ -123,12 +129,28 @@ pub const PERMISSIONS: &[(Role, &[Permission])] = &[
     ),
     (
         Role::FinanceManager,
-        &[CompanyView, UserView, DepartmentView, DepartmentManage, AuditView, AuditVerify],
+        &[
+            CompanyView,
+            UserView,
+            DepartmentView,
+            DepartmentManage,
+            AuditView,
+            AuditVerify,
+        ],
     ),
     (Role::FinanceUser, &[CompanyView, UserView, DepartmentView]),
     (Role::Approver, &[CompanyView, UserView, DepartmentView]),
     (Role::Employee, &[CompanyView, DepartmentView]),
-    (Role::Auditor, &[CompanyView, UserView, DepartmentView, AuditView, AuditVerify]),
+    (
+        Role::Auditor,
+        &[
+            CompanyView,
+            UserView,
+            DepartmentView,
+            AuditView,
+            AuditVerify,
+        ],
+    ),
 ];
 
 #[cfg(test)]
@@ -138,7 +160,11 @@ mod tests {
     #[test]
     fn every_role_has_exactly_one_row() {
         for role in Role::ALL {
-            assert_eq!(PERMISSIONS.iter().filter(|(r, _)| *r == role).count(), 1, "{role}");
+            assert_eq!(
+                PERMISSIONS.iter().filter(|(r, _)| *r == role).count(),
+                1,
+                "{role}"
+            );
         }
     }
 

@@ -187,8 +187,8 @@ mod tests {
     #[test]
     fn file_store_round_trips_with_owner_only_permissions() {
         let dir = tempfile::tempdir().unwrap();
-        let store = store_from_spec(&format!("file:{}", dir.path().join("s.json").display()))
-            .unwrap();
+        let store =
+            store_from_spec(&format!("file:{}", dir.path().join("s.json").display())).unwrap();
         assert_eq!(store.get("a/etims").unwrap(), None);
         store.set("a/etims", "k3y").unwrap();
         store.set("b/qbo", "t0ken").unwrap();
@@ -199,7 +199,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(dir.path().join("s.json")).unwrap().permissions().mode();
+            let mode = std::fs::metadata(dir.path().join("s.json"))
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
     }

@@ -53,7 +53,13 @@ impl UnitOfWork {
         .await?;
         // One instant for the whole unit of work: every row it stamps agrees on the time.
         let now = clock.now();
-        Ok(Self { txn, actor, clock, now, audit_entries: 0 })
+        Ok(Self {
+            txn,
+            actor,
+            clock,
+            now,
+            audit_entries: 0,
+        })
     }
 
     /// The transaction, for the service's inserts, updates and reads-for-update.

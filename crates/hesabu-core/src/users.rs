@@ -50,7 +50,12 @@ pub async fn add(file: &CompanyFile, session: &Session, new: &NewUser) -> Result
             "A user with email {email} already exists in this company file."
         )));
     }
-    let manager = match new.manager_email.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
+    let manager = match new
+        .manager_email
+        .as_deref()
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+    {
         None => None,
         Some(manager_email) => {
             let manager = find_by_email(uow.db(), &auth::normalise_email(manager_email))
@@ -90,7 +95,9 @@ pub async fn add(file: &CompanyFile, session: &Session, new: &NewUser) -> Result
         created_at: now.clone(),
         updated_at: now,
     };
-    app_user::ActiveModel::from(model.clone()).insert(uow.db()).await?;
+    app_user::ActiveModel::from(model.clone())
+        .insert(uow.db())
+        .await?;
     uow.audit(AuditDraft {
         action: "user.add",
         entity_type: "user",
@@ -121,7 +128,10 @@ pub async fn list(file: &CompanyFile, session: &Session) -> Result<Vec<UserView>
     Ok(users
         .iter()
         .map(|u| {
-            let manager = u.manager_id.as_deref().and_then(|id| by_id.get(id).copied());
+            let manager = u
+                .manager_id
+                .as_deref()
+                .and_then(|id| by_id.get(id).copied());
             let department = u.department_id.as_ref().and_then(|id| departments.get(id));
             view(u, manager, department)
         })
@@ -177,11 +187,19 @@ pub async fn deactivate(file: &CompanyFile, session: &Session, email: &str) -> R
     uow.commit().await?;
 
     let manager = match &after.manager_id {
-        Some(id) => app_user::Entity::find_by_id(id.clone()).one(file.reader()).await?,
+        Some(id) => {
+            app_user::Entity::find_by_id(id.clone())
+                .one(file.reader())
+                .await?
+        }
         None => None,
     };
     let department = match &after.department_id {
-        Some(id) => department::Entity::find_by_id(id.clone()).one(file.reader()).await?,
+        Some(id) => {
+            department::Entity::find_by_id(id.clone())
+                .one(file.reader())
+                .await?
+        }
         None => None,
     };
     Ok(view(&after, manager.as_ref(), department.as_ref()))
@@ -191,7 +209,10 @@ pub(crate) async fn find_by_email(
     db: &impl sea_orm::ConnectionTrait,
     email: &str,
 ) -> Result<Option<app_user::Model>> {
-    Ok(app_user::Entity::find().filter(app_user::Column::Email.eq(email)).one(db).await?)
+    Ok(app_user::Entity::find()
+        .filter(app_user::Column::Email.eq(email))
+        .one(db)
+        .await?)
 }
 
 fn view(

@@ -95,7 +95,12 @@ pub struct DepartmentView {
 
 impl From<department::Model> for DepartmentView {
     fn from(m: department::Model) -> Self {
-        Self { id: m.id, name: m.name, active: m.active, created_at: m.created_at }
+        Self {
+            id: m.id,
+            name: m.name,
+            active: m.active,
+            created_at: m.created_at,
+        }
     }
 }
 
@@ -195,7 +200,10 @@ impl BrokenAuditEntry {
     pub fn describe(&self) -> String {
         match (&self.action, &self.at, &self.id) {
             (Some(action), Some(at), Some(id)) => {
-                format!("entry #{} ({action} at {at}, id {id}): {}", self.seq, self.reason)
+                format!(
+                    "entry #{} ({action} at {at}, id {id}): {}",
+                    self.seq, self.reason
+                )
             }
             _ => format!("entry #{}: {}", self.seq, self.reason),
         }

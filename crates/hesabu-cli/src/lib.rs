@@ -1,0 +1,515 @@
+//! The `hesabu` command line as a library: parse arguments, authenticate the `--as` user, call
+//! one core service, print the result as text or (with `--json`) as one JSON value.
+//!
+//! Exit codes: 0 success; 2 bad input (including unknown files and duplicates); 3 permission
+//! denied or failed login; 1 anything else (storage, a broken audit chain, internal errors).
+//! Errors go to stderr, as `{"error":{"kind":..,"message":..}}` with `--json`.
+
+mod output;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::{Args, Parser, Subcommand};
+use hesabu_core::auth::{self, Session};
+use hesabu_core::clock::{SharedClock, SystemClock};
+use hesabu_core::company_file::CompanyFile;
+use hesabu_core::permissions::Role;
+use hesabu_core::wire::{CompanySettingsUpdate, NewCompany, NewUser};
+use hesabu_core::{ErrorKind, audit, company, demo, departments, users};
+use serde_json::{Value, json};
+
+pub use output::Outcome;
+use output::{Reply, table};
+
+/// What the CLI reads from its environment. `main` fills it from the process; tests build one.
+#[derive(Debug, Clone)]
+pub struct Env {
+    /// `HESABU_COMPANY`: the company file when `--company` is not given.
+    pub company: Option<String>,
+    /// `HESABU_AS`: the acting user when `--as` is not given.
+    pub as_email: Option<String>,
+    /// `HESABU_PASSWORD`: the acting user's password (or a new company's admin password).
+    pub password: Option<String>,
+    /// `HESABU_NEW_PASSWORD`: the password for `user add`.
+    pub new_password: Option<String>,
+    /// Whether stdin is a terminal, so a missing password may be prompted for.
+    pub interactive: bool,
+    pub clock: SharedClock,
+}
+
+impl Env {
+    pub fn from_process(interactive: bool) -> Self {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        Self {
+            company: var("HESABU_COMPANY"),
+            as_email: var("HESABU_AS"),
+            password: var("HESABU_PASSWORD"),
+            new_password: var("HESABU_NEW_PASSWORD"),
+            interactive,
+            clock: Arc::new(SystemClock),
+        }
+    }
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "hesabu",
+    version,
+    about = "Hesabu: approvals, budgets and KRA e-TIMS for small businesses, from the command line."
+)]
+struct Cli {
+    /// The company file (or set HESABU_COMPANY).
+    #[arg(long, global = true, value_name = "PATH")]
+    company: Option<PathBuf>,
+    /// Act as this user; the password comes from HESABU_PASSWORD or a prompt (or set HESABU_AS).
+    #[arg(long = "as", global = true, value_name = "EMAIL")]
+    as_email: Option<String>,
+    /// Print one JSON value instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create a company file, show or change its settings.
+    #[command(subcommand)]
+    Company(CompanyCommand),
+    /// Add, list and deactivate users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Add and list departments (cost centres).
+    #[command(subcommand)]
+    Department(DepartmentCommand),
+    /// Read and verify the tamper-evident audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Create the demo company.
+    #[command(subcommand)]
+    Demo(DemoCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum CompanyCommand {
+    /// Create a new company file; its admin's password comes from HESABU_PASSWORD.
+    Create(CreateCompanyArgs),
+    /// Show the company settings.
+    Info,
+    /// Change company settings; options not given keep their value.
+    Update(UpdateCompanyArgs),
+}
+
+#[derive(Debug, Args)]
+struct CreateCompanyArgs {
+    /// Legal name, as registered with KRA.
+    #[arg(long)]
+    name: String,
+    #[arg(long)]
+    trading_name: Option<String>,
+    /// KRA PIN, e.g. P051234567X.
+    #[arg(long)]
+    kra_pin: String,
+    /// KRA branch id (two digits; 00 is the head office).
+    #[arg(long, default_value = "00")]
+    branch: String,
+    #[arg(long)]
+    address: Option<String>,
+    /// Month the fiscal year starts (1 = January).
+    #[arg(long, default_value_t = 1)]
+    fiscal_year_start: u8,
+    #[arg(long)]
+    admin_email: String,
+    #[arg(long)]
+    admin_name: String,
+    /// Where to create the company file (e.g. savannah.hesabu).
+    path: PathBuf,
+}
+
+#[derive(Debug, Args)]
+struct UpdateCompanyArgs {
+    #[arg(long)]
+    name: Option<String>,
+    #[arg(long)]
+    trading_name: Option<String>,
+    #[arg(long)]
+    kra_pin: Option<String>,
+    #[arg(long)]
+    branch: Option<String>,
+    #[arg(long)]
+    address: Option<String>,
+    #[arg(long)]
+    fiscal_year_start: Option<u8>,
+    #[arg(long)]
+    time_zone: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Add a user; their password comes from HESABU_NEW_PASSWORD.
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// admin, finance_manager, finance_user, approver, employee or auditor.
+        #[arg(long)]
+        role: String,
+        /// Their reporting manager's email.
+        #[arg(long)]
+        manager: Option<String>,
+        /// Their department's name.
+        #[arg(long)]
+        department: Option<String>,
+    },
+    List,
+    /// Stop a user from signing in; their history stays.
+    Deactivate {
+        email: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum DepartmentCommand {
+    Add { name: String },
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// The newest entries first.
+    List {
+        #[arg(long, default_value_t = 50)]
+        limit: u64,
+    },
+    /// Walk the hash chain; exit 1 naming the first broken entry.
+    Verify,
+}
+
+#[derive(Debug, Subcommand)]
+enum DemoCommand {
+    /// Create the demo company (users @demo.test, password hesabu-demo).
+    Create { path: PathBuf },
+}
+
+/// A failure on its way out: the kind decides the exit code.
+struct Failure {
+    kind: ErrorKind,
+    message: String,
+}
+
+impl From<hesabu_core::Error> for Failure {
+    fn from(e: hesabu_core::Error) -> Self {
+        Failure {
+            kind: e.kind(),
+            message: e.to_string(),
+        }
+    }
+}
+
+fn bad_input(message: impl Into<String>) -> Failure {
+    Failure {
+        kind: ErrorKind::InvalidInput,
+        message: message.into(),
+    }
+}
+
+pub fn exit_code(kind: ErrorKind) -> i32 {
+    match kind {
+        ErrorKind::InvalidInput | ErrorKind::NotFound | ErrorKind::Conflict => 2,
+        ErrorKind::PermissionDenied | ErrorKind::AuthFailed => 3,
+        ErrorKind::AuditBroken
+        | ErrorKind::Unavailable
+        | ErrorKind::Storage
+        | ErrorKind::Internal => 1,
+    }
+}
+
+/// Runs one command line (`args[0]` is the program name) and returns what to print and the
+/// exit code. Never panics on bad input and never exits the process itself.
+pub async fn run(args: Vec<String>, env: Env) -> Outcome {
+    let wants_json = args.iter().any(|a| a == "--json");
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            // --help and --version arrive here too, as "errors" that print to stdout.
+            if !e.use_stderr() {
+                return Outcome {
+                    code: 0,
+                    stdout: e.to_string(),
+                    stderr: String::new(),
+                };
+            }
+            return Outcome::failure(wants_json, 2, "invalid_input", &e.to_string());
+        }
+    };
+    let json = cli.json;
+    match dispatch(cli, &env).await {
+        Ok(reply) => reply.into_outcome(json),
+        Err(failure) => {
+            let kind = serde_json::to_value(failure.kind)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            Outcome::failure(json, exit_code(failure.kind), &kind, &failure.message)
+        }
+    }
+}
+
+async fn dispatch(cli: Cli, env: &Env) -> Result<Reply, Failure> {
+    match &cli.command {
+        Command::Company(CompanyCommand::Create(args)) => create_company(args, env).await,
+        Command::Demo(DemoCommand::Create { path }) => create_demo(path, env).await,
+        _ => {
+            let (file, session) = sign_in(&cli, env).await?;
+            let reply = acting_command(&cli.command, &file, &session, env).await;
+            let _ = file.close().await;
+            reply
+        }
+    }
+}
+
+async fn sign_in(cli: &Cli, env: &Env) -> Result<(CompanyFile, Session), Failure> {
+    let path = cli
+        .company
+        .clone()
+        .or_else(|| env.company.as_ref().map(PathBuf::from))
+        .ok_or_else(|| {
+            bad_input("Which company file? Pass --company PATH or set HESABU_COMPANY.")
+        })?;
+    let email = cli
+        .as_email
+        .clone()
+        .or_else(|| env.as_email.clone())
+        .ok_or_else(|| {
+            bad_input("Who is acting? Pass --as EMAIL (the password comes from HESABU_PASSWORD).")
+        })?;
+    let password = password_for(
+        env,
+        env.password.as_deref(),
+        &format!("Password for {email}: "),
+    )?;
+    let file = CompanyFile::open(&path, env.clock.clone()).await?;
+    let session = auth::login(&file, &email, &password).await?;
+    Ok((file, session))
+}
+
+/// A password from the environment, or typed at a terminal prompt.
+fn password_for(env: &Env, from_env: Option<&str>, prompt: &str) -> Result<String, Failure> {
+    if let Some(p) = from_env {
+        return Ok(p.to_owned());
+    }
+    if env.interactive {
+        return rpassword::prompt_password(prompt)
+            .map_err(|e| bad_input(format!("Could not read the password: {e}")));
+    }
+    Err(Failure {
+        kind: ErrorKind::AuthFailed,
+        message: "No password given: set HESABU_PASSWORD (or run in a terminal to be asked)."
+            .into(),
+    })
+}
+
+async fn acting_command(
+    command: &Command,
+    file: &CompanyFile,
+    session: &Session,
+    env: &Env,
+) -> Result<Reply, Failure> {
+    Ok(match command {
+        Command::Company(CompanyCommand::Info) => {
+            let info = company::info(file, session).await?;
+            Reply::entity(&info, output::company_text(&info))
+        }
+        Command::Company(CompanyCommand::Update(args)) => {
+            let current = company::info(file, session).await?;
+            let change = CompanySettingsUpdate {
+                legal_name: args.name.clone().unwrap_or(current.legal_name),
+                trading_name: args.trading_name.clone().or(current.trading_name),
+                kra_pin: args.kra_pin.clone().unwrap_or(current.kra_pin),
+                branch_id: args.branch.clone().unwrap_or(current.branch_id),
+                address: args.address.clone().or(current.address),
+                fiscal_year_start_month: args
+                    .fiscal_year_start
+                    .unwrap_or(current.fiscal_year_start_month),
+                time_zone: args.time_zone.clone().unwrap_or(current.time_zone),
+            };
+            let info = company::update(file, session, &change).await?;
+            Reply::entity(&info, output::company_text(&info))
+        }
+        Command::User(UserCommand::Add {
+            email,
+            name,
+            role,
+            manager,
+            department,
+        }) => {
+            let role: Role = role.parse()?;
+            // Check the permission before asking for a password nobody will use.
+            session.require(hesabu_core::permissions::Permission::UserManage)?;
+            let password = password_for(
+                env,
+                env.new_password.as_deref(),
+                &format!("New password for {email}: "),
+            )
+            .map_err(|_| bad_input("Set HESABU_NEW_PASSWORD to the new user's password."))?;
+            let user = users::add(
+                file,
+                session,
+                &NewUser {
+                    email: email.clone(),
+                    name: name.clone(),
+                    role,
+                    manager_email: manager.clone(),
+                    department: department.clone(),
+                    password,
+                },
+            )
+            .await?;
+            let text = format!("Added {} <{}> as {}.\n", user.name, user.email, user.role);
+            Reply::entity(&user, text)
+        }
+        Command::User(UserCommand::List) => {
+            let list = users::list(file, session).await?;
+            let rows = list
+                .iter()
+                .map(|u| {
+                    vec![
+                        u.name.clone(),
+                        u.email.clone(),
+                        u.role.to_string(),
+                        u.department.clone().unwrap_or_default(),
+                        u.manager_email.clone().unwrap_or_default(),
+                        if u.active { "active" } else { "deactivated" }.into(),
+                    ]
+                })
+                .collect();
+            let text = table(
+                &["NAME", "EMAIL", "ROLE", "DEPARTMENT", "MANAGER", "STATUS"],
+                rows,
+            );
+            Reply::list(&list, text)
+        }
+        Command::User(UserCommand::Deactivate { email }) => {
+            let user = users::deactivate(file, session, email).await?;
+            Reply::entity(
+                &user,
+                format!("Deactivated {} <{}>.\n", user.name, user.email),
+            )
+        }
+        Command::Department(DepartmentCommand::Add { name }) => {
+            let d = departments::add(file, session, name).await?;
+            Reply::entity(&d, format!("Added department {}.\n", d.name))
+        }
+        Command::Department(DepartmentCommand::List) => {
+            let list = departments::list(file, session).await?;
+            let rows = list
+                .iter()
+                .map(|d| vec![d.name.clone(), d.id.clone()])
+                .collect();
+            Reply::list(&list, table(&["NAME", "ID"], rows))
+        }
+        Command::Audit(AuditCommand::List { limit }) => {
+            let list = audit::list(file, session, *limit).await?;
+            let rows = list
+                .iter()
+                .map(|e| {
+                    vec![
+                        e.seq.to_string(),
+                        e.at.clone(),
+                        e.actor_email.clone(),
+                        e.action.clone(),
+                        format!("{} {}", e.entity_type, e.entity_id),
+                    ]
+                })
+                .collect();
+            Reply::list(
+                &list,
+                table(&["#", "AT", "ACTOR", "ACTION", "ENTITY"], rows),
+            )
+        }
+        Command::Audit(AuditCommand::Verify) => {
+            let report = audit::verify(file, session).await?;
+            match &report.first_broken {
+                None => Reply::entity(
+                    &report,
+                    format!(
+                        "Audit log intact: {} entries verified.\n",
+                        report.entries_checked
+                    ),
+                ),
+                Some(broken) => {
+                    let message = format!(
+                        "The audit log has been tampered with at {}. Restore the company file \
+                         from a backup taken before that entry and report it to your auditor.",
+                        broken.describe()
+                    );
+                    Reply::entity(&report, String::new()).with_failure(1, "audit_broken", &message)
+                }
+            }
+        }
+        Command::Company(CompanyCommand::Create(_)) | Command::Demo(_) => unreachable_command()?,
+    })
+}
+
+fn unreachable_command() -> Result<Reply, Failure> {
+    Err(Failure {
+        kind: ErrorKind::Internal,
+        message: "this command does not act on an open company file".into(),
+    })
+}
+
+async fn create_company(args: &CreateCompanyArgs, env: &Env) -> Result<Reply, Failure> {
+    let password = password_for(
+        env,
+        env.password.as_deref(),
+        &format!("Choose a password for {}: ", args.admin_email),
+    )
+    .map_err(|_| bad_input("Set HESABU_PASSWORD to the new admin's password."))?;
+    let new = NewCompany {
+        legal_name: args.name.clone(),
+        trading_name: args.trading_name.clone(),
+        kra_pin: args.kra_pin.clone(),
+        branch_id: Some(args.branch.clone()),
+        address: args.address.clone(),
+        fiscal_year_start_month: Some(args.fiscal_year_start),
+        admin_email: args.admin_email.clone(),
+        admin_name: args.admin_name.clone(),
+        admin_password: password,
+    };
+    let (file, session) = company::create(&args.path, &new, env.clock.clone()).await?;
+    let info = company::info(&file, &session).await?;
+    let _ = file.close().await;
+    let text = format!(
+        "Created {} at {} with admin {}.\n",
+        info.legal_name,
+        args.path.display(),
+        session.email()
+    );
+    Ok(Reply::entity(&with_path(&info, &args.path), text))
+}
+
+async fn create_demo(path: &std::path::Path, env: &Env) -> Result<Reply, Failure> {
+    let (file, session) = demo::create(path, env.clock.clone()).await?;
+    let info = company::info(&file, &session).await?;
+    let _ = file.close().await;
+    let text = format!(
+        "Created the demo company {} at {}.\nSign in as {} (or any user ending @demo.test) with \
+         the password {}.\n",
+        info.legal_name,
+        path.display(),
+        demo::DEMO_ADMIN_EMAIL,
+        demo::DEMO_PASSWORD
+    );
+    Ok(Reply::entity(&with_path(&info, path), text))
+}
+
+/// The company as JSON, plus where its file is.
+fn with_path(info: &hesabu_core::wire::CompanyInfo, path: &std::path::Path) -> Value {
+    let mut value = serde_json::to_value(info).unwrap_or_else(|_| json!({}));
+    if let Value::Object(map) = &mut value {
+        map.insert("path".into(), Value::String(path.display().to_string()));
+    }
+    value
+}
