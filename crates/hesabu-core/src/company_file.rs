@@ -74,13 +74,13 @@ impl CompanyFile {
                 path.display()
             )));
         }
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            if !parent.is_dir() {
-                return Err(Error::invalid(format!(
-                    "The folder {} does not exist. Create it first or choose another location.",
-                    parent.display()
-                )));
-            }
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())
+            && !parent.is_dir()
+        {
+            return Err(Error::invalid(format!(
+                "The folder {} does not exist. Create it first or choose another location.",
+                parent.display()
+            )));
         }
         Self::connect(path, true, clock).await
     }

@@ -1,0 +1,381 @@
+//! The app's state: which company file is open in the window and who is signed in to it, plus
+//! where the app keeps its own files. Commands reach the company file only through
+//! [`AppState::company`] and [`AppState::signed_in`], which is what turns "no company open" and
+//! "nobody signed in" into the errors the UI expects.
+//!
+//! The open file and its session sit behind one lock, so they always change together: opening,
+//! creating or closing a company ends the session. Services run under the read side of the lock,
+//! so a company cannot be closed under a running command.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use hesabu_core::auth::{self, Session};
+use hesabu_core::clock::{self, SharedClock, SystemClock};
+use hesabu_core::company_file::{self, CompanyFile};
+use hesabu_core::wire::{NewCompany, SessionInfo};
+use hesabu_core::{Error, WireError, company, demo};
+use tokio::sync::{Mutex, RwLock, RwLockReadGuard};
+
+use crate::recent::{self, RecentCompany};
+use crate::wire::OpenedCompany;
+
+/// Environment variable that moves the app's data folder (`recent.json`, the demo company).
+pub const DATA_DIR_ENV: &str = "HESABU_DATA_DIR";
+
+/// The demo company's file name inside `<data dir>/demo/`.
+pub const DEMO_FILE_NAME: &str = "Savannah Traders.hesabu";
+
+/// Converts a core result into what a command returns.
+pub trait IntoWire<T> {
+    fn wire(self) -> Result<T, WireError>;
+}
+
+impl<T> IntoWire<T> for hesabu_core::Result<T> {
+    fn wire(self) -> Result<T, WireError> {
+        self.map_err(|e| e.to_wire())
+    }
+}
+
+fn no_company() -> WireError {
+    Error::NotFound("Open a company file first.".into()).to_wire()
+}
+
+fn no_session() -> WireError {
+    Error::AuthFailed("Sign in first.".into()).to_wire()
+}
+
+/// A company file open in the window, and who (if anyone) is signed in to it.
+#[derive(Debug)]
+pub struct OpenCompany {
+    pub file: CompanyFile,
+    pub session: Option<Session>,
+}
+
+/// Managed by Tauri; every command receives it.
+#[derive(Debug)]
+pub struct AppState {
+    data_dir: PathBuf,
+    default_folder: PathBuf,
+    clock: SharedClock,
+    open: RwLock<Option<OpenCompany>>,
+    /// Serialises open/create/close, so two quick clicks cannot create the demo file twice or
+    /// race to replace the open company.
+    lifecycle: Mutex<()>,
+}
+
+impl AppState {
+    /// `data_dir` must exist; `default_folder` is created when a company is first saved there.
+    pub fn new(data_dir: PathBuf, default_folder: PathBuf) -> Self {
+        Self {
+            data_dir,
+            default_folder,
+            clock: Arc::new(SystemClock),
+            open: RwLock::new(None),
+            lifecycle: Mutex::new(()),
+        }
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    pub fn default_folder(&self) -> &Path {
+        &self.default_folder
+    }
+
+    pub fn demo_path(&self) -> PathBuf {
+        self.data_dir.join("demo").join(DEMO_FILE_NAME)
+    }
+
+    pub fn recent(&self) -> Vec<RecentCompany> {
+        recent::load(&self.data_dir)
+    }
+
+    /// The open company, or `not_found` "Open a company file first.".
+    pub async fn company(&self) -> Result<RwLockReadGuard<'_, OpenCompany>, WireError> {
+        RwLockReadGuard::try_map(self.open.read().await, Option::as_ref).map_err(|_| no_company())
+    }
+
+    /// The open company and its signed-in user, or the error saying which is missing.
+    pub async fn signed_in(
+        &self,
+    ) -> Result<(RwLockReadGuard<'_, OpenCompany>, Session), WireError> {
+        let open = self.company().await?;
+        let session = open.session.clone().ok_or_else(no_session)?;
+        Ok((open, session))
+    }
+
+    /// The open company's path and name, if one is open.
+    pub async fn opened(&self) -> Result<Option<OpenedCompany>, WireError> {
+        let guard = self.open.read().await;
+        match guard.as_ref() {
+            None => Ok(None),
+            Some(open) => Ok(Some(describe(&open.file).await?)),
+        }
+    }
+
+    /// Opens an existing company file in place of the current one.
+    pub async fn open_company(&self, path: &str) -> Result<OpenedCompany, WireError> {
+        let path = self.resolve(path)?;
+        let _lifecycle = self.lifecycle.lock().await;
+        let file = CompanyFile::open(&path, self.clock.clone()).await.wire()?;
+        self.install(file).await
+    }
+
+    /// Creates a company file with its first admin and opens it with nobody signed in: the UI
+    /// goes to the sign-in screen, so the admin proves the password they just chose.
+    pub async fn create_company(
+        &self,
+        path: &str,
+        new: &NewCompany,
+    ) -> Result<OpenedCompany, WireError> {
+        let path = self.resolve_new(path)?;
+        let _lifecycle = self.lifecycle.lock().await;
+        let (file, _admin) = company::create(&path, new, self.clock.clone())
+            .await
+            .wire()?;
+        self.install(file).await
+    }
+
+    /// Opens the demo company, creating it the first time.
+    pub async fn open_demo(&self) -> Result<OpenedCompany, WireError> {
+        let path = self.demo_path();
+        let _lifecycle = self.lifecycle.lock().await;
+        let file = if path.is_file() {
+            CompanyFile::open(&path, self.clock.clone()).await.wire()?
+        } else {
+            if let Some(folder) = path.parent() {
+                std::fs::create_dir_all(folder).map_err(|e| folder_error(folder, &e))?;
+            }
+            let (file, _admin) = demo::create(&path, self.clock.clone()).await.wire()?;
+            file
+        };
+        self.install(file).await
+    }
+
+    /// Closes the open company, if any, and ends the session.
+    pub async fn close_company(&self) {
+        let _lifecycle = self.lifecycle.lock().await;
+        let previous = self.open.write().await.take();
+        close_quietly(previous).await;
+    }
+
+    /// Signs in to the open company.
+    pub async fn login(&self, email: &str, password: &str) -> Result<SessionInfo, WireError> {
+        let mut guard = self.open.write().await;
+        let open = guard.as_mut().ok_or_else(no_company)?;
+        let session = auth::login(&open.file, email, password).await.wire()?;
+        let info = session.info();
+        open.session = Some(session);
+        Ok(info)
+    }
+
+    /// Signs out; the company stays open.
+    pub async fn logout(&self) {
+        if let Some(open) = self.open.write().await.as_mut() {
+            open.session = None;
+        }
+    }
+
+    pub async fn session_info(&self) -> Option<SessionInfo> {
+        self.open
+            .read()
+            .await
+            .as_ref()
+            .and_then(|o| o.session.as_ref())
+            .map(Session::info)
+    }
+
+    /// Makes `file` the open company (nobody signed in), closes the previous one and puts the
+    /// file at the top of the recent list.
+    async fn install(&self, file: CompanyFile) -> Result<OpenedCompany, WireError> {
+        let opened = match describe(&file).await {
+            Ok(opened) => opened,
+            Err(error) => {
+                close_quietly(Some(OpenCompany {
+                    file,
+                    session: None,
+                }))
+                .await;
+                return Err(error);
+            }
+        };
+        let previous = self.open.write().await.replace(OpenCompany {
+            file,
+            session: None,
+        });
+        close_quietly(previous).await;
+        let entry = RecentCompany {
+            path: opened.path.clone(),
+            name: opened.name.clone(),
+            last_opened: clock::format_timestamp(self.clock.now()),
+        };
+        // The company is open either way; a list that cannot be saved only costs a shortcut.
+        if let Err(e) = recent::record(&self.data_dir, entry) {
+            eprintln!("hesabu-desktop: cannot update the recent companies list: {e}");
+        }
+        Ok(opened)
+    }
+
+    /// An existing file's path: relative paths are taken from the default folder.
+    fn resolve(&self, path: &str) -> Result<PathBuf, WireError> {
+        let path = path.trim();
+        if path.is_empty() {
+            return Err(
+                Error::InvalidInput("Enter the path of the company file.".into()).to_wire(),
+            );
+        }
+        let path = self.default_folder.join(path); // join keeps an absolute `path` as is
+        std::path::absolute(&path).map_err(|e| {
+            Error::InvalidInput(format!("The path {} is not usable: {e}", path.display())).to_wire()
+        })
+    }
+
+    /// A new file's path: like [`Self::resolve`], plus the `.hesabu` extension when the name has
+    /// none, and the default folder is created when the file goes there.
+    fn resolve_new(&self, path: &str) -> Result<PathBuf, WireError> {
+        let mut path = self.resolve(path)?;
+        if path.extension().is_none() {
+            path.set_extension(company_file::EXTENSION);
+        }
+        if path.parent() == Some(self.default_folder.as_path()) {
+            std::fs::create_dir_all(&self.default_folder)
+                .map_err(|e| folder_error(&self.default_folder, &e))?;
+        }
+        Ok(path)
+    }
+}
+
+async fn describe(file: &CompanyFile) -> Result<OpenedCompany, WireError> {
+    Ok(OpenedCompany {
+        path: file.path().to_string_lossy().into_owned(),
+        name: company::display_name(file).await.wire()?,
+    })
+}
+
+/// Closing only checkpoints the WAL; if it fails, SQLite recovers on the next open, so the
+/// error is logged rather than shown.
+async fn close_quietly(open: Option<OpenCompany>) {
+    if let Some(open) = open {
+        let path = open.file.path().to_path_buf();
+        if let Err(e) = open.file.close().await {
+            eprintln!("hesabu-desktop: closing {} failed: {e}", path.display());
+        }
+    }
+}
+
+fn folder_error(folder: &Path, e: &std::io::Error) -> WireError {
+    Error::Unavailable(format!(
+        "The folder {} cannot be created ({e}). Choose another location.",
+        folder.display()
+    ))
+    .to_wire()
+}
+
+#[cfg(test)]
+mod tests {
+    use hesabu_core::ErrorKind;
+
+    use super::*;
+
+    fn state() -> (tempfile::TempDir, AppState) {
+        let dir = tempfile::tempdir().unwrap();
+        let state = AppState::new(dir.path().to_path_buf(), dir.path().join("companies"));
+        (dir, state)
+    }
+
+    fn new_company() -> NewCompany {
+        NewCompany {
+            legal_name: "Baraka Hardware Limited".into(),
+            trading_name: None,
+            kra_pin: "P051234567X".into(),
+            branch_id: None,
+            address: None,
+            fiscal_year_start_month: None,
+            admin_email: "owner@baraka.test".into(),
+            admin_name: "Wanjiku Mwangi".into(),
+            admin_password: "correct horse".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn without_a_company_or_session_the_errors_say_what_to_do() {
+        let (_dir, state) = state();
+        let err = state.signed_in().await.unwrap_err();
+        assert_eq!(
+            (err.kind, err.message.as_str()),
+            (ErrorKind::NotFound, "Open a company file first.")
+        );
+        let err = state.login("a@b.test", "whatever1").await.unwrap_err();
+        assert_eq!(err.kind, ErrorKind::NotFound);
+
+        state
+            .create_company("baraka", &new_company())
+            .await
+            .unwrap();
+        let err = state.signed_in().await.unwrap_err();
+        assert_eq!(
+            (err.kind, err.message.as_str()),
+            (ErrorKind::AuthFailed, "Sign in first.")
+        );
+    }
+
+    #[tokio::test]
+    async fn create_opens_the_file_signed_out_and_remembers_it() {
+        let (dir, state) = state();
+        let opened = state
+            .create_company("baraka", &new_company())
+            .await
+            .unwrap();
+        let expected = dir.path().join("companies").join("baraka.hesabu");
+        assert_eq!(opened.path, expected.to_string_lossy());
+        assert_eq!(opened.name, "Baraka Hardware Limited");
+        assert!(state.session_info().await.is_none());
+        assert_eq!(state.recent()[0].path, opened.path);
+
+        let info = state
+            .login("OWNER@baraka.test", "correct horse")
+            .await
+            .unwrap();
+        assert_eq!(info.name, "Wanjiku Mwangi");
+        assert!(state.signed_in().await.is_ok());
+
+        // Opening again (even the same file) ends the session.
+        state.open_company(&opened.path).await.unwrap();
+        assert!(state.session_info().await.is_none());
+        state.close_company().await;
+        assert!(state.opened().await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn the_demo_is_created_once_then_reopened() {
+        let (_dir, state) = state();
+        let first = state.open_demo().await.unwrap();
+        assert_eq!(first.name, "Savannah Traders");
+        assert!(state.session_info().await.is_none());
+        let again = state.open_demo().await.unwrap();
+        assert_eq!(again, first);
+        assert_eq!(state.recent().len(), 1);
+        let info = state
+            .login(demo::DEMO_ADMIN_EMAIL, demo::DEMO_PASSWORD)
+            .await
+            .unwrap();
+        assert_eq!(info.name, "Amina Odhiambo");
+    }
+
+    #[tokio::test]
+    async fn a_failed_open_keeps_the_current_company() {
+        let (dir, state) = state();
+        let opened = state.open_demo().await.unwrap();
+        let missing = dir.path().join("nope.hesabu");
+        let err = state
+            .open_company(&missing.to_string_lossy())
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind, ErrorKind::NotFound);
+        assert_eq!(state.opened().await.unwrap(), Some(opened));
+        let err = state.open_company("  ").await.unwrap_err();
+        assert_eq!(err.kind, ErrorKind::InvalidInput);
+    }
+}

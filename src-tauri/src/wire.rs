@@ -1,0 +1,30 @@
+//! Desktop-only wire types: what the start screen needs before any company file is open. The
+//! core's wire types (`hesabu_core::wire`) cover everything after that. Both are generated into
+//! `ui/src/lib/bindings.ts` by [`crate::bindings`].
+
+use serde::Serialize;
+use ts_rs::TS;
+
+use crate::recent::RecentCompany;
+
+/// The company file that is open in this window.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct OpenedCompany {
+    /// Absolute path of the company file.
+    pub path: String,
+    /// The trading name if set, else the legal name.
+    pub name: String,
+}
+
+/// Everything the start screen shows.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct StartInfo {
+    /// Recently opened company files, most recent first.
+    pub recent: Vec<RecentCompany>,
+    /// Where new company files go unless the user names another folder.
+    pub default_folder: String,
+    /// Where "Open the demo company" keeps the demo file.
+    pub demo_path: String,
+    /// The company file that is already open (after a reload of the window), if any.
+    pub open_company: Option<OpenedCompany>,
+}

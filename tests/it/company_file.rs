@@ -1,0 +1,165 @@
+//! Opening company files: tuning, migrations, refusing what is not ours, read-only reads.
+
+use hesabu_core::company_file::{CompanyFile, MIGRATOR};
+use hesabu_core::{Error, ErrorKind};
+
+use crate::support::{self, clock, company};
+
+#[tokio::test]
+async fn every_connection_gets_the_documented_pragmas() {
+    let (_dir, file, _) = company().await;
+    for writer in [true, false] {
+        // SQLite silently ignores a misspelt pragma, so read each one back.
+        assert_eq!(
+            file.pragma("journal_mode", writer).await.unwrap(),
+            "wal",
+            "writer={writer}"
+        );
+        assert_eq!(
+            file.pragma("synchronous", writer).await.unwrap(),
+            "1",
+            "NORMAL, writer={writer}"
+        );
+        assert_eq!(
+            file.pragma("foreign_keys", writer).await.unwrap(),
+            "1",
+            "writer={writer}"
+        );
+        assert_eq!(
+            file.pragma("busy_timeout", writer).await.unwrap(),
+            "10000",
+            "writer={writer}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn all_migrations_apply_to_an_empty_file_and_are_recorded() {
+    let (_dir, file, _) = company().await;
+    let path = file.path().to_owned();
+    file.close().await.unwrap();
+    let applied = support::count(&path, "_sqlx_migrations").await;
+    assert_eq!(applied, i64::try_from(MIGRATOR.iter().count()).unwrap());
+    for table in [
+        "company",
+        "department",
+        "app_user",
+        "audit_log",
+        "audit_head",
+    ] {
+        support::count(&path, table).await; // panics if the table is missing
+    }
+}
+
+#[tokio::test]
+async fn the_reader_cannot_write_so_services_must_use_a_unit_of_work() {
+    use sea_orm::{ConnectionTrait, Statement};
+    let (_dir, file, _) = company().await;
+    let err = file
+        .reader()
+        .execute_raw(Statement::from_string(
+            file.reader().get_database_backend(),
+            "INSERT INTO department (id, name, name_key, active, created_at) \
+             VALUES ('x', 'X', 'x', 1, '2026-01-01T00:00:00.000Z')",
+        ))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("readonly"), "{err}");
+}
+
+#[tokio::test]
+async fn a_unit_of_work_without_an_audit_entry_rolls_back() {
+    use sea_orm::{ConnectionTrait, Statement};
+    let (_dir, file, session) = company().await;
+    let uow = file.begin(&session).await.unwrap();
+    uow.db()
+        .execute_raw(Statement::from_string(
+            uow.db().get_database_backend(),
+            "INSERT INTO department (id, name, name_key, active, created_at) \
+             VALUES ('sneaky', 'Sneaky', 'sneaky', 1, '2026-01-01T00:00:00.000Z')",
+        ))
+        .await
+        .unwrap();
+    let err = uow.commit().await.unwrap_err();
+    assert!(matches!(err, Error::Internal(_)), "{err}");
+    let names: Vec<String> = hesabu_core::departments::list(&file, &session)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| d.name)
+        .collect();
+    assert!(
+        names.is_empty(),
+        "nothing may land without its audit entry: {names:?}"
+    );
+}
+
+#[tokio::test]
+async fn opening_a_missing_file_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = CompanyFile::open(&dir.path().join("nope.hesabu"), clock())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+    assert!(
+        err.to_string().contains("There is no company file"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn another_programs_database_is_refused_and_left_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("other.db");
+    let pool = support::raw_create(&path).await;
+    sqlx::query("CREATE TABLE songs (title TEXT)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let before = std::fs::read(&path).unwrap();
+
+    let err = CompanyFile::open(&path, clock()).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert!(
+        err.to_string().contains("not a Hesabu company file"),
+        "{err}"
+    );
+    assert_eq!(
+        support::count(&path, "sqlite_master WHERE name = '_sqlx_migrations'").await,
+        0
+    );
+    assert_eq!(std::fs::read(&path).unwrap().len(), before.len());
+}
+
+#[tokio::test]
+async fn a_text_file_is_not_a_company_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notes.hesabu");
+    std::fs::write(
+        &path,
+        "these are my notes, not a database, and they are long enough",
+    )
+    .unwrap();
+    let err = CompanyFile::open(&path, clock()).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        "these are my notes, not a database, and they are long enough"
+    );
+}
+
+#[tokio::test]
+async fn creating_over_an_existing_file_is_refused() {
+    let (dir, file, _) = company().await;
+    file.close().await.unwrap();
+    let err = hesabu_core::company::create(
+        &dir.path().join("acme.hesabu"),
+        &support::new_company(),
+        clock(),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Conflict, "{err}");
+}

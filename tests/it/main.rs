@@ -1,0 +1,12 @@
+//! Hesabu's cross-crate integration tests: one binary, a module per area. Run with
+//! `cargo test -p hesabu-tests`. Each test makes its own company file in a temporary folder.
+
+mod audit;
+mod cli;
+mod company_file;
+mod concurrency;
+mod demo;
+mod permissions;
+mod secrets;
+mod source_rules;
+mod support;
