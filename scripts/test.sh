@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it (README's second command). Installs what it needs first.
+#   fmt check, clippy (warnings denied), Rust unit + integration tests (incl. the TS bindings
+#   drift check), the Tauri boundary check, UI type check + Vitest, and the WebDriver
+#   end-to-end test of the real desktop window under Xvfb.
+# Every cargo call uses the same flag set, so nothing is compiled twice.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
+start=$(date +%s)
+step() { printf '\n==> [%ss] %s\n' "$(( $(date +%s) - start ))" "$*"; }
+
+step "installing dependencies"
+scripts/install-deps.sh --test
+
+step "UI: build, type check, unit tests (Vitest)"
+(cd ui && npm run build && npm run check && npm test)
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "the core never depends on Tauri"
+boundary=$(cargo tree -p hesabu-core -i tauri --edges all 2>/dev/null || true)
+if [ -n "$boundary" ]; then
+  echo "hesabu-core depends on tauri:"; echo "$boundary"; exit 1
+fi
+echo "ok: cargo tree -p hesabu-core -i tauri is empty"
+
+step "cargo clippy (warnings denied)"
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "Rust unit and integration tests"
+cargo test --workspace
+
+step "end-to-end: the real desktop window through WebDriver (Xvfb)"
+tests/e2e/run.sh
+
+step "all green"
