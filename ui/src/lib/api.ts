@@ -1,0 +1,121 @@
+// One typed function per Tauri command (see docs/desktop-contract.md). Every command returns
+// `Result<T, WireError>` on the Rust side; a rejection is turned into an `ApiError` here so that
+// screens can branch on `kind` and show `message` without guessing what they were given.
+import { invoke } from '@tauri-apps/api/core'
+import type {
+  CommandName,
+  Commands,
+  CompanySettingsUpdate,
+  ErrorKind,
+  NewCompany,
+  NewUser,
+  WireError,
+} from './bindings'
+
+const ERROR_KINDS: readonly ErrorKind[] = [
+  'invalid_input',
+  'permission_denied',
+  'auth_failed',
+  'not_found',
+  'conflict',
+  'audit_broken',
+  'unavailable',
+  'storage',
+  'internal',
+]
+
+/** A failed command, carrying the core's `WireError`. */
+export class ApiError extends Error {
+  readonly kind: ErrorKind
+  readonly wire: WireError
+  readonly command: string
+
+  constructor(wire: WireError, command: string) {
+    super(wire.message)
+    this.name = 'ApiError'
+    this.kind = wire.kind
+    this.wire = wire
+    this.command = command
+  }
+}
+
+export function isWireError(value: unknown): value is WireError {
+  if (typeof value !== 'object' || value === null) return false
+  const v = value as Record<string, unknown>
+  return (
+    typeof v.message === 'string' &&
+    typeof v.kind === 'string' &&
+    (ERROR_KINDS as readonly string[]).includes(v.kind)
+  )
+}
+
+/** Whatever `invoke` rejected with, as an `ApiError`. */
+export function toApiError(reason: unknown, command: string): ApiError {
+  if (reason instanceof ApiError) return reason
+  if (isWireError(reason)) return new ApiError({ kind: reason.kind, message: reason.message }, command)
+  // Tauri itself rejects with a plain string when a command is unknown or its arguments do not
+  // deserialize; a JS error can come from the IPC layer (e.g. outside the app window).
+  let message: string
+  if (!insideTauri()) {
+    message =
+      'This page is not connected to the Hesabu app (it seems to be open in a plain browser). ' +
+      'Start Hesabu itself to work with company files.'
+  } else if (typeof reason === 'string' && reason.trim() !== '') message = reason
+  else if (reason instanceof Error && reason.message) message = reason.message
+  else message = `The app did not answer the request (${command}). Please try again.`
+  return new ApiError({ kind: 'internal', message }, command)
+}
+
+/** False in a plain browser (e.g. `npm run dev` opened outside the Tauri window). */
+function insideTauri(): boolean {
+  return typeof window === 'undefined' || '__TAURI_INTERNALS__' in window
+}
+
+/** The message to show for any thrown value. */
+export function errorMessage(reason: unknown): string {
+  return toApiError(reason, 'unknown').message
+}
+
+type ArgsOf<K extends CommandName> = Commands[K]['args']
+type ReturnOf<K extends CommandName> = Commands[K]['returns']
+
+/**
+ * Invokes a command. The generated `Commands` map types the argument object and the result, so
+ * a command renamed or changed in src-tauri fails `npm run check` here.
+ */
+async function call<K extends CommandName>(
+  command: K,
+  ...args: ArgsOf<K> extends Record<string, never> ? [] : [ArgsOf<K>]
+): Promise<ReturnOf<K>> {
+  try {
+    return await invoke<ReturnOf<K>>(command, args[0])
+  } catch (reason) {
+    throw toApiError(reason, command)
+  }
+}
+
+export const startInfo = () => call('start_info')
+export const companyOpen = (path: string) => call('company_open', { path })
+export const companyCreate = (path: string, company: NewCompany) =>
+  call('company_create', { path, company })
+export const demoOpen = () => call('demo_open')
+export const companyClose = () => call('company_close')
+
+export const login = (email: string, password: string) =>
+  call('login', { email, password })
+export const logout = () => call('logout')
+export const sessionCurrent = () => call('session_current')
+
+export const companyInfo = () => call('company_info')
+export const companyUpdate = (change: CompanySettingsUpdate) =>
+  call('company_update', { change })
+
+export const usersList = () => call('users_list')
+export const userAdd = (user: NewUser) => call('user_add', { user })
+export const userDeactivate = (email: string) => call('user_deactivate', { email })
+
+export const departmentsList = () => call('departments_list')
+export const departmentAdd = (name: string) => call('department_add', { name })
+
+export const auditList = (limit: number) => call('audit_list', { limit })
+export const auditVerify = () => call('audit_verify')

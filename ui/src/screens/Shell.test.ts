@@ -1,0 +1,135 @@
+import { fireEvent, render, screen, waitFor } from '@testing-library/svelte'
+import { describe, expect, it } from 'vitest'
+import type { CompanyInfo } from '../lib/bindings'
+import { app } from '../lib/session.svelte'
+import { ADMIN, FINANCE_USER, callsOf, commands } from '../test/tauri'
+import Shell from './Shell.svelte'
+
+const INFO: CompanyInfo = {
+  id: 'c1',
+  legal_name: 'Savannah Traders Limited',
+  trading_name: 'Savannah Traders',
+  kra_pin: 'P051234567X',
+  branch_id: '00',
+  address: null,
+  base_currency: 'KES',
+  fiscal_year_start_month: 7,
+  time_zone: 'Africa/Nairobi',
+  created_at: '2026-01-05T08:00:00Z',
+  updated_at: '2026-01-05T08:00:00Z',
+}
+
+function enter(session = ADMIN) {
+  app.company = { path: '/data/savannah.hesabu', name: 'Savannah Traders' }
+  app.signedIn(session)
+}
+
+const key = (k: string, target: Element = document.body) => fireEvent.keyDown(target, { key: k })
+
+describe('Shell', () => {
+  it('shows the dashboard with the company, the role and honest placeholders', async () => {
+    commands({ company_info: () => INFO })
+    enter()
+    render(Shell)
+    expect(document.getElementById('user-menu')!.textContent).toContain('Amina Odhiambo')
+    expect(document.getElementById('user-menu')!.textContent).toContain('Administrator')
+    expect(document.querySelector('a[data-nav="dashboard"]')!.getAttribute('aria-current')).toBe('page')
+    await waitFor(() => expect(document.body.textContent).toContain('P051234567X'))
+    expect(document.body.textContent).toContain('Approvals — arrives with the approval engine')
+    expect(document.body.textContent).toContain('July')
+  })
+
+  it('navigates with the side links and with g-shortcuts, not while typing', async () => {
+    commands({ company_info: () => INFO, users_list: () => [], departments_list: () => [] })
+    enter()
+    render(Shell)
+    await fireEvent.click(document.querySelector('a[data-nav="approvals"]')!)
+    expect(app.page).toBe('approvals')
+    expect(screen.getByText('Not built yet')).toBeTruthy()
+
+    await key('g')
+    await key('u')
+    expect(app.page).toBe('settings-users')
+    expect(location.hash).toBe('#settings-users')
+
+    await key('g')
+    await key('c')
+    expect(app.page).toBe('settings-company')
+    await waitFor(() => expect(document.activeElement?.id).toBe('settings-legal-name'))
+    // Typing in a field is not a shortcut; Escape leaves the field.
+    await key('g', document.activeElement!)
+    await key('d', document.activeElement!)
+    expect(app.page).toBe('settings-company')
+    await key('Escape', document.activeElement!)
+    expect(document.activeElement).toBe(document.body)
+    await key('g')
+    await key('d')
+    expect(app.page).toBe('dashboard')
+
+    await key('?')
+    expect(screen.getByRole('dialog', { name: 'Keyboard shortcuts' })).toBeTruthy()
+    await key('Escape')
+    expect(screen.queryByRole('dialog')).toBeNull()
+  })
+
+  it('signs out to the login screen and closes the company to the start screen', async () => {
+    commands({
+      company_info: () => INFO,
+      logout: () => null,
+      company_close: () => null,
+      start_info: () => ({ recent: [], default_folder: '/h', demo_path: '/d', open_company: null }),
+    })
+    enter()
+    render(Shell)
+    await fireEvent.click(document.getElementById('logout')!)
+    await waitFor(() => expect(app.screen).toBe('login'))
+    expect(callsOf('logout')).toHaveLength(1)
+
+    app.signedIn(ADMIN)
+    await fireEvent.click(document.getElementById('close-company')!)
+    await waitFor(() => expect(app.screen).toBe('start'))
+    expect(app.company).toBeNull()
+  })
+
+  it('company settings: saves with company_edit', async () => {
+    commands({
+      company_info: () => INFO,
+      company_update: ({ change }) => ({ ...INFO, ...(change as object), updated_at: '2026-02-01T08:00:00Z' }),
+    })
+    enter()
+    app.page = 'settings-company'
+    render(Shell)
+    await waitFor(() => expect((document.getElementById('settings-legal-name') as HTMLInputElement).value).toBe(INFO.legal_name))
+    expect((document.getElementById('settings-fiscal-month') as HTMLSelectElement).value).toBe('7')
+    await fireEvent.input(document.getElementById('settings-trading-name')!, { target: { value: 'Savannah' } })
+    await fireEvent.change(document.getElementById('settings-fiscal-month')!, { target: { value: '1' } })
+    await fireEvent.submit(document.getElementById('company-form')!)
+    await waitFor(() => expect(screen.getByRole('status').textContent).toContain('saved'))
+    expect(callsOf('company_update')).toEqual([
+      {
+        change: {
+          legal_name: 'Savannah Traders Limited',
+          trading_name: 'Savannah',
+          kra_pin: 'P051234567X',
+          branch_id: '00',
+          address: null,
+          fiscal_year_start_month: 1,
+          time_zone: 'Africa/Nairobi',
+        },
+      },
+    ])
+    expect(document.getElementById('header-company-name')!.textContent).toBe('Savannah')
+  })
+
+  it('company settings are read-only without company_edit', async () => {
+    commands({ company_info: () => INFO })
+    enter(FINANCE_USER)
+    app.page = 'settings-company'
+    render(Shell)
+    await waitFor(() => expect((document.getElementById('settings-legal-name') as HTMLInputElement).value).toBe(INFO.legal_name))
+    expect(document.getElementById('settings-legal-name')!.matches(':disabled')).toBe(true)
+    await waitFor(() => expect(document.activeElement?.tagName).toBe('H1'))
+    expect((document.getElementById('company-save') as HTMLButtonElement).disabled).toBe(true)
+    expect(document.body.textContent).toContain('can view these settings but not change them')
+  })
+})

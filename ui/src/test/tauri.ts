@@ -1,0 +1,56 @@
+// Helpers for tests: `vi.mock('@tauri-apps/api/core', ...)` must stay in each test file (it is
+// hoisted); these set what the mocked `invoke` answers per command.
+import { invoke } from '@tauri-apps/api/core'
+import { vi } from 'vitest'
+import type { SessionInfo, WireError } from '../lib/bindings'
+
+type Handler = (args: Record<string, unknown>) => unknown
+
+export const invokeMock = () => vi.mocked(invoke)
+
+export function commands(handlers: Record<string, Handler>) {
+  invokeMock().mockImplementation(async (command: string, args?: unknown) => {
+    const handler = handlers[command]
+    if (!handler) {
+      const error: WireError = { kind: 'internal', message: `no mock for ${command}` }
+      throw error
+    }
+    return handler((args ?? {}) as Record<string, unknown>)
+  })
+}
+
+/** The arguments of every call of one command. */
+export function callsOf(command: string): Record<string, unknown>[] {
+  return invokeMock()
+    .mock.calls.filter(([c]) => c === command)
+    .map(([, args]) => (args ?? {}) as Record<string, unknown>)
+}
+
+export function wireError(kind: WireError['kind'], message: string): WireError {
+  return { kind, message }
+}
+
+export const ADMIN: SessionInfo = {
+  user_id: 'u-admin',
+  email: 'admin@demo.test',
+  name: 'Amina Odhiambo',
+  role: 'admin',
+  permissions: [
+    'company_view',
+    'company_edit',
+    'user_view',
+    'user_manage',
+    'department_view',
+    'department_manage',
+    'audit_view',
+    'audit_verify',
+  ],
+}
+
+export const FINANCE_USER: SessionInfo = {
+  user_id: 'u-grace',
+  email: 'accountant@demo.test',
+  name: 'Grace Wanjiru',
+  role: 'finance_user',
+  permissions: ['company_view', 'user_view', 'department_view'],
+}
