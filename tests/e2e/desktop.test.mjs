@@ -1,0 +1,218 @@
+// End-to-end test of the real desktop window: tauri-driver starts target/debug/hesabu-desktop
+// (a normal `cargo build -p hesabu-desktop`, which embeds ui/dist) and drives it through
+// WebKitWebDriver. Needs an X display; run it with tests/e2e/run.sh, which wraps it in
+// Xvfb and a private D-Bus session.
+//
+// Environment: HESABU_DESKTOP_BIN (the app binary), E2E_DRIVER_PORT / E2E_NATIVE_PORT
+// (default 4444 / 4445), E2E_DOCS_SCREENSHOT (a path: also save the demo's Settings › Users
+// page there, e.g. docs/screenshot.png).
+import { after, before, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import net from 'node:net'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { Builder, By, Key, until } from 'selenium-webdriver'
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+const repo = path.resolve(here, '../..')
+const appBinary = path.resolve(process.env.HESABU_DESKTOP_BIN ?? path.join(repo, 'target/debug/hesabu-desktop'))
+const driverPort = Number(process.env.E2E_DRIVER_PORT ?? 4444)
+const nativePort = Number(process.env.E2E_NATIVE_PORT ?? 4445)
+const driverUrl = `http://127.0.0.1:${driverPort}/`
+const artifacts = path.join(here, 'artifacts')
+const WAIT_MS = 20_000
+
+let tauriDriver
+let driverExit = null
+let dataDir
+
+before(async () => {
+  assert.ok(existsSync(appBinary), `${appBinary} does not exist: run cargo build -p hesabu-desktop first`)
+  mkdirSync(artifacts, { recursive: true })
+  for (const port of [driverPort, nativePort]) {
+    // Otherwise the readiness check below could be answered by somebody else's driver.
+    assert.ok(!(await listening(port)), `port ${port} is in use: stop what uses it or set E2E_DRIVER_PORT / E2E_NATIVE_PORT`)
+  }
+  dataDir = mkdtempSync(path.join(tmpdir(), 'hesabu-e2e-'))
+  // tauri-driver passes its environment on to the app it starts. It runs in its own process
+  // group so that after() can stop it together with the WebKitWebDriver it starts (which would
+  // otherwise outlive it), and its output is piped, not inherited, so that no leftover process
+  // can hold the test runner's stdout open.
+  tauriDriver = spawn('tauri-driver', ['--port', String(driverPort), '--native-port', String(nativePort)], {
+    env: { ...process.env, HESABU_DATA_DIR: dataDir },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  })
+  tauriDriver.stdout.on('data', (chunk) => process.stderr.write(chunk))
+  tauriDriver.stderr.on('data', (chunk) => process.stderr.write(chunk))
+  tauriDriver.on('exit', (code, signal) => {
+    driverExit = `tauri-driver exited (code ${code}, signal ${signal})`
+  })
+  tauriDriver.on('error', (error) => {
+    driverExit = `tauri-driver could not start: ${error.message} (install it: cargo install tauri-driver --locked --version '^2')`
+  })
+  await waitForDriver()
+})
+
+after(async () => {
+  if (tauriDriver?.pid) {
+    const exited = tauriDriver.exitCode === null ? new Promise((resolve) => tauriDriver.once('exit', resolve)) : null
+    killGroup(tauriDriver.pid, 'SIGTERM')
+    if (exited) await Promise.race([exited, sleep(5_000)])
+    killGroup(tauriDriver.pid, 'SIGKILL')
+  }
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true })
+})
+
+/** Signals tauri-driver's whole process group (tauri-driver, WebKitWebDriver). */
+function killGroup(pid, signal) {
+  try {
+    process.kill(-pid, signal)
+  } catch {
+    // Already gone.
+  }
+}
+
+function listening(port) {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port })
+    socket.once('connect', () => {
+      socket.destroy()
+      resolve(true)
+    })
+    socket.once('error', () => resolve(false))
+  })
+}
+
+async function waitForDriver() {
+  const deadline = Date.now() + WAIT_MS
+  while (Date.now() < deadline) {
+    if (driverExit) throw new Error(driverExit)
+    try {
+      const response = await fetch(`${driverUrl}status`)
+      if (response.ok) return
+    } catch {
+      // Not listening yet.
+    }
+    await sleep(100)
+  }
+  throw new Error(`tauri-driver did not answer on ${driverUrl}status within ${WAIT_MS} ms`)
+}
+
+function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}
+
+/** Starts the app in a new WebDriver session, runs `body`, and always screenshots and quits. */
+async function withApp(name, body) {
+  const driver = await new Builder()
+    .withCapabilities({ browserName: 'wry', 'tauri:options': { application: appBinary } })
+    .usingServer(driverUrl)
+    .build()
+  try {
+    await body(driver)
+    await screenshot(driver, `${name}.png`)
+  } catch (error) {
+    await screenshot(driver, `${name}-failure.png`).catch(() => {})
+    throw error
+  } finally {
+    await driver.quit()
+  }
+}
+
+async function screenshot(driver, file) {
+  const png = Buffer.from(await driver.takeScreenshot(), 'base64')
+  writeFileSync(path.join(artifacts, file), png)
+  return png
+}
+
+async function visible(driver, css) {
+  const element = await driver.wait(until.elementLocated(By.css(css)), WAIT_MS, `${css} never appeared`)
+  await driver.wait(until.elementIsVisible(element), WAIT_MS, `${css} never became visible`)
+  return element
+}
+
+async function click(driver, css) {
+  const element = await visible(driver, css)
+  await driver.wait(until.elementIsEnabled(element), WAIT_MS, `${css} stayed disabled`)
+  await element.click()
+}
+
+/** Replaces whatever the field holds (some are pre-filled) with `text`. */
+async function fill(driver, css, text) {
+  const element = await visible(driver, css)
+  await element.clear()
+  if ((await element.getAttribute('value')) !== '') {
+    await element.sendKeys(Key.chord(Key.CONTROL, 'a'), Key.BACK_SPACE)
+  }
+  await element.sendKeys(text)
+  assert.equal(await element.getAttribute('value'), text, `${css} did not take the text`)
+}
+
+async function choose(driver, css, value) {
+  await click(driver, `${css} option[value="${value}"]`)
+  assert.equal(await (await visible(driver, css)).getAttribute('value'), value)
+}
+
+async function signIn(driver, email, password) {
+  await visible(driver, '#login-password')
+  await fill(driver, '#login-email', email)
+  await fill(driver, '#login-password', password)
+  await click(driver, '#login-submit')
+}
+
+test('create a company, sign in as its admin and add a user', async () => {
+  await withApp('create-company', async (driver) => {
+    await click(driver, '#create-company')
+    const companyPath = path.join(dataDir, 'Baraka Hardware.hesabu')
+    await fill(driver, '#company-legal-name', 'Baraka Hardware Limited')
+    await fill(driver, '#company-kra-pin', 'P051234567X')
+    await fill(driver, '#company-path', companyPath)
+    await fill(driver, '#admin-name', 'Wanjiku Mwangi')
+    await fill(driver, '#admin-email', 'wanjiku@baraka.test')
+    await fill(driver, '#admin-password', 'baraka-admin-1')
+    await click(driver, '#create-company-submit')
+
+    // The login screen shows with the admin's email filled in.
+    const email = await visible(driver, '#login-email')
+    await driver.wait(
+      async () => (await email.getAttribute('value')) === 'wanjiku@baraka.test',
+      WAIT_MS,
+      'the login screen did not fill in the admin email',
+    )
+    await fill(driver, '#login-password', 'baraka-admin-1')
+    await click(driver, '#login-submit')
+
+    await driver.wait(until.elementTextContains(await visible(driver, '#user-menu'), 'Wanjiku Mwangi'), WAIT_MS)
+    await click(driver, 'a[data-nav="settings-users"]')
+    await click(driver, '#add-user')
+    await fill(driver, '#user-name', 'Otieno Ouma')
+    await fill(driver, '#user-email', 'otieno@baraka.test')
+    await choose(driver, '#user-role', 'employee')
+    await fill(driver, '#user-password', 'otieno-pass-1')
+    await click(driver, '#user-add-submit')
+
+    const row = await visible(driver, '#users-table tr[data-email="otieno@baraka.test"]')
+    assert.match(await row.getText(), /Otieno Ouma/)
+    assert.ok(existsSync(companyPath), 'the company file was not written where asked')
+  })
+})
+
+test('open the demo company and sign in as its admin', async () => {
+  await withApp('demo-company', async (driver) => {
+    await click(driver, '#open-demo')
+    await signIn(driver, 'admin@demo.test', 'hesabu-demo')
+    const menu = await visible(driver, '#user-menu')
+    await driver.wait(until.elementTextContains(menu, 'Amina Odhiambo'), WAIT_MS)
+
+    await click(driver, 'a[data-nav="settings-users"]')
+    await visible(driver, '#users-table tr[data-email="auditor@demo.test"]')
+    const rows = await driver.findElements(By.css('#users-table tr[data-email]'))
+    assert.equal(rows.length, 8, 'the demo company has eight users')
+    const png = await screenshot(driver, 'demo-users.png')
+    if (process.env.E2E_DOCS_SCREENSHOT) writeFileSync(path.resolve(repo, process.env.E2E_DOCS_SCREENSHOT), png)
+  })
+})
