@@ -22,11 +22,15 @@ use crate::state::{AppState, DATA_DIR_ENV};
 pub fn run() {
     let result = tauri::Builder::default()
         .setup(|app| {
-            let (data_dir, default_folder) = folders(app.handle())?;
-            std::fs::create_dir_all(&data_dir).map_err(|e| {
-                format!("cannot create the data folder {}: {e}", data_dir.display())
+            let folders = Folders::find(app.handle())?;
+            std::fs::create_dir_all(&folders.data_dir).map_err(|e| {
+                format!(
+                    "cannot create the data folder {}: {e}",
+                    folders.data_dir.display()
+                )
             })?;
-            app.manage(AppState::new(data_dir, default_folder));
+            open_main_window(app.handle(), &folders)?;
+            app.manage(AppState::new(folders.data_dir, folders.default_folder));
             Ok(())
         })
         .invoke_handler(commands::handler())
@@ -37,20 +41,52 @@ pub fn run() {
     }
 }
 
-/// The data folder (`HESABU_DATA_DIR`, else the platform's app-data folder) and the default
-/// folder for new company files (`<data dir>/companies` when the data folder is overridden, so
-/// tests stay inside their temporary folder; else `Documents/Hesabu`).
-fn folders(app: &tauri::AppHandle) -> tauri::Result<(PathBuf, PathBuf)> {
-    if let Some(dir) = std::env::var_os(DATA_DIR_ENV).filter(|d| !d.is_empty()) {
-        let dir = std::path::absolute(PathBuf::from(dir))?;
-        let companies = dir.join("companies");
-        return Ok((dir, companies));
+/// Where the app keeps its files.
+struct Folders {
+    /// `recent.json` and the demo company: `HESABU_DATA_DIR`, else the platform's app-data folder.
+    data_dir: PathBuf,
+    /// Where new company files go by default: `<data dir>/companies` when the data folder is
+    /// overridden (tests stay inside their temporary folder), else `Documents/Hesabu`.
+    default_folder: PathBuf,
+    /// Whether `HESABU_DATA_DIR` chose `data_dir`.
+    overridden: bool,
+}
+
+impl Folders {
+    fn find(app: &tauri::AppHandle) -> tauri::Result<Self> {
+        if let Some(dir) = std::env::var_os(DATA_DIR_ENV).filter(|d| !d.is_empty()) {
+            let data_dir = std::path::absolute(PathBuf::from(dir))?;
+            let default_folder = data_dir.join("companies");
+            return Ok(Self {
+                data_dir,
+                default_folder,
+                overridden: true,
+            });
+        }
+        let data_dir = app.path().app_data_dir()?;
+        let documents = app.path().document_dir().or_else(|_| app.path().home_dir());
+        let default_folder = match documents {
+            Ok(documents) => documents.join("Hesabu"),
+            Err(_) => data_dir.join("companies"),
+        };
+        Ok(Self {
+            data_dir,
+            default_folder,
+            overridden: false,
+        })
     }
-    let data_dir = app.path().app_data_dir()?;
-    let documents = app.path().document_dir().or_else(|_| app.path().home_dir());
-    let default_folder = match documents {
-        Ok(documents) => documents.join("Hesabu"),
-        Err(_) => data_dir.join("companies"),
-    };
-    Ok((data_dir, default_folder))
+}
+
+/// Opens the window declared in tauri.conf.json (which says `"create": false` so that it is
+/// made here). With `HESABU_DATA_DIR` set, the webview keeps its caches and storage in there
+/// too, so a test run leaves nothing in the user's profile and never sees another run's storage.
+fn open_main_window(app: &tauri::AppHandle, folders: &Folders) -> tauri::Result<()> {
+    for config in &app.config().app.windows {
+        let mut window = tauri::WebviewWindowBuilder::from_config(app, config)?;
+        if folders.overridden {
+            window = window.data_directory(folders.data_dir.join("webview"));
+        }
+        window.build()?;
+    }
+    Ok(())
 }
