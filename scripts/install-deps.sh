@@ -46,7 +46,7 @@ fi
 # optional platform packages, so a strict `npm ci` would refuse the lock file.
 echo "==> npm install (ui)"
 (cd ui && npm install --no-audit --no-fund --loglevel=error)
-if [ "$want_test" = 1 ] && [ -f e2e/package.json ]; then
-  echo "==> npm install (e2e)"
-  (cd e2e && npm install --no-audit --no-fund --loglevel=error)
+if [ "$want_test" = 1 ] && [ -f tests/e2e/package.json ]; then
+  echo "==> npm install (tests/e2e)"
+  (cd tests/e2e && npm install --no-audit --no-fund --loglevel=error)
 fi

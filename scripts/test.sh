@@ -26,6 +26,9 @@ if [ -n "$boundary" ]; then
 fi
 echo "ok: cargo tree -p hesabu-core -i tauri is empty"
 
+step "cargo build (every crate and test target, the desktop binary the E2E test drives)"
+cargo build --workspace --all-targets
+
 step "cargo clippy (warnings denied)"
 cargo clippy --workspace --all-targets -- -D warnings
 

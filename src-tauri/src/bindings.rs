@@ -27,13 +27,6 @@ pub fn generate() -> String {
     );
     out.push_str("/* eslint-disable */\n\n");
 
-    // The audit entries' `before`/`after` are free JSON; the core's declarations refer to it.
-    out.push_str("// JSON (serde_json::Value), as used by the core types below.\n\n");
-    push_decl(
-        &mut out,
-        &hesabu_core::wire::decl::<serde_json::Value>(&cfg),
-    );
-
     out.push_str("// Core wire types (hesabu_core::wire).\n\n");
     for decl in hesabu_core::wire::typescript_declarations() {
         push_decl(&mut out, &decl);

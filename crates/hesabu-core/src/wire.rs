@@ -215,6 +215,8 @@ impl BrokenAuditEntry {
 pub fn typescript_declarations() -> Vec<String> {
     let cfg = ts_rs::Config::default();
     vec![
+        // Free JSON (audit before/after summaries); the types below refer to it.
+        decl::<Value>(&cfg),
         decl::<ErrorKind>(&cfg),
         decl::<WireError>(&cfg),
         decl::<Role>(&cfg),
