@@ -327,6 +327,7 @@ fn outcome(
         budget_id: b.id.clone(),
         request_id: request.to_owned(),
         reservation_id: reservation.map(|r| r.id.clone()),
+        currency: b.currency.clone(),
         decision,
         balance,
         held: match reservation {

@@ -22,7 +22,9 @@ fn percent(part: Decimal, whole: Decimal) -> Option<Decimal> {
     if whole.is_zero() {
         None
     } else {
-        Some((part * Decimal::ONE_HUNDRED / whole).round_dp(1))
+        let mut p = (part * Decimal::ONE_HUNDRED / whole).round_dp(1);
+        p.rescale(1); // always one decimal: "0.0", "12.5"
+        Some(p)
     }
 }
 

@@ -206,6 +206,7 @@ pub struct LedgerOutcome {
     pub budget_id: String,
     pub request_id: String,
     pub reservation_id: Option<String>,
+    pub currency: String,
     pub decision: EnforcementDecision,
     pub balance: BalanceView,
     /// What the document still holds on this budget after the operation.
