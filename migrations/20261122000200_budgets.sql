@@ -100,6 +100,7 @@ CREATE INDEX budget_check_log_at ON budget_check_log (checked_at);
 -- One row per import run, including failed ones.
 CREATE TABLE budget_sync_run (
     id           TEXT PRIMARY KEY,
+    run_no       BIGINT NOT NULL UNIQUE,  -- 1, 2, 3 … under the write lock: runs in order
     started_at   TEXT NOT NULL,
     finished_at  TEXT NOT NULL,
     duration_ms  BIGINT NOT NULL,

@@ -252,6 +252,7 @@ pub mod budget_sync_run {
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
         pub id: String,
+        pub run_no: i64,
         pub started_at: String,
         pub finished_at: String,
         pub duration_ms: i64,

@@ -20,7 +20,9 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use rust_decimal::Decimal;
-use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, QueryOrder, QuerySelect, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryOrder, QuerySelect, Set,
+};
 use serde_json::json;
 
 use super::period::FiscalPeriod;
@@ -586,8 +588,17 @@ async fn record_run(
     errors: Vec<ImportRowError>,
 ) -> Result<SyncRunView> {
     let finished = file.clock().now();
+    // Numbered under the write lock: ids alone do not order runs made in the same millisecond.
+    let last: Option<i64> = budget_sync_run::Entity::find()
+        .select_only()
+        .column_as(budget_sync_run::Column::RunNo.max(), "last")
+        .into_tuple::<Option<i64>>()
+        .one(uow.db())
+        .await?
+        .flatten();
     let model = budget_sync_run::Model {
         id: uow.new_id(),
+        run_no: last.unwrap_or(0) + 1,
         started_at: crate::clock::format_timestamp(started),
         finished_at: crate::clock::format_timestamp(finished),
         duration_ms: (finished - started).num_milliseconds().max(0),
@@ -662,8 +673,7 @@ pub async fn sync_history(
 ) -> Result<Vec<SyncRunView>> {
     session.require(Permission::BudgetView)?;
     budget_sync_run::Entity::find()
-        .order_by_desc(budget_sync_run::Column::StartedAt)
-        .order_by_desc(budget_sync_run::Column::Id)
+        .order_by_desc(budget_sync_run::Column::RunNo)
         .limit(limit)
         .all(file.reader())
         .await?
