@@ -391,8 +391,8 @@ pub async fn reserve_for_request(
     let amount = positive(input.amount, "reserve")?;
     let request = request_id(&input.request_id)?;
     let b = load_budget(uow.db(), &input.budget_id).await?;
-    let dept = department_name(uow.db(), &b.department_id).await?;
     if b.status != ACTIVE {
+        let dept = department_name(uow.db(), &b.department_id).await?;
         return Err(Error::Conflict(format!(
             "The budget {} is archived: nothing can be reserved against it.",
             label(&b, &dept)
@@ -401,12 +401,18 @@ pub async fn reserve_for_request(
     let stored = load_balance(uow.db(), &b.id).await?;
     let before = balance_of(&stored)?;
     let enforcement = Enforcement::parse(&b.enforcement)?;
+    // The department's name is only needed to word an over-budget flag.
+    let budget_label = if amount > before.available {
+        label(&b, &department_name(uow.db(), &b.department_id).await?)
+    } else {
+        String::new()
+    };
     let decision = decide(
         enforcement,
         before.available,
         amount,
         &b.currency,
-        &label(&b, &dept),
+        &budget_label,
     );
     let existing = open_reservation(uow.db(), &b.id, &request).await?;
     if matches!(decision, EnforcementDecision::Refused { .. }) {
@@ -415,7 +421,13 @@ pub async fn reserve_for_request(
 
     let now = uow.now_text();
     let reservation = match existing {
-        Some(r) => r,
+        Some(r) => {
+            let held = dec(&r.held)? + amount;
+            let mut row = r.into_active_model();
+            row.held = Set(held.to_string());
+            row.updated_at = Set(now.clone());
+            row.update(uow.db()).await?
+        }
         None => {
             let r = budget_reservation::Model {
                 id: uow.new_id(),
@@ -423,7 +435,7 @@ pub async fn reserve_for_request(
                 request_id: request.clone(),
                 reserved_by_id: Some(session.user_id().to_owned()),
                 reserved_by_email: session.email().to_owned(),
-                held: "0".into(),
+                held: amount.to_string(),
                 committed: "0".into(),
                 spent: "0".into(),
                 released: "0".into(),
@@ -456,11 +468,6 @@ pub async fn reserve_for_request(
         },
     )
     .await?;
-    let held = dec(&reservation.held)? + amount;
-    let mut row = reservation.into_active_model();
-    row.held = Set(held.to_string());
-    row.updated_at = Set(now);
-    let reservation = row.update(uow.db()).await?;
     uow.audit(AuditDraft {
         action: "budget.reserve",
         entity_type: "budget",
