@@ -1455,3 +1455,27 @@ async fn the_cli_runs_the_lifecycle_with_json_and_exit_codes() {
         "the demo's import and this one"
     );
 }
+
+#[test]
+fn budget_wire_types_are_in_the_typescript_declarations() {
+    let all = hesabu_core::wire::typescript_declarations().join("\n");
+    for name in [
+        "BudgetView",
+        "BalanceView",
+        "LedgerEntryView",
+        "BudgetCheckInput",
+        "BudgetCheckResult",
+        "EnforcementDecision",
+        "LedgerOutcome",
+        "SyncRunView",
+        "BudgetReport",
+    ] {
+        assert!(all.contains(&format!("export type {name} =")), "{name}");
+    }
+    // Decimals cross as strings, never as JS numbers.
+    let balance = all
+        .lines()
+        .find(|l| l.starts_with("export type BalanceView"))
+        .unwrap();
+    assert!(balance.contains("budgeted: string"), "{balance}");
+}
