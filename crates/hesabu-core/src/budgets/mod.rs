@@ -20,9 +20,10 @@ pub mod wire;
 use std::collections::HashMap;
 
 use rust_decimal::Decimal;
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, IntoActiveModel,
+    QueryFilter, QueryOrder, Set, Statement,
 };
 use serde_json::json;
 
@@ -188,6 +189,33 @@ async fn load_balance(db: &impl ConnectionTrait, id: &str) -> Result<budget_bala
         .ok_or_else(|| Error::Internal(format!("budget {id} has no balance row")))
 }
 
+/// The budget and its balance in one query (the reservation hot path).
+async fn load_budget_with_balance(
+    db: &impl ConnectionTrait,
+    id: &str,
+) -> Result<(budget::Model, budget_balance::Model)> {
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(
+            db.get_database_backend(),
+            "SELECT b.*, bb.budget_id AS bb_budget_id, bb.budgeted AS bb_budgeted, \
+             bb.available AS bb_available, bb.reserved AS bb_reserved, \
+             bb.committed AS bb_committed, bb.spent AS bb_spent, bb.entries AS bb_entries, \
+             bb.updated_at AS bb_updated_at \
+             FROM budget b JOIN budget_balance bb ON bb.budget_id = b.id WHERE b.id = ?",
+            [id.trim().into()],
+        ))
+        .await?
+        .ok_or_else(|| {
+            Error::NotFound(format!(
+                "There is no budget {id}. List budgets with `hesabu budget list`."
+            ))
+        })?;
+    Ok((
+        budget::Model::from_query_result(&row, "")?,
+        budget_balance::Model::from_query_result(&row, "bb_")?,
+    ))
+}
+
 async fn department_name(db: &impl ConnectionTrait, id: &str) -> Result<String> {
     Ok(department::Entity::find_by_id(id.to_owned())
         .one(db)
@@ -284,7 +312,9 @@ async fn append(
     }
     let id = uow.new_id();
     let now = uow.now_text();
-    budget_ledger::ActiveModel::from(budget_ledger::Model {
+    // Plain INSERT and UPDATE (no RETURNING, no model read back): this is the hot path of every
+    // reservation, and nothing here needs the stored row again.
+    budget_ledger::Entity::insert(budget_ledger::ActiveModel::from(budget_ledger::Model {
         id: id.clone(),
         budget_id: budget_id.to_owned(),
         seq: stored.entries + 1,
@@ -299,18 +329,45 @@ async fn append(
         actor_id: uow.actor().id.clone(),
         actor_email: uow.actor().email.clone(),
         at: now.clone(),
-    })
-    .insert(uow.db())
+    }))
+    .exec_without_returning(uow.db())
     .await?;
-    let mut row = stored.clone().into_active_model();
-    row.budgeted = Set(after.budgeted.to_string());
-    row.available = Set(after.available.to_string());
-    row.reserved = Set(after.reserved.to_string());
-    row.committed = Set(after.committed.to_string());
-    row.spent = Set(after.spent.to_string());
-    row.entries = Set(stored.entries + 1);
-    row.updated_at = Set(now);
-    row.update(uow.db()).await?;
+    let updated = budget_balance::Entity::update_many()
+        .col_expr(
+            budget_balance::Column::Budgeted,
+            Expr::value(after.budgeted.to_string()),
+        )
+        .col_expr(
+            budget_balance::Column::Available,
+            Expr::value(after.available.to_string()),
+        )
+        .col_expr(
+            budget_balance::Column::Reserved,
+            Expr::value(after.reserved.to_string()),
+        )
+        .col_expr(
+            budget_balance::Column::Committed,
+            Expr::value(after.committed.to_string()),
+        )
+        .col_expr(
+            budget_balance::Column::Spent,
+            Expr::value(after.spent.to_string()),
+        )
+        .col_expr(
+            budget_balance::Column::Entries,
+            Expr::value(stored.entries + 1),
+        )
+        .col_expr(budget_balance::Column::UpdatedAt, Expr::value(now))
+        .filter(budget_balance::Column::BudgetId.eq(budget_id))
+        // The row must still be the one that was read (it is: the write lock is held).
+        .filter(budget_balance::Column::Entries.eq(stored.entries))
+        .exec(uow.db())
+        .await?;
+    if updated.rows_affected != 1 {
+        return Err(Error::Internal(format!(
+            "the balance of budget {budget_id} changed under the write lock"
+        )));
+    }
     Ok(id)
 }
 
@@ -390,7 +447,7 @@ pub async fn reserve_for_request(
     session.require(Permission::BudgetReserve)?;
     let amount = positive(input.amount, "reserve")?;
     let request = request_id(&input.request_id)?;
-    let b = load_budget(uow.db(), &input.budget_id).await?;
+    let (b, stored) = load_budget_with_balance(uow.db(), &input.budget_id).await?;
     if b.status != ACTIVE {
         let dept = department_name(uow.db(), &b.department_id).await?;
         return Err(Error::Conflict(format!(
@@ -398,7 +455,6 @@ pub async fn reserve_for_request(
             label(&b, &dept)
         )));
     }
-    let stored = load_balance(uow.db(), &b.id).await?;
     let before = balance_of(&stored)?;
     let enforcement = Enforcement::parse(&b.enforcement)?;
     // The department's name is only needed to word an over-budget flag.
@@ -443,8 +499,8 @@ pub async fn reserve_for_request(
                 created_at: now.clone(),
                 updated_at: now.clone(),
             };
-            budget_reservation::ActiveModel::from(r.clone())
-                .insert(uow.db())
+            budget_reservation::Entity::insert(budget_reservation::ActiveModel::from(r.clone()))
+                .exec_without_returning(uow.db())
                 .await?;
             r
         }
