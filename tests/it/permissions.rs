@@ -84,6 +84,7 @@ const MATRIX: &[(&[&str], &[&str])] = &[
     (&["budget", "list"], BUDGET_READERS),
     (&["budget", "report"], BUDGET_READERS),
     (&["budget", "history", "{ops}"], BUDGET_READERS),
+    (&["budget", "show", "{ops}"], BUDGET_READERS),
     (&["budget", "sync-history"], BUDGET_READERS),
     (
         &[

@@ -557,8 +557,7 @@ pub async fn commit_for_request(
 ) -> Result<LedgerOutcome> {
     session.require(Permission::BudgetCommit)?;
     let request = request_id(&input.request_id)?;
-    let b = load_budget(uow.db(), &input.budget_id).await?;
-    let dept = department_name(uow.db(), &b.department_id).await?;
+    let (b, stored) = load_budget_with_balance(uow.db(), &input.budget_id).await?;
     let reservation = open_reservation(uow.db(), &b.id, &request).await?;
     let held = match &reservation {
         Some(r) => dec(&r.held)?,
@@ -569,6 +568,7 @@ pub async fn commit_for_request(
         None => held,
     };
     let Some(reservation) = reservation.filter(|_| !amount.is_zero() && amount <= held) else {
+        let dept = department_name(uow.db(), &b.department_id).await?;
         return Err(exceeds(
             "reserved",
             &request,
@@ -579,7 +579,6 @@ pub async fn commit_for_request(
             "committed",
         ));
     };
-    let stored = load_balance(uow.db(), &b.id).await?;
     let before = balance_of(&stored)?;
     let over_budget = before.available < Decimal::ZERO;
     let is_override = over_budget && matches!(session.role(), Role::FinanceManager | Role::Admin);
@@ -644,8 +643,7 @@ pub async fn spend_for_request(
 ) -> Result<LedgerOutcome> {
     session.require(Permission::BudgetSpend)?;
     let request = request_id(&input.request_id)?;
-    let b = load_budget(uow.db(), &input.budget_id).await?;
-    let dept = department_name(uow.db(), &b.department_id).await?;
+    let (b, stored) = load_budget_with_balance(uow.db(), &input.budget_id).await?;
     let reservation = open_reservation(uow.db(), &b.id, &request).await?;
     let committed = match &reservation {
         Some(r) => dec(&r.committed)?,
@@ -656,6 +654,7 @@ pub async fn spend_for_request(
         None => committed,
     };
     let Some(reservation) = reservation.filter(|_| !amount.is_zero() && amount <= committed) else {
+        let dept = department_name(uow.db(), &b.department_id).await?;
         return Err(exceeds(
             "committed",
             &request,
@@ -666,7 +665,6 @@ pub async fn spend_for_request(
             "spent",
         ));
     };
-    let stored = load_balance(uow.db(), &b.id).await?;
     let before = balance_of(&stored)?;
     let mut after = before.clone();
     after.committed -= amount;
@@ -740,8 +738,7 @@ pub async fn release_for_request(
             "A reason is required to release budget (it goes into the audit log).",
         ));
     }
-    let b = load_budget(uow.db(), &input.budget_id).await?;
-    let dept = department_name(uow.db(), &b.department_id).await?;
+    let (b, stored) = load_budget_with_balance(uow.db(), &input.budget_id).await?;
     let reservation = open_reservation(uow.db(), &b.id, &request).await?;
     if let Some(r) = &reservation
         && !session.may(Permission::BudgetReleaseAny)
@@ -764,6 +761,7 @@ pub async fn release_for_request(
         None => held,
     };
     let Some(reservation) = reservation.filter(|_| !amount.is_zero() && amount <= held) else {
+        let dept = department_name(uow.db(), &b.department_id).await?;
         return Err(exceeds(
             "reserved",
             &request,
@@ -774,7 +772,6 @@ pub async fn release_for_request(
             "released",
         ));
     };
-    let stored = load_balance(uow.db(), &b.id).await?;
     let before = balance_of(&stored)?;
     let mut after = before.clone();
     after.reserved -= amount;
