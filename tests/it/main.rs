@@ -2,6 +2,7 @@
 //! `cargo test -p hesabu-tests`. Each test makes its own company file in a temporary folder.
 
 mod audit;
+mod budgets;
 mod cli;
 mod company_file;
 mod concurrency;

@@ -1,6 +1,11 @@
 //! Every CLI command × every role, against a hand-written expectation table (deliberately not
 //! derived from the core's permission table, so a wrong cell there fails here). Denied commands
 //! exit 3 and write nothing.
+//!
+//! Budget commands name demo budgets by id: `{ops}` is Operations FY2026 (PR-DEMO-0001 holds
+//! 45,000 there, reserved by the storekeeper), `{sales}` is Sales FY2026 (PR-DEMO-0002 has
+//! committed money there), `{administration}` is Administration FY2026 (untouched);
+//! `{sample}` is docs/examples/budgets.csv.
 
 use hesabu_core::demo::DEMO_PASSWORD;
 
@@ -76,19 +81,159 @@ const MATRIX: &[(&[&str], &[&str])] = &[
         &["audit", "verify"],
         &["admin", "finance_manager", "auditor"],
     ),
+    (&["budget", "list"], BUDGET_READERS),
+    (&["budget", "report"], BUDGET_READERS),
+    (&["budget", "history", "{ops}"], BUDGET_READERS),
+    (&["budget", "show", "{ops}"], BUDGET_READERS),
+    (&["budget", "sync-history"], BUDGET_READERS),
+    (
+        &[
+            "budget",
+            "check",
+            "--department",
+            "Operations",
+            "--period",
+            "FY2026",
+            "--amount",
+            "1000",
+        ],
+        &[
+            "admin",
+            "finance_manager",
+            "finance_user",
+            "approver",
+            "employee",
+        ],
+    ),
+    (
+        &[
+            "budget",
+            "reserve",
+            "--budget",
+            "{ops}",
+            "--amount",
+            "1000",
+            "--request-id",
+            "PR-NEW-1",
+        ],
+        &[
+            "admin",
+            "finance_manager",
+            "finance_user",
+            "approver",
+            "employee",
+        ],
+    ),
+    (
+        &[
+            "budget",
+            "commit",
+            "--budget",
+            "{ops}",
+            "--request-id",
+            "PR-DEMO-0001",
+        ],
+        &["admin", "finance_manager", "finance_user", "approver"],
+    ),
+    (
+        &[
+            "budget",
+            "spend",
+            "--budget",
+            "{sales}",
+            "--request-id",
+            "PR-DEMO-0002",
+            "--amount",
+            "1000",
+        ],
+        &["admin", "finance_manager", "finance_user"],
+    ),
+    // The seed table: finance and admins release anything; the storekeeper (employee) reserved
+    // PR-DEMO-0001, so may release it; the approver did not, so may not.
+    (
+        &[
+            "budget",
+            "release",
+            "--budget",
+            "{ops}",
+            "--request-id",
+            "PR-DEMO-0001",
+            "--action",
+            "cancel",
+            "--reason",
+            "Not needed",
+        ],
+        &["admin", "finance_manager", "finance_user", "employee"],
+    ),
+    (
+        &["budget", "import", "{sample}"],
+        &["admin", "finance_manager"],
+    ),
+    (
+        &["budget", "phase", "{administration}", "--by", "quarter"],
+        &["admin", "finance_manager"],
+    ),
 ];
+
+const BUDGET_READERS: &[&str] = &[
+    "admin",
+    "finance_manager",
+    "finance_user",
+    "approver",
+    "auditor",
+];
+
+/// The ids behind `{ops}`, `{sales}` and `{administration}` (FY2026, untouched): every demo
+/// copy is the same file, so the same ids.
+async fn demo_budget_ids() -> (String, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = support::demo_copy(dir.path()).await;
+    let file = hesabu_core::company_file::CompanyFile::open(&path, support::clock())
+        .await
+        .unwrap();
+    let admin = hesabu_core::auth::login(&file, "admin@demo.test", DEMO_PASSWORD)
+        .await
+        .unwrap();
+    let list = hesabu_core::budgets::list(&file, &admin, None, false)
+        .await
+        .unwrap();
+    let id = |department: &str| {
+        list.iter()
+            .find(|b| b.department == department && b.period == "FY2026" && b.category.is_none())
+            .unwrap()
+            .id
+            .clone()
+    };
+    (id("Operations"), id("Sales"), id("Administration"))
+}
 
 #[tokio::test]
 async fn every_command_for_every_role() {
+    let (ops, sales, administration) = demo_budget_ids().await;
+    let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .join("docs/examples/budgets.csv");
+    let sample = sample.to_str().unwrap();
     let mut failures = Vec::new();
     for (command, allowed) in MATRIX {
+        let command: Vec<String> = command
+            .iter()
+            .map(|a| {
+                a.replace("{ops}", &ops)
+                    .replace("{sales}", &sales)
+                    .replace("{administration}", &administration)
+                    .replace("{sample}", sample)
+            })
+            .collect();
+        let command: Vec<&str> = command.iter().map(String::as_str).collect();
         for (role, email) in ROLES {
             let dir = tempfile::tempdir().unwrap();
             let path = support::demo_copy(dir.path()).await;
             let audit_before = support::count(&path, "audit_log").await;
             let users_before = support::count(&path, "app_user").await;
             let mut args = vec!["--company", path.to_str().unwrap(), "--as", email, "--json"];
-            args.extend_from_slice(command);
+            args.extend_from_slice(&command);
             let out = hesabu(&args, env(Some(DEMO_PASSWORD), Some("new-user-pass"))).await;
             let expected = if allowed.contains(&role) { 0 } else { 3 };
             if out.code != expected {

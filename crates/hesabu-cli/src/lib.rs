@@ -5,6 +5,7 @@
 //! denied or failed login; 1 anything else (storage, a broken audit chain, internal errors).
 //! Errors go to stderr, as `{"error":{"kind":..,"message":..}}` with `--json`.
 
+mod budget;
 mod output;
 
 use std::path::PathBuf;
@@ -86,6 +87,9 @@ enum Command {
     /// Read and verify the tamper-evident audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Budgets: import, check, reserve, commit, release, report.
+    #[command(subcommand)]
+    Budget(budget::BudgetCommand),
     /// Create the demo company.
     #[command(subcommand)]
     Demo(DemoCommand),
@@ -194,7 +198,7 @@ enum DemoCommand {
 }
 
 /// A failure on its way out: the kind decides the exit code.
-struct Failure {
+pub(crate) struct Failure {
     kind: ErrorKind,
     message: String,
 }
@@ -208,7 +212,7 @@ impl From<hesabu_core::Error> for Failure {
     }
 }
 
-fn bad_input(message: impl Into<String>) -> Failure {
+pub(crate) fn bad_input(message: impl Into<String>) -> Failure {
     Failure {
         kind: ErrorKind::InvalidInput,
         message: message.into(),
@@ -449,6 +453,7 @@ async fn acting_command(
                 }
             }
         }
+        Command::Budget(command) => budget::run(command, file, session).await?,
         Command::Company(CompanyCommand::Create(_)) | Command::Demo(_) => unreachable_command()?,
     })
 }

@@ -48,6 +48,8 @@ pub(crate) struct Reply {
     json: Value,
     text: String,
     failure: Option<(i32, String, String)>,
+    /// Set by an explicit `--format`: print this way whatever `--json` says.
+    forced_json: Option<bool>,
 }
 
 impl Reply {
@@ -56,7 +58,14 @@ impl Reply {
             json: to_json(value),
             text,
             failure: None,
+            forced_json: None,
         }
+    }
+
+    /// Prints as JSON (`true`) or as the text (`false`, e.g. CSV) regardless of `--json`.
+    pub(crate) fn forced(mut self, json: bool) -> Self {
+        self.forced_json = Some(json);
+        self
     }
 
     pub(crate) fn list<T: Serialize>(items: &[T], text: String) -> Self {
@@ -64,6 +73,7 @@ impl Reply {
             json: to_json(&items),
             text,
             failure: None,
+            forced_json: None,
         }
     }
 
@@ -75,6 +85,7 @@ impl Reply {
     }
 
     pub(crate) fn into_outcome(self, json: bool) -> Outcome {
+        let json = self.forced_json.unwrap_or(json);
         let stdout = if json {
             format!("{}\n", self.json)
         } else {

@@ -1,9 +1,11 @@
 //! The demo company: the same seed for `hesabu demo create` and the app's "Open the demo
-//! company". Later phases extend it (policies, budgets, documents).
+//! company". Later phases extend it (policies, documents). Budgets come from the shipped sample
+//! `docs/examples/budgets.csv`, plus a few reservations so every budget state is on show.
 
 use std::path::Path;
 
 use crate::auth::Session;
+use crate::budgets::{self, MoveInput, ReserveInput};
 use crate::clock::SharedClock;
 use crate::company;
 use crate::company_file::CompanyFile;
@@ -18,6 +20,32 @@ pub const DEMO_PASSWORD: &str = "hesabu-demo";
 pub const DEMO_ADMIN_EMAIL: &str = "admin@demo.test";
 
 pub const DEMO_DEPARTMENTS: [&str; 5] = ["Administration", "Finance", "Operations", "Sales", "IT"];
+
+/// The shipped budget sample (`docs/examples/budgets.csv`), imported into the demo company.
+pub const DEMO_BUDGETS_CSV: &str = include_str!("../../../docs/examples/budgets.csv");
+
+/// Demo documents holding budget: (request id, who reserved it, department, period, amount,
+/// amount committed, amount spent).
+pub const DEMO_RESERVATIONS: [(&str, &str, &str, &str, i64, i64, i64); 2] = [
+    (
+        "PR-DEMO-0001",
+        "storekeeper@demo.test",
+        "Operations",
+        "FY2026",
+        45_000,
+        0,
+        0,
+    ),
+    (
+        "PR-DEMO-0002",
+        "sales.rep@demo.test",
+        "Sales",
+        "FY2026",
+        120_000,
+        120_000,
+        60_000,
+    ),
+];
 
 /// (email, name, role, department, manager email)
 pub const DEMO_USERS: [(&str, &str, Role, &str, Option<&str>); 8] = [
@@ -115,5 +143,69 @@ pub async fn create(path: &Path, clock: SharedClock) -> Result<(CompanyFile, Ses
         )
         .await?;
     }
+    seed_budgets(&file, &admin).await?;
     Ok((file, admin))
+}
+
+async fn seed_budgets(file: &CompanyFile, admin: &Session) -> Result<()> {
+    let table = budgets::import::read_csv_text(DEMO_BUDGETS_CSV)?;
+    let run = budgets::import::import_table(
+        file,
+        admin,
+        table,
+        "docs/examples/budgets.csv",
+        "csv",
+        false,
+        file.clock().now(),
+    )
+    .await?;
+    if run.status != "ok" {
+        return Err(crate::Error::Internal(format!(
+            "the demo budget sample does not import: {}",
+            budgets::import::describe_errors(&run.errors)
+        )));
+    }
+    let all = budgets::list(file, admin, None, false).await?;
+    let cfo = sign_in_as(file, "cfo@demo.test").await?;
+    for (request, email, department, period, reserved, committed, spent) in DEMO_RESERVATIONS {
+        let budget = all
+            .iter()
+            .find(|b| b.department == department && b.period == period && b.category.is_none())
+            .ok_or_else(|| {
+                crate::Error::Internal(format!("the demo has no {department} {period} budget"))
+            })?;
+        let who = sign_in_as(file, email).await?;
+        budgets::reserve(
+            file,
+            &who,
+            &ReserveInput {
+                budget_id: budget.id.clone(),
+                request_id: request.into(),
+                amount: reserved.into(),
+                reason: Some("Demo purchase request".into()),
+            },
+        )
+        .await?;
+        let step = |amount: i64| MoveInput {
+            budget_id: budget.id.clone(),
+            request_id: request.into(),
+            amount: Some(amount.into()),
+            reason: Some("Demo".into()),
+        };
+        if committed > 0 {
+            budgets::commit(file, &cfo, &step(committed)).await?;
+        }
+        if spent > 0 {
+            budgets::spend(file, &cfo, &step(spent)).await?;
+        }
+    }
+    Ok(())
+}
+
+/// A demo user's session without the password check (the seed knows who they are).
+async fn sign_in_as(file: &CompanyFile, email: &str) -> Result<Session> {
+    let user = users::find_by_email(file.reader(), email)
+        .await?
+        .ok_or_else(|| crate::Error::Internal(format!("the demo user {email} is missing")))?;
+    Session::from_user(&user)
 }

@@ -101,3 +101,176 @@ pub mod audit_log {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+// Budget control (see crate::budgets). Amounts are String columns holding the canonical
+// rust_decimal text: a Decimal-typed column would come back from SQLite through f64.
+
+pub mod budget {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "budget")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub department_id: String,
+        pub category: String,
+        pub project: String,
+        pub period: String,
+        pub period_start: String,
+        pub period_end: String,
+        pub amount: String,
+        pub currency: String,
+        pub enforcement: String,
+        pub auto_approve_threshold: Option<String>,
+        pub parent_id: Option<String>,
+        pub status: String,
+        pub created_at: String,
+        pub updated_at: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod budget_balance {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "budget_balance")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub budget_id: String,
+        pub budgeted: String,
+        pub available: String,
+        pub reserved: String,
+        pub committed: String,
+        pub spent: String,
+        pub entries: i64,
+        pub updated_at: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod budget_reservation {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "budget_reservation")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub budget_id: String,
+        pub request_id: String,
+        pub reserved_by_id: Option<String>,
+        pub reserved_by_email: String,
+        pub held: String,
+        pub committed: String,
+        pub spent: String,
+        pub released: String,
+        pub status: String,
+        pub created_at: String,
+        pub updated_at: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod budget_ledger {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "budget_ledger")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub budget_id: String,
+        pub seq: i64,
+        pub kind: String,
+        pub request_id: Option<String>,
+        pub reservation_id: Option<String>,
+        pub action: Option<String>,
+        pub amount: String,
+        pub is_override: bool,
+        pub reason: Option<String>,
+        pub available_after: String,
+        pub actor_id: Option<String>,
+        pub actor_email: String,
+        pub at: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod budget_check_log {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "budget_check_log")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub checked_at: String,
+        pub request_id: Option<String>,
+        pub user_id: Option<String>,
+        pub user_email: String,
+        pub department: String,
+        pub period: String,
+        pub amount: String,
+        pub vendor: Option<String>,
+        pub purpose: Option<String>,
+        pub budget_id: Option<String>,
+        pub available: bool,
+        pub can_auto_approve: bool,
+        pub reason: String,
+        pub response_json: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod budget_sync_run {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "budget_sync_run")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub run_no: i64,
+        pub started_at: String,
+        pub finished_at: String,
+        pub duration_ms: i64,
+        pub source: String,
+        pub format: String,
+        pub status: String,
+        pub rows_read: i64,
+        pub created: i64,
+        pub updated: i64,
+        pub unchanged: i64,
+        pub soft_deleted: i64,
+        pub skipped: i64,
+        pub errors_json: String,
+        pub actor_email: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

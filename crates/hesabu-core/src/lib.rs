@@ -3,10 +3,11 @@
 //!
 //! Start with [`company_file`] (opening a company file), [`uow`] (the one-transaction rule),
 //! [`auth`] and [`permissions`] (who may do what), then the services: [`company`], [`users`],
-//! [`departments`], [`audit`]. Wire types for the UI and CLI are in [`wire`].
+//! [`departments`], [`audit`], [`budgets`]. Wire types for the UI and CLI are in [`wire`].
 
 pub mod audit;
 pub mod auth;
+pub mod budgets;
 pub mod clock;
 pub mod company;
 pub mod company_file;

@@ -92,6 +92,22 @@ pub enum Permission {
     DepartmentManage,
     AuditView,
     AuditVerify,
+    /// Budgets, balances, ledgers, reports and the import history.
+    BudgetView,
+    /// Import budgets, phase annual budgets.
+    BudgetManage,
+    /// Run a budget check (it is logged, so it is a write).
+    BudgetCheck,
+    /// Reserve budget for a document (submitting a request).
+    BudgetReserve,
+    /// Commit a reservation (final approval of a document).
+    BudgetCommit,
+    /// Record committed money as spent.
+    BudgetSpend,
+    /// Release what any document holds.
+    BudgetReleaseAny,
+    /// Release what a document holds, only when the user reserved it themselves.
+    BudgetReleaseOwn,
 }
 
 impl Permission {
@@ -106,6 +122,14 @@ impl Permission {
             Permission::DepartmentManage => "add departments",
             Permission::AuditView => "read the audit log",
             Permission::AuditVerify => "verify the audit log",
+            Permission::BudgetView => "view budgets",
+            Permission::BudgetManage => "import or change budgets",
+            Permission::BudgetCheck => "check budgets",
+            Permission::BudgetReserve => "reserve budget",
+            Permission::BudgetCommit => "commit reserved budget",
+            Permission::BudgetSpend => "record budget spending",
+            Permission::BudgetReleaseAny => "release budget reserved by others",
+            Permission::BudgetReleaseOwn => "release budget",
         }
     }
 }
@@ -125,6 +149,13 @@ pub const PERMISSIONS: &[(Role, &[Permission])] = &[
             DepartmentManage,
             AuditView,
             AuditVerify,
+            BudgetView,
+            BudgetManage,
+            BudgetCheck,
+            BudgetReserve,
+            BudgetCommit,
+            BudgetSpend,
+            BudgetReleaseAny,
         ],
     ),
     (
@@ -136,11 +167,52 @@ pub const PERMISSIONS: &[(Role, &[Permission])] = &[
             DepartmentManage,
             AuditView,
             AuditVerify,
+            BudgetView,
+            BudgetManage,
+            BudgetCheck,
+            BudgetReserve,
+            BudgetCommit,
+            BudgetSpend,
+            BudgetReleaseAny,
         ],
     ),
-    (Role::FinanceUser, &[CompanyView, UserView, DepartmentView]),
-    (Role::Approver, &[CompanyView, UserView, DepartmentView]),
-    (Role::Employee, &[CompanyView, DepartmentView]),
+    (
+        Role::FinanceUser,
+        &[
+            CompanyView,
+            UserView,
+            DepartmentView,
+            BudgetView,
+            BudgetCheck,
+            BudgetReserve,
+            BudgetCommit,
+            BudgetSpend,
+            BudgetReleaseAny,
+        ],
+    ),
+    (
+        Role::Approver,
+        &[
+            CompanyView,
+            UserView,
+            DepartmentView,
+            BudgetView,
+            BudgetCheck,
+            BudgetReserve,
+            BudgetCommit,
+            BudgetReleaseOwn,
+        ],
+    ),
+    (
+        Role::Employee,
+        &[
+            CompanyView,
+            DepartmentView,
+            BudgetCheck,
+            BudgetReserve,
+            BudgetReleaseOwn,
+        ],
+    ),
     (
         Role::Auditor,
         &[
@@ -149,6 +221,7 @@ pub const PERMISSIONS: &[(Role, &[Permission])] = &[
             DepartmentView,
             AuditView,
             AuditVerify,
+            BudgetView,
         ],
     ),
 ];
@@ -173,8 +246,30 @@ mod tests {
         for role in Role::ALL {
             assert_eq!(role.may(UserManage), role == Role::Admin, "{role}");
         }
-        for write in [CompanyEdit, UserManage, DepartmentManage] {
+        for write in [
+            CompanyEdit,
+            UserManage,
+            DepartmentManage,
+            BudgetManage,
+            BudgetCheck,
+            BudgetReserve,
+            BudgetCommit,
+            BudgetSpend,
+            BudgetReleaseAny,
+            BudgetReleaseOwn,
+        ] {
             assert!(!Role::Auditor.may(write));
+        }
+    }
+
+    #[test]
+    fn budget_release_follows_the_seed_table() {
+        // finance_manager, finance_user, admin: any budget; approver, employee: their own only.
+        for role in Role::ALL {
+            let any = matches!(role, Role::Admin | Role::FinanceManager | Role::FinanceUser);
+            let own = matches!(role, Role::Approver | Role::Employee);
+            assert_eq!(role.may(BudgetReleaseAny), any, "{role}");
+            assert_eq!(role.may(BudgetReleaseOwn), own, "{role}");
         }
     }
 

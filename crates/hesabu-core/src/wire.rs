@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use ts_rs::TS;
 
+use crate::budgets::wire as budgets;
 use crate::entities::{audit_log, company, department};
 use crate::error::{ErrorKind, WireError};
 use crate::permissions::{Permission, Role};
@@ -231,6 +232,20 @@ pub fn typescript_declarations() -> Vec<String> {
         decl::<AuditEntryView>(&cfg),
         decl::<AuditVerifyReport>(&cfg),
         decl::<BrokenAuditEntry>(&cfg),
+        decl::<budgets::Enforcement>(&cfg),
+        decl::<budgets::EnforcementDecision>(&cfg),
+        decl::<budgets::BudgetView>(&cfg),
+        decl::<budgets::BalanceView>(&cfg),
+        decl::<budgets::LedgerEntryView>(&cfg),
+        decl::<budgets::BudgetCheckInput>(&cfg),
+        decl::<budgets::BudgetCheckResult>(&cfg),
+        decl::<budgets::ReleaseAction>(&cfg),
+        decl::<budgets::LedgerOutcome>(&cfg),
+        decl::<budgets::ImportRowError>(&cfg),
+        decl::<budgets::SyncRunView>(&cfg),
+        decl::<budgets::UtilisationRow>(&cfg),
+        decl::<budgets::CheckStats>(&cfg),
+        decl::<budgets::BudgetReport>(&cfg),
     ]
 }
 

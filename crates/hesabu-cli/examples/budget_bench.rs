@@ -1,0 +1,195 @@
+//! Budget benchmark: the median cost of one reservation (a full unit of work: write lock,
+//! balance read, ledger entry, balance update, reservation row, audit entry) against two
+//! baselines on the same company file — a bare single-row insert transaction (raw sqlx: BEGIN,
+//! INSERT, COMMIT) and the smallest possible unit of work (write lock, one INSERT, the audit entry
+//! every business write must have, COMMIT) — and the import throughput of a 100k-row CSV.
+//!
+//! `cargo run --release -p hesabu-cli --example budget_bench` (figures go in docs/benchmarks.md).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use hesabu_core::budgets::{self, Enforcement, NewBudget, ReserveInput, import};
+use hesabu_core::clock::SystemClock;
+use hesabu_core::money::Currency;
+use hesabu_core::wire::NewCompany;
+use rust_decimal::Decimal;
+
+const SAMPLES: usize = 1_000;
+const IMPORT_ROWS: usize = 100_000;
+
+fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort_unstable();
+    samples[samples.len() / 2]
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bench.hesabu");
+    let (file, admin) = hesabu_core::company::create(
+        &path,
+        &NewCompany {
+            legal_name: "Bench Ltd".into(),
+            trading_name: None,
+            kra_pin: "P051234567X".into(),
+            branch_id: None,
+            address: None,
+            fiscal_year_start_month: Some(7),
+            admin_email: "bench@bench.test".into(),
+            admin_name: "Bench".into(),
+            admin_password: "bench-password".into(),
+        },
+        Arc::new(SystemClock),
+    )
+    .await
+    .unwrap();
+    for name in ["Operations", "Sales"] {
+        hesabu_core::departments::add(&file, &admin, name)
+            .await
+            .unwrap();
+    }
+    let budget = budgets::create(
+        &file,
+        &admin,
+        &NewBudget {
+            department: "Operations".into(),
+            period: "FY2026".into(),
+            amount: Decimal::from(1_000_000_000),
+            currency: Currency::kes(),
+            enforcement: Enforcement::HardBlock,
+            auto_approve_threshold: None,
+            category: None,
+            project: None,
+        },
+    )
+    .await
+    .unwrap();
+
+    // A bare single-row insert transaction, on a second connection to the same file with the
+    // same tuning (WAL, synchronous=NORMAL).
+    let options = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(&path)
+        .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+        .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
+        .busy_timeout(Duration::from_secs(10));
+    let pool = sqlx::sqlite::SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await
+        .unwrap();
+    sqlx::query("CREATE TABLE bench_row (id TEXT PRIMARY KEY, at TEXT NOT NULL)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let mut bare = Vec::with_capacity(SAMPLES);
+    for i in 0..SAMPLES {
+        let started = Instant::now();
+        let mut txn = pool.begin().await.unwrap();
+        sqlx::query("INSERT INTO bench_row (id, at) VALUES (?, ?)")
+            .bind(format!("row-{i}"))
+            .bind("2026-11-22T00:00:00.000Z")
+            .execute(&mut *txn)
+            .await
+            .unwrap();
+        txn.commit().await.unwrap();
+        bare.push(started.elapsed());
+    }
+    pool.close().await;
+
+    // The smallest business write: a unit of work inserting one row plus its audit entry.
+    let mut minimal = Vec::with_capacity(SAMPLES);
+    for i in 0..SAMPLES {
+        use sea_orm::ConnectionTrait;
+        let started = Instant::now();
+        let mut uow = file.begin(&admin).await.unwrap();
+        let backend = uow.db().get_database_backend();
+        uow.db()
+            .execute_raw(sea_orm::Statement::from_sql_and_values(
+                backend,
+                "INSERT INTO bench_row (id, at) VALUES (?, ?)",
+                [format!("uow-{i}").into(), uow.now_text().into()],
+            ))
+            .await
+            .unwrap();
+        uow.audit(hesabu_core::audit::AuditDraft {
+            action: "bench.insert",
+            entity_type: "bench_row",
+            entity_id: format!("uow-{i}"),
+            before: None,
+            after: None,
+        })
+        .await
+        .unwrap();
+        uow.commit().await.unwrap();
+        minimal.push(started.elapsed());
+    }
+
+    let mut reserve = Vec::with_capacity(SAMPLES);
+    for i in 0..SAMPLES {
+        let input = ReserveInput {
+            budget_id: budget.id.clone(),
+            request_id: format!("PR-{i}"),
+            amount: Decimal::ONE,
+            reason: None,
+        };
+        let started = Instant::now();
+        budgets::reserve(&file, &admin, &input).await.unwrap();
+        reserve.push(started.elapsed());
+    }
+    let (bare, minimal, reserve) = (median(bare), median(minimal), median(reserve));
+    let ratio = |over: Duration| {
+        (Decimal::from(u64::try_from(reserve.as_micros()).unwrap_or(u64::MAX))
+            / Decimal::from(u64::try_from(over.as_micros().max(1)).unwrap_or(u64::MAX)))
+        .round_dp(2)
+    };
+    println!(
+        "bare single-row insert transaction (sqlx): median {} µs",
+        bare.as_micros()
+    );
+    println!(
+        "minimal unit of work (one insert + audit entry): median {} µs",
+        minimal.as_micros()
+    );
+    println!(
+        "budget reservation (unit of work): median {} µs = {}x the bare insert, {}x the minimal \
+         unit of work (target <= 2x)",
+        reserve.as_micros(),
+        ratio(bare),
+        ratio(minimal)
+    );
+
+    let csv = dir.path().join("budgets-100k.csv");
+    let mut text = String::with_capacity(IMPORT_ROWS * 64);
+    text.push_str(
+        "department,period,amount,currency,enforcement,auto_approve_threshold,category,project\n",
+    );
+    for i in 0..IMPORT_ROWS {
+        let m = i % 600;
+        let category = i / 600;
+        text.push_str(&format!(
+            "{},{}-{:02},{}.50,KES,HARD_BLOCK,1000,C{category},\n",
+            ["Operations", "Sales"][category % 2],
+            2000 + m / 12,
+            m % 12 + 1,
+            1_000 + i
+        ));
+    }
+    std::fs::write(&csv, text).unwrap();
+    for label in ["first import (100k creates)", "re-import (100k unchanged)"] {
+        let started = Instant::now();
+        let run = import::import_file(&file, &admin, &csv, false)
+            .await
+            .unwrap();
+        let took = started.elapsed();
+        assert_eq!(run.status, "ok", "{:?}", run.errors.first());
+        let per_second = u128::try_from(IMPORT_ROWS).unwrap_or(0) * 1_000 / took.as_millis().max(1);
+        println!(
+            "{label}: {} ms, {per_second} rows/s (created {}, unchanged {})",
+            took.as_millis(),
+            run.created,
+            run.unchanged
+        );
+    }
+    file.close().await.unwrap();
+}

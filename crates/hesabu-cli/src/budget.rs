@@ -1,0 +1,499 @@
+//! `hesabu budget …`: import, list, check, reserve / commit / spend / release, reports, ledger
+//! history and the import history. Each subcommand parses its arguments, calls one service in
+//! `hesabu_core::budgets` and turns the result into a [`Reply`].
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use hesabu_core::auth::Session;
+use hesabu_core::budgets::{
+    self, BudgetCheckInput, EnforcementDecision, LedgerOutcome, MoveInput, ReleaseAction,
+    ReleaseInput, ReserveInput, import, phasing, report, show,
+};
+use hesabu_core::company_file::CompanyFile;
+use hesabu_core::money::{Currency, Money};
+use rust_decimal::Decimal;
+
+use crate::Failure;
+use crate::output::{Reply, table};
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum BudgetCommand {
+    /// Sync budgets from a CSV or XLSX file (columns: department,period,amount,currency,
+    /// enforcement[,auto_approve_threshold,category,project]). All or nothing unless
+    /// --skip-invalid.
+    Import {
+        /// The .csv or .xlsx file.
+        file: PathBuf,
+        /// Import the good rows and report the bad ones instead of importing nothing.
+        #[arg(long)]
+        skip_invalid: bool,
+    },
+    /// Budgets with their balances.
+    List {
+        /// Only budgets within this period: FY2026, 2026-Q1 or 2026-03.
+        #[arg(long)]
+        period: Option<String>,
+        /// Include archived (soft-deleted) budgets.
+        #[arg(long)]
+        all: bool,
+    },
+    /// One budget with its balance.
+    Show { id: String },
+    /// Can the department's budget carry this amount? (Logged in the check log.)
+    Check(CheckArgs),
+    /// Reserve budget for a document.
+    Reserve(ReserveArgs),
+    /// Commit what a document holds (final approval).
+    Commit(MoveArgs),
+    /// Record committed money as spent.
+    Spend(MoveArgs),
+    /// Release what a document holds (reject, cancel, return).
+    Release(ReleaseArgs),
+    /// Split an annual budget into months or quarters (equal, or by percentages).
+    Phase {
+        id: String,
+        /// month or quarter.
+        #[arg(long, default_value = "month")]
+        by: String,
+        /// Comma-separated percentages, one per part, summing to 100 (default: equal parts).
+        #[arg(long)]
+        percentages: Option<String>,
+    },
+    /// Utilisation, variance and check success rate.
+    Report {
+        #[arg(long)]
+        period: Option<String>,
+        /// json or csv (default: text, or JSON with --json).
+        #[arg(long)]
+        format: Option<String>,
+    },
+    /// A budget's ledger entries, oldest first.
+    History { id: String },
+    /// Import runs, newest first.
+    SyncHistory {
+        #[arg(long, default_value_t = 20)]
+        limit: u64,
+    },
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CheckArgs {
+    #[arg(long)]
+    department: String,
+    #[arg(long)]
+    period: String,
+    #[arg(long)]
+    amount: String,
+    #[arg(long)]
+    request_id: Option<String>,
+    #[arg(long)]
+    vendor: Option<String>,
+    #[arg(long)]
+    purpose: Option<String>,
+    #[arg(long)]
+    category: Option<String>,
+    #[arg(long)]
+    project: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ReserveArgs {
+    #[arg(long)]
+    budget: String,
+    #[arg(long)]
+    amount: String,
+    #[arg(long)]
+    request_id: String,
+    #[arg(long)]
+    reason: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct MoveArgs {
+    #[arg(long)]
+    budget: String,
+    #[arg(long)]
+    request_id: String,
+    /// Default: everything the document holds at this stage.
+    #[arg(long)]
+    amount: Option<String>,
+    #[arg(long)]
+    reason: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ReleaseArgs {
+    #[arg(long)]
+    budget: String,
+    #[arg(long)]
+    request_id: String,
+    /// Default: everything the document still holds.
+    #[arg(long)]
+    amount: Option<String>,
+    /// reject, cancel or return.
+    #[arg(long)]
+    action: String,
+    #[arg(long)]
+    reason: String,
+}
+
+fn amount(text: &str) -> Result<Decimal, Failure> {
+    Ok(Money::parse(text, Currency::kes())?.amount)
+}
+
+fn ledger_text(verb: &str, out: &LedgerOutcome) -> String {
+    let b = &out.balance;
+    let currency = out.currency.as_str();
+    let mut text = format!(
+        "{verb} for {} on budget {}.\nHeld: {}  Committed: {}\nBudget: {} budgeted, {} available, \
+         {} reserved, {} committed, {} spent.\n",
+        out.request_id,
+        out.budget_id,
+        show(out.held, currency),
+        show(out.committed, currency),
+        show(b.budgeted, currency),
+        show(b.available, currency),
+        show(b.reserved, currency),
+        show(b.committed, currency),
+        show(b.spent, currency),
+    );
+    match &out.decision {
+        EnforcementDecision::WithinBudget => {}
+        EnforcementDecision::Refused { reason } => text.push_str(&format!("Refused: {reason}\n")),
+        EnforcementDecision::Flagged { flag } => text.push_str(&format!("Warning: {flag}\n")),
+        EnforcementDecision::Escalate { reason } => {
+            text.push_str(&format!("Escalated: {reason}\n"));
+        }
+    }
+    text
+}
+
+pub(crate) async fn run(
+    command: &BudgetCommand,
+    file: &CompanyFile,
+    session: &Session,
+) -> Result<Reply, Failure> {
+    Ok(match command {
+        BudgetCommand::Import {
+            file: path,
+            skip_invalid,
+        } => {
+            let run = import::import_file(file, session, path, *skip_invalid).await?;
+            let text = format!(
+                "Import of {} {}: {} created, {} updated, {} unchanged, {} archived, {} skipped \
+                 ({} rows in {} ms).\n{}",
+                run.source,
+                run.status,
+                run.created,
+                run.updated,
+                run.unchanged,
+                run.soft_deleted,
+                run.skipped,
+                run.rows_read,
+                run.duration_ms,
+                if run.errors.is_empty() {
+                    String::new()
+                } else {
+                    format!("{}\n", import::describe_errors(&run.errors))
+                }
+            );
+            let reply = Reply::entity(&run, text);
+            if run.status == "failed" {
+                let message = format!(
+                    "Nothing was imported from {}: fix these rows (or pass --skip-invalid):\n{}",
+                    run.source,
+                    import::describe_errors(&run.errors)
+                );
+                reply.with_failure(2, "invalid_input", &message)
+            } else {
+                reply
+            }
+        }
+        BudgetCommand::List { period, all } => {
+            let list = budgets::list(file, session, period.as_deref(), *all).await?;
+            let rows = list
+                .iter()
+                .map(|b| {
+                    let c = &b.currency;
+                    vec![
+                        b.id.clone(),
+                        b.department.clone(),
+                        b.period.clone(),
+                        [b.category.clone(), b.project.clone()]
+                            .into_iter()
+                            .flatten()
+                            .collect::<Vec<_>>()
+                            .join(" / "),
+                        b.enforcement.as_str().into(),
+                        show(b.balance.budgeted, c),
+                        show(b.balance.reserved, c),
+                        show(b.balance.committed, c),
+                        show(b.balance.spent, c),
+                        show(b.balance.available, c),
+                        b.status.clone(),
+                    ]
+                })
+                .collect();
+            Reply::list(
+                &list,
+                table(
+                    &[
+                        "ID",
+                        "DEPARTMENT",
+                        "PERIOD",
+                        "CATEGORY",
+                        "MODE",
+                        "BUDGETED",
+                        "RESERVED",
+                        "COMMITTED",
+                        "SPENT",
+                        "AVAILABLE",
+                        "STATUS",
+                    ],
+                    rows,
+                ),
+            )
+        }
+        BudgetCommand::Show { id } => {
+            let b = budgets::get(file, session, id).await?;
+            let text = format!(
+                "{} {} ({}): {} budgeted, {} available.\n",
+                b.department,
+                b.period,
+                b.enforcement.as_str(),
+                show(b.balance.budgeted, &b.currency),
+                show(b.balance.available, &b.currency)
+            );
+            Reply::entity(&b, text)
+        }
+        BudgetCommand::Check(args) => {
+            let result = budgets::check(
+                file,
+                session,
+                &BudgetCheckInput {
+                    request_id: args.request_id.clone(),
+                    department: args.department.clone(),
+                    period: args.period.clone(),
+                    amount: amount(&args.amount)?,
+                    vendor: args.vendor.clone(),
+                    purpose: args.purpose.clone(),
+                    category: args.category.clone(),
+                    project: args.project.clone(),
+                },
+            )
+            .await?;
+            let text = format!(
+                "{}\nAvailable: {}  Can auto-approve: {}\n",
+                result.reason,
+                if result.available { "yes" } else { "no" },
+                if result.can_auto_approve { "yes" } else { "no" }
+            );
+            Reply::entity(&result, text)
+        }
+        BudgetCommand::Reserve(args) => {
+            let out = budgets::reserve(
+                file,
+                session,
+                &ReserveInput {
+                    budget_id: args.budget.clone(),
+                    request_id: args.request_id.clone(),
+                    amount: amount(&args.amount)?,
+                    reason: args.reason.clone(),
+                },
+            )
+            .await?;
+            Reply::entity(&out, ledger_text("Reserved", &out))
+        }
+        BudgetCommand::Commit(args) | BudgetCommand::Spend(args) => {
+            let input = MoveInput {
+                budget_id: args.budget.clone(),
+                request_id: args.request_id.clone(),
+                amount: args.amount.as_deref().map(amount).transpose()?,
+                reason: args.reason.clone(),
+            };
+            let (out, verb) = if matches!(command, BudgetCommand::Commit(_)) {
+                (budgets::commit(file, session, &input).await?, "Committed")
+            } else {
+                (budgets::spend(file, session, &input).await?, "Spent")
+            };
+            Reply::entity(&out, ledger_text(verb, &out))
+        }
+        BudgetCommand::Release(args) => {
+            let out = budgets::release(
+                file,
+                session,
+                &ReleaseInput {
+                    budget_id: args.budget.clone(),
+                    request_id: args.request_id.clone(),
+                    amount: args.amount.as_deref().map(amount).transpose()?,
+                    action: ReleaseAction::parse(&args.action)?,
+                    reason: args.reason.clone(),
+                },
+            )
+            .await?;
+            Reply::entity(&out, ledger_text("Released", &out))
+        }
+        BudgetCommand::Phase {
+            id,
+            by,
+            percentages,
+        } => {
+            let phasing = match by.trim().to_lowercase().as_str() {
+                "month" | "monthly" => phasing::Phasing::Monthly,
+                "quarter" | "quarterly" => phasing::Phasing::Quarterly,
+                other => {
+                    return Err(crate::bad_input(format!(
+                        "--by {other} is not known: use month or quarter."
+                    )));
+                }
+            };
+            let weights = match percentages {
+                None => Vec::new(),
+                Some(text) => text.split(',').map(amount).collect::<Result<Vec<_>, _>>()?,
+            };
+            let parts = phasing::phase(file, session, id, phasing, &weights).await?;
+            let rows = parts
+                .iter()
+                .map(|b| {
+                    vec![
+                        b.id.clone(),
+                        b.period.clone(),
+                        show(b.balance.budgeted, &b.currency),
+                    ]
+                })
+                .collect();
+            Reply::list(&parts, table(&["ID", "PERIOD", "BUDGETED"], rows))
+        }
+        BudgetCommand::Report { period, format } => {
+            let r = report::report(file, session, period.as_deref()).await?;
+            match format.as_deref().map(str::to_lowercase).as_deref() {
+                Some("csv") => Reply::entity(&r, report::to_csv(&r)).forced(false),
+                Some("json") => Reply::entity(&r, String::new()).forced(true),
+                Some(other) => {
+                    return Err(crate::bad_input(format!(
+                        "--format {other} is not known: use json or csv."
+                    )));
+                }
+                None => {
+                    let rows = r
+                        .rows
+                        .iter()
+                        .map(|u| {
+                            let c = &u.currency;
+                            vec![
+                                u.department.clone(),
+                                u.period.clone(),
+                                u.category.clone().unwrap_or_default(),
+                                show(u.balance.budgeted, c),
+                                show(u.balance.reserved, c),
+                                show(u.balance.committed, c),
+                                show(u.balance.spent, c),
+                                show(u.balance.available, c),
+                                u.percent_used.map(|p| format!("{p}%")).unwrap_or_default(),
+                                show(u.variance, c),
+                            ]
+                        })
+                        .collect();
+                    let mut text = table(
+                        &[
+                            "DEPARTMENT",
+                            "PERIOD",
+                            "CATEGORY",
+                            "BUDGETED",
+                            "RESERVED",
+                            "COMMITTED",
+                            "SPENT",
+                            "AVAILABLE",
+                            "USED",
+                            "VARIANCE",
+                        ],
+                        rows,
+                    );
+                    text.push_str(&format!(
+                        "Checks: {} ({} found funds, {} found no budget); success rate {}\n",
+                        r.checks.checks,
+                        r.checks.available,
+                        r.checks.no_budget,
+                        r.checks
+                            .success_rate_percent
+                            .map_or_else(|| "n/a".to_owned(), |p| format!("{p}%"))
+                    ));
+                    Reply::entity(&r, text)
+                }
+            }
+        }
+        BudgetCommand::History { id } => {
+            let entries = budgets::history(file, session, id).await?;
+            let rows = entries
+                .iter()
+                .map(|e| {
+                    vec![
+                        e.seq.to_string(),
+                        e.at.clone(),
+                        e.kind.clone(),
+                        e.action.clone().unwrap_or_default(),
+                        e.request_id.clone().unwrap_or_default(),
+                        e.amount.to_string(),
+                        e.available_after.to_string(),
+                        e.actor_email.clone(),
+                        e.reason.clone().unwrap_or_default(),
+                    ]
+                })
+                .collect();
+            Reply::list(
+                &entries,
+                table(
+                    &[
+                        "#",
+                        "AT",
+                        "KIND",
+                        "ACTION",
+                        "REQUEST",
+                        "AMOUNT",
+                        "AVAILABLE",
+                        "BY",
+                        "REASON",
+                    ],
+                    rows,
+                ),
+            )
+        }
+        BudgetCommand::SyncHistory { limit } => {
+            let runs = import::sync_history(file, session, *limit).await?;
+            let rows = runs
+                .iter()
+                .map(|r| {
+                    vec![
+                        r.started_at.clone(),
+                        r.source.clone(),
+                        r.status.clone(),
+                        r.created.to_string(),
+                        r.updated.to_string(),
+                        r.unchanged.to_string(),
+                        r.soft_deleted.to_string(),
+                        r.skipped.to_string(),
+                        format!("{} ms", r.duration_ms),
+                    ]
+                })
+                .collect();
+            Reply::list(
+                &runs,
+                table(
+                    &[
+                        "STARTED",
+                        "SOURCE",
+                        "STATUS",
+                        "CREATED",
+                        "UPDATED",
+                        "UNCHANGED",
+                        "ARCHIVED",
+                        "SKIPPED",
+                        "TOOK",
+                    ],
+                    rows,
+                ),
+            )
+        }
+    })
+}

@@ -1,0 +1,303 @@
+//! Budget wire types: what the budget services return and accept across the core's boundary
+//! (CLI `--json`, Tauri commands, the approval engine). Amounts are decimal strings.
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// What happens when a request would take a budget past what is available.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Enforcement {
+    /// Refuse the submission.
+    HardBlock,
+    /// Let it through, flagged "exceeds budget …".
+    SoftWarning,
+    /// Let it through, with the executive level added to its approval chain.
+    Escalate,
+}
+
+impl Enforcement {
+    pub const ALL: [Enforcement; 3] = [
+        Enforcement::HardBlock,
+        Enforcement::SoftWarning,
+        Enforcement::Escalate,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Enforcement::HardBlock => "HARD_BLOCK",
+            Enforcement::SoftWarning => "SOFT_WARNING",
+            Enforcement::Escalate => "ESCALATE",
+        }
+    }
+
+    pub fn parse(text: &str) -> crate::Result<Self> {
+        let t = text.trim().to_uppercase().replace([' ', '-'], "_");
+        Enforcement::ALL
+            .into_iter()
+            .find(|e| e.as_str() == t)
+            .ok_or_else(|| {
+                crate::Error::invalid(format!(
+                    "Enforcement '{text}' is not known: use HARD_BLOCK, SOFT_WARNING or ESCALATE."
+                ))
+            })
+    }
+}
+
+/// The enforcement decision for one reservation, for the approval engine to act on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum EnforcementDecision {
+    /// The budget can carry it.
+    WithinBudget,
+    /// HARD_BLOCK and the funds are short: refuse the submission. Nothing was reserved.
+    Refused { reason: String },
+    /// SOFT_WARNING and over budget: reserved; flag the document with `flag`.
+    Flagged { flag: String },
+    /// ESCALATE and over budget: reserved; add the executive level with `reason`.
+    Escalate { reason: String },
+}
+
+/// A budget with its balance.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct BudgetView {
+    pub id: String,
+    pub department: String,
+    pub category: Option<String>,
+    pub project: Option<String>,
+    pub period: String,
+    pub period_start: String,
+    pub period_end: String,
+    pub currency: String,
+    pub enforcement: Enforcement,
+    #[serde(with = "rust_decimal::serde::str_option")]
+    #[ts(type = "string | null")]
+    pub auto_approve_threshold: Option<Decimal>,
+    pub parent_id: Option<String>,
+    pub status: String,
+    pub balance: BalanceView,
+    pub updated_at: String,
+}
+
+/// The materialised balance. `budgeted = available + reserved + committed + spent`, always.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct BalanceView {
+    #[serde(with = "rust_decimal::serde::str")]
+    #[ts(type = "string")]
+    pub budgeted: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    #[ts(type = "string")]
+    pub available: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    #[ts(type = "string")]
+    pub reserved: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    #[ts(type = "string")]
+    pub committed: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    #[ts(type = "string")]
+    pub spent: Decimal,
+}
+
+/// One immutable ledger entry.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct LedgerEntryView {
+    pub id: String,
+    pub budget_id: String,
+    #[ts(type = "number")]
+    pub seq: i64,
+    /// budget | adjust | reserve | commit | release | spend
+    pub kind: String,
+    pub request_id: Option<String>,
+    pub reservation_id: Option<String>,
+    /// For releases: reject | cancel | return.
+    pub action: Option<String>,
+    #[serde(with = "rust_decimal::serde::str")]
+    #[ts(type = "string")]
+    pub amount: Decimal,
+    pub is_override: bool,
+    pub reason: Option<String>,
+    #[serde(with = "rust_decimal::serde::str")]
+    #[ts(type = "string")]
+    pub available_after: Decimal,
+    pub actor_email: String,
+    pub at: String,
+}
+
+/// A budget check, like the seed's Budget Check API. The user is the signed-in user.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct BudgetCheckInput {
+    pub request_id: Option<String>,
+    /// The department's name.
+    pub department: String,
+    /// FY2026, 2026-Q1 or 2026-03.
+    pub period: String,
+    #[serde(with = "rust_decimal::serde::str")]
+    #[ts(type = "string")]
+    pub amount: Decimal,
+    pub vendor: Option<String>,
+    pub purpose: Option<String>,
+    pub category: Option<String>,
+    pub project: Option<String>,
+}
+
+/// The answer to a budget check. No budget found is `available: false`, not an error.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct BudgetCheckResult {
+    /// The check log entry.
+    pub id: String,
+    pub request_id: Option<String>,
+    pub available: bool,
+    pub can_auto_approve: bool,
+    pub reason: String,
+    pub budget_id: Option<String>,
+    pub department: String,
+    pub period: String,
+    pub currency: Option<String>,
+    pub enforcement: Option<Enforcement>,
+    #[serde(with = "rust_decimal::serde::str")]
+    #[ts(type = "string")]
+    pub requested: Decimal,
+    #[serde(with = "rust_decimal::serde::str_option")]
+    #[ts(type = "string | null")]
+    pub budgeted: Option<Decimal>,
+    #[serde(with = "rust_decimal::serde::str_option")]
+    #[ts(type = "string | null")]
+    pub available_amount: Option<Decimal>,
+    pub checked_at: String,
+}
+
+/// The release actions of the approval lifecycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ReleaseAction {
+    Reject,
+    Cancel,
+    Return,
+}
+
+impl ReleaseAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReleaseAction::Reject => "reject",
+            ReleaseAction::Cancel => "cancel",
+            ReleaseAction::Return => "return",
+        }
+    }
+
+    pub fn parse(text: &str) -> crate::Result<Self> {
+        match text.trim().to_lowercase().as_str() {
+            "reject" => Ok(ReleaseAction::Reject),
+            "cancel" => Ok(ReleaseAction::Cancel),
+            "return" => Ok(ReleaseAction::Return),
+            _ => Err(crate::Error::invalid(format!(
+                "Release action '{text}' is not known: use reject, cancel or return."
+            ))),
+        }
+    }
+}
+
+/// The result of a reserve, commit, release or spend.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct LedgerOutcome {
+    /// The ledger entry written (absent when a HARD_BLOCK refusal wrote nothing).
+    pub id: Option<String>,
+    pub budget_id: String,
+    pub request_id: String,
+    pub reservation_id: Option<String>,
+    pub currency: String,
+    pub decision: EnforcementDecision,
+    pub balance: BalanceView,
+    /// What the document still holds on this budget after the operation.
+    #[serde(with = "rust_decimal::serde::str")]
+    #[ts(type = "string")]
+    pub held: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    #[ts(type = "string")]
+    pub committed: Decimal,
+}
+
+/// One row of an import that could not be used.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ImportRowError {
+    /// 1-based line (CSV) or row (XLSX) number, the header being line 1.
+    #[ts(type = "number")]
+    pub line: i64,
+    pub message: String,
+}
+
+/// One import run, as kept in the sync history.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct SyncRunView {
+    pub id: String,
+    pub started_at: String,
+    pub finished_at: String,
+    #[ts(type = "number")]
+    pub duration_ms: i64,
+    pub source: String,
+    pub format: String,
+    /// ok | partial (rows skipped with --skip-invalid) | failed (nothing imported)
+    pub status: String,
+    #[ts(type = "number")]
+    pub rows_read: i64,
+    #[ts(type = "number")]
+    pub created: i64,
+    #[ts(type = "number")]
+    pub updated: i64,
+    #[ts(type = "number")]
+    pub unchanged: i64,
+    #[ts(type = "number")]
+    pub soft_deleted: i64,
+    #[ts(type = "number")]
+    pub skipped: i64,
+    pub errors: Vec<ImportRowError>,
+    pub actor_email: String,
+}
+
+/// Utilisation and variance of one budget. `used = reserved + committed + spent`;
+/// `percent_used = used / budgeted × 100` (one decimal); `variance = budgeted − spent`.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct UtilisationRow {
+    pub budget_id: String,
+    pub department: String,
+    pub period: String,
+    pub category: Option<String>,
+    pub project: Option<String>,
+    pub currency: String,
+    pub enforcement: Enforcement,
+    pub balance: BalanceView,
+    #[serde(with = "rust_decimal::serde::str_option")]
+    #[ts(type = "string | null")]
+    pub percent_used: Option<Decimal>,
+    #[serde(with = "rust_decimal::serde::str")]
+    #[ts(type = "string")]
+    pub variance: Decimal,
+    #[serde(with = "rust_decimal::serde::str_option")]
+    #[ts(type = "string | null")]
+    pub variance_percent: Option<Decimal>,
+    pub over_budget: bool,
+}
+
+/// How often checks found funds, over the report's period.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct CheckStats {
+    #[ts(type = "number")]
+    pub checks: i64,
+    #[ts(type = "number")]
+    pub available: i64,
+    #[ts(type = "number")]
+    pub no_budget: i64,
+    /// available / checks × 100, one decimal; null when there were no checks.
+    #[serde(with = "rust_decimal::serde::str_option")]
+    #[ts(type = "string | null")]
+    pub success_rate_percent: Option<Decimal>,
+}
+
+/// `budget report`: utilisation per budget plus check statistics.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct BudgetReport {
+    pub period: Option<String>,
+    pub rows: Vec<UtilisationRow>,
+    pub checks: CheckStats,
+}
