@@ -11,7 +11,7 @@ export type WireError = { kind: ErrorKind, message: string, };
 
 export type Role = "admin" | "finance_manager" | "finance_user" | "approver" | "employee" | "auditor";
 
-export type Permission = "company_view" | "company_edit" | "user_view" | "user_manage" | "department_view" | "department_manage" | "audit_view" | "audit_verify";
+export type Permission = "company_view" | "company_edit" | "user_view" | "user_manage" | "department_view" | "department_manage" | "audit_view" | "audit_verify" | "budget_view" | "budget_manage" | "budget_check" | "budget_reserve" | "budget_commit" | "budget_spend" | "budget_release_any" | "budget_release_own";
 
 export type SessionInfo = { user_id: string, email: string, name: string, role: Role, permissions: Array<Permission>, };
 
@@ -44,6 +44,74 @@ export type AuditEntryView = { seq: number, id: string, at: string, actor_email:
 export type AuditVerifyReport = { ok: boolean, entries_checked: number, first_broken: BrokenAuditEntry | null, };
 
 export type BrokenAuditEntry = { seq: number, id: string | null, action: string | null, at: string | null, reason: string, };
+
+export type Enforcement = "HARD_BLOCK" | "SOFT_WARNING" | "ESCALATE";
+
+export type EnforcementDecision = { "kind": "within_budget" } | { "kind": "refused", reason: string, } | { "kind": "flagged", flag: string, } | { "kind": "escalate", reason: string, };
+
+export type BudgetView = { id: string, department: string, category: string | null, project: string | null, period: string, period_start: string, period_end: string, currency: string, enforcement: Enforcement, auto_approve_threshold: string | null, parent_id: string | null, status: string, balance: BalanceView, updated_at: string, };
+
+export type BalanceView = { budgeted: string, available: string, reserved: string, committed: string, spent: string, };
+
+export type LedgerEntryView = { id: string, budget_id: string, seq: number, 
+/**
+ * budget | adjust | reserve | commit | release | spend
+ */
+kind: string, request_id: string | null, reservation_id: string | null, 
+/**
+ * For releases: reject | cancel | return.
+ */
+action: string | null, amount: string, is_override: boolean, reason: string | null, available_after: string, actor_email: string, at: string, };
+
+export type BudgetCheckInput = { request_id: string | null, 
+/**
+ * The department's name.
+ */
+department: string, 
+/**
+ * FY2026, 2026-Q1 or 2026-03.
+ */
+period: string, amount: string, vendor: string | null, purpose: string | null, category: string | null, project: string | null, };
+
+export type BudgetCheckResult = { 
+/**
+ * The check log entry.
+ */
+id: string, request_id: string | null, available: boolean, can_auto_approve: boolean, reason: string, budget_id: string | null, department: string, period: string, currency: string | null, enforcement: Enforcement | null, requested: string, budgeted: string | null, available_amount: string | null, checked_at: string, };
+
+export type ReleaseAction = "reject" | "cancel" | "return";
+
+export type LedgerOutcome = { 
+/**
+ * The ledger entry written (absent when a HARD_BLOCK refusal wrote nothing).
+ */
+id: string | null, budget_id: string, request_id: string, reservation_id: string | null, currency: string, decision: EnforcementDecision, balance: BalanceView, 
+/**
+ * What the document still holds on this budget after the operation.
+ */
+held: string, committed: string, };
+
+export type ImportRowError = { 
+/**
+ * 1-based line (CSV) or row (XLSX) number, the header being line 1.
+ */
+line: number, message: string, };
+
+export type SyncRunView = { id: string, started_at: string, finished_at: string, duration_ms: number, source: string, format: string, 
+/**
+ * ok | partial (rows skipped with --skip-invalid) | failed (nothing imported)
+ */
+status: string, rows_read: number, created: number, updated: number, unchanged: number, soft_deleted: number, skipped: number, errors: Array<ImportRowError>, actor_email: string, };
+
+export type UtilisationRow = { budget_id: string, department: string, period: string, category: string | null, project: string | null, currency: string, enforcement: Enforcement, balance: BalanceView, percent_used: string | null, variance: string, variance_percent: string | null, over_budget: boolean, };
+
+export type CheckStats = { checks: number, available: number, no_budget: number, 
+/**
+ * available / checks × 100, one decimal; null when there were no checks.
+ */
+success_rate_percent: string | null, };
+
+export type BudgetReport = { period: string | null, rows: Array<UtilisationRow>, checks: CheckStats, };
 
 // Desktop wire types (src-tauri/src/wire.rs, src-tauri/src/recent.rs).
 
