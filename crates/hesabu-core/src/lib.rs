@@ -3,8 +3,9 @@
 //!
 //! Start with [`company_file`] (opening a company file), [`uow`] (the one-transaction rule),
 //! [`auth`] and [`permissions`] (who may do what), then the services: [`company`], [`users`],
-//! [`departments`], [`audit`]. Wire types for the UI and CLI are in [`wire`].
+//! [`departments`], [`audit`], and the approval engine in [`approvals`]. Wire types for the UI and CLI are in [`wire`].
 
+pub mod approvals;
 pub mod audit;
 pub mod auth;
 pub mod clock;

@@ -92,6 +92,24 @@ pub enum Permission {
     DepartmentManage,
     AuditView,
     AuditVerify,
+    /// Read approval policies and validate policy files.
+    ApprovalPolicyView,
+    /// Import approval policies.
+    ApprovalPolicyManage,
+    /// Raise documents for approval (the requester is always the signed-in user).
+    DocumentCreate,
+    /// See every document, not only one's own and those in one's chain.
+    DocumentViewAll,
+    /// Cancel documents raised by others.
+    DocumentCancelAny,
+    /// Act on approval steps assigned to oneself (and see one's inbox).
+    ApprovalAct,
+    /// Create, list and revoke one's own delegations.
+    DelegationManage,
+    /// Run reminders, escalations and auto-approvals.
+    JobsRun,
+    /// Maintain department heads, designations and holidays.
+    OrgManage,
 }
 
 impl Permission {
@@ -106,6 +124,15 @@ impl Permission {
             Permission::DepartmentManage => "add departments",
             Permission::AuditView => "read the audit log",
             Permission::AuditVerify => "verify the audit log",
+            Permission::ApprovalPolicyView => "view approval policies",
+            Permission::ApprovalPolicyManage => "import approval policies",
+            Permission::DocumentCreate => "raise documents for approval",
+            Permission::DocumentViewAll => "view every document",
+            Permission::DocumentCancelAny => "cancel documents raised by others",
+            Permission::ApprovalAct => "act on approvals",
+            Permission::DelegationManage => "manage delegations",
+            Permission::JobsRun => "run the approval jobs",
+            Permission::OrgManage => "change department heads, designations or holidays",
         }
     }
 }
@@ -125,6 +152,15 @@ pub const PERMISSIONS: &[(Role, &[Permission])] = &[
             DepartmentManage,
             AuditView,
             AuditVerify,
+            ApprovalPolicyView,
+            ApprovalPolicyManage,
+            DocumentCreate,
+            DocumentViewAll,
+            DocumentCancelAny,
+            ApprovalAct,
+            DelegationManage,
+            JobsRun,
+            OrgManage,
         ],
     ),
     (
@@ -136,11 +172,51 @@ pub const PERMISSIONS: &[(Role, &[Permission])] = &[
             DepartmentManage,
             AuditView,
             AuditVerify,
+            ApprovalPolicyView,
+            ApprovalPolicyManage,
+            DocumentCreate,
+            DocumentViewAll,
+            ApprovalAct,
+            DelegationManage,
+            JobsRun,
         ],
     ),
-    (Role::FinanceUser, &[CompanyView, UserView, DepartmentView]),
-    (Role::Approver, &[CompanyView, UserView, DepartmentView]),
-    (Role::Employee, &[CompanyView, DepartmentView]),
+    (
+        Role::FinanceUser,
+        &[
+            CompanyView,
+            UserView,
+            DepartmentView,
+            ApprovalPolicyView,
+            DocumentCreate,
+            ApprovalAct,
+            DelegationManage,
+        ],
+    ),
+    (
+        Role::Approver,
+        &[
+            CompanyView,
+            UserView,
+            DepartmentView,
+            ApprovalPolicyView,
+            DocumentCreate,
+            ApprovalAct,
+            DelegationManage,
+        ],
+    ),
+    // Employees raise documents; they may also be named as a delegate or pool member, so they
+    // can act on steps assigned to them (the engine checks the assignment).
+    (
+        Role::Employee,
+        &[
+            CompanyView,
+            DepartmentView,
+            DocumentCreate,
+            ApprovalAct,
+            DelegationManage,
+        ],
+    ),
     (
         Role::Auditor,
         &[
@@ -149,6 +225,8 @@ pub const PERMISSIONS: &[(Role, &[Permission])] = &[
             DepartmentView,
             AuditView,
             AuditVerify,
+            ApprovalPolicyView,
+            DocumentViewAll,
         ],
     ),
 ];
@@ -173,7 +251,17 @@ mod tests {
         for role in Role::ALL {
             assert_eq!(role.may(UserManage), role == Role::Admin, "{role}");
         }
-        for write in [CompanyEdit, UserManage, DepartmentManage] {
+        for write in [
+            CompanyEdit,
+            UserManage,
+            DepartmentManage,
+            ApprovalPolicyManage,
+            DocumentCreate,
+            ApprovalAct,
+            DelegationManage,
+            JobsRun,
+            OrgManage,
+        ] {
             assert!(!Role::Auditor.may(write));
         }
     }
