@@ -225,11 +225,16 @@ async fn escalate(
     }
 
     let in_chain: HashSet<String> = steps.iter().map(|s| s.approver_id.clone()).collect();
+    // Not the requester, not someone already in the chain (unless repeats are allowed), and not
+    // someone already holding another open step of this request.
     let may_take = |id: &str| {
         dir.is_active(id)
             && id != doc.requester_id
             && id != step.acting_id
             && (spec.allow_repeat_approver || !in_chain.contains(id) || id == step.approver_id)
+            && !steps.iter().any(|s| {
+                s.id != step.id && s.acting_id == id && (s.status == PENDING || s.status == WAITING)
+            })
     };
     let named = match to {
         EscalationTarget::User { email } => dir.by_email(email).map(|u| u.id.clone()),
@@ -246,6 +251,9 @@ async fn escalate(
     active.version = Set(step.version + 1);
     active.escalations = Set(step.escalations + 1);
     active.due_at = Set(Some(new_due.clone()));
+    // The step starts afresh with its holder: reminders (and any auto-approval) count from now.
+    active.activated_at = Set(Some(uow.now_text()));
+    active.reminders_sent = Set(0);
     if let Some(target) = &target {
         active.acting_id = Set(target.clone());
         active.delegation_id = Set(None);
