@@ -6,12 +6,9 @@ use std::str::FromStr;
 
 use clap::{Args, Subcommand};
 use hesabu_core::approvals::wire::{
-    ActionInput, Decision, DocumentType, DocumentView, NewDelegation, NewDocument,
-    NewDocumentLine,
+    ActionInput, Decision, DocumentType, DocumentView, NewDelegation, NewDocument, NewDocumentLine,
 };
-use hesabu_core::approvals::{
-    actions, delegations, documents, jobs, notifications, org, policies,
-};
+use hesabu_core::approvals::{actions, delegations, documents, jobs, notifications, org, policies};
 use hesabu_core::auth::Session;
 use hesabu_core::clock::{SettableClock, parse_timestamp};
 use hesabu_core::company_file::CompanyFile;
@@ -36,7 +33,9 @@ pub(crate) enum DocCommand {
     /// Create a draft document; you are its requester.
     Create(CreateDocArgs),
     /// Send a draft for approval.
-    Submit { id: String },
+    Submit {
+        id: String,
+    },
     /// Send a returned, questioned or rejected document again (restarts at level 1).
     Resubmit {
         id: String,
@@ -44,9 +43,15 @@ pub(crate) enum DocCommand {
         note: Option<String>,
     },
     /// Take a pending document back to draft before anyone decides.
-    Recall { id: String },
-    Cancel { id: String },
-    Show { id: String },
+    Recall {
+        id: String,
+    },
+    Cancel {
+        id: String,
+    },
+    Show {
+        id: String,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -138,7 +143,9 @@ pub(crate) enum DelegationCommand {
         max_amount: Option<String>,
     },
     List,
-    Revoke { id: String },
+    Revoke {
+        id: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -212,7 +219,10 @@ pub(crate) async fn policy(
                 .collect();
             Reply::list(
                 &list,
-                table(&["VERSION", "NAME", "LEVELS", "ACTIVE FOR", "IMPORTED"], rows),
+                table(
+                    &["VERSION", "NAME", "LEVELS", "ACTIVE FOR", "IMPORTED"],
+                    rows,
+                ),
             )
         }
         PolicyCommand::Validate { file: path } => {
@@ -248,7 +258,9 @@ pub(crate) async fn doc(
             let facts = match &args.facts {
                 None => None,
                 Some(text) => Some(serde_json::from_str(text).map_err(|e| {
-                    bad_input(format!("--facts is not JSON ({e}): write '{{\"key\": \"value\"}}'."))
+                    bad_input(format!(
+                        "--facts is not JSON ({e}): write '{{\"key\": \"value\"}}'."
+                    ))
                 })?),
             };
             let lines: Vec<NewDocumentLine> = match &args.lines {
@@ -328,7 +340,10 @@ fn document_text(d: &DocumentView) -> String {
                 ]
             })
             .collect();
-        out.push_str(&table(&["LEVEL", "NAME", "APPROVER", "STATUS", "DUE"], rows));
+        out.push_str(&table(
+            &["LEVEL", "NAME", "APPROVER", "STATUS", "DUE"],
+            rows,
+        ));
     }
     out
 }
@@ -360,7 +375,10 @@ pub(crate) async fn approval(
                 .collect();
             Reply::list(
                 &items,
-                table(&["REQUEST", "DOCUMENT", "TITLE", "AMOUNT", "LEVEL", "DUE"], rows),
+                table(
+                    &["REQUEST", "DOCUMENT", "TITLE", "AMOUNT", "LEVEL", "DUE"],
+                    rows,
+                ),
             )
         }
         ApprovalCommand::Act(args) => {
@@ -400,7 +418,11 @@ pub(crate) async fn approval(
         }
         ApprovalCommand::BulkApprove { request_ids } => {
             let result = actions::bulk_approve(file, session, request_ids).await?;
-            let mut text = format!("Approved {} of {}.\n", result.succeeded.len(), request_ids.len());
+            let mut text = format!(
+                "Approved {} of {}.\n",
+                result.succeeded.len(),
+                request_ids.len()
+            );
             for f in &result.failed {
                 text.push_str(&format!("  {}: {}\n", f.request_id, f.message));
             }
@@ -418,7 +440,10 @@ pub(crate) async fn approval(
         }
         ApprovalCommand::History { document_id } => {
             let entries = actions::history(file, session, document_id).await?;
-            let rows = entries.iter().map(|e| vec![e.at.clone(), e.text.clone()]).collect();
+            let rows = entries
+                .iter()
+                .map(|e| vec![e.at.clone(), e.text.clone()])
+                .collect();
             Reply::list(&entries, table(&["AT", "WHAT"], rows))
         }
         ApprovalCommand::Notifications => {
@@ -493,11 +518,20 @@ pub(crate) async fn delegation(
                     ]
                 })
                 .collect();
-            Reply::list(&list, table(&["ID", "FROM USER", "TO USER", "FROM", "UNTIL", "STATE"], rows))
+            Reply::list(
+                &list,
+                table(
+                    &["ID", "FROM USER", "TO USER", "FROM", "UNTIL", "STATE"],
+                    rows,
+                ),
+            )
         }
         DelegationCommand::Revoke { id } => {
             let d = delegations::revoke(file, session, id).await?;
-            Reply::entity(&d, format!("Revoked the delegation to {}.\n", d.delegate_name))
+            Reply::entity(
+                &d,
+                format!("Revoked the delegation to {}.\n", d.delegate_name),
+            )
         }
     })
 }
@@ -524,12 +558,14 @@ pub(crate) async fn run_jobs(
         }
     };
     let text = format!(
-        "Jobs as of {}: {} reminder(s), {} escalation(s), {} auto-approval(s), {} step(s) back from delegation.\n",
+        "Jobs as of {}: {} reminder(s), {} escalation(s), {} auto-approval(s), {} step(s) back \
+         from delegation, {} step(s) to delegates.\n",
         report.as_of,
         report.reminders,
         report.escalations,
         report.auto_approvals,
-        report.returned_from_delegation
+        report.returned_from_delegation,
+        report.moved_to_delegates
     );
     Ok(Reply::entity(&report, text))
 }

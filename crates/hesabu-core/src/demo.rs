@@ -8,12 +8,12 @@
 
 use std::path::Path;
 
+use crate::approvals::{org, policies};
 use crate::auth::Session;
 use crate::clock::SharedClock;
 use crate::company;
 use crate::company_file::CompanyFile;
 use crate::departments;
-use crate::approvals::{org, policies};
 use crate::error::Result;
 use crate::permissions::Role;
 use crate::users;

@@ -11,11 +11,12 @@ use std::collections::HashSet;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::json;
 
+use super::Directory;
 use super::budget_hooks::{self, BudgetEvent};
 use super::calendar::Calendar;
 use super::documents::{
-    self, APPROVED, PENDING, SKIPPED, WAITING, advance, at, close_request, event,
-    set_status, steps_of,
+    self, APPROVED, PENDING, SKIPPED, WAITING, advance, at, close_request, event, set_status,
+    steps_of,
 };
 use super::entities::{approval_document, approval_event, approval_request, approval_step};
 use super::notifications;
@@ -25,7 +26,6 @@ use super::wire::{
     ActionInput, ActionResult, BulkFailure, BulkResult, Decision, DocumentStatus, DocumentType,
     HistoryEntry, InboxItem,
 };
-use super::Directory;
 use crate::audit::AuditDraft;
 use crate::auth::Session;
 use crate::company_file::CompanyFile;
@@ -116,7 +116,8 @@ pub async fn act(
         counts_once(&dir, &steps, &step, me)?;
     }
     if input.decision == Decision::Delegate {
-        let target = delegate_step(&mut uow, &dir, &spec, &doc, &steps, &step, input, comment).await?;
+        let target =
+            delegate_step(&mut uow, &dir, &spec, &doc, &steps, &step, input, comment).await?;
         uow.commit().await?;
         return Ok(target);
     }
@@ -137,7 +138,10 @@ pub async fn act(
         .col_expr(approval_step::Column::Status, new_status.into())
         .col_expr(approval_step::Column::Version, (step.version + 1).into())
         .col_expr(approval_step::Column::DecidedBy, Some(me.to_owned()).into())
-        .col_expr(approval_step::Column::DecidedAt, Some(uow.now_text()).into())
+        .col_expr(
+            approval_step::Column::DecidedAt,
+            Some(uow.now_text()).into(),
+        )
         .col_expr(approval_step::Column::Comment, comment.clone().into())
         .col_expr(approval_step::Column::SlaMet, sla_met.into())
         .filter(approval_step::Column::Id.eq(step.id.as_str()));
@@ -166,9 +170,17 @@ pub async fn act(
     )
     .await?;
     let cal = Calendar::load(uow.db()).await?;
-    let (doc, request_status, pending_level) =
-        after_decision(&mut uow, &dir, &cal, &spec, doc, &request, &decided, input.decision)
-            .await?;
+    let (doc, request_status, pending_level) = after_decision(
+        &mut uow,
+        &dir,
+        &cal,
+        &spec,
+        doc,
+        &request,
+        &decided,
+        input.decision,
+    )
+    .await?;
     uow.audit(AuditDraft {
         action: match input.decision {
             Decision::Approve => "approval.approve",
@@ -224,7 +236,10 @@ pub(crate) async fn after_decision(
                     .col_expr(approval_step::Column::Status, SKIPPED.into())
                     .col_expr(
                         approval_step::Column::Version,
-                        sea_orm::sea_query::ExprTrait::add(sea_orm::sea_query::Expr::col(approval_step::Column::Version), 1),
+                        sea_orm::sea_query::ExprTrait::add(
+                            sea_orm::sea_query::Expr::col(approval_step::Column::Version),
+                            1,
+                        ),
                     )
                     .filter(approval_step::Column::RequestId.eq(request.id.as_str()))
                     .filter(approval_step::Column::Level.eq(decided.level))
@@ -236,7 +251,11 @@ pub(crate) async fn after_decision(
             if next.is_some() {
                 return Ok((doc, PENDING.into(), next));
             }
-            (Transition::FinalApprove, APPROVED, BudgetEvent::FinalApproved)
+            (
+                Transition::FinalApprove,
+                APPROVED,
+                BudgetEvent::FinalApproved,
+            )
         }
         Decision::Reject => (Transition::Reject, "rejected", BudgetEvent::Rejected),
         Decision::Return => (Transition::Return, "returned", BudgetEvent::Returned),
@@ -276,8 +295,14 @@ pub(crate) async fn after_decision(
             decided.comment.clone().unwrap_or_default()
         ),
     };
-    notifications::enqueue(uow, &doc.requester_id, notifications::DECISION, Some(&doc.id), message)
-        .await?;
+    notifications::enqueue(
+        uow,
+        &doc.requester_id,
+        notifications::DECISION,
+        Some(&doc.id),
+        message,
+    )
+    .await?;
     Ok((doc, request_status.into(), None))
 }
 
@@ -341,9 +366,10 @@ async fn delegate_step(
         return Err(Error::invalid("The step is already with that user."));
     }
     if !spec.allow_repeat_approver
-        && steps
-            .iter()
-            .any(|s| s.id != step.id && (s.approver_id == target.id || s.decided_by.as_deref() == Some(&target.id)))
+        && steps.iter().any(|s| {
+            s.id != step.id
+                && (s.approver_id == target.id || s.decided_by.as_deref() == Some(&target.id))
+        })
     {
         return Err(Error::invalid(format!(
             "{} is already in this approval chain, and one person counts once. Delegate to \
@@ -353,8 +379,14 @@ async fn delegate_step(
     }
     let swapped = approval_step::Entity::update_many()
         .col_expr(approval_step::Column::ActingId, target.id.clone().into())
-        .col_expr(approval_step::Column::Marker, Some("delegated".to_owned()).into())
-        .col_expr(approval_step::Column::DelegationId, Option::<String>::None.into())
+        .col_expr(
+            approval_step::Column::Marker,
+            Some("delegated".to_owned()).into(),
+        )
+        .col_expr(
+            approval_step::Column::DelegationId,
+            Option::<String>::None.into(),
+        )
         .col_expr(approval_step::Column::Version, (step.version + 1).into())
         .filter(approval_step::Column::Id.eq(step.id.as_str()))
         .filter(approval_step::Column::Version.eq(step.version))
@@ -365,11 +397,22 @@ async fn delegate_step(
     if swapped != 1 {
         return Err(already_decided(dir, doc, steps, step));
     }
-    event(uow, doc, None, Some(step), "delegated", None, Some(format!(
-        "to {}{}",
-        target.name,
-        comment.as_deref().map(|c| format!(": {c}")).unwrap_or_default()
-    )))
+    event(
+        uow,
+        doc,
+        None,
+        Some(step),
+        "delegated",
+        None,
+        Some(format!(
+            "to {}{}",
+            target.name,
+            comment
+                .as_deref()
+                .map(|c| format!(": {c}"))
+                .unwrap_or_default()
+        )),
+    )
     .await?;
     notifications::enqueue(
         uow,
@@ -390,7 +433,9 @@ async fn delegate_step(
         entity_type: "approval_step",
         entity_id: step.id.clone(),
         before: Some(json!({ "acting": dir.email(&step.acting_id), "version": step.version })),
-        after: Some(json!({ "acting": target.email, "version": step.version + 1, "comment": comment })),
+        after: Some(
+            json!({ "acting": target.email, "version": step.version + 1, "comment": comment }),
+        ),
     })
     .await?;
     Ok(ActionResult {
@@ -468,7 +513,10 @@ fn not_with_you(
                 doc.number,
                 request.status.replace('_', " ")
             ),
-            None => format!("{} is no longer waiting for approval ({}).", doc.number, request.status),
+            None => format!(
+                "{} is no longer waiting for approval ({}).",
+                doc.number, request.status
+            ),
         });
     }
     let with: Vec<String> = steps
@@ -550,7 +598,11 @@ pub async fn inbox(file: &CompanyFile, session: &Session) -> Result<Vec<InboxIte
 }
 
 /// A document's history, oldest first, across all its submission rounds.
-pub async fn history(file: &CompanyFile, session: &Session, document_id: &str) -> Result<Vec<HistoryEntry>> {
+pub async fn history(
+    file: &CompanyFile,
+    session: &Session,
+    document_id: &str,
+) -> Result<Vec<HistoryEntry>> {
     let db = file.reader();
     let doc = documents::load(db, document_id).await?;
     documents::ensure_visible(db, session, &doc).await?;
@@ -597,10 +649,16 @@ pub async fn history(file: &CompanyFile, session: &Session, document_id: &str) -
 
 /// Approves each request in its own unit of work; one failure does not stop the others. One
 /// audit entry summarises the batch.
-pub async fn bulk_approve(file: &CompanyFile, session: &Session, request_ids: &[String]) -> Result<BulkResult> {
+pub async fn bulk_approve(
+    file: &CompanyFile,
+    session: &Session,
+    request_ids: &[String],
+) -> Result<BulkResult> {
     session.require(Permission::ApprovalAct)?;
     if request_ids.is_empty() {
-        return Err(Error::invalid("Bulk approve needs at least one request id."));
+        return Err(Error::invalid(
+            "Bulk approve needs at least one request id.",
+        ));
     }
     let mut result = BulkResult {
         succeeded: Vec::new(),
@@ -638,4 +696,3 @@ pub async fn bulk_approve(file: &CompanyFile, session: &Session, request_ids: &[
     uow.commit().await?;
     Ok(result)
 }
-

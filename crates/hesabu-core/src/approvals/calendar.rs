@@ -33,7 +33,10 @@ impl Calendar {
     /// The company's calendar, read from its settings and holiday list.
     pub(crate) async fn load(db: &impl ConnectionTrait) -> Result<Self> {
         let company = crate::company::load(db).await?;
-        let tz: Tz = company.time_zone.parse().unwrap_or(chrono_tz::Africa::Nairobi);
+        let tz: Tz = company
+            .time_zone
+            .parse()
+            .unwrap_or(chrono_tz::Africa::Nairobi);
         let rows = db
             .query_all_raw(Statement::from_string(
                 db.get_database_backend(),
@@ -107,16 +110,31 @@ mod tests {
     fn business_hours_skip_nights_weekends_and_holidays() {
         let cal = Calendar::new(chrono_tz::Africa::Nairobi, []);
         // Wednesday 2026-07-01 09:00 + 4h = 13:00 the same day.
-        assert_eq!(cal.add_business_hours(nairobi(2026, 7, 1, 9), 4), nairobi(2026, 7, 1, 13));
+        assert_eq!(
+            cal.add_business_hours(nairobi(2026, 7, 1, 9), 4),
+            nairobi(2026, 7, 1, 13)
+        );
         // + 16h = 2 full days (9h each) minus 2h: Friday 16:00... start 09:00 Wed: 8h Wed, 8h Thu.
-        assert_eq!(cal.add_business_hours(nairobi(2026, 7, 1, 9), 16), nairobi(2026, 7, 2, 16));
+        assert_eq!(
+            cal.add_business_hours(nairobi(2026, 7, 1, 9), 16),
+            nairobi(2026, 7, 2, 16)
+        );
         // Friday 16:00 + 8h: 1h Friday, 7h Monday → Monday 15:00.
-        assert_eq!(cal.add_business_hours(nairobi(2026, 7, 3, 16), 8), nairobi(2026, 7, 6, 15));
+        assert_eq!(
+            cal.add_business_hours(nairobi(2026, 7, 3, 16), 8),
+            nairobi(2026, 7, 6, 15)
+        );
         // Saturday night counts from Monday 08:00.
-        assert_eq!(cal.add_business_hours(nairobi(2026, 7, 4, 22), 1), nairobi(2026, 7, 6, 9));
+        assert_eq!(
+            cal.add_business_hours(nairobi(2026, 7, 4, 22), 1),
+            nairobi(2026, 7, 6, 9)
+        );
         // A Monday holiday pushes it to Tuesday.
         let holiday = NaiveDate::from_ymd_opt(2026, 7, 6).unwrap();
         let cal = Calendar::new(chrono_tz::Africa::Nairobi, [holiday]);
-        assert_eq!(cal.add_business_hours(nairobi(2026, 7, 3, 16), 8), nairobi(2026, 7, 7, 15));
+        assert_eq!(
+            cal.add_business_hours(nairobi(2026, 7, 3, 16), 8),
+            nairobi(2026, 7, 7, 15)
+        );
     }
 }

@@ -48,11 +48,18 @@ pub fn parse_instant(text: &str, tz: chrono_tz::Tz) -> Result<DateTime<Utc>> {
 }
 
 /// Creates a delegation from the signed-in user.
-pub async fn add(file: &CompanyFile, session: &Session, new: &NewDelegation) -> Result<DelegationView> {
+pub async fn add(
+    file: &CompanyFile,
+    session: &Session,
+    new: &NewDelegation,
+) -> Result<DelegationView> {
     session.require(Permission::DelegationManage)?;
     let mut uow = file.begin(session).await?;
     let company = crate::company::load(uow.db()).await?;
-    let tz: chrono_tz::Tz = company.time_zone.parse().unwrap_or(chrono_tz::Africa::Nairobi);
+    let tz: chrono_tz::Tz = company
+        .time_zone
+        .parse()
+        .unwrap_or(chrono_tz::Africa::Nairobi);
     let from = parse_instant(&new.valid_from, tz)?;
     let until = parse_instant(&new.valid_until, tz)?;
     if from >= until {
@@ -69,7 +76,9 @@ pub async fn add(file: &CompanyFile, session: &Session, new: &NewDelegation) -> 
     if let Some(max) = new.max_amount
         && max <= Decimal::ZERO
     {
-        return Err(Error::invalid("--max-amount must be positive (or leave it out)."));
+        return Err(Error::invalid(
+            "--max-amount must be positive (or leave it out).",
+        ));
     }
     let dir = Directory::load(uow.db()).await?;
     let delegate = dir
@@ -129,7 +138,9 @@ pub async fn add(file: &CompanyFile, session: &Session, new: &NewDelegation) -> 
             for name in names {
                 let dept = crate::departments::find_by_name(uow.db(), name)
                     .await?
-                    .ok_or_else(|| Error::invalid(format!("There is no department named '{name}'.")))?;
+                    .ok_or_else(|| {
+                        Error::invalid(format!("There is no department named '{name}'."))
+                    })?;
                 ids.push(dept.id);
             }
             Some(json!(ids).to_string())
@@ -200,7 +211,9 @@ pub async fn revoke(file: &CompanyFile, session: &Session, id: &str) -> Result<D
         )));
     }
     if d.revoked_at.is_some() {
-        return Err(Error::Conflict("That delegation is already revoked.".into()));
+        return Err(Error::Conflict(
+            "That delegation is already revoked.".into(),
+        ));
     }
     let mut active = d.clone().into_active_model();
     active.revoked_at = Set(Some(uow.now_text()));
@@ -219,9 +232,13 @@ pub async fn revoke(file: &CompanyFile, session: &Session, id: &str) -> Result<D
     Ok(view(&dir, &d, file.clock().now(), 0))
 }
 
-/// Delegations from or to the signed-in user (everyone's, for user managers).
+/// Delegations from or to the signed-in user; everyone's for user managers and for roles that
+/// see every document (auditors).
 pub async fn list(file: &CompanyFile, session: &Session) -> Result<Vec<DelegationView>> {
-    session.require(Permission::DelegationManage)?;
+    let sees_all = session.may(Permission::UserManage) || session.may(Permission::DocumentViewAll);
+    if !sees_all {
+        session.require(Permission::DelegationManage)?;
+    }
     let db = file.reader();
     let dir = Directory::load(db).await?;
     let me = session.user_id();
@@ -232,7 +249,7 @@ pub async fn list(file: &CompanyFile, session: &Session) -> Result<Vec<Delegatio
     let now = file.clock().now();
     Ok(rows
         .iter()
-        .filter(|d| session.may(Permission::UserManage) || d.delegator_id == me || d.delegate_id == me)
+        .filter(|d| sees_all || d.delegator_id == me || d.delegate_id == me)
         .map(|d| view(&dir, d, now, 0))
         .collect())
 }
@@ -247,7 +264,11 @@ async fn open_of(db: &impl ConnectionTrait, delegator: &str) -> Result<Vec<deleg
 
 /// Moves `approver`'s pending steps to their delegate where a delegation now applies. Returns
 /// how many moved.
-pub(crate) async fn reroute_pending_of(uow: &UnitOfWork, dir: &Directory, approver: &str) -> Result<i64> {
+pub(crate) async fn reroute_pending_of(
+    uow: &UnitOfWork,
+    dir: &Directory,
+    approver: &str,
+) -> Result<i64> {
     let steps = approval_step::Entity::find()
         .filter(approval_step::Column::ApproverId.eq(approver))
         .filter(approval_step::Column::ActingId.eq(approver))
@@ -268,7 +289,16 @@ pub(crate) async fn reroute_pending_of(uow: &UnitOfWork, dir: &Directory, approv
             active.marker = Set(Some("delegated".into()));
             active.version = Set(step.version + 1);
             let moved_step = active.update(uow.db()).await?;
-            event(uow, &doc, Some(&request.id), Some(&moved_step), "rerouted_to_delegate", None, Some(format!("to {}", dir.name(&delegate)))).await?;
+            event(
+                uow,
+                &doc,
+                Some(&request.id),
+                Some(&moved_step),
+                "rerouted_to_delegate",
+                None,
+                Some(format!("to {}", dir.name(&delegate))),
+            )
+            .await?;
             notifications::enqueue(
                 uow,
                 &delegate,
@@ -291,7 +321,11 @@ pub(crate) async fn reroute_pending_of(uow: &UnitOfWork, dir: &Directory, approv
 
 /// Routes steps that `delegation_id` moved back to their approver (or to whoever a delegation
 /// still in force names). Returns how many moved.
-pub(crate) async fn route_back(uow: &UnitOfWork, dir: &Directory, delegation_id: &str) -> Result<i64> {
+pub(crate) async fn route_back(
+    uow: &UnitOfWork,
+    dir: &Directory,
+    delegation_id: &str,
+) -> Result<i64> {
     let steps = approval_step::Entity::find()
         .filter(approval_step::Column::DelegationId.eq(delegation_id))
         .filter(approval_step::Column::Status.eq(PENDING))
@@ -302,7 +336,16 @@ pub(crate) async fn route_back(uow: &UnitOfWork, dir: &Directory, delegation_id:
         let Some((request, doc, spec, in_chain)) = context(uow, &step).await? else {
             continue;
         };
-        let routed = delegate_for(uow.db(), dir, &spec, &doc, &step.approver_id, &in_chain, uow.now()).await?;
+        let routed = delegate_for(
+            uow.db(),
+            dir,
+            &spec,
+            &doc,
+            &step.approver_id,
+            &in_chain,
+            uow.now(),
+        )
+        .await?;
         let mut active = step.clone().into_active_model();
         active.version = Set(step.version + 1);
         match &routed {
@@ -317,13 +360,25 @@ pub(crate) async fn route_back(uow: &UnitOfWork, dir: &Directory, delegation_id:
             }
         }
         let back = active.update(uow.db()).await?;
-        event(uow, &doc, Some(&request.id), None, "delegation_ended", None, Some(format!("back to {}", dir.name(&back.acting_id)))).await?;
+        event(
+            uow,
+            &doc,
+            Some(&request.id),
+            None,
+            "delegation_ended",
+            None,
+            Some(format!("back to {}", dir.name(&back.acting_id))),
+        )
+        .await?;
         notifications::enqueue(
             uow,
             &back.acting_id,
             notifications::DELEGATION,
             Some(&doc.id),
-            format!("{} {} (level {}) is back with you: a delegation ended.", doc.number, doc.title, back.level),
+            format!(
+                "{} {} (level {}) is back with you: a delegation ended.",
+                doc.number, doc.title, back.level
+            ),
         )
         .await?;
         moved += 1;
@@ -347,15 +402,16 @@ async fn context(uow: &UnitOfWork, step: &approval_step::Model) -> Result<Option
     };
     let doc = documents::load(uow.db(), &request.document_id).await?;
     let spec = documents::pinned_spec(uow.db(), &request).await?;
-    let in_chain = documents::steps_of(uow.db(), &request.id)
-        .await?
-        .into_iter()
-        .map(|s| s.approver_id)
-        .collect();
+    let in_chain = documents::chain_people(&documents::steps_of(uow.db(), &request.id).await?);
     Ok(Some((request, doc, spec, in_chain)))
 }
 
-fn view(dir: &Directory, d: &delegation::Model, now: DateTime<Utc>, rerouted: i64) -> DelegationView {
+fn view(
+    dir: &Directory,
+    d: &delegation::Model,
+    now: DateTime<Utc>,
+    rerouted: i64,
+) -> DelegationView {
     let now_text = format_timestamp(now);
     let state = if d.revoked_at.is_some() {
         "revoked"

@@ -12,6 +12,7 @@ use sea_orm::{
 };
 use serde_json::{Value, json};
 
+use super::Directory;
 use super::budget_hooks::{self, BudgetEvent};
 use super::calendar::Calendar;
 use super::entities::{
@@ -26,7 +27,6 @@ use super::wire::{
     DocumentLineView, DocumentStatus, DocumentType, DocumentView, NewDocument, RequestView,
     StepView,
 };
-use super::Directory;
 use crate::audit::AuditDraft;
 use crate::auth::Session;
 use crate::clock::{format_timestamp, parse_timestamp};
@@ -48,7 +48,11 @@ pub(crate) const SKIPPED: &str = "skipped";
 pub(crate) const CANCELLED: &str = "cancelled";
 
 /// Creates a draft document; the signed-in user is its requester.
-pub async fn create(file: &CompanyFile, session: &Session, new: &NewDocument) -> Result<DocumentView> {
+pub async fn create(
+    file: &CompanyFile,
+    session: &Session,
+    new: &NewDocument,
+) -> Result<DocumentView> {
     session.require(Permission::DocumentCreate)?;
     let title = new.title.trim();
     if title.is_empty() {
@@ -91,7 +95,12 @@ pub async fn create(file: &CompanyFile, session: &Session, new: &NewDocument) ->
         .one(uow.db())
         .await?
         .ok_or_else(|| Error::Internal("the signed-in user is missing".into()))?;
-    let department_id = match new.department.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
+    let department_id = match new
+        .department
+        .as_deref()
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+    {
         Some(name) => Some(
             departments::find_by_name(uow.db(), name)
                 .await?
@@ -165,7 +174,9 @@ pub async fn create(file: &CompanyFile, session: &Session, new: &NewDocument) ->
 }
 
 fn clean(text: Option<&str>) -> Option<String> {
-    text.map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned)
+    text.map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
 }
 
 /// Submits a draft: routes it through the active policy and opens its first level.
@@ -458,7 +469,9 @@ pub(crate) async fn current_request(
 ) -> Result<Option<approval_request::Model>> {
     match &doc.current_request_id {
         None => Ok(None),
-        Some(id) => Ok(approval_request::Entity::find_by_id(id.clone()).one(db).await?),
+        Some(id) => Ok(approval_request::Entity::find_by_id(id.clone())
+            .one(db)
+            .await?),
     }
 }
 
@@ -537,7 +550,10 @@ pub(crate) async fn close_request(
         .col_expr(approval_step::Column::Status, CANCELLED.into())
         .col_expr(
             approval_step::Column::Version,
-            sea_orm::sea_query::ExprTrait::add(sea_orm::sea_query::Expr::col(approval_step::Column::Version), 1),
+            sea_orm::sea_query::ExprTrait::add(
+                sea_orm::sea_query::Expr::col(approval_step::Column::Version),
+                1,
+            ),
         )
         .filter(approval_step::Column::RequestId.eq(request.id.as_str()))
         .filter(approval_step::Column::Status.is_in([WAITING, PENDING]))
@@ -646,7 +662,10 @@ fn resolve_one(
                 dir.users
                     .values()
                     .filter(|u| u.active && u.role == role.as_str())
-                    .filter(|u| !in_dept || (doc.department_id.is_some() && u.department_id == doc.department_id))
+                    .filter(|u| {
+                        !in_dept
+                            || (doc.department_id.is_some() && u.department_id == doc.department_id)
+                    })
                     .map(|u| u.id.clone())
                     .collect()
             };
@@ -702,7 +721,11 @@ pub(crate) fn plan(
             } else {
                 format!(
                     "the {why} ({}) is the requester or already approves earlier in the chain",
-                    found.iter().map(|id| dir.name(id)).collect::<Vec<_>>().join(", ")
+                    found
+                        .iter()
+                        .map(|id| dir.name(id))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )
             };
             let last = i + 1 == rule_levels.len();
@@ -761,12 +784,14 @@ pub(crate) async fn route(
     doc: approval_document::Model,
 ) -> Result<(approval_document::Model, approval_request::Model)> {
     let doc_type: DocumentType = doc.doc_type.parse()?;
-    let (policy_row, spec) = policies::active_for(uow.db(), doc_type).await?.ok_or_else(|| {
-        Error::invalid(format!(
-            "There is no approval policy for {doc_type}. An admin or finance manager imports \
+    let (policy_row, spec) = policies::active_for(uow.db(), doc_type)
+        .await?
+        .ok_or_else(|| {
+            Error::invalid(format!(
+                "There is no approval policy for {doc_type}. An admin or finance manager imports \
              one with hesabu policy import FILE.json."
-        ))
-    })?;
+            ))
+        })?;
     if spec.currency != doc.currency {
         return Err(Error::invalid(format!(
             "{} is in {}, but the approval policy '{}' is written in {}. Enter the document in \
@@ -888,9 +913,18 @@ pub(crate) async fn advance(
         .get(usize::try_from(level - 1).unwrap_or(0))
         .map_or(16, |l| l.sla_hours);
     let due = format_timestamp(cal.add_business_hours(uow.now(), sla_hours));
-    let in_chain: HashSet<String> = steps.iter().map(|s| s.approver_id.clone()).collect();
+    let in_chain = chain_people(&steps);
     for step in to_open {
-        let routed = delegate_for(uow.db(), dir, spec, doc, &step.approver_id, &in_chain, uow.now()).await?;
+        let routed = delegate_for(
+            uow.db(),
+            dir,
+            spec,
+            doc,
+            &step.approver_id,
+            &in_chain,
+            uow.now(),
+        )
+        .await?;
         let mut active = step.clone().into_active_model();
         active.status = Set(PENDING.into());
         active.activated_at = Set(Some(uow.now_text()));
@@ -929,6 +963,21 @@ pub(crate) async fn advance(
         .await?;
     }
     Ok(Some(level))
+}
+
+/// Everyone in a request's chain: each step's approver, whoever holds it now, and whoever
+/// decided it. Delegation, escalation and reassignment never hand a step to one of them (unless
+/// the policy allows repeats), so one person counts once.
+pub(crate) fn chain_people(steps: &[approval_step::Model]) -> HashSet<String> {
+    steps
+        .iter()
+        .flat_map(|s| {
+            [Some(&s.approver_id), Some(&s.acting_id), s.decided_by.as_ref()]
+                .into_iter()
+                .flatten()
+                .cloned()
+        })
+        .collect()
 }
 
 /// Whom an approver's step goes to under the delegations in force at `at`: follows delegator →
@@ -975,7 +1024,11 @@ pub(crate) async fn delegate_for(
     Ok((current != approver_id).then(|| (current, first_delegation.unwrap_or_default())))
 }
 
-pub(crate) fn in_scope(d: &delegation::Model, doc: &approval_document::Model, amount: Decimal) -> bool {
+pub(crate) fn in_scope(
+    d: &delegation::Model,
+    doc: &approval_document::Model,
+    amount: Decimal,
+) -> bool {
     let listed = |json: &Option<String>, value: Option<&str>| match json {
         None => true,
         Some(text) => {
@@ -985,8 +1038,7 @@ pub(crate) fn in_scope(d: &delegation::Model, doc: &approval_document::Model, am
     };
     listed(&d.doc_types, Some(doc.doc_type.as_str()))
         && listed(&d.departments, doc.department_id.as_deref())
-        && d
-            .max_amount
+        && d.max_amount
             .as_deref()
             .and_then(|m| Decimal::from_str_exact(m).ok())
             .is_none_or(|max| amount <= max)

@@ -8,7 +8,7 @@
 //! counter jumps to the number of intervals elapsed. So after the app was closed for ten days,
 //! one run produces one consolidated escalation per step.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use chrono::Duration;
 use sea_orm::{
@@ -19,7 +19,7 @@ use serde_json::json;
 use super::Directory;
 use super::actions::after_decision;
 use super::calendar::Calendar;
-use super::delegations::route_back;
+use super::delegations::{reroute_pending_of, route_back};
 use super::documents::{
     self, APPROVED, PENDING, SKIPPED, WAITING, advance, at, delegate_for, event, resolve,
 };
@@ -46,6 +46,7 @@ pub async fn run(file: &CompanyFile, session: &Session) -> Result<JobRunReport> 
         escalations: 0,
         auto_approvals: 0,
         returned_from_delegation: 0,
+        moved_to_delegates: 0,
     };
     let now_text = format_timestamp(now);
 
@@ -78,12 +79,72 @@ pub async fn run(file: &CompanyFile, session: &Session) -> Result<JobRunReport> 
         report.returned_from_delegation += n;
     }
 
+    // Delegations in force now (including scheduled ones that have started): the delegator's
+    // pending steps in scope move to the delegate. Creating an active delegation already did
+    // this; here it catches the ones that started while nobody was looking.
+    let in_force = delegation::Entity::find()
+        .filter(delegation::Column::RevokedAt.is_null())
+        .filter(delegation::Column::ValidFrom.lte(now_text.as_str()))
+        .filter(delegation::Column::ValidUntil.gt(now_text.as_str()))
+        .all(file.reader())
+        .await?;
+    for d in in_force {
+        let still_with_delegator = approval_step::Entity::find()
+            .filter(approval_step::Column::ApproverId.eq(d.delegator_id.as_str()))
+            .filter(approval_step::Column::ActingId.eq(d.delegator_id.as_str()))
+            .filter(approval_step::Column::Status.eq(PENDING))
+            .one(file.reader())
+            .await?;
+        if still_with_delegator.is_none() {
+            continue;
+        }
+        let mut uow = file.begin_bootstrap(AuditActor::system()).await?;
+        let dir = Directory::load(uow.db()).await?;
+        let n = reroute_pending_of(&uow, &dir, &d.delegator_id).await?;
+        if n == 0 {
+            continue; // out of scope or blocked: nothing to record
+        }
+        uow.audit(AuditDraft {
+            action: "delegation.start",
+            entity_type: "delegation",
+            entity_id: d.id.clone(),
+            before: None,
+            after: Some(json!({ "valid_from": d.valid_from, "moved_steps": n })),
+        })
+        .await?;
+        uow.commit().await?;
+        report.moved_to_delegates += n;
+    }
+
     let pending = approval_step::Entity::find()
         .filter(approval_step::Column::Status.eq(PENDING))
         .order_by_asc(approval_step::Column::DueAt)
         .all(file.reader())
         .await?;
+    // Decide from a read-only snapshot first, so a run over many open steps with nothing due
+    // takes no write lock; anything due is re-checked under the lock before it is done.
+    let cal = Calendar::load(file.reader()).await?;
+    let mut specs: HashMap<String, PolicySpec> = HashMap::new();
     for snapshot in pending {
+        let Some(request) = approval_request::Entity::find_by_id(snapshot.request_id.clone())
+            .one(file.reader())
+            .await?
+        else {
+            continue;
+        };
+        if !specs.contains_key(&request.policy_id) {
+            let spec = documents::pinned_spec(file.reader(), &request).await?;
+            specs.insert(request.policy_id.clone(), spec);
+        }
+        let Some(spec) = specs.get(&request.policy_id) else {
+            continue;
+        };
+        let Some(level) = level_of(spec, snapshot.level).cloned() else {
+            continue;
+        };
+        if due_work(&snapshot, &level, &cal, now)?.is_none() {
+            continue;
+        }
         let mut uow = file.begin_bootstrap(AuditActor::system()).await?;
         // Re-read under the write lock: someone may have decided since the snapshot.
         let Some(step) = approval_step::Entity::find_by_id(snapshot.id.clone())
@@ -93,64 +154,75 @@ pub async fn run(file: &CompanyFile, session: &Session) -> Result<JobRunReport> 
         else {
             continue;
         };
-        let Some(request) = approval_request::Entity::find_by_id(step.request_id.clone())
-            .one(uow.db())
-            .await?
-        else {
-            continue;
-        };
-        let spec = documents::pinned_spec(uow.db(), &request).await?;
-        let Some(level) = level_of(&spec, step.level).cloned() else {
-            continue;
-        };
-        let Some(activated) = step.activated_at.as_deref().map(at).transpose()? else {
-            continue;
-        };
-        let due = step.due_at.as_deref().map(at).transpose()?;
         let cal = Calendar::load(uow.db()).await?;
         let dir = Directory::load(uow.db()).await?;
-
-        let changed = if let Some(days) = level.auto_approve_after_days
-            && now >= activated + Duration::days(days)
-        {
-            auto_approve(&mut uow, &dir, &cal, &spec, &request, &step, days).await?;
-            report.auto_approvals += 1;
-            true
-        } else if let (Some(due), Some(esc)) = (due, &level.escalation)
-            && now > due
-            && step.escalations < esc.max
-        {
-            escalate(&mut uow, &dir, &cal, &spec, &level, &request, &step, &esc.to).await?;
-            report.escalations += 1;
-            true
-        } else if let Some(reminder) = &level.reminder
-            && step.reminders_sent < reminder.max
-        {
-            let mut elapsed = step.reminders_sent;
-            while elapsed < reminder.max
-                && cal.add_business_hours(activated, reminder.after_hours * (elapsed + 1)) <= now
-            {
-                elapsed += 1;
+        match due_work(&step, &level, &cal, now)? {
+            None => continue,
+            Some(Work::AutoApprove(days)) => {
+                auto_approve(&mut uow, &dir, &cal, spec, &request, &step, days).await?;
+                report.auto_approvals += 1;
             }
-            if elapsed > step.reminders_sent {
+            Some(Work::Escalate(to)) => {
+                escalate(&mut uow, &dir, &cal, spec, &level, &request, &step, &to).await?;
+                report.escalations += 1;
+            }
+            Some(Work::Remind(elapsed)) => {
                 remind(&mut uow, &dir, &request, &step, elapsed).await?;
                 report.reminders += 1;
-                true
-            } else {
-                false
             }
-        } else {
-            false
-        };
-        if changed {
-            uow.commit().await?;
         }
+        uow.commit().await?;
     }
     Ok(report)
 }
 
+/// What a run does to one pending step, if anything: at most one thing.
+enum Work {
+    AutoApprove(i64),
+    Escalate(EscalationTarget),
+    /// The reminder counter after this reminder (the number of intervals elapsed).
+    Remind(i64),
+}
+
+fn due_work(
+    step: &approval_step::Model,
+    level: &LevelSpec,
+    cal: &Calendar,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Option<Work>> {
+    let Some(activated) = step.activated_at.as_deref().map(at).transpose()? else {
+        return Ok(None);
+    };
+    let due = step.due_at.as_deref().map(at).transpose()?;
+    if let Some(days) = level.auto_approve_after_days
+        && now >= activated + Duration::days(days)
+    {
+        return Ok(Some(Work::AutoApprove(days)));
+    }
+    if let (Some(due), Some(esc)) = (due, &level.escalation)
+        && now > due
+        && step.escalations < esc.max
+    {
+        return Ok(Some(Work::Escalate(esc.to.clone())));
+    }
+    if let Some(reminder) = &level.reminder {
+        let mut elapsed = step.reminders_sent;
+        while elapsed < reminder.max
+            && cal.add_business_hours(activated, reminder.after_hours * (elapsed + 1)) <= now
+        {
+            elapsed += 1;
+        }
+        if elapsed > step.reminders_sent {
+            return Ok(Some(Work::Remind(elapsed)));
+        }
+    }
+    Ok(None)
+}
+
 fn level_of(spec: &PolicySpec, level: i64) -> Option<&LevelSpec> {
-    usize::try_from(level - 1).ok().and_then(|i| spec.levels.get(i))
+    usize::try_from(level - 1)
+        .ok()
+        .and_then(|i| spec.levels.get(i))
 }
 
 async fn auto_approve(
@@ -171,9 +243,27 @@ async fn auto_approve(
     active.comment = Set(Some(comment.clone()));
     active.sla_met = Set(Some(false));
     let decided = active.update(uow.db()).await?;
-    event(uow, &doc, None, Some(&decided), "auto_approved", Some(false), Some(comment)).await?;
-    let (doc, status, _) =
-        after_decision(uow, dir, cal, spec, doc, request, &decided, Decision::Approve).await?;
+    event(
+        uow,
+        &doc,
+        None,
+        Some(&decided),
+        "auto_approved",
+        Some(false),
+        Some(comment),
+    )
+    .await?;
+    let (doc, status, _) = after_decision(
+        uow,
+        dir,
+        cal,
+        spec,
+        doc,
+        request,
+        &decided,
+        Decision::Approve,
+    )
+    .await?;
     uow.audit(AuditDraft {
         action: "approval.auto_approve",
         entity_type: "approval_step",
@@ -199,7 +289,9 @@ async fn escalate(
     let steps = documents::steps_of(uow.db(), &request.id).await?;
     let new_due = format_timestamp(cal.add_business_hours(uow.now(), level.sla_hours));
     let overdue_since = step.due_at.clone().unwrap_or_default();
-    let later_level_waiting = steps.iter().any(|s| s.status == WAITING && s.level > step.level);
+    let later_level_waiting = steps
+        .iter()
+        .any(|s| s.status == WAITING && s.level > step.level);
 
     if matches!(to, EscalationTarget::NextLevel) && later_level_waiting {
         // Skip this level, recorded as escalated, and open the next one.
@@ -209,9 +301,27 @@ async fn escalate(
         active.version = Set(step.version + 1);
         active.escalations = Set(step.escalations + 1);
         let skipped = active.update(uow.db()).await?;
-        event(uow, &doc, None, Some(&skipped), "escalated_to_next_level", Some(false), Some(format!("overdue since {overdue_since}"))).await?;
-        notifications::enqueue(uow, &step.acting_id, notifications::ESCALATION, Some(&doc.id), format!(
-            "{} {} was overdue at level {} and has moved to the next level.", doc.number, doc.title, step.level)).await?;
+        event(
+            uow,
+            &doc,
+            None,
+            Some(&skipped),
+            "escalated_to_next_level",
+            Some(false),
+            Some(format!("overdue since {overdue_since}")),
+        )
+        .await?;
+        notifications::enqueue(
+            uow,
+            &step.acting_id,
+            notifications::ESCALATION,
+            Some(&doc.id),
+            format!(
+                "{} {} was overdue at level {} and has moved to the next level.",
+                doc.number, doc.title, step.level
+            ),
+        )
+        .await?;
         let next = advance(uow, dir, cal, spec, &doc, request).await?;
         return uow
             .audit(AuditDraft {
@@ -219,12 +329,14 @@ async fn escalate(
                 entity_type: "approval_step",
                 entity_id: step.id.clone(),
                 before: Some(json!({ "status": PENDING, "due_at": overdue_since })),
-                after: Some(json!({ "document": doc.number, "to": "next_level", "pending_level": next })),
+                after: Some(
+                    json!({ "document": doc.number, "to": "next_level", "pending_level": next }),
+                ),
             })
             .await;
     }
 
-    let in_chain: HashSet<String> = steps.iter().map(|s| s.approver_id.clone()).collect();
+    let in_chain = documents::chain_people(&steps);
     // Not the requester, not someone already in the chain (unless repeats are allowed), and not
     // someone already holding another open step of this request.
     let may_take = |id: &str| {
@@ -264,7 +376,16 @@ async fn escalate(
         Some(t) => format!("to {} (overdue since {overdue_since})", dir.name(t)),
         None => format!("overdue since {overdue_since}; nobody else may take it, so it stays"),
     };
-    event(uow, &doc, None, Some(&escalated), "escalated", None, Some(comment)).await?;
+    event(
+        uow,
+        &doc,
+        None,
+        Some(&escalated),
+        "escalated",
+        None,
+        Some(comment),
+    )
+    .await?;
     let message = format!(
         "{} {} is overdue at level {} (due {overdue_since}){}.",
         doc.number,
@@ -278,7 +399,14 @@ async fn escalate(
     let mut told = HashSet::new();
     for who in target.iter().chain([&step.acting_id, &step.approver_id]) {
         if told.insert(who.clone()) {
-            notifications::enqueue(uow, who, notifications::ESCALATION, Some(&doc.id), message.clone()).await?;
+            notifications::enqueue(
+                uow,
+                who,
+                notifications::ESCALATION,
+                Some(&doc.id),
+                message.clone(),
+            )
+            .await?;
         }
     }
     uow.audit(AuditDraft {
@@ -365,30 +493,68 @@ pub(crate) async fn reassign_for_deactivated(uow: &UnitOfWork, user_id: &str) ->
         let doc = documents::load(uow.db(), &request.document_id).await?;
         let spec = documents::pinned_spec(uow.db(), &request).await?;
         let steps = documents::steps_of(uow.db(), &request.id).await?;
-        let in_chain: HashSet<String> = steps.iter().map(|s| s.approver_id.clone()).collect();
+        let in_chain = documents::chain_people(&steps);
         let mut active = step.clone().into_active_model();
         active.version = Set(step.version + 1);
 
         if step.approver_id != user_id {
             // They held it for someone else: back to the approver (or their delegate).
-            let routed = delegate_for(uow.db(), &dir, &spec, &doc, &step.approver_id, &in_chain, uow.now()).await?;
-            let acting = routed.as_ref().map_or(step.approver_id.clone(), |r| r.0.clone());
+            let routed = delegate_for(
+                uow.db(),
+                &dir,
+                &spec,
+                &doc,
+                &step.approver_id,
+                &in_chain,
+                uow.now(),
+            )
+            .await?;
+            let acting = routed
+                .as_ref()
+                .map_or(step.approver_id.clone(), |r| r.0.clone());
             active.acting_id = Set(acting.clone());
             active.delegation_id = Set(routed.map(|r| r.1));
             active.marker = Set(None);
             let back = active.update(uow.db()).await?;
-            event(uow, &doc, None, Some(&back), "reassigned", None, Some(format!("{} was deactivated; back to {}", dir.name(user_id), dir.name(&acting)))).await?;
+            event(
+                uow,
+                &doc,
+                None,
+                Some(&back),
+                "reassigned",
+                None,
+                Some(format!(
+                    "{} was deactivated; back to {}",
+                    dir.name(user_id),
+                    dir.name(&acting)
+                )),
+            )
+            .await?;
             moved += 1;
             continue;
         }
         let pool_others = step.mode == LevelMode::AnyOne.as_str()
             && steps.iter().any(|s| {
-                s.id != step.id && s.level == step.level && (s.status == PENDING || s.status == WAITING)
+                s.id != step.id
+                    && s.level == step.level
+                    && (s.status == PENDING || s.status == WAITING)
             });
         if pool_others {
             active.status = Set(documents::CANCELLED.into());
             let dropped = active.update(uow.db()).await?;
-            event(uow, &doc, None, Some(&dropped), "reassigned", None, Some(format!("{} was deactivated; the rest of the pool decides", dir.name(user_id)))).await?;
+            event(
+                uow,
+                &doc,
+                None,
+                Some(&dropped),
+                "reassigned",
+                None,
+                Some(format!(
+                    "{} was deactivated; the rest of the pool decides",
+                    dir.name(user_id)
+                )),
+            )
+            .await?;
             moved += 1;
             continue;
         }
@@ -405,7 +571,9 @@ pub(crate) async fn reassign_for_deactivated(uow: &UnitOfWork, user_id: &str) ->
         let mut replacement = usable(found).into_iter().next();
         let mut reason = format!("{why} (replacing {}, deactivated)", dir.name(user_id));
         if replacement.is_none() {
-            let later = steps.iter().any(|s| s.status == WAITING && s.level > step.level);
+            let later = steps
+                .iter()
+                .any(|s| s.status == WAITING && s.level > step.level);
             if level.if_empty == EmptyApprover::NextLevel && later {
                 active.status = Set(SKIPPED.into());
                 let skipped = active.update(uow.db()).await?;
@@ -417,7 +585,10 @@ pub(crate) async fn reassign_for_deactivated(uow: &UnitOfWork, user_id: &str) ->
                 continue;
             }
             replacement = usable(dir.admins()).into_iter().next();
-            reason = format!("routed to an admin: {} was deactivated and nobody else is the {why}", dir.name(user_id));
+            reason = format!(
+                "routed to an admin: {} was deactivated and nobody else is the {why}",
+                dir.name(user_id)
+            );
         }
         let Some(new_approver) = replacement else {
             return Err(Error::invalid(format!(
@@ -429,19 +600,59 @@ pub(crate) async fn reassign_for_deactivated(uow: &UnitOfWork, user_id: &str) ->
             )));
         };
         let routed = if step.status == PENDING {
-            delegate_for(uow.db(), &dir, &spec, &doc, &new_approver, &in_chain, uow.now()).await?
+            delegate_for(
+                uow.db(),
+                &dir,
+                &spec,
+                &doc,
+                &new_approver,
+                &in_chain,
+                uow.now(),
+            )
+            .await?
         } else {
             None
         };
         active.approver_id = Set(new_approver.clone());
-        active.acting_id = Set(routed.as_ref().map_or(new_approver.clone(), |r| r.0.clone()));
+        active.acting_id = Set(routed
+            .as_ref()
+            .map_or(new_approver.clone(), |r| r.0.clone()));
         active.delegation_id = Set(routed.map(|r| r.1));
-        active.why = Set(format!("{} Level {} ('{}'): {reason}.", request.explain, step.level, step.level_name));
+        active.why = Set(format!(
+            "{} Level {} ('{}'): {reason}.",
+            request.explain, step.level, step.level_name
+        ));
         let moved_step = active.update(uow.db()).await?;
-        event(uow, &doc, None, None, "reassigned", None, Some(format!("level {} from {} to {}", step.level, dir.name(user_id), dir.name(&new_approver)))).await?;
+        event(
+            uow,
+            &doc,
+            None,
+            None,
+            "reassigned",
+            None,
+            Some(format!(
+                "level {} from {} to {}",
+                step.level,
+                dir.name(user_id),
+                dir.name(&new_approver)
+            )),
+        )
+        .await?;
         if moved_step.status == PENDING {
-            notifications::enqueue(uow, &moved_step.acting_id, notifications::APPROVAL_REQUEST, Some(&doc.id), format!(
-                "{} {} needs your approval (level {}): {} was deactivated.", doc.number, doc.title, step.level, dir.name(user_id))).await?;
+            notifications::enqueue(
+                uow,
+                &moved_step.acting_id,
+                notifications::APPROVAL_REQUEST,
+                Some(&doc.id),
+                format!(
+                    "{} {} needs your approval (level {}): {} was deactivated.",
+                    doc.number,
+                    doc.title,
+                    step.level,
+                    dir.name(user_id)
+                ),
+            )
+            .await?;
         }
         moved += 1;
     }

@@ -109,7 +109,8 @@ impl Directory {
     }
 
     pub fn department_name(&self, id: Option<&str>) -> Option<String> {
-        id.and_then(|id| self.departments.get(id)).map(|d| d.name.clone())
+        id.and_then(|id| self.departments.get(id))
+            .map(|d| d.name.clone())
     }
 
     pub fn by_email(&self, email: &str) -> Option<&app_user::Model> {

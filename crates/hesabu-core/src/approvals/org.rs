@@ -94,11 +94,15 @@ pub async fn designate(
 }
 
 /// Adds a company holiday (`YYYY-MM-DD`): SLA clocks do not run on it.
-pub async fn add_holiday(file: &CompanyFile, session: &Session, day: &str, name: &str) -> Result<()> {
+pub async fn add_holiday(
+    file: &CompanyFile,
+    session: &Session,
+    day: &str,
+    name: &str,
+) -> Result<()> {
     session.require(Permission::OrgManage)?;
-    let date = NaiveDate::parse_from_str(day.trim(), "%Y-%m-%d").map_err(|_| {
-        Error::invalid(format!("'{day}' is not a date: write it like 2026-12-12."))
-    })?;
+    let date = NaiveDate::parse_from_str(day.trim(), "%Y-%m-%d")
+        .map_err(|_| Error::invalid(format!("'{day}' is not a date: write it like 2026-12-12.")))?;
     let mut uow = file.begin(session).await?;
     uow.db()
         .execute_raw(Statement::from_sql_and_values(

@@ -119,7 +119,11 @@ fn nobody_today(approver: &ApproverSpec, dir: &Directory) -> Option<String> {
 
 /// Validates and saves a policy as a new version; it becomes the active policy for its
 /// document types. Requests already in flight keep their version.
-pub async fn import(file: &CompanyFile, session: &Session, spec: &PolicySpec) -> Result<PolicyView> {
+pub async fn import(
+    file: &CompanyFile,
+    session: &Session,
+    spec: &PolicySpec,
+) -> Result<PolicyView> {
     session.require(Permission::ApprovalPolicyManage)?;
     let mut uow = file.begin(session).await?;
     let dir = Directory::load(uow.db()).await?;
@@ -222,7 +226,8 @@ pub(crate) async fn active_for(
         .all(db)
         .await?;
     for row in rows {
-        let types: Vec<DocumentType> = serde_json::from_str(&row.document_types).unwrap_or_default();
+        let types: Vec<DocumentType> =
+            serde_json::from_str(&row.document_types).unwrap_or_default();
         if types.contains(&doc_type) {
             let spec = spec_of(&row)?;
             return Ok(Some((row, spec)));

@@ -164,7 +164,9 @@ pub enum EscalationTarget {
     NextLevel,
     /// Hand the step to the current approver's reporting manager.
     Manager,
-    User { email: String },
+    User {
+        email: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -454,7 +456,9 @@ pub fn validate_shape(spec: &PolicySpec) -> Vec<String> {
     for rule in &spec.rules {
         let label = format!("Rule '{}'", rule.name);
         if rule.levels.is_empty() {
-            errors.push(format!("{label} names no levels: list at least one, e.g. [1]."));
+            errors.push(format!(
+                "{label} names no levels: list at least one, e.g. [1]."
+            ));
         }
         let mut previous = 0_u8;
         for &l in &rule.levels {
@@ -507,14 +511,15 @@ pub fn validate_shape(spec: &PolicySpec) -> Vec<String> {
                 amount_only = false;
                 continue;
             }
-            let tighten = |band: &mut Band, low: Option<(Decimal, bool)>, high: Option<(Decimal, bool)>| {
-                if low.is_some() {
-                    band.low = low;
-                }
-                if high.is_some() {
-                    band.high = high;
-                }
-            };
+            let tighten =
+                |band: &mut Band, low: Option<(Decimal, bool)>, high: Option<(Decimal, bool)>| {
+                    if low.is_some() {
+                        band.low = low;
+                    }
+                    if high.is_some() {
+                        band.high = high;
+                    }
+                };
             match c.op {
                 Op::Gt => tighten(&mut band, decimal_of(&c.value).map(|v| (v, false)), None),
                 Op::Gte => tighten(&mut band, decimal_of(&c.value).map(|v| (v, true)), None),
@@ -661,7 +666,11 @@ mod tests {
             {"name": "small", "when": [{"field": "amount", "op": "<=", "value": 25000}], "levels": [1]},
             {"name": "large", "when": [{"field": "amount", "op": ">", "value": 25000}], "levels": [1]},
         ]));
-        assert!(validate_shape(&good).is_empty(), "{:?}", validate_shape(&good));
+        assert!(
+            validate_shape(&good).is_empty(),
+            "{:?}",
+            validate_shape(&good)
+        );
 
         let gap = policy(json!([
             {"name": "small", "when": [{"field": "amount", "op": "<=", "value": 25000}], "levels": [1]},
@@ -706,7 +715,10 @@ mod tests {
         assert!(c("category", Op::Eq, json!("capex")).holds(&subject));
         assert!(c("department", Op::In, json!(["Sales", "Operations"])).holds(&subject));
         assert!(c("facts.vehicles", Op::Gte, json!(2)).holds(&subject));
-        assert!(!c("project", Op::Eq, json!("x")).holds(&subject), "missing never matches");
+        assert!(
+            !c("project", Op::Eq, json!("x")).holds(&subject),
+            "missing never matches"
+        );
         assert!(!c("facts.nope", Op::Eq, json!("x")).holds(&subject));
     }
 

@@ -74,7 +74,11 @@ mod tests {
     #[test]
     fn the_happy_path_and_the_dead_ends() {
         let mut s = Draft;
-        for t in [Transition::Submit, Transition::Route, Transition::FinalApprove] {
+        for t in [
+            Transition::Submit,
+            Transition::Route,
+            Transition::FinalApprove,
+        ] {
             s = next(s, t).unwrap();
         }
         assert_eq!(s, Approved);

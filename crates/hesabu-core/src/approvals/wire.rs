@@ -432,6 +432,9 @@ pub struct JobRunReport {
     /// Steps routed back to their approver because a delegation ended.
     #[ts(type = "number")]
     pub returned_from_delegation: i64,
+    /// Steps moved to a delegate because a scheduled delegation started.
+    #[ts(type = "number")]
+    pub moved_to_delegates: i64,
 }
 
 /// An in-app notification.
