@@ -63,7 +63,15 @@ const REPEAT_POLICY: &str = r#"{
 }"#;
 
 /// (short, name, role, department, manager short, designation)
-const PEOPLE: [(&str, &str, Role, &str, Option<&str>, Option<&str>); 9] = [
+type Person = (
+    &'static str,
+    &'static str,
+    Role,
+    &'static str,
+    Option<&'static str>,
+    Option<&'static str>,
+);
+const PEOPLE: [Person; 9] = [
     (
         "md",
         "Mary Director",

@@ -972,10 +972,14 @@ pub(crate) fn chain_people(steps: &[approval_step::Model]) -> HashSet<String> {
     steps
         .iter()
         .flat_map(|s| {
-            [Some(&s.approver_id), Some(&s.acting_id), s.decided_by.as_ref()]
-                .into_iter()
-                .flatten()
-                .cloned()
+            [
+                Some(&s.approver_id),
+                Some(&s.acting_id),
+                s.decided_by.as_ref(),
+            ]
+            .into_iter()
+            .flatten()
+            .cloned()
         })
         .collect()
 }

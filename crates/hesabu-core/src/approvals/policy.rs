@@ -572,7 +572,7 @@ fn check_bands(mut bands: Vec<Band>) -> Vec<String> {
         None => (None, false),
         Some((v, inclusive)) => (Some(v), !inclusive),
     };
-    bands.sort_by(|a, b| low_key(a).cmp(&low_key(b)));
+    bands.sort_by_key(low_key);
     if let Some(first) = bands.first()
         && let Some((v, inclusive)) = first.low
         && (v > Decimal::ZERO || (v == Decimal::ZERO && !inclusive))
