@@ -1551,3 +1551,18 @@ async fn cli_policy_validate_names_problems_and_delegations_round_trip() {
     let revoked = go("ops.manager@demo.test", &["delegation", "revoke", &id]).await;
     assert_eq!(revoked.json()["state"], "revoked");
 }
+
+#[test]
+fn approval_wire_types_have_typescript_declarations() {
+    let all = hesabu_core::wire::typescript_declarations().join("\n");
+    for needle in [
+        "export type InboxItem",
+        "request_id: string",
+        "due_at: string | null",
+        "export type PolicySpec",
+        "export type Op = \"=\" | \">\" | \">=\" | \"<\" | \"<=\" | \"BETWEEN\" | \"IN\"",
+        "export type DocumentStatus",
+    ] {
+        assert!(all.contains(needle), "missing {needle:?} in:\n{all}");
+    }
+}
