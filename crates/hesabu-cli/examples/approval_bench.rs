@@ -19,6 +19,7 @@ use hesabu_core::clock::SystemClock;
 use hesabu_core::permissions::Role;
 use hesabu_core::wire::{NewCompany, NewUser};
 use rust_decimal::Decimal;
+use sea_orm::ConnectionTrait;
 
 const POLICY: &str = r#"{
   "name": "Bench: reporting manager",
@@ -180,7 +181,7 @@ async fn main() {
         delegate_to: None,
         expected_version: None,
     };
-    let (mut approvals, mut inserts) = (Vec::new(), Vec::new());
+    let (mut approvals, mut inserts, mut audited) = (Vec::new(), Vec::new(), Vec::new());
     for (i, request) in measured.iter().enumerate() {
         let start = Instant::now();
         actions::act(&file, &mgr, request, &approve).await.unwrap();
@@ -196,11 +197,42 @@ async fn main() {
             .unwrap();
         tx.commit().await.unwrap();
         inserts.push(start.elapsed());
+
+        // The floor under any business write in Hesabu: a unit of work (write lock) with the
+        // same one-row insert and its hash-chained audit entry.
+        let start = Instant::now();
+        let mut uow = file.begin(&admin).await.unwrap();
+        uow.db()
+            .execute_raw(sea_orm::Statement::from_sql_and_values(
+                sea_orm::DbBackend::Sqlite,
+                "INSERT INTO bench_insert (id, at) VALUES (?, ?)",
+                [format!("uow-{i}").into(), uow.now_text().into()],
+            ))
+            .await
+            .unwrap();
+        uow.audit(hesabu_core::audit::AuditDraft {
+            action: "bench.insert",
+            entity_type: "bench",
+            entity_id: format!("uow-{i}"),
+            before: None,
+            after: None,
+        })
+        .await
+        .unwrap();
+        uow.commit().await.unwrap();
+        audited.push(start.elapsed());
     }
-    let (a, b) = (median(approvals), median(inserts));
+    let (a, b, c) = (median(approvals), median(inserts), median(audited));
     println!("samples: {}", measured.len());
     println!("median approve action:            {a:?}");
     println!("median bare single-row insert tx: {b:?}");
+    println!("median audited one-row unit of work: {c:?}");
+    let floor = c.as_nanos() * 100 / b.as_nanos().max(1);
+    println!(
+        "audited unit of work vs bare insert: {}.{:02}x",
+        floor / 100,
+        floor % 100
+    );
     // Integer arithmetic: the workspace bans floats.
     let hundredths = a.as_nanos() * 100 / b.as_nanos().max(1);
     println!(
