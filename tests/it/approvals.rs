@@ -62,6 +62,18 @@ const REPEAT_POLICY: &str = r#"{
   "rules": [{"name": "Every claim", "levels": [1, 2]}]
 }"#;
 
+/// Escalates to a named user, then auto-approves (off by default; on here).
+const AUTO_POLICY: &str = r#"{
+  "name": "Escalate to Ian, auto-approve after five days",
+  "document_types": ["expense_claim"],
+  "levels": [
+    {"name": "Manager", "approvers": [{"type": "reporting_manager"}],
+     "escalation": {"to": {"type": "user", "email": "audit@acme.test"}, "max": 1},
+     "auto_approve_after_days": 5}
+  ],
+  "rules": [{"name": "Every claim", "levels": [1]}]
+}"#;
+
 /// (short, name, role, department, manager short, designation)
 type Person = (
     &'static str,
@@ -630,6 +642,8 @@ scenario!(tier_4_above_250000_adds_the_executive:
     Policy(DEFAULT_POLICY), Create("clerk", PO, "250000.5", None), Submit,
     Chain(&[(1, "mgr"), (2, "head"), (3, "cfo"), (3, "fm2"), (4, "md")]),
     Act("mgr", A, None), Act("head", A, None), Act("cfo", A, None),
+    // Fred was in the same any-one pool as Carol: the level is decided.
+    Refused("fm2", A, None, ErrorKind::Conflict, "Already decided by Carol Finance"),
     Expect(Pending, &["md"]), Act("md", A, None), Expect(Approved, &[]));
 
 scenario!(a_level_that_resolves_to_the_requester_falls_back_per_policy:
@@ -828,6 +842,26 @@ scenario!(closed_for_ten_days_with_a_parallel_level:
     Policy(PARALLEL_POLICY), Create("clerk", PV, "10000", Some("capex")), Submit,
     Act("mgr", A, None), Clock("2026-07-11T06:00:00Z"),
     Jobs(0, 3, 0), Jobs(0, 0, 0));
+
+scenario!(escalation_to_a_named_user_then_auto_approval:
+    // Due Thursday 16:00 Nairobi; overdue on Friday morning → to Ian, which restarts the step's
+    // clock; five days later the system approves it, and says so.
+    Policy(AUTO_POLICY), Create("clerk", EC, "1000", None), Submit,
+    Clock("2026-07-03T06:00:00Z"), Jobs(0, 1, 0), Expect(Pending, &["audit"]),
+    Jobs(0, 0, 0), // the cap: one escalation
+    Clock("2026-07-08T05:59:00Z"), Jobs(0, 0, 0), Expect(Pending, &["audit"]),
+    Clock("2026-07-08T06:00:00Z"), Jobs(0, 0, 0), Expect(Approved, &[]),
+    History("System: auto_approved (level 1)"));
+
+scenario!(escalation_to_the_next_level_skips_an_overdue_level:
+    // The default's finance level escalates to the next level (the executive) once.
+    Policy(DEFAULT_POLICY), Create("clerk", PO, "300000", None), Submit,
+    Act("mgr", A, None), Act("head", A, None), Expect(Pending, &["cfo", "fm2"]),
+    Clock("2026-07-11T06:00:00Z"),
+    // Both pool members' steps are overdue: each is escalated once, then level 4 opens.
+    Jobs(0, 2, 0), Expect(Pending, &["md"]),
+    History("System: escalated_to_next_level (level 3)"),
+    Act("md", A, None), Expect(Approved, &[]));
 
 // --- Deactivation -----------------------------------------------------------------------------
 

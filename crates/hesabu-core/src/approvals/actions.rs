@@ -500,6 +500,22 @@ fn not_with_you(
             mine.status
         ));
     }
+    // A pool member whose step was skipped because another member decided the level.
+    if let Some(skipped) = steps
+        .iter()
+        .find(|s| s.status == SKIPPED && (s.acting_id == me || s.approver_id == me))
+        && let Some(decider) = steps
+            .iter()
+            .find(|s| s.level == skipped.level && s.decided_at.is_some() && s.decided_by.is_some())
+    {
+        return Error::Conflict(format!(
+            "Already decided by {} at {} ({} level {} for the pool).",
+            dir.name(decider.decided_by.as_deref().unwrap_or_default()),
+            decider.decided_at.clone().unwrap_or_default(),
+            doc.number,
+            skipped.level
+        ));
+    }
     if request.status != PENDING {
         let last = steps
             .iter()
