@@ -269,6 +269,8 @@ enum S {
     /// Run the jobs; expect (reminders, escalations, returned from delegation).
     Jobs(i64, i64, i64),
     Deactivate(&'static str),
+    /// The admin adds a company holiday (YYYY-MM-DD).
+    Holiday(&'static str),
     /// Some history line contains this text.
     History(&'static str),
 }
@@ -558,6 +560,12 @@ impl World {
                     "jobs (reminders, escalations, returned) {report:?}"
                 );
             }
+            Holiday(day) => {
+                let admin = self.who("admin").await;
+                org::add_holiday(&self.file, &admin, day, "Company holiday")
+                    .await
+                    .unwrap();
+            }
             Deactivate(s) => {
                 let admin = self.who("admin").await;
                 hesabu_core::users::deactivate(&self.file, &admin, &email(s))
@@ -831,6 +839,14 @@ scenario!(a_weekend_does_not_count_against_the_sla:
     Clock("2026-07-06T20:00:00Z"), Jobs(1, 0, 0), // Monday 23:00: one reminder
     Clock("2026-07-07T10:59:00Z"), Jobs(0, 0, 0), // Tuesday 13:59: not yet due
     Clock("2026-07-07T11:01:00Z"), Jobs(0, 1, 0));
+
+scenario!(a_company_holiday_does_not_count_against_the_sla:
+    // Monday 6 July is a holiday: Friday 16:00 + 16 h = 1 h Friday, 9 h Tuesday, 6 h Wednesday
+    // → due Wednesday 14:00 Nairobi (11:00 UTC) instead of Tuesday.
+    Policy(DEFAULT_POLICY), Holiday("2026-07-06"), Clock("2026-07-03T13:00:00Z"),
+    Create("clerk", PO, "20000", None), Submit,
+    Clock("2026-07-07T11:01:00Z"), Jobs(0, 0, 0),
+    Clock("2026-07-08T11:01:00Z"), Jobs(0, 1, 0));
 
 scenario!(closed_for_ten_days_one_consolidated_escalation_per_step:
     Policy(DEFAULT_POLICY), Create("clerk", PO, "300000", None), Submit,
