@@ -1,6 +1,7 @@
 //! Hesabu's cross-crate integration tests: one binary, a module per area. Run with
 //! `cargo test -p hesabu-tests`. Each test makes its own company file in a temporary folder.
 
+mod approvals;
 mod audit;
 mod budgets;
 mod cli;

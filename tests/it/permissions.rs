@@ -173,6 +173,105 @@ const MATRIX: &[(&[&str], &[&str])] = &[
         &["budget", "phase", "{administration}", "--by", "quarter"],
         &["admin", "finance_manager"],
     ),
+    (
+        &["policy", "list"],
+        &[
+            "admin",
+            "finance_manager",
+            "finance_user",
+            "approver",
+            "auditor",
+        ],
+    ),
+    (
+        &["policy", "validate", "{default_policy}"],
+        &[
+            "admin",
+            "finance_manager",
+            "finance_user",
+            "approver",
+            "auditor",
+        ],
+    ),
+    (
+        &["policy", "import", "{default_policy}"],
+        &["admin", "finance_manager"],
+    ),
+    (
+        &[
+            "doc",
+            "create",
+            "--type",
+            "expense_claim",
+            "--title",
+            "Taxi",
+            "--amount",
+            "1500",
+        ],
+        &[
+            "admin",
+            "finance_manager",
+            "finance_user",
+            "approver",
+            "employee",
+        ],
+    ),
+    (
+        &["approval", "inbox"],
+        &[
+            "admin",
+            "finance_manager",
+            "finance_user",
+            "approver",
+            "employee",
+        ],
+    ),
+    (
+        &[
+            "delegation",
+            "add",
+            "--to",
+            "sales.rep@demo.test",
+            "--from",
+            "2026-07-01",
+            "--until",
+            "2026-07-02",
+        ],
+        &[
+            "admin",
+            "finance_manager",
+            "finance_user",
+            "approver",
+            "employee",
+        ],
+    ),
+    (
+        &["delegation", "list"],
+        &[
+            "admin",
+            "finance_manager",
+            "finance_user",
+            "approver",
+            "employee",
+            "auditor",
+        ],
+    ),
+    (&["jobs", "run"], &["admin", "finance_manager"]),
+    (
+        &["org", "designate", "sales.rep@demo.test", "internal_audit"],
+        &["admin"],
+    ),
+    (
+        &[
+            "org",
+            "set-head",
+            "--department",
+            "IT",
+            "--user",
+            "cfo@demo.test",
+        ],
+        &["admin"],
+    ),
 ];
 
 const BUDGET_READERS: &[&str] = &[
@@ -207,6 +306,20 @@ async fn demo_budget_ids() -> (String, String, String) {
     (id("Operations"), id("Sales"), id("Administration"))
 }
 
+/// Placeholders in the matrix, filled in at run time.
+fn fill(arg: &str) -> String {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap();
+    match arg {
+        "{default_policy}" => root
+            .join("docs/examples/policy-default.json")
+            .display()
+            .to_string(),
+        other => other.to_owned(),
+    }
+}
+
 #[tokio::test]
 async fn every_command_for_every_role() {
     let (ops, sales, administration) = demo_budget_ids().await;
@@ -232,8 +345,9 @@ async fn every_command_for_every_role() {
             let path = support::demo_copy(dir.path()).await;
             let audit_before = support::count(&path, "audit_log").await;
             let users_before = support::count(&path, "app_user").await;
+            let filled: Vec<String> = command.iter().map(|a| fill(a)).collect();
             let mut args = vec!["--company", path.to_str().unwrap(), "--as", email, "--json"];
-            args.extend_from_slice(&command);
+            args.extend(filled.iter().map(String::as_str));
             let out = hesabu(&args, env(Some(DEMO_PASSWORD), Some("new-user-pass"))).await;
             let expected = if allowed.contains(&role) { 0 } else { 3 };
             if out.code != expected {

@@ -5,6 +5,7 @@
 //! denied or failed login; 1 anything else (storage, a broken audit chain, internal errors).
 //! Errors go to stderr, as `{"error":{"kind":..,"message":..}}` with `--json`.
 
+mod approvals;
 mod budget;
 mod output;
 
@@ -93,6 +94,24 @@ enum Command {
     /// Create the demo company.
     #[command(subcommand)]
     Demo(DemoCommand),
+    /// Import, list and validate approval policies.
+    #[command(subcommand)]
+    Policy(approvals::PolicyCommand),
+    /// Create and move documents through approval.
+    #[command(subcommand)]
+    Doc(approvals::DocCommand),
+    /// Your approval inbox, decisions, bulk approve and history.
+    #[command(subcommand)]
+    Approval(approvals::ApprovalCommand),
+    /// Delegate your approvals while you are away.
+    #[command(subcommand)]
+    Delegation(approvals::DelegationCommand),
+    /// Run scheduled approval work (reminders, escalations, auto-approvals).
+    #[command(subcommand)]
+    Jobs(approvals::JobsCommand),
+    /// Department heads, designations and holidays used by approval routing.
+    #[command(subcommand)]
+    Org(approvals::OrgCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -454,6 +473,12 @@ async fn acting_command(
             }
         }
         Command::Budget(command) => budget::run(command, file, session).await?,
+        Command::Policy(c) => approvals::policy(c, file, session).await?,
+        Command::Doc(c) => approvals::doc(c, file, session).await?,
+        Command::Approval(c) => approvals::approval(c, file, session).await?,
+        Command::Delegation(c) => approvals::delegation(c, file, session).await?,
+        Command::Jobs(c) => approvals::run_jobs(c, file, session).await?,
+        Command::Org(c) => approvals::org(c, file, session).await?,
         Command::Company(CompanyCommand::Create(_)) | Command::Demo(_) => unreachable_command()?,
     })
 }

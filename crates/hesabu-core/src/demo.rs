@@ -1,9 +1,15 @@
 //! The demo company: the same seed for `hesabu demo create` and the app's "Open the demo
-//! company". Later phases extend it (policies, documents). Budgets come from the shipped sample
-//! `docs/examples/budgets.csv`, plus a few reservations so every budget state is on show.
+//! company". Budgets come from the shipped sample `docs/examples/budgets.csv`, plus a few
+//! reservations so every budget state is on show.
+//!
+//! Approvals: department heads (Operations: John Mwangi, Sales: Faith Njeri, Finance: Peter
+//! Kamau, Administration: Amina Odhiambo), Amina designated `executive` (she is the managing
+//! director), and the default four-tier policy (`docs/examples/policy-default.json`) for every
+//! document type.
 
 use std::path::Path;
 
+use crate::approvals::{org, policies};
 use crate::auth::Session;
 use crate::budgets::{self, MoveInput, ReserveInput};
 use crate::clock::SharedClock;
@@ -107,6 +113,17 @@ pub const DEMO_USERS: [(&str, &str, Role, &str, Option<&str>); 8] = [
     ),
 ];
 
+/// The default four-tier approval policy the demo company uses.
+pub const DEFAULT_POLICY_JSON: &str = include_str!("../../../docs/examples/policy-default.json");
+
+/// (department, head email)
+pub const DEMO_DEPARTMENT_HEADS: [(&str, &str); 4] = [
+    ("Operations", "ops.manager@demo.test"),
+    ("Sales", "sales.manager@demo.test"),
+    ("Finance", "cfo@demo.test"),
+    ("Administration", "admin@demo.test"),
+];
+
 /// Creates the demo company file at `path` and returns it with the demo admin signed in.
 pub async fn create(path: &Path, clock: SharedClock) -> Result<(CompanyFile, Session)> {
     let (file, admin) = company::create(
@@ -144,6 +161,12 @@ pub async fn create(path: &Path, clock: SharedClock) -> Result<(CompanyFile, Ses
         .await?;
     }
     seed_budgets(&file, &admin).await?;
+    for (department, head) in DEMO_DEPARTMENT_HEADS {
+        org::set_department_head(&file, &admin, department, head).await?;
+    }
+    org::designate(&file, &admin, DEMO_ADMIN_EMAIL, "executive").await?;
+    let policy = policies::parse(DEFAULT_POLICY_JSON)?;
+    policies::import(&file, &admin, &policy).await?;
     Ok((file, admin))
 }
 

@@ -3,8 +3,10 @@
 //!
 //! Start with [`company_file`] (opening a company file), [`uow`] (the one-transaction rule),
 //! [`auth`] and [`permissions`] (who may do what), then the services: [`company`], [`users`],
-//! [`departments`], [`audit`], [`budgets`]. Wire types for the UI and CLI are in [`wire`].
+//! [`departments`], [`audit`], the approval engine in [`approvals`] and budget control in
+//! [`budgets`]. Wire types for the UI and CLI are in [`wire`].
 
+pub mod approvals;
 pub mod audit;
 pub mod auth;
 pub mod budgets;

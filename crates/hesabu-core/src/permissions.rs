@@ -108,6 +108,24 @@ pub enum Permission {
     BudgetReleaseAny,
     /// Release what a document holds, only when the user reserved it themselves.
     BudgetReleaseOwn,
+    /// Read approval policies and validate policy files.
+    ApprovalPolicyView,
+    /// Import approval policies.
+    ApprovalPolicyManage,
+    /// Raise documents for approval (the requester is always the signed-in user).
+    DocumentCreate,
+    /// See every document, not only one's own and those in one's chain.
+    DocumentViewAll,
+    /// Cancel documents raised by others.
+    DocumentCancelAny,
+    /// Act on approval steps assigned to oneself (and see one's inbox).
+    ApprovalAct,
+    /// Create, list and revoke one's own delegations.
+    DelegationManage,
+    /// Run reminders, escalations and auto-approvals.
+    JobsRun,
+    /// Maintain department heads, designations and holidays.
+    OrgManage,
 }
 
 impl Permission {
@@ -130,6 +148,15 @@ impl Permission {
             Permission::BudgetSpend => "record budget spending",
             Permission::BudgetReleaseAny => "release budget reserved by others",
             Permission::BudgetReleaseOwn => "release budget",
+            Permission::ApprovalPolicyView => "view approval policies",
+            Permission::ApprovalPolicyManage => "import approval policies",
+            Permission::DocumentCreate => "raise documents for approval",
+            Permission::DocumentViewAll => "view every document",
+            Permission::DocumentCancelAny => "cancel documents raised by others",
+            Permission::ApprovalAct => "act on approvals",
+            Permission::DelegationManage => "manage delegations",
+            Permission::JobsRun => "run the approval jobs",
+            Permission::OrgManage => "change department heads, designations or holidays",
         }
     }
 }
@@ -156,6 +183,15 @@ pub const PERMISSIONS: &[(Role, &[Permission])] = &[
             BudgetCommit,
             BudgetSpend,
             BudgetReleaseAny,
+            ApprovalPolicyView,
+            ApprovalPolicyManage,
+            DocumentCreate,
+            DocumentViewAll,
+            DocumentCancelAny,
+            ApprovalAct,
+            DelegationManage,
+            JobsRun,
+            OrgManage,
         ],
     ),
     (
@@ -174,6 +210,13 @@ pub const PERMISSIONS: &[(Role, &[Permission])] = &[
             BudgetCommit,
             BudgetSpend,
             BudgetReleaseAny,
+            ApprovalPolicyView,
+            ApprovalPolicyManage,
+            DocumentCreate,
+            DocumentViewAll,
+            ApprovalAct,
+            DelegationManage,
+            JobsRun,
         ],
     ),
     (
@@ -188,6 +231,10 @@ pub const PERMISSIONS: &[(Role, &[Permission])] = &[
             BudgetCommit,
             BudgetSpend,
             BudgetReleaseAny,
+            ApprovalPolicyView,
+            DocumentCreate,
+            ApprovalAct,
+            DelegationManage,
         ],
     ),
     (
@@ -201,8 +248,14 @@ pub const PERMISSIONS: &[(Role, &[Permission])] = &[
             BudgetReserve,
             BudgetCommit,
             BudgetReleaseOwn,
+            ApprovalPolicyView,
+            DocumentCreate,
+            ApprovalAct,
+            DelegationManage,
         ],
     ),
+    // Employees raise documents; they may also be named as a delegate or pool member, so they
+    // can act on steps assigned to them (the engine checks the assignment).
     (
         Role::Employee,
         &[
@@ -211,6 +264,9 @@ pub const PERMISSIONS: &[(Role, &[Permission])] = &[
             BudgetCheck,
             BudgetReserve,
             BudgetReleaseOwn,
+            DocumentCreate,
+            ApprovalAct,
+            DelegationManage,
         ],
     ),
     (
@@ -222,6 +278,8 @@ pub const PERMISSIONS: &[(Role, &[Permission])] = &[
             AuditView,
             AuditVerify,
             BudgetView,
+            ApprovalPolicyView,
+            DocumentViewAll,
         ],
     ),
 ];
@@ -257,6 +315,12 @@ mod tests {
             BudgetSpend,
             BudgetReleaseAny,
             BudgetReleaseOwn,
+            ApprovalPolicyManage,
+            DocumentCreate,
+            ApprovalAct,
+            DelegationManage,
+            JobsRun,
+            OrgManage,
         ] {
             assert!(!Role::Auditor.may(write));
         }

@@ -141,8 +141,9 @@ pub async fn list(file: &CompanyFile, session: &Session) -> Result<Vec<UserView>
 /// Deactivates a user: they can no longer sign in. Their history stays. Admins cannot
 /// deactivate themselves or the last active admin (the file would have nobody to run it).
 ///
-/// Later phases hook reassignment of the user's open approval steps in here, inside the same
-/// unit of work.
+/// Their open approval steps are reassigned in the same unit of work (see
+/// [`crate::approvals::jobs`]: back to the approver, to another pool member, re-resolved, or per
+/// the level's empty-approver policy).
 pub async fn deactivate(file: &CompanyFile, session: &Session, email: &str) -> Result<UserView> {
     session.require(Permission::UserManage)?;
     let email = auth::normalise_email(email);
@@ -176,12 +177,17 @@ pub async fn deactivate(file: &CompanyFile, session: &Session, email: &str) -> R
     active.active = Set(false);
     active.updated_at = Set(uow.now_text());
     let after = active.update(uow.db()).await?;
+    let reassigned = crate::approvals::jobs::reassign_for_deactivated(&uow, &after.id).await?;
     uow.audit(AuditDraft {
         action: "user.deactivate",
         entity_type: "user",
         entity_id: after.id.clone(),
         before: Some(json!({ "email": before.email, "active": before.active })),
-        after: Some(json!({ "email": after.email, "active": after.active })),
+        after: Some(json!({
+            "email": after.email,
+            "active": after.active,
+            "reassigned_approval_steps": reassigned,
+        })),
     })
     .await?;
     uow.commit().await?;

@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use ts_rs::TS;
 
+use crate::approvals::policy as ap;
+use crate::approvals::wire as aw;
 use crate::budgets::wire as budgets;
 use crate::entities::{audit_log, company, department};
 use crate::error::{ErrorKind, WireError};
@@ -246,6 +248,38 @@ pub fn typescript_declarations() -> Vec<String> {
         decl::<budgets::UtilisationRow>(&cfg),
         decl::<budgets::CheckStats>(&cfg),
         decl::<budgets::BudgetReport>(&cfg),
+        decl::<aw::DocumentType>(&cfg),
+        decl::<aw::DocumentStatus>(&cfg),
+        decl::<aw::NewDocumentLine>(&cfg),
+        decl::<aw::NewDocument>(&cfg),
+        decl::<aw::DocumentLineView>(&cfg),
+        decl::<aw::DocumentView>(&cfg),
+        decl::<aw::RequestView>(&cfg),
+        decl::<aw::StepView>(&cfg),
+        decl::<aw::InboxItem>(&cfg),
+        decl::<aw::Decision>(&cfg),
+        decl::<aw::ActionInput>(&cfg),
+        decl::<aw::ActionResult>(&cfg),
+        decl::<aw::BulkFailure>(&cfg),
+        decl::<aw::BulkResult>(&cfg),
+        decl::<aw::HistoryEntry>(&cfg),
+        decl::<aw::NewDelegation>(&cfg),
+        decl::<aw::DelegationView>(&cfg),
+        decl::<aw::PolicyView>(&cfg),
+        decl::<aw::PolicyValidation>(&cfg),
+        decl::<aw::JobRunReport>(&cfg),
+        decl::<aw::NotificationView>(&cfg),
+        decl::<ap::PolicySpec>(&cfg),
+        decl::<ap::LevelSpec>(&cfg),
+        decl::<ap::ApproverSpec>(&cfg),
+        decl::<ap::LevelMode>(&cfg),
+        decl::<ap::EmptyApprover>(&cfg),
+        decl::<ap::ReminderSpec>(&cfg),
+        decl::<ap::EscalationSpec>(&cfg),
+        decl::<ap::EscalationTarget>(&cfg),
+        decl::<ap::RuleSpec>(&cfg),
+        decl::<ap::Condition>(&cfg),
+        decl::<ap::Op>(&cfg),
     ]
 }
 

@@ -1,0 +1,245 @@
+//! Benchmark (not a timed test): the median cost of one approve action with N open approval
+//! requests in the company file, against a bare single-row insert transaction on the same file.
+//!
+//!     cargo run --release -p hesabu-cli --example approval_bench -- [N] [SAMPLES]
+//!
+//! N defaults to 100,000 open requests, SAMPLES to 201 measured approvals. The N background
+//! requests are seeded by cloning one real routed document's rows in SQL (one transaction):
+//! going through the services for each would measure the seeding, not the approval. The
+//! measured approvals go through `hesabu_core::approvals::actions::act`, exactly as the CLI and
+//! the app call it (unit of work, compare-and-swap, history, notification, audit entry).
+//! Results and the command used are recorded in docs/benchmarks.md.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use hesabu_core::approvals::wire::{ActionInput, Decision, DocumentType, NewDocument};
+use hesabu_core::approvals::{actions, documents, policies};
+use hesabu_core::clock::SystemClock;
+use hesabu_core::permissions::Role;
+use hesabu_core::wire::{NewCompany, NewUser};
+use rust_decimal::Decimal;
+use sea_orm::ConnectionTrait;
+
+const POLICY: &str = r#"{
+  "name": "Bench: reporting manager",
+  "document_types": ["purchase_order"],
+  "levels": [{"name": "Manager", "approvers": [{"type": "reporting_manager"}]}],
+  "rules": [{"name": "All", "levels": [1]}]
+}"#;
+
+fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let mut args = std::env::args().skip(1);
+    let n: i64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(100_000);
+    let samples: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(201);
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bench.hesabu");
+    let clock = Arc::new(SystemClock);
+    let (file, admin) = hesabu_core::company::create(
+        &path,
+        &NewCompany {
+            legal_name: "Bench Ltd".into(),
+            trading_name: None,
+            kra_pin: "P051234567X".into(),
+            branch_id: None,
+            address: None,
+            fiscal_year_start_month: None,
+            admin_email: "admin@bench.test".into(),
+            admin_name: "Admin".into(),
+            admin_password: "bench-pass-1".into(),
+        },
+        clock,
+    )
+    .await
+    .unwrap();
+    for (email, name, role, manager) in [
+        ("mgr@bench.test", "Manager", Role::Approver, None),
+        (
+            "clerk@bench.test",
+            "Clerk",
+            Role::Employee,
+            Some("mgr@bench.test"),
+        ),
+    ] {
+        hesabu_core::users::add(
+            &file,
+            &admin,
+            &NewUser {
+                email: email.into(),
+                name: name.into(),
+                role,
+                manager_email: manager.map(str::to_owned),
+                department: None,
+                password: "bench-pass-1".into(),
+            },
+        )
+        .await
+        .unwrap();
+    }
+    policies::import(&file, &admin, &policies::parse(POLICY).unwrap())
+        .await
+        .unwrap();
+    let clerk = hesabu_core::auth::login(&file, "clerk@bench.test", "bench-pass-1")
+        .await
+        .unwrap();
+    let mgr = hesabu_core::auth::login(&file, "mgr@bench.test", "bench-pass-1")
+        .await
+        .unwrap();
+
+    let new_doc = |i: usize| NewDocument {
+        doc_type: DocumentType::PurchaseOrder,
+        title: format!("Bench {i}"),
+        amount: Decimal::new(12_500, 0),
+        currency: None,
+        department: None,
+        category: None,
+        project: None,
+        facts: None,
+        lines: Vec::new(),
+    };
+    // The template for the background rows, and the documents whose approval is measured.
+    let mut measured = Vec::new();
+    for i in 0..=samples {
+        let doc = documents::create(&file, &clerk, &new_doc(i)).await.unwrap();
+        let doc = documents::submit(&file, &clerk, &doc.id).await.unwrap();
+        measured.push(doc.current_request.unwrap().id);
+    }
+    let template_request = measured.pop().unwrap();
+
+    // Seed N open requests by cloning the template's rows (ids are text; any unique text works).
+    let options = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(&path)
+        .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+        .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
+        .busy_timeout(Duration::from_secs(10));
+    let pool = sqlx::sqlite::SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await
+        .unwrap();
+    let seeding = Instant::now();
+    let mut tx = pool.begin().await.unwrap();
+    let numbers = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)";
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "{numbers} INSERT INTO approval_document SELECT 'bench-doc-' || i, d.doc_type, 'BENCH-' || i, \
+         d.title, d.requester_id, d.department_id, d.amount, d.currency, d.category, d.project, \
+         d.facts_json, d.status, 'bench-req-' || i, d.rounds, d.created_at, d.updated_at \
+         FROM n, approval_request r JOIN approval_document d ON d.id = r.document_id WHERE r.id = ?"
+    )))
+    .bind(n)
+    .bind(&template_request)
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "{numbers} INSERT INTO approval_request SELECT 'bench-req-' || i, 'bench-doc-' || i, \
+         r.policy_id, r.round, r.status, r.matched_rule, r.explain, r.started_at, r.finished_at \
+         FROM n, approval_request r WHERE r.id = ?"
+    )))
+    .bind(n)
+    .bind(&template_request)
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "{numbers} INSERT INTO approval_step SELECT 'bench-step-' || i, 'bench-req-' || i, s.level, \
+         s.position, s.level_name, s.mode, s.approver_id, s.acting_id, s.delegation_id, s.status, \
+         s.marker, s.version, s.why, s.activated_at, s.due_at, s.reminders_sent, s.escalations, \
+         s.decided_by, s.decided_at, s.comment, s.sla_met FROM n, approval_step s WHERE s.request_id = ?"
+    )))
+    .bind(n)
+    .bind(&template_request)
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    sqlx::query("CREATE TABLE IF NOT EXISTS bench_insert (id TEXT PRIMARY KEY, at TEXT NOT NULL)")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let open: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM approval_step WHERE status = 'pending'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    println!(
+        "seeded {n} open requests in {:.1?}; {open} pending steps in the file",
+        seeding.elapsed()
+    );
+
+    // Interleave the two measurements so that both see the same machine load.
+    let approve = ActionInput {
+        decision: Decision::Approve,
+        comment: None,
+        delegate_to: None,
+        expected_version: None,
+    };
+    let (mut approvals, mut inserts, mut audited) = (Vec::new(), Vec::new(), Vec::new());
+    for (i, request) in measured.iter().enumerate() {
+        let start = Instant::now();
+        actions::act(&file, &mgr, request, &approve).await.unwrap();
+        approvals.push(start.elapsed());
+
+        let start = Instant::now();
+        let mut tx = pool.begin().await.unwrap();
+        sqlx::query("INSERT INTO bench_insert (id, at) VALUES (?, ?)")
+            .bind(format!("row-{i}"))
+            .bind("2026-11-22T00:00:00.000Z")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        inserts.push(start.elapsed());
+
+        // The floor under any business write in Hesabu: a unit of work (write lock) with the
+        // same one-row insert and its hash-chained audit entry.
+        let start = Instant::now();
+        let mut uow = file.begin(&admin).await.unwrap();
+        uow.db()
+            .execute_raw(sea_orm::Statement::from_sql_and_values(
+                sea_orm::DbBackend::Sqlite,
+                "INSERT INTO bench_insert (id, at) VALUES (?, ?)",
+                [format!("uow-{i}").into(), uow.now_text().into()],
+            ))
+            .await
+            .unwrap();
+        uow.audit(hesabu_core::audit::AuditDraft {
+            action: "bench.insert",
+            entity_type: "bench",
+            entity_id: format!("uow-{i}"),
+            before: None,
+            after: None,
+        })
+        .await
+        .unwrap();
+        uow.commit().await.unwrap();
+        audited.push(start.elapsed());
+    }
+    let (a, b, c) = (median(approvals), median(inserts), median(audited));
+    println!("samples: {}", measured.len());
+    println!("median approve action:            {a:?}");
+    println!("median bare single-row insert tx: {b:?}");
+    println!("median audited one-row unit of work: {c:?}");
+    let floor = c.as_nanos() * 100 / b.as_nanos().max(1);
+    println!(
+        "audited unit of work vs bare insert: {}.{:02}x",
+        floor / 100,
+        floor % 100
+    );
+    // Integer arithmetic: the workspace bans floats.
+    let hundredths = a.as_nanos() * 100 / b.as_nanos().max(1);
+    println!(
+        "ratio: {}.{:02}x (target <= 2x)",
+        hundredths / 100,
+        hundredths % 100
+    );
+    pool.close().await;
+    file.close().await.unwrap();
+}

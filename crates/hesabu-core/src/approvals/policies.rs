@@ -1,0 +1,237 @@
+//! Importing, listing and validating approval policies. A policy is validated on every save;
+//! each import is a new immutable version, and in-flight requests keep the version they started
+//! with.
+
+use std::collections::HashSet;
+
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, QueryOrder};
+use serde_json::json;
+
+use super::Directory;
+use super::entities::approval_policy;
+use super::policy::{self, ApproverSpec, EscalationTarget, PolicySpec};
+use super::wire::{DocumentType, PolicyValidation, PolicyView};
+use crate::audit::AuditDraft;
+use crate::auth::Session;
+use crate::company_file::CompanyFile;
+use crate::error::{Error, Result};
+use crate::permissions::Permission;
+
+/// Parses policy JSON, with a message that points at the problem.
+pub fn parse(json_text: &str) -> Result<PolicySpec> {
+    serde_json::from_str(json_text).map_err(|e| {
+        Error::invalid(format!(
+            "The policy file is not valid policy JSON ({e}). See docs/approval-policies.md for \
+             the format."
+        ))
+    })
+}
+
+/// Validates without saving: the shape, then that every level resolves to at least one active
+/// person today.
+pub async fn validate(
+    file: &CompanyFile,
+    session: &Session,
+    spec: &PolicySpec,
+) -> Result<PolicyValidation> {
+    session.require(Permission::ApprovalPolicyView)?;
+    let dir = Directory::load(file.reader()).await?;
+    Ok(validation(spec, &dir))
+}
+
+fn validation(spec: &PolicySpec, dir: &Directory) -> PolicyValidation {
+    let mut errors = policy::validate_shape(spec);
+    let used = policy::used_levels(spec);
+    for (i, level) in spec.levels.iter().enumerate() {
+        let label = format!("Level {} ('{}')", i + 1, level.name);
+        let number = u8::try_from(i + 1).unwrap_or(u8::MAX);
+        if !used.contains(&number) {
+            errors.push(format!(
+                "{label} is not used by any rule: add it to a rule's levels or remove it."
+            ));
+        }
+        for approver in &level.approvers {
+            if let Some(problem) = nobody_today(approver, dir) {
+                errors.push(format!("{label} resolves to nobody today: {problem}"));
+            }
+        }
+        if let Some(esc) = &level.escalation
+            && let EscalationTarget::User { email } = &esc.to
+            && !dir.by_email(email).is_some_and(|u| u.active)
+        {
+            errors.push(format!(
+                "{label} escalates to {email}, who is not an active user. Name an active user."
+            ));
+        }
+    }
+    PolicyValidation {
+        ok: errors.is_empty(),
+        errors,
+    }
+}
+
+/// Why an approver spec resolves to no active person for any requester, if it does.
+fn nobody_today(approver: &ApproverSpec, dir: &Directory) -> Option<String> {
+    let active = |id: &String| dir.is_active(id);
+    let found = match approver {
+        ApproverSpec::ReportingManager => dir
+            .users
+            .values()
+            .filter_map(|u| u.manager_id.as_ref())
+            .any(active),
+        ApproverSpec::DepartmentHead => dir.heads.values().any(active),
+        ApproverSpec::User { email } => dir.by_email(email).is_some_and(|u| u.active),
+        ApproverSpec::Role { role } => dir
+            .users
+            .values()
+            .any(|u| u.active && u.role == role.as_str()),
+        ApproverSpec::Designation { designation } => {
+            let d = designation.trim().to_lowercase();
+            dir.designations
+                .iter()
+                .any(|(id, des)| *des == d && dir.is_active(id))
+        }
+    };
+    if found {
+        return None;
+    }
+    Some(match approver {
+        ApproverSpec::ReportingManager => {
+            "no active user is anyone's reporting manager. Set managers (hesabu user add \
+             --manager) or use another approver type."
+                .into()
+        }
+        ApproverSpec::DepartmentHead => {
+            "no department has an active head. Assign one with hesabu org set-head.".into()
+        }
+        ApproverSpec::User { email } => {
+            format!("{email} is not an active user. Name an active user.")
+        }
+        ApproverSpec::Role { role } => {
+            format!("no active user has the role {role}. Give someone that role or pick another.")
+        }
+        ApproverSpec::Designation { designation } => format!(
+            "no active user has the designation '{designation}'. Assign it with hesabu org \
+             designate EMAIL {designation}."
+        ),
+    })
+}
+
+/// Validates and saves a policy as a new version; it becomes the active policy for its
+/// document types. Requests already in flight keep their version.
+pub async fn import(
+    file: &CompanyFile,
+    session: &Session,
+    spec: &PolicySpec,
+) -> Result<PolicyView> {
+    session.require(Permission::ApprovalPolicyManage)?;
+    let mut uow = file.begin(session).await?;
+    let dir = Directory::load(uow.db()).await?;
+    let report = validation(spec, &dir);
+    if !report.ok {
+        return Err(Error::invalid(format!(
+            "The policy '{}' was not saved:\n- {}",
+            spec.name,
+            report.errors.join("\n- ")
+        )));
+    }
+    let version = approval_policy::Entity::find()
+        .order_by_desc(approval_policy::Column::Version)
+        .one(uow.db())
+        .await?
+        .map_or(1, |p| p.version + 1);
+    let model = approval_policy::Model {
+        id: uow.new_id(),
+        name: spec.name.trim().to_owned(),
+        version,
+        document_types: serde_json::to_string(&spec.document_types)
+            .map_err(|e| Error::Internal(e.to_string()))?,
+        spec_json: serde_json::to_string(spec).map_err(|e| Error::Internal(e.to_string()))?,
+        imported_at: uow.now_text(),
+        imported_by: Some(session.user_id().to_owned()),
+    };
+    approval_policy::ActiveModel::from(model.clone())
+        .insert(uow.db())
+        .await?;
+    uow.audit(AuditDraft {
+        action: "approval_policy.import",
+        entity_type: "approval_policy",
+        entity_id: model.id.clone(),
+        before: None,
+        after: Some(json!({
+            "name": model.name,
+            "version": version,
+            "document_types": spec.document_types,
+            "levels": spec.levels.len(),
+            "rules": spec.rules.len(),
+        })),
+    })
+    .await?;
+    uow.commit().await?;
+    Ok(view(&model, spec.clone(), &spec.document_types))
+}
+
+/// Every imported version, newest first, with the types each is active for.
+pub async fn list(file: &CompanyFile, session: &Session) -> Result<Vec<PolicyView>> {
+    session.require(Permission::ApprovalPolicyView)?;
+    let rows = approval_policy::Entity::find()
+        .order_by_desc(approval_policy::Column::Version)
+        .all(file.reader())
+        .await?;
+    let mut claimed: HashSet<DocumentType> = HashSet::new();
+    let mut out = Vec::new();
+    for row in rows {
+        let spec = spec_of(&row)?;
+        let active: Vec<DocumentType> = spec
+            .document_types
+            .iter()
+            .copied()
+            .filter(|t| claimed.insert(*t))
+            .collect();
+        out.push(view(&row, spec, &active));
+    }
+    Ok(out)
+}
+
+fn view(row: &approval_policy::Model, spec: PolicySpec, active: &[DocumentType]) -> PolicyView {
+    PolicyView {
+        id: row.id.clone(),
+        name: row.name.clone(),
+        version: row.version,
+        document_types: spec.document_types.clone(),
+        active_for: active.to_vec(),
+        levels: i64::try_from(spec.levels.len()).unwrap_or(0),
+        rules: i64::try_from(spec.rules.len()).unwrap_or(0),
+        imported_at: row.imported_at.clone(),
+        spec,
+    }
+}
+
+pub(crate) fn spec_of(row: &approval_policy::Model) -> Result<PolicySpec> {
+    serde_json::from_str(&row.spec_json).map_err(|e| {
+        Error::Internal(format!(
+            "stored policy {} v{} does not parse: {e}",
+            row.name, row.version
+        ))
+    })
+}
+
+/// The policy new submissions of `doc_type` use: the highest version that covers the type.
+pub(crate) async fn active_for(
+    db: &impl ConnectionTrait,
+    doc_type: DocumentType,
+) -> Result<Option<(approval_policy::Model, PolicySpec)>> {
+    let rows = approval_policy::Entity::find()
+        .order_by_desc(approval_policy::Column::Version)
+        .all(db)
+        .await?;
+    for row in rows {
+        let types: Vec<DocumentType> =
+            serde_json::from_str(&row.document_types).unwrap_or_default();
+        if types.contains(&doc_type) {
+            let spec = spec_of(&row)?;
+            return Ok(Some((row, spec)));
+        }
+    }
+    Ok(None)
+}

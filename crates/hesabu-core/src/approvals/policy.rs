@@ -1,0 +1,735 @@
+//! Approval policies (the approval matrix): their JSON format, the validator, and rule matching.
+//!
+//! A policy lists up to five *levels* (who approves, how, and how fast) and ordered *rules*;
+//! each rule has conditions on document fields and names the levels that documents matching it
+//! go through, in order. The first matching rule wins. Rules whose only conditions are on
+//! `amount` are the policy's *amount bands* and must cover every amount from zero up, without
+//! gaps or overlaps. Rules with other conditions are exceptions checked in their listed order.
+//!
+//! The evaluator is deliberately small and typed: a fixed set of fields and seven operators, no
+//! expressions or code. See `docs/approval-policies.md`.
+
+use std::cmp::Ordering;
+use std::collections::HashSet;
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use ts_rs::TS;
+
+use super::wire::DocumentType;
+use crate::permissions::Role;
+
+/// At most this many levels per policy.
+pub const MAX_LEVELS: usize = 5;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+pub struct PolicySpec {
+    pub name: String,
+    pub document_types: Vec<DocumentType>,
+    /// Optional module label (e.g. "procurement"); informational.
+    #[serde(default)]
+    pub module: Option<String>,
+    /// The currency amount conditions are written in. Documents in another currency are refused
+    /// at submission rather than converted.
+    #[serde(default = "default_currency")]
+    pub currency: String,
+    /// One person (or their delegate) counts once across the chain unless this is true.
+    #[serde(default)]
+    pub allow_repeat_approver: bool,
+    pub levels: Vec<LevelSpec>,
+    pub rules: Vec<RuleSpec>,
+}
+
+fn default_currency() -> String {
+    "KES".into()
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+pub struct LevelSpec {
+    pub name: String,
+    /// Who approves. Several entries are combined: e.g. a finance manager AND someone designated
+    /// internal_audit in a parallel level, or a pool for an any-one level.
+    pub approvers: Vec<ApproverSpec>,
+    #[serde(default)]
+    pub mode: LevelMode,
+    /// Business hours (company work week, holidays excluded) until the step is due.
+    #[serde(default = "default_sla_hours")]
+    #[ts(type = "number")]
+    pub sla_hours: i64,
+    #[serde(default)]
+    pub reminder: Option<ReminderSpec>,
+    #[serde(default)]
+    pub escalation: Option<EscalationSpec>,
+    /// Off by default. When set, a step still pending this many days after it became pending is
+    /// approved by the system (recorded as such, never silently).
+    #[serde(default)]
+    #[ts(type = "number | null")]
+    pub auto_approve_after_days: Option<i64>,
+    #[serde(default)]
+    pub if_empty: EmptyApprover,
+}
+
+fn default_sla_hours() -> i64 {
+    16
+}
+
+/// Who approves at a level.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ApproverSpec {
+    /// The requester's manager (app_user.manager_id).
+    ReportingManager,
+    /// The head of the document's department (see `hesabu org set-head`).
+    DepartmentHead,
+    User {
+        email: String,
+    },
+    /// Users with this role in the document's department; if there are none, in the company.
+    Role {
+        role: Role,
+    },
+    /// Users holding a designation such as `executive` or `internal_audit`.
+    Designation {
+        designation: String,
+    },
+}
+
+/// How the approvers resolved for one level decide.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum LevelMode {
+    /// One after another, in name order; all must approve.
+    #[default]
+    Serial,
+    /// All at once; all must approve; any rejection rejects.
+    Parallel,
+    /// A pool: the first one to decide decides for the level.
+    AnyOne,
+}
+
+impl LevelMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LevelMode::Serial => "serial",
+            LevelMode::Parallel => "parallel",
+            LevelMode::AnyOne => "any_one",
+        }
+    }
+}
+
+/// What to do when a level resolves to nobody (after removing the requester and anyone already
+/// in the chain). Never a silent approval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum EmptyApprover {
+    /// Refuse the submission, saying which level has nobody.
+    #[default]
+    Fail,
+    /// Drop this level; the chain's later levels still apply. If it is the chain's last level,
+    /// route to the company's admins instead.
+    NextLevel,
+    /// Route this level to the company's active admins.
+    Admin,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+pub struct ReminderSpec {
+    /// Business hours after the step became pending, and between reminders.
+    #[ts(type = "number")]
+    pub after_hours: i64,
+    /// At most this many reminders per step.
+    #[ts(type = "number")]
+    pub max: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+pub struct EscalationSpec {
+    /// Escalate when the step is overdue (past `due_at`).
+    pub to: EscalationTarget,
+    /// At most this many escalations per step; each one restarts the SLA.
+    #[ts(type = "number")]
+    pub max: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EscalationTarget {
+    /// Skip this level (recorded as escalated) and move on to the chain's next level; on the last
+    /// level, the approver's manager.
+    NextLevel,
+    /// Hand the step to the current approver's reporting manager.
+    Manager,
+    User {
+        email: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSpec {
+    pub name: String,
+    /// All must hold. Empty matches everything.
+    #[serde(default)]
+    pub when: Vec<Condition>,
+    /// Level numbers (1-based, ascending) this rule's documents go through.
+    pub levels: Vec<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+pub struct Condition {
+    /// `amount`, `category`, `project`, `department` (name) or `facts.<key>`.
+    pub field: String,
+    pub op: Op,
+    /// A string or integer; `[low, high]` for BETWEEN (inclusive); an array for IN. Write
+    /// fractional amounts as strings ("25000.50"): JSON fractions are not exact.
+    #[ts(type = "unknown")]
+    pub value: Value,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub enum Op {
+    #[serde(rename = "=")]
+    Eq,
+    #[serde(rename = ">")]
+    Gt,
+    #[serde(rename = ">=")]
+    Gte,
+    #[serde(rename = "<")]
+    Lt,
+    #[serde(rename = "<=")]
+    Lte,
+    #[serde(rename = "BETWEEN")]
+    Between,
+    #[serde(rename = "IN")]
+    In,
+}
+
+impl Op {
+    fn symbol(self) -> &'static str {
+        match self {
+            Op::Eq => "=",
+            Op::Gt => ">",
+            Op::Gte => ">=",
+            Op::Lt => "<",
+            Op::Lte => "<=",
+            Op::Between => "BETWEEN",
+            Op::In => "IN",
+        }
+    }
+}
+
+/// The document fields conditions can test.
+#[derive(Debug, Clone)]
+pub struct Subject<'a> {
+    pub amount: Decimal,
+    pub category: Option<&'a str>,
+    pub project: Option<&'a str>,
+    pub department: Option<&'a str>,
+    pub facts: &'a Value,
+}
+
+/// A scalar from a policy or a document: decimals compare as numbers, everything else as text.
+#[derive(Debug, Clone, PartialEq)]
+enum Scalar {
+    Number(Decimal),
+    Text(String),
+}
+
+fn scalar(value: &Value) -> Option<Scalar> {
+    match value {
+        Value::String(s) => Some(
+            Decimal::from_str_exact(s.trim())
+                .map(Scalar::Number)
+                .unwrap_or_else(|_| Scalar::Text(s.clone())),
+        ),
+        // Only whole numbers: a JSON fraction has already been through binary floating point.
+        Value::Number(n) if n.is_i64() || n.is_u64() => Decimal::from_str_exact(&n.to_string())
+            .ok()
+            .map(Scalar::Number),
+        Value::Bool(b) => Some(Scalar::Text(b.to_string())),
+        _ => None,
+    }
+}
+
+fn compare(a: &Scalar, b: &Scalar) -> Option<Ordering> {
+    match (a, b) {
+        (Scalar::Number(x), Scalar::Number(y)) => Some(x.cmp(y)),
+        (Scalar::Text(x), Scalar::Text(y)) => Some(x.to_lowercase().cmp(&y.to_lowercase())),
+        _ => None,
+    }
+}
+
+impl Condition {
+    /// Whether the condition holds for `subject`. A missing field never matches.
+    pub fn holds(&self, subject: &Subject<'_>) -> bool {
+        let Some(actual) = field_value(&self.field, subject) else {
+            return false;
+        };
+        let cmp = |v: &Value| scalar(v).and_then(|want| compare(&actual, &want));
+        match self.op {
+            Op::Eq => cmp(&self.value) == Some(Ordering::Equal),
+            Op::Gt => cmp(&self.value) == Some(Ordering::Greater),
+            Op::Gte => matches!(cmp(&self.value), Some(Ordering::Greater | Ordering::Equal)),
+            Op::Lt => cmp(&self.value) == Some(Ordering::Less),
+            Op::Lte => matches!(cmp(&self.value), Some(Ordering::Less | Ordering::Equal)),
+            Op::Between => match self.value.as_array().map(Vec::as_slice) {
+                Some([low, high]) => {
+                    matches!(cmp(low), Some(Ordering::Greater | Ordering::Equal))
+                        && matches!(cmp(high), Some(Ordering::Less | Ordering::Equal))
+                }
+                _ => false,
+            },
+            Op::In => self
+                .value
+                .as_array()
+                .is_some_and(|items| items.iter().any(|v| cmp(v) == Some(Ordering::Equal))),
+        }
+    }
+
+    fn describe(&self) -> String {
+        format!("{} {} {}", self.field, self.op.symbol(), self.value)
+    }
+}
+
+fn field_value(field: &str, s: &Subject<'_>) -> Option<Scalar> {
+    let text = |v: Option<&str>| v.map(|t| Scalar::Text(t.to_owned()));
+    match field {
+        "amount" => Some(Scalar::Number(s.amount)),
+        "category" => text(s.category),
+        "project" => text(s.project),
+        "department" => text(s.department),
+        _ => field
+            .strip_prefix("facts.")
+            .and_then(|key| s.facts.get(key))
+            .and_then(scalar),
+    }
+}
+
+fn known_field(field: &str) -> bool {
+    matches!(field, "amount" | "category" | "project" | "department")
+        || field
+            .strip_prefix("facts.")
+            .is_some_and(|k| !k.is_empty() && k.chars().all(|c| c.is_alphanumeric() || c == '_'))
+}
+
+impl PolicySpec {
+    /// The first rule matching `subject`, and why it matched.
+    pub fn match_rule(&self, subject: &Subject<'_>) -> Option<(&RuleSpec, String)> {
+        self.rules
+            .iter()
+            .find(|r| r.when.iter().all(|c| c.holds(subject)))
+            .map(|r| {
+                let why = if r.when.is_empty() {
+                    format!("rule '{}' applies to every document", r.name)
+                } else {
+                    let parts: Vec<String> = r.when.iter().map(Condition::describe).collect();
+                    format!(
+                        "rule '{}' matched: {} (amount {} {})",
+                        r.name,
+                        parts.join(" and "),
+                        self.currency,
+                        subject.amount
+                    )
+                };
+                (r, why)
+            })
+    }
+}
+
+/// An amount interval from a band rule's conditions. `None` bounds are open-ended.
+#[derive(Debug, Clone)]
+struct Band {
+    name: String,
+    low: Option<(Decimal, bool)>,  // (value, inclusive)
+    high: Option<(Decimal, bool)>, // (value, inclusive)
+}
+
+fn show_band(b: &Band) -> String {
+    let low = match b.low {
+        None => "from 0".to_owned(),
+        Some((v, true)) => format!("from {v}"),
+        Some((v, false)) => format!("over {v}"),
+    };
+    let high = match b.high {
+        None => "with no upper limit".to_owned(),
+        Some((v, true)) => format!("up to {v}"),
+        Some((v, false)) => format!("below {v}"),
+    };
+    format!("band '{}' ({low} {high})", b.name)
+}
+
+fn decimal_of(value: &Value) -> Option<Decimal> {
+    match scalar(value) {
+        Some(Scalar::Number(d)) => Some(d),
+        _ => None,
+    }
+}
+
+/// Checks a policy's shape. Errors name the level, rule or band and say how to fix it. The
+/// checks that need the company's people live in `approvals::policies::validate`.
+pub fn validate_shape(spec: &PolicySpec) -> Vec<String> {
+    let mut errors = Vec::new();
+    if spec.name.trim().is_empty() {
+        errors.push("The policy needs a name.".into());
+    }
+    if spec.document_types.is_empty() {
+        errors.push(
+            "The policy applies to no document type: list at least one in document_types, e.g. \
+             [\"purchase_order\"]."
+                .into(),
+        );
+    }
+    if spec.currency.parse::<crate::money::Currency>().is_err() {
+        errors.push(format!(
+            "Currency '{}' is not a currency code: use three letters such as KES.",
+            spec.currency
+        ));
+    }
+    let n = spec.levels.len();
+    if n == 0 || n > MAX_LEVELS {
+        errors.push(format!(
+            "The policy has {n} levels: a policy needs 1 to {MAX_LEVELS}. {}",
+            if n == 0 {
+                "Add a level (e.g. the reporting manager)."
+            } else {
+                "Merge levels, or use a parallel level for approvers who sign at the same stage."
+            }
+        ));
+    }
+    for (i, level) in spec.levels.iter().enumerate() {
+        let label = format!("Level {} ('{}')", i + 1, level.name);
+        if level.sla_hours <= 0 {
+            errors.push(format!(
+                "{label} has sla_hours {}: use a positive number of business hours, e.g. 16.",
+                level.sla_hours
+            ));
+        }
+        if let Some(r) = &level.reminder
+            && (r.after_hours <= 0 || r.max < 1)
+        {
+            errors.push(format!(
+                "{label}: a reminder needs after_hours > 0 and max >= 1 (or remove it)."
+            ));
+        }
+        if let Some(e) = &level.escalation
+            && e.max < 1
+        {
+            errors.push(format!(
+                "{label}: an escalation needs max >= 1 (or remove it)."
+            ));
+        }
+        if let Some(days) = level.auto_approve_after_days
+            && days < 1
+        {
+            errors.push(format!(
+                "{label}: auto_approve_after_days must be at least 1 (or leave it out to keep \
+                 auto-approval off)."
+            ));
+        }
+        if level.approvers.is_empty() {
+            errors.push(format!(
+                "{label} names no approvers: add one, e.g. {{\"type\": \"reporting_manager\"}}."
+            ));
+        }
+        for approver in &level.approvers {
+            if let ApproverSpec::Designation { designation } = approver
+                && designation.trim().is_empty()
+            {
+                errors.push(format!("{label}: a designation is empty."));
+            }
+        }
+    }
+    if spec.rules.is_empty() {
+        errors.push(
+            "The policy has no rules: add at least one rule that names the levels documents go \
+             through."
+                .into(),
+        );
+    }
+    let mut bands = Vec::new();
+    for rule in &spec.rules {
+        let label = format!("Rule '{}'", rule.name);
+        if rule.levels.is_empty() {
+            errors.push(format!(
+                "{label} names no levels: list at least one, e.g. [1]."
+            ));
+        }
+        let mut previous = 0_u8;
+        for &l in &rule.levels {
+            if l == 0 || usize::from(l) > n {
+                errors.push(format!(
+                    "{label} names level {l}, but the policy has levels 1 to {n}."
+                ));
+            } else if l <= previous {
+                errors.push(format!(
+                    "{label} lists levels {:?}: list each level once, in ascending order.",
+                    rule.levels
+                ));
+            }
+            previous = l;
+        }
+        let mut band = Band {
+            name: rule.name.clone(),
+            low: None,
+            high: None,
+        };
+        let mut amount_only = true;
+        for c in &rule.when {
+            if !known_field(&c.field) {
+                errors.push(format!(
+                    "{label}: unknown field '{}'. Use amount, category, project, department or \
+                     facts.<key>.",
+                    c.field
+                ));
+                continue;
+            }
+            let shape_ok = match c.op {
+                Op::Between => matches!(c.value.as_array().map(Vec::as_slice),
+                    Some([a, b]) if scalar(a).is_some() && scalar(b).is_some()),
+                Op::In => c
+                    .value
+                    .as_array()
+                    .is_some_and(|v| !v.is_empty() && v.iter().all(|x| scalar(x).is_some())),
+                _ => scalar(&c.value).is_some(),
+            };
+            if !shape_ok {
+                errors.push(format!(
+                    "{label}: condition {} has the wrong value. BETWEEN takes [low, high], IN a \
+                     non-empty list, the others one string or whole number (write fractions as \
+                     strings, e.g. \"25000.50\").",
+                    c.describe()
+                ));
+                continue;
+            }
+            if c.field != "amount" {
+                amount_only = false;
+                continue;
+            }
+            let tighten =
+                |band: &mut Band, low: Option<(Decimal, bool)>, high: Option<(Decimal, bool)>| {
+                    if low.is_some() {
+                        band.low = low;
+                    }
+                    if high.is_some() {
+                        band.high = high;
+                    }
+                };
+            match c.op {
+                Op::Gt => tighten(&mut band, decimal_of(&c.value).map(|v| (v, false)), None),
+                Op::Gte => tighten(&mut band, decimal_of(&c.value).map(|v| (v, true)), None),
+                Op::Lt => tighten(&mut band, None, decimal_of(&c.value).map(|v| (v, false))),
+                Op::Lte => tighten(&mut band, None, decimal_of(&c.value).map(|v| (v, true))),
+                Op::Between => {
+                    let items = c.value.as_array().cloned().unwrap_or_default();
+                    let low = items.first().and_then(decimal_of);
+                    let high = items.get(1).and_then(decimal_of);
+                    if let (Some(l), Some(h)) = (low, high)
+                        && l > h
+                    {
+                        errors.push(format!(
+                            "{label}: BETWEEN [{l}, {h}] is empty: put the lower amount first."
+                        ));
+                    }
+                    tighten(&mut band, low.map(|v| (v, true)), high.map(|v| (v, true)));
+                }
+                Op::Eq | Op::In => amount_only = false,
+            }
+            if decimal_of(&c.value).is_none() && !matches!(c.op, Op::Between | Op::In) {
+                errors.push(format!(
+                    "{label}: condition {} compares the amount with something that is not a \
+                     number.",
+                    c.describe()
+                ));
+            }
+        }
+        if amount_only {
+            bands.push(band);
+        }
+    }
+    errors.extend(check_bands(bands));
+    errors
+}
+
+/// Amount bands must tile [0, ∞): no gaps, no overlaps.
+fn check_bands(mut bands: Vec<Band>) -> Vec<String> {
+    let mut errors = Vec::new();
+    if bands.is_empty() {
+        errors.push(
+            "No rule covers documents by amount alone, so some documents would match no rule. \
+             Add amount bands (rules whose conditions are only on amount) that together cover \
+             every amount, or one rule with no conditions."
+                .into(),
+        );
+        return errors;
+    }
+    let low_key = |b: &Band| match b.low {
+        None => (None, false),
+        Some((v, inclusive)) => (Some(v), !inclusive),
+    };
+    bands.sort_by_key(low_key);
+    if let Some(first) = bands.first()
+        && let Some((v, inclusive)) = first.low
+        && (v > Decimal::ZERO || (v == Decimal::ZERO && !inclusive))
+    {
+        errors.push(format!(
+            "Amounts from 0 {} {v} have no route: the lowest band is {}. Start it at 0 (or leave \
+             its lower limit out).",
+            if inclusive { "up to below" } else { "up to" },
+            show_band(first)
+        ));
+    }
+    for pair in bands.windows(2) {
+        let (a, b) = (&pair[0], &pair[1]);
+        let Some((high, high_inclusive)) = a.high else {
+            errors.push(format!(
+                "{} overlaps {}: the first has no upper limit. Give it one that ends where the \
+                 next band starts.",
+                show_band(a),
+                show_band(b)
+            ));
+            continue;
+        };
+        match b.low {
+            None => errors.push(format!(
+                "{} overlaps {}: both start from 0. Make the second start where the first ends \
+                 ('>' {high}).",
+                show_band(a),
+                show_band(b)
+            )),
+            Some((low, low_inclusive)) => {
+                let touching = low == high && (high_inclusive != low_inclusive);
+                if touching {
+                    continue;
+                }
+                if low < high || (low == high && high_inclusive && low_inclusive) {
+                    errors.push(format!(
+                        "{} overlaps {}: an amount of {low} would match both. Make the second \
+                         band start over {high} (op '>'), or end the first below {low}.",
+                        show_band(a),
+                        show_band(b)
+                    ));
+                } else {
+                    errors.push(format!(
+                        "There is a gap between {} and {}: amounts between {high} and {low} have \
+                         no route. Make the second band start with '>' {high}.",
+                        show_band(a),
+                        show_band(b)
+                    ));
+                }
+            }
+        }
+    }
+    if let Some(last) = bands.last()
+        && let Some((v, _)) = last.high
+    {
+        errors.push(format!(
+            "Amounts above {v} have no route: the highest band is {}. Add a band for larger \
+             amounts (op '>' {v}, no upper limit).",
+            show_band(last)
+        ));
+    }
+    errors
+}
+
+/// Level numbers used by any rule.
+pub fn used_levels(spec: &PolicySpec) -> HashSet<u8> {
+    spec.rules
+        .iter()
+        .flat_map(|r| r.levels.iter().copied())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn policy(rules: Value) -> PolicySpec {
+        serde_json::from_value(json!({
+            "name": "p",
+            "document_types": ["purchase_order"],
+            "levels": [{"name": "Manager", "approvers": [{"type": "reporting_manager"}]}],
+            "rules": rules,
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn bands_must_tile_from_zero_up() {
+        let good = policy(json!([
+            {"name": "small", "when": [{"field": "amount", "op": "<=", "value": 25000}], "levels": [1]},
+            {"name": "large", "when": [{"field": "amount", "op": ">", "value": 25000}], "levels": [1]},
+        ]));
+        assert!(
+            validate_shape(&good).is_empty(),
+            "{:?}",
+            validate_shape(&good)
+        );
+
+        let gap = policy(json!([
+            {"name": "small", "when": [{"field": "amount", "op": "<=", "value": 25000}], "levels": [1]},
+            {"name": "large", "when": [{"field": "amount", "op": ">", "value": 30000}], "levels": [1]},
+        ]));
+        let errors = validate_shape(&gap).join("\n");
+        assert!(errors.contains("gap between band 'small'"), "{errors}");
+        assert!(errors.contains("'>' 25000"), "{errors}");
+
+        let overlap = policy(json!([
+            {"name": "small", "when": [{"field": "amount", "op": "<=", "value": 25000}], "levels": [1]},
+            {"name": "large", "when": [{"field": "amount", "op": ">=", "value": 25000}], "levels": [1]},
+        ]));
+        assert!(validate_shape(&overlap).join("\n").contains("overlaps"));
+
+        let capped = policy(json!([
+            {"name": "small", "when": [{"field": "amount", "op": "BETWEEN", "value": [0, 100]}], "levels": [1]},
+        ]));
+        assert!(validate_shape(&capped).join("\n").contains("above 100"));
+    }
+
+    #[test]
+    fn conditions_use_every_operator() {
+        let facts = json!({"urgent": "yes", "vehicles": 3});
+        let subject = Subject {
+            amount: Decimal::new(30_000, 0),
+            category: Some("Capex"),
+            project: None,
+            department: Some("Operations"),
+            facts: &facts,
+        };
+        let c = |field: &str, op: Op, value: Value| Condition {
+            field: field.into(),
+            op,
+            value,
+        };
+        assert!(c("amount", Op::Gt, json!(25000)).holds(&subject));
+        assert!(c("amount", Op::Gte, json!("30000.00")).holds(&subject));
+        assert!(!c("amount", Op::Lt, json!(30000)).holds(&subject));
+        assert!(c("amount", Op::Lte, json!(30000)).holds(&subject));
+        assert!(c("amount", Op::Between, json!([25000, "30000"])).holds(&subject));
+        assert!(c("category", Op::Eq, json!("capex")).holds(&subject));
+        assert!(c("department", Op::In, json!(["Sales", "Operations"])).holds(&subject));
+        assert!(c("facts.vehicles", Op::Gte, json!(2)).holds(&subject));
+        assert!(
+            !c("project", Op::Eq, json!("x")).holds(&subject),
+            "missing never matches"
+        );
+        assert!(!c("facts.nope", Op::Eq, json!("x")).holds(&subject));
+    }
+
+    #[test]
+    fn level_counts_and_references_are_checked() {
+        let mut p = policy(json!([{"name": "all", "levels": [1, 2]}]));
+        assert!(validate_shape(&p).join("\n").contains("names level 2"));
+        p.levels.clear();
+        assert!(validate_shape(&p).join("\n").contains("has 0 levels"));
+        let level = policy(json!([])).levels[0].clone();
+        p.levels = vec![level; 6];
+        assert!(validate_shape(&p).join("\n").contains("has 6 levels"));
+    }
+}
