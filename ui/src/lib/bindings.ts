@@ -11,7 +11,7 @@ export type WireError = { kind: ErrorKind, message: string, };
 
 export type Role = "admin" | "finance_manager" | "finance_user" | "approver" | "employee" | "auditor";
 
-export type Permission = "company_view" | "company_edit" | "user_view" | "user_manage" | "department_view" | "department_manage" | "audit_view" | "audit_verify" | "budget_view" | "budget_manage" | "budget_check" | "budget_reserve" | "budget_commit" | "budget_spend" | "budget_release_any" | "budget_release_own";
+export type Permission = "company_view" | "company_edit" | "user_view" | "user_manage" | "department_view" | "department_manage" | "audit_view" | "audit_verify" | "budget_view" | "budget_manage" | "budget_check" | "budget_reserve" | "budget_commit" | "budget_spend" | "budget_release_any" | "budget_release_own" | "approval_policy_view" | "approval_policy_manage" | "document_create" | "document_view_all" | "document_cancel_any" | "approval_act" | "delegation_manage" | "jobs_run" | "org_manage";
 
 export type SessionInfo = { user_id: string, email: string, name: string, role: Role, permissions: Array<Permission>, };
 
@@ -112,6 +112,227 @@ export type CheckStats = { checks: number, available: number, no_budget: number,
 success_rate_percent: string | null, };
 
 export type BudgetReport = { period: string | null, rows: Array<UtilisationRow>, checks: CheckStats, };
+
+export type DocumentType = "purchase_order" | "expense_claim" | "payment_voucher" | "material_request" | "journal_entry" | "budget_revision" | "sales_invoice";
+
+export type DocumentStatus = "draft" | "submitted" | "pending_approval" | "approved" | "rejected" | "returned" | "clarification_requested" | "cancelled";
+
+export type NewDocumentLine = { description: string, quantity: string, unit_price: string, tax_code: string | null, };
+
+export type NewDocument = { doc_type: DocumentType, title: string, amount: string, 
+/**
+ * Defaults to the company's base currency (KES).
+ */
+currency: string | null, 
+/**
+ * Department name; defaults to the requester's department.
+ */
+department: string | null, category: string | null, project: string | null, 
+/**
+ * Free-form facts that policy conditions can test (`facts.<key>`).
+ */
+facts: Record<string, unknown> | null, lines: Array<NewDocumentLine>, };
+
+export type DocumentLineView = { position: number, description: string, quantity: string, unit_price: string, tax_code: string | null, };
+
+export type DocumentView = { id: string, doc_type: DocumentType, number: string, title: string, requester_email: string, requester_name: string, department: string | null, amount: string, currency: string, category: string | null, project: string | null, facts: Record<string, unknown>, status: DocumentStatus, lines: Array<DocumentLineView>, current_request: RequestView | null, created_at: string, updated_at: string, };
+
+export type RequestView = { id: string, round: number, 
+/**
+ * pending | approved | rejected | returned | clarification_requested | recalled | cancelled
+ */
+status: string, policy_name: string, policy_version: number, matched_rule: string, 
+/**
+ * Why this rule matched, in words.
+ */
+explain: string, steps: Array<StepView>, };
+
+export type StepView = { id: string, level: number, level_name: string, 
+/**
+ * serial | parallel | any_one
+ */
+mode: string, approver_email: string, approver_name: string, 
+/**
+ * Who the step is with now (a delegate or an escalation target), if not the approver.
+ */
+acting_email: string, acting_name: string, 
+/**
+ * waiting | pending | approved | rejected | returned | clarification_requested | skipped |
+ * cancelled
+ */
+status: string, 
+/**
+ * escalated | delegated, on a pending step that moved.
+ */
+marker: string | null, due_at: string | null, decided_by_email: string | null, decided_at: string | null, comment: string | null, sla_met: boolean | null, 
+/**
+ * "Why is this with me?"
+ */
+why: string, version: number, };
+
+export type InboxItem = { request_id: string, step_id: string, document_id: string, document_number: string, doc_type: DocumentType, title: string, requester_name: string, amount: string, currency: string, level: number, level_name: string, due_at: string | null, overdue: boolean, marker: string | null, 
+/**
+ * The approver this is with you on behalf of (a delegation or escalation).
+ */
+on_behalf_of: string | null, why: string, 
+/**
+ * Pass back as `expected_version` so a stale screen cannot decide twice.
+ */
+version: number, };
+
+export type Decision = "approve" | "reject" | "return" | "clarify" | "delegate";
+
+export type ActionInput = { decision: Decision, comment: string | null, 
+/**
+ * For [`Decision::Delegate`]: the user's email.
+ */
+delegate_to: string | null, 
+/**
+ * The step version the approver saw; a different stored version means someone else acted.
+ */
+expected_version: number | null, };
+
+export type ActionResult = { request_id: string, step_id: string, document_id: string, decision: Decision, document_status: DocumentStatus, request_status: string, 
+/**
+ * The level now pending, if the chain moved on.
+ */
+pending_level: number | null, };
+
+export type BulkFailure = { request_id: string, kind: ErrorKind, message: string, };
+
+export type BulkResult = { succeeded: Array<ActionResult>, failed: Array<BulkFailure>, };
+
+export type HistoryEntry = { at: string, action: string, actor_name: string, actor_email: string | null, on_behalf_of_name: string | null, level: number | null, comment: string | null, sla_met: boolean | null, 
+/**
+ * "Jane Doe on behalf of John Kamau: approve (level 1)".
+ */
+text: string, };
+
+export type NewDelegation = { to_email: string, valid_from: string, valid_until: string, doc_types: Array<DocumentType> | null, 
+/**
+ * Department names.
+ */
+departments: Array<string> | null, max_amount: string | null, };
+
+export type DelegationView = { id: string, delegator_email: string, delegator_name: string, delegate_email: string, delegate_name: string, valid_from: string, valid_until: string, doc_types: Array<DocumentType> | null, departments: Array<string> | null, max_amount: string | null, revoked_at: string | null, 
+/**
+ * active | scheduled | expired | revoked, as of now.
+ */
+state: string, 
+/**
+ * Open steps moved to the delegate when it was created.
+ */
+rerouted_steps: number, };
+
+export type PolicyView = { id: string, name: string, version: number, document_types: Array<DocumentType>, 
+/**
+ * The types for which this version is the one new submissions use.
+ */
+active_for: Array<DocumentType>, levels: number, rules: number, imported_at: string, spec: PolicySpec, };
+
+export type PolicyValidation = { ok: boolean, 
+/**
+ * Each names the band or level and the fix.
+ */
+errors: Array<string>, };
+
+export type JobRunReport = { as_of: string, reminders: number, escalations: number, auto_approvals: number, 
+/**
+ * Steps routed back to their approver because a delegation ended.
+ */
+returned_from_delegation: number, 
+/**
+ * Steps moved to a delegate because a scheduled delegation started.
+ */
+moved_to_delegates: number, };
+
+export type NotificationView = { id: string, 
+/**
+ * approval_request | reminder | escalation | delegation | decision
+ */
+kind: string, document_id: string | null, message: string, created_at: string, read: boolean, };
+
+export type PolicySpec = { name: string, document_types: Array<DocumentType>, 
+/**
+ * Optional module label (e.g. "procurement"); informational.
+ */
+module: string | null, 
+/**
+ * The currency amount conditions are written in. Documents in another currency are refused
+ * at submission rather than converted.
+ */
+currency: string, 
+/**
+ * One person (or their delegate) counts once across the chain unless this is true.
+ */
+allow_repeat_approver: boolean, levels: Array<LevelSpec>, rules: Array<RuleSpec>, };
+
+export type LevelSpec = { name: string, 
+/**
+ * Who approves. Several entries are combined: e.g. a finance manager AND someone designated
+ * internal_audit in a parallel level, or a pool for an any-one level.
+ */
+approvers: Array<ApproverSpec>, mode: LevelMode, 
+/**
+ * Business hours (company work week, holidays excluded) until the step is due.
+ */
+sla_hours: number, reminder: ReminderSpec | null, escalation: EscalationSpec | null, 
+/**
+ * Off by default. When set, a step still pending this many days after it became pending is
+ * approved by the system (recorded as such, never silently).
+ */
+auto_approve_after_days: number | null, if_empty: EmptyApprover, };
+
+export type ApproverSpec = { "type": "reporting_manager" } | { "type": "department_head" } | { "type": "user", email: string, } | { "type": "role", role: Role, } | { "type": "designation", designation: string, };
+
+export type LevelMode = "serial" | "parallel" | "any_one";
+
+export type EmptyApprover = "fail" | "next_level" | "admin";
+
+export type ReminderSpec = { 
+/**
+ * Business hours after the step became pending, and between reminders.
+ */
+after_hours: number, 
+/**
+ * At most this many reminders per step.
+ */
+max: number, };
+
+export type EscalationSpec = { 
+/**
+ * Escalate when the step is overdue (past `due_at`).
+ */
+to: EscalationTarget, 
+/**
+ * At most this many escalations per step; each one restarts the SLA.
+ */
+max: number, };
+
+export type EscalationTarget = { "type": "next_level" } | { "type": "manager" } | { "type": "user", email: string, };
+
+export type RuleSpec = { name: string, 
+/**
+ * All must hold. Empty matches everything.
+ */
+when: Array<Condition>, 
+/**
+ * Level numbers (1-based, ascending) this rule's documents go through.
+ */
+levels: Array<number>, };
+
+export type Condition = { 
+/**
+ * `amount`, `category`, `project`, `department` (name) or `facts.<key>`.
+ */
+field: string, op: Op, 
+/**
+ * A string or integer; `[low, high]` for BETWEEN (inclusive); an array for IN. Write
+ * fractional amounts as strings ("25000.50"): JSON fractions are not exact.
+ */
+value: unknown, };
+
+export type Op = "=" | ">" | ">=" | "<" | "<=" | "BETWEEN" | "IN";
 
 // Desktop wire types (src-tauri/src/wire.rs, src-tauri/src/recent.rs).
 
