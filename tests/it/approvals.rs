@@ -1125,7 +1125,7 @@ async fn the_demo_company_routes_with_the_default_policy() {
 /// fails at the first iteration with `(2, 2)`: both decisions are recorded.
 ///
 /// 1,000 iterations take about 40 s in a debug build on the 2-core CI machine, so the default is
-/// 200 (about 8 s); set HESABU_RACE_ITERATIONS=1000 for the full run.
+/// 200 (about 8 s) by default; scripts/test.sh (CI) sets HESABU_RACE_ITERATIONS=1000.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn racing_decisions_on_one_step_yield_exactly_one() {
     let iterations: usize = std::env::var("HESABU_RACE_ITERATIONS")
