@@ -3,10 +3,12 @@
 //!
 //! Start with [`company_file`] (opening a company file), [`uow`] (the one-transaction rule),
 //! [`auth`] and [`permissions`] (who may do what), then the services: [`company`], [`users`],
-//! [`departments`], [`audit`]. Wire types for the UI and CLI are in [`wire`].
+//! [`departments`], [`audit`]. The outbox and its sync worker are in [`outbox`]; backups of the
+//! company file in [`backup`]. Wire types for the UI and CLI are in [`wire`].
 
 pub mod audit;
 pub mod auth;
+pub mod backup;
 pub mod clock;
 pub mod company;
 pub mod company_file;
@@ -16,6 +18,8 @@ mod entities;
 pub mod error;
 pub mod ids;
 pub mod money;
+pub mod notifications;
+pub mod outbox;
 pub mod permissions;
 pub mod secrets;
 pub mod uow;

@@ -92,6 +92,12 @@ pub enum Permission {
     DepartmentManage,
     AuditView,
     AuditVerify,
+    /// See the sync queue, dead items and notifications.
+    SyncView,
+    /// Drain the queue now and put dead items back in it.
+    SyncManage,
+    /// Create, list and restore backups of the company file.
+    BackupManage,
 }
 
 impl Permission {
@@ -106,6 +112,9 @@ impl Permission {
             Permission::DepartmentManage => "add departments",
             Permission::AuditView => "read the audit log",
             Permission::AuditVerify => "verify the audit log",
+            Permission::SyncView => "view the sync queue",
+            Permission::SyncManage => "run the sync or retry dead items",
+            Permission::BackupManage => "back up or restore the company file",
         }
     }
 }
@@ -125,6 +134,9 @@ pub const PERMISSIONS: &[(Role, &[Permission])] = &[
             DepartmentManage,
             AuditView,
             AuditVerify,
+            SyncView,
+            SyncManage,
+            BackupManage,
         ],
     ),
     (
@@ -136,9 +148,15 @@ pub const PERMISSIONS: &[(Role, &[Permission])] = &[
             DepartmentManage,
             AuditView,
             AuditVerify,
+            SyncView,
+            SyncManage,
+            BackupManage,
         ],
     ),
-    (Role::FinanceUser, &[CompanyView, UserView, DepartmentView]),
+    (
+        Role::FinanceUser,
+        &[CompanyView, UserView, DepartmentView, SyncView, SyncManage],
+    ),
     (Role::Approver, &[CompanyView, UserView, DepartmentView]),
     (Role::Employee, &[CompanyView, DepartmentView]),
     (
@@ -149,6 +167,7 @@ pub const PERMISSIONS: &[(Role, &[Permission])] = &[
             DepartmentView,
             AuditView,
             AuditVerify,
+            SyncView,
         ],
     ),
 ];
