@@ -2,10 +2,12 @@
 //! `cargo test -p hesabu-tests`. Each test makes its own company file in a temporary folder.
 
 mod audit;
+mod backup;
 mod cli;
 mod company_file;
 mod concurrency;
 mod demo;
+mod outbox;
 mod permissions;
 mod secrets;
 mod source_rules;

@@ -76,6 +76,20 @@ const MATRIX: &[(&[&str], &[&str])] = &[
         &["audit", "verify"],
         &["admin", "finance_manager", "auditor"],
     ),
+    (
+        &["sync", "status"],
+        &["admin", "finance_manager", "finance_user", "auditor"],
+    ),
+    (
+        &["sync", "dead"],
+        &["admin", "finance_manager", "finance_user", "auditor"],
+    ),
+    (
+        &["sync", "run", "--once"],
+        &["admin", "finance_manager", "finance_user"],
+    ),
+    (&["backup", "create"], &["admin", "finance_manager"]),
+    (&["backup", "list"], &["admin", "finance_manager"]),
 ];
 
 #[tokio::test]
