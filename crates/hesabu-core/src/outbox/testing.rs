@@ -148,7 +148,8 @@ impl LoopbackServer {
     }
 
     /// Waits until no connection is open (a killed client's half-sent request has been either
-    /// processed or discarded), up to `timeout`. Returns whether it got there.
+    /// processed or discarded), up to `timeout`. Only meaningful once clients have gone away
+    /// (their pooled connections close with them). Returns whether it got there.
     pub async fn wait_idle(&self, timeout: Duration) -> bool {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
@@ -170,15 +171,28 @@ impl Drop for LoopbackServer {
 }
 
 async fn serve(stream: TcpStream, s: &Shared) -> std::io::Result<()> {
-    if s.offline.load(Ordering::SeqCst) {
-        return Ok(()); // dropped: the client sees a closed connection
-    }
     let (read, mut write) = stream.into_split();
-    let mut line = String::new();
-    BufReader::new(read).read_line(&mut line).await?;
-    let Ok(request) = serde_json::from_str::<Value>(&line) else {
-        return Ok(()); // a request cut off by a dying client: nothing happened
-    };
+    let mut lines = BufReader::new(read);
+    loop {
+        let mut line = String::new();
+        if lines.read_line(&mut line).await? == 0 {
+            return Ok(()); // the client closed the connection
+        }
+        if s.offline.load(Ordering::SeqCst) {
+            return Ok(()); // dropped unanswered: the client sees a closed connection
+        }
+        let Ok(request) = serde_json::from_str::<Value>(&line) else {
+            return Ok(()); // a request cut off by a dying client: nothing happened
+        };
+        match answer(&request, s).await {
+            Some(answer) => write.write_all(format!("{answer}\n").as_bytes()).await?,
+            None => return Ok(()), // scripted: drop the connection without an answer
+        }
+    }
+}
+
+/// The answer to one request, or `None` to drop the connection unanswered.
+async fn answer(request: &Value, s: &Shared) -> Option<Value> {
     let key = request["key"].as_str().unwrap_or_default().to_owned();
     let answer = match request["op"].as_str() {
         Some("probe") => json!({ "status": 200 }),
@@ -194,8 +208,10 @@ async fn serve(stream: TcpStream, s: &Shared) -> std::io::Result<()> {
         Some("send") => {
             let now = s.in_flight_now.fetch_add(1, Ordering::SeqCst) + 1;
             s.in_flight_max.fetch_max(now, Ordering::SeqCst);
-            let half = Duration::from_millis(s.latency_ms.load(Ordering::SeqCst) / 2);
-            tokio::time::sleep(half).await;
+            // Deadlines from one start instant, so timer rounding is paid once, not per sleep.
+            let latency = Duration::from_millis(s.latency_ms.load(Ordering::SeqCst));
+            let start = tokio::time::Instant::now();
+            tokio::time::sleep_until(start + latency / 2).await;
             let (answer, drop_reply) = {
                 let mut record = s.record.lock().expect("record");
                 *record.deliveries.entry(key.clone()).or_default() += 1;
@@ -228,26 +244,27 @@ async fn serve(stream: TcpStream, s: &Shared) -> std::io::Result<()> {
                     }
                 }
             };
-            tokio::time::sleep(half).await;
+            tokio::time::sleep_until(start + latency).await;
             s.in_flight_now.fetch_sub(1, Ordering::SeqCst);
             if drop_reply {
-                return Ok(());
+                return None;
             }
             answer
         }
         _ => json!({ "status": 400, "message": "unknown op" }),
     };
-    write.write_all(format!("{answer}\n").as_bytes()).await?;
-    write.shutdown().await
+    Some(answer)
 }
 
 /// The client of a [`LoopbackServer`], as a [`Target`].
+/// Keeps idle connections open for reuse, as a real HTTP client's pool does.
 #[derive(Debug, Clone)]
 pub struct LoopbackTarget {
     name: String,
     addr: SocketAddr,
     config: TargetConfig,
     timeout: Duration,
+    idle: Arc<Mutex<Vec<TcpStream>>>,
 }
 
 impl LoopbackTarget {
@@ -257,20 +274,25 @@ impl LoopbackTarget {
             addr,
             config,
             timeout: Duration::from_secs(10),
+            idle: Arc::new(Mutex::new(Vec::new())),
         }
     }
 
     async fn call(&self, request: Value) -> Result<Value, SendError> {
-        let connect = tokio::time::timeout(self.timeout, TcpStream::connect(self.addr)).await;
-        let mut stream = match connect {
-            Ok(Ok(s)) => s,
-            // Nothing was sent: retrying cannot duplicate.
-            Ok(Err(e)) => return Err(SendError::retryable(format!("cannot connect: {e}"))),
-            Err(_) => return Err(SendError::retryable("connect timed out")),
+        let pooled = self.idle.lock().expect("pool").pop();
+        let mut stream = match pooled {
+            Some(s) => s,
+            None => match tokio::time::timeout(self.timeout, TcpStream::connect(self.addr)).await {
+                Ok(Ok(s)) => s,
+                // Nothing was sent: retrying cannot duplicate.
+                Ok(Err(e)) => return Err(SendError::retryable(format!("cannot connect: {e}"))),
+                Err(_) => return Err(SendError::retryable("connect timed out")),
+            },
         };
         let exchange = async {
             stream.write_all(format!("{request}\n").as_bytes()).await?;
             let mut line = String::new();
+            // The server answers one line per request and nothing else, so this reads no further.
             BufReader::new(&mut stream).read_line(&mut line).await?;
             Ok::<_, std::io::Error>(line)
         };
@@ -281,7 +303,10 @@ impl LoopbackTarget {
             Ok(Err(e)) => return Err(unknown(&e.to_string())),
             Err(_) => return Err(unknown("no answer in time")),
         };
-        serde_json::from_str(&line).map_err(|e| unknown(&format!("unreadable answer: {e}")))
+        let answer =
+            serde_json::from_str(&line).map_err(|e| unknown(&format!("unreadable answer: {e}")))?;
+        self.idle.lock().expect("pool").push(stream);
+        Ok(answer)
     }
 }
 
