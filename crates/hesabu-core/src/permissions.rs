@@ -92,11 +92,12 @@ pub enum Permission {
     DepartmentManage,
     AuditView,
     AuditVerify,
-    /// See the sync queue, dead items and notifications.
+    // Plain comments, not doc comments, so the generated TypeScript union stays one line.
+    // See the sync queue, dead items and notifications.
     SyncView,
-    /// Drain the queue now and put dead items back in it.
+    // Drain the queue now and put dead items back in it.
     SyncManage,
-    /// Create, list and restore backups of the company file.
+    // Create, list and restore backups of the company file.
     BackupManage,
 }
 
