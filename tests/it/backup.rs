@@ -166,3 +166,63 @@ async fn backup_commands_through_the_cli() {
     .await;
     assert_eq!(out.code, 2);
 }
+
+#[tokio::test]
+async fn only_admins_and_finance_managers_may_restore() {
+    // `backup restore` is not in the permission matrix (it needs a backup to exist); checked here.
+    let dir = tempfile::tempdir().unwrap();
+    let path = support::demo_copy(dir.path()).await;
+    let company = path.to_str().unwrap();
+    let demo = hesabu_core::demo::DEMO_PASSWORD;
+    let out = hesabu(
+        &[
+            "--company",
+            company,
+            "--as",
+            "cfo@demo.test",
+            "--json",
+            "backup",
+            "create",
+        ],
+        env(Some(demo), None),
+    )
+    .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let id = out.json()["id"].as_str().unwrap().to_owned();
+    for email in [
+        "accountant@demo.test",
+        "auditor@demo.test",
+        "storekeeper@demo.test",
+    ] {
+        let out = hesabu(
+            &[
+                "--company",
+                company,
+                "--as",
+                email,
+                "--json",
+                "backup",
+                "restore",
+                &id,
+            ],
+            env(Some(demo), None),
+        )
+        .await;
+        assert_eq!(out.code, 3, "{email}: {}", out.stderr);
+    }
+    let out = hesabu(
+        &[
+            "--company",
+            company,
+            "--as",
+            "cfo@demo.test",
+            "--json",
+            "backup",
+            "restore",
+            &id,
+        ],
+        env(Some(demo), None),
+    )
+    .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+}
