@@ -108,5 +108,7 @@ async fn main() {
         permille / 10,
         permille % 10
     );
-    println!("  overhead     {overhead_us} µs per item (claim + settle transactions, probe, TCP)");
+    println!(
+        "  overhead     {overhead_us} µs per item above the latency (bookkeeping transactions, TCP, wake-ups)"
+    );
 }
