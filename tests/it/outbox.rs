@@ -419,6 +419,19 @@ async fn the_rate_limit_spaces_sends_through_the_sleeper() {
     assert_eq!(sleeper.slept(), vec![Duration::from_millis(250); 3]);
     assert_eq!(clock.now() - start, ChronoDuration::milliseconds(750));
     assert_eq!(server.applied().len(), 4);
+
+    // FIFO rows that follow one another within a task (settle-and-claim-next) are paced too.
+    for i in 0..3 {
+        enqueue(&file, &session, item(&format!("f-{i}"), Some("device-A"))).await;
+    }
+    d.drain_until_idle().await.unwrap();
+    assert_eq!(sleeper.slept().len(), 6);
+    assert!(
+        sleeper.slept()[3..]
+            .iter()
+            .all(|s| *s == Duration::from_millis(250))
+    );
+    assert_eq!(server.applied().len(), 7);
 }
 
 #[tokio::test]
@@ -592,7 +605,7 @@ impl Rng {
     }
 }
 
-/// The crash test. A child process drains 1000 outbox rows against the loopback fake
+/// The crash test. A child process drains 1500 outbox rows against the loopback fake
 /// target and is killed with SIGKILL (`Child::kill`) at `HESABU_CRASH_KILLS` (default 100)
 /// random moments, then restarted; a last run finishes. Asserted afterwards:
 /// - every key was *applied* by the target (its effect happened) — nothing lost;
@@ -616,12 +629,12 @@ async fn crash_test_sigkill_at_random_points_loses_nothing_and_sends_once() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(0x5eed_cafe);
-    let items = 1000;
+    let items = 1500;
     let (dir, file, session, _clock) = company_at().await;
     let mut keys = Vec::new();
     // A few ordered keys (like e-TIMS devices) and unordered rows.
     for i in 0..items {
-        let key = format!("crash-{i:04}");
+        let key = format!("crash-{i:05}");
         let ordering = (i % 3 == 0).then(|| format!("device-{}", i % 2));
         enqueue(&file, &session, item(&key, ordering.as_deref())).await;
         keys.push(key);
@@ -629,7 +642,7 @@ async fn crash_test_sigkill_at_random_points_loses_nothing_and_sends_once() {
     file.close().await.unwrap();
     let path = dir.path().join("acme.hesabu");
     let server = LoopbackServer::start().await.unwrap();
-    // Slow enough that 100 short runs cannot finish 1000 rows: every run is killed mid-drain.
+    // Slow enough that 100 short runs cannot finish 1500 rows: every run is killed mid-drain.
     server.set_latency(Duration::from_millis(4));
     let child_exe = env!("CARGO_BIN_EXE_outbox-crash-child");
     let mut rng = Rng(seed);
