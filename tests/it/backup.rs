@@ -226,3 +226,28 @@ async fn only_admins_and_finance_managers_may_restore() {
     .await;
     assert_eq!(out.code, 0, "{}", out.stderr);
 }
+
+#[tokio::test]
+async fn restore_refuses_while_the_file_is_being_synced() {
+    let (_dir, file, session) = support::company().await;
+    let taken = backup::create(&file, &session, None, 10).await.unwrap();
+    let syncing = hesabu_core::outbox::Drainer::new(
+        file.clone(),
+        hesabu_core::outbox::Targets::new(),
+        std::sync::Arc::new(hesabu_core::outbox::TokioSleeper),
+    )
+    .unwrap();
+    let err = backup::restore(
+        file.clone(),
+        &session,
+        std::path::Path::new(&taken.path),
+        None,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.kind(), hesabu_core::ErrorKind::Conflict);
+    assert!(err.to_string().contains("being synced"), "{err}");
+    drop(syncing);
+    // Still open and usable: nothing was closed or moved.
+    assert_eq!(departments::list(&file, &session).await.unwrap().len(), 0);
+}

@@ -226,7 +226,13 @@ pub async fn restore(
     std::fs::create_dir_all(&dir)
         .map_err(|e| Error::Unavailable(format!("Could not create {} ({e}).", dir.display())))?;
     // No sync worker may be writing while the file is swapped.
-    let _sync = crate::outbox::SyncLock::acquire(&company)?;
+    let _sync = crate::outbox::SyncLock::acquire(&company).map_err(|_| {
+        Error::Conflict(
+            "This company file is being synced (by the app or `hesabu sync run`). Close it \
+             there, then restore."
+                .into(),
+        )
+    })?;
 
     // Verify a private copy, then move that very copy into place (what was checked is what is
     // restored, even if the backup file changes meanwhile).

@@ -388,7 +388,7 @@ impl Drainer {
         let mut first_error = None;
         let mut throttled = false;
         loop {
-            while running.len() < width && !throttled {
+            while running.len() < width && !throttled && !self.inner.stop.load(Ordering::SeqCst) {
                 let Some(row) = rows.next() else { break };
                 // Rate limit: space the starts of sends to this target.
                 if pace

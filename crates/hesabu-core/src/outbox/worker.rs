@@ -166,8 +166,14 @@ impl Worker {
                         WorkerState::PausedOffline
                     }
                     Ok(_) => WorkerState::Idle,
-                    // A storage error (disk full, file gone) is retried on the next tick.
-                    Err(_) => WorkerState::Idle,
+                    // A storage error (disk full, file gone) is retried on the next tick. A row
+                    // whose settle failed is still `in_flight`; every send of this pass has
+                    // finished and no other drainer can exist (the lock), so it is orphaned:
+                    // recover it now (checked before any resend) rather than at the next start.
+                    Err(_) => {
+                        let _ = d.recover().await;
+                        WorkerState::Idle
+                    }
                 };
                 set(next);
             }
