@@ -3,11 +3,13 @@
 
 mod approvals;
 mod audit;
+mod backup;
 mod budgets;
 mod cli;
 mod company_file;
 mod concurrency;
 mod demo;
+mod outbox;
 mod permissions;
 mod secrets;
 mod source_rules;

@@ -272,6 +272,20 @@ const MATRIX: &[(&[&str], &[&str])] = &[
         ],
         &["admin"],
     ),
+    (
+        &["sync", "status"],
+        &["admin", "finance_manager", "finance_user", "auditor"],
+    ),
+    (
+        &["sync", "dead"],
+        &["admin", "finance_manager", "finance_user", "auditor"],
+    ),
+    (
+        &["sync", "run", "--once"],
+        &["admin", "finance_manager", "finance_user"],
+    ),
+    (&["backup", "create"], &["admin", "finance_manager"]),
+    (&["backup", "list"], &["admin", "finance_manager"]),
 ];
 
 const BUDGET_READERS: &[&str] = &[

@@ -47,3 +47,30 @@ fn no_floats_in_product_code() {
         offenders.join("\n")
     );
 }
+
+/// The outbox worker's unaudited bookkeeping transaction is for the outbox alone: any other
+/// caller would be a way round "every business write is audited".
+#[test]
+fn only_the_outbox_writes_without_an_audit_entry() {
+    let core = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .join("crates/hesabu-core/src");
+    let mut files = Vec::new();
+    rust_files(&core, &mut files);
+    let mut offenders = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let in_outbox = file.components().any(|c| c.as_os_str() == "outbox");
+        let defines = file.ends_with("company_file.rs") || file.ends_with("uow.rs");
+        for needle in ["begin_outbox_bookkeeping(", "exempt_from_audit("] {
+            if text.contains(needle) && !in_outbox && !defines {
+                offenders.push(format!("{}: {needle}", file.display()));
+            }
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "unaudited writes outside outbox/: {offenders:?}"
+    );
+}

@@ -66,7 +66,9 @@ pub fn env(password: Option<&str>, new_password: Option<&str>) -> Env {
         password: password.map(str::to_owned),
         new_password: new_password.map(str::to_owned),
         interactive: false,
+        progress: false,
         clock: clock() as SharedClock,
+        targets: hesabu_core::outbox::Targets::new(),
     }
 }
 

@@ -6,9 +6,12 @@
 //! Errors go to stderr, as `{"error":{"kind":..,"message":..}}` with `--json`.
 
 mod approvals;
+mod backup;
 mod budget;
 mod output;
+mod sync;
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -16,6 +19,7 @@ use clap::{Args, Parser, Subcommand};
 use hesabu_core::auth::{self, Session};
 use hesabu_core::clock::{SharedClock, SystemClock};
 use hesabu_core::company_file::CompanyFile;
+use hesabu_core::outbox::Targets;
 use hesabu_core::permissions::Role;
 use hesabu_core::wire::{CompanySettingsUpdate, NewCompany, NewUser};
 use hesabu_core::{ErrorKind, audit, company, demo, departments, users};
@@ -37,7 +41,12 @@ pub struct Env {
     pub new_password: Option<String>,
     /// Whether stdin is a terminal, so a missing password may be prompted for.
     pub interactive: bool,
+    /// Whether stderr is a terminal, so `sync run` may draw a live progress bar there.
+    pub progress: bool,
     pub clock: SharedClock,
+    /// The outbox targets this installation can send to. Empty until the e-TIMS and QuickBooks
+    /// clients exist (phase 2 registers them in `from_process`); tests pass loopback targets.
+    pub targets: Targets,
 }
 
 impl Env {
@@ -49,7 +58,9 @@ impl Env {
             password: var("HESABU_PASSWORD"),
             new_password: var("HESABU_NEW_PASSWORD"),
             interactive,
+            progress: std::io::stderr().is_terminal(),
             clock: Arc::new(SystemClock),
+            targets: Targets::new(),
         }
     }
 }
@@ -112,6 +123,12 @@ enum Command {
     /// Department heads, designations and holidays used by approval routing.
     #[command(subcommand)]
     Org(approvals::OrgCommand),
+    /// The outbox: what is queued for e-TIMS and QuickBooks, and sending it.
+    #[command(subcommand)]
+    Sync(sync::SyncCommand),
+    /// Back up the company file, list backups, restore one.
+    #[command(subcommand)]
+    Backup(backup::BackupCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -222,6 +239,15 @@ pub(crate) struct Failure {
     message: String,
 }
 
+impl Failure {
+    pub(crate) fn internal(message: &str) -> Self {
+        Failure {
+            kind: ErrorKind::Internal,
+            message: message.into(),
+        }
+    }
+}
+
 impl From<hesabu_core::Error> for Failure {
     fn from(e: hesabu_core::Error) -> Self {
         Failure {
@@ -284,6 +310,11 @@ async fn dispatch(cli: Cli, env: &Env) -> Result<Reply, Failure> {
     match &cli.command {
         Command::Company(CompanyCommand::Create(args)) => create_company(args, env).await,
         Command::Demo(DemoCommand::Create { path }) => create_demo(path, env).await,
+        Command::Backup(restore @ backup::BackupCommand::Restore { .. }) => {
+            // Restore replaces the file, so it takes (and closes) the open handle itself.
+            let (file, session) = sign_in(&cli, env).await?;
+            backup::restore(restore, file, &session).await
+        }
         _ => {
             let (file, session) = sign_in(&cli, env).await?;
             let reply = acting_command(&cli.command, &file, &session, env).await;
@@ -479,6 +510,8 @@ async fn acting_command(
         Command::Delegation(c) => approvals::delegation(c, file, session).await?,
         Command::Jobs(c) => approvals::run_jobs(c, file, session).await?,
         Command::Org(c) => approvals::org(c, file, session).await?,
+        Command::Sync(command) => sync::run(command, file, session, env).await?,
+        Command::Backup(command) => backup::run(command, file, session).await?,
         Command::Company(CompanyCommand::Create(_)) | Command::Demo(_) => unreachable_command()?,
     })
 }

@@ -150,6 +150,31 @@ impl CompanyFile {
         UnitOfWork::begin(&self.writer, actor, self.clock.clone()).await
     }
 
+    /// The outbox worker's bookkeeping transaction: moving its own rows between states once per
+    /// attempt, which is not a business change and is not audited (an audit entry per network
+    /// attempt would drown the log). Dead-lettering and manual retries go through audited units
+    /// of work instead. Only `outbox/` may call this; a source-rule test enforces it.
+    pub(crate) async fn begin_outbox_bookkeeping(&self) -> Result<UnitOfWork> {
+        Ok(UnitOfWork::begin(
+            &self.writer,
+            crate::audit::AuditActor::system(),
+            self.clock.clone(),
+        )
+        .await?
+        .exempt_from_audit())
+    }
+
+    /// Starts an audited unit of work attributed to the system (the outbox worker's
+    /// dead-lettering). Crate-private: a user's action goes through [`Self::begin`].
+    pub(crate) async fn begin_system(&self) -> Result<UnitOfWork> {
+        UnitOfWork::begin(
+            &self.writer,
+            crate::audit::AuditActor::system(),
+            self.clock.clone(),
+        )
+        .await
+    }
+
     async fn has_company_row(&self) -> Result<bool> {
         let row = self
             .reader

@@ -274,3 +274,60 @@ pub mod budget_sync_run {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod outbox {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "outbox")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub seq: i64,
+        pub target: String,
+        pub operation: String,
+        pub payload: String,
+        pub idempotency_key: String,
+        pub ordering_key: Option<String>,
+        pub state: String,
+        pub attempts: i32,
+        pub next_attempt_at: String,
+        pub check_first: bool,
+        pub last_error_kind: Option<String>,
+        pub last_error_message: Option<String>,
+        pub remote_ref: Option<String>,
+        pub result: Option<String>,
+        pub created_at: String,
+        pub updated_at: String,
+        pub done_at: Option<String>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod system_notification {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "system_notification")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub created_at: String,
+        pub kind: String,
+        pub severity: String,
+        pub title: String,
+        pub body: String,
+        pub entity_type: Option<String>,
+        pub entity_id: Option<String>,
+        pub read_at: Option<String>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

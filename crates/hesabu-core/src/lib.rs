@@ -4,11 +4,13 @@
 //! Start with [`company_file`] (opening a company file), [`uow`] (the one-transaction rule),
 //! [`auth`] and [`permissions`] (who may do what), then the services: [`company`], [`users`],
 //! [`departments`], [`audit`], the approval engine in [`approvals`] and budget control in
-//! [`budgets`]. Wire types for the UI and CLI are in [`wire`].
+//! [`budgets`]. The outbox and its sync worker are in [`outbox`]; backups of the company file in
+//! [`backup`]. Wire types for the UI and CLI are in [`wire`].
 
 pub mod approvals;
 pub mod audit;
 pub mod auth;
+pub mod backup;
 pub mod budgets;
 pub mod clock;
 pub mod company;
@@ -19,6 +21,8 @@ mod entities;
 pub mod error;
 pub mod ids;
 pub mod money;
+pub mod notifications;
+pub mod outbox;
 pub mod permissions;
 pub mod secrets;
 pub mod uow;

@@ -126,6 +126,12 @@ pub enum Permission {
     JobsRun,
     /// Maintain department heads, designations and holidays.
     OrgManage,
+    /// See the sync queue, dead items and notifications.
+    SyncView,
+    /// Drain the queue now and put dead items back in it.
+    SyncManage,
+    /// Create, list and restore backups of the company file.
+    BackupManage,
 }
 
 impl Permission {
@@ -157,6 +163,9 @@ impl Permission {
             Permission::DelegationManage => "manage delegations",
             Permission::JobsRun => "run the approval jobs",
             Permission::OrgManage => "change department heads, designations or holidays",
+            Permission::SyncView => "view the sync queue",
+            Permission::SyncManage => "run the sync or retry dead items",
+            Permission::BackupManage => "back up or restore the company file",
         }
     }
 }
@@ -192,6 +201,9 @@ pub const PERMISSIONS: &[(Role, &[Permission])] = &[
             DelegationManage,
             JobsRun,
             OrgManage,
+            SyncView,
+            SyncManage,
+            BackupManage,
         ],
     ),
     (
@@ -217,6 +229,9 @@ pub const PERMISSIONS: &[(Role, &[Permission])] = &[
             ApprovalAct,
             DelegationManage,
             JobsRun,
+            SyncView,
+            SyncManage,
+            BackupManage,
         ],
     ),
     (
@@ -235,6 +250,8 @@ pub const PERMISSIONS: &[(Role, &[Permission])] = &[
             DocumentCreate,
             ApprovalAct,
             DelegationManage,
+            SyncView,
+            SyncManage,
         ],
     ),
     (
@@ -280,6 +297,7 @@ pub const PERMISSIONS: &[(Role, &[Permission])] = &[
             BudgetView,
             ApprovalPolicyView,
             DocumentViewAll,
+            SyncView,
         ],
     ),
 ];

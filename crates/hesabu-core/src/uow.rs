@@ -1,15 +1,20 @@
 //! The unit of work: the one transaction through which every business write goes.
 //!
 //! A service calls [`crate::company_file::CompanyFile::begin`], makes its change through
-//! [`UnitOfWork::db`], records what it did with [`UnitOfWork::audit`] (and, in later phases,
-//! enqueues outbox rows through the same transaction), then calls [`UnitOfWork::commit`]. Either
-//! all of it lands or none of it does: dropping a unit of work without committing rolls back.
+//! [`UnitOfWork::db`], records what it did with [`UnitOfWork::audit`], queues any messages for
+//! external systems with [`UnitOfWork::enqueue`] (outbox rows in the same transaction), then calls
+//! [`UnitOfWork::commit`]. Either all of it lands or none of it does: dropping a unit of work
+//! without committing rolls back.
 //!
 //! Two rules are enforced here rather than by convention:
 //! - the first statement is a write to `write_generation`, so SQLite's write lock is taken before
 //!   anything is read (the portable form of `BEGIN IMMEDIATE`); read-then-write sequences such as
 //!   the audit chain cannot interleave with another writer, in this process or another;
-//! - a unit of work that changed something but wrote no audit entry refuses to commit.
+//! - a unit of work that changed something but wrote no audit entry refuses to commit. The one
+//!   exception is the outbox worker's *bookkeeping* (moving its own rows between ready, in flight
+//!   and done, once per attempt), opened with the crate-private
+//!   [`crate::company_file::CompanyFile::begin_outbox_bookkeeping`]; a source-rule test keeps its
+//!   callers inside `outbox/`. Dead-lettering and manual retries are audited as usual.
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
@@ -27,6 +32,8 @@ pub struct UnitOfWork {
     clock: SharedClock,
     now: DateTime<Utc>,
     audit_entries: u32,
+    /// Set only for the outbox worker's bookkeeping: commits without an audit entry.
+    audit_exempt: bool,
 }
 
 impl std::fmt::Debug for UnitOfWork {
@@ -59,7 +66,15 @@ impl UnitOfWork {
             clock,
             now,
             audit_entries: 0,
+            audit_exempt: false,
         })
+    }
+
+    /// The outbox worker's bookkeeping transaction (see the module doc). Crate-private, and only
+    /// `outbox/` calls it (checked by a source-rule test).
+    pub(crate) fn exempt_from_audit(mut self) -> Self {
+        self.audit_exempt = true;
+        self
     }
 
     /// The transaction, for the service's inserts, updates and reads-for-update.
@@ -95,9 +110,19 @@ impl UnitOfWork {
         Ok(())
     }
 
+    /// Queues a message for an external system in this transaction: it is sent (by the outbox
+    /// worker) only if this unit of work commits, and its payload is frozen now. Returns the
+    /// outbox row's id. A second item with the same target and idempotency key is refused.
+    pub async fn enqueue(&mut self, item: crate::outbox::NewOutboxItem) -> Result<String> {
+        let id = self.new_id();
+        let now = self.now_text();
+        crate::outbox::insert(&self.txn, &id, &now, item).await?;
+        Ok(id)
+    }
+
     /// Commits the change and its audit entries together.
     pub async fn commit(self) -> Result<()> {
-        if self.audit_entries == 0 {
+        if self.audit_entries == 0 && !self.audit_exempt {
             // Dropping `self.txn` rolls back.
             return Err(Error::Internal(
                 "a change was about to be saved without an audit entry".into(),

@@ -10,7 +10,9 @@ use ts_rs::TS;
 use crate::approvals::policy as ap;
 use crate::approvals::wire as aw;
 use crate::budgets::wire as budgets;
-use crate::entities::{audit_log, company, department};
+use crate::entities::{
+    audit_log, company, department, outbox, system_notification as notification,
+};
 use crate::error::{ErrorKind, WireError};
 use crate::permissions::{Permission, Role};
 
@@ -211,6 +213,139 @@ impl BrokenAuditEntry {
             _ => format!("entry #{}: {}", self.seq, self.reason),
         }
     }
+}
+
+/// One outbox row as people and programs see it (`hesabu sync dead`, the sync page).
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct OutboxItemView {
+    pub id: String,
+    #[ts(type = "number")]
+    pub seq: i64,
+    pub target: String,
+    pub operation: String,
+    pub idempotency_key: String,
+    pub ordering_key: Option<String>,
+    /// ready | in_flight | done | dead
+    pub state: String,
+    pub attempts: i32,
+    pub next_attempt_at: String,
+    pub check_first: bool,
+    pub last_error_kind: Option<String>,
+    pub last_error_message: Option<String>,
+    pub remote_ref: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub done_at: Option<String>,
+}
+
+impl From<outbox::Model> for OutboxItemView {
+    fn from(m: outbox::Model) -> Self {
+        Self {
+            id: m.id,
+            seq: m.seq,
+            target: m.target,
+            operation: m.operation,
+            idempotency_key: m.idempotency_key,
+            ordering_key: m.ordering_key,
+            state: m.state,
+            attempts: m.attempts,
+            next_attempt_at: m.next_attempt_at,
+            check_first: m.check_first,
+            last_error_kind: m.last_error_kind,
+            last_error_message: m.last_error_message,
+            remote_ref: m.remote_ref,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+            done_at: m.done_at,
+        }
+    }
+}
+
+/// How many outbox rows one target has in one state.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct QueueDepth {
+    pub target: String,
+    pub state: String,
+    #[ts(type = "number")]
+    pub count: i64,
+}
+
+/// `hesabu sync status`: the queue and whether a worker is draining it.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct SyncStatus {
+    pub depth: Vec<QueueDepth>,
+    /// The oldest ready row's age in milliseconds (by its creation time), if any is ready.
+    #[ts(type = "number | null")]
+    pub oldest_ready_age_ms: Option<i64>,
+    /// idle | running | paused_offline | stopped, or "not_running" when no worker holds this
+    /// company file's sync lock, "other_process" when another process does.
+    pub worker: String,
+}
+
+/// What one `sync run` did.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+pub struct DrainSummary {
+    pub recovered: u32,
+    pub sent: u32,
+    pub done: u32,
+    pub failed: u32,
+    pub dead: u32,
+    /// Targets skipped because their probe failed.
+    pub offline: Vec<String>,
+    /// Due rows whose target has no client in this build or configuration.
+    pub no_client: u32,
+}
+
+/// An in-app notification.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct NotificationView {
+    pub id: String,
+    pub created_at: String,
+    pub kind: String,
+    pub severity: String,
+    pub title: String,
+    pub body: String,
+    pub entity_type: Option<String>,
+    pub entity_id: Option<String>,
+    pub read_at: Option<String>,
+}
+
+impl From<notification::Model> for NotificationView {
+    fn from(m: notification::Model) -> Self {
+        Self {
+            id: m.id,
+            created_at: m.created_at,
+            kind: m.kind,
+            severity: m.severity,
+            title: m.title,
+            body: m.body,
+            entity_type: m.entity_type,
+            entity_id: m.entity_id,
+            read_at: m.read_at,
+        }
+    }
+}
+
+/// A backup of the company file.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct BackupInfo {
+    /// The backup's file name; also its id for `hesabu backup restore`.
+    pub id: String,
+    pub path: String,
+    #[ts(type = "number")]
+    pub size_bytes: u64,
+    /// When it was taken (from the file name, which the clock stamped).
+    pub created_at: String,
+}
+
+/// What `hesabu backup restore` did.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct RestoreReport {
+    pub restored_from: String,
+    /// Where the file that was replaced now is.
+    pub replaced_file_kept_at: String,
+    #[ts(type = "number")]
+    pub audit_entries_verified: i64,
 }
 
 /// TypeScript declarations of every core wire type, in a stable order. The desktop crate adds

@@ -11,7 +11,7 @@ export type WireError = { kind: ErrorKind, message: string, };
 
 export type Role = "admin" | "finance_manager" | "finance_user" | "approver" | "employee" | "auditor";
 
-export type Permission = "company_view" | "company_edit" | "user_view" | "user_manage" | "department_view" | "department_manage" | "audit_view" | "audit_verify" | "budget_view" | "budget_manage" | "budget_check" | "budget_reserve" | "budget_commit" | "budget_spend" | "budget_release_any" | "budget_release_own" | "approval_policy_view" | "approval_policy_manage" | "document_create" | "document_view_all" | "document_cancel_any" | "approval_act" | "delegation_manage" | "jobs_run" | "org_manage";
+export type Permission = "company_view" | "company_edit" | "user_view" | "user_manage" | "department_view" | "department_manage" | "audit_view" | "audit_verify" | "budget_view" | "budget_manage" | "budget_check" | "budget_reserve" | "budget_commit" | "budget_spend" | "budget_release_any" | "budget_release_own" | "approval_policy_view" | "approval_policy_manage" | "document_create" | "document_view_all" | "document_cancel_any" | "approval_act" | "delegation_manage" | "jobs_run" | "org_manage" | "sync_view" | "sync_manage" | "backup_manage";
 
 export type SessionInfo = { user_id: string, email: string, name: string, role: Role, permissions: Array<Permission>, };
 
