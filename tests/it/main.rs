@@ -3,6 +3,7 @@
 
 mod approvals;
 mod audit;
+mod budget_approvals;
 mod budgets;
 mod cli;
 mod company_file;

@@ -53,6 +53,8 @@ entity!(approval_document, "approval_document", {
     rounds: i64,
     created_at: String,
     updated_at: String,
+    budget_status: Option<String>,
+    budget_note: Option<String>,
 }, id: String);
 
 entity!(approval_document_line, "approval_document_line", {
