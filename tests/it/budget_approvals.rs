@@ -15,13 +15,14 @@
 //! | lead  | employee        | Operations | mgr     | no budget commit/release-any permission |
 //! | junior| employee        | Operations | lead    | lead's report        |
 //!
-//! Policy: the reporting manager approves; over 100,000 a finance manager too; the policy's
-//! executive level (3) is used by no rule, so only ESCALATE brings it in. Operations has a
+//! Policy: the reporting manager approves; over 100,000 a finance manager too; the executive
+//! level (3) only over 1,000,000, so below that only ESCALATE brings it in. Operations has a
 //! 50,000 KES budget for FY2026 (calendar fiscal year); the clock is 2026-07-01, so the
 //! submission month 2026-07 falls back to it.
 
 use std::path::PathBuf;
 
+use hesabu_core::ErrorKind;
 use hesabu_core::approvals::wire::{ActionInput, Decision, DocumentStatus, NewDocument};
 use hesabu_core::approvals::{actions, documents, org, policies};
 use hesabu_core::auth::Session;
@@ -30,7 +31,6 @@ use hesabu_core::company_file::CompanyFile;
 use hesabu_core::money::Currency;
 use hesabu_core::permissions::{Permission, Role};
 use hesabu_core::wire::NewUser;
-use hesabu_core::ErrorKind;
 use rust_decimal::Decimal;
 
 use crate::support;
@@ -47,7 +47,8 @@ const POLICY: &str = r#"{
   ],
   "rules": [
     {"name": "Up to 100,000", "when": [{"field": "amount", "op": "<=", "value": 100000}], "levels": [1]},
-    {"name": "Over 100,000", "when": [{"field": "amount", "op": ">", "value": 100000}], "levels": [1, 2]}
+    {"name": "Over 100,000", "when": [{"field": "amount", "op": ">", "value": 100000}, {"field": "amount", "op": "<=", "value": 1000000}], "levels": [1, 2]},
+    {"name": "Over 1,000,000", "when": [{"field": "amount", "op": ">", "value": 1000000}], "levels": [1, 2, 3]}
   ]
 }"#;
 
@@ -402,7 +403,11 @@ const WITHIN: [(&str, &[S]); 7] = [
     ),
     (
         "cancel a draft (nothing held, nothing released)",
-        &[Create(30_000, None), Cancel, Expect(Cancelled, 50_000, 0, 0)],
+        &[
+            Create(30_000, None),
+            Cancel,
+            Expect(Cancelled, 50_000, 0, 0),
+        ],
     ),
     (
         "return, resubmit, approve",
@@ -645,7 +650,12 @@ async fn an_approver_without_budget_permissions_still_commits_and_releases_via_a
     let audit = hesabu_core::audit::list(&world.file, &world.admin, 1_000)
         .await
         .unwrap();
-    for action in ["budget.check", "budget.reserve", "budget.commit", "budget.release"] {
+    for action in [
+        "budget.check",
+        "budget.reserve",
+        "budget.commit",
+        "budget.release",
+    ] {
         let entry = audit
             .iter()
             .find(|a| a.action == action)

@@ -27,7 +27,7 @@ use super::documents::{self, CANCELLED, WAITING};
 use super::entities::{approval_document, approval_step};
 use super::policy::{ApproverSpec, LevelSpec};
 use crate::budgets::{
-    self, BudgetCheckInput, EnforcementDecision, Mover, MoveInput, ReleaseAction, ReserveInput,
+    self, BudgetCheckInput, EnforcementDecision, MoveInput, Mover, ReleaseAction, ReserveInput,
 };
 use crate::error::{Error, Result};
 use crate::permissions::Role;
@@ -188,14 +188,13 @@ async fn submitted(
         return mark(uow, doc, NO_BUDGET, format!("No budget: {}", check.reason)).await;
     };
     let label = budgets::label_of(uow.db(), &budget_id).await?;
-    if check.currency.as_deref() != Some(doc.currency.as_str()) {
+    let budget_currency = check.currency.clone().unwrap_or_default();
+    if budget_currency != doc.currency {
         return Err(Error::invalid(format!(
-            "{} cannot be submitted: it is in {}, but its budget {label} is in {}. Enter the \
-             document in {} (convert the amount first). Nothing was submitted.",
-            doc.number,
-            doc.currency,
-            check.currency.unwrap_or_default(),
-            check.currency.as_deref().unwrap_or_default(),
+            "{} cannot be submitted: it is in {}, but its budget {label} is in \
+             {budget_currency}. Enter the document in {budget_currency} (convert the amount \
+             first). Nothing was submitted.",
+            doc.number, doc.currency,
         )));
     }
     let out = budgets::reserve_as(

@@ -663,8 +663,7 @@ pub(crate) async fn commit_as(
     };
     let before = balance_of(&stored)?;
     let over_budget = before.available < Decimal::ZERO;
-    let is_override =
-        over_budget && matches!(mover.role, Some(Role::FinanceManager | Role::Admin));
+    let is_override = over_budget && matches!(mover.role, Some(Role::FinanceManager | Role::Admin));
     let mut after = before.clone();
     after.reserved -= amount;
     after.committed += amount;
