@@ -75,6 +75,8 @@ enum S {
     Chain(&'static [(i64, &'static str)], &'static str),
     /// The last commit on the budget: override or not.
     Override(bool),
+    /// The document is in this person's inbox and "why is this with me" contains the text.
+    Inbox(&'static str, &'static str),
 }
 
 use Decision::{Approve as A, Clarify as Q, Reject as R, Return as Ret};
@@ -328,6 +330,15 @@ impl World {
                     assert!(s.why.contains(why), "{at}: why '{}' lacks '{why}'", s.why);
                 }
             }
+            Inbox(who, why) => {
+                let session = self.who(who).await;
+                let items = actions::inbox(&self.file, &session).await.unwrap();
+                let item = items
+                    .iter()
+                    .find(|i| i.document_id == self.doc())
+                    .unwrap_or_else(|| panic!("{at}: not in {who}'s inbox"));
+                assert!(item.why.contains(why), "{at}: why '{}'", item.why);
+            }
             Override(expected) => {
                 let entries = budgets::history(&self.file, &self.admin, &self.budget)
                     .await
@@ -458,7 +469,7 @@ async fn within_budget_every_mode_reserves_commits_and_releases_exactly() {
 }
 
 /// Over budget (80,000 against 50,000): what each mode does, and what follows.
-const OVER: [(&str, Enforcement, &[S]); 9] = [
+const OVER: [(&str, Enforcement, &[S]); 10] = [
     (
         "HARD_BLOCK refuses the submission and writes nothing",
         Enforcement::HardBlock,
@@ -551,8 +562,30 @@ const OVER: [(&str, Enforcement, &[S]); 9] = [
             Expect(Pending, -30_000, 80_000, 0),
             Act("mgr", A),
             Expect(Pending, -30_000, 80_000, 0),
+            Inbox(
+                "md",
+                "Budget exceeded - requires executive approval (budget Operations FY2026",
+            ),
             Act("md", A),
             Expect(Approved, -30_000, 0, 80_000),
+            Override(false),
+        ],
+    ),
+    (
+        "ESCALATE when the executive is already in the chain adds nobody",
+        Enforcement::Escalate,
+        &[
+            Create(1_200_000, None),
+            Submit,
+            Flag("escalated", "requested KES 1,200,000.00"),
+            Chain(
+                &[(1, "mgr"), (2, "cfo"), (3, "md")],
+                "Budget exceeded - requires executive approval",
+            ),
+            Act("mgr", A),
+            Act("cfo", A),
+            Act("md", A),
+            Expect(Approved, -1_150_000, 0, 1_200_000),
         ],
     ),
     (
@@ -749,4 +782,53 @@ async fn doc_show_prints_the_budget_note() {
         "{}",
         out.stdout
     );
+}
+
+#[tokio::test]
+async fn the_demo_company_reserves_against_its_sample_budgets() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = support::demo_copy(dir.path()).await;
+    let file = CompanyFile::open(&path, support::clock()).await.unwrap();
+    let login = |who: &'static str| {
+        let file = &file;
+        async move {
+            hesabu_core::auth::login(file, who, hesabu_core::demo::DEMO_PASSWORD)
+                .await
+                .unwrap()
+        }
+    };
+    let admin = login("admin@demo.test").await;
+    let operations = || async {
+        budgets::list(&file, &admin, None, false)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|b| b.department == "Operations" && b.period == "FY2026" && b.category.is_none())
+            .expect("the demo's Operations FY2026 budget")
+    };
+    let before = operations().await.balance;
+    let keeper = login("storekeeper@demo.test").await;
+    let doc = documents::create(
+        &file,
+        &keeper,
+        &NewDocument {
+            doc_type: hesabu_core::approvals::wire::DocumentType::PurchaseOrder,
+            title: "Cement".into(),
+            amount: d(10_000),
+            currency: None,
+            department: None,
+            category: None,
+            project: None,
+            facts: None,
+            lines: Vec::new(),
+        },
+    )
+    .await
+    .unwrap();
+    let shown = documents::submit(&file, &keeper, &doc.id).await.unwrap();
+    assert_eq!(shown.budget_status.as_deref(), Some("within_budget"));
+    let after = operations().await.balance;
+    assert!(after.holds());
+    assert_eq!(after.reserved, before.reserved + d(10_000));
+    assert_eq!(after.available, before.available - d(10_000));
 }
