@@ -75,6 +75,8 @@ enum S {
     Chain(&'static [(i64, &'static str)], &'static str),
     /// The last commit on the budget: override or not.
     Override(bool),
+    /// The admin deactivates someone.
+    Deactivate(&'static str),
     /// The document is in this person's inbox and "why is this with me" contains the text.
     Inbox(&'static str, &'static str),
 }
@@ -179,6 +181,9 @@ impl World {
     }
 
     async fn who(&self, short: &str) -> Session {
+        if short == "admin" {
+            return self.admin.clone();
+        }
         hesabu_core::auth::login(&self.file, &email(short), PASSWORD)
             .await
             .unwrap()
@@ -330,6 +335,11 @@ impl World {
                     assert!(s.why.contains(why), "{at}: why '{}' lacks '{why}'", s.why);
                 }
             }
+            Deactivate(who) => {
+                hesabu_core::users::deactivate(&self.file, &self.admin, &email(who))
+                    .await
+                    .unwrap();
+            }
             Inbox(who, why) => {
                 let session = self.who(who).await;
                 let items = actions::inbox(&self.file, &session).await.unwrap();
@@ -469,7 +479,7 @@ async fn within_budget_every_mode_reserves_commits_and_releases_exactly() {
 }
 
 /// Over budget (80,000 against 50,000): what each mode does, and what follows.
-const OVER: [(&str, Enforcement, &[S]); 10] = [
+const OVER: [(&str, Enforcement, &[S]); 11] = [
     (
         "HARD_BLOCK refuses the submission and writes nothing",
         Enforcement::HardBlock,
@@ -586,6 +596,21 @@ const OVER: [(&str, Enforcement, &[S]); 10] = [
             Act("cfo", A),
             Act("md", A),
             Expect(Approved, -1_150_000, 0, 1_200_000),
+        ],
+    ),
+    (
+        "ESCALATE with nobody designated executive goes to an admin",
+        Enforcement::Escalate,
+        &[
+            Deactivate("md"),
+            Create(80_000, None),
+            Submit,
+            Chain(
+                &[(1, "mgr"), (3, "admin")],
+                "nobody else is designated executive, so an admin",
+            ),
+            Act("mgr", A),
+            Inbox("admin", "Budget exceeded - requires executive approval"),
         ],
     ),
     (
