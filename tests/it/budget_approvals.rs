@@ -21,12 +21,14 @@
 //! submission month 2026-07 falls back to it.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use hesabu_core::ErrorKind;
 use hesabu_core::approvals::wire::{ActionInput, Decision, DocumentStatus, NewDocument};
-use hesabu_core::approvals::{actions, documents, org, policies};
+use hesabu_core::approvals::{actions, documents, jobs, org, policies};
 use hesabu_core::auth::Session;
 use hesabu_core::budgets::{self, Enforcement, NewBudget};
+use hesabu_core::clock::SettableClock;
 use hesabu_core::company_file::CompanyFile;
 use hesabu_core::money::Currency;
 use hesabu_core::permissions::{Permission, Role};
@@ -41,7 +43,7 @@ const POLICY: &str = r#"{
   "document_types": ["purchase_order"],
   "currency": "KES",
   "levels": [
-    {"name": "Manager", "approvers": [{"type": "reporting_manager"}]},
+    {"name": "Manager", "approvers": [{"type": "reporting_manager"}], "auto_approve_after_days": 5},
     {"name": "Finance manager", "approvers": [{"type": "role", "role": "finance_manager"}], "mode": "any_one"},
     {"name": "Executive", "approvers": [{"type": "designation", "designation": "executive"}], "mode": "any_one"}
   ],
@@ -75,6 +77,10 @@ enum S {
     Chain(&'static [(i64, &'static str)], &'static str),
     /// The last commit on the budget: override or not.
     Override(bool),
+    /// Days pass and the jobs run: this many auto-approvals.
+    Jobs(i64, i64),
+    /// Who the budget's last commit is attributed to.
+    CommitBy(&'static str),
     /// The admin deactivates someone.
     Deactivate(&'static str),
     /// The document is in this person's inbox and "why is this with me" contains the text.
@@ -96,6 +102,7 @@ struct World {
     budget: String,
     fuel: Option<String>,
     doc: Option<String>,
+    clock: Arc<SettableClock>,
     /// Who creates and submits (short name).
     requester: &'static str,
 }
@@ -168,14 +175,23 @@ impl World {
         } else {
             None
         };
+        // Reopened with a clock the scenario can move (the scheduled jobs read the file's clock).
+        let path = file.path().to_path_buf();
+        file.close().await.unwrap();
+        let clock = support::clock();
+        let file = CompanyFile::open(&path, clock.clone()).await.unwrap();
+        let admin = hesabu_core::auth::login(&file, support::ADMIN_EMAIL, support::ADMIN_PASSWORD)
+            .await
+            .unwrap();
         Self {
-            path: file.path().to_path_buf(),
+            path,
             _dir: dir,
             file,
             admin,
             budget,
             fuel,
             doc: None,
+            clock,
             requester: "clerk",
         }
     }
@@ -335,6 +351,18 @@ impl World {
                     assert!(s.why.contains(why), "{at}: why '{}' lacks '{why}'", s.why);
                 }
             }
+            Jobs(days, auto_approvals) => {
+                self.clock.advance(chrono::Duration::days(days));
+                let report = jobs::run(&self.file, &self.admin).await.unwrap();
+                assert_eq!(report.auto_approvals, auto_approvals, "{at}");
+            }
+            CommitBy(who) => {
+                let entries = budgets::history(&self.file, &self.admin, &self.budget)
+                    .await
+                    .unwrap();
+                let commit = entries.iter().rev().find(|e| e.kind == "commit").unwrap();
+                assert_eq!(commit.actor_email, who, "{at}");
+            }
             Deactivate(who) => {
                 hesabu_core::users::deactivate(&self.file, &self.admin, &email(who))
                     .await
@@ -390,7 +418,18 @@ const MODES: [Enforcement; 3] = [
 ];
 
 /// Within budget, every mode behaves the same: 30,000 of 50,000.
-const WITHIN: [(&str, &[S]); 7] = [
+const WITHIN: [(&str, &[S]); 8] = [
+    (
+        "auto-approved by the scheduled jobs: the system commits",
+        &[
+            Create(30_000, None),
+            Submit,
+            Jobs(6, 1),
+            Expect(Approved, 20_000, 0, 30_000),
+            CommitBy("system"),
+            Override(false),
+        ],
+    ),
     (
         "submit and approve to the end",
         &[
