@@ -1,4 +1,5 @@
-//! SeaORM entities for the approval tables (see `migrations/20261122000100_approvals.sql`).
+//! SeaORM entities for the approval tables (see `migrations/20261122000100_approvals.sql`, and
+//! `20261122000400_budget_wiring.sql` for the document's budget status and note).
 //! Private to the core like [`crate::entities`]; money columns are `String` holding the
 //! canonical decimal text, parsed with `Decimal::from_str_exact`.
 
