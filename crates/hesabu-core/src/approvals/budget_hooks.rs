@@ -247,7 +247,7 @@ fn capitalise(text: &str) -> String {
     }
 }
 
-/// Stores what the budget said on the document (shown by `doc show` and the document page).
+/// Stores what the budget said on the document (`doc show` prints it; `DocumentView` carries it).
 async fn mark(
     uow: &UnitOfWork,
     doc: &approval_document::Model,
