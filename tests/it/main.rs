@@ -4,6 +4,7 @@
 mod approvals;
 mod audit;
 mod backup;
+mod budget_approvals;
 mod budgets;
 mod cli;
 mod company_file;

@@ -317,6 +317,9 @@ fn document_text(d: &DocumentView) -> String {
         d.department.as_deref().unwrap_or("—"),
         d.id
     );
+    if let Some(note) = &d.budget_note {
+        out.push_str(&format!("Budget:     {note}\n"));
+    }
     if let Some(r) = &d.current_request {
         out.push_str(&format!(
             "Request:    {} (round {}, {})\nWhy:        {}\n",

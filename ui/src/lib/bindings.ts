@@ -135,7 +135,16 @@ facts: Record<string, unknown> | null, lines: Array<NewDocumentLine>, };
 
 export type DocumentLineView = { position: number, description: string, quantity: string, unit_price: string, tax_code: string | null, };
 
-export type DocumentView = { id: string, doc_type: DocumentType, number: string, title: string, requester_email: string, requester_name: string, department: string | null, amount: string, currency: string, category: string | null, project: string | null, facts: Record<string, unknown>, status: DocumentStatus, lines: Array<DocumentLineView>, current_request: RequestView | null, created_at: string, updated_at: string, };
+export type DocumentView = { id: string, doc_type: DocumentType, number: string, title: string, requester_email: string, requester_name: string, department: string | null, amount: string, currency: string, category: string | null, project: string | null, facts: Record<string, unknown>, status: DocumentStatus, lines: Array<DocumentLineView>, current_request: RequestView | null, created_at: string, updated_at: string, 
+/**
+ * What the budget said at the last submission: within_budget | over_budget | escalated |
+ * no_budget. Absent before the first submission.
+ */
+budget_status: string | null, 
+/**
+ * In words, e.g. "exceeds budget Operations FY2026 by KES 5,000.00".
+ */
+budget_note: string | null, };
 
 export type RequestView = { id: string, round: number, 
 /**

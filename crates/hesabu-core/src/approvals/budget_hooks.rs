@@ -1,15 +1,36 @@
-//! The seam where budgets (issue 4) plug into approvals. The engine calls
-//! [`on_document_event`] inside the same unit of work as the status change, so a budget
-//! reservation, commitment or release will land (or roll back) together with the decision.
+//! Where budgets (issue 4) plug into approvals. The engine calls [`on_document_event`] inside the
+//! same unit of work as the status change, so a budget reservation, commitment or release lands
+//! (or rolls back) together with the decision.
 //!
-//! Today it does nothing: budgets are being built separately. Issue 4 fills in the body (for
-//! example: `Submitted` reserves the amount against the department's budget line and may refuse
-//! with `Error::InvalidInput` when it would overspend; `FinalApproved` turns the reservation into
-//! a commitment; `Rejected`, `Returned`, `Recalled`, `ClarificationRequested` and `Cancelled`
-//! release it). Keep the signature: the engine's call sites already pass everything needed.
+//! - `Submitted` checks the document's department budget for the fiscal month containing the
+//!   submission date (the budgets module's own lookup: month, then quarter, then year; a
+//!   category/project line before the department's general one) and reserves the amount.
+//!   HARD_BLOCK with funds short refuses the submission (the whole unit of work rolls back);
+//!   SOFT_WARNING flags the document and continues; ESCALATE adds the executive level to the
+//!   pinned chain. No budget: the document is marked "no budget" and goes on.
+//! - `FinalApproved` commits what the document holds (an over-budget commit approved by a
+//!   finance manager or admin is recorded as an override by the budgets module).
+//! - `Rejected`, `Returned`, `Recalled`, `ClarificationRequested` and `Cancelled` release exactly
+//!   what the document holds (nothing, when it holds nothing).
+//!
+//! These are the engine's moves: the acting user's budget permissions are not checked (an
+//! approver without `BudgetCommit` may still approve), but every ledger row and audit entry
+//! names that user and says "via approval". See docs/budgets.md, "The approval seam".
 
-use super::entities::approval_document;
-use crate::error::Result;
+use std::str::FromStr;
+
+use chrono::Datelike;
+use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set};
+
+use super::Directory;
+use super::documents::{self, CANCELLED, WAITING};
+use super::entities::{approval_document, approval_step};
+use super::policy::{ApproverSpec, LevelSpec};
+use crate::budgets::{
+    self, BudgetCheckInput, EnforcementDecision, MoveInput, Mover, ReleaseAction, ReserveInput,
+};
+use crate::error::{Error, Result};
+use crate::permissions::Role;
 use crate::uow::UnitOfWork;
 
 /// A budget-relevant moment in a document's life.
@@ -24,12 +45,328 @@ pub enum BudgetEvent {
     Cancelled,
 }
 
+impl BudgetEvent {
+    fn verb(self) -> &'static str {
+        match self {
+            BudgetEvent::Submitted => "submitted",
+            BudgetEvent::FinalApproved => "approved",
+            BudgetEvent::Rejected => "rejected",
+            BudgetEvent::Returned => "returned",
+            BudgetEvent::ClarificationRequested => "sent back for clarification",
+            BudgetEvent::Recalled => "recalled",
+            BudgetEvent::Cancelled => "cancelled",
+        }
+    }
+
+    /// The ledger's release action. Recall and clarification hand the document back to its
+    /// requester like a return; the ledger reason names the real event.
+    fn release_action(self) -> ReleaseAction {
+        match self {
+            BudgetEvent::Rejected => ReleaseAction::Reject,
+            BudgetEvent::Cancelled => ReleaseAction::Cancel,
+            _ => ReleaseAction::Return,
+        }
+    }
+}
+
+/// `within_budget`, `over_budget`, `escalated`, `no_budget`: stored on the document.
+pub const WITHIN_BUDGET: &str = "within_budget";
+pub const OVER_BUDGET: &str = "over_budget";
+pub const ESCALATED: &str = "escalated";
+pub const NO_BUDGET: &str = "no_budget";
+
 /// Called by the engine inside the unit of work that changes the document's status. Returning
 /// an error rolls the whole change back.
 pub(crate) async fn on_document_event(
-    _uow: &mut UnitOfWork,
-    _document: &approval_document::Model,
-    _event: BudgetEvent,
+    uow: &mut UnitOfWork,
+    document: &approval_document::Model,
+    event: BudgetEvent,
 ) -> Result<()> {
+    let mover = engine_mover(uow).await?;
+    match event {
+        BudgetEvent::Submitted => submitted(uow, &mover, document).await,
+        BudgetEvent::FinalApproved => {
+            for (budget_id, _) in budgets::held_by(uow.db(), &document.id).await? {
+                budgets::commit_as(
+                    uow,
+                    &mover,
+                    &MoveInput {
+                        budget_id,
+                        request_id: document.id.clone(),
+                        amount: None,
+                        reason: Some(format!("{} approved, via approval", document.number)),
+                    },
+                )
+                .await?;
+            }
+            Ok(())
+        }
+        BudgetEvent::Rejected
+        | BudgetEvent::Returned
+        | BudgetEvent::ClarificationRequested
+        | BudgetEvent::Recalled
+        | BudgetEvent::Cancelled => {
+            for (budget_id, _) in budgets::held_by(uow.db(), &document.id).await? {
+                budgets::release_as(
+                    uow,
+                    &mover,
+                    &budgets::ReleaseInput {
+                        budget_id,
+                        request_id: document.id.clone(),
+                        amount: None,
+                        action: event.release_action(),
+                        reason: format!("{} {}, via approval", document.number, event.verb()),
+                    },
+                )
+                .await?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// The user whose action moved the document (or the system, for jobs), with their role.
+async fn engine_mover(uow: &UnitOfWork) -> Result<Mover> {
+    let actor = uow.actor().clone();
+    let role = match &actor.id {
+        None => None,
+        Some(id) => crate::entities::app_user::Entity::find_by_id(id.clone())
+            .one(uow.db())
+            .await?
+            .and_then(|u| Role::from_str(&u.role).ok()),
+    };
+    Ok(Mover {
+        id: actor.id,
+        email: actor.email,
+        role,
+        via_approval: true,
+    })
+}
+
+/// Check and reserve on submission, then act on the budget's enforcement decision.
+async fn submitted(
+    uow: &mut UnitOfWork,
+    mover: &Mover,
+    doc: &approval_document::Model,
+) -> Result<()> {
+    let amount = documents::amount_of(doc)?;
+    let Some(department_id) = doc.department_id.as_deref() else {
+        return mark(
+            uow,
+            doc,
+            NO_BUDGET,
+            "No budget: the document has no department, so no budget covers it.".into(),
+        )
+        .await;
+    };
+    let department = crate::entities::department::Entity::find_by_id(department_id.to_owned())
+        .one(uow.db())
+        .await?
+        .map_or_else(|| department_id.to_owned(), |d| d.name);
+    let company = crate::company::load(uow.db()).await?;
+    let tz: chrono_tz::Tz = company
+        .time_zone
+        .parse()
+        .unwrap_or(chrono_tz::Africa::Nairobi);
+    let today = uow.now().with_timezone(&tz).date_naive();
+    let check = budgets::check_as(
+        uow,
+        mover,
+        &BudgetCheckInput {
+            request_id: Some(doc.id.clone()),
+            department,
+            period: format!("{}-{:02}", today.year(), today.month()),
+            amount,
+            vendor: None,
+            purpose: Some(format!("{} {}", doc.number, doc.title)),
+            category: doc.category.clone(),
+            project: doc.project.clone(),
+        },
+    )
+    .await?;
+    let Some(budget_id) = check.budget_id.clone() else {
+        return mark(uow, doc, NO_BUDGET, format!("No budget: {}", check.reason)).await;
+    };
+    let label = budgets::label_of(uow.db(), &budget_id).await?;
+    let budget_currency = check.currency.clone().unwrap_or_default();
+    if budget_currency != doc.currency {
+        return Err(Error::invalid(format!(
+            "{} cannot be submitted: it is in {}, but its budget {label} is in \
+             {budget_currency}. Enter the document in {budget_currency} (convert the amount \
+             first). Nothing was submitted.",
+            doc.number, doc.currency,
+        )));
+    }
+    let out = budgets::reserve_as(
+        uow,
+        mover,
+        &ReserveInput {
+            budget_id,
+            request_id: doc.id.clone(),
+            amount,
+            reason: Some(format!("{} submitted, via approval", doc.number)),
+        },
+    )
+    .await?;
+    match out.decision {
+        EnforcementDecision::WithinBudget => {
+            let note = format!(
+                "Within budget {label}: {} reserved, {} left.",
+                budgets::show(amount, &out.currency),
+                budgets::show(out.balance.available, &out.currency)
+            );
+            mark(uow, doc, WITHIN_BUDGET, note).await
+        }
+        EnforcementDecision::Refused { reason } => Err(Error::Conflict(format!(
+            "{} cannot be submitted: budget {label} is HARD_BLOCK. {reason}. Nothing was \
+             submitted or reserved.",
+            doc.number
+        ))),
+        EnforcementDecision::Flagged { flag } => {
+            let note = capitalise(&flag);
+            mark(uow, doc, OVER_BUDGET, format!("{note}.")).await
+        }
+        EnforcementDecision::Escalate { reason } => {
+            let available = out.balance.available + amount;
+            let detail = format!(
+                "budget {label}, available {}, requested {}",
+                budgets::show(available, &out.currency),
+                budgets::show(amount, &out.currency)
+            );
+            add_executive_level(uow, doc, &reason, &detail).await?;
+            mark(uow, doc, ESCALATED, format!("{reason} ({detail}).")).await
+        }
+    }
+}
+
+fn capitalise(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// Stores what the budget said on the document (`doc show` prints it; `DocumentView` carries it).
+async fn mark(
+    uow: &UnitOfWork,
+    doc: &approval_document::Model,
+    status: &str,
+    note: String,
+) -> Result<()> {
+    let stored = documents::load(uow.db(), &doc.id).await?;
+    let mut active = stored.into_active_model();
+    active.budget_status = Set(Some(status.to_owned()));
+    active.budget_note = Set(Some(note));
+    active.update(uow.db()).await?;
+    Ok(())
+}
+
+fn is_executive(level: &LevelSpec) -> bool {
+    level.approvers.iter().any(|a| {
+        matches!(a, ApproverSpec::Designation { designation }
+            if designation.trim().eq_ignore_ascii_case("executive"))
+    })
+}
+
+/// ESCALATE: the executive level joins the request's pinned chain (after everything already in
+/// it), with the reason on each added step so "why is this with me" shows it. The policy's own
+/// executive level (the first level whose approvers include the `executive` designation) is
+/// used when it has one; otherwise an any-one level of everyone designated executive. When the
+/// chain already includes an executive, their steps get the reason and nobody is added. Nobody
+/// designated executive: the level goes to an admin, as a policy's `if_empty: admin` would; no
+/// admin either refuses the submission.
+async fn add_executive_level(
+    uow: &UnitOfWork,
+    doc: &approval_document::Model,
+    reason: &str,
+    detail: &str,
+) -> Result<()> {
+    let request = documents::current_request(uow.db(), doc)
+        .await?
+        .ok_or_else(|| Error::Internal("a submitted document has no request".into()))?;
+    let spec = documents::pinned_spec(uow.db(), &request).await?;
+    let dir = Directory::load(uow.db()).await?;
+    let steps = documents::steps_of(uow.db(), &request.id).await?;
+    let (number, level) = match spec.levels.iter().position(is_executive) {
+        Some(i) => (i64::try_from(i + 1).unwrap_or(0), spec.levels[i].clone()),
+        None => (
+            0,
+            serde_json::from_value::<LevelSpec>(serde_json::json!({
+                "name": "Executive",
+                "approvers": [{ "type": "designation", "designation": "executive" }],
+                "mode": "any_one",
+                "sla_hours": 24,
+            }))
+            .map_err(|e| Error::Internal(format!("the executive level: {e}")))?,
+        ),
+    };
+    let (found, why) = documents::resolve(&level, &dir, doc);
+    let open = |s: &&approval_step::Model| s.status != CANCELLED;
+    let already: Vec<&approval_step::Model> = steps
+        .iter()
+        .filter(open)
+        .filter(|s| found.contains(&s.approver_id) || (number > 0 && s.level == number))
+        .collect();
+    if !already.is_empty() {
+        for step in already {
+            let mut active = step.clone().into_active_model();
+            active.why = Set(format!("{} {reason} ({detail}).", step.why));
+            active.update(uow.db()).await?;
+        }
+        return Ok(());
+    }
+    let in_chain = documents::chain_people(&steps);
+    let usable = |ids: Vec<String>| -> Vec<String> {
+        ids.into_iter()
+            .filter(|id| *id != doc.requester_id)
+            .filter(|id| spec.allow_repeat_approver || !in_chain.contains(id))
+            .collect()
+    };
+    let mut ids = usable(found);
+    let mut who = why;
+    if ids.is_empty() {
+        ids = usable(dir.admins());
+        who = "nobody else is designated executive, so an admin".into();
+    }
+    if ids.is_empty() {
+        return Err(Error::invalid(format!(
+            "{} cannot be submitted: {reason} ({detail}), but nobody can give it (designate one \
+             with hesabu org designate EMAIL executive). Nothing was submitted.",
+            doc.number
+        )));
+    }
+    let last = steps.iter().map(|s| s.level).max().unwrap_or(0);
+    let number = if number > last { number } else { last + 1 };
+    for (i, approver_id) in ids.into_iter().enumerate() {
+        approval_step::ActiveModel::from(approval_step::Model {
+            id: uow.new_id(),
+            request_id: request.id.clone(),
+            level: number,
+            position: i64::try_from(i + 1).unwrap_or(0),
+            level_name: level.name.clone(),
+            mode: level.mode.as_str().into(),
+            approver_id: approver_id.clone(),
+            acting_id: approver_id,
+            delegation_id: None,
+            status: WAITING.into(),
+            marker: None,
+            version: 1,
+            why: format!(
+                "{reason} ({detail}). Level {number} ('{}') added to the chain: {who}.",
+                level.name
+            ),
+            activated_at: None,
+            due_at: None,
+            reminders_sent: 0,
+            escalations: 0,
+            decided_by: None,
+            decided_at: None,
+            comment: None,
+            sla_met: None,
+        })
+        .insert(uow.db())
+        .await?;
+    }
     Ok(())
 }

@@ -137,6 +137,8 @@ pub async fn create(
         rounds: 0,
         created_at: now.clone(),
         updated_at: now,
+        budget_status: None,
+        budget_note: None,
     };
     approval_document::ActiveModel::from(doc.clone())
         .insert(uow.db())
@@ -405,6 +407,8 @@ pub(crate) async fn view(
         current_request,
         created_at: doc.created_at.clone(),
         updated_at: doc.updated_at.clone(),
+        budget_status: doc.budget_status.clone(),
+        budget_note: doc.budget_note.clone(),
     })
 }
 

@@ -1,4 +1,5 @@
-//! SeaORM entities for the approval tables (see `migrations/20261122000100_approvals.sql`).
+//! SeaORM entities for the approval tables (see `migrations/20261122000100_approvals.sql`, and
+//! `20261122000400_budget_wiring.sql` for the document's budget status and note).
 //! Private to the core like [`crate::entities`]; money columns are `String` holding the
 //! canonical decimal text, parsed with `Decimal::from_str_exact`.
 
@@ -53,6 +54,8 @@ entity!(approval_document, "approval_document", {
     rounds: i64,
     created_at: String,
     updated_at: String,
+    budget_status: Option<String>,
+    budget_note: Option<String>,
 }, id: String);
 
 entity!(approval_document_line, "approval_document_line", {

@@ -202,6 +202,11 @@ pub struct DocumentView {
     pub current_request: Option<RequestView>,
     pub created_at: String,
     pub updated_at: String,
+    /// What the budget said at the last submission: within_budget | over_budget | escalated |
+    /// no_budget. Absent before the first submission.
+    pub budget_status: Option<String>,
+    /// In words, e.g. "exceeds budget Operations FY2026 by KES 5,000.00".
+    pub budget_note: Option<String>,
 }
 
 /// One submission round of a document through its approval chain.

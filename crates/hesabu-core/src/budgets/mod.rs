@@ -88,6 +88,40 @@ pub struct ReleaseInput {
     pub reason: String,
 }
 
+/// Who moves budget. The public services check the signed-in user's budget permissions and
+/// then act as that user; the approval engine acts for the user whose decision moved the
+/// document, without their budget permissions (it is the engine's move, not theirs), and every
+/// entry it writes says "via approval" (see docs/budgets.md, "The approval seam").
+#[derive(Debug, Clone)]
+pub(crate) struct Mover {
+    pub id: Option<String>,
+    pub email: String,
+    /// Decides whether an over-budget commit is an override; `None` for the system (jobs).
+    pub role: Option<Role>,
+    pub via_approval: bool,
+}
+
+impl Mover {
+    fn of(session: &Session) -> Self {
+        Self {
+            id: Some(session.user_id().to_owned()),
+            email: session.email().to_owned(),
+            role: Some(session.role()),
+            via_approval: false,
+        }
+    }
+
+    /// Adds `"via": "approval"` to an audit summary written for the engine.
+    fn tag(&self, mut summary: serde_json::Value) -> serde_json::Value {
+        if self.via_approval
+            && let Some(map) = summary.as_object_mut()
+        {
+            map.insert("via".into(), json!("approval"));
+        }
+        summary
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Reading stored amounts.
 
@@ -272,6 +306,35 @@ async fn open_reservation(
         .await?)
 }
 
+/// What a document still holds in reserve, per budget: (budget id, held), only where held > 0.
+/// The approval engine commits or releases exactly this.
+pub(crate) async fn held_by(
+    db: &impl ConnectionTrait,
+    request_id: &str,
+) -> Result<Vec<(String, Decimal)>> {
+    let mut out = Vec::new();
+    for r in budget_reservation::Entity::find()
+        .filter(budget_reservation::Column::RequestId.eq(request_id))
+        .filter(budget_reservation::Column::Status.eq("open"))
+        .order_by_asc(budget_reservation::Column::CreatedAt)
+        .all(db)
+        .await?
+    {
+        let held = dec(&r.held)?;
+        if held > Decimal::ZERO {
+            out.push((r.budget_id, held));
+        }
+    }
+    Ok(out)
+}
+
+/// How a budget is named in messages ("Operations FY2026 / Fuel").
+pub(crate) async fn label_of(db: &impl ConnectionTrait, budget_id: &str) -> Result<String> {
+    let b = load_budget(db, budget_id).await?;
+    let dept = department_name(db, &b.department_id).await?;
+    Ok(label(&b, &dept))
+}
+
 fn request_id(text: &str) -> Result<String> {
     let t = text.trim();
     if t.is_empty() {
@@ -445,6 +508,15 @@ pub async fn reserve_for_request(
     input: &ReserveInput,
 ) -> Result<LedgerOutcome> {
     session.require(Permission::BudgetReserve)?;
+    reserve_as(uow, &Mover::of(session), input).await
+}
+
+/// [`reserve_for_request`] without the permission check: for the approval engine.
+pub(crate) async fn reserve_as(
+    uow: &mut UnitOfWork,
+    mover: &Mover,
+    input: &ReserveInput,
+) -> Result<LedgerOutcome> {
     let amount = positive(input.amount, "reserve")?;
     let request = request_id(&input.request_id)?;
     let (b, stored) = load_budget_with_balance(uow.db(), &input.budget_id).await?;
@@ -489,8 +561,8 @@ pub async fn reserve_for_request(
                 id: uow.new_id(),
                 budget_id: b.id.clone(),
                 request_id: request.clone(),
-                reserved_by_id: Some(session.user_id().to_owned()),
-                reserved_by_email: session.email().to_owned(),
+                reserved_by_id: mover.id.clone(),
+                reserved_by_email: mover.email.clone(),
                 held: amount.to_string(),
                 committed: "0".into(),
                 spent: "0".into(),
@@ -529,13 +601,13 @@ pub async fn reserve_for_request(
         entity_type: "budget",
         entity_id: b.id.clone(),
         before: Some(before.summary()),
-        after: Some(json!({
+        after: Some(mover.tag(json!({
             "balance": after.summary(),
             "request_id": request,
             "amount": amount.to_string(),
             "decision": decision,
             "reason": input.reason,
-        })),
+        }))),
     })
     .await?;
     outcome(
@@ -556,6 +628,16 @@ pub async fn commit_for_request(
     input: &MoveInput,
 ) -> Result<LedgerOutcome> {
     session.require(Permission::BudgetCommit)?;
+    commit_as(uow, &Mover::of(session), input).await
+}
+
+/// [`commit_for_request`] without the permission check: for the approval engine. The override
+/// flag still follows the role of the user whose approval committed.
+pub(crate) async fn commit_as(
+    uow: &mut UnitOfWork,
+    mover: &Mover,
+    input: &MoveInput,
+) -> Result<LedgerOutcome> {
     let request = request_id(&input.request_id)?;
     let (b, stored) = load_budget_with_balance(uow.db(), &input.budget_id).await?;
     let reservation = open_reservation(uow.db(), &b.id, &request).await?;
@@ -581,7 +663,7 @@ pub async fn commit_for_request(
     };
     let before = balance_of(&stored)?;
     let over_budget = before.available < Decimal::ZERO;
-    let is_override = over_budget && matches!(session.role(), Role::FinanceManager | Role::Admin);
+    let is_override = over_budget && matches!(mover.role, Some(Role::FinanceManager | Role::Admin));
     let mut after = before.clone();
     after.reserved -= amount;
     after.committed += amount;
@@ -616,13 +698,13 @@ pub async fn commit_for_request(
         entity_type: "budget",
         entity_id: b.id.clone(),
         before: Some(before.summary()),
-        after: Some(json!({
+        after: Some(mover.tag(json!({
             "balance": after.summary(),
             "request_id": request,
             "amount": amount.to_string(),
             "override": is_override,
             "reason": input.reason,
-        })),
+        }))),
     })
     .await?;
     outcome(
@@ -732,16 +814,8 @@ pub async fn release_for_request(
         session.require(Permission::BudgetReleaseOwn)?;
     }
     let request = request_id(&input.request_id)?;
-    let reason = input.reason.trim();
-    if reason.is_empty() {
-        return Err(Error::invalid(
-            "A reason is required to release budget (it goes into the audit log).",
-        ));
-    }
-    let (b, stored) = load_budget_with_balance(uow.db(), &input.budget_id).await?;
-    let reservation = open_reservation(uow.db(), &b.id, &request).await?;
-    if let Some(r) = &reservation
-        && !session.may(Permission::BudgetReleaseAny)
+    if !session.may(Permission::BudgetReleaseAny)
+        && let Some(r) = open_reservation(uow.db(), input.budget_id.trim(), &request).await?
         && r.reserved_by_id.as_deref() != Some(session.user_id())
     {
         return Err(Error::PermissionDenied(format!(
@@ -752,6 +826,24 @@ pub async fn release_for_request(
             r.reserved_by_email
         )));
     }
+    release_as(uow, &Mover::of(session), input).await
+}
+
+/// [`release_for_request`] without the permission checks: for the approval engine.
+pub(crate) async fn release_as(
+    uow: &mut UnitOfWork,
+    mover: &Mover,
+    input: &ReleaseInput,
+) -> Result<LedgerOutcome> {
+    let request = request_id(&input.request_id)?;
+    let reason = input.reason.trim();
+    if reason.is_empty() {
+        return Err(Error::invalid(
+            "A reason is required to release budget (it goes into the audit log).",
+        ));
+    }
+    let (b, stored) = load_budget_with_balance(uow.db(), &input.budget_id).await?;
+    let reservation = open_reservation(uow.db(), &b.id, &request).await?;
     let held = match &reservation {
         Some(r) => dec(&r.held)?,
         None => Decimal::ZERO,
@@ -807,13 +899,13 @@ pub async fn release_for_request(
         entity_type: "budget",
         entity_id: b.id.clone(),
         before: Some(before.summary()),
-        after: Some(json!({
+        after: Some(mover.tag(json!({
             "balance": after.summary(),
             "request_id": request,
             "amount": amount.to_string(),
             "action": input.action.as_str(),
             "reason": reason,
-        })),
+        }))),
     })
     .await?;
     outcome(
@@ -905,6 +997,15 @@ pub async fn check_in(
     input: &BudgetCheckInput,
 ) -> Result<BudgetCheckResult> {
     session.require(Permission::BudgetCheck)?;
+    check_as(uow, &Mover::of(session), input).await
+}
+
+/// [`check_in`] without the permission check: for the approval engine's submit.
+pub(crate) async fn check_as(
+    uow: &mut UnitOfWork,
+    mover: &Mover,
+    input: &BudgetCheckInput,
+) -> Result<BudgetCheckResult> {
     let amount = positive(input.amount, "requested")?;
     let fiscal = fiscal_start_month(uow.db()).await?;
     let period = FiscalPeriod::parse(&input.period, fiscal)?;
@@ -988,8 +1089,8 @@ pub async fn check_in(
             id: id.clone(),
             checked_at,
             request_id: request,
-            user_id: Some(session.user_id().to_owned()),
-            user_email: session.email().to_owned(),
+            user_id: mover.id.clone(),
+            user_email: mover.email.clone(),
             department,
             period: period.label.clone(),
             amount: amount.to_string(),
@@ -1009,13 +1110,13 @@ pub async fn check_in(
         entity_type: "budget_check",
         entity_id: id,
         before: None,
-        after: Some(json!({
+        after: Some(mover.tag(json!({
             "budget_id": result.budget_id,
             "request_id": result.request_id,
             "amount": amount.to_string(),
             "available": result.available,
             "reason": result.reason,
-        })),
+        }))),
     })
     .await?;
     Ok(result)
