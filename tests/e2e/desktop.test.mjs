@@ -250,6 +250,14 @@ test('in the demo, an employee raises a purchase request and the manager approve
     await click(driver, '#approve')
     await driver.wait(until.elementTextContains(await visible(driver, '#approvals-notice'), `${number} approved`), WAIT_MS)
     await screenshot(driver, 'demo-approval-inbox.png')
+
+    // The manager may view budgets: the demo's budgets show with their utilisation.
+    await click(driver, 'a[data-nav="budgets"]')
+    const budget = await visible(driver, '#budgets-table tr[data-budget-id]')
+    assert.match(await budget.getText(), /%/)
+    await click(driver, `#budgets-table tr[data-budget-id] button[data-ledger]`)
+    await visible(driver, '#budget-ledger tr[data-seq]')
+    await screenshot(driver, 'demo-budgets.png')
     await click(driver, '#logout')
 
     // The storekeeper sees it approved under My requests.
