@@ -240,13 +240,17 @@ test('in the demo, an employee raises a purchase request and the manager approve
     assert.match(await mine.getText(), /12,500\.00/)
     await click(driver, '#logout')
 
-    // The manager finds it in the inbox and approves it.
+    // The manager sees it counted on the dashboard, finds it in the inbox and approves it.
     await signIn(driver, 'ops.manager@demo.test', 'hesabu-demo')
     await visible(driver, '#user-menu')
+    await driver.wait(until.elementTextContains(await visible(driver, '#figure-pending .figure-value'), '1'), WAIT_MS)
+    await screenshot(driver, 'demo-dashboard.png')
     await click(driver, 'a[data-nav="approvals"]')
     await click(driver, `.inbox-row[data-document-number="${number}"]`)
     const why = await visible(driver, '#why-with-me')
     assert.match(await why.getText(), /Why is this with me/)
+    await visible(driver, '#document-timeline .timeline-entry')
+    await screenshot(driver, 'demo-approval-detail.png')
     await click(driver, '#approve')
     await driver.wait(until.elementTextContains(await visible(driver, '#approvals-notice'), `${number} approved`), WAIT_MS)
     await screenshot(driver, 'demo-approval-inbox.png')
