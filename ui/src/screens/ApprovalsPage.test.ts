@@ -203,3 +203,26 @@ describe('ApprovalsPage', () => {
     expect(callsOf('document_create')).toHaveLength(0)
   })
 })
+
+describe('ApprovalsPage when the submit fails', () => {
+  it('keeps the draft in My requests and says why it was not submitted', async () => {
+    commands({
+      approvals_inbox: () => [],
+      documents_mine: () => [],
+      departments_list: () => [],
+      document_create: () => doc('doc-draft', { status: 'draft', number: 'PO-000010' }),
+      document_submit: () => {
+        throw { kind: 'invalid_input', message: 'No budget covers Operations FY2027.' }
+      },
+    })
+    signIn()
+    render(ApprovalsPage)
+    await fireEvent.click(document.getElementById('new-request')!)
+    await fireEvent.input(document.getElementById('request-title')!, { target: { value: 'Toner' } })
+    await fireEvent.input(document.getElementById('request-amount')!, { target: { value: '500' } })
+    await fireEvent.click(document.getElementById('request-submit')!)
+    const alert = await found('#new-request-form [role="alert"]')
+    expect(alert.textContent).toContain('PO-000010 was saved as a draft but not submitted: No budget covers')
+    expect((await found('#my-requests tr[data-document-id="doc-draft"]')).textContent).toContain('Draft')
+  })
+})
