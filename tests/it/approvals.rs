@@ -1127,7 +1127,12 @@ async fn my_requests_list_what_i_raised_newest_first() {
     let login = |e: &'static str| hesabu_core::auth::login(&file, e, demo::DEMO_PASSWORD);
     let storekeeper = login("storekeeper@demo.test").await.unwrap();
     let manager = login("ops.manager@demo.test").await.unwrap();
-    assert!(documents::mine(&file, &storekeeper).await.unwrap().is_empty());
+    assert!(
+        documents::mine(&file, &storekeeper)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let new = |title: &str| NewDocument {
         doc_type: DocumentType::PurchaseOrder,
         title: title.into(),
