@@ -118,6 +118,13 @@ mod tests {
             "RecentCompany",
             "StartInfo",
             "OpenedCompany",
+            "InboxItem",
+            "DocumentView",
+            "HistoryEntry",
+            "ActionInput",
+            "BulkResult",
+            "BudgetReport",
+            "LedgerEntryView",
             "Commands",
         ] {
             assert!(text.contains(&format!("export type {ty} ")), "{ty} missing");
@@ -131,5 +138,11 @@ mod tests {
                 "audit_list: { args: { limit: number }; returns: Array<AuditEntryView> };"
             )
         );
+        assert!(text.contains(
+            "approval_act: { args: { request: string; action: ActionInput }; returns: ActionResult };"
+        ));
+        assert!(text.contains(
+            "budget_report: { args: { period: string | null }; returns: BudgetReport };"
+        ));
     }
 }

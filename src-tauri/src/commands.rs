@@ -6,6 +6,11 @@
 //! ([`handler`]) and describes them to the TypeScript generator ([`signatures`]), and it fails to
 //! compile if a listed signature does not match the function, so the two cannot drift.
 
+use hesabu_core::approvals::wire::{
+    ActionInput, ActionResult, BulkResult, DocumentView, HistoryEntry, InboxItem, NewDocument,
+};
+use hesabu_core::approvals::{actions, documents};
+use hesabu_core::budgets::{self, BudgetReport, BudgetView, LedgerEntryView};
 use hesabu_core::wire::{
     AuditEntryView, AuditVerifyReport, CompanyInfo, CompanySettingsUpdate, DepartmentView,
     NewCompany, NewUser, SessionInfo, UserView,
@@ -144,6 +149,125 @@ pub async fn audit_verify(state: State<'_, AppState>) -> Result<AuditVerifyRepor
     audit::verify(&open.file, &session).await.wire()
 }
 
+// Approvals.
+
+/// The steps waiting for the signed-in user, soonest due first.
+#[tauri::command]
+pub async fn approvals_inbox(state: State<'_, AppState>) -> Result<Vec<InboxItem>, WireError> {
+    let (open, session) = state.signed_in().await?;
+    actions::inbox(&open.file, &session).await.wire()
+}
+
+/// Creates a draft document raised by the signed-in user.
+#[tauri::command]
+pub async fn document_create(
+    state: State<'_, AppState>,
+    document: NewDocument,
+) -> Result<DocumentView, WireError> {
+    let (open, session) = state.signed_in().await?;
+    documents::create(&open.file, &session, &document)
+        .await
+        .wire()
+}
+
+/// Submits a draft: routes it through the active policy.
+#[tauri::command]
+pub async fn document_submit(
+    state: State<'_, AppState>,
+    id: String,
+) -> Result<DocumentView, WireError> {
+    let (open, session) = state.signed_in().await?;
+    documents::submit(&open.file, &session, &id).await.wire()
+}
+
+/// The documents the signed-in user raised, newest first.
+#[tauri::command]
+pub async fn documents_mine(state: State<'_, AppState>) -> Result<Vec<DocumentView>, WireError> {
+    let (open, session) = state.signed_in().await?;
+    documents::mine(&open.file, &session).await.wire()
+}
+
+/// One document with its lines and current request (steps carry "why is this with me").
+#[tauri::command]
+pub async fn document_show(
+    state: State<'_, AppState>,
+    id: String,
+) -> Result<DocumentView, WireError> {
+    let (open, session) = state.signed_in().await?;
+    documents::show(&open.file, &session, &id).await.wire()
+}
+
+/// A document's approval history, oldest first.
+#[tauri::command]
+pub async fn document_history(
+    state: State<'_, AppState>,
+    id: String,
+) -> Result<Vec<HistoryEntry>, WireError> {
+    let (open, session) = state.signed_in().await?;
+    actions::history(&open.file, &session, &id).await.wire()
+}
+
+/// Approve, reject, return, clarify or delegate the signed-in user's step of `request`.
+#[tauri::command]
+pub async fn approval_act(
+    state: State<'_, AppState>,
+    request: String,
+    action: ActionInput,
+) -> Result<ActionResult, WireError> {
+    let (open, session) = state.signed_in().await?;
+    actions::act(&open.file, &session, &request, &action)
+        .await
+        .wire()
+}
+
+/// Approves each listed request on its own; failures are reported per request.
+#[tauri::command]
+pub async fn approvals_bulk_approve(
+    state: State<'_, AppState>,
+    requests: Vec<String>,
+) -> Result<BulkResult, WireError> {
+    let (open, session) = state.signed_in().await?;
+    actions::bulk_approve(&open.file, &session, &requests)
+        .await
+        .wire()
+}
+
+// Budgets.
+
+/// Active budgets with their balances, optionally within one period (FY2026, 2026-Q1, 2026-03).
+#[tauri::command]
+pub async fn budgets_list(
+    state: State<'_, AppState>,
+    period: Option<String>,
+) -> Result<Vec<BudgetView>, WireError> {
+    let (open, session) = state.signed_in().await?;
+    budgets::list(&open.file, &session, period.as_deref(), false)
+        .await
+        .wire()
+}
+
+/// Utilisation per budget plus check statistics, optionally for one period.
+#[tauri::command]
+pub async fn budget_report(
+    state: State<'_, AppState>,
+    period: Option<String>,
+) -> Result<BudgetReport, WireError> {
+    let (open, session) = state.signed_in().await?;
+    budgets::report::report(&open.file, &session, period.as_deref())
+        .await
+        .wire()
+}
+
+/// One budget's ledger, oldest entry first.
+#[tauri::command]
+pub async fn budget_history(
+    state: State<'_, AppState>,
+    id: String,
+) -> Result<Vec<LedgerEntryView>, WireError> {
+    let (open, session) = state.signed_in().await?;
+    budgets::history(&open.file, &session, &id).await.wire()
+}
+
 /// One command as the TypeScript generator sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CommandSignature {
@@ -208,4 +332,15 @@ command_table! {
     department_add(name: String) -> DepartmentView;
     audit_list(limit: u32) -> Vec<AuditEntryView>;
     audit_verify() -> AuditVerifyReport;
+    approvals_inbox() -> Vec<InboxItem>;
+    document_create(document: NewDocument) -> DocumentView;
+    document_submit(id: String) -> DocumentView;
+    documents_mine() -> Vec<DocumentView>;
+    document_show(id: String) -> DocumentView;
+    document_history(id: String) -> Vec<HistoryEntry>;
+    approval_act(request: String, action: ActionInput) -> ActionResult;
+    approvals_bulk_approve(requests: Vec<String>) -> BulkResult;
+    budgets_list(period: Option<String>) -> Vec<BudgetView>;
+    budget_report(period: Option<String>) -> BudgetReport;
+    budget_history(id: String) -> Vec<LedgerEntryView>;
 }

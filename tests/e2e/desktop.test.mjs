@@ -216,3 +216,60 @@ test('open the demo company and sign in as its admin', async () => {
     if (process.env.E2E_DOCS_SCREENSHOT) writeFileSync(path.resolve(repo, process.env.E2E_DOCS_SCREENSHOT), png)
   })
 })
+
+test('in the demo, an employee raises a purchase request and the manager approves it', async () => {
+  await withApp('demo-approval', async (driver) => {
+    await click(driver, '#open-demo')
+
+    // The storekeeper raises 12,500 KES: the "Up to 25,000" rule routes it to the reporting
+    // manager alone (ops.manager@demo.test).
+    await signIn(driver, 'storekeeper@demo.test', 'hesabu-demo')
+    await visible(driver, '#user-menu')
+    await click(driver, 'a[data-nav="approvals"]')
+    await click(driver, '#new-request')
+    await choose(driver, '#request-type', 'purchase_order')
+    await fill(driver, '#request-title', 'E2E printer toner')
+    await fill(driver, '#request-amount', '12500.00')
+    await click(driver, '#request-submit')
+    const notice = await visible(driver, '#approvals-notice')
+    await driver.wait(until.elementTextContains(notice, 'submitted'), WAIT_MS)
+    const mine = await visible(driver, '#my-requests tr[data-number]')
+    const number = await mine.getAttribute('data-number')
+    assert.match(number, /^PO-\d+$/)
+    assert.match(await mine.getText(), /Pending approval/)
+    assert.match(await mine.getText(), /12,500\.00/)
+    await click(driver, '#logout')
+
+    // The manager sees it counted on the dashboard, finds it in the inbox and approves it.
+    await signIn(driver, 'ops.manager@demo.test', 'hesabu-demo')
+    await visible(driver, '#user-menu')
+    await driver.wait(until.elementTextContains(await visible(driver, '#figure-pending .figure-value'), '1'), WAIT_MS)
+    await screenshot(driver, 'demo-dashboard.png')
+    await click(driver, 'a[data-nav="approvals"]')
+    await click(driver, `.inbox-row[data-document-number="${number}"]`)
+    const why = await visible(driver, '#why-with-me')
+    assert.match(await why.getText(), /Why is this with me/)
+    await visible(driver, '#document-timeline .timeline-entry')
+    await screenshot(driver, 'demo-approval-detail.png')
+    await click(driver, '#approve')
+    await driver.wait(until.elementTextContains(await visible(driver, '#approvals-notice'), `${number} approved`), WAIT_MS)
+    await screenshot(driver, 'demo-approval-inbox.png')
+
+    // The manager may view budgets: the demo's budgets show with their utilisation.
+    await click(driver, 'a[data-nav="budgets"]')
+    const budget = await visible(driver, '#budgets-table tr[data-budget-id]')
+    assert.match(await budget.getText(), /%/)
+    await click(driver, `#budgets-table tr[data-budget-id] button[data-ledger]`)
+    await visible(driver, '#budget-ledger tr[data-seq]')
+    await screenshot(driver, 'demo-budgets.png')
+    await click(driver, '#logout')
+
+    // The storekeeper sees it approved under My requests.
+    await signIn(driver, 'storekeeper@demo.test', 'hesabu-demo')
+    await visible(driver, '#user-menu')
+    await click(driver, 'a[data-nav="approvals"]')
+    await click(driver, '#tab-mine')
+    const row = await visible(driver, `#my-requests tr[data-number="${number}"]`)
+    await driver.wait(until.elementTextContains(row, 'Approved'), WAIT_MS)
+  })
+})

@@ -1116,6 +1116,82 @@ async fn the_demo_company_routes_with_the_default_policy() {
     );
 }
 
+/// What the desktop's E2E does: a 12,500 purchase order from the storekeeper goes to the
+/// reporting manager alone, shows in his inbox, is approved, and the storekeeper's own list
+/// ("my requests", newest first) shows it approved.
+#[tokio::test]
+async fn my_requests_list_what_i_raised_newest_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = support::demo_copy(dir.path()).await;
+    let file = CompanyFile::open(&path, support::clock()).await.unwrap();
+    let login = |e: &'static str| hesabu_core::auth::login(&file, e, demo::DEMO_PASSWORD);
+    let storekeeper = login("storekeeper@demo.test").await.unwrap();
+    let manager = login("ops.manager@demo.test").await.unwrap();
+    assert!(
+        documents::mine(&file, &storekeeper)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let new = |title: &str| NewDocument {
+        doc_type: DocumentType::PurchaseOrder,
+        title: title.into(),
+        amount: Decimal::new(1_250_000, 2),
+        currency: None,
+        department: None,
+        category: None,
+        project: None,
+        facts: None,
+        lines: Vec::new(),
+    };
+    let first = documents::create(&file, &storekeeper, &new("Toner"))
+        .await
+        .unwrap();
+    let first = documents::submit(&file, &storekeeper, &first.id)
+        .await
+        .unwrap();
+    let steps = &first.current_request.as_ref().unwrap().steps;
+    assert_eq!(steps.len(), 1);
+    assert_eq!(steps[0].approver_email, "ops.manager@demo.test");
+    let second = documents::create(&file, &storekeeper, &new("Paper"))
+        .await
+        .unwrap();
+
+    let inbox = actions::inbox(&file, &manager).await.unwrap();
+    let item = inbox
+        .iter()
+        .find(|i| i.document_id == first.id)
+        .expect("the request is in the manager's inbox");
+    actions::act(
+        &file,
+        &manager,
+        &item.request_id,
+        &ActionInput {
+            decision: Decision::Approve,
+            comment: None,
+            delegate_to: None,
+            expected_version: Some(item.version),
+        },
+    )
+    .await
+    .unwrap();
+
+    let mine: Vec<(String, DocumentStatus)> = documents::mine(&file, &storekeeper)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| (d.id, d.status))
+        .collect();
+    assert_eq!(
+        mine,
+        vec![
+            (second.id, DocumentStatus::Draft),
+            (first.id, DocumentStatus::Approved)
+        ]
+    );
+    assert!(documents::mine(&file, &manager).await.unwrap().is_empty());
+}
+
 // --- Concurrency ------------------------------------------------------------------------------
 
 /// Two tasks, started behind a barrier, approve the same step with the version the inbox showed

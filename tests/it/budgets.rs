@@ -610,6 +610,15 @@ async fn utilisation_and_variance() {
         [d(8_000), d(2_000), d(3_000), d(1_000), d(2_000)]
     );
     assert_eq!(row.percent_used, Some(Decimal::from_str("75.0").unwrap()));
+    let pct = |t: &str| Some(Decimal::from_str(t).unwrap());
+    assert_eq!(
+        [
+            row.percent_reserved,
+            row.percent_committed,
+            row.percent_spent
+        ],
+        [pct("25.0"), pct("37.5"), pct("12.5")]
+    );
     assert_eq!(row.variance, d(7_000));
     assert_eq!(
         row.variance_percent,

@@ -3,11 +3,13 @@
 // screens can branch on `kind` and show `message` without guessing what they were given.
 import { invoke } from '@tauri-apps/api/core'
 import type {
+  ActionInput,
   CommandName,
   Commands,
   CompanySettingsUpdate,
   ErrorKind,
   NewCompany,
+  NewDocument,
   NewUser,
   WireError,
 } from './bindings'
@@ -119,3 +121,18 @@ export const departmentAdd = (name: string) => call('department_add', { name })
 
 export const auditList = (limit: number) => call('audit_list', { limit })
 export const auditVerify = () => call('audit_verify')
+
+export const approvalsInbox = () => call('approvals_inbox')
+export const documentCreate = (document: NewDocument) => call('document_create', { document })
+export const documentSubmit = (id: string) => call('document_submit', { id })
+export const documentsMine = () => call('documents_mine')
+export const documentShow = (id: string) => call('document_show', { id })
+export const documentHistory = (id: string) => call('document_history', { id })
+export const approvalAct = (request: string, action: ActionInput) =>
+  call('approval_act', { request, action })
+export const approvalsBulkApprove = (requests: string[]) =>
+  call('approvals_bulk_approve', { requests })
+
+export const budgetsList = (period: string | null) => call('budgets_list', { period })
+export const budgetReport = (period: string | null) => call('budget_report', { period })
+export const budgetHistory = (id: string) => call('budget_history', { id })

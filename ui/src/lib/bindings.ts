@@ -103,7 +103,19 @@ export type SyncRunView = { id: string, started_at: string, finished_at: string,
  */
 status: string, rows_read: number, created: number, updated: number, unchanged: number, soft_deleted: number, skipped: number, errors: Array<ImportRowError>, actor_email: string, };
 
-export type UtilisationRow = { budget_id: string, department: string, period: string, category: string | null, project: string | null, currency: string, enforcement: Enforcement, balance: BalanceView, percent_used: string | null, variance: string, variance_percent: string | null, over_budget: boolean, };
+export type UtilisationRow = { budget_id: string, department: string, period: string, category: string | null, project: string | null, currency: string, enforcement: Enforcement, balance: BalanceView, percent_used: string | null, 
+/**
+ * reserved / budgeted × 100, one decimal (for stacked utilisation bars).
+ */
+percent_reserved: string | null, 
+/**
+ * committed / budgeted × 100, one decimal.
+ */
+percent_committed: string | null, 
+/**
+ * spent / budgeted × 100, one decimal.
+ */
+percent_spent: string | null, variance: string, variance_percent: string | null, over_budget: boolean, };
 
 export type CheckStats = { checks: number, available: number, no_budget: number, 
 /**
@@ -409,6 +421,17 @@ export type Commands = {
   department_add: { args: { name: string }; returns: DepartmentView };
   audit_list: { args: { limit: number }; returns: Array<AuditEntryView> };
   audit_verify: { args: Record<string, never>; returns: AuditVerifyReport };
+  approvals_inbox: { args: Record<string, never>; returns: Array<InboxItem> };
+  document_create: { args: { document: NewDocument }; returns: DocumentView };
+  document_submit: { args: { id: string }; returns: DocumentView };
+  documents_mine: { args: Record<string, never>; returns: Array<DocumentView> };
+  document_show: { args: { id: string }; returns: DocumentView };
+  document_history: { args: { id: string }; returns: Array<HistoryEntry> };
+  approval_act: { args: { request: string; action: ActionInput }; returns: ActionResult };
+  approvals_bulk_approve: { args: { requests: Array<string> }; returns: BulkResult };
+  budgets_list: { args: { period: string | null }; returns: Array<BudgetView> };
+  budget_report: { args: { period: string | null }; returns: BudgetReport };
+  budget_history: { args: { id: string }; returns: Array<LedgerEntryView> };
 };
 
 export type CommandName = keyof Commands;
@@ -431,4 +454,15 @@ export const COMMAND_NAMES: readonly CommandName[] = [
   "department_add",
   "audit_list",
   "audit_verify",
+  "approvals_inbox",
+  "document_create",
+  "document_submit",
+  "documents_mine",
+  "document_show",
+  "document_history",
+  "approval_act",
+  "approvals_bulk_approve",
+  "budgets_list",
+  "budget_report",
+  "budget_history",
 ];

@@ -1,4 +1,4 @@
-import type { Permission, Role } from './bindings'
+import type { DocumentStatus, DocumentType, Permission, Role } from './bindings'
 
 export const ROLE_LABELS: Record<Role, string> = {
   admin: 'Administrator',
@@ -44,4 +44,52 @@ export function formatDateTime(text: string): string {
   const date = new Date(text)
   if (Number.isNaN(date.getTime())) return text
   return date.toLocaleString('en-KE', { dateStyle: 'medium', timeStyle: 'short' })
+}
+
+export const DOCUMENT_TYPE_LABELS: Record<DocumentType, string> = {
+  purchase_order: 'Purchase order',
+  expense_claim: 'Expense claim',
+  payment_voucher: 'Payment voucher',
+  material_request: 'Material request',
+  journal_entry: 'Journal entry',
+  budget_revision: 'Budget revision',
+  sales_invoice: 'Sales invoice',
+}
+
+export const DOCUMENT_TYPES = Object.keys(DOCUMENT_TYPE_LABELS) as DocumentType[]
+
+export function documentTypeLabel(type: DocumentType): string {
+  return DOCUMENT_TYPE_LABELS[type] ?? type
+}
+
+export const DOCUMENT_STATUS_LABELS: Record<DocumentStatus, string> = {
+  draft: 'Draft',
+  submitted: 'Submitted',
+  pending_approval: 'Pending approval',
+  approved: 'Approved',
+  rejected: 'Rejected',
+  returned: 'Returned',
+  clarification_requested: 'Clarification requested',
+  cancelled: 'Cancelled',
+}
+
+export function documentStatusLabel(status: DocumentStatus): string {
+  return DOCUMENT_STATUS_LABELS[status] ?? status
+}
+
+/** The badge colour class of a document status. */
+export function documentStatusTone(status: DocumentStatus): 'on' | 'off' | 'warn' | 'bad' {
+  switch (status) {
+    case 'approved':
+      return 'on'
+    case 'rejected':
+      return 'bad'
+    case 'pending_approval':
+    case 'submitted':
+    case 'returned':
+    case 'clarification_requested':
+      return 'warn'
+    default:
+      return 'off'
+  }
 }

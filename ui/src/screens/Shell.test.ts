@@ -35,7 +35,8 @@ describe('Shell', () => {
     expect(document.getElementById('user-menu')!.textContent).toContain('Administrator')
     expect(document.querySelector('a[data-nav="dashboard"]')!.getAttribute('aria-current')).toBe('page')
     await waitFor(() => expect(document.body.textContent).toContain('P051234567X'))
-    expect(document.body.textContent).toContain('Approvals — arrives with the approval engine')
+    expect(document.body.textContent).toContain('Sync — arrives with multi-device sync')
+    expect(document.body.textContent).not.toContain('Approvals — arrives')
     expect(document.body.textContent).toContain('July')
   })
 
@@ -43,8 +44,8 @@ describe('Shell', () => {
     commands({ company_info: () => INFO, users_list: () => [], departments_list: () => [] })
     enter()
     render(Shell)
-    await fireEvent.click(document.querySelector('a[data-nav="approvals"]')!)
-    expect(app.page).toBe('approvals')
+    await fireEvent.click(document.querySelector('a[data-nav="sync"]')!)
+    expect(app.page).toBe('sync')
     expect(screen.getByText('Not built yet')).toBeTruthy()
 
     await key('g')

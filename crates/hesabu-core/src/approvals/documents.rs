@@ -328,6 +328,24 @@ pub async fn show(file: &CompanyFile, session: &Session, id: &str) -> Result<Doc
     view(db, &dir, &doc).await
 }
 
+/// The documents the signed-in user raised ("my requests"), newest first, each with its lines
+/// and current request.
+pub async fn mine(file: &CompanyFile, session: &Session) -> Result<Vec<DocumentView>> {
+    let db = file.reader();
+    let docs = approval_document::Entity::find()
+        .filter(approval_document::Column::RequesterId.eq(session.user_id()))
+        .order_by_desc(approval_document::Column::CreatedAt)
+        .order_by_desc(approval_document::Column::Number)
+        .all(db)
+        .await?;
+    let dir = Directory::load(db).await?;
+    let mut out = Vec::with_capacity(docs.len());
+    for doc in &docs {
+        out.push(view(db, &dir, doc).await?);
+    }
+    Ok(out)
+}
+
 pub(crate) async fn ensure_visible(
     db: &impl ConnectionTrait,
     session: &Session,

@@ -1,5 +1,6 @@
 //! Budget reports: utilisation per department and period (budgeted, reserved, committed, spent,
-//! available, % used), budget vs actual variance, and the check success rate over a period.
+//! available, % used, and % reserved / committed / spent for stacked bars), budget vs actual
+//! variance, and the check success rate over a period.
 //!
 //! Definitions: `used = reserved + committed + spent`; `% used = used / budgeted × 100`;
 //! actual = `spent`; `variance = budgeted − spent` (positive = under budget);
@@ -52,6 +53,9 @@ pub async fn report(
                 currency: b.currency,
                 enforcement: b.enforcement,
                 percent_used: percent(used, bal.budgeted),
+                percent_reserved: percent(bal.reserved, bal.budgeted),
+                percent_committed: percent(bal.committed, bal.budgeted),
+                percent_spent: percent(bal.spent, bal.budgeted),
                 variance,
                 variance_percent: percent(variance, bal.budgeted),
                 over_budget: bal.available < Decimal::ZERO,

@@ -270,6 +270,18 @@ pub struct UtilisationRow {
     #[serde(with = "rust_decimal::serde::str_option")]
     #[ts(type = "string | null")]
     pub percent_used: Option<Decimal>,
+    /// reserved / budgeted × 100, one decimal (for stacked utilisation bars).
+    #[serde(with = "rust_decimal::serde::str_option")]
+    #[ts(type = "string | null")]
+    pub percent_reserved: Option<Decimal>,
+    /// committed / budgeted × 100, one decimal.
+    #[serde(with = "rust_decimal::serde::str_option")]
+    #[ts(type = "string | null")]
+    pub percent_committed: Option<Decimal>,
+    /// spent / budgeted × 100, one decimal.
+    #[serde(with = "rust_decimal::serde::str_option")]
+    #[ts(type = "string | null")]
+    pub percent_spent: Option<Decimal>,
     #[serde(with = "rust_decimal::serde::str")]
     #[ts(type = "string")]
     pub variance: Decimal,
