@@ -54,6 +54,8 @@ function doc(id: string, extra: Partial<DocumentView> = {}): DocumentView {
     status: 'pending_approval',
     lines: [],
     current_request: null,
+    budget_status: 'within_budget',
+    budget_note: null,
     created_at: '2026-03-01T08:00:00Z',
     updated_at: '2026-03-01T08:00:00Z',
     ...extra,
