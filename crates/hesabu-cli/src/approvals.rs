@@ -303,15 +303,23 @@ pub(crate) async fn doc(
     Ok(Reply::entity(&view, text))
 }
 
+/// "KES 12,500.00", like every other amount Hesabu shows; the raw text if it does not parse.
+fn display_amount(amount: &str, currency: &str) -> String {
+    currency
+        .parse::<Currency>()
+        .and_then(|c| Money::parse(amount, c))
+        .map(|m| m.to_string())
+        .unwrap_or_else(|_| format!("{currency} {amount}"))
+}
+
 fn document_text(d: &DocumentView) -> String {
     let mut out = format!(
-        "{} {} — {}\nStatus:     {}\nAmount:     {} {}\nRequester:  {} <{}>\nDepartment: {}\nId:         {}\n",
+        "{} {} — {}\nStatus:     {}\nAmount:     {}\nRequester:  {} <{}>\nDepartment: {}\nId:         {}\n",
         d.number,
         d.doc_type,
         d.title,
         d.status,
-        d.currency,
-        d.amount,
+        display_amount(&d.amount, &d.currency),
         d.requester_name,
         d.requester_email,
         d.department.as_deref().unwrap_or("—"),
