@@ -7,9 +7,10 @@
 //! compile if a listed signature does not match the function, so the two cannot drift.
 
 use hesabu_core::approvals::wire::{
-    ActionInput, ActionResult, BulkResult, DocumentView, HistoryEntry, InboxItem, NewDocument,
+    ActionInput, ActionResult, BulkResult, DelegationView, DocumentView, HistoryEntry, InboxItem,
+    NewDelegation, NewDocument, NotificationView,
 };
-use hesabu_core::approvals::{actions, documents};
+use hesabu_core::approvals::{actions, delegations, documents, notifications};
 use hesabu_core::budgets::{self, BudgetReport, BudgetView, LedgerEntryView};
 use hesabu_core::wire::{
     AuditEntryView, AuditVerifyReport, CompanyInfo, CompanySettingsUpdate, DepartmentView,
@@ -177,7 +178,9 @@ pub async fn document_submit(
     id: String,
 ) -> Result<DocumentView, WireError> {
     let (open, session) = state.signed_in().await?;
-    documents::submit(&open.file, &session, &id).await.wire()
+    let result = documents::submit(&open.file, &session, &id).await.wire();
+    state.delivery().deliver(&open.file, &session).await;
+    result
 }
 
 /// The documents the signed-in user raised, newest first.
@@ -215,9 +218,11 @@ pub async fn approval_act(
     action: ActionInput,
 ) -> Result<ActionResult, WireError> {
     let (open, session) = state.signed_in().await?;
-    actions::act(&open.file, &session, &request, &action)
+    let result = actions::act(&open.file, &session, &request, &action)
         .await
-        .wire()
+        .wire();
+    state.delivery().deliver(&open.file, &session).await;
+    result
 }
 
 /// Approves each listed request on its own; failures are reported per request.
@@ -227,9 +232,11 @@ pub async fn approvals_bulk_approve(
     requests: Vec<String>,
 ) -> Result<BulkResult, WireError> {
     let (open, session) = state.signed_in().await?;
-    actions::bulk_approve(&open.file, &session, &requests)
+    let result = actions::bulk_approve(&open.file, &session, &requests)
         .await
-        .wire()
+        .wire();
+    state.delivery().deliver(&open.file, &session).await;
+    result
 }
 
 // Budgets.
@@ -266,6 +273,80 @@ pub async fn budget_history(
 ) -> Result<Vec<LedgerEntryView>, WireError> {
     let (open, session) = state.signed_in().await?;
     budgets::history(&open.file, &session, &id).await.wire()
+}
+
+// Notifications (the bell).
+
+/// The signed-in user's notifications, newest first.
+#[tauri::command]
+pub async fn notifications_list(
+    state: State<'_, AppState>,
+) -> Result<Vec<NotificationView>, WireError> {
+    let (open, session) = state.signed_in().await?;
+    notifications::list(&open.file, &session).await.wire()
+}
+
+/// How many of the signed-in user's notifications are unread. The UI polls this, so it also
+/// delivers pending notifications to the desktop (skipped for a while after a failure).
+#[tauri::command]
+pub async fn notifications_unread_count(state: State<'_, AppState>) -> Result<u32, WireError> {
+    let (open, session) = state.signed_in().await?;
+    state.delivery().deliver_on_poll(&open.file, &session).await;
+    let count = notifications::unread_count(&open.file, &session)
+        .await
+        .wire()?;
+    Ok(u32::try_from(count).unwrap_or(u32::MAX))
+}
+
+/// Marks the listed notifications of the signed-in user read (every unread one when empty).
+/// Returns how many changed.
+#[tauri::command]
+pub async fn notifications_mark_read(
+    state: State<'_, AppState>,
+    ids: Vec<String>,
+) -> Result<u32, WireError> {
+    let (open, session) = state.signed_in().await?;
+    let changed = notifications::mark_read(&open.file, &session, &ids)
+        .await
+        .wire()?;
+    Ok(u32::try_from(changed).unwrap_or(u32::MAX))
+}
+
+// Delegations.
+
+/// Delegations from or to the signed-in user (everyone's for user managers and auditors).
+#[tauri::command]
+pub async fn delegations_list(
+    state: State<'_, AppState>,
+) -> Result<Vec<DelegationView>, WireError> {
+    let (open, session) = state.signed_in().await?;
+    delegations::list(&open.file, &session).await.wire()
+}
+
+/// Delegates the signed-in user's approvals over a period; pending steps in scope move.
+#[tauri::command]
+pub async fn delegation_add(
+    state: State<'_, AppState>,
+    delegation: NewDelegation,
+) -> Result<DelegationView, WireError> {
+    let (open, session) = state.signed_in().await?;
+    let result = delegations::add(&open.file, &session, &delegation)
+        .await
+        .wire();
+    state.delivery().deliver(&open.file, &session).await;
+    result
+}
+
+/// Revokes a delegation; the steps it moved go back.
+#[tauri::command]
+pub async fn delegation_revoke(
+    state: State<'_, AppState>,
+    id: String,
+) -> Result<DelegationView, WireError> {
+    let (open, session) = state.signed_in().await?;
+    let result = delegations::revoke(&open.file, &session, &id).await.wire();
+    state.delivery().deliver(&open.file, &session).await;
+    result
 }
 
 /// One command as the TypeScript generator sees it.
@@ -343,4 +424,10 @@ command_table! {
     budgets_list(period: Option<String>) -> Vec<BudgetView>;
     budget_report(period: Option<String>) -> BudgetReport;
     budget_history(id: String) -> Vec<LedgerEntryView>;
+    notifications_list() -> Vec<NotificationView>;
+    notifications_unread_count() -> u32;
+    notifications_mark_read(ids: Vec<String>) -> u32;
+    delegations_list() -> Vec<DelegationView>;
+    delegation_add(delegation: NewDelegation) -> DelegationView;
+    delegation_revoke(id: String) -> DelegationView;
 }

@@ -2,12 +2,13 @@
 //! own files (the recent-companies list, the demo company) and which company file is open; every
 //! business rule lives in the core.
 //!
-//! Code map: [`commands`] (the Tauri commands, one per contract entry), [`state`] (the open
+//! Code map: [`commands`] (the Tauri commands, one per contract entry), [`notify`] (desktop notifications), [`state`] (the open
 //! company file and session), [`recent`] (`recent.json`), [`wire`] (desktop-only wire types),
 //! [`bindings`] (generates `ui/src/lib/bindings.ts`).
 
 pub mod bindings;
 pub mod commands;
+pub mod notify;
 pub mod recent;
 pub mod state;
 pub mod wire;

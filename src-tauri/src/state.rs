@@ -62,6 +62,8 @@ pub struct AppState {
     /// Serialises open/create/close, so two quick clicks cannot create the demo file twice or
     /// race to replace the open company.
     lifecycle: Mutex<()>,
+    /// Desktop delivery of the signed-in user's notifications.
+    delivery: crate::notify::Delivery,
 }
 
 impl AppState {
@@ -73,7 +75,12 @@ impl AppState {
             clock: Arc::new(SystemClock),
             open: RwLock::new(None),
             lifecycle: Mutex::new(()),
+            delivery: crate::notify::Delivery::default(),
         }
+    }
+
+    pub fn delivery(&self) -> &crate::notify::Delivery {
+        &self.delivery
     }
 
     pub fn data_dir(&self) -> &Path {

@@ -1060,6 +1060,27 @@ async fn notifications_are_queued_with_the_change_and_delivery_failure_is_not_fa
         notifications::deliver(&w.file, &mgr, &Shown).await.unwrap(),
         0
     );
+    assert_eq!(notifications::unread_count(&w.file, &mgr).await.unwrap(), 1);
+    let clerk_before = w.who("clerk").await;
+    assert_eq!(
+        notifications::mark_read(&w.file, &clerk_before, std::slice::from_ref(&mine[0].id))
+            .await
+            .unwrap(),
+        0,
+        "someone else's notification is not marked"
+    );
+    assert_eq!(
+        notifications::mark_read(&w.file, &mgr, std::slice::from_ref(&mine[0].id))
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(notifications::unread_count(&w.file, &mgr).await.unwrap(), 0);
+    assert!(notifications::list(&w.file, &mgr).await.unwrap()[0].read);
+    assert_eq!(
+        notifications::mark_read(&w.file, &mgr, &[]).await.unwrap(),
+        0
+    );
     w.step(3, Act("mgr", A, None)).await;
     let clerk = w.who("clerk").await;
     let theirs = notifications::list(&w.file, &clerk).await.unwrap();

@@ -9,6 +9,7 @@ import type {
   CompanySettingsUpdate,
   ErrorKind,
   NewCompany,
+  NewDelegation,
   NewDocument,
   NewUser,
   WireError,
@@ -136,3 +137,11 @@ export const approvalsBulkApprove = (requests: string[]) =>
 export const budgetsList = (period: string | null) => call('budgets_list', { period })
 export const budgetReport = (period: string | null) => call('budget_report', { period })
 export const budgetHistory = (id: string) => call('budget_history', { id })
+
+export const notificationsList = () => call('notifications_list')
+export const notificationsUnreadCount = () => call('notifications_unread_count')
+export const notificationsMarkRead = (ids: string[]) => call('notifications_mark_read', { ids })
+
+export const delegationsList = () => call('delegations_list')
+export const delegationAdd = (delegation: NewDelegation) => call('delegation_add', { delegation })
+export const delegationRevoke = (id: string) => call('delegation_revoke', { id })

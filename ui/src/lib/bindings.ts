@@ -432,6 +432,12 @@ export type Commands = {
   budgets_list: { args: { period: string | null }; returns: Array<BudgetView> };
   budget_report: { args: { period: string | null }; returns: BudgetReport };
   budget_history: { args: { id: string }; returns: Array<LedgerEntryView> };
+  notifications_list: { args: Record<string, never>; returns: Array<NotificationView> };
+  notifications_unread_count: { args: Record<string, never>; returns: number };
+  notifications_mark_read: { args: { ids: Array<string> }; returns: number };
+  delegations_list: { args: Record<string, never>; returns: Array<DelegationView> };
+  delegation_add: { args: { delegation: NewDelegation }; returns: DelegationView };
+  delegation_revoke: { args: { id: string }; returns: DelegationView };
 };
 
 export type CommandName = keyof Commands;
@@ -465,4 +471,10 @@ export const COMMAND_NAMES: readonly CommandName[] = [
   "budgets_list",
   "budget_report",
   "budget_history",
+  "notifications_list",
+  "notifications_unread_count",
+  "notifications_mark_read",
+  "delegations_list",
+  "delegation_add",
+  "delegation_revoke",
 ];

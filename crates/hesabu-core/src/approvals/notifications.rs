@@ -5,7 +5,8 @@
 //! row and carries on: the in-app bell still shows everything.
 
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
+    QueryOrder, Set,
 };
 use serde_json::json;
 
@@ -122,4 +123,46 @@ pub async fn deliver(
     .await?;
     uow.commit().await?;
     Ok(shown)
+}
+
+/// How many of the signed-in user's notifications are unread (the bell's badge).
+pub async fn unread_count(file: &CompanyFile, session: &Session) -> Result<u64> {
+    Ok(notification::Entity::find()
+        .filter(notification::Column::UserId.eq(session.user_id()))
+        .filter(notification::Column::ReadAt.is_null())
+        .count(file.reader())
+        .await?)
+}
+
+/// Marks the listed notifications of the signed-in user as read (all unread ones when `ids` is
+/// empty). Other users' notifications and unknown ids are ignored. Returns how many changed.
+pub async fn mark_read(file: &CompanyFile, session: &Session, ids: &[String]) -> Result<u64> {
+    let mut query = notification::Entity::find()
+        .filter(notification::Column::UserId.eq(session.user_id()))
+        .filter(notification::Column::ReadAt.is_null());
+    if !ids.is_empty() {
+        query = query.filter(notification::Column::Id.is_in(ids.iter().cloned()));
+    }
+    let unread = query.all(file.reader()).await?;
+    if unread.is_empty() {
+        return Ok(0);
+    }
+    let mut uow = file.begin(session).await?;
+    let now = uow.now_text();
+    let changed = unread.len() as u64;
+    for row in unread {
+        let mut active = row.into_active_model();
+        active.read_at = Set(Some(now.clone()));
+        active.update(uow.db()).await?;
+    }
+    uow.audit(AuditDraft {
+        action: "notification.read",
+        entity_type: "user",
+        entity_id: session.user_id().to_owned(),
+        before: None,
+        after: Some(json!({ "read": changed })),
+    })
+    .await?;
+    uow.commit().await?;
+    Ok(changed)
 }
