@@ -86,3 +86,32 @@ impl DesktopNotifier for Failing<'_> {
         outcome
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct NoService;
+    impl DesktopNotifier for NoService {
+        fn show(&self, _: &str, _: &str) -> Result<(), String> {
+            Err("org.freedesktop.Notifications was not provided".into())
+        }
+    }
+
+    #[test]
+    fn notify_rust_never_panics_whether_or_not_a_service_runs() {
+        // Without a session bus or daemon (CI, the E2E) this is an Err; with one, Ok.
+        let _ = NotifyRust.show("Hesabu", "test notification from cargo test");
+    }
+
+    #[test]
+    fn a_failure_is_counted_and_passed_on_for_the_core_to_record() {
+        let failing = Failing {
+            inner: &NoService,
+            failed: AtomicU32::new(0),
+        };
+        assert!(failing.show("Hesabu", "x").is_err());
+        assert!(failing.show("Hesabu", "y").is_err());
+        assert_eq!(failing.failed.load(Ordering::Relaxed), 2);
+    }
+}
