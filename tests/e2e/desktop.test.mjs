@@ -245,6 +245,16 @@ test('in the demo, an employee raises a purchase request and the manager approve
     await visible(driver, '#user-menu')
     await driver.wait(until.elementTextContains(await visible(driver, '#figure-pending .figure-value'), '1'), WAIT_MS)
     await screenshot(driver, 'demo-dashboard.png')
+    // The bell counts the new approval request; opening it lists it and marks it read. (No
+    // notification daemon runs here: desktop delivery fails, is logged, and the app carries on.)
+    const badge = await visible(driver, '#notification-bell .badge')
+    await driver.wait(async () => Number(await badge.getText()) >= 1, WAIT_MS, 'the bell never counted')
+    await click(driver, '#notification-bell')
+    const note = await visible(driver, '#notifications .notification[data-id]')
+    await driver.wait(until.elementTextContains(note, number), WAIT_MS)
+    await driver.wait(until.elementTextIs(badge, '0'), WAIT_MS)
+    await screenshot(driver, 'demo-notifications.png')
+    await click(driver, '#notification-bell')
     await click(driver, 'a[data-nav="approvals"]')
     await click(driver, `.inbox-row[data-document-number="${number}"]`)
     const why = await visible(driver, '#why-with-me')
@@ -254,6 +264,27 @@ test('in the demo, an employee raises a purchase request and the manager approve
     await click(driver, '#approve')
     await driver.wait(until.elementTextContains(await visible(driver, '#approvals-notice'), `${number} approved`), WAIT_MS)
     await screenshot(driver, 'demo-approval-inbox.png')
+
+    // The manager delegates their approvals to the sales manager, then revokes it.
+    await click(driver, '#tab-delegations')
+    await choose(driver, '#delegation-to', 'sales.manager@demo.test')
+    await driver.executeScript(
+      "const e = document.querySelector(arguments[0]); e.value = arguments[1]; e.dispatchEvent(new Event('input', { bubbles: true }))",
+      '#delegation-until',
+      '2099-01-01',
+    )
+    await click(driver, '#delegation-submit')
+    await driver.wait(until.elementTextContains(await visible(driver, '#delegations-notice'), 'delegated'), WAIT_MS)
+    const delegationRow = await visible(driver, '#delegations-table tr[data-delegation-id]')
+    const delegationId = await delegationRow.getAttribute('data-delegation-id')
+    await screenshot(driver, 'demo-delegations.png')
+    await click(driver, `button[data-revoke="${delegationId}"]`)
+    await driver.wait(until.elementTextContains(await visible(driver, '#delegations-notice'), 'revoked'), WAIT_MS)
+    await driver.wait(
+      async () => (await (await visible(driver, `tr[data-delegation-id="${delegationId}"]`)).getAttribute('data-state')) === 'revoked',
+      WAIT_MS,
+      'the delegation never showed as revoked',
+    )
 
     // The manager may view budgets: the demo's budgets show with their utilisation.
     await click(driver, 'a[data-nav="budgets"]')
