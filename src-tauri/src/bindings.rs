@@ -144,5 +144,11 @@ mod tests {
         assert!(text.contains(
             "budget_report: { args: { period: string | null }; returns: BudgetReport };"
         ));
+        assert!(text.contains(
+            "notifications_mark_read: { args: { ids: Array<string> }; returns: number };"
+        ));
+        assert!(text.contains(
+            "delegation_add: { args: { delegation: NewDelegation }; returns: DelegationView };"
+        ));
     }
 }
