@@ -19,7 +19,6 @@ use hesabu_core::clock::SystemClock;
 use hesabu_core::permissions::Role;
 use hesabu_core::wire::{NewCompany, NewUser};
 use rust_decimal::Decimal;
-use sea_orm::ConnectionTrait;
 
 const POLICY: &str = r#"{
   "name": "Bench: reporting manager",
@@ -28,10 +27,8 @@ const POLICY: &str = r#"{
   "rules": [{"name": "All", "levels": [1]}]
 }"#;
 
-fn median(mut samples: Vec<Duration>) -> Duration {
-    samples.sort();
-    samples[samples.len() / 2]
-}
+mod common;
+use common::{median, timed_audited_insert};
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
@@ -200,27 +197,7 @@ async fn main() {
 
         // The floor under any business write in Hesabu: a unit of work (write lock) with the
         // same one-row insert and its hash-chained audit entry.
-        let start = Instant::now();
-        let mut uow = file.begin(&admin).await.unwrap();
-        uow.db()
-            .execute_raw(sea_orm::Statement::from_sql_and_values(
-                sea_orm::DbBackend::Sqlite,
-                "INSERT INTO bench_insert (id, at) VALUES (?, ?)",
-                [format!("uow-{i}").into(), uow.now_text().into()],
-            ))
-            .await
-            .unwrap();
-        uow.audit(hesabu_core::audit::AuditDraft {
-            action: "bench.insert",
-            entity_type: "bench",
-            entity_id: format!("uow-{i}"),
-            before: None,
-            after: None,
-        })
-        .await
-        .unwrap();
-        uow.commit().await.unwrap();
-        audited.push(start.elapsed());
+        audited.push(timed_audited_insert(&file, &admin, "bench_insert", format!("uow-{i}")).await);
     }
     let (a, b, c) = (median(approvals), median(inserts), median(audited));
     println!("samples: {}", measured.len());

@@ -18,10 +18,8 @@ use rust_decimal::Decimal;
 const SAMPLES: usize = 1_000;
 const IMPORT_ROWS: usize = 100_000;
 
-fn median(mut samples: Vec<Duration>) -> Duration {
-    samples.sort_unstable();
-    samples[samples.len() / 2]
-}
+mod common;
+use common::{median, timed_audited_insert};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
@@ -100,29 +98,7 @@ async fn main() {
     // The smallest business write: a unit of work inserting one row plus its audit entry.
     let mut minimal = Vec::with_capacity(SAMPLES);
     for i in 0..SAMPLES {
-        use sea_orm::ConnectionTrait;
-        let started = Instant::now();
-        let mut uow = file.begin(&admin).await.unwrap();
-        let backend = uow.db().get_database_backend();
-        uow.db()
-            .execute_raw(sea_orm::Statement::from_sql_and_values(
-                backend,
-                "INSERT INTO bench_row (id, at) VALUES (?, ?)",
-                [format!("uow-{i}").into(), uow.now_text().into()],
-            ))
-            .await
-            .unwrap();
-        uow.audit(hesabu_core::audit::AuditDraft {
-            action: "bench.insert",
-            entity_type: "bench_row",
-            entity_id: format!("uow-{i}"),
-            before: None,
-            after: None,
-        })
-        .await
-        .unwrap();
-        uow.commit().await.unwrap();
-        minimal.push(started.elapsed());
+        minimal.push(timed_audited_insert(&file, &admin, "bench_row", format!("uow-{i}")).await);
     }
 
     let mut reserve = Vec::with_capacity(SAMPLES);
