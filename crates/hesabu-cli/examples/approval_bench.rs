@@ -127,7 +127,8 @@ async fn main() {
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "{numbers} INSERT INTO approval_document SELECT 'bench-doc-' || i, d.doc_type, 'BENCH-' || i, \
          d.title, d.requester_id, d.department_id, d.amount, d.currency, d.category, d.project, \
-         d.facts_json, d.status, 'bench-req-' || i, d.rounds, d.created_at, d.updated_at \
+         d.facts_json, d.status, 'bench-req-' || i, d.rounds, d.created_at, d.updated_at, \
+         d.budget_status, d.budget_note \
          FROM n, approval_request r JOIN approval_document d ON d.id = r.document_id WHERE r.id = ?"
     )))
     .bind(n)
