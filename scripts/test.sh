@@ -38,6 +38,12 @@ step "Rust unit and integration tests"
 export HESABU_RACE_ITERATIONS=${HESABU_RACE_ITERATIONS:-1000}
 cargo test --workspace
 
+step "benchmark smoke runs (tiny sizes: they must still run; figures are not checked here)"
+# The real runs are by hand, in release mode, recorded in docs/benchmarks.md.
+cargo run -q -p hesabu-cli --example approval_bench -- 50 5
+cargo run -q -p hesabu-cli --example budget_bench -- 20 500
+cargo run -q -p hesabu-cli --example outbox_bench -- 10 1
+
 step "end-to-end: the real desktop window through WebDriver (Xvfb)"
 tests/e2e/run.sh
 

@@ -17,8 +17,8 @@ async fn every_connection_gets_the_documented_pragmas() {
         );
         assert_eq!(
             file.pragma("synchronous", writer).await.unwrap(),
-            "1",
-            "NORMAL, writer={writer}"
+            "2",
+            "FULL (durable commits), writer={writer}"
         );
         assert_eq!(
             file.pragma("foreign_keys", writer).await.unwrap(),

@@ -63,7 +63,11 @@ fn only_the_outbox_writes_without_an_audit_entry() {
         let text = std::fs::read_to_string(&file).unwrap();
         let in_outbox = file.components().any(|c| c.as_os_str() == "outbox");
         let defines = file.ends_with("company_file.rs") || file.ends_with("uow.rs");
-        for needle in ["begin_outbox_bookkeeping(", "exempt_from_audit("] {
+        for needle in [
+            "begin_outbox_bookkeeping(",
+            "begin_outbox_settle(",
+            "exempt_from_audit(",
+        ] {
             if text.contains(needle) && !in_outbox && !defines {
                 offenders.push(format!("{}: {needle}", file.display()));
             }

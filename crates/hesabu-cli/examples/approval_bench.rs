@@ -114,7 +114,7 @@ async fn main() {
     let options = sqlx::sqlite::SqliteConnectOptions::new()
         .filename(&path)
         .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
-        .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
+        .synchronous(sqlx::sqlite::SqliteSynchronous::Full)
         .busy_timeout(Duration::from_secs(10));
     let pool = sqlx::sqlite::SqlitePoolOptions::new()
         .max_connections(1)
@@ -201,6 +201,10 @@ async fn main() {
         audited.push(timed_audited_insert(&file, &admin, "bench_insert", format!("uow-{i}")).await);
     }
     let (a, b, c) = (median(approvals), median(inserts), median(audited));
+    println!(
+        "company file writer: synchronous={} (2 = FULL; the bare insert uses the same)",
+        file.pragma("synchronous", true).await.unwrap()
+    );
     println!("samples: {}", measured.len());
     println!("median approve action:            {a:?}");
     println!("median bare single-row insert tx: {b:?}");

@@ -4,7 +4,9 @@
 //! INSERT, COMMIT) and the smallest possible unit of work (write lock, one INSERT, the audit entry
 //! every business write must have, COMMIT) — and the import throughput of a 100k-row CSV.
 //!
-//! `cargo run --release -p hesabu-cli --example budget_bench` (figures go in docs/benchmarks.md).
+//! `cargo run --release -p hesabu-cli --example budget_bench -- [SAMPLES] [IMPORT_ROWS]`
+//! (defaults 1,000 and 100,000; figures go in docs/benchmarks.md). The test script runs it with
+//! tiny numbers as a smoke test so a change cannot silently break it.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -15,14 +17,14 @@ use hesabu_core::money::Currency;
 use hesabu_core::wire::NewCompany;
 use rust_decimal::Decimal;
 
-const SAMPLES: usize = 1_000;
-const IMPORT_ROWS: usize = 100_000;
-
 mod common;
 use common::{median, timed_audited_insert};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
+    let mut args = std::env::args().skip(1);
+    let samples: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(1_000);
+    let import_rows: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(100_000);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bench.hesabu");
     let (file, admin) = hesabu_core::company::create(
@@ -65,11 +67,11 @@ async fn main() {
     .unwrap();
 
     // A bare single-row insert transaction, on a second connection to the same file with the
-    // same tuning (WAL, synchronous=NORMAL).
+    // same tuning as the company file's writer (WAL, synchronous=FULL).
     let options = sqlx::sqlite::SqliteConnectOptions::new()
         .filename(&path)
         .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
-        .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
+        .synchronous(sqlx::sqlite::SqliteSynchronous::Full)
         .busy_timeout(Duration::from_secs(10));
     let pool = sqlx::sqlite::SqlitePoolOptions::new()
         .max_connections(1)
@@ -80,8 +82,11 @@ async fn main() {
         .execute(&pool)
         .await
         .unwrap();
-    let mut bare = Vec::with_capacity(SAMPLES);
-    for i in 0..SAMPLES {
+    // Interleaved, so the three see the same machine load and the same file size.
+    let mut bare = Vec::with_capacity(samples);
+    let mut minimal = Vec::with_capacity(samples);
+    let mut reserve = Vec::with_capacity(samples);
+    for i in 0..samples {
         let started = Instant::now();
         let mut txn = pool.begin().await.unwrap();
         sqlx::query("INSERT INTO bench_row (id, at) VALUES (?, ?)")
@@ -92,17 +97,10 @@ async fn main() {
             .unwrap();
         txn.commit().await.unwrap();
         bare.push(started.elapsed());
-    }
-    pool.close().await;
 
-    // The smallest business write: a unit of work inserting one row plus its audit entry.
-    let mut minimal = Vec::with_capacity(SAMPLES);
-    for i in 0..SAMPLES {
+        // The smallest business write: a unit of work inserting one row plus its audit entry.
         minimal.push(timed_audited_insert(&file, &admin, "bench_row", format!("uow-{i}")).await);
-    }
 
-    let mut reserve = Vec::with_capacity(SAMPLES);
-    for i in 0..SAMPLES {
         let input = ReserveInput {
             budget_id: budget.id.clone(),
             request_id: format!("PR-{i}"),
@@ -113,12 +111,17 @@ async fn main() {
         budgets::reserve(&file, &admin, &input).await.unwrap();
         reserve.push(started.elapsed());
     }
+    pool.close().await;
     let (bare, minimal, reserve) = (median(bare), median(minimal), median(reserve));
     let ratio = |over: Duration| {
         (Decimal::from(u64::try_from(reserve.as_micros()).unwrap_or(u64::MAX))
             / Decimal::from(u64::try_from(over.as_micros().max(1)).unwrap_or(u64::MAX)))
         .round_dp(2)
     };
+    println!(
+        "company file writer: synchronous={} (2 = FULL; the bare insert uses the same)",
+        file.pragma("synchronous", true).await.unwrap()
+    );
     println!(
         "bare single-row insert transaction (sqlx): median {} µs",
         bare.as_micros()
@@ -136,11 +139,11 @@ async fn main() {
     );
 
     let csv = dir.path().join("budgets-100k.csv");
-    let mut text = String::with_capacity(IMPORT_ROWS * 64);
+    let mut text = String::with_capacity(import_rows * 64);
     text.push_str(
         "department,period,amount,currency,enforcement,auto_approve_threshold,category,project\n",
     );
-    for i in 0..IMPORT_ROWS {
+    for i in 0..import_rows {
         let m = i % 600;
         let category = i / 600;
         text.push_str(&format!(
@@ -159,7 +162,7 @@ async fn main() {
             .unwrap();
         let took = started.elapsed();
         assert_eq!(run.status, "ok", "{:?}", run.errors.first());
-        let per_second = u128::try_from(IMPORT_ROWS).unwrap_or(0) * 1_000 / took.as_millis().max(1);
+        let per_second = u128::try_from(import_rows).unwrap_or(0) * 1_000 / took.as_millis().max(1);
         println!(
             "{label}: {} ms, {per_second} rows/s (created {}, unchanged {})",
             took.as_millis(),

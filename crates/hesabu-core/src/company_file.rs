@@ -7,6 +7,12 @@
 //! ([`crate::uow::UnitOfWork`]) can reach, and a small pool of *read-only* connections for
 //! queries. A service that tried to write through the reader would get SQLite's "attempt to
 //! write a readonly database", so the one-transaction rule holds by construction.
+//!
+//! Durability: the writer commits with `synchronous=FULL`, so a write the user was told is saved
+//! survives a power cut (frequent where our users work, often without a UPS). That costs one
+//! fsync per commit (about 2.6 ms on the development VM). A third, crate-private connection with
+//! `synchronous=NORMAL` serves only the outbox worker's settle bookkeeping, whose loss in a power
+//! cut is recovered by design (see [`CompanyFile::begin_outbox_settle`]).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -34,6 +40,8 @@ pub const EXTENSION: &str = "hesabu";
 pub struct CompanyFile {
     path: PathBuf,
     writer: DatabaseConnection,
+    /// `synchronous=NORMAL`; only for [`CompanyFile::begin_outbox_settle`].
+    settle_writer: DatabaseConnection,
     reader: DatabaseConnection,
     clock: SharedClock,
 }
@@ -93,9 +101,10 @@ impl CompanyFile {
             .create_if_missing(create)
             // WAL: readers never block the writer and a crash mid-write cannot corrupt the file.
             .journal_mode(SqliteJournalMode::Wal)
-            // NORMAL is durable in WAL mode except for the last transactions before a power cut;
-            // FULL would fsync on every commit, which costs more than it buys on a desktop.
-            .synchronous(SqliteSynchronous::Normal)
+            // FULL: every commit is on disk before the unit of work returns. NORMAL would be
+            // faster but can lose the last transactions in a power cut: an approval the approver
+            // saw succeed, an e-TIMS receipt already signed by KRA. See the module doc.
+            .synchronous(SqliteSynchronous::Full)
             // Off by default in SQLite; references between rows must hold.
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT);
@@ -110,6 +119,20 @@ impl CompanyFile {
         }
         MIGRATOR.run(&write_pool).await?;
 
+        // The outbox worker's settle connection: same file and tuning, but NORMAL durability
+        // (see `begin_outbox_settle`). Writers in this process take turns through SQLite's
+        // write lock exactly like the app and the CLI do across processes.
+        let settle_pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(
+                options
+                    .clone()
+                    .create_if_missing(false)
+                    .synchronous(SqliteSynchronous::Normal),
+            )
+            .await
+            .map_err(|e| not_a_company_file(path, e))?;
+
         let read_pool = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options.create_if_missing(false).read_only(true))
@@ -119,6 +142,7 @@ impl CompanyFile {
         Ok(Self {
             path: path.to_path_buf(),
             writer: SqlxSqliteConnector::from_sqlx_sqlite_pool(write_pool),
+            settle_writer: SqlxSqliteConnector::from_sqlx_sqlite_pool(settle_pool),
             reader: SqlxSqliteConnector::from_sqlx_sqlite_pool(read_pool),
             clock,
         })
@@ -157,6 +181,23 @@ impl CompanyFile {
     pub(crate) async fn begin_outbox_bookkeeping(&self) -> Result<UnitOfWork> {
         Ok(UnitOfWork::begin(
             &self.writer,
+            crate::audit::AuditActor::system(),
+            self.clock.clone(),
+        )
+        .await?
+        .exempt_from_audit())
+    }
+
+    /// The outbox worker's *settle* bookkeeping (marking a sent row done, or back to ready after
+    /// a retryable failure), committed without an fsync (`synchronous=NORMAL`). Safe because the
+    /// claim that preceded the send was committed durably: if a power cut loses a settle, the
+    /// row is found `in_flight` at the next start and recovery asks the target whether it
+    /// arrived before anything is resent. Worth it because a serial target (an e-TIMS device,
+    /// one request at a time) would otherwise wait for an fsync per row. Only `outbox/` may call
+    /// this; a source-rule test enforces it.
+    pub(crate) async fn begin_outbox_settle(&self) -> Result<UnitOfWork> {
+        Ok(UnitOfWork::begin(
+            &self.settle_writer,
             crate::audit::AuditActor::system(),
             self.clock.clone(),
         )
@@ -215,6 +256,7 @@ impl CompanyFile {
     /// copies the `.hesabu` file alone (to a USB stick, say) copies everything.
     pub async fn close(self) -> Result<()> {
         self.reader.close().await?;
+        self.settle_writer.close().await?;
         self.writer
             .execute_raw(Statement::from_string(
                 self.writer.get_database_backend(),

@@ -13,7 +13,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Statement};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Statement,
+};
 use serde_json::json;
 use tokio::sync::broadcast;
 
@@ -148,6 +150,10 @@ struct Inner {
 
 /// Due rows looked at per pass.
 const PASS_LIMIT: u64 = 500;
+
+/// How many rows of one FIFO key one durable claim may take (see `Drainer::attempt`). Bigger
+/// batches amortise the claim's fsync further but leave more rows to check after a crash.
+const CLAIM_BATCH: usize = 16;
 
 impl Drainer {
     /// Takes the company file's sync lock (fails if another drainer has it).
@@ -441,10 +447,16 @@ impl Drainer {
         }
     }
 
-    /// Claim, (check,) send, settle one row. For a row with an ordering key, the transaction
-    /// that settles it as done also claims the next due row of the same key, and this task goes
-    /// straight on with it: FIFO keys then cost one bookkeeping transaction per row instead of
-    /// two plus a pass (see the outbox benchmark in docs/benchmarks.md).
+    /// Claim, (check,) send, settle one row — or, for a row with an ordering key, a run of
+    /// that key's rows. Claims are durable (one fsync each) and must be: a claim is the evidence
+    /// recovery needs to ask before resending. So a FIFO key claims up to [`CLAIM_BATCH`] of
+    /// its due rows in one transaction and then sends them one by one, settling each without an
+    /// fsync ([`crate::company_file::CompanyFile::begin_outbox_settle`]). A serial target (an
+    /// e-TIMS device) then waits for one fsync per batch instead of one per row; see the outbox
+    /// benchmark in docs/benchmarks.md. Claimed rows not yet sent when a send fails or a stop is
+    /// asked for go back to `ready` with their attempt uncounted; if a crash comes first,
+    /// recovery checks them with the target like any other in-flight row (they were never sent,
+    /// so the answer is "not received" and they are sent normally).
     async fn attempt(
         &self,
         target: Arc<dyn Target>,
@@ -452,39 +464,135 @@ impl Drainer {
         pace: Arc<tokio::sync::Mutex<Pace>>,
     ) -> Result<Tally> {
         let mut tally = Tally::default();
-        // Claim before the network call, in its own committed transaction: from here on a crash
-        // leaves evidence (`in_flight`) that recovery will find.
-        let uow = self.inner.file.begin_outbox_bookkeeping().await?;
-        let claimed = uow
-            .db()
-            .execute_raw(Statement::from_sql_and_values(
-                uow.db().get_database_backend(),
-                "UPDATE outbox SET state = ?, attempts = attempts + 1, updated_at = ? \
-                 WHERE id = ? AND state = ?",
-                [
-                    state::IN_FLIGHT.into(),
-                    uow.now_text().into(),
-                    row.id.clone().into(),
-                    state::READY.into(),
-                ],
-            ))
-            .await?
-            .rows_affected();
-        uow.commit().await?;
-        if claimed != 1 {
-            return Ok(tally);
-        }
-        let mut current = row;
+        let mut batch = self.claim(&row).await?;
         loop {
-            let (outcome, next) = self.process_claimed(&target, current).await?;
-            tally.add(&outcome);
-            let Some(next) = next else { break };
-            // Already claimed by the settle transaction: it is sent even if a stop was asked
-            // for meanwhile (a stop only prevents claiming more). Rate limits still apply.
+            let mut rows = batch.into_iter();
+            while let Some(current) = rows.next() {
+                let outcome = self.process_claimed(&target, current).await?;
+                tally.add(&outcome);
+                let unsent: Vec<outbox::Model> = rows.by_ref().collect();
+                let stopping = self.inner.stop.load(Ordering::SeqCst);
+                if !matches!(outcome, Outcome::Done) || stopping {
+                    // FIFO: nothing after a row that did not go may go before it. And a stop
+                    // sends nothing more than what is already on the wire.
+                    self.unclaim(&unsent).await?;
+                    return Ok(tally);
+                }
+                rows = unsent.into_iter();
+                if rows.len() > 0 {
+                    // Rate limits apply to every send, claimed in a batch or not.
+                    self.wait_turn(&pace, target.config().min_interval).await;
+                }
+            }
+            // The batch went out: carry on with the key's next due rows, if any.
+            let Some(key) = row.ordering_key.as_deref() else {
+                break;
+            };
+            if self.inner.stop.load(Ordering::SeqCst) {
+                break;
+            }
+            let Some(head) = self.due_head(&row.target, key).await? else {
+                break;
+            };
             self.wait_turn(&pace, target.config().min_interval).await;
-            current = next;
+            batch = self.claim(&head).await?;
+            if batch.is_empty() {
+                break;
+            }
         }
         Ok(tally)
+    }
+
+    /// Claims `head` (and, when it has an ordering key, the due rows right behind it in its key,
+    /// up to [`CLAIM_BATCH`] in all) in one durable transaction, in send order. Empty when
+    /// someone else claimed `head` first.
+    async fn claim(&self, head: &outbox::Model) -> Result<Vec<outbox::Model>> {
+        let uow = self.inner.file.begin_outbox_bookkeeping().await?;
+        let now = uow.now_text();
+        let mut batch = vec![head.clone()];
+        if let Some(key) = &head.ordering_key {
+            // The rows after the head in its key, in order; stop at the first that is not due
+            // yet (it must not be overtaken). Dead rows have left the queue and do not block.
+            let behind = outbox::Entity::find()
+                .filter(outbox::Column::Target.eq(head.target.as_str()))
+                .filter(outbox::Column::OrderingKey.eq(key.as_str()))
+                .filter(outbox::Column::State.eq(state::READY))
+                .filter(outbox::Column::Seq.gt(head.seq))
+                .order_by_asc(outbox::Column::Seq)
+                .limit(u64::try_from(CLAIM_BATCH - 1).unwrap_or(0))
+                .all(uow.db())
+                .await?;
+            batch.extend(
+                behind
+                    .into_iter()
+                    .take_while(|r| r.next_attempt_at.as_str() <= now.as_str()),
+            );
+        }
+        let mut claimed = Vec::with_capacity(batch.len());
+        for row in batch {
+            let n = uow
+                .db()
+                .execute_raw(Statement::from_sql_and_values(
+                    uow.db().get_database_backend(),
+                    "UPDATE outbox SET state = ?, attempts = attempts + 1, updated_at = ? \
+                     WHERE id = ? AND state = ?",
+                    [
+                        state::IN_FLIGHT.into(),
+                        now.clone().into(),
+                        row.id.clone().into(),
+                        state::READY.into(),
+                    ],
+                ))
+                .await?
+                .rows_affected();
+            if n != 1 {
+                // Someone else has it (another drainer on this file): stop here so no row of
+                // this key is sent out of order.
+                break;
+            }
+            claimed.push(row);
+        }
+        uow.commit().await?;
+        Ok(claimed)
+    }
+
+    /// Gives claimed-but-unsent rows back to the queue, their attempt uncounted.
+    async fn unclaim(&self, rows: &[outbox::Model]) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let uow = self.inner.file.begin_outbox_settle().await?;
+        for row in rows {
+            uow.db()
+                .execute_raw(Statement::from_sql_and_values(
+                    uow.db().get_database_backend(),
+                    "UPDATE outbox SET state = ?, attempts = attempts - 1, updated_at = ? \
+                     WHERE id = ? AND state = ?",
+                    [
+                        state::READY.into(),
+                        uow.now_text().into(),
+                        row.id.clone().into(),
+                        state::IN_FLIGHT.into(),
+                    ],
+                ))
+                .await?;
+        }
+        uow.commit().await?;
+        Ok(())
+    }
+
+    /// The first row of a FIFO key still queued, if it is ready and due (nothing of the key is
+    /// in flight: this drainer held the key's only claims and has settled them).
+    async fn due_head(&self, target: &str, key: &str) -> Result<Option<outbox::Model>> {
+        let now = format_timestamp(self.clock().now());
+        let head = outbox::Entity::find()
+            .filter(outbox::Column::Target.eq(target))
+            .filter(outbox::Column::OrderingKey.eq(key))
+            .filter(outbox::Column::State.is_in([state::READY, state::IN_FLIGHT]))
+            .order_by_asc(outbox::Column::Seq)
+            .one(self.inner.file.reader())
+            .await?;
+        Ok(head.filter(|h| h.state == state::READY && h.next_attempt_at.as_str() <= now.as_str()))
     }
 
     /// Spaces the starts of sends to one target by `min_interval` (through the sleeper).
@@ -510,7 +618,7 @@ impl Drainer {
         &self,
         target: &Arc<dyn Target>,
         row: outbox::Model,
-    ) -> Result<(Outcome, Option<outbox::Model>)> {
+    ) -> Result<Outcome> {
         let check_first = row.check_first;
         let mut item = OutboxItem::from(row);
         item.attempts += 1;
@@ -534,23 +642,18 @@ impl Drainer {
                         outcome_unknown: true,
                         retry_after: None,
                     };
-                    return Ok((self.settle_failure(target, &item, error).await?, None));
+                    return self.settle_failure(target, &item, error).await;
                 }
             }
         }
         match target.send(&item).await {
             Ok(ack) => self.settle_done(&item, ack, false).await,
-            Err(error) => Ok((self.settle_failure(target, &item, error).await?, None)),
+            Err(error) => self.settle_failure(target, &item, error).await,
         }
     }
 
-    async fn settle_done(
-        &self,
-        item: &OutboxItem,
-        ack: Ack,
-        checked: bool,
-    ) -> Result<(Outcome, Option<outbox::Model>)> {
-        let uow = self.inner.file.begin_outbox_bookkeeping().await?;
+    async fn settle_done(&self, item: &OutboxItem, ack: Ack, checked: bool) -> Result<Outcome> {
+        let uow = self.inner.file.begin_outbox_settle().await?;
         let now = uow.now_text();
         uow.db()
             .execute_raw(Statement::from_sql_and_values(
@@ -569,43 +672,6 @@ impl Drainer {
                 ],
             ))
             .await?;
-        // FIFO keys: claim the next due row of this key in the same transaction (it is the
-        // key's new head: this row was the only one in flight and everything before it is
-        // done or dead). Not while stopping.
-        let mut next = None;
-        if let Some(key) = &item.ordering_key
-            && !self.inner.stop.load(Ordering::SeqCst)
-        {
-            let head = outbox::Entity::find()
-                .filter(outbox::Column::Target.eq(item.target.as_str()))
-                .filter(outbox::Column::OrderingKey.eq(key.as_str()))
-                .filter(outbox::Column::State.is_in([state::READY, state::IN_FLIGHT]))
-                .order_by_asc(outbox::Column::Seq)
-                .one(uow.db())
-                .await?;
-            if let Some(head) = head.filter(|h| {
-                h.state == state::READY && h.next_attempt_at.as_str() <= uow.now_text().as_str()
-            }) {
-                let claimed = uow
-                    .db()
-                    .execute_raw(Statement::from_sql_and_values(
-                        uow.db().get_database_backend(),
-                        "UPDATE outbox SET state = ?, attempts = attempts + 1, updated_at = ? \
-                         WHERE id = ? AND state = ?",
-                        [
-                            state::IN_FLIGHT.into(),
-                            uow.now_text().into(),
-                            head.id.clone().into(),
-                            state::READY.into(),
-                        ],
-                    ))
-                    .await?
-                    .rows_affected();
-                if claimed == 1 {
-                    next = Some(head);
-                }
-            }
-        }
         uow.commit().await?;
         self.emit(SyncEvent::Done {
             id: item.id.clone(),
@@ -613,7 +679,7 @@ impl Drainer {
             key: item.idempotency_key.clone(),
             checked,
         });
-        Ok((Outcome::Done, next))
+        Ok(Outcome::Done)
     }
 
     async fn settle_failure(
@@ -638,7 +704,7 @@ impl Drainer {
                 .dead_letter(item, &error, outcome_unknown, out_of_retries)
                 .await;
         }
-        let uow = self.inner.file.begin_outbox_bookkeeping().await?;
+        let uow = self.inner.file.begin_outbox_settle().await?;
         let mut delay = super::retry_delay(&config, &item.id, attempts);
         if let Some(wait) = retry_after {
             delay = delay.max(wait);
