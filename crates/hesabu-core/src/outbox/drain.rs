@@ -390,12 +390,23 @@ impl Drainer {
     ) -> Result<DrainSummary> {
         let width = target.config().max_in_flight.max(1);
         let mut running = tokio::task::JoinSet::new();
-        let mut rows = rows.into_iter();
+        let mut rows = rows.into_iter().peekable();
         let mut first_error = None;
         let mut throttled = false;
         loop {
             while running.len() < width && !throttled && !self.inner.stop.load(Ordering::SeqCst) {
                 let Some(row) = rows.next() else { break };
+                // A serial target takes rows without an ordering key in runs too, so one durable
+                // claim covers several sends (see `attempt`). Keyed rows extend their run from
+                // their key in `claim`.
+                let mut run = vec![row];
+                if width == 1 && run[0].ordering_key.is_none() {
+                    while run.len() < CLAIM_BATCH
+                        && let Some(next) = rows.next_if(|r| r.ordering_key.is_none())
+                    {
+                        run.push(next);
+                    }
+                }
                 // Rate limit: space the starts of sends to this target.
                 if pace
                     .lock()
@@ -410,7 +421,7 @@ impl Drainer {
                 let this = self.clone();
                 let target = target.clone();
                 let pace = pace.clone();
-                running.spawn(async move { this.attempt(target, row, pace).await });
+                running.spawn(async move { this.attempt(target, run, pace).await });
             }
             let Some(joined) = running.join_next().await else {
                 break;
@@ -447,24 +458,29 @@ impl Drainer {
         }
     }
 
-    /// Claim, (check,) send, settle one row — or, for a row with an ordering key, a run of
-    /// that key's rows. Claims are durable (one fsync each) and must be: a claim is the evidence
-    /// recovery needs to ask before resending. So a FIFO key claims up to [`CLAIM_BATCH`] of
-    /// its due rows in one transaction and then sends them one by one, settling each without an
+    /// Claim, (check,) send, settle a run of rows: one row, or for a row with an ordering key a
+    /// run of that key's rows, or for a serial target (`max_in_flight` 1) a run of unkeyed
+    /// rows. Claims are durable (one fsync each transaction) and must be: a claim is the
+    /// evidence recovery needs to ask before resending. So a run is claimed in one transaction
+    /// (up to [`CLAIM_BATCH`] rows) and then sent one row at a time, each settled without an
     /// fsync ([`crate::company_file::CompanyFile::begin_outbox_settle`]). A serial target (an
     /// e-TIMS device) then waits for one fsync per batch instead of one per row; see the outbox
-    /// benchmark in docs/benchmarks.md. Claimed rows not yet sent when a send fails or a stop is
-    /// asked for go back to `ready` with their attempt uncounted; if a crash comes first,
-    /// recovery checks them with the target like any other in-flight row (they were never sent,
-    /// so the answer is "not received" and they are sent normally).
+    /// benchmark in docs/benchmarks.md. Claimed rows not yet sent when a stop is asked for, the
+    /// target asks to back off, or (FIFO keys) a send does not succeed, go back to `ready` with
+    /// their attempt uncounted; if a crash comes first, recovery checks them with the target like
+    /// any other in-flight row (never sent, so "not received", so they are sent normally).
     async fn attempt(
         &self,
         target: Arc<dyn Target>,
-        row: outbox::Model,
+        run: Vec<outbox::Model>,
         pace: Arc<tokio::sync::Mutex<Pace>>,
     ) -> Result<Tally> {
         let mut tally = Tally::default();
-        let mut batch = self.claim(&row).await?;
+        let Some(first) = run.first().cloned() else {
+            return Ok(tally);
+        };
+        let keyed = first.ordering_key.is_some();
+        let mut batch = self.claim(run).await?;
         loop {
             let mut rows = batch.into_iter();
             while let Some(current) = rows.next() {
@@ -472,9 +488,11 @@ impl Drainer {
                 tally.add(&outcome);
                 let unsent: Vec<outbox::Model> = rows.by_ref().collect();
                 let stopping = self.inner.stop.load(Ordering::SeqCst);
-                if !matches!(outcome, Outcome::Done) || stopping {
-                    // FIFO: nothing after a row that did not go may go before it. And a stop
-                    // sends nothing more than what is already on the wire.
+                let failed = !matches!(outcome, Outcome::Done);
+                if stopping || tally.retry_after.is_some() || (keyed && failed) {
+                    // A stop sends nothing more than what is already on the wire; a target that
+                    // asked to back off gets nothing more now; and FIFO: nothing after a row that
+                    // did not go may go before it.
                     self.unclaim(&unsent).await?;
                     return Ok(tally);
                 }
@@ -484,18 +502,18 @@ impl Drainer {
                     self.wait_turn(&pace, target.config().min_interval).await;
                 }
             }
-            // The batch went out: carry on with the key's next due rows, if any.
-            let Some(key) = row.ordering_key.as_deref() else {
+            // The batch went out: a FIFO key carries on with its next due rows, if any.
+            let Some(key) = first.ordering_key.as_deref() else {
                 break;
             };
             if self.inner.stop.load(Ordering::SeqCst) {
                 break;
             }
-            let Some(head) = self.due_head(&row.target, key).await? else {
+            let Some(head) = self.due_head(&first.target, key).await? else {
                 break;
             };
             self.wait_turn(&pace, target.config().min_interval).await;
-            batch = self.claim(&head).await?;
+            batch = self.claim(vec![head]).await?;
             if batch.is_empty() {
                 break;
             }
@@ -503,14 +521,17 @@ impl Drainer {
         Ok(tally)
     }
 
-    /// Claims `head` (and, when it has an ordering key, the due rows right behind it in its key,
-    /// up to [`CLAIM_BATCH`] in all) in one durable transaction, in send order. Empty when
-    /// someone else claimed `head` first.
-    async fn claim(&self, head: &outbox::Model) -> Result<Vec<outbox::Model>> {
+    /// Claims a run in one durable transaction and returns the rows claimed, in send order. A
+    /// run of one keyed row (its key's head) is extended with the due rows right behind it in
+    /// its key, up to [`CLAIM_BATCH`]. Rows someone else claimed first are left out (for a key:
+    /// the run stops there, so nothing of the key is sent out of order).
+    async fn claim(&self, mut run: Vec<outbox::Model>) -> Result<Vec<outbox::Model>> {
         let uow = self.inner.file.begin_outbox_bookkeeping().await?;
         let now = uow.now_text();
-        let mut batch = vec![head.clone()];
-        if let Some(key) = &head.ordering_key {
+        let keyed = run.first().is_some_and(|r| r.ordering_key.is_some());
+        if let [head] = run.as_slice()
+            && let Some(key) = head.ordering_key.clone()
+        {
             // The rows after the head in its key, in order; stop at the first that is not due
             // yet (it must not be overtaken). Dead rows have left the queue and do not block.
             let behind = outbox::Entity::find()
@@ -522,14 +543,14 @@ impl Drainer {
                 .limit(u64::try_from(CLAIM_BATCH - 1).unwrap_or(0))
                 .all(uow.db())
                 .await?;
-            batch.extend(
+            run.extend(
                 behind
                     .into_iter()
                     .take_while(|r| r.next_attempt_at.as_str() <= now.as_str()),
             );
         }
-        let mut claimed = Vec::with_capacity(batch.len());
-        for row in batch {
+        let mut claimed = Vec::with_capacity(run.len());
+        for row in run {
             let n = uow
                 .db()
                 .execute_raw(Statement::from_sql_and_values(
@@ -545,12 +566,11 @@ impl Drainer {
                 ))
                 .await?
                 .rows_affected();
-            if n != 1 {
-                // Someone else has it (another drainer on this file): stop here so no row of
-                // this key is sent out of order.
+            if n == 1 {
+                claimed.push(row);
+            } else if keyed {
                 break;
             }
-            claimed.push(row);
         }
         uow.commit().await?;
         Ok(claimed)
