@@ -107,10 +107,11 @@ pub async fn report(
 /// `None`), for one currency (the company's base currency when `None`), optionally for one
 /// department.
 ///
-/// - The budgets counted are the active ones whose period lies inside the year. An annual
-///   budget that has been phased is left out in favour of its phased parts (it would count
-///   twice otherwise). Simplification: budgets that overlap without being phased from one
-///   another (a department with both a year and a quarter budget) are both counted.
+/// - The budgets counted are the active ones whose period lies inside the year. A phased annual
+///   budget is archived by phasing, so only its parts count (any active parent with active parts
+///   is skipped too, should one exist). Simplification: budgets that overlap without being
+///   phased from one another (a department with both a year and a quarter budget) are both
+///   counted.
 /// - `budgeted` at a month is the plan up to that month's end: each budget's current amount
 ///   spread evenly over the months of its own period (largest remainder), summed.
 /// - `reserved`, `committed` and `spent` are replayed from the ledger: every entry made before
