@@ -1850,3 +1850,76 @@ async fn malformed_xlsx_files_import_nothing_and_say_what_to_fix() {
         run.errors
     );
 }
+
+#[tokio::test]
+async fn the_cli_releases_committed_money_and_prints_the_fiscal_year() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = support::demo_copy(dir.path()).await;
+    let path = path.to_str().unwrap();
+    let run = |who: &str, args: Vec<&str>| {
+        let mut all = vec!["--company", path, "--as", who, "--json", "budget"];
+        all.extend(args);
+        let owned: Vec<String> = all.into_iter().map(str::to_owned).collect();
+        async move {
+            let args: Vec<&str> = owned.iter().map(String::as_str).collect();
+            hesabu(&args, env(Some(hesabu_core::demo::DEMO_PASSWORD), None)).await
+        }
+    };
+    let list = run("cfo@demo.test", vec!["list", "--period", "FY2026"]).await;
+    let sales = list
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["department"] == "Sales" && b["period"] == "FY2026" && b["category"].is_null())
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // The demo's PR-DEMO-0002 has 120,000 committed on Sales FY2026, 60,000 of it spent.
+    let release = |who: &'static str, amount: &'static str| {
+        run(
+            who,
+            vec![
+                "release-commitment",
+                "--budget",
+                &sales,
+                "--request-id",
+                "PR-DEMO-0002",
+                "--amount",
+                amount,
+                "--reason",
+                "Expo stand cancelled",
+            ],
+        )
+    };
+    let denied = release("storekeeper@demo.test", "1000").await;
+    assert_eq!(denied.code, 3, "{}", denied.stderr);
+    let too_much = release("cfo@demo.test", "70000").await;
+    assert_eq!(too_much.code, 2, "{}", too_much.stderr);
+    assert!(
+        too_much.stderr.contains("Amount exceeds committed"),
+        "{}",
+        too_much.stderr
+    );
+    let ok = release("cfo@demo.test", "20,000").await;
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
+    assert_eq!(ok.json()["committed"], "40000");
+
+    let year = run(
+        "cfo@demo.test",
+        vec!["year", "--fiscal-year", "FY2026", "--department", "Sales"],
+    )
+    .await;
+    assert_eq!(year.code, 0, "{}", year.stderr);
+    let json = year.json();
+    assert_eq!(json["fiscal_year"], "FY2026");
+    assert_eq!(json["months"].as_array().unwrap().len(), 12);
+    let last = &json["months"][11];
+    assert_eq!(last["month"], "2027-06");
+    assert_eq!(
+        (last["committed"].as_str(), last["spent"].as_str()),
+        (Some("40000"), Some("60000")),
+        "{last}"
+    );
+}

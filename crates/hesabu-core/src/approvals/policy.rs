@@ -513,6 +513,25 @@ pub fn validate_shape(spec: &PolicySpec) -> Vec<String> {
                 ));
                 continue;
             }
+            if c.field == "budget_status" {
+                let values: Vec<&Value> = match c.value.as_array() {
+                    Some(items) => items.iter().collect(),
+                    None => vec![&c.value],
+                };
+                let known = ["within", "exceeds", "no_budget"];
+                let ok = matches!(c.op, Op::Eq | Op::In)
+                    && values.iter().all(|v| {
+                        v.as_str()
+                            .is_some_and(|t| known.contains(&t.trim().to_lowercase().as_str()))
+                    });
+                if !ok {
+                    errors.push(format!(
+                        "{label}: condition {} cannot match: budget_status is within, exceeds or \
+                         no_budget, compared with = or IN.",
+                        c.describe()
+                    ));
+                }
+            }
             if c.field != "amount" {
                 amount_only = false;
                 continue;
@@ -729,6 +748,24 @@ mod tests {
             "missing never matches"
         );
         assert!(!c("facts.nope", Op::Eq, json!("x")).holds(&subject));
+    }
+
+    #[test]
+    fn budget_status_conditions_name_a_known_status() {
+        let ok = policy(json!([
+            {"name": "over", "when": [{"field": "budget_status", "op": "IN", "value": ["exceeds", "no_budget"]}], "levels": [1]},
+            {"name": "all", "when": [{"field": "amount", "op": ">=", "value": 0}], "levels": [1]},
+        ]));
+        assert!(validate_shape(&ok).is_empty(), "{:?}", validate_shape(&ok));
+        let typo = policy(json!([
+            {"name": "over", "when": [{"field": "budget_status", "op": "=", "value": "over"}], "levels": [1]},
+            {"name": "all", "when": [{"field": "amount", "op": ">=", "value": 0}], "levels": [1]},
+        ]));
+        assert!(
+            validate_shape(&typo)
+                .join("\n")
+                .contains("budget_status is within, exceeds or no_budget")
+        );
     }
 
     #[test]
