@@ -150,5 +150,20 @@ mod tests {
         assert!(text.contains(
             "delegation_add: { args: { delegation: NewDelegation }; returns: DelegationView };"
         ));
+        // The window a command emits to is not an invoke argument.
+        assert!(text.contains(
+            "budget_import: { args: { path: string; skip: boolean }; returns: SyncRunView };"
+        ));
+        assert!(text.contains(
+            "budget_year: { args: { year: string | null; department: string | null }; returns: FiscalYearUtilisation };"
+        ));
+        for ty in [
+            "ImportProgress",
+            "ImportStage",
+            "FiscalYearUtilisation",
+            "MonthUtilisation",
+        ] {
+            assert!(text.contains(&format!("export type {ty} ")), "{ty} missing");
+        }
     }
 }

@@ -11,13 +11,16 @@ use hesabu_core::approvals::wire::{
     NewDelegation, NewDocument, NotificationView,
 };
 use hesabu_core::approvals::{actions, delegations, documents, notifications};
-use hesabu_core::budgets::{self, BudgetReport, BudgetView, LedgerEntryView};
+use hesabu_core::budgets::{
+    self, BudgetReport, BudgetView, FiscalYearUtilisation, ImportProgress, LedgerEntryView,
+    SyncRunView, import,
+};
 use hesabu_core::wire::{
     AuditEntryView, AuditVerifyReport, CompanyInfo, CompanySettingsUpdate, DepartmentView,
     NewCompany, NewUser, SessionInfo, UserView,
 };
 use hesabu_core::{WireError, audit, company, departments, users};
-use tauri::State;
+use tauri::{Emitter, State};
 
 use crate::state::{AppState, IntoWire};
 use crate::wire::{OpenedCompany, StartInfo};
@@ -275,6 +278,70 @@ pub async fn budget_history(
     budgets::history(&open.file, &session, &id).await.wire()
 }
 
+/// The event `budget_import` emits with each [`ImportProgress`] report.
+pub const BUDGET_IMPORT_PROGRESS: &str = "budget-import-progress";
+
+/// Imports budgets from a CSV or XLSX file at `path` (`skip`: import the good rows and report the
+/// bad ones instead of importing nothing). Progress goes to the window as
+/// `budget-import-progress` events. A run that imported nothing is still `Ok`, with
+/// `status: "failed"` and its per-row errors: the dialog shows them.
+#[tauri::command]
+pub async fn budget_import(
+    state: State<'_, AppState>,
+    window: tauri::Window,
+    path: String,
+    skip: bool,
+) -> Result<SyncRunView, WireError> {
+    let (open, session) = state.signed_in().await?;
+    let forward = move |progress: ImportProgress| {
+        // A window that went away cannot be told; the import itself carries on.
+        if let Err(e) = window.emit(BUDGET_IMPORT_PROGRESS, progress) {
+            eprintln!("hesabu-desktop: import progress not delivered: {e}");
+        }
+    };
+    import::import_file_with_progress(
+        &open.file,
+        &session,
+        std::path::Path::new(path.trim()),
+        skip,
+        Some(&forward),
+    )
+    .await
+    .wire()
+}
+
+/// Budget import runs, newest first.
+#[tauri::command]
+pub async fn budget_sync_history(
+    state: State<'_, AppState>,
+    limit: u32,
+) -> Result<Vec<SyncRunView>, WireError> {
+    let (open, session) = state.signed_in().await?;
+    import::sync_history(&open.file, &session, u64::from(limit))
+        .await
+        .wire()
+}
+
+/// Month-by-month utilisation over a fiscal year (`null`: the current one), in the company's
+/// currency, optionally for one department.
+#[tauri::command]
+pub async fn budget_year(
+    state: State<'_, AppState>,
+    year: Option<String>,
+    department: Option<String>,
+) -> Result<FiscalYearUtilisation, WireError> {
+    let (open, session) = state.signed_in().await?;
+    budgets::report::fiscal_year(
+        &open.file,
+        &session,
+        year.as_deref(),
+        department.as_deref(),
+        None,
+    )
+    .await
+    .wire()
+}
+
 // Notifications (the bell).
 
 /// The signed-in user's notifications, newest first.
@@ -360,9 +427,10 @@ pub struct CommandSignature {
 }
 
 /// Declares the command list once. Every command takes `State<AppState>` first (not listed) and
-/// returns `Result<returns, WireError>`.
+/// returns `Result<returns, WireError>`. `name[window](…)` marks a command that also takes the
+/// calling `tauri::Window` second (to emit events to it); it is not an argument of `invoke`.
 macro_rules! command_table {
-    ($( $name:ident ( $($arg:ident : $ty:ty),* ) -> $ret:ty; )*) => {
+    ($( $name:ident $([$window:ident])? ( $($arg:ident : $ty:ty),* ) -> $ret:ty; )*) => {
         /// Tauri's invoke handler for every command in the table.
         pub fn handler() -> impl Fn(tauri::ipc::Invoke<tauri::Wry>) -> bool + Send + Sync + 'static {
             tauri::generate_handler![$($name),*]
@@ -386,9 +454,10 @@ macro_rules! command_table {
             $(
                 pub async fn $name(
                     state: State<'_, AppState>,
+                    $($window: tauri::Window,)?
                     $($arg: $ty),*
                 ) -> Result<$ret, WireError> {
-                    super::$name(state, $($arg),*).await
+                    super::$name(state, $($window,)? $($arg),*).await
                 }
             )*
         }
@@ -424,6 +493,9 @@ command_table! {
     budgets_list(period: Option<String>) -> Vec<BudgetView>;
     budget_report(period: Option<String>) -> BudgetReport;
     budget_history(id: String) -> Vec<LedgerEntryView>;
+    budget_import[window](path: String, skip: bool) -> SyncRunView;
+    budget_sync_history(limit: u32) -> Vec<SyncRunView>;
+    budget_year(year: Option<String>, department: Option<String>) -> FiscalYearUtilisation;
     notifications_list() -> Vec<NotificationView>;
     notifications_unread_count() -> u32;
     notifications_mark_read(ids: Vec<String>) -> u32;

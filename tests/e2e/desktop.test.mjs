@@ -214,6 +214,29 @@ test('open the demo company and sign in as its admin', async () => {
     assert.equal(rows.length, 8, 'the demo company has eight users')
     const png = await screenshot(driver, 'demo-users.png')
     if (process.env.E2E_DOCS_SCREENSHOT) writeFileSync(path.resolve(repo, process.env.E2E_DOCS_SCREENSHOT), png)
+
+    // The admin imports a budget sheet with one bad row, skipping it: progress events reach the
+    // window, and the result lists the row to fix.
+    const sheet = path.join(dataDir, 'e2e-budgets.csv')
+    writeFileSync(
+      sheet,
+      'department,period,amount,currency,enforcement\nFinance,FY2026,900000.00,KES,HARD_BLOCK\nFinance,2026-Q2,lots,KES,HARD_BLOCK\n',
+    )
+    await click(driver, 'a[data-nav="budgets"]')
+    await click(driver, '#budget-import-open')
+    await fill(driver, '#budget-import-path', sheet)
+    await click(driver, '#budget-import-skip')
+    await click(driver, '#budget-import-submit')
+    const result = await visible(driver, '#budget-import-result')
+    assert.equal(await result.getAttribute('data-status'), 'partial')
+    const bad = await visible(driver, '#budget-import-errors li[data-line="3"]')
+    assert.match(await bad.getText(), /Line 3: amount 'lots' is not a number/)
+    const bar = await visible(driver, '#budget-import-progress')
+    await driver.wait(async () => Number(await bar.getAttribute('data-events')) > 0, WAIT_MS, 'no progress event arrived')
+    assert.equal(await bar.getAttribute('aria-valuenow'), '100')
+    await visible(driver, '#budget-sync-history tr[data-run-id][data-status="partial"]')
+    await driver.executeScript("document.getElementById('budget-import-card').scrollIntoView()")
+    await screenshot(driver, 'demo-budget-import.png')
   })
 })
 
@@ -292,7 +315,13 @@ test('in the demo, an employee raises a purchase request and the manager approve
     assert.match(await budget.getText(), /%/)
     await click(driver, `#budgets-table tr[data-budget-id] button[data-ledger]`)
     await visible(driver, '#budget-ledger tr[data-seq]')
+    // The fiscal year month by month, and the demo's own import in the history.
+    await visible(driver, '#budget-year-chart polyline.line-budgeted')
+    assert.equal((await driver.findElements(By.css('#budget-year-chart g.month'))).length, 12)
+    await visible(driver, '#budget-sync-history tr[data-run-id][data-status="ok"]')
     await screenshot(driver, 'demo-budgets.png')
+    await driver.executeScript("document.getElementById('budget-year-card').scrollIntoView()")
+    await screenshot(driver, 'demo-budget-year.png')
     await click(driver, '#logout')
 
     // The storekeeper sees it approved under My requests.

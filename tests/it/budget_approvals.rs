@@ -119,6 +119,11 @@ impl World {
     /// A company with `mode` on the Operations budget (in `currency`), and optionally a 10,000
     /// HARD_BLOCK Fuel line for Operations.
     async fn new(mode: Enforcement, currency: &str, fuel: bool) -> Self {
+        Self::build(mode, currency, fuel, None).await
+    }
+
+    /// [`World::new`] with an auto-approve threshold on the Operations budget.
+    async fn build(mode: Enforcement, currency: &str, fuel: bool, threshold: Option<i64>) -> Self {
         let (dir, file, admin) = support::company().await;
         for dept in ["Executive", "Finance", "Operations"] {
             hesabu_core::departments::add(&file, &admin, dept)
@@ -165,7 +170,11 @@ impl World {
             category: category.map(str::to_owned),
             project: None,
         };
-        let budget = budgets::create(&file, &admin, &new(50_000, mode, None, currency))
+        let operations = NewBudget {
+            auto_approve_threshold: threshold.map(d),
+            ..new(50_000, mode, None, currency)
+        };
+        let budget = budgets::create(&file, &admin, &operations)
             .await
             .unwrap()
             .id;
@@ -878,7 +887,8 @@ async fn the_demo_company_reserves_against_its_sample_budgets() {
         &NewDocument {
             doc_type: hesabu_core::approvals::wire::DocumentType::PurchaseOrder,
             title: "Cement".into(),
-            amount: d(10_000),
+            // Over the demo Operations budget's 10,000 auto-approve threshold: routed.
+            amount: d(25_000),
             currency: None,
             department: None,
             category: None,
@@ -893,6 +903,250 @@ async fn the_demo_company_reserves_against_its_sample_budgets() {
     assert_eq!(shown.budget_status.as_deref(), Some("within_budget"));
     let after = operations().await.balance;
     assert!(after.holds());
-    assert_eq!(after.reserved, before.reserved + d(10_000));
-    assert_eq!(after.available, before.available - d(10_000));
+    assert_eq!(after.reserved, before.reserved + d(25_000));
+    assert_eq!(after.available, before.available - d(25_000));
+
+    // At or under the threshold, with funds: approved at once and committed.
+    let small = documents::create(
+        &file,
+        &keeper,
+        &NewDocument {
+            doc_type: hesabu_core::approvals::wire::DocumentType::PurchaseOrder,
+            title: "Gloves".into(),
+            amount: d(8_000),
+            currency: None,
+            department: None,
+            category: None,
+            project: None,
+            facts: None,
+            lines: Vec::new(),
+        },
+    )
+    .await
+    .unwrap();
+    let shown = documents::submit(&file, &keeper, &small.id).await.unwrap();
+    assert_eq!(shown.status, Approved);
+    let last = operations().await.balance;
+    assert_eq!(last.committed, after.committed + d(8_000));
+    assert_eq!(last.reserved, after.reserved);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The auto-approve threshold, releasing committed money, and policy rules on budget status.
+
+#[tokio::test]
+async fn within_the_auto_approve_threshold_and_funds_a_document_is_approved_at_once() {
+    let mut world = World::build(Enforcement::SoftWarning, "KES", false, Some(20_000)).await;
+    let at_threshold = [
+        Create(20_000, None),
+        Submit,
+        Expect(Approved, 30_000, 0, 20_000),
+        Flag(
+            "within_budget",
+            "Auto-approved: within budget auto-approve threshold",
+        ),
+        CommitBy("clerk@acme.test"),
+        Override(false),
+    ];
+    for (i, step) in at_threshold.iter().enumerate() {
+        world
+            .step(&format!("at threshold, step {}", i + 1), *step)
+            .await;
+    }
+    let view = world.view().await;
+    assert!(
+        view.current_request.is_none(),
+        "no approval chain: {view:?}"
+    );
+    let history = actions::history(&world.file, &world.admin, &world.doc())
+        .await
+        .unwrap();
+    let auto = history
+        .iter()
+        .find(|h| h.action == "auto_approved")
+        .unwrap_or_else(|| panic!("no auto_approved event: {history:?}"));
+    assert_eq!(
+        auto.comment.as_deref(),
+        Some("Auto-approved: within budget auto-approve threshold KES 20,000.00")
+    );
+    let approvals = support::count(&world.path, "approval_step").await;
+    assert_eq!(approvals, 0, "nobody was asked");
+
+    let rest = [
+        // Over the threshold: the normal chain.
+        Create(25_000, None),
+        Submit,
+        Expect(Pending, 5_000, 25_000, 20_000),
+        // Under the threshold but more than is available: the normal chain, flagged.
+        Create(10_000, None),
+        Submit,
+        Expect(Pending, -5_000, 35_000, 20_000),
+        Flag("over_budget", "Exceeds budget"),
+    ];
+    for (i, step) in rest.iter().enumerate() {
+        world.step(&format!("after, step {}", i + 1), *step).await;
+    }
+    let broken = budgets::verify_balances(&world.file, &world.admin)
+        .await
+        .unwrap();
+    assert!(broken.is_empty(), "{broken:?}");
+    assert!(
+        hesabu_core::audit::verify(&world.file, &world.admin)
+            .await
+            .unwrap()
+            .ok
+    );
+}
+
+#[tokio::test]
+async fn finance_releases_committed_money_of_an_approved_document_never_more() {
+    use hesabu_core::budgets::ReleaseCommitmentInput;
+    let mut world = World::new(Enforcement::HardBlock, "KES", false).await;
+    for (i, step) in [
+        Create(30_000, None),
+        Submit,
+        Act("mgr", A),
+        Expect(Approved, 20_000, 0, 30_000),
+    ]
+    .iter()
+    .enumerate()
+    {
+        world.step(&format!("step {}", i + 1), *step).await;
+    }
+    let (budget_id, request_id) = (world.budget.clone(), world.doc());
+    let input = |amount: Option<i64>, reason: &str| ReleaseCommitmentInput {
+        budget_id: budget_id.clone(),
+        request_id: request_id.clone(),
+        amount: amount.map(d),
+        reason: reason.into(),
+    };
+    let clerk = world.who("clerk").await;
+    let denied = budgets::release_commitment(&world.file, &clerk, &input(None, "mine"))
+        .await
+        .unwrap_err();
+    assert_eq!(denied.kind(), ErrorKind::PermissionDenied, "{denied}");
+    let cfo = world.who("cfo").await;
+    let too_much =
+        budgets::release_commitment(&world.file, &cfo, &input(Some(40_000), "Order cut"))
+            .await
+            .unwrap_err();
+    assert_eq!(too_much.kind(), ErrorKind::InvalidInput);
+    assert!(
+        too_much.to_string().contains("Amount exceeds committed"),
+        "{too_much}"
+    );
+    let no_reason = budgets::release_commitment(&world.file, &cfo, &input(Some(1), " "))
+        .await
+        .unwrap_err();
+    assert!(no_reason.to_string().contains("reason is required"));
+    world
+        .step("unchanged", Expect(Approved, 20_000, 0, 30_000))
+        .await;
+
+    let part = budgets::release_commitment(
+        &world.file,
+        &cfo,
+        &input(Some(10_000), "Supplier delivers only two thirds"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(part.committed, d(20_000));
+    world
+        .step("part released", Expect(Approved, 30_000, 0, 20_000))
+        .await;
+    let rest = budgets::release_commitment(&world.file, &cfo, &input(None, "Order closed"))
+        .await
+        .unwrap();
+    assert_eq!(rest.committed, d(0));
+    world
+        .step("all released", Expect(Approved, 50_000, 0, 0))
+        .await;
+    let again = budgets::release_commitment(&world.file, &cfo, &input(None, "Twice"))
+        .await
+        .unwrap_err();
+    assert!(
+        again.to_string().contains("Amount exceeds committed"),
+        "{again}"
+    );
+
+    let entries = budgets::history(&world.file, &world.admin, &world.budget)
+        .await
+        .unwrap();
+    let released: Vec<(String, String)> = entries
+        .iter()
+        .filter(|e| e.kind == budgets::RELEASE_COMMITMENT)
+        .map(|e| (e.amount.to_string(), e.actor_email.clone()))
+        .collect();
+    assert_eq!(
+        released,
+        [
+            ("10000".to_owned(), email("cfo")),
+            ("20000".to_owned(), email("cfo"))
+        ]
+    );
+    let audit = hesabu_core::audit::list(&world.file, &world.admin, 1_000)
+        .await
+        .unwrap();
+    let entry = audit
+        .iter()
+        .find(|a| a.action == "budget.release_commitment")
+        .expect("audited");
+    assert_eq!(entry.actor_email, email("cfo"));
+    let after = entry.after.as_ref().unwrap();
+    assert!(after["reason"].is_string(), "{after}");
+    assert!(after["committed_before"].is_string(), "{after}");
+    assert!(
+        budgets::verify_balances(&world.file, &world.admin)
+            .await
+            .unwrap()
+            .is_empty(),
+        "the ledger replays to the stored balance"
+    );
+}
+
+#[tokio::test]
+async fn a_policy_rule_can_route_on_the_budget_status() {
+    let mut world = World::new(Enforcement::SoftWarning, "KES", false).await;
+    let policy = r#"{
+      "name": "Manager, finance over 100,000",
+      "document_types": ["purchase_order"],
+      "currency": "KES",
+      "levels": [
+        {"name": "Manager", "approvers": [{"type": "reporting_manager"}]},
+        {"name": "Finance manager", "approvers": [{"type": "role", "role": "finance_manager"}], "mode": "any_one"}
+      ],
+      "rules": [
+        {"name": "Over budget", "when": [{"field": "budget_status", "op": "IN", "value": ["exceeds", "no_budget"]}], "levels": [1, 2]},
+        {"name": "Everything else", "when": [{"field": "amount", "op": ">=", "value": 0}], "levels": [1]}
+      ]
+    }"#;
+    policies::import(&world.file, &world.admin, &policies::parse(policy).unwrap())
+        .await
+        .unwrap();
+    for (i, step) in [
+        Create(30_000, None),
+        Submit,
+        Flag("within_budget", "Within budget"),
+        Chain(&[(1, "mgr")], "Manager"),
+        Create(30_000, None),
+        Submit,
+        Flag("over_budget", "Exceeds budget"),
+        Chain(&[(1, "mgr"), (2, "cfo")], "Finance manager"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        world.step(&format!("step {}", i + 1), *step).await;
+    }
+    let request = world.view().await.current_request.unwrap();
+    assert!(
+        request.explain.contains("budget_status IN"),
+        "{}",
+        request.explain
+    );
+    let bad = policy.replace("\"field\": \"budget_status\"", "\"field\": \"budget\"");
+    let refused = policies::import(&world.file, &world.admin, &policies::parse(&bad).unwrap())
+        .await
+        .unwrap_err();
+    assert!(refused.to_string().contains("budget_status"), "{refused}");
 }

@@ -1488,3 +1488,438 @@ fn budget_wire_types_are_in_the_typescript_declarations() {
         .unwrap();
     assert!(balance.contains("budgeted: string"), "{balance}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// The fiscal-year utilisation chart.
+
+#[tokio::test]
+async fn the_fiscal_year_chart_replays_the_ledger_month_by_month() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut new = support::new_company();
+    new.fiscal_year_start_month = Some(7);
+    let clock = support::clock(); // 2026-07-01 06:00 UTC
+    let (file, admin) =
+        hesabu_core::company::create(&dir.path().join("chart.hesabu"), &new, clock.clone())
+            .await
+            .unwrap();
+    for name in ["Operations", "Sales"] {
+        departments::add(&file, &admin, name).await.unwrap();
+    }
+    let budget = |department: &str, period: &str, amount: i64, currency: &str| NewBudget {
+        department: department.into(),
+        period: period.into(),
+        amount: d(amount),
+        currency: currency.parse().unwrap(),
+        enforcement: Enforcement::SoftWarning,
+        auto_approve_threshold: None,
+        category: None,
+        project: None,
+    };
+    let ops = budgets::create(
+        &file,
+        &admin,
+        &budget("Operations", "FY2026", 12_000, "KES"),
+    )
+    .await
+    .unwrap();
+    budgets::create(&file, &admin, &budget("Sales", "2026-Q2", 3_000, "KES"))
+        .await
+        .unwrap();
+    // Phased: the annual parent must not count on top of its twelve months.
+    let sales_year = budgets::create(&file, &admin, &budget("Sales", "FY2026", 2_400, "KES"))
+        .await
+        .unwrap();
+    phasing::phase(
+        &file,
+        &admin,
+        &sales_year.id,
+        phasing::Phasing::Monthly,
+        &[],
+    )
+    .await
+    .unwrap();
+    // Not counted: another fiscal year, another currency.
+    budgets::create(
+        &file,
+        &admin,
+        &budget("Operations", "FY2027", 99_000, "KES"),
+    )
+    .await
+    .unwrap();
+    let usd = budget("Operations", "2026-08", 77_000, "USD");
+    budgets::create(
+        &file,
+        &admin,
+        &NewBudget {
+            category: Some("Imports".into()),
+            ..usd
+        },
+    )
+    .await
+    .unwrap();
+
+    let reserve = |request: &str, amount: i64| ReserveInput {
+        budget_id: ops.id.clone(),
+        request_id: request.into(),
+        amount: d(amount),
+        reason: None,
+    };
+    let all = |request: &str, amount: Option<i64>| MoveInput {
+        budget_id: ops.id.clone(),
+        request_id: request.into(),
+        amount: amount.map(d),
+        reason: None,
+    };
+    // July: 500 reserved.
+    budgets::reserve(&file, &admin, &reserve("PR-1", 500))
+        .await
+        .unwrap();
+    // August: PR-1 committed, 300 more reserved.
+    clock.advance(chrono::Duration::days(45));
+    budgets::commit(&file, &admin, &all("PR-1", None))
+        .await
+        .unwrap();
+    budgets::reserve(&file, &admin, &reserve("PR-2", 300))
+        .await
+        .unwrap();
+    // September (today): 200 of PR-1 spent, PR-2 released.
+    clock.advance(chrono::Duration::days(26));
+    budgets::spend(&file, &admin, &all("PR-1", Some(200)))
+        .await
+        .unwrap();
+    budgets::release(
+        &file,
+        &admin,
+        &ReleaseInput {
+            budget_id: ops.id.clone(),
+            request_id: "PR-2".into(),
+            amount: None,
+            action: ReleaseAction::Cancel,
+            reason: "Not needed".into(),
+        },
+    )
+    .await
+    .unwrap();
+
+    let year = budgets::report::fiscal_year(&file, &admin, None, None, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            year.fiscal_year.as_str(),
+            year.currency.as_str(),
+            year.budgets
+        ),
+        ("FY2026", "KES", 14),
+        "Operations FY2026, Sales 2026-Q2 and Sales' twelve phased months"
+    );
+    let months: Vec<&str> = year.months.iter().map(|m| m.month.as_str()).collect();
+    assert_eq!(months.first(), Some(&"2026-07"));
+    assert_eq!(months.last(), Some(&"2027-06"));
+    assert_eq!(months.len(), 12);
+    let row = |i: usize| {
+        let m = &year.months[i];
+        assert_eq!(m.used, m.reserved + m.committed + m.spent);
+        (
+            m.month.as_str(),
+            [m.budgeted, m.reserved, m.committed, m.spent, m.used],
+            m.future,
+        )
+    };
+    // Budgeted per month: Operations 1,000, Sales 200, and Sales 1,000 in Oct-Dec.
+    assert_eq!(
+        row(0),
+        ("2026-07", [d(1_200), d(500), d(0), d(0), d(500)], false)
+    );
+    assert_eq!(
+        row(1),
+        ("2026-08", [d(2_400), d(300), d(500), d(0), d(800)], false)
+    );
+    assert_eq!(
+        row(2),
+        ("2026-09", [d(3_600), d(0), d(300), d(200), d(500)], false)
+    );
+    assert_eq!(
+        row(3),
+        ("2026-10", [d(5_800), d(0), d(300), d(200), d(500)], true)
+    );
+    assert_eq!(
+        row(11),
+        ("2027-06", [d(17_400), d(0), d(300), d(200), d(500)], true),
+        "the year ends at every budget's full amount"
+    );
+
+    let sales = budgets::report::fiscal_year(&file, &admin, Some("FY2026"), Some("sales"), None)
+        .await
+        .unwrap();
+    assert_eq!(sales.department.as_deref(), Some("Sales"));
+    assert_eq!(sales.months[0].budgeted, d(200));
+    assert_eq!(sales.months[11].budgeted, d(5_400));
+    assert!(sales.months.iter().all(|m| m.used.is_zero()));
+
+    let usd = budgets::report::fiscal_year(&file, &admin, Some("FY2026"), None, Some("usd"))
+        .await
+        .unwrap();
+    assert_eq!(usd.budgets, 1);
+    assert_eq!(usd.months[0].budgeted, d(0));
+    assert_eq!(usd.months[1].budgeted, d(77_000));
+
+    let quarter = budgets::report::fiscal_year(&file, &admin, Some("2026-Q1"), None, None)
+        .await
+        .unwrap_err();
+    assert_eq!(quarter.kind(), ErrorKind::InvalidInput);
+    assert!(quarter.to_string().contains("fiscal year"), "{quarter}");
+    let nobody = budgets::report::fiscal_year(&file, &admin, None, Some("Logistics"), None)
+        .await
+        .unwrap_err();
+    assert!(
+        nobody
+            .to_string()
+            .contains("no department named 'Logistics'")
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Import progress, and malformed XLSX files (written here with rust_xlsxwriter).
+
+#[tokio::test]
+async fn import_reports_progress_every_few_hundred_rows() {
+    let (dir, file, admin) = july_company().await;
+    let mut lines = vec![HEADER.to_owned()];
+    for i in 0..1_200 {
+        lines.push(format!(
+            "Operations,FY2026,{},KES,HARD_BLOCK,,c{i},",
+            100 + i
+        ));
+    }
+    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let path = write(dir.path(), "many.csv", &refs);
+    let seen = std::sync::Mutex::new(Vec::new());
+    let record = |p: budgets::ImportProgress| seen.lock().unwrap().push(p);
+    let run = import::import_file_with_progress(&file, &admin, &path, false, Some(&record))
+        .await
+        .unwrap();
+    assert_eq!((run.status.as_str(), run.created), ("ok", 1_200));
+    let seen = seen.into_inner().unwrap();
+    use budgets::ImportStage::{Done, Reading, Validating, Writing};
+    let stages: Vec<_> = seen.iter().map(|p| p.stage).collect();
+    assert_eq!(stages.first(), Some(&Reading));
+    assert_eq!(
+        seen.last().map(|p| (p.stage, p.done, p.total)),
+        Some((Done, 1_200, 1_200))
+    );
+    let validating: Vec<i64> = seen
+        .iter()
+        .filter(|p| p.stage == Validating)
+        .map(|p| p.done)
+        .collect();
+    assert_eq!(validating, [0, 500, 1_000, 1_200]);
+    let writing: Vec<i64> = seen
+        .iter()
+        .filter(|p| p.stage == Writing)
+        .map(|p| p.done)
+        .collect();
+    assert_eq!(
+        writing,
+        [0, 500, 1_000, 1_200],
+        "one report per batch written"
+    );
+    assert!(seen.iter().all(|p| p.done <= p.total || p.stage == Reading));
+}
+
+/// Writes a one-sheet workbook: `rows[0]` is the header; a cell "date:YYYY-MM-DD" is written
+/// as a real date (formatted yyyy-mm, as Excel does when someone types 2025-03).
+fn xlsx(dir: &Path, name: &str, rows: &[&[&str]]) -> std::path::PathBuf {
+    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    let date_format = Format::new().set_num_format("yyyy-mm");
+    for (r, cells) in rows.iter().enumerate() {
+        for (c, text) in cells.iter().enumerate() {
+            let (r, c) = (u32::try_from(r).unwrap(), u16::try_from(c).unwrap());
+            if let Some(date) = text.strip_prefix("date:") {
+                let mut parts = date.split('-').map(|p| p.parse::<u16>().unwrap());
+                let (y, m, day) = (
+                    parts.next().unwrap(),
+                    u8::try_from(parts.next().unwrap()).unwrap(),
+                    u8::try_from(parts.next().unwrap()).unwrap(),
+                );
+                let when = ExcelDateTime::from_ymd(y, m, day).unwrap();
+                sheet
+                    .write_datetime_with_format(r, c, &when, &date_format)
+                    .unwrap();
+            } else if !text.is_empty() {
+                sheet.write_string(r, c, *text).unwrap();
+            }
+        }
+    }
+    let path = dir.join(name);
+    book.save(&path).unwrap();
+    path
+}
+
+#[tokio::test]
+async fn malformed_xlsx_files_import_nothing_and_say_what_to_fix() {
+    let (dir, file, admin) = july_company().await;
+    let header: &[&str] = &["department", "period", "amount", "currency", "enforcement"];
+    let cases: Vec<(&str, Vec<&[&str]>, i64, &str)> = vec![
+        (
+            "wrong-headers.xlsx",
+            vec![
+                &["dept", "period", "amount", "currency", "enforcement"],
+                &["Sales", "FY2026", "100", "KES", "HARD_BLOCK"],
+            ],
+            1,
+            "column 1 is 'dept'",
+        ),
+        (
+            "text-amount.xlsx",
+            vec![
+                header,
+                &["Sales", "FY2026", "100", "KES", "HARD_BLOCK"],
+                &["Operations", "FY2026", "lots", "KES", "HARD_BLOCK"],
+            ],
+            3,
+            "amount 'lots' is not a number",
+        ),
+        (
+            "duplicates.xlsx",
+            vec![
+                header,
+                &["Sales", "FY2026", "100", "KES", "HARD_BLOCK"],
+                &["Operations", "2026-Q1", "100", "KES", "HARD_BLOCK"],
+                &["sales", "fy2026", "200", "KES", "SOFT_WARNING"],
+            ],
+            4,
+            "duplicate of line 2",
+        ),
+        ("empty.xlsx", vec![], 1, "the file is empty"),
+        (
+            "date-period.xlsx",
+            vec![
+                header,
+                &["Sales", "date:2025-03-01", "100", "KES", "HARD_BLOCK"],
+            ],
+            2,
+            "the period cell is a date (2025-03-01); type the period as text like 2025-03",
+        ),
+    ];
+    for (name, rows, line, message) in cases {
+        let path = xlsx(dir.path(), name, &rows);
+        let run = import::import_file(&file, &admin, &path, false)
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(
+            (run.status.as_str(), run.format.as_str()),
+            ("failed", "xlsx"),
+            "{name}"
+        );
+        let error = run
+            .errors
+            .iter()
+            .find(|e| e.line == line)
+            .unwrap_or_else(|| panic!("{name}: no error on line {line}: {:?}", run.errors));
+        assert!(error.message.contains(message), "{name}: {}", error.message);
+        assert_eq!(
+            support::count(file.path(), "budget").await,
+            0,
+            "{name} half-imported"
+        );
+    }
+
+    // With --skip-invalid the good rows of the same files go in; the date row is reported.
+    let path = xlsx(
+        dir.path(),
+        "mixed.xlsx",
+        &[
+            header,
+            &["Sales", "2026-08", "100", "KES", "HARD_BLOCK"],
+            &["Operations", "date:2026-08-01", "100", "KES", "HARD_BLOCK"],
+        ],
+    );
+    let run = import::import_file(&file, &admin, &path, true)
+        .await
+        .unwrap();
+    assert_eq!(
+        (run.status.as_str(), run.created, run.skipped),
+        ("partial", 1, 1)
+    );
+    assert!(
+        run.errors[0].message.contains("like 2026-08"),
+        "{:?}",
+        run.errors
+    );
+}
+
+#[tokio::test]
+async fn the_cli_releases_committed_money_and_prints_the_fiscal_year() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = support::demo_copy(dir.path()).await;
+    let path = path.to_str().unwrap();
+    let run = |who: &str, args: Vec<&str>| {
+        let mut all = vec!["--company", path, "--as", who, "--json", "budget"];
+        all.extend(args);
+        let owned: Vec<String> = all.into_iter().map(str::to_owned).collect();
+        async move {
+            let args: Vec<&str> = owned.iter().map(String::as_str).collect();
+            hesabu(&args, env(Some(hesabu_core::demo::DEMO_PASSWORD), None)).await
+        }
+    };
+    let list = run("cfo@demo.test", vec!["list", "--period", "FY2026"]).await;
+    let sales = list
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["department"] == "Sales" && b["period"] == "FY2026" && b["category"].is_null())
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // The demo's PR-DEMO-0002 has 120,000 committed on Sales FY2026, 60,000 of it spent.
+    let release = |who: &'static str, amount: &'static str| {
+        run(
+            who,
+            vec![
+                "release-commitment",
+                "--budget",
+                &sales,
+                "--request-id",
+                "PR-DEMO-0002",
+                "--amount",
+                amount,
+                "--reason",
+                "Expo stand cancelled",
+            ],
+        )
+    };
+    let denied = release("storekeeper@demo.test", "1000").await;
+    assert_eq!(denied.code, 3, "{}", denied.stderr);
+    let too_much = release("cfo@demo.test", "70000").await;
+    assert_eq!(too_much.code, 2, "{}", too_much.stderr);
+    assert!(
+        too_much.stderr.contains("Amount exceeds committed"),
+        "{}",
+        too_much.stderr
+    );
+    let ok = release("cfo@demo.test", "20,000").await;
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
+    assert_eq!(ok.json()["committed"], "40000");
+
+    let year = run(
+        "cfo@demo.test",
+        vec!["year", "--fiscal-year", "FY2026", "--department", "Sales"],
+    )
+    .await;
+    assert_eq!(year.code, 0, "{}", year.stderr);
+    let json = year.json();
+    assert_eq!(json["fiscal_year"], "FY2026");
+    assert_eq!(json["months"].as_array().unwrap().len(), 12);
+    let last = &json["months"][11];
+    assert_eq!(last["month"], "2027-06");
+    assert_eq!(
+        (last["committed"].as_str(), last["spent"].as_str()),
+        (Some("40000"), Some("60000")),
+        "{last}"
+    );
+}

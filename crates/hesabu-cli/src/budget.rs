@@ -8,7 +8,7 @@ use clap::{Args, Subcommand};
 use hesabu_core::auth::Session;
 use hesabu_core::budgets::{
     self, BudgetCheckInput, EnforcementDecision, LedgerOutcome, MoveInput, ReleaseAction,
-    ReleaseInput, ReserveInput, import, phasing, report, show,
+    ReleaseCommitmentInput, ReleaseInput, ReserveInput, import, phasing, report, show,
 };
 use hesabu_core::company_file::CompanyFile;
 use hesabu_core::money::{Currency, Money};
@@ -50,6 +50,31 @@ pub(crate) enum BudgetCommand {
     Spend(MoveArgs),
     /// Release what a document holds (reject, cancel, return).
     Release(ReleaseArgs),
+    /// Give back money an approved document committed but will not spend (finance roles; a
+    /// reason is required; never more than the document committed).
+    ReleaseCommitment {
+        #[arg(long)]
+        budget: String,
+        #[arg(long)]
+        request_id: String,
+        /// Default: everything the document still has committed.
+        #[arg(long)]
+        amount: Option<String>,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Month-by-month utilisation over a fiscal year (planned budget vs reserved, committed and
+    /// spent, cumulative).
+    Year {
+        /// FY2026 (default: the fiscal year containing today).
+        #[arg(long)]
+        fiscal_year: Option<String>,
+        #[arg(long)]
+        department: Option<String>,
+        /// Default: the company's base currency.
+        #[arg(long)]
+        currency: Option<String>,
+    },
     /// Split an annual budget into months or quarters (equal, or by percentages).
     Phase {
         id: String,
@@ -333,6 +358,82 @@ pub(crate) async fn run(
             )
             .await?;
             Reply::entity(&out, ledger_text("Released", &out))
+        }
+        BudgetCommand::ReleaseCommitment {
+            budget,
+            request_id,
+            amount: value,
+            reason,
+        } => {
+            let out = budgets::release_commitment(
+                file,
+                session,
+                &ReleaseCommitmentInput {
+                    budget_id: budget.clone(),
+                    request_id: request_id.clone(),
+                    amount: value.as_deref().map(amount).transpose()?,
+                    reason: reason.clone(),
+                },
+            )
+            .await?;
+            Reply::entity(&out, ledger_text("Released committed budget", &out))
+        }
+        BudgetCommand::Year {
+            fiscal_year,
+            department,
+            currency,
+        } => {
+            let y = report::fiscal_year(
+                file,
+                session,
+                fiscal_year.as_deref(),
+                department.as_deref(),
+                currency.as_deref(),
+            )
+            .await?;
+            let c = &y.currency;
+            let rows = y
+                .months
+                .iter()
+                .map(|m| {
+                    vec![
+                        m.month.clone(),
+                        show(m.budgeted, c),
+                        show(m.reserved, c),
+                        show(m.committed, c),
+                        show(m.spent, c),
+                        show(m.used, c),
+                        if m.future {
+                            "plan".into()
+                        } else {
+                            String::new()
+                        },
+                    ]
+                })
+                .collect();
+            let mut text = format!(
+                "{} ({}{}, {} budgets), cumulative at each month's end:\n",
+                y.fiscal_year,
+                c,
+                y.department
+                    .as_deref()
+                    .map(|d| format!(", {d}"))
+                    .unwrap_or_default(),
+                y.budgets
+            );
+            text.push_str(&table(
+                &[
+                    "MONTH",
+                    "BUDGETED",
+                    "RESERVED",
+                    "COMMITTED",
+                    "SPENT",
+                    "USED",
+                    "",
+                ],
+                rows,
+            ));
+            Reply::entity(&y, text)
         }
         BudgetCommand::Phase {
             id,

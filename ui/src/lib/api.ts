@@ -2,12 +2,14 @@
 // `Result<T, WireError>` on the Rust side; a rejection is turned into an `ApiError` here so that
 // screens can branch on `kind` and show `message` without guessing what they were given.
 import { invoke } from '@tauri-apps/api/core'
+import { listen } from '@tauri-apps/api/event'
 import type {
   ActionInput,
   CommandName,
   Commands,
   CompanySettingsUpdate,
   ErrorKind,
+  ImportProgress,
   NewCompany,
   NewDelegation,
   NewDocument,
@@ -137,6 +139,19 @@ export const approvalsBulkApprove = (requests: string[]) =>
 export const budgetsList = (period: string | null) => call('budgets_list', { period })
 export const budgetReport = (period: string | null) => call('budget_report', { period })
 export const budgetHistory = (id: string) => call('budget_history', { id })
+/** Imports a CSV/XLSX file by path; `skip` imports the good rows and reports the bad ones. */
+export const budgetImport = (path: string, skip: boolean) => call('budget_import', { path, skip })
+export const budgetSyncHistory = (limit: number) => call('budget_sync_history', { limit })
+export const budgetYear = (year: string | null, department: string | null) =>
+  call('budget_year', { year, department })
+
+/** The event `budget_import` sends with each progress report (src-tauri: BUDGET_IMPORT_PROGRESS). */
+export const BUDGET_IMPORT_PROGRESS = 'budget-import-progress'
+
+/** Calls `handler` with each import progress report until the returned function is called. */
+export async function onImportProgress(handler: (progress: ImportProgress) => void): Promise<() => void> {
+  return listen<ImportProgress>(BUDGET_IMPORT_PROGRESS, (event) => handler(event.payload))
+}
 
 export const notificationsList = () => call('notifications_list')
 export const notificationsUnreadCount = () => call('notifications_unread_count')

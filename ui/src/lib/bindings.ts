@@ -55,7 +55,7 @@ export type BalanceView = { budgeted: string, available: string, reserved: strin
 
 export type LedgerEntryView = { id: string, budget_id: string, seq: number, 
 /**
- * budget | adjust | reserve | commit | release | spend
+ * budget | adjust | reserve | commit | release | spend | release_commitment
  */
 kind: string, request_id: string | null, reservation_id: string | null, 
 /**
@@ -124,6 +124,53 @@ export type CheckStats = { checks: number, available: number, no_budget: number,
 success_rate_percent: string | null, };
 
 export type BudgetReport = { period: string | null, rows: Array<UtilisationRow>, checks: CheckStats, };
+
+export type ImportStage = "reading" | "validating" | "writing" | "done";
+
+export type ImportProgress = { stage: ImportStage, done: number, total: number, };
+
+export type ReleaseCommitmentInput = { budget_id: string, request_id: string, 
+/**
+ * `None` releases everything still committed.
+ */
+amount: string | null, reason: string, };
+
+export type MonthUtilisation = { 
+/**
+ * `2026-07`.
+ */
+month: string, 
+/**
+ * The budget planned up to the end of this month: each budget's current amount spread
+ * evenly over the months of its period (largest-remainder cents), summed cumulatively.
+ */
+budgeted: string, 
+/**
+ * Held in reserve at the end of the month (from ledger entry timestamps).
+ */
+reserved: string, committed: string, spent: string, 
+/**
+ * reserved + committed + spent.
+ */
+used: string, 
+/**
+ * The month starts after today: its figures are the plan only (used stays as of today).
+ */
+future: boolean, };
+
+export type FiscalYearUtilisation = { 
+/**
+ * `FY2026`.
+ */
+fiscal_year: string, currency: string, 
+/**
+ * The department filter, when one was given.
+ */
+department: string | null, 
+/**
+ * How many budgets the figures add up.
+ */
+budgets: number, months: Array<MonthUtilisation>, };
 
 export type DocumentType = "purchase_order" | "expense_claim" | "payment_voucher" | "material_request" | "journal_entry" | "budget_revision" | "sales_invoice";
 
@@ -344,7 +391,8 @@ levels: Array<number>, };
 
 export type Condition = { 
 /**
- * `amount`, `category`, `project`, `department` (name) or `facts.<key>`.
+ * `amount`, `category`, `project`, `department` (name), `budget_status` (`within`,
+ * `exceeds` or `no_budget`: what the budget check said at submission) or `facts.<key>`.
  */
 field: string, op: Op, 
 /**
@@ -432,6 +480,9 @@ export type Commands = {
   budgets_list: { args: { period: string | null }; returns: Array<BudgetView> };
   budget_report: { args: { period: string | null }; returns: BudgetReport };
   budget_history: { args: { id: string }; returns: Array<LedgerEntryView> };
+  budget_import: { args: { path: string; skip: boolean }; returns: SyncRunView };
+  budget_sync_history: { args: { limit: number }; returns: Array<SyncRunView> };
+  budget_year: { args: { year: string | null; department: string | null }; returns: FiscalYearUtilisation };
   notifications_list: { args: Record<string, never>; returns: Array<NotificationView> };
   notifications_unread_count: { args: Record<string, never>; returns: number };
   notifications_mark_read: { args: { ids: Array<string> }; returns: number };
@@ -471,6 +522,9 @@ export const COMMAND_NAMES: readonly CommandName[] = [
   "budgets_list",
   "budget_report",
   "budget_history",
+  "budget_import",
+  "budget_sync_history",
+  "budget_year",
   "notifications_list",
   "notifications_unread_count",
   "notifications_mark_read",

@@ -8,6 +8,14 @@ type Handler = (args: Record<string, unknown>) => unknown
 
 export const invokeMock = () => vi.mocked(invoke)
 
+/** Who listens to which Tauri event (filled by the mocked `listen` in ./setup.ts). */
+export const listeners = new Set<{ event: string; handler: (e: { event: string; payload: unknown }) => void }>()
+
+/** Delivers an event to the screen as the Tauri backend would. */
+export function emitEvent(event: string, payload: unknown) {
+  for (const l of [...listeners]) if (l.event === event) l.handler({ event, payload })
+}
+
 export function commands(handlers: Record<string, Handler>) {
   invokeMock().mockImplementation(async (command: string, args?: unknown) => {
     const handler = handlers[command]

@@ -1,13 +1,17 @@
-//! Where budgets (issue 4) plug into approvals. The engine calls [`on_document_event`] inside the
-//! same unit of work as the status change, so a budget reservation, commitment or release lands
-//! (or rolls back) together with the decision.
+//! Where budgets (issue 4) plug into approvals. The engine calls [`on_submitted`] and
+//! [`on_document_event`] inside the same unit of work as the status change, so a budget
+//! reservation, commitment or release lands (or rolls back) together with the decision.
 //!
-//! - `Submitted` checks the document's department budget for the fiscal month containing the
-//!   submission date (the budgets module's own lookup: month, then quarter, then year; a
-//!   category/project line before the department's general one) and reserves the amount.
-//!   HARD_BLOCK with funds short refuses the submission (the whole unit of work rolls back);
-//!   SOFT_WARNING flags the document and continues; ESCALATE adds the executive level to the
-//!   pinned chain. No budget: the document is marked "no budget" and goes on.
+//! - On submission ([`on_submitted`], before routing, so that policy rules can test the
+//!   document's `budget_status`) the document's department budget for the fiscal month
+//!   containing the submission date is checked (the budgets module's own lookup: month, then
+//!   quarter, then year; a category/project line before the department's general one) and the
+//!   amount reserved. HARD_BLOCK with funds short refuses the submission (the whole unit of work
+//!   rolls back); SOFT_WARNING flags the document and continues; ESCALATE asks the engine to add
+//!   the executive level to the chain once it is routed ([`add_executive_level`]). No budget:
+//!   the document is marked "no budget" and goes on. Within budget, at or under the budget's
+//!   auto-approve threshold (when it has one), the engine approves the document without an
+//!   approval chain ([`OnSubmit::AutoApprove`]).
 //! - `FinalApproved` commits what the document holds (an over-budget commit approved by a
 //!   finance manager or admin is recorded as an override by the budgets module).
 //! - `Rejected`, `Returned`, `Recalled`, `ClarificationRequested` and `Cancelled` release exactly
@@ -33,10 +37,10 @@ use crate::error::{Error, Result};
 use crate::permissions::Role;
 use crate::uow::UnitOfWork;
 
-/// A budget-relevant moment in a document's life.
+/// A budget-relevant moment in a document's life after submission (submission itself is
+/// [`on_submitted`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BudgetEvent {
-    Submitted,
     FinalApproved,
     Rejected,
     Returned,
@@ -48,7 +52,6 @@ pub enum BudgetEvent {
 impl BudgetEvent {
     fn verb(self) -> &'static str {
         match self {
-            BudgetEvent::Submitted => "submitted",
             BudgetEvent::FinalApproved => "approved",
             BudgetEvent::Rejected => "rejected",
             BudgetEvent::Returned => "returned",
@@ -75,6 +78,39 @@ pub const OVER_BUDGET: &str = "over_budget";
 pub const ESCALATED: &str = "escalated";
 pub const NO_BUDGET: &str = "no_budget";
 
+/// What the budget asks of the engine after a submission's check and reservation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum OnSubmit {
+    /// Route through the policy as usual.
+    Route,
+    /// Route, then add the executive level ([`add_executive_level`]) with this reason.
+    Escalate { reason: String, detail: String },
+    /// Approve without an approval chain: within budget and at or under the budget's
+    /// auto-approve threshold. `reason` goes into the document's history.
+    AutoApprove { reason: String },
+}
+
+/// Called by the engine when a document is submitted (or resubmitted), before it is routed,
+/// inside the unit of work that changes its status. Returning an error rolls it all back.
+pub(crate) async fn on_submitted(
+    uow: &mut UnitOfWork,
+    document: &approval_document::Model,
+) -> Result<OnSubmit> {
+    let mover = engine_mover(uow).await?;
+    submitted(uow, &mover, document).await
+}
+
+/// The value a policy condition on `budget_status` sees: `within`, `exceeds` (SOFT_WARNING
+/// flagged or ESCALATE escalated) or `no_budget`; `None` before the first check.
+pub fn policy_budget_status(stored: Option<&str>) -> Option<&'static str> {
+    match stored? {
+        WITHIN_BUDGET => Some("within"),
+        OVER_BUDGET | ESCALATED => Some("exceeds"),
+        NO_BUDGET => Some("no_budget"),
+        _ => None,
+    }
+}
+
 /// Called by the engine inside the unit of work that changes the document's status. Returning
 /// an error rolls the whole change back.
 pub(crate) async fn on_document_event(
@@ -84,7 +120,6 @@ pub(crate) async fn on_document_event(
 ) -> Result<()> {
     let mover = engine_mover(uow).await?;
     match event {
-        BudgetEvent::Submitted => submitted(uow, &mover, document).await,
         BudgetEvent::FinalApproved => {
             for (budget_id, _) in budgets::held_by(uow.db(), &document.id).await? {
                 budgets::commit_as(
@@ -148,16 +183,17 @@ async fn submitted(
     uow: &mut UnitOfWork,
     mover: &Mover,
     doc: &approval_document::Model,
-) -> Result<()> {
+) -> Result<OnSubmit> {
     let amount = documents::amount_of(doc)?;
     let Some(department_id) = doc.department_id.as_deref() else {
-        return mark(
+        mark(
             uow,
             doc,
             NO_BUDGET,
             "No budget: the document has no department, so no budget covers it.".into(),
         )
-        .await;
+        .await?;
+        return Ok(OnSubmit::Route);
     };
     let department = crate::entities::department::Entity::find_by_id(department_id.to_owned())
         .one(uow.db())
@@ -185,7 +221,17 @@ async fn submitted(
     )
     .await?;
     let Some(budget_id) = check.budget_id.clone() else {
-        return mark(uow, doc, NO_BUDGET, format!("No budget: {}", check.reason)).await;
+        mark(uow, doc, NO_BUDGET, format!("No budget: {}", check.reason)).await?;
+        return Ok(OnSubmit::Route);
+    };
+    // Off unless the budget has a threshold: `can_auto_approve` needs funds and a threshold.
+    let threshold = if check.can_auto_approve {
+        crate::entities::budget::Entity::find_by_id(budget_id.clone())
+            .one(uow.db())
+            .await?
+            .and_then(|b| b.auto_approve_threshold)
+    } else {
+        None
     };
     let label = budgets::label_of(uow.db(), &budget_id).await?;
     let budget_currency = check.currency.clone().unwrap_or_default();
@@ -201,7 +247,7 @@ async fn submitted(
         uow,
         mover,
         &ReserveInput {
-            budget_id,
+            budget_id: budget_id.clone(),
             request_id: doc.id.clone(),
             amount,
             reason: Some(format!("{} submitted, via approval", doc.number)),
@@ -215,7 +261,20 @@ async fn submitted(
                 budgets::show(amount, &out.currency),
                 budgets::show(out.balance.available, &out.currency)
             );
-            mark(uow, doc, WITHIN_BUDGET, note).await
+            match threshold {
+                Some(t) => {
+                    let reason = format!(
+                        "Auto-approved: within budget auto-approve threshold {}",
+                        budgets::show(budgets::dec(&t)?, &out.currency)
+                    );
+                    mark(uow, doc, WITHIN_BUDGET, format!("{note} {reason}.")).await?;
+                    Ok(OnSubmit::AutoApprove { reason })
+                }
+                None => {
+                    mark(uow, doc, WITHIN_BUDGET, note).await?;
+                    Ok(OnSubmit::Route)
+                }
+            }
         }
         EnforcementDecision::Refused { reason } => Err(Error::Conflict(format!(
             "{} cannot be submitted: budget {label} is HARD_BLOCK. {reason}. Nothing was \
@@ -224,7 +283,8 @@ async fn submitted(
         ))),
         EnforcementDecision::Flagged { flag } => {
             let note = capitalise(&flag);
-            mark(uow, doc, OVER_BUDGET, format!("{note}.")).await
+            mark(uow, doc, OVER_BUDGET, format!("{note}.")).await?;
+            Ok(OnSubmit::Route)
         }
         EnforcementDecision::Escalate { reason } => {
             let available = out.balance.available + amount;
@@ -233,8 +293,8 @@ async fn submitted(
                 budgets::show(available, &out.currency),
                 budgets::show(amount, &out.currency)
             );
-            add_executive_level(uow, doc, &reason, &detail).await?;
-            mark(uow, doc, ESCALATED, format!("{reason} ({detail}).")).await
+            mark(uow, doc, ESCALATED, format!("{reason} ({detail}).")).await?;
+            Ok(OnSubmit::Escalate { reason, detail })
         }
     }
 }
@@ -276,7 +336,7 @@ fn is_executive(level: &LevelSpec) -> bool {
 /// chain already includes an executive, their steps get the reason and nobody is added. Nobody
 /// designated executive: the level goes to an admin, as a policy's `if_empty: admin` would; no
 /// admin either refuses the submission.
-async fn add_executive_level(
+pub(crate) async fn add_executive_level(
     uow: &UnitOfWork,
     doc: &approval_document::Model,
     reason: &str,

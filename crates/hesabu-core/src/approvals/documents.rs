@@ -13,7 +13,7 @@ use sea_orm::{
 use serde_json::{Value, json};
 
 use super::Directory;
-use super::budget_hooks::{self, BudgetEvent};
+use super::budget_hooks::{self, BudgetEvent, OnSubmit};
 use super::calendar::Calendar;
 use super::entities::{
     approval_document, approval_document_line, approval_event, approval_policy, approval_request,
@@ -220,9 +220,21 @@ async fn send(
         "resubmitted"
     };
     event(&uow, &doc, None, None, action, None, clean(note)).await?;
-    let dir = Directory::load(uow.db()).await?;
-    let (doc, request) = route(&mut uow, &dir, doc).await?;
-    budget_hooks::on_document_event(&mut uow, &doc, BudgetEvent::Submitted).await?;
+    // The budget first: policy rules may test its verdict (`budget_status`), and a document
+    // within its budget's auto-approve threshold needs no chain at all.
+    let budget = budget_hooks::on_submitted(&mut uow, &doc).await?;
+    let doc = load(uow.db(), &doc.id).await?;
+    let (doc, request) = match budget {
+        OnSubmit::AutoApprove { reason } => (auto_approve(&mut uow, doc, &reason).await?, None),
+        other => {
+            let dir = Directory::load(uow.db()).await?;
+            let (doc, request) = route(&mut uow, &dir, doc).await?;
+            if let OnSubmit::Escalate { reason, detail } = other {
+                budget_hooks::add_executive_level(&uow, &doc, &reason, &detail).await?;
+            }
+            (doc, Some(request))
+        }
+    };
     uow.audit(AuditDraft {
         action: if transition == Transition::Submit {
             "document.submit"
@@ -235,16 +247,45 @@ async fn send(
         after: Some(json!({
             "number": doc.number,
             "status": doc.status,
-            "request_id": request.id,
-            "round": request.round,
-            "policy_id": request.policy_id,
-            "rule": request.matched_rule,
+            "request_id": request.as_ref().map(|r| r.id.clone()),
+            "round": request.as_ref().map(|r| r.round),
+            "policy_id": request.as_ref().map(|r| r.policy_id.clone()),
+            "rule": request.as_ref().map(|r| r.matched_rule.clone()),
+            "auto_approved": request.is_none(),
             "note": clean(note),
         })),
     })
     .await?;
     uow.commit().await?;
     show(file, session, id).await
+}
+
+/// Approves a just-submitted document without a chain, through the state machine: recorded in
+/// its history with `reason`, and its reservation committed. The previous round's request (if
+/// any, already closed) is no longer the current one.
+async fn auto_approve(
+    uow: &mut UnitOfWork,
+    doc: approval_document::Model,
+    reason: &str,
+) -> Result<approval_document::Model> {
+    let mut doc = set_status(uow, doc, Transition::AutoApprove).await?;
+    if doc.current_request_id.is_some() {
+        let mut active = doc.into_active_model();
+        active.current_request_id = Set(None);
+        doc = active.update(uow.db()).await?;
+    }
+    event(
+        uow,
+        &doc,
+        None,
+        None,
+        "auto_approved",
+        None,
+        Some(reason.to_owned()),
+    )
+    .await?;
+    budget_hooks::on_document_event(uow, &doc, BudgetEvent::FinalApproved).await?;
+    Ok(doc)
 }
 
 /// Takes a pending document back to draft, before anyone has decided on it. Requester only.
@@ -609,6 +650,7 @@ pub(crate) fn subject<'a>(
         category: doc.category.as_deref(),
         project: doc.project.as_deref(),
         department,
+        budget_status: budget_hooks::policy_budget_status(doc.budget_status.as_deref()),
         facts,
     })
 }

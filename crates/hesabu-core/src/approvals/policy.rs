@@ -183,7 +183,8 @@ pub struct RuleSpec {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(deny_unknown_fields)]
 pub struct Condition {
-    /// `amount`, `category`, `project`, `department` (name) or `facts.<key>`.
+    /// `amount`, `category`, `project`, `department` (name), `budget_status` (`within`,
+    /// `exceeds` or `no_budget`: what the budget check said at submission) or `facts.<key>`.
     pub field: String,
     pub op: Op,
     /// A string or integer; `[low, high]` for BETWEEN (inclusive); an array for IN. Write
@@ -231,6 +232,8 @@ pub struct Subject<'a> {
     pub category: Option<&'a str>,
     pub project: Option<&'a str>,
     pub department: Option<&'a str>,
+    /// What the budget said at submission: `within`, `exceeds` or `no_budget`.
+    pub budget_status: Option<&'a str>,
     pub facts: &'a Value,
 }
 
@@ -304,6 +307,7 @@ fn field_value(field: &str, s: &Subject<'_>) -> Option<Scalar> {
         "category" => text(s.category),
         "project" => text(s.project),
         "department" => text(s.department),
+        "budget_status" => text(s.budget_status),
         _ => field
             .strip_prefix("facts.")
             .and_then(|key| s.facts.get(key))
@@ -312,10 +316,12 @@ fn field_value(field: &str, s: &Subject<'_>) -> Option<Scalar> {
 }
 
 fn known_field(field: &str) -> bool {
-    matches!(field, "amount" | "category" | "project" | "department")
-        || field
-            .strip_prefix("facts.")
-            .is_some_and(|k| !k.is_empty() && k.chars().all(|c| c.is_alphanumeric() || c == '_'))
+    matches!(
+        field,
+        "amount" | "category" | "project" | "department" | "budget_status"
+    ) || field
+        .strip_prefix("facts.")
+        .is_some_and(|k| !k.is_empty() && k.chars().all(|c| c.is_alphanumeric() || c == '_'))
 }
 
 impl PolicySpec {
@@ -483,8 +489,8 @@ pub fn validate_shape(spec: &PolicySpec) -> Vec<String> {
         for c in &rule.when {
             if !known_field(&c.field) {
                 errors.push(format!(
-                    "{label}: unknown field '{}'. Use amount, category, project, department or \
-                     facts.<key>.",
+                    "{label}: unknown field '{}'. Use amount, category, project, department, \
+                     budget_status (within, exceeds or no_budget) or facts.<key>.",
                     c.field
                 ));
                 continue;
@@ -506,6 +512,25 @@ pub fn validate_shape(spec: &PolicySpec) -> Vec<String> {
                     c.describe()
                 ));
                 continue;
+            }
+            if c.field == "budget_status" {
+                let values: Vec<&Value> = match c.value.as_array() {
+                    Some(items) => items.iter().collect(),
+                    None => vec![&c.value],
+                };
+                let known = ["within", "exceeds", "no_budget"];
+                let ok = matches!(c.op, Op::Eq | Op::In)
+                    && values.iter().all(|v| {
+                        v.as_str()
+                            .is_some_and(|t| known.contains(&t.trim().to_lowercase().as_str()))
+                    });
+                if !ok {
+                    errors.push(format!(
+                        "{label}: condition {} cannot match: budget_status is within, exceeds or \
+                         no_budget, compared with = or IN.",
+                        c.describe()
+                    ));
+                }
             }
             if c.field != "amount" {
                 amount_only = false;
@@ -700,6 +725,7 @@ mod tests {
             category: Some("Capex"),
             project: None,
             department: Some("Operations"),
+            budget_status: Some("exceeds"),
             facts: &facts,
         };
         let c = |field: &str, op: Op, value: Value| Condition {
@@ -715,11 +741,31 @@ mod tests {
         assert!(c("category", Op::Eq, json!("capex")).holds(&subject));
         assert!(c("department", Op::In, json!(["Sales", "Operations"])).holds(&subject));
         assert!(c("facts.vehicles", Op::Gte, json!(2)).holds(&subject));
+        assert!(c("budget_status", Op::Eq, json!("exceeds")).holds(&subject));
+        assert!(!c("budget_status", Op::Eq, json!("within")).holds(&subject));
         assert!(
             !c("project", Op::Eq, json!("x")).holds(&subject),
             "missing never matches"
         );
         assert!(!c("facts.nope", Op::Eq, json!("x")).holds(&subject));
+    }
+
+    #[test]
+    fn budget_status_conditions_name_a_known_status() {
+        let ok = policy(json!([
+            {"name": "over", "when": [{"field": "budget_status", "op": "IN", "value": ["exceeds", "no_budget"]}], "levels": [1]},
+            {"name": "all", "when": [{"field": "amount", "op": ">=", "value": 0}], "levels": [1]},
+        ]));
+        assert!(validate_shape(&ok).is_empty(), "{:?}", validate_shape(&ok));
+        let typo = policy(json!([
+            {"name": "over", "when": [{"field": "budget_status", "op": "=", "value": "over"}], "levels": [1]},
+            {"name": "all", "when": [{"field": "amount", "op": ">=", "value": 0}], "levels": [1]},
+        ]));
+        assert!(
+            validate_shape(&typo)
+                .join("\n")
+                .contains("budget_status is within, exceeds or no_budget")
+        );
     }
 
     #[test]

@@ -12,6 +12,9 @@ pub enum Transition {
     Route,
     /// The last required approval arrived.
     FinalApprove,
+    /// Within budget and at or under the budget's auto-approve threshold: approved at
+    /// submission, without an approval chain (see `budget_hooks`).
+    AutoApprove,
     Reject,
     Return,
     Clarify,
@@ -29,6 +32,7 @@ pub fn next(from: DocumentStatus, transition: Transition) -> Result<DocumentStat
         (Draft, T::Submit) => Some(Submitted),
         (Submitted, T::Route) => Some(PendingApproval),
         (PendingApproval, T::FinalApprove) => Some(Approved),
+        (Submitted, T::AutoApprove) => Some(Approved),
         (PendingApproval, T::Reject) => Some(Rejected),
         (PendingApproval, T::Return) => Some(Returned),
         (PendingApproval, T::Clarify) => Some(ClarificationRequested),
@@ -56,6 +60,7 @@ pub fn next(from: DocumentStatus, transition: Transition) -> Result<DocumentStat
                 T::Submit => "submitted",
                 T::Route => "routed",
                 T::FinalApprove => "approved",
+                T::AutoApprove => "auto-approved",
                 T::Reject => "rejected",
                 T::Return => "returned",
                 T::Clarify => "sent back for clarification",
@@ -87,5 +92,8 @@ mod tests {
         assert_eq!(next(Returned, Transition::Resubmit).unwrap(), Submitted);
         assert_eq!(next(PendingApproval, Transition::Recall).unwrap(), Draft);
         assert!(next(Draft, Transition::FinalApprove).is_err());
+        assert_eq!(next(Submitted, Transition::AutoApprove).unwrap(), Approved);
+        assert!(next(PendingApproval, Transition::AutoApprove).is_err());
+        assert!(next(Draft, Transition::AutoApprove).is_err());
     }
 }

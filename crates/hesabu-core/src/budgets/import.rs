@@ -15,6 +15,9 @@
 //! Columns (header row required, names in any order, case-insensitive):
 //! `department,period,amount,currency,enforcement` and optionally
 //! `auto_approve_threshold,category,project`.
+//!
+//! Progress: [`import_file_with_progress`] reports an [`ImportProgress`] at each stage and every
+//! [`PROGRESS_EVERY`] rows, for the desktop's progress bar.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -27,8 +30,8 @@ use serde_json::json;
 
 use super::period::FiscalPeriod;
 use super::{
-    ACTIVE, ARCHIVED, Enforcement, ImportRowError, NewBudget, SyncRunView, adjust_budgeted, dec,
-    fiscal_start_month, insert_new_budgets, new_budget_rows,
+    ACTIVE, ARCHIVED, Enforcement, ImportProgress, ImportRowError, ImportStage, NewBudget,
+    SyncRunView, adjust_budgeted, dec, fiscal_start_month, insert_new_budgets, new_budget_rows,
 };
 use crate::audit::AuditDraft;
 use crate::auth::Session;
@@ -46,11 +49,31 @@ pub const OPTIONAL_COLUMNS: [&str; 3] = ["auto_approve_threshold", "category", "
 /// 100k-entry error list).
 const MAX_ERRORS: usize = 1_000;
 
+/// A progress report is sent every this many rows (validated, or written).
+pub const PROGRESS_EVERY: usize = 500;
+
+/// Receives import progress. Called on the importing task, between database statements: keep
+/// it quick (the desktop only emits a window event).
+pub type Progress<'a> = &'a (dyn Fn(ImportProgress) + Send + Sync);
+
+fn report(progress: Option<Progress<'_>>, stage: ImportStage, done: usize, total: usize) {
+    if let Some(p) = progress {
+        p(ImportProgress {
+            stage,
+            done: i64::try_from(done).unwrap_or(i64::MAX),
+            total: i64::try_from(total).unwrap_or(i64::MAX),
+        });
+    }
+}
+
 /// One data row as text, with its line number (the header is line 1).
 #[derive(Debug, Clone)]
 pub struct RawRow {
     pub line: i64,
     pub cells: Vec<String>,
+    /// Columns whose cell was typed as a date in the spreadsheet (XLSX only). Excel turns a
+    /// period typed as `2025-03` into a date, which the import then explains.
+    pub dates: Vec<usize>,
 }
 
 /// A file read into text rows, before validation.
@@ -101,6 +124,7 @@ fn read_csv_from(input: impl std::io::Read) -> std::result::Result<RawTable, csv
                 rows.push(RawRow {
                     line: line_of(r.position(), i),
                     cells: r.iter().map(str::to_owned).collect(),
+                    dates: Vec::new(),
                 });
             }
             Err(e) => errors.push(ImportRowError {
@@ -128,6 +152,11 @@ pub fn read_xlsx(path: &Path) -> Result<RawTable> {
     let text = |cell: &Data| -> String {
         match cell {
             Data::Empty => String::new(),
+            // Shown as the date it is, so the error can quote it (the serial number would not
+            // mean anything to anyone).
+            Data::DateTime(d) => d
+                .as_datetime()
+                .map_or_else(|| d.to_string(), |t| t.date().to_string()),
             // Numbers typed into Excel are stored as binary doubles; their shortest round-trip
             // text is what was typed (up to 15 significant digits), and it is parsed exactly.
             other => other.to_string().trim().to_owned(),
@@ -142,6 +171,12 @@ pub fn read_xlsx(path: &Path) -> Result<RawTable> {
         .map(|(i, cells)| RawRow {
             line: first_row + i64::try_from(i).unwrap_or(0) + 1,
             cells: cells.iter().map(text).collect(),
+            dates: cells
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| matches!(c, Data::DateTime(_) | Data::DateTimeIso(_)))
+                .map(|(i, _)| i)
+                .collect(),
         })
         .filter(|r| r.cells.iter().any(|c| !c.is_empty()))
         .collect();
@@ -232,6 +267,14 @@ fn validate(
 ) -> std::result::Result<Valid, String> {
     let cell = |i: usize| row.cells.get(i).map_or("", |c| c.trim());
     let opt = |i: Option<usize>| i.map_or("", cell);
+    if row.dates.contains(&cols.period) {
+        let date = cell(cols.period);
+        let like = date.get(..7).filter(|m| m.len() == 7).unwrap_or("2025-03");
+        return Err(format!(
+            "the period cell is a date ({date}); type the period as text like {like} (format \
+             the column as Text, or start the cell with an apostrophe: '{like})"
+        ));
+    }
     let dept_name = cell(cols.department);
     if dept_name.is_empty() {
         return Err("the department is empty: write a department name such as Operations".into());
@@ -309,6 +352,17 @@ pub async fn import_file(
     path: &Path,
     skip_invalid: bool,
 ) -> Result<SyncRunView> {
+    import_file_with_progress(file, session, path, skip_invalid, None).await
+}
+
+/// [`import_file`], reporting progress to `progress`.
+pub async fn import_file_with_progress(
+    file: &CompanyFile,
+    session: &Session,
+    path: &Path,
+    skip_invalid: bool,
+    progress: Option<Progress<'_>>,
+) -> Result<SyncRunView> {
     session.require(Permission::BudgetManage)?;
     let ext = path
         .extension()
@@ -331,6 +385,7 @@ pub async fn import_file(
         )));
     }
     let started = file.clock().now();
+    report(progress, ImportStage::Reading, 0, 0);
     let table = if format == "csv" {
         read_csv(path)?
     } else {
@@ -340,7 +395,18 @@ pub async fn import_file(
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
-    import_table(file, session, table, &source, format, skip_invalid, started).await
+    let run = import_table_with_progress(
+        file,
+        session,
+        table,
+        &source,
+        format,
+        skip_invalid,
+        started,
+        progress,
+    )
+    .await?;
+    Ok(run)
 }
 
 /// The import itself, from rows already read.
@@ -353,15 +419,79 @@ pub async fn import_table(
     skip_invalid: bool,
     started: chrono::DateTime<chrono::Utc>,
 ) -> Result<SyncRunView> {
+    import_table_with_progress(
+        file,
+        session,
+        table,
+        source,
+        format,
+        skip_invalid,
+        started,
+        None,
+    )
+    .await
+}
+
+/// [`import_table`], reporting progress to `progress`.
+#[allow(clippy::too_many_arguments)]
+pub async fn import_table_with_progress(
+    file: &CompanyFile,
+    session: &Session,
+    table: RawTable,
+    source: &str,
+    format: &str,
+    skip_invalid: bool,
+    started: chrono::DateTime<chrono::Utc>,
+    progress: Option<Progress<'_>>,
+) -> Result<SyncRunView> {
+    let run = import_rows(
+        file,
+        session,
+        table,
+        source,
+        format,
+        skip_invalid,
+        started,
+        progress,
+    )
+    .await?;
+    let total = usize::try_from(run.rows_read).unwrap_or(0);
+    report(progress, ImportStage::Done, total, total);
+    Ok(run)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn import_rows(
+    file: &CompanyFile,
+    session: &Session,
+    table: RawTable,
+    source: &str,
+    format: &str,
+    skip_invalid: bool,
+    started: chrono::DateTime<chrono::Utc>,
+    progress: Option<Progress<'_>>,
+) -> Result<SyncRunView> {
     session.require(Permission::BudgetManage)?;
     let mut uow = file.begin(session).await?;
     let mut errors = table.errors.clone();
     let rows_read = i64::try_from(table.rows.len() + table.errors.len()).unwrap_or(i64::MAX);
-    let cols = match columns(&table.header) {
-        Ok(c) => Some(c),
-        Err(message) => {
-            errors.push(ImportRowError { line: 1, message });
-            None
+    let cols = if table.header.iter().all(|h| h.trim().is_empty()) {
+        errors.push(ImportRowError {
+            line: 1,
+            message: format!(
+                "the file is empty or its first row is blank: put the header row {} on line 1 \
+                 and one budget per row below it",
+                REQUIRED_COLUMNS.join(",")
+            ),
+        });
+        None
+    } else {
+        match columns(&table.header) {
+            Ok(c) => Some(c),
+            Err(message) => {
+                errors.push(ImportRowError { line: 1, message });
+                None
+            }
         }
     };
     let fiscal = fiscal_start_month(uow.db()).await?;
@@ -375,8 +505,13 @@ pub async fn import_table(
     let mut valid: Vec<Valid> = Vec::with_capacity(table.rows.len());
     let mut seen: HashMap<Key, i64> = HashMap::with_capacity(table.rows.len());
     let mut skipped = i64::try_from(table.errors.len()).unwrap_or(0);
+    let total_rows = table.rows.len();
+    report(progress, ImportStage::Validating, 0, total_rows);
     if let Some(cols) = cols {
-        for row in &table.rows {
+        for (i, row) in table.rows.iter().enumerate() {
+            if i > 0 && i.is_multiple_of(PROGRESS_EVERY) {
+                report(progress, ImportStage::Validating, i, total_rows);
+            }
             let result = validate(row, &cols, &departments, fiscal).and_then(|v| {
                 let key = key_of(&v.department_id, &v.period.label, &v.category, &v.project);
                 match seen.get(&key) {
@@ -405,6 +540,7 @@ pub async fn import_table(
         }
     }
 
+    report(progress, ImportStage::Validating, total_rows, total_rows);
     let header_broken = cols.is_none();
     if header_broken || (!errors.is_empty() && !skip_invalid) {
         // Nothing of the import is kept: roll back and record the failed run on its own.
@@ -454,6 +590,10 @@ pub async fn import_table(
     let (mut created, mut updated, mut unchanged) = (0_i64, 0_i64, 0_i64);
     let mut to_create = Vec::new();
     let mut in_file: std::collections::HashSet<Key> = std::collections::HashSet::new();
+    // Rows are "written" as they are compared (updates, unchanged) or inserted (creates).
+    let total_valid = valid.len();
+    let mut written = 0_usize;
+    report(progress, ImportStage::Writing, 0, total_valid);
     for v in &valid {
         let key = key_of(&v.department_id, &v.period.label, &v.category, &v.project);
         in_file.insert(key.clone());
@@ -483,6 +623,10 @@ pub async fn import_table(
             && current.enforcement == v.new.enforcement.as_str()
             && current_threshold == threshold
             && current.status == ACTIVE;
+        written += 1;
+        if written.is_multiple_of(PROGRESS_EVERY) {
+            report(progress, ImportStage::Writing, written, total_valid);
+        }
         if same {
             unchanged += 1;
             continue;
@@ -535,7 +679,11 @@ pub async fn import_table(
         uow.commit().await?;
         return Ok(run);
     }
-    insert_new_budgets(&uow, &to_create).await?;
+    for chunk in to_create.chunks(PROGRESS_EVERY) {
+        insert_new_budgets(&uow, chunk).await?;
+        written += chunk.len();
+        report(progress, ImportStage::Writing, written, total_valid);
+    }
 
     let mut soft_deleted = 0_i64;
     if skipped == 0 {

@@ -918,6 +918,114 @@ pub(crate) async fn release_as(
     )
 }
 
+/// Releases money an approved document has committed but will not spend (the order fell
+/// through), back to available. Approved documents are final in the state machine (they cannot
+/// be cancelled), so this is the explicit, audited way to give the money back. Finance roles
+/// only (`BudgetReleaseAny`), a reason is required, and never more than the document has
+/// committed on that budget ("Amount exceeds committed", nothing written).
+pub async fn release_commitment(
+    file: &CompanyFile,
+    session: &Session,
+    input: &ReleaseCommitmentInput,
+) -> Result<LedgerOutcome> {
+    session.require(Permission::BudgetReleaseAny)?;
+    let mut uow = file.begin(session).await?;
+    let out = release_commitment_as(&mut uow, &Mover::of(session), input).await?;
+    uow.commit().await?;
+    Ok(out)
+}
+
+async fn release_commitment_as(
+    uow: &mut UnitOfWork,
+    mover: &Mover,
+    input: &ReleaseCommitmentInput,
+) -> Result<LedgerOutcome> {
+    let request = request_id(&input.request_id)?;
+    let reason = input.reason.trim();
+    if reason.is_empty() {
+        return Err(Error::invalid(
+            "A reason is required to release committed budget (it goes into the audit log).",
+        ));
+    }
+    let (b, stored) = load_budget_with_balance(uow.db(), &input.budget_id).await?;
+    let reservation = open_reservation(uow.db(), &b.id, &request).await?;
+    let committed = match &reservation {
+        Some(r) => dec(&r.committed)?,
+        None => Decimal::ZERO,
+    };
+    let amount = match input.amount {
+        Some(asked) => positive(asked, "release")?,
+        None => committed,
+    };
+    let Some(reservation) = reservation.filter(|_| !amount.is_zero() && amount <= committed) else {
+        let dept = department_name(uow.db(), &b.department_id).await?;
+        return Err(exceeds(
+            "committed",
+            &request,
+            committed,
+            input.amount,
+            &b,
+            &dept,
+            "released",
+        ));
+    };
+    let before = balance_of(&stored)?;
+    let mut after = before.clone();
+    after.committed -= amount;
+    after.available += amount;
+    let entry_id = append(
+        uow,
+        &b.id,
+        &stored,
+        &after,
+        Entry {
+            kind: RELEASE_COMMITMENT,
+            request_id: Some(&request),
+            reservation_id: Some(&reservation.id),
+            action: None,
+            amount,
+            is_override: false,
+            reason: Some(reason),
+        },
+    )
+    .await?;
+    let held = dec(&reservation.held)?;
+    let released = dec(&reservation.released)? + amount;
+    let mut row = reservation.into_active_model();
+    row.committed = Set((committed - amount).to_string());
+    row.released = Set(released.to_string());
+    if held.is_zero() && committed == amount {
+        row.status = Set("closed".into());
+    }
+    row.updated_at = Set(uow.now_text());
+    let reservation = row.update(uow.db()).await?;
+    uow.audit(AuditDraft {
+        action: "budget.release_commitment",
+        entity_type: "budget",
+        entity_id: b.id.clone(),
+        before: Some(before.summary()),
+        after: Some(mover.tag(json!({
+            "balance": after.summary(),
+            "request_id": request,
+            "amount": amount.to_string(),
+            "committed_before": committed.to_string(),
+            "reason": reason,
+        }))),
+    })
+    .await?;
+    outcome(
+        Some(entry_id),
+        &b,
+        &request,
+        Some(&reservation),
+        EnforcementDecision::WithinBudget,
+        after,
+    )
+}
+
+/// The ledger kind of [`release_commitment`]: committed money back to available.
+pub const RELEASE_COMMITMENT: &str = "release_commitment";
+
 /// "Amount exceeds reserved: …" — a move larger than what the document holds at that stage.
 fn exceeds(
     stage: &str,
@@ -1515,6 +1623,10 @@ pub async fn verify_balances(file: &CompanyFile, session: &Session) -> Result<Ve
             }
             "release" => {
                 s.reserved -= a;
+                s.available += a;
+            }
+            RELEASE_COMMITMENT => {
+                s.committed -= a;
                 s.available += a;
             }
             other => {

@@ -7,16 +7,27 @@
 //! `variance % = variance / budgeted × 100`. Percentages are rounded half-even to one decimal.
 //! The check success rate counts checks made (by their timestamp, UTC) within the period's
 //! days, or all checks when no period is given.
+//!
+//! [`fiscal_year`] is the utilisation chart: month by month over one fiscal year, the planned
+//! budget (cumulative) against what is reserved, committed and spent at each month's end,
+//! replayed from the ledger entries' timestamps.
 
+use std::collections::{HashMap, HashSet};
+
+use chrono::Datelike;
 use rust_decimal::Decimal;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
-use super::period::FiscalPeriod;
-use super::{BudgetReport, CheckStats, UtilisationRow, fiscal_start_month, list_unchecked};
+use super::period::{FiscalPeriod, PeriodKind};
+use super::phasing::split;
+use super::{
+    ACTIVE, BudgetReport, CheckStats, FiscalYearUtilisation, MonthUtilisation, RELEASE_COMMITMENT,
+    UtilisationRow, dec, fiscal_start_month, list_unchecked,
+};
 use crate::auth::Session;
 use crate::company_file::CompanyFile;
-use crate::entities::budget_check_log;
-use crate::error::Result;
+use crate::entities::{budget, budget_balance, budget_check_log, budget_ledger};
+use crate::error::{Error, Result};
 use crate::permissions::Permission;
 
 fn percent(part: Decimal, whole: Decimal) -> Option<Decimal> {
@@ -89,6 +100,170 @@ pub async fn report(
             no_budget,
             success_rate_percent: percent(Decimal::from(ok), Decimal::from(total)),
         },
+    })
+}
+
+/// Utilisation month by month over a fiscal year (`FY2026`; the one containing today when
+/// `None`), for one currency (the company's base currency when `None`), optionally for one
+/// department.
+///
+/// - The budgets counted are the active ones whose period lies inside the year. A phased annual
+///   budget is archived by phasing, so only its parts count (any active parent with active parts
+///   is skipped too, should one exist). Simplification: budgets that overlap without being
+///   phased from one another (a department with both a year and a quarter budget) are both
+///   counted.
+/// - `budgeted` at a month is the plan up to that month's end: each budget's current amount
+///   spread evenly over the months of its own period (largest remainder), summed.
+/// - `reserved`, `committed` and `spent` are replayed from the ledger: every entry made before
+///   the first day of the next month (UTC, like the check statistics) counts.
+pub async fn fiscal_year(
+    file: &CompanyFile,
+    session: &Session,
+    fiscal_year: Option<&str>,
+    department: Option<&str>,
+    currency: Option<&str>,
+) -> Result<FiscalYearUtilisation> {
+    session.require(Permission::BudgetView)?;
+    let db = file.reader();
+    let start_month = fiscal_start_month(db).await?;
+    let company = crate::company::load(db).await?;
+    let tz: chrono_tz::Tz = company
+        .time_zone
+        .parse()
+        .unwrap_or(chrono_tz::Africa::Nairobi);
+    let today = file.clock().now().with_timezone(&tz).date_naive();
+    let label = match fiscal_year.map(str::trim).filter(|t| !t.is_empty()) {
+        Some(text) => text.to_owned(),
+        None => {
+            let year = if today.month() >= start_month {
+                today.year()
+            } else {
+                today.year() - 1
+            };
+            format!("FY{year}")
+        }
+    };
+    let year = FiscalPeriod::parse(&label, start_month)?;
+    if year.kind != PeriodKind::Year {
+        return Err(Error::invalid(format!(
+            "The chart covers a fiscal year: write it like FY{}, not {label}.",
+            today.year()
+        )));
+    }
+    let currency = currency
+        .map(|c| c.trim().to_uppercase())
+        .filter(|c| !c.is_empty())
+        .unwrap_or_else(|| company.base_currency.clone());
+
+    let mut query = budget::Entity::find()
+        .filter(budget::Column::Status.eq(ACTIVE))
+        .filter(budget::Column::Currency.eq(currency.as_str()))
+        .filter(budget::Column::PeriodStart.gte(year.start_text()))
+        .filter(budget::Column::PeriodEnd.lte(year.end_text()));
+    let department_name = match department.map(str::trim).filter(|d| !d.is_empty()) {
+        Some(name) => {
+            let d = crate::departments::find_by_name(db, name)
+                .await?
+                .ok_or_else(|| {
+                    Error::invalid(format!(
+                        "There is no department named '{name}'. Pick one from the list."
+                    ))
+                })?;
+            query = query.filter(budget::Column::DepartmentId.eq(d.id.as_str()));
+            Some(d.name)
+        }
+        None => None,
+    };
+    let all = query.all(db).await?;
+    let parents: HashSet<&str> = all.iter().filter_map(|b| b.parent_id.as_deref()).collect();
+    let budgets: Vec<&budget::Model> = all
+        .iter()
+        .filter(|b| !parents.contains(b.id.as_str()))
+        .collect();
+    let ids: Vec<&str> = budgets.iter().map(|b| b.id.as_str()).collect();
+
+    let months = year.months();
+    let month_index: HashMap<String, usize> = months
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (m.label.clone(), i))
+        .collect();
+    // The plan: each budget's amount over the months of its own period.
+    let mut planned = vec![Decimal::ZERO; months.len()];
+    let balances: HashMap<String, budget_balance::Model> = budget_balance::Entity::find()
+        .filter(budget_balance::Column::BudgetId.is_in(ids.iter().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|b| (b.budget_id.clone(), b))
+        .collect();
+    for b in &budgets {
+        let amount = match balances.get(&b.id) {
+            Some(bal) => dec(&bal.budgeted)?,
+            None => dec(&b.amount)?,
+        };
+        let own: Vec<usize> = FiscalPeriod::parse(&b.period, start_month)?
+            .months()
+            .iter()
+            .filter_map(|m| month_index.get(&m.label).copied())
+            .collect();
+        if own.is_empty() {
+            continue;
+        }
+        let parts = split(amount, own.len(), &[], amount.scale().max(2))?;
+        for (i, part) in own.into_iter().zip(parts) {
+            planned[i] += part;
+        }
+    }
+
+    // The ledger, replayed month by month.
+    let entries = budget_ledger::Entity::find()
+        .filter(budget_ledger::Column::BudgetId.is_in(ids.iter().copied()))
+        .order_by_asc(budget_ledger::Column::At)
+        .all(db)
+        .await?;
+    let mut out = Vec::with_capacity(months.len());
+    let (mut reserved, mut committed, mut spent) = (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
+    let mut budgeted = Decimal::ZERO;
+    let mut next = entries.iter().peekable();
+    for (i, m) in months.iter().enumerate() {
+        // Timestamps are RFC 3339 text in UTC, so "before the next month's first day" is a
+        // text comparison.
+        let end = m.end_text();
+        while let Some(e) = next.next_if(|e| e.at.as_str() < end.as_str()) {
+            let a = dec(&e.amount)?;
+            match e.kind.as_str() {
+                "reserve" => reserved += a,
+                "commit" => {
+                    reserved -= a;
+                    committed += a;
+                }
+                "spend" => {
+                    committed -= a;
+                    spent += a;
+                }
+                "release" => reserved -= a,
+                k if k == RELEASE_COMMITMENT => committed -= a,
+                _ => {} // budget and adjust entries: the plan uses the current amount
+            }
+        }
+        budgeted += planned[i];
+        out.push(MonthUtilisation {
+            month: m.label.clone(),
+            budgeted,
+            reserved,
+            committed,
+            spent,
+            used: reserved + committed + spent,
+            future: m.start > today,
+        });
+    }
+    Ok(FiscalYearUtilisation {
+        fiscal_year: year.label,
+        currency,
+        department: department_name,
+        budgets: i64::try_from(budgets.len()).unwrap_or(i64::MAX),
+        months: out,
     })
 }
 

@@ -107,7 +107,7 @@ pub struct LedgerEntryView {
     pub budget_id: String,
     #[ts(type = "number")]
     pub seq: i64,
-    /// budget | adjust | reserve | commit | release | spend
+    /// budget | adjust | reserve | commit | release | spend | release_commitment
     pub kind: String,
     pub request_id: Option<String>,
     pub reservation_id: Option<String>,
@@ -312,4 +312,85 @@ pub struct BudgetReport {
     pub period: Option<String>,
     pub rows: Vec<UtilisationRow>,
     pub checks: CheckStats,
+}
+
+/// Where an import run is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportStage {
+    /// The file is being read (no row count yet).
+    Reading,
+    /// Rows are being checked; `total` is the number of data rows read.
+    Validating,
+    /// Budgets are being created, updated or left alone; `total` is the number of valid rows.
+    Writing,
+    /// The run is recorded (its counts are in the returned [`SyncRunView`]).
+    Done,
+}
+
+/// A progress report from a running import, sent every few hundred rows (see
+/// `import::PROGRESS_EVERY`) and at each stage's start and end. The desktop forwards them to the
+/// window as `budget-import-progress` events.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ImportProgress {
+    pub stage: ImportStage,
+    #[ts(type = "number")]
+    pub done: i64,
+    #[ts(type = "number")]
+    pub total: i64,
+}
+
+/// Release committed money of an approved document that will not be paid (the order fell
+/// through). Never more than the document has committed on that budget.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct ReleaseCommitmentInput {
+    pub budget_id: String,
+    pub request_id: String,
+    /// `None` releases everything still committed.
+    #[serde(with = "rust_decimal::serde::str_option")]
+    #[ts(type = "string | null")]
+    pub amount: Option<Decimal>,
+    pub reason: String,
+}
+
+/// One month of the fiscal-year utilisation chart: cumulative figures at the end of the month.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct MonthUtilisation {
+    /// `2026-07`.
+    pub month: String,
+    /// The budget planned up to the end of this month: each budget's current amount spread
+    /// evenly over the months of its period (largest-remainder cents), summed cumulatively.
+    #[serde(with = "rust_decimal::serde::str")]
+    #[ts(type = "string")]
+    pub budgeted: Decimal,
+    /// Held in reserve at the end of the month (from ledger entry timestamps).
+    #[serde(with = "rust_decimal::serde::str")]
+    #[ts(type = "string")]
+    pub reserved: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    #[ts(type = "string")]
+    pub committed: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    #[ts(type = "string")]
+    pub spent: Decimal,
+    /// reserved + committed + spent.
+    #[serde(with = "rust_decimal::serde::str")]
+    #[ts(type = "string")]
+    pub used: Decimal,
+    /// The month starts after today: its figures are the plan only (used stays as of today).
+    pub future: bool,
+}
+
+/// Utilisation over one fiscal year, month by month, for one currency.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct FiscalYearUtilisation {
+    /// `FY2026`.
+    pub fiscal_year: String,
+    pub currency: String,
+    /// The department filter, when one was given.
+    pub department: Option<String>,
+    /// How many budgets the figures add up.
+    #[ts(type = "number")]
+    pub budgets: i64,
+    pub months: Vec<MonthUtilisation>,
 }
