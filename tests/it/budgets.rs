@@ -939,32 +939,34 @@ fn large_csv(path: &Path, rows: usize) {
 }
 
 #[tokio::test]
-async fn a_5k_row_import_is_quick() {
-    // The 100k-row run is in the benchmark (crates/hesabu-cli/examples/budget_bench.rs): in a
-    // debug build it takes too long for the test suite.
+async fn a_large_import_creates_every_row_then_finds_them_unchanged() {
+    // 100,000 rows in CI (scripts/test.sh sets HESABU_IMPORT_ROWS), 5,000 in a plain `cargo
+    // test`. How fast it goes is the benchmark's business (crates/hesabu-cli/examples/
+    // budget_bench.rs, docs/benchmarks.md), not this test's.
+    let rows: usize = std::env::var("HESABU_IMPORT_ROWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5_000);
     let (dir, file, admin) = july_company().await;
     let path = dir.path().join("large.csv");
-    large_csv(&path, 5_000);
-    let started = std::time::Instant::now();
+    large_csv(&path, rows);
     let run = import::import_file(&file, &admin, &path, false)
         .await
         .unwrap();
     assert_eq!(
         (run.status.as_str(), run.created),
-        ("ok", 5_000),
+        ("ok", i64::try_from(rows).unwrap()),
         "{:?}",
         run.errors.first()
-    );
-    assert!(
-        started.elapsed() < Duration::from_secs(30),
-        "{:?}",
-        started.elapsed()
     );
     let again = import::import_file(&file, &admin, &path, false)
         .await
         .unwrap();
-    assert_eq!(again.unchanged, 5_000);
-    assert_eq!(support::count(file.path(), "budget_balance").await, 5_000);
+    assert_eq!(again.unchanged, i64::try_from(rows).unwrap());
+    assert_eq!(
+        support::count(file.path(), "budget_balance").await,
+        i64::try_from(rows).unwrap()
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
