@@ -26,6 +26,7 @@ use crate::entities::outbox;
 use crate::error::{Error, Result};
 use crate::notifications::{self, NewNotification};
 use crate::wire::DrainSummary;
+use crate::workflows::executions::{self, OutboxChange};
 
 /// The one way the outbox waits (rate limits). Production sleeps on tokio's timer; tests pass a
 /// [`ClockSleeper`] that moves a settable clock instead, so nothing really waits.
@@ -470,6 +471,9 @@ impl Drainer {
             ))
             .await?
             .rows_affected();
+        if claimed == 1 {
+            executions::on_outbox_change(&uow, &row.id, OutboxChange::Claimed).await?;
+        }
         uow.commit().await?;
         if claimed != 1 {
             return Ok(tally);
@@ -552,6 +556,7 @@ impl Drainer {
     ) -> Result<(Outcome, Option<outbox::Model>)> {
         let uow = self.inner.file.begin_outbox_bookkeeping().await?;
         let now = uow.now_text();
+        let remote_ref = ack.remote_ref;
         uow.db()
             .execute_raw(Statement::from_sql_and_values(
                 uow.db().get_database_backend(),
@@ -560,7 +565,7 @@ impl Drainer {
                 [
                     state::DONE.into(),
                     false.into(),
-                    ack.remote_ref.into(),
+                    remote_ref.clone().into(),
                     ack.result.map(|v| v.to_string()).into(),
                     now.clone().into(),
                     now.into(),
@@ -569,6 +574,14 @@ impl Drainer {
                 ],
             ))
             .await?;
+        executions::on_outbox_change(
+            &uow,
+            &item.id,
+            OutboxChange::Done {
+                remote_ref: remote_ref.as_deref(),
+            },
+        )
+        .await?;
         // FIFO keys: claim the next due row of this key in the same transaction (it is the
         // key's new head: this row was the only one in flight and everything before it is
         // done or dead). Not while stopping.
@@ -602,6 +615,7 @@ impl Drainer {
                     .await?
                     .rows_affected();
                 if claimed == 1 {
+                    executions::on_outbox_change(&uow, &head.id, OutboxChange::Claimed).await?;
                     next = Some(head);
                 }
             }
@@ -633,9 +647,16 @@ impl Drainer {
             } => (*outcome_unknown, *retry_after),
             SendError::Permanent { .. } => (false, None),
         };
-        if !error.is_retryable() || out_of_retries {
+        // A workflow may forbid automatic retries (invoice_sync `retryOnFailure: false`).
+        let retries_allowed = executions::retries_allowed(&item.payload);
+        if !error.is_retryable() || out_of_retries || !retries_allowed {
             return self
-                .dead_letter(item, &error, outcome_unknown, out_of_retries)
+                .dead_letter(
+                    item,
+                    &error,
+                    outcome_unknown,
+                    out_of_retries || !retries_allowed,
+                )
                 .await;
         }
         let uow = self.inner.file.begin_outbox_bookkeeping().await?;
@@ -664,6 +685,15 @@ impl Drainer {
                 ],
             ))
             .await?;
+        executions::on_outbox_change(
+            &uow,
+            &item.id,
+            OutboxChange::Retrying {
+                kind: error.kind(),
+                message: error.message(),
+            },
+        )
+        .await?;
         uow.commit().await?;
         self.emit(SyncEvent::Failed {
             id: item.id.clone(),
@@ -702,6 +732,15 @@ impl Drainer {
                 ],
             ))
             .await?;
+        executions::on_outbox_change(
+            &uow,
+            &item.id,
+            OutboxChange::Dead {
+                kind: error.kind(),
+                message: error.message(),
+            },
+        )
+        .await?;
         let why = if out_of_retries {
             format!("gave up after {} attempts", item.attempts)
         } else {
