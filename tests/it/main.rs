@@ -12,6 +12,8 @@ mod concurrency;
 mod demo;
 mod outbox;
 mod permissions;
+mod rules;
 mod secrets;
 mod source_rules;
 mod support;
+mod workflows;

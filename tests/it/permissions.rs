@@ -286,6 +286,50 @@ const MATRIX: &[(&[&str], &[&str])] = &[
     ),
     (&["backup", "create"], &["admin", "finance_manager"]),
     (&["backup", "list"], &["admin", "finance_manager"]),
+    (
+        &["workflow", "list"],
+        &["admin", "finance_manager", "finance_user", "auditor"],
+    ),
+    (
+        &["workflow", "executions"],
+        &["admin", "finance_manager", "finance_user", "auditor"],
+    ),
+    (
+        &["workflow", "events"],
+        &["admin", "finance_manager", "finance_user", "auditor"],
+    ),
+    (
+        &[
+            "workflow",
+            "set",
+            "invoice_sync",
+            "--file",
+            "{workflow_invoice}",
+        ],
+        &["admin", "finance_manager"],
+    ),
+    (
+        &["workflow", "enable", "customer_sync"],
+        &["admin", "finance_manager"],
+    ),
+    (
+        &["workflow", "disable", "item_sync"],
+        &["admin", "finance_manager"],
+    ),
+    // `workflow run` and `workflow retry` need an entity the demo does not have; their row is
+    // tests/it/workflows.rs::run_and_retry_need_the_workflow_run_permission.
+    (
+        &["rules", "list"],
+        &["admin", "finance_manager", "finance_user", "auditor"],
+    ),
+    (
+        &["rules", "evaluations"],
+        &["admin", "finance_manager", "finance_user", "auditor"],
+    ),
+    (
+        &["rules", "import", "{rules_high_value}"],
+        &["admin", "finance_manager"],
+    ),
 ];
 
 const BUDGET_READERS: &[&str] = &[
@@ -328,6 +372,14 @@ fn fill(arg: &str) -> String {
     match arg {
         "{default_policy}" => root
             .join("docs/examples/policy-default.json")
+            .display()
+            .to_string(),
+        "{workflow_invoice}" => root
+            .join("docs/examples/workflow-invoice-sync.json")
+            .display()
+            .to_string(),
+        "{rules_high_value}" => root
+            .join("docs/examples/rules-high-value-invoice.json")
             .display()
             .to_string(),
         other => other.to_owned(),

@@ -10,6 +10,7 @@ mod backup;
 mod budget;
 mod output;
 mod sync;
+mod workflows;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -129,6 +130,12 @@ enum Command {
     /// Back up the company file, list backups, restore one.
     #[command(subcommand)]
     Backup(backup::BackupCommand),
+    /// Workflows that send invoices, customers, items, credit notes and sales to e-TIMS.
+    #[command(subcommand)]
+    Workflow(workflows::WorkflowCommand),
+    /// Business rules: decision tables evaluated when documents are created and submitted.
+    #[command(subcommand)]
+    Rules(workflows::RulesCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -512,6 +519,8 @@ async fn acting_command(
         Command::Org(c) => approvals::org(c, file, session).await?,
         Command::Sync(command) => sync::run(command, file, session, env).await?,
         Command::Backup(command) => backup::run(command, file, session).await?,
+        Command::Workflow(c) => workflows::workflow(c, file, session).await?,
+        Command::Rules(c) => workflows::rules_command(c, file, session).await?,
         Command::Company(CompanyCommand::Create(_)) | Command::Demo(_) => unreachable_command()?,
     })
 }

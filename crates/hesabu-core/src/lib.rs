@@ -5,7 +5,9 @@
 //! [`auth`] and [`permissions`] (who may do what), then the services: [`company`], [`users`],
 //! [`departments`], [`audit`], the approval engine in [`approvals`] and budget control in
 //! [`budgets`]. The outbox and its sync worker are in [`outbox`]; backups of the company file in
-//! [`backup`]. Wire types for the UI and CLI are in [`wire`].
+//! [`backup`]. Workflows (what is sent to e-TIMS, events, the execution log) are in
+//! [`workflows`]; decision-table business rules in [`rules`]. Wire types for the UI and CLI are
+//! in [`wire`].
 
 pub mod approvals;
 pub mod audit;
@@ -24,9 +26,11 @@ pub mod money;
 pub mod notifications;
 pub mod outbox;
 pub mod permissions;
+pub mod rules;
 pub mod secrets;
 pub mod uow;
 pub mod users;
 pub mod wire;
+pub mod workflows;
 
 pub use error::{Error, ErrorKind, Result, WireError};

@@ -132,6 +132,16 @@ pub enum Permission {
     SyncManage,
     /// Create, list and restore backups of the company file.
     BackupManage,
+    /// See the workflows, their execution log and recorded events.
+    WorkflowView,
+    /// Configure, enable and disable workflows.
+    WorkflowManage,
+    /// Run a workflow for one entity, retry failed executions, record external events.
+    WorkflowRun,
+    /// See decision tables and rule evaluations, and test a rules file against a document.
+    RulesView,
+    /// Import decision tables and resolve tax reviews.
+    RulesManage,
 }
 
 impl Permission {
@@ -166,6 +176,11 @@ impl Permission {
             Permission::SyncView => "view the sync queue",
             Permission::SyncManage => "run the sync or retry dead items",
             Permission::BackupManage => "back up or restore the company file",
+            Permission::WorkflowView => "view workflows and their executions",
+            Permission::WorkflowManage => "configure workflows",
+            Permission::WorkflowRun => "run or retry workflows",
+            Permission::RulesView => "view business rules",
+            Permission::RulesManage => "import business rules or resolve tax reviews",
         }
     }
 }
@@ -204,6 +219,11 @@ pub const PERMISSIONS: &[(Role, &[Permission])] = &[
             SyncView,
             SyncManage,
             BackupManage,
+            WorkflowView,
+            WorkflowManage,
+            WorkflowRun,
+            RulesView,
+            RulesManage,
         ],
     ),
     (
@@ -232,6 +252,11 @@ pub const PERMISSIONS: &[(Role, &[Permission])] = &[
             SyncView,
             SyncManage,
             BackupManage,
+            WorkflowView,
+            WorkflowManage,
+            WorkflowRun,
+            RulesView,
+            RulesManage,
         ],
     ),
     (
@@ -252,6 +277,9 @@ pub const PERMISSIONS: &[(Role, &[Permission])] = &[
             DelegationManage,
             SyncView,
             SyncManage,
+            WorkflowView,
+            WorkflowRun,
+            RulesView,
         ],
     ),
     (
@@ -298,6 +326,8 @@ pub const PERMISSIONS: &[(Role, &[Permission])] = &[
             ApprovalPolicyView,
             DocumentViewAll,
             SyncView,
+            WorkflowView,
+            RulesView,
         ],
     ),
 ];
@@ -339,6 +369,9 @@ mod tests {
             DelegationManage,
             JobsRun,
             OrgManage,
+            WorkflowManage,
+            WorkflowRun,
+            RulesManage,
         ] {
             assert!(!Role::Auditor.may(write));
         }

@@ -269,6 +269,14 @@ pub(crate) async fn after_decision(
     close_request(uow, request, request_status).await?;
     let doc = set_status(uow, doc, transition).await?;
     budget_hooks::on_document_event(uow, &doc, budget_event).await?;
+    if transition == Transition::FinalApprove {
+        // Workflows (invoice_sync) match this event in the same unit of work.
+        crate::workflows::events::record(
+            uow,
+            super::documents::document_event(&doc, crate::workflows::EventType::Approved),
+        )
+        .await?;
+    }
     let by = uow
         .actor()
         .id

@@ -35,7 +35,9 @@ use crate::departments;
 use crate::error::{Error, Result};
 use crate::money::{Currency, Money};
 use crate::permissions::Permission;
+use crate::rules::{self, RuleAction, service::RuleTrigger};
 use crate::uow::UnitOfWork;
+use crate::workflows::{self, EventType, NewEvent};
 
 /// Delegation chains are followed at most this far (A → B → C → D).
 pub const MAX_DELEGATION_DEPTH: usize = 3;
@@ -157,6 +159,14 @@ pub async fn create(
         .await?;
     }
     event(&uow, &doc, None, None, "created", None, None).await?;
+    // Business rules first (a tax-review flag must be in place before any workflow looks at
+    // the document), then the local event that workflows match, all in this unit of work.
+    if let Some(mut evaluation) = rules::service::evaluate_document(uow.db(), &doc).await? {
+        rules::service::apply_before_routing(&uow, &doc, &mut evaluation, RuleTrigger::Created)
+            .await?;
+        rules::service::store(&uow, &doc.id, RuleTrigger::Created, &evaluation).await?;
+    }
+    workflows::events::record(&mut uow, document_event(&doc, EventType::Created)).await?;
     uow.audit(AuditDraft {
         action: "document.create",
         entity_type: "document",
@@ -173,6 +183,17 @@ pub async fn create(
     .await?;
     uow.commit().await?;
     show(file, session, &doc.id).await
+}
+
+/// The local event for a document (workflows read the document itself when they match it).
+pub(crate) fn document_event(doc: &approval_document::Model, event_type: EventType) -> NewEvent {
+    NewEvent {
+        event_type,
+        entity_type: doc.doc_type.clone(),
+        entity_id: doc.id.clone(),
+        source: "local",
+        payload: json!({ "number": doc.number, "status": doc.status, "amount": doc.amount }),
+    }
 }
 
 fn clean(text: Option<&str>) -> Option<String> {
@@ -214,6 +235,30 @@ async fn send(
         )));
     }
     let doc = set_status(&uow, doc, transition).await?;
+    // Business rules: a block refuses the submission (this unit of work rolls back; the
+    // evaluation is kept in its own), set_field / tax review / notify act before routing, and
+    // require_approval adds levels once the chain exists.
+    let mut evaluation = rules::service::evaluate_document(uow.db(), &doc).await?;
+    if let Some(blocked) = evaluation.as_ref().and_then(|e| e.blocked().cloned()) {
+        drop(uow);
+        let reason = match &blocked.action {
+            RuleAction::Block { reason } => reason.clone(),
+            other => other.describe(),
+        };
+        if let Some(e) = &evaluation {
+            rules::service::record_blocked(file, session, &doc.id, e).await?;
+        }
+        return Err(Error::Conflict(format!(
+            "{} cannot be submitted: {reason} (rule table '{}', row {} '{}'). Fix the \
+             document and submit again; nothing was submitted.",
+            doc.number, blocked.table, blocked.row, blocked.row_name
+        )));
+    }
+    if let Some(e) = evaluation.as_mut() {
+        rules::service::apply_before_routing(&uow, &doc, e, RuleTrigger::Submitted).await?;
+    }
+    // set_field may have changed what routing looks at.
+    let doc = load(uow.db(), &doc.id).await?;
     let action = if transition == Transition::Submit {
         "submitted"
     } else {
@@ -221,20 +266,34 @@ async fn send(
     };
     event(&uow, &doc, None, None, action, None, clean(note)).await?;
     // The budget first: policy rules may test its verdict (`budget_status`), and a document
-    // within its budget's auto-approve threshold needs no chain at all.
+    // within its budget's auto-approve threshold needs no chain at all — unless a business rule
+    // requires approval, which always wins over the threshold.
     let budget = budget_hooks::on_submitted(&mut uow, &doc).await?;
     let doc = load(uow.db(), &doc.id).await?;
+    let rule_requires_approval = evaluation.as_ref().is_some_and(|e| {
+        e.actions
+            .iter()
+            .any(|a| matches!(a.action, RuleAction::RequireApproval { .. }))
+    });
     let (doc, request) = match budget {
-        OnSubmit::AutoApprove { reason } => (auto_approve(&mut uow, doc, &reason).await?, None),
+        OnSubmit::AutoApprove { reason } if !rule_requires_approval => {
+            (auto_approve(&mut uow, doc, &reason).await?, None)
+        }
         other => {
             let dir = Directory::load(uow.db()).await?;
             let (doc, request) = route(&mut uow, &dir, doc).await?;
             if let OnSubmit::Escalate { reason, detail } = other {
                 budget_hooks::add_executive_level(&uow, &doc, &reason, &detail).await?;
             }
+            if let Some(e) = evaluation.as_mut() {
+                rules::service::apply_require_approval(&uow, &doc, e).await?;
+            }
             (doc, Some(request))
         }
     };
+    if let Some(e) = evaluation.as_ref() {
+        rules::service::store(&uow, &doc.id, RuleTrigger::Submitted, e).await?;
+    }
     uow.audit(AuditDraft {
         action: if transition == Transition::Submit {
             "document.submit"
@@ -524,6 +583,27 @@ pub(crate) async fn load(db: &impl ConnectionTrait, id: &str) -> Result<approval
                 "There is no document {id}. Check the id (hesabu approval inbox lists them)."
             ))
         })
+}
+
+/// A document's lines as JSON (for workflow payloads and rule subjects), in position order.
+pub(crate) async fn lines_json(db: &impl ConnectionTrait, document_id: &str) -> Result<Value> {
+    let lines = approval_document_line::Entity::find()
+        .filter(approval_document_line::Column::DocumentId.eq(document_id))
+        .order_by_asc(approval_document_line::Column::Position)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|l| {
+            json!({
+                "position": l.position,
+                "description": l.description,
+                "quantity": l.quantity,
+                "unit_price": l.unit_price,
+                "tax_code": l.tax_code,
+            })
+        })
+        .collect();
+    Ok(Value::Array(lines))
 }
 
 pub(crate) async fn current_request(

@@ -28,6 +28,7 @@ use crate::entities::outbox;
 use crate::error::{Error, Result};
 use crate::notifications::{self, NewNotification};
 use crate::wire::DrainSummary;
+use crate::workflows::executions::{self, OutboxChange};
 
 /// The one way the outbox waits (rate limits). Production sleeps on tokio's timer; tests pass a
 /// [`ClockSleeper`] that moves a settable clock instead, so nothing really waits.
@@ -567,6 +568,7 @@ impl Drainer {
                 .await?
                 .rows_affected();
             if n == 1 {
+                executions::on_outbox_change(&uow, &row.id, OutboxChange::Claimed).await?;
                 claimed.push(row);
             } else if keyed {
                 break;
@@ -596,6 +598,7 @@ impl Drainer {
                     ],
                 ))
                 .await?;
+            executions::on_outbox_change(&uow, &row.id, OutboxChange::Unclaimed).await?;
         }
         uow.commit().await?;
         Ok(())
@@ -675,6 +678,7 @@ impl Drainer {
     async fn settle_done(&self, item: &OutboxItem, ack: Ack, checked: bool) -> Result<Outcome> {
         let uow = self.inner.file.begin_outbox_settle().await?;
         let now = uow.now_text();
+        let remote_ref = ack.remote_ref;
         uow.db()
             .execute_raw(Statement::from_sql_and_values(
                 uow.db().get_database_backend(),
@@ -683,7 +687,7 @@ impl Drainer {
                 [
                     state::DONE.into(),
                     false.into(),
-                    ack.remote_ref.into(),
+                    remote_ref.clone().into(),
                     ack.result.map(|v| v.to_string()).into(),
                     now.clone().into(),
                     now.into(),
@@ -692,6 +696,14 @@ impl Drainer {
                 ],
             ))
             .await?;
+        executions::on_outbox_change(
+            &uow,
+            &item.id,
+            OutboxChange::Done {
+                remote_ref: remote_ref.as_deref(),
+            },
+        )
+        .await?;
         uow.commit().await?;
         self.emit(SyncEvent::Done {
             id: item.id.clone(),
@@ -719,9 +731,16 @@ impl Drainer {
             } => (*outcome_unknown, *retry_after),
             SendError::Permanent { .. } => (false, None),
         };
-        if !error.is_retryable() || out_of_retries {
+        // A workflow may forbid automatic retries (invoice_sync `retryOnFailure: false`).
+        let retries_allowed = executions::retries_allowed(&item.payload);
+        if !error.is_retryable() || out_of_retries || !retries_allowed {
             return self
-                .dead_letter(item, &error, outcome_unknown, out_of_retries)
+                .dead_letter(
+                    item,
+                    &error,
+                    outcome_unknown,
+                    out_of_retries || !retries_allowed,
+                )
                 .await;
         }
         let uow = self.inner.file.begin_outbox_settle().await?;
@@ -750,6 +769,15 @@ impl Drainer {
                 ],
             ))
             .await?;
+        executions::on_outbox_change(
+            &uow,
+            &item.id,
+            OutboxChange::Retrying {
+                kind: error.kind(),
+                message: error.message(),
+            },
+        )
+        .await?;
         uow.commit().await?;
         self.emit(SyncEvent::Failed {
             id: item.id.clone(),
@@ -788,6 +816,15 @@ impl Drainer {
                 ],
             ))
             .await?;
+        executions::on_outbox_change(
+            &uow,
+            &item.id,
+            OutboxChange::Dead {
+                kind: error.kind(),
+                message: error.message(),
+            },
+        )
+        .await?;
         let why = if out_of_retries {
             format!("gave up after {} attempts", item.attempts)
         } else {

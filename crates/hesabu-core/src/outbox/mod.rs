@@ -289,22 +289,7 @@ pub async fn retry(file: &CompanyFile, session: &Session, id: &str) -> Result<Ou
             row.id, row.state
         )));
     }
-    let now = uow.now_text();
-    uow.db()
-        .execute_raw(Statement::from_sql_and_values(
-            uow.db().get_database_backend(),
-            "UPDATE outbox SET state = ?, attempts = 0, next_attempt_at = ?, check_first = ?, \
-             updated_at = ? WHERE id = ? AND state = ?",
-            [
-                state::READY.into(),
-                now.clone().into(),
-                true.into(),
-                now.into(),
-                row.id.clone().into(),
-                state::DEAD.into(),
-            ],
-        ))
-        .await?;
+    requeue_dead(&uow, &row.id).await?;
     uow.audit(AuditDraft {
         action: "outbox.retry",
         entity_type: "outbox",
@@ -321,4 +306,41 @@ pub async fn retry(file: &CompanyFile, session: &Session, id: &str) -> Result<Ou
     .await?;
     uow.commit().await?;
     find(file.reader(), &row.id).await.map(OutboxItemView::from)
+}
+
+/// Moves a dead row back to `ready` inside the caller's (audited) unit of work: due now,
+/// attempts reset, and the target is asked before the resend (the dead row may have reached it
+/// after all). The workflow execution that owns the row, if any, goes back to `pending`.
+pub(crate) async fn requeue_dead(uow: &crate::uow::UnitOfWork, id: &str) -> Result<()> {
+    let now = uow.now_text();
+    let moved = uow
+        .db()
+        .execute_raw(Statement::from_sql_and_values(
+            uow.db().get_database_backend(),
+            "UPDATE outbox SET state = ?, attempts = 0, next_attempt_at = ?, check_first = ?, \
+             updated_at = ? WHERE id = ? AND state = ?",
+            [
+                state::READY.into(),
+                now.clone().into(),
+                true.into(),
+                now.into(),
+                id.into(),
+                state::DEAD.into(),
+            ],
+        ))
+        .await?
+        .rows_affected();
+    if moved != 1 {
+        let current = find(uow.db(), id).await?;
+        return Err(Error::Conflict(format!(
+            "Outbox item {id} is {}, not dead; only dead items can be queued again.",
+            current.state
+        )));
+    }
+    crate::workflows::executions::on_outbox_change(
+        uow,
+        id,
+        crate::workflows::executions::OutboxChange::Requeued,
+    )
+    .await
 }

@@ -1,0 +1,399 @@
+//! The execution log: creating an execution (and its outbox row) for an entity, following the
+//! outbox row's outcome, and retrying failed executions.
+//!
+//! An execution that sends something owns exactly one outbox row (`outbox_id`). The outbox
+//! worker reports each move of that row through [`on_outbox_change`], inside the same
+//! transaction as the move, so the log cannot disagree with the queue:
+//! claimed → `running`; acknowledged → `completed` (with the target's reference); a retryable
+//! failure → stays `running` with the error; dead → `failed`; a person's retry → `pending`.
+
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set};
+use serde_json::{Value, json};
+
+use super::config::{WorkflowConfig, WorkflowSettings, WorkflowType};
+use super::entities::workflow_execution;
+use super::events::{self, Decision, Entity};
+use super::wire::status;
+use crate::clock::parse_timestamp;
+use crate::entities::outbox;
+use crate::error::{Error, Result};
+use crate::notifications::{self, NewNotification};
+use crate::outbox::NewOutboxItem;
+use crate::uow::UnitOfWork;
+
+/// The e-TIMS target name in the outbox. The real client is phase 2 of the product; until it
+/// is registered, rows for it wait in the queue (the outbox row is the hand-off).
+pub const ETIMS_TARGET: &str = "etims";
+
+/// e-TIMS fiscal writes (sales, invoices, credit notes) go strictly in order, one in flight per
+/// device; customers and items need no order.
+const FISCAL_ORDERING_KEY: &str = "etims:fiscal";
+
+/// Why an execution was created.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Trigger<'a> {
+    Event(&'a str),
+    Manual,
+}
+
+/// Decides what `workflow` does with `entity` and records the execution (queueing the outbox
+/// row when it sends). Never sends the same entity version twice: an earlier execution that
+/// queued it makes this one `skipped`.
+pub(crate) async fn execute(
+    uow: &mut UnitOfWork,
+    workflow: WorkflowType,
+    settings: &WorkflowSettings,
+    entity: &Entity,
+    trigger: Trigger<'_>,
+) -> Result<workflow_execution::Model> {
+    let manual = matches!(trigger, Trigger::Manual);
+    let mut decision = events::decide(workflow, settings, entity, manual);
+    if matches!(decision, Decision::Send { .. })
+        && let Some(earlier) = queued_before(uow.db(), workflow, entity).await?
+    {
+        decision = Decision::Skip(if earlier.status == status::FAILED {
+            format!(
+                "skipped: execution {} already sent this version of {} and failed; retry it \
+                 with hesabu workflow retry {}",
+                earlier.id,
+                entity.label(),
+                earlier.id
+            )
+        } else {
+            format!(
+                "skipped: already sent by execution {} ({})",
+                earlier.id, earlier.status
+            )
+        });
+    }
+    let now = uow.now_text();
+    let mut row = workflow_execution::Model {
+        id: uow.new_id(),
+        workflow_type: workflow.as_str().into(),
+        entity_type: entity.entity_type.clone(),
+        entity_id: entity.entity_id.clone(),
+        entity_version: entity.version,
+        trigger: match trigger {
+            Trigger::Event(_) => "event".into(),
+            Trigger::Manual => "manual".into(),
+        },
+        event_id: match trigger {
+            Trigger::Event(id) => Some(id.to_owned()),
+            Trigger::Manual => None,
+        },
+        outbox_id: None,
+        status: status::PENDING.into(),
+        started_at: None,
+        completed_at: None,
+        duration_ms: None,
+        attempts: 1,
+        error_kind: None,
+        error_message: None,
+        result_ref: None,
+        created_at: now.clone(),
+        updated_at: now.clone(),
+        created_by: uow.actor().id.clone(),
+    };
+    apply(uow, workflow, settings, entity, &mut row, decision).await?;
+    workflow_execution::ActiveModel::from(row.clone())
+        .insert(uow.db())
+        .await?;
+    Ok(row)
+}
+
+/// Fills `row` from the decision: queues the outbox row, or marks it skipped / failed / waiting.
+async fn apply(
+    uow: &mut UnitOfWork,
+    workflow: WorkflowType,
+    settings: &WorkflowSettings,
+    entity: &Entity,
+    row: &mut workflow_execution::Model,
+    decision: Decision,
+) -> Result<()> {
+    let now = uow.now_text();
+    match decision {
+        Decision::Send { options } => {
+            let outbox_id = uow
+                .enqueue(NewOutboxItem {
+                    target: ETIMS_TARGET.into(),
+                    operation: workflow.operation().into(),
+                    payload: json!({
+                        "workflow": workflow.as_str(),
+                        "execution_id": row.id,
+                        "entity_type": entity.entity_type,
+                        "entity_id": entity.entity_id,
+                        "entity_version": entity.version,
+                        "entity": entity.data,
+                        "options": options,
+                    }),
+                    idempotency_key: events::idempotency_key(
+                        workflow,
+                        &entity.entity_id,
+                        entity.version,
+                    ),
+                    ordering_key: match workflow {
+                        WorkflowType::CustomerSync | WorkflowType::ItemSync => None,
+                        _ => Some(FISCAL_ORDERING_KEY.into()),
+                    },
+                })
+                .await?;
+            row.outbox_id = Some(outbox_id);
+            row.status = status::PENDING.into();
+            row.error_kind = None;
+            row.error_message = None;
+        }
+        Decision::Skip(message) => {
+            row.status = status::SKIPPED.into();
+            row.started_at = Some(now.clone());
+            row.completed_at = Some(now);
+            row.duration_ms = Some(0);
+            row.error_kind = Some("skipped".into());
+            row.error_message = Some(message);
+        }
+        Decision::Fail { kind, message } => {
+            row.status = status::FAILED.into();
+            row.started_at = Some(now.clone());
+            row.completed_at = Some(now);
+            row.duration_ms = Some(0);
+            row.error_kind = Some(kind.into());
+            row.error_message = Some(message.clone());
+            if notify_on_failure(settings) {
+                announce_failure(uow, workflow, &entity.label(), &row.id, &message).await?;
+            }
+        }
+        Decision::Wait { kind, message } => {
+            row.status = status::PENDING.into();
+            row.error_kind = Some(kind.into());
+            row.error_message = Some(message);
+        }
+    }
+    Ok(())
+}
+
+fn notify_on_failure(settings: &WorkflowSettings) -> bool {
+    match &settings.config {
+        WorkflowConfig::Invoice(c) => c.notify_on_failure,
+        // Only the invoice workflow has the switch; the others' failures show in the log.
+        _ => false,
+    }
+}
+
+async fn announce_failure(
+    uow: &UnitOfWork,
+    workflow: WorkflowType,
+    label: &str,
+    execution_id: &str,
+    message: &str,
+) -> Result<()> {
+    notifications::insert(
+        uow,
+        NewNotification {
+            kind: "workflow.failed",
+            severity: "error",
+            title: format!("{workflow} failed for {label}"),
+            body: format!(
+                "{message} Fix the cause, then retry it with `hesabu workflow retry \
+                 {execution_id}` or from the Workflows page."
+            ),
+            entity_type: Some("workflow_execution"),
+            entity_id: Some(execution_id.to_owned()),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// An earlier execution that queued this entity version (so its outbox key is taken).
+async fn queued_before(
+    db: &impl sea_orm::ConnectionTrait,
+    workflow: WorkflowType,
+    entity: &Entity,
+) -> Result<Option<workflow_execution::Model>> {
+    Ok(workflow_execution::Entity::find()
+        .filter(workflow_execution::Column::WorkflowType.eq(workflow.as_str()))
+        .filter(workflow_execution::Column::EntityId.eq(entity.entity_id.as_str()))
+        .filter(workflow_execution::Column::EntityVersion.eq(entity.version))
+        .filter(workflow_execution::Column::OutboxId.is_not_null())
+        .one(db)
+        .await?)
+}
+
+/// A pending execution of this entity version that waits for a person (`manual` or `held`).
+pub(crate) async fn waiting(
+    db: &impl sea_orm::ConnectionTrait,
+    workflow: WorkflowType,
+    entity_id: &str,
+    kind: &str,
+) -> Result<Vec<workflow_execution::Model>> {
+    Ok(workflow_execution::Entity::find()
+        .filter(workflow_execution::Column::WorkflowType.eq(workflow.as_str()))
+        .filter(workflow_execution::Column::EntityId.eq(entity_id))
+        .filter(workflow_execution::Column::Status.eq(status::PENDING))
+        .filter(workflow_execution::Column::OutboxId.is_null())
+        .filter(workflow_execution::Column::ErrorKind.eq(kind))
+        .all(db)
+        .await?)
+}
+
+/// Decides again for a waiting or failed execution (a manual run, a resolved tax review, a
+/// retry of an execution that never queued anything) and stores the outcome on the same row.
+pub(crate) async fn redecide(
+    uow: &mut UnitOfWork,
+    mut row: workflow_execution::Model,
+    settings: &WorkflowSettings,
+    entity: &Entity,
+) -> Result<workflow_execution::Model> {
+    let workflow: WorkflowType = row.workflow_type.parse()?;
+    let decision = events::decide(workflow, settings, entity, true);
+    row.entity_version = entity.version;
+    row.started_at = None;
+    row.completed_at = None;
+    row.duration_ms = None;
+    apply(uow, workflow, settings, entity, &mut row, decision).await?;
+    row.updated_at = uow.now_text();
+    // reset_all marks every column as changed, so this writes the whole row back.
+    Ok(workflow_execution::ActiveModel::from(row)
+        .reset_all()
+        .update(uow.db())
+        .await?)
+}
+
+/// A move of an outbox row, as the outbox reports it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum OutboxChange<'a> {
+    Claimed,
+    Done {
+        remote_ref: Option<&'a str>,
+    },
+    Retrying {
+        kind: &'a str,
+        message: &'a str,
+    },
+    Dead {
+        kind: &'a str,
+        message: &'a str,
+    },
+    /// A person put the dead row back in the queue.
+    Requeued,
+    /// Claimed in a batch but given back unsent (see `outbox::drain`): queued again.
+    Unclaimed,
+}
+
+/// Follows the outbox: called by `outbox/` in the transaction that moves row `outbox_id`.
+/// Rows that belong to no execution are left alone.
+pub(crate) async fn on_outbox_change(
+    uow: &UnitOfWork,
+    outbox_id: &str,
+    change: OutboxChange<'_>,
+) -> Result<()> {
+    let Some(row) = workflow_execution::Entity::find()
+        .filter(workflow_execution::Column::OutboxId.eq(outbox_id))
+        .one(uow.db())
+        .await?
+    else {
+        return Ok(());
+    };
+    let now = uow.now_text();
+    let mut active = row.clone().into_active_model();
+    active.updated_at = Set(now.clone());
+    let finish = |active: &mut workflow_execution::ActiveModel| {
+        active.completed_at = Set(Some(now.clone()));
+        let start = row.started_at.as_deref().unwrap_or(&row.created_at);
+        let ms = match (parse_timestamp(start), parse_timestamp(&now)) {
+            (Ok(a), Ok(b)) => (b - a).num_milliseconds().max(0),
+            _ => 0,
+        };
+        active.duration_ms = Set(Some(ms));
+    };
+    match change {
+        OutboxChange::Claimed => {
+            active.status = Set(status::RUNNING.into());
+            if row.started_at.is_none() {
+                active.started_at = Set(Some(now.clone()));
+            }
+        }
+        OutboxChange::Done { remote_ref } => {
+            active.status = Set(status::COMPLETED.into());
+            active.result_ref = Set(remote_ref.map(str::to_owned));
+            active.error_kind = Set(None);
+            active.error_message = Set(None);
+            finish(&mut active);
+        }
+        OutboxChange::Retrying { kind, message } => {
+            // Still the same execution: the outbox tries again after its backoff.
+            active.status = Set(status::RUNNING.into());
+            active.error_kind = Set(Some(kind.to_owned()));
+            active.error_message = Set(Some(format!("retrying: {message}")));
+        }
+        OutboxChange::Dead { kind, message } => {
+            active.status = Set(status::FAILED.into());
+            active.error_kind = Set(Some(kind.to_owned()));
+            active.error_message = Set(Some(message.to_owned()));
+            finish(&mut active);
+            let payload = outbox::Entity::find_by_id(outbox_id.to_owned())
+                .one(uow.db())
+                .await?
+                .and_then(|o| serde_json::from_str::<Value>(&o.payload).ok());
+            let notify = payload
+                .as_ref()
+                .and_then(|p| p.pointer("/options/notifyOnFailure"))
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
+            if notify {
+                let workflow: WorkflowType = row.workflow_type.parse()?;
+                let label = payload
+                    .as_ref()
+                    .and_then(|p| p.pointer("/entity/number"))
+                    .and_then(Value::as_str)
+                    .map_or_else(|| row.entity_id.clone(), str::to_owned);
+                announce_failure(uow, workflow, &label, &row.id, message).await?;
+            }
+        }
+        OutboxChange::Requeued => {
+            active.status = Set(status::PENDING.into());
+            active.completed_at = Set(None);
+            active.duration_ms = Set(None);
+        }
+        OutboxChange::Unclaimed => {
+            active.status = Set(status::PENDING.into());
+        }
+    }
+    active.update(uow.db()).await?;
+    Ok(())
+}
+
+/// Whether a frozen outbox payload lets the outbox retry a failed send: the invoice workflow's
+/// `retryOnFailure: false` makes the first failure final (the row is dead-lettered and the
+/// execution fails; `workflow retry` can still send it again).
+pub(crate) fn retries_allowed(payload: &str) -> bool {
+    serde_json::from_str::<Value>(payload)
+        .ok()
+        .and_then(|p| {
+            p.pointer("/options/retryOnFailure")
+                .and_then(Value::as_bool)
+        })
+        .unwrap_or(true)
+}
+
+/// How many retries of an execution the workflow allows (`maxRetries`; unlimited for the
+/// workflows without the setting).
+pub(crate) fn max_retries(settings: &WorkflowSettings) -> Option<u32> {
+    match &settings.config {
+        WorkflowConfig::Invoice(c) => Some(c.max_retries),
+        _ => None,
+    }
+}
+
+pub(crate) async fn find(
+    db: &impl sea_orm::ConnectionTrait,
+    id: &str,
+) -> Result<workflow_execution::Model> {
+    workflow_execution::Entity::find_by_id(id.trim().to_owned())
+        .one(db)
+        .await?
+        .ok_or_else(|| {
+            Error::NotFound(format!(
+                "There is no workflow execution {id}. `hesabu workflow executions` lists them."
+            ))
+        })
+}

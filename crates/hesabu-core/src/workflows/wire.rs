@@ -1,0 +1,128 @@
+//! Wire types of the workflows: what `hesabu workflow … --json` prints and the UI receives.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use ts_rs::TS;
+
+use super::config::WorkflowType;
+use super::entities::{event, workflow_execution};
+
+/// One workflow's settings.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct WorkflowView {
+    pub workflow_type: WorkflowType,
+    pub description: String,
+    pub enabled: bool,
+    /// true: matching events are queued at once; false: they wait for `workflow run`.
+    pub auto_sync: bool,
+    /// The typed config (camelCase keys, as in the file given to `workflow set`).
+    #[ts(type = "Record<string, unknown>")]
+    pub config: Value,
+    /// 0 until first changed.
+    #[ts(type = "number")]
+    pub version: i64,
+    pub updated_at: Option<String>,
+}
+
+/// The statuses an execution moves through.
+pub mod status {
+    pub const PENDING: &str = "pending";
+    pub const RUNNING: &str = "running";
+    pub const COMPLETED: &str = "completed";
+    pub const FAILED: &str = "failed";
+    pub const SKIPPED: &str = "skipped";
+    pub const ALL: [&str; 5] = [PENDING, RUNNING, COMPLETED, FAILED, SKIPPED];
+}
+
+/// One row of the execution log.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct ExecutionView {
+    pub id: String,
+    pub workflow_type: String,
+    pub entity_type: String,
+    pub entity_id: String,
+    #[ts(type = "number")]
+    pub entity_version: i64,
+    /// event | manual | retry
+    pub trigger: String,
+    pub event_id: Option<String>,
+    pub outbox_id: Option<String>,
+    /// pending | running | completed | failed | skipped
+    pub status: String,
+    pub started_at: Option<String>,
+    pub completed_at: Option<String>,
+    #[ts(type = "number | null")]
+    pub duration_ms: Option<i64>,
+    #[ts(type = "number")]
+    pub attempts: i64,
+    pub error_kind: Option<String>,
+    pub error_message: Option<String>,
+    pub result_ref: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<workflow_execution::Model> for ExecutionView {
+    fn from(m: workflow_execution::Model) -> Self {
+        Self {
+            id: m.id,
+            workflow_type: m.workflow_type,
+            entity_type: m.entity_type,
+            entity_id: m.entity_id,
+            entity_version: m.entity_version,
+            trigger: m.trigger,
+            event_id: m.event_id,
+            outbox_id: m.outbox_id,
+            status: m.status,
+            started_at: m.started_at,
+            completed_at: m.completed_at,
+            duration_ms: m.duration_ms,
+            attempts: m.attempts,
+            error_kind: m.error_kind,
+            error_message: m.error_message,
+            result_ref: m.result_ref,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        }
+    }
+}
+
+/// A recorded local event.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct EventView {
+    pub id: String,
+    pub event_type: String,
+    pub entity_type: String,
+    pub entity_id: String,
+    #[ts(type = "number")]
+    pub entity_version: i64,
+    pub source: String,
+    #[ts(type = "Record<string, unknown>")]
+    pub payload: Value,
+    pub occurred_at: String,
+}
+
+impl From<event::Model> for EventView {
+    fn from(m: event::Model) -> Self {
+        Self {
+            id: m.id,
+            event_type: m.event_type,
+            entity_type: m.entity_type,
+            entity_id: m.entity_id,
+            entity_version: m.entity_version,
+            source: m.source,
+            payload: serde_json::from_str(&m.payload).unwrap_or(Value::Null),
+            occurred_at: m.occurred_at,
+        }
+    }
+}
+
+/// A filter for the execution log.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+pub struct ExecutionFilter {
+    pub status: Option<String>,
+    pub workflow_type: Option<WorkflowType>,
+    pub entity_id: Option<String>,
+    #[ts(type = "number | null")]
+    pub limit: Option<u64>,
+}
