@@ -132,6 +132,14 @@ pub enum Permission {
     SyncManage,
     /// Create, list and restore backups of the company file.
     BackupManage,
+    /// See the scheduled jobs, their schedules and how their last runs went.
+    JobsView,
+    /// Change a scheduled job's schedule or settings (backup copies kept, on/off).
+    JobsManage,
+    /// List and open the generated reports (the daily summary PDFs).
+    ReportView,
+    /// See the monitoring figures: queue depth, executions, error rate, SLA compliance.
+    MonitorView,
 }
 
 impl Permission {
@@ -166,6 +174,10 @@ impl Permission {
             Permission::SyncView => "view the sync queue",
             Permission::SyncManage => "run the sync or retry dead items",
             Permission::BackupManage => "back up or restore the company file",
+            Permission::JobsView => "view the scheduled jobs",
+            Permission::JobsManage => "change the scheduled jobs",
+            Permission::ReportView => "view the generated reports",
+            Permission::MonitorView => "view the monitoring figures",
         }
     }
 }
@@ -204,6 +216,10 @@ pub const PERMISSIONS: &[(Role, &[Permission])] = &[
             SyncView,
             SyncManage,
             BackupManage,
+            JobsView,
+            JobsManage,
+            ReportView,
+            MonitorView,
         ],
     ),
     (
@@ -232,6 +248,10 @@ pub const PERMISSIONS: &[(Role, &[Permission])] = &[
             SyncView,
             SyncManage,
             BackupManage,
+            JobsView,
+            JobsManage,
+            ReportView,
+            MonitorView,
         ],
     ),
     (
@@ -252,6 +272,7 @@ pub const PERMISSIONS: &[(Role, &[Permission])] = &[
             DelegationManage,
             SyncView,
             SyncManage,
+            MonitorView,
         ],
     ),
     (
@@ -298,6 +319,9 @@ pub const PERMISSIONS: &[(Role, &[Permission])] = &[
             ApprovalPolicyView,
             DocumentViewAll,
             SyncView,
+            JobsView,
+            ReportView,
+            MonitorView,
         ],
     ),
 ];
@@ -339,6 +363,7 @@ mod tests {
             DelegationManage,
             JobsRun,
             OrgManage,
+            JobsManage,
         ] {
             assert!(!Role::Auditor.may(write));
         }
