@@ -261,6 +261,10 @@ const MATRIX: &[(&[&str], &[&str])] = &[
         &["jobs", "run", "--only", "daily_summary"],
         &["admin", "finance_manager"],
     ),
+    (
+        &["jobs", "run", "--only", "outbox_retries"],
+        &["admin", "finance_manager", "finance_user"],
+    ),
     (&["jobs", "list"], &["admin", "finance_manager", "auditor"]),
     (
         &["jobs", "set", "backup", "--keep", "3"],

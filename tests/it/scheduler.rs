@@ -551,3 +551,69 @@ async fn jobs_set_keeps_the_configured_number_of_backups() {
         .collect();
     assert_eq!(ran, ["approval_jobs"], "a disabled job does not run");
 }
+
+#[tokio::test]
+async fn the_outbox_job_drains_due_items_and_reports_progress() {
+    use hesabu_core::audit::AuditDraft;
+    use hesabu_core::outbox::testing::{LoopbackServer, LoopbackTarget};
+    use hesabu_core::outbox::{NewOutboxItem, SyncEvent, TargetConfig, WorkerState};
+
+    let (_dir, file, session, _clock) = company_at().await;
+    for key in ["k1", "k2"] {
+        let mut uow = file.begin(&session).await.unwrap();
+        uow.enqueue(NewOutboxItem {
+            target: "fake".into(),
+            operation: "invoice.create".into(),
+            payload: json!({ "key": key }),
+            idempotency_key: key.into(),
+            ordering_key: None,
+        })
+        .await
+        .unwrap();
+        uow.audit(AuditDraft {
+            action: "test.send",
+            entity_type: "test",
+            entity_id: key.into(),
+            before: None,
+            after: None,
+        })
+        .await
+        .unwrap();
+        uow.commit().await.unwrap();
+    }
+    let server = LoopbackServer::start().await.unwrap();
+    let targets = Targets::new().with(Arc::new(LoopbackTarget::new(
+        "fake",
+        server.addr(),
+        TargetConfig::default(),
+    )));
+    let (events, mut rx) = tokio::sync::broadcast::channel(64);
+    let scheduler = Scheduler::standard(targets).with_sync_events(events);
+    let outcome = scheduler
+        .run_now(&file, &session, "outbox_retries")
+        .await
+        .unwrap();
+    assert_eq!(outcome.status, "ok", "{:?}", outcome.error);
+    assert_eq!(outcome.result["done"], 2);
+    assert_eq!(server.deliveries().len(), 2);
+    let mut seen = Vec::new();
+    while let Ok(event) = rx.try_recv() {
+        seen.push(event);
+    }
+    assert_eq!(seen.first(), Some(&SyncEvent::State(WorkerState::Running)));
+    assert_eq!(seen.last(), Some(&SyncEvent::State(WorkerState::Idle)));
+    let done = seen
+        .iter()
+        .filter(|e| matches!(e, SyncEvent::Done { .. }))
+        .count();
+    assert_eq!(done, 2);
+
+    // While another drainer holds the sync lock the job succeeds without sending.
+    let _held = hesabu_core::outbox::SyncLock::acquire(file.path()).unwrap();
+    let skipped = scheduler
+        .run_now(&file, &session, "outbox_retries")
+        .await
+        .unwrap();
+    assert_eq!(skipped.status, "ok");
+    assert!(skipped.result["skipped"].is_string(), "{}", skipped.result);
+}

@@ -503,6 +503,19 @@ pub async fn list(file: &CompanyFile, session: &Session) -> Result<Vec<ReportInf
     paths.iter().map(|p| info(p)).collect()
 }
 
+/// The reports folder (for "Show folder"); created if missing so it can be opened.
+pub async fn folder(file: &CompanyFile, session: &Session) -> Result<PathBuf> {
+    session.require(Permission::ReportView)?;
+    let dir = default_dir(file.path());
+    std::fs::create_dir_all(&dir).map_err(|e| {
+        Error::Unavailable(format!(
+            "Could not create the reports folder {} ({e}).",
+            dir.display()
+        ))
+    })?;
+    Ok(dir)
+}
+
 /// Full path of one report by id (for "Open" in the UI), refusing anything outside the folder.
 pub async fn path_of(file: &CompanyFile, session: &Session, id: &str) -> Result<PathBuf> {
     session.require(Permission::ReportView)?;

@@ -5,7 +5,9 @@ use serde_json::{Value, json};
 
 use super::{Job, JobContext, Schedule, names};
 use crate::error::{Error, Result};
-use crate::outbox::Drainer;
+use tokio::sync::broadcast;
+
+use crate::outbox::{Drainer, SyncEvent, WorkerState};
 use crate::permissions::Permission;
 
 fn at(hour: u32, minute: u32) -> NaiveTime {
@@ -50,6 +52,9 @@ impl Job for OutboxRetries {
     fn default_schedule(&self) -> Schedule {
         Schedule::Every { minutes: 5 }
     }
+    fn permission(&self) -> Permission {
+        Permission::SyncManage
+    }
     async fn run(&self, ctx: &JobContext<'_>) -> Result<Value> {
         ctx.session.require(Permission::SyncManage)?;
         let drainer = match Drainer::new(ctx.file.clone(), ctx.targets.clone(), ctx.sleeper.clone())
@@ -60,11 +65,40 @@ impl Job for OutboxRetries {
             }
             Err(e) => return Err(e),
         };
+        // Progress for a listener (the desktop's Sync page): the drainer's events, framed by
+        // running / idle. The forwarder ends when the drainer is dropped.
+        let forwarder = ctx.sync_events.map(|tx| {
+            let _ = tx.send(SyncEvent::State(WorkerState::Running));
+            let mut rx = drainer.subscribe();
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                loop {
+                    match rx.recv().await {
+                        Ok(event) => {
+                            let _ = tx.send(event);
+                        }
+                        Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                        Err(broadcast::error::RecvError::Closed) => break,
+                    }
+                }
+            })
+        });
         // Holding the lock, nothing else is sending: rows left in flight are orphans.
-        let recovered = drainer.recover().await?;
-        let mut summary = drainer.drain_until_idle().await?;
-        summary.recovered = u32::try_from(recovered).unwrap_or(u32::MAX);
-        Ok(serde_json::to_value(summary).unwrap_or(Value::Null))
+        let result = async {
+            let recovered = drainer.recover().await?;
+            let mut summary = drainer.drain_until_idle().await?;
+            summary.recovered = u32::try_from(recovered).unwrap_or(u32::MAX);
+            Ok::<_, Error>(summary)
+        }
+        .await;
+        drop(drainer);
+        if let Some(task) = forwarder {
+            let _ = task.await;
+            if let Some(tx) = ctx.sync_events {
+                let _ = tx.send(SyncEvent::State(WorkerState::Idle));
+            }
+        }
+        Ok(serde_json::to_value(result?).unwrap_or(Value::Null))
     }
 }
 

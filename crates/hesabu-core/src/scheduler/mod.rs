@@ -37,13 +37,14 @@ use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use sea_orm::{ConnectionTrait, Statement, Value as SqlValue};
 use serde_json::{Value, json};
+use tokio::sync::broadcast;
 
 use crate::audit::AuditDraft;
 use crate::auth::Session;
 use crate::clock::{format_timestamp, parse_timestamp};
 use crate::company_file::CompanyFile;
 use crate::error::{Error, Result};
-use crate::outbox::{Sleeper, Targets, TokioSleeper};
+use crate::outbox::{Sleeper, SyncEvent, Targets, TokioSleeper};
 use crate::permissions::Permission;
 
 /// The built-in jobs' names, in the order a run visits them.
@@ -161,6 +162,9 @@ pub struct JobContext<'a> {
     pub sleeper: &'a Arc<dyn Sleeper>,
     /// The job's settings from its row (`{}` unless the job has any).
     pub config: &'a Value,
+    /// Where the outbox job forwards its drainer's progress events (the desktop's progress
+    /// bar), if anyone listens.
+    pub sync_events: Option<&'a broadcast::Sender<SyncEvent>>,
 }
 
 /// One kind of scheduled work.
@@ -170,6 +174,11 @@ pub trait Job: Send + Sync + std::fmt::Debug {
     /// A line for lists.
     fn description(&self) -> &str;
     fn default_schedule(&self) -> Schedule;
+    /// What running this job on request ([`Scheduler::run_now`]) needs. Scheduled runs need
+    /// [`Permission::JobsRun`] on top.
+    fn permission(&self) -> Permission {
+        Permission::JobsRun
+    }
     fn default_config(&self) -> Value {
         json!({})
     }
@@ -193,6 +202,7 @@ pub struct Scheduler {
     jobs: Vec<Arc<dyn Job>>,
     targets: Targets,
     sleeper: Arc<dyn Sleeper>,
+    sync_events: Option<broadcast::Sender<SyncEvent>>,
 }
 
 struct Row {
@@ -267,6 +277,7 @@ impl Scheduler {
             jobs,
             targets,
             sleeper: Arc::new(TokioSleeper),
+            sync_events: None,
         }
     }
 
@@ -287,6 +298,12 @@ impl Scheduler {
     /// Waits through this sleeper in the outbox job (tests pass a clock-moving one).
     pub fn with_sleeper(mut self, sleeper: Arc<dyn Sleeper>) -> Self {
         self.sleeper = sleeper;
+        self
+    }
+
+    /// Forwards the outbox job's progress events here.
+    pub fn with_sync_events(mut self, events: broadcast::Sender<SyncEvent>) -> Self {
+        self.sync_events = Some(events);
         self
     }
 
@@ -394,16 +411,17 @@ impl Scheduler {
         Ok(outcomes)
     }
 
-    /// Runs one job now whether or not it is due (`hesabu jobs run --only NAME`, "Run now").
-    /// Its next slot is computed from now, as after any run.
+    /// Runs one job now whether or not it is due (`hesabu jobs run --only NAME`, "Sync now").
+    /// Its next slot is computed from now, as after any run. Needs the job's own permission
+    /// (the outbox job: `SyncManage`; the others: `JobsRun`).
     pub async fn run_now(
         &self,
         file: &CompanyFile,
         session: &Session,
         name: &str,
     ) -> Result<JobRunOutcome> {
-        session.require(Permission::JobsRun)?;
         let job = self.job(name)?;
+        session.require(job.permission())?;
         self.ensure_rows(file).await?;
         let rows = load_rows(file.reader()).await?;
         let row = rows
@@ -462,6 +480,7 @@ impl Scheduler {
             targets: &self.targets,
             sleeper: &self.sleeper,
             config: &config,
+            sync_events: self.sync_events.as_ref(),
         };
         // Elapsed time from a monotonic timer: a duration, not a reading of the wall clock.
         let timer = std::time::Instant::now();
