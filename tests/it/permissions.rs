@@ -258,6 +258,27 @@ const MATRIX: &[(&[&str], &[&str])] = &[
     ),
     (&["jobs", "run"], &["admin", "finance_manager"]),
     (
+        &["jobs", "run", "--only", "daily_summary"],
+        &["admin", "finance_manager"],
+    ),
+    (
+        &["jobs", "run", "--only", "outbox_retries"],
+        &["admin", "finance_manager", "finance_user"],
+    ),
+    (&["jobs", "list"], &["admin", "finance_manager", "auditor"]),
+    (
+        &["jobs", "set", "backup", "--keep", "3"],
+        &["admin", "finance_manager"],
+    ),
+    (
+        &["reports", "list"],
+        &["admin", "finance_manager", "auditor"],
+    ),
+    (
+        &["monitor"],
+        &["admin", "finance_manager", "finance_user", "auditor"],
+    ),
+    (
         &["org", "designate", "sales.rep@demo.test", "internal_audit"],
         &["admin"],
     ),
@@ -283,6 +304,10 @@ const MATRIX: &[(&[&str], &[&str])] = &[
     (
         &["sync", "run", "--once"],
         &["admin", "finance_manager", "finance_user"],
+    ),
+    (
+        &["sync", "connectivity"],
+        &["admin", "finance_manager", "finance_user", "auditor"],
     ),
     (&["backup", "create"], &["admin", "finance_manager"]),
     (&["backup", "list"], &["admin", "finance_manager"]),

@@ -1,4 +1,4 @@
-//! The approval commands: `policy`, `doc`, `approval`, `delegation`, `jobs` and `org`. Each
+//! The approval commands: `policy`, `doc`, `approval`, `delegation` and `org`. Each
 //! parses its arguments, calls one core service and prints the result (JSON with `--json`).
 
 use std::path::{Path, PathBuf};
@@ -8,9 +8,8 @@ use clap::{Args, Subcommand};
 use hesabu_core::approvals::wire::{
     ActionInput, Decision, DocumentType, DocumentView, NewDelegation, NewDocument, NewDocumentLine,
 };
-use hesabu_core::approvals::{actions, delegations, documents, jobs, notifications, org, policies};
+use hesabu_core::approvals::{actions, delegations, documents, notifications, org, policies};
 use hesabu_core::auth::Session;
-use hesabu_core::clock::{SettableClock, parse_timestamp};
 use hesabu_core::company_file::CompanyFile;
 use hesabu_core::money::{Currency, Money};
 use serde_json::json;
@@ -145,16 +144,6 @@ pub(crate) enum DelegationCommand {
     List,
     Revoke {
         id: String,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-pub(crate) enum JobsCommand {
-    /// Run reminders, escalations, auto-approvals and delegation expiry.
-    Run {
-        /// Run as of this instant (RFC 3339) instead of now.
-        #[arg(long)]
-        as_of: Option<String>,
     },
 }
 
@@ -545,40 +534,6 @@ pub(crate) async fn delegation(
             )
         }
     })
-}
-
-pub(crate) async fn run_jobs(
-    command: &JobsCommand,
-    file: &CompanyFile,
-    session: &Session,
-) -> Result<Reply, Failure> {
-    let JobsCommand::Run { as_of } = command;
-    let report = match as_of {
-        None => jobs::run(file, session).await?,
-        Some(text) => {
-            let instant = parse_timestamp(text).map_err(|_| {
-                bad_input(format!(
-                    "--as-of '{text}' is not an RFC 3339 instant: write 2026-07-10T09:00:00+03:00."
-                ))
-            })?;
-            // A second handle on the same file whose clock stands at that instant.
-            let at_file = CompanyFile::open(file.path(), SettableClock::new(instant)).await?;
-            let report = jobs::run(&at_file, session).await;
-            let _ = at_file.close().await;
-            report?
-        }
-    };
-    let text = format!(
-        "Jobs as of {}: {} reminder(s), {} escalation(s), {} auto-approval(s), {} step(s) back \
-         from delegation, {} step(s) to delegates.\n",
-        report.as_of,
-        report.reminders,
-        report.escalations,
-        report.auto_approvals,
-        report.returned_from_delegation,
-        report.moved_to_delegates
-    );
-    Ok(Reply::entity(&report, text))
 }
 
 pub(crate) async fn org(

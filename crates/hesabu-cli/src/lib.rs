@@ -8,6 +8,7 @@
 mod approvals;
 mod backup;
 mod budget;
+mod jobs;
 mod output;
 mod sync;
 mod workflows;
@@ -118,9 +119,15 @@ enum Command {
     /// Delegate your approvals while you are away.
     #[command(subcommand)]
     Delegation(approvals::DelegationCommand),
-    /// Run scheduled approval work (reminders, escalations, auto-approvals).
+    /// The scheduler: run what is due (approvals, outbox retries, daily summary, backup), list
+    /// the jobs, change a schedule.
     #[command(subcommand)]
-    Jobs(approvals::JobsCommand),
+    Jobs(jobs::JobsCommand),
+    /// Generated reports (the daily summary PDFs).
+    #[command(subcommand)]
+    Reports(jobs::ReportsCommand),
+    /// Queue depth, executions, error rate, SLA compliance (a table, or --json).
+    Monitor,
     /// Department heads, designations and holidays used by approval routing.
     #[command(subcommand)]
     Org(approvals::OrgCommand),
@@ -515,7 +522,9 @@ async fn acting_command(
         Command::Doc(c) => approvals::doc(c, file, session).await?,
         Command::Approval(c) => approvals::approval(c, file, session).await?,
         Command::Delegation(c) => approvals::delegation(c, file, session).await?,
-        Command::Jobs(c) => approvals::run_jobs(c, file, session).await?,
+        Command::Jobs(c) => jobs::jobs(c, file, session, env).await?,
+        Command::Reports(c) => jobs::reports_cmd(c, file, session).await?,
+        Command::Monitor => jobs::monitor_cmd(file, session).await?,
         Command::Org(c) => approvals::org(c, file, session).await?,
         Command::Sync(command) => sync::run(command, file, session, env).await?,
         Command::Backup(command) => backup::run(command, file, session).await?,

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use clap::Subcommand;
 use hesabu_core::auth::Session;
 use hesabu_core::company_file::CompanyFile;
+use hesabu_core::connectivity;
 use hesabu_core::outbox::{self, Drainer, SyncEvent, TokioSleeper};
 use hesabu_core::permissions::Permission;
 use hesabu_core::wire::OutboxItemView;
@@ -29,6 +30,8 @@ pub(crate) enum SyncCommand {
     Retry { id: String },
     /// The dead items, oldest first.
     Dead,
+    /// Online or offline: each target's probe and what the operating system says.
+    Connectivity,
 }
 
 pub(crate) async fn run(
@@ -104,6 +107,28 @@ pub(crate) async fn run(
                     item.id, item.operation, item.target, item.target
                 ),
             )
+        }
+        SyncCommand::Connectivity => {
+            let view = connectivity::check(file, session, &env.targets, None).await?;
+            let mut text = format!(
+                "Overall: {}.\nThis computer: {} ({}: {}).\n",
+                view.overall, view.os.state, view.os.source, view.os.detail
+            );
+            if view.targets.is_empty() {
+                text.push_str("No sync targets are configured in this installation.\n");
+            } else {
+                let rows = view
+                    .targets
+                    .iter()
+                    .map(|t| {
+                        let state = if t.online { "online" } else { "offline" };
+                        vec![t.target.clone(), state.to_owned()]
+                    })
+                    .collect();
+                text.push_str(&table(&["TARGET", "STATE"], rows));
+            }
+            text.push_str(&format!("Worker: {}.\n", view.worker.replace('_', " ")));
+            Reply::entity(&view, text)
         }
         SyncCommand::Dead => {
             let list = outbox::list(file, session, Some(outbox::state::DEAD), 1000).await?;

@@ -205,6 +205,21 @@ impl CompanyFile {
         .exempt_from_audit())
     }
 
+    /// The scheduler's bookkeeping transaction: claiming a due job and recording how its run
+    /// went, once per run (every few minutes). Like the outbox's attempts this says nothing about
+    /// the business, so it is not audited; what the jobs do (escalations, backups, reports) is
+    /// audited by the jobs themselves, and a person changing a schedule goes through
+    /// [`Self::begin`]. Only `scheduler/` may call this; a source-rule test enforces it.
+    pub(crate) async fn begin_scheduler_bookkeeping(&self) -> Result<UnitOfWork> {
+        Ok(UnitOfWork::begin(
+            &self.writer,
+            crate::audit::AuditActor::system(),
+            self.clock.clone(),
+        )
+        .await?
+        .exempt_from_audit())
+    }
+
     /// Starts an audited unit of work attributed to the system (the outbox worker's
     /// dead-lettering). Crate-private: a user's action goes through [`Self::begin`].
     pub(crate) async fn begin_system(&self) -> Result<UnitOfWork> {

@@ -142,6 +142,14 @@ pub enum Permission {
     RulesView,
     /// Import decision tables and resolve tax reviews.
     RulesManage,
+    /// See the scheduled jobs, their schedules and how their last runs went.
+    JobsView,
+    /// Change a scheduled job's schedule or settings (backup copies kept, on/off).
+    JobsManage,
+    /// List and open the generated reports (the daily summary PDFs).
+    ReportView,
+    /// See the monitoring figures: queue depth, executions, error rate, SLA compliance.
+    MonitorView,
 }
 
 impl Permission {
@@ -181,6 +189,10 @@ impl Permission {
             Permission::WorkflowRun => "run or retry workflows",
             Permission::RulesView => "view business rules",
             Permission::RulesManage => "import business rules or resolve tax reviews",
+            Permission::JobsView => "view the scheduled jobs",
+            Permission::JobsManage => "change the scheduled jobs",
+            Permission::ReportView => "view the generated reports",
+            Permission::MonitorView => "view the monitoring figures",
         }
     }
 }
@@ -224,6 +236,10 @@ pub const PERMISSIONS: &[(Role, &[Permission])] = &[
             WorkflowRun,
             RulesView,
             RulesManage,
+            JobsView,
+            JobsManage,
+            ReportView,
+            MonitorView,
         ],
     ),
     (
@@ -257,6 +273,10 @@ pub const PERMISSIONS: &[(Role, &[Permission])] = &[
             WorkflowRun,
             RulesView,
             RulesManage,
+            JobsView,
+            JobsManage,
+            ReportView,
+            MonitorView,
         ],
     ),
     (
@@ -280,6 +300,7 @@ pub const PERMISSIONS: &[(Role, &[Permission])] = &[
             WorkflowView,
             WorkflowRun,
             RulesView,
+            MonitorView,
         ],
     ),
     (
@@ -328,6 +349,9 @@ pub const PERMISSIONS: &[(Role, &[Permission])] = &[
             SyncView,
             WorkflowView,
             RulesView,
+            JobsView,
+            ReportView,
+            MonitorView,
         ],
     ),
 ];
@@ -372,6 +396,7 @@ mod tests {
             WorkflowManage,
             WorkflowRun,
             RulesManage,
+            JobsManage,
         ] {
             assert!(!Role::Auditor.may(write));
         }

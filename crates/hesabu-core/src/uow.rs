@@ -14,7 +14,9 @@
 //!   exception is the outbox worker's *bookkeeping* (moving its own rows between ready, in flight
 //!   and done, once per attempt), opened with the crate-private
 //!   [`crate::company_file::CompanyFile::begin_outbox_bookkeeping`]; a source-rule test keeps its
-//!   callers inside `outbox/`. Dead-lettering and manual retries are audited as usual.
+//!   callers inside `outbox/`. Dead-lettering and manual retries are audited as usual. The
+//!   scheduler's per-run bookkeeping (claiming a due job, recording its outcome) is the other,
+//!   through `begin_scheduler_bookkeeping`, kept inside `scheduler/` the same way.
 
 use chrono::{DateTime, Utc};
 use sea_orm::{

@@ -420,6 +420,19 @@ pub fn typescript_declarations() -> Vec<String> {
         decl::<ap::RuleSpec>(&cfg),
         decl::<ap::Condition>(&cfg),
         decl::<ap::Op>(&cfg),
+        decl::<crate::scheduler::ScheduledJobView>(&cfg),
+        decl::<crate::scheduler::JobRunOutcome>(&cfg),
+        decl::<crate::scheduler::JobUpdate>(&cfg),
+        decl::<crate::reports::ReportInfo>(&cfg),
+        decl::<crate::monitor::SlaCompliance>(&cfg),
+        decl::<crate::monitor::ExecutionCount>(&cfg),
+        decl::<crate::monitor::DurationStats>(&cfg),
+        decl::<crate::monitor::ExecutionMetrics>(&cfg),
+        decl::<crate::monitor::MonitorAlert>(&cfg),
+        decl::<crate::monitor::MonitorSnapshot>(&cfg),
+        decl::<crate::connectivity::TargetConnectivity>(&cfg),
+        decl::<crate::connectivity::OsNetworkHint>(&cfg),
+        decl::<crate::connectivity::ConnectivityView>(&cfg),
     ]
 }
 
