@@ -24,6 +24,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::{Arc, OnceLock};
 
+use hesabu_core::approvals::policy::ApproverSpec;
 use hesabu_core::approvals::wire::{
     ActionInput, Decision, DocumentStatus, DocumentType, NewDelegation, NewDocument,
 };
@@ -273,6 +274,18 @@ enum S {
     Holiday(&'static str),
     /// Some history line contains this text.
     History(&'static str),
+    /// delegator, delegate, from, until, department names (a department-scoped delegation).
+    DelegateDepts(
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static [&'static str],
+    ),
+    /// Create like `Create`, but for another department (by name).
+    CreateIn(&'static str, DocumentType, &'static str, &'static str),
+    /// As seen by someone: SLA compliance over the last 30 days (decided, met, percent).
+    Sla(&'static str, i64, i64, Option<&'static str>),
 }
 
 use DocumentType::{ExpenseClaim as EC, PaymentVoucher as PV, PurchaseOrder as PO};
@@ -572,6 +585,55 @@ impl World {
                     .await
                     .unwrap();
             }
+            DelegateDepts(from, to, valid_from, until, departments) => {
+                let session = self.who(from).await;
+                delegations::add(
+                    &self.file,
+                    &session,
+                    &NewDelegation {
+                        to_email: email(to),
+                        valid_from: valid_from.into(),
+                        valid_until: until.into(),
+                        doc_types: None,
+                        departments: Some(departments.iter().map(|d| (*d).to_owned()).collect()),
+                        max_amount: None,
+                    },
+                )
+                .await
+                .unwrap();
+            }
+            CreateIn(by, doc_type, amount, department) => {
+                let session = self.who(by).await;
+                let doc = documents::create(
+                    &self.file,
+                    &session,
+                    &NewDocument {
+                        doc_type,
+                        title: format!("Scenario step {n}"),
+                        amount: Decimal::from_str_exact(amount).unwrap(),
+                        currency: None,
+                        department: Some(department.to_owned()),
+                        category: None,
+                        project: None,
+                        facts: None,
+                        lines: Vec::new(),
+                    },
+                )
+                .await
+                .unwrap();
+                self.doc = Some(doc.id);
+            }
+            Sla(viewer, decided, met, percent) => {
+                let session = self.who(viewer).await;
+                let sla = actions::sla_compliance(&self.file, &session, 30)
+                    .await
+                    .unwrap();
+                assert_eq!(
+                    (sla.decided, sla.met, sla.percent.as_deref()),
+                    (decided, met, percent),
+                    "SLA compliance as {viewer}: {sla:?}"
+                );
+            }
             History(text) => {
                 let admin = self.who("admin").await;
                 let history = actions::history(&self.file, &admin, &self.doc_id())
@@ -818,6 +880,55 @@ scenario!(delegation_chains_are_followed:
     Create("clerk", PO, "20000", None), Submit, Expect(Pending, &["deputy"]),
     Act("deputy", A, None), History("Dan Deputy on behalf of Martin Manager: approve"));
 
+scenario!(delegation_within_its_department_scope:
+    // Martin delegates only Finance documents; Clara raises one for Operations (hers) and one
+    // for Finance — Martin is her reporting manager for both.
+    Policy(DEFAULT_POLICY),
+    DelegateDepts("mgr", "temp", "2026-07-01", NOON_NEXT_WEEK, &["Finance"]),
+    Create("clerk", PO, "20000", None), Submit, Expect(Pending, &["mgr"]),
+    CreateIn("clerk", PO, "20000", "Finance"), Submit, Expect(Pending, &["temp"]),
+    Act("temp", A, None), History("Tina Temp on behalf of Martin Manager: approve (level 1)"));
+
+scenario!(when_a_later_link_of_a_delegation_chain_expires_the_step_goes_back_one_link:
+    // Martin → Tina (all week) → Dan (one day). The step sits with Dan; when Tina → Dan ends it
+    // goes back to Tina, who still holds Martin's delegation.
+    Policy(DEFAULT_POLICY),
+    Delegate("temp", "deputy", "2026-07-01", "2026-07-02", None, None),
+    Delegate("mgr", "temp", "2026-07-01", NOON_NEXT_WEEK, None, None),
+    Create("clerk", PO, "20000", None), Submit, Expect(Pending, &["deputy"]),
+    Clock("2026-07-01T22:00:00Z"),
+    Jobs(1, 0, 1), Expect(Pending, &["temp"]), Jobs(0, 0, 0), Expect(Pending, &["temp"]),
+    Act("temp", A, None), History("Tina Temp on behalf of Martin Manager: approve (level 1)"));
+
+scenario!(revoking_a_later_link_of_a_delegation_chain_routes_the_step_back:
+    Policy(DEFAULT_POLICY),
+    Delegate("temp", "deputy", "2026-07-01", NOON_NEXT_WEEK, None, None),
+    Delegate("mgr", "temp", "2026-07-01", NOON_NEXT_WEEK, None, None),
+    Create("clerk", PO, "20000", None), Submit, Expect(Pending, &["deputy"]),
+    Revoke("temp"), Expect(Pending, &["temp"]),
+    Revoke("mgr"), Expect(Pending, &["mgr"]));
+
+// --- SLA compliance ---------------------------------------------------------------------------
+
+scenario!(sla_compliance_counts_decisions_made_by_their_due_time:
+    Policy(DEFAULT_POLICY),
+    Sla("cfo", 0, 0, None), Sla("mgr", 0, 0, None),
+    // On time: decided at once (due Thursday 16:00 Nairobi).
+    Create("clerk", PO, "20000", None), Submit, Act("mgr", A, None),
+    // Late: decided Friday, after the due time.
+    Create("clerk", PO, "20000", None), Submit,
+    Clock("2026-07-03T06:00:00Z"), Act("mgr", A, None),
+    // Late too, by Hannah on a fresh document at level 2.
+    Create("clerk", PO, "60000", None), Submit, Act("mgr", A, None),
+    Clock("2026-07-08T06:00:00Z"), Act("head", R, Some("No quotes")),
+    // Company-wide for those who view every document: 2 of 4 on time.
+    Sla("cfo", 4, 2, Some("50.0")),
+    // Otherwise the viewer's own decisions: Martin 2 of 3, Hannah 0 of 1.
+    Sla("mgr", 3, 2, Some("66.7")), Sla("head", 1, 0, Some("0.0")),
+    // Thirty days on, the window holds only Hannah's decision of 8 July.
+    Clock("2026-08-03T06:00:00Z"), Sla("cfo", 1, 0, Some("0.0")),
+    Clock("2026-08-08T06:00:01Z"), Sla("cfo", 0, 0, None));
+
 // --- SLA, reminders, escalation ---------------------------------------------------------------
 
 scenario!(escalation_runs_in_business_hours_with_a_settable_clock:
@@ -987,6 +1098,66 @@ async fn policies_are_validated_on_save_with_fixes_named() {
             .kind(),
         ErrorKind::PermissionDenied
     );
+}
+
+/// Each validator message, and the level (1-based) or rule (0-based) the policy editor shows it
+/// next to. `None, None` = policy-wide.
+const LOCATED: &[(&str, Option<u8>, Option<u32>)] = &[
+    ("gap between band 'Up to 25,000'", None, Some(0)),
+    ("Level 2 ('Department head') has sla_hours 0", Some(2), None),
+    (
+        "Level 4 ('Executive') resolves to nobody today",
+        Some(4),
+        None,
+    ),
+    (
+        "Rule 'Over 25,000 up to 100,000' names level 9",
+        None,
+        Some(1),
+    ),
+    ("The policy needs a name.", None, None),
+];
+
+#[tokio::test]
+async fn validator_messages_name_the_level_or_rule_they_belong_to() {
+    let mut w = World::new().await;
+    let admin = w.who("admin").await;
+    let mut spec = policies::parse(DEFAULT_POLICY).unwrap();
+    spec.name = " ".into();
+    spec.rules[1].when[0].value = serde_json::json!(30000);
+    spec.rules[1].levels.push(9);
+    spec.levels[1].sla_hours = 0;
+    spec.levels[3].approvers = vec![ApproverSpec::Designation {
+        designation: "treasury".into(),
+    }];
+    let report = policies::validate(&w.file, &admin, &spec).await.unwrap();
+    assert!(!report.ok);
+    assert_eq!(report.issues.len(), report.errors.len());
+    for (text, level, rule) in LOCATED {
+        let issue = report
+            .issues
+            .iter()
+            .find(|i| i.message.contains(text))
+            .unwrap_or_else(|| panic!("no message contains {text:?}: {:#?}", report.errors));
+        assert_eq!(
+            (issue.level, issue.rule),
+            (*level, *rule),
+            "{}",
+            issue.message
+        );
+    }
+    // A rule whose name starts another's is not confused with it.
+    let mut twins = policies::parse(DEFAULT_POLICY).unwrap();
+    twins.rules[0].name = "Big".into();
+    twins.rules[1].name = "Big spend".into();
+    twins.rules[1].levels = vec![7];
+    let report = policies::validate(&w.file, &admin, &twins).await.unwrap();
+    let issue = report
+        .issues
+        .iter()
+        .find(|i| i.message.contains("names level 7"))
+        .unwrap();
+    assert_eq!(issue.rule, Some(1), "{}", issue.message);
 }
 
 #[tokio::test]

@@ -402,6 +402,8 @@ pub fn typescript_declarations() -> Vec<String> {
         decl::<aw::DelegationView>(&cfg),
         decl::<aw::PolicyView>(&cfg),
         decl::<aw::PolicyValidation>(&cfg),
+        decl::<aw::PolicyIssue>(&cfg),
+        decl::<aw::SlaCompliance>(&cfg),
         decl::<aw::JobRunReport>(&cfg),
         decl::<aw::NotificationView>(&cfg),
         decl::<ap::PolicySpec>(&cfg),
