@@ -150,5 +150,17 @@ mod tests {
         assert!(text.contains(
             "delegation_add: { args: { delegation: NewDelegation }; returns: DelegationView };"
         ));
+        assert!(text.contains(
+            "policy_validate: { args: { policy: PolicySpec }; returns: PolicyValidation };"
+        ));
+        assert!(
+            text.contains("policy_save: { args: { policy: PolicySpec }; returns: PolicyView };")
+        );
+        assert!(text.contains(
+            "document_resubmit: { args: { id: string; note: string | null }; returns: DocumentView };"
+        ));
+        assert!(
+            text.contains("approvals_sla: { args: { days: number }; returns: SlaCompliance };")
+        );
     }
 }

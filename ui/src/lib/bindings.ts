@@ -255,7 +255,45 @@ export type PolicyValidation = { ok: boolean,
 /**
  * Each names the band or level and the fix.
  */
-errors: Array<string>, };
+errors: Array<string>, 
+/**
+ * The same messages, each with the level or rule it is about (for showing them inline in
+ * the policy editor); both `None` for policy-wide problems.
+ */
+issues: Array<PolicyIssue>, };
+
+export type PolicyIssue = { 
+/**
+ * 1-based level number, when the message is about a level.
+ */
+level: number | null, 
+/**
+ * 0-based index into `rules`, when the message is about a rule or amount band.
+ */
+rule: number | null, message: string, };
+
+export type SlaCompliance = { 
+/**
+ * The window, in days back from now.
+ */
+days: number, 
+/**
+ * `company` (everyone's decisions, for those who may view every document) or `mine`
+ * (the steps the signed-in user decided).
+ */
+scope: string, 
+/**
+ * Decided steps in the window that have an SLA verdict.
+ */
+decided: number, 
+/**
+ * Of those, decided by their due time.
+ */
+met: number, 
+/**
+ * `met / decided` as a percentage with one decimal ("87.5"); `None` when nothing was decided.
+ */
+percent: string | null, };
 
 export type JobRunReport = { as_of: string, reminders: number, escalations: number, auto_approvals: number, 
 /**
@@ -429,6 +467,14 @@ export type Commands = {
   document_history: { args: { id: string }; returns: Array<HistoryEntry> };
   approval_act: { args: { request: string; action: ActionInput }; returns: ActionResult };
   approvals_bulk_approve: { args: { requests: Array<string> }; returns: BulkResult };
+  document_resubmit: { args: { id: string; note: string | null }; returns: DocumentView };
+  document_recall: { args: { id: string }; returns: DocumentView };
+  document_cancel: { args: { id: string }; returns: DocumentView };
+  approvals_sla: { args: { days: number }; returns: SlaCompliance };
+  policies_list: { args: Record<string, never>; returns: Array<PolicyView> };
+  policy_parse: { args: { text: string }; returns: PolicySpec };
+  policy_validate: { args: { policy: PolicySpec }; returns: PolicyValidation };
+  policy_save: { args: { policy: PolicySpec }; returns: PolicyView };
   budgets_list: { args: { period: string | null }; returns: Array<BudgetView> };
   budget_report: { args: { period: string | null }; returns: BudgetReport };
   budget_history: { args: { id: string }; returns: Array<LedgerEntryView> };
@@ -468,6 +514,14 @@ export const COMMAND_NAMES: readonly CommandName[] = [
   "document_history",
   "approval_act",
   "approvals_bulk_approve",
+  "document_resubmit",
+  "document_recall",
+  "document_cancel",
+  "approvals_sla",
+  "policies_list",
+  "policy_parse",
+  "policy_validate",
+  "policy_save",
   "budgets_list",
   "budget_report",
   "budget_history",
