@@ -75,6 +75,17 @@ const AUTO_POLICY: &str = r#"{
   "rules": [{"name": "Every claim", "levels": [1]}]
 }"#;
 
+/// Level 2 has its own amount band: only claims from 50,000 to 200,000 reach the head.
+const LEVEL_BAND_POLICY: &str = r#"{
+  "name": "Head only for mid-sized claims",
+  "document_types": ["expense_claim"],
+  "levels": [
+    {"name": "Manager", "approvers": [{"type": "reporting_manager"}]},
+    {"name": "Head", "approvers": [{"type": "department_head"}], "min_amount": "50000", "max_amount": 200000}
+  ],
+  "rules": [{"name": "Every claim", "levels": [1, 2]}]
+}"#;
+
 /// (short, name, role, department, manager short, designation)
 type Person = (
     &'static str,
@@ -284,6 +295,8 @@ enum S {
     ),
     /// Create like `Create`, but for another department (by name).
     CreateIn(&'static str, DocumentType, &'static str, &'static str),
+    /// The current request's explanation contains this text.
+    Explain(&'static str),
     /// As seen by someone: SLA compliance over the last 30 days (decided, met, percent).
     Sla(&'static str, i64, i64, Option<&'static str>),
 }
@@ -623,6 +636,14 @@ impl World {
                 .unwrap();
                 self.doc = Some(doc.id);
             }
+            Explain(text) => {
+                let admin = self.who("admin").await;
+                let doc = documents::show(&self.file, &admin, &self.doc_id())
+                    .await
+                    .unwrap();
+                let explain = doc.current_request.expect("a request").explain;
+                assert!(explain.contains(text), "{explain}");
+            }
             Sla(viewer, decided, met, percent) => {
                 let session = self.who(viewer).await;
                 let sla = actions::sla_compliance(&self.file, &session, 30)
@@ -721,6 +742,17 @@ scenario!(a_level_that_resolves_to_the_requester_falls_back_per_policy:
     // the last one, so an admin takes it.
     Policy(DEFAULT_POLICY), Create("head", PO, "60000", None), Submit,
     Chain(&[(1, "md"), (2, "admin")]), Expect(Pending, &["md"]));
+
+// --- A level's own amount band ------------------------------------------------------------------
+
+scenario!(a_level_outside_its_amount_band_is_skipped:
+    Policy(LEVEL_BAND_POLICY),
+    Create("clerk", EC, "49999.99", None), Submit, Chain(&[(1, "mgr")]),
+    Act("mgr", A, None), Expect(Approved, &[]),
+    Create("clerk", EC, "50000", None), Submit, Chain(&[(1, "mgr"), (2, "head")]),
+    Create("clerk", EC, "200000", None), Submit, Chain(&[(1, "mgr"), (2, "head")]),
+    Create("clerk", EC, "200000.01", None), Submit, Chain(&[(1, "mgr")]),
+    Explain("Level 2 ('Head') skipped: the amount 200000.01 is above its max_amount 200000."));
 
 // --- Parallel unanimity -----------------------------------------------------------------------
 
@@ -1146,6 +1178,25 @@ async fn validator_messages_name_the_level_or_rule_they_belong_to() {
             issue.message
         );
     }
+    // A level's amount band must not be empty or negative.
+    let mut banded = policies::parse(DEFAULT_POLICY).unwrap();
+    banded.levels[2].min_amount = Some(Decimal::from(10));
+    banded.levels[2].max_amount = Some(Decimal::from(5));
+    banded.levels[3].min_amount = Some(Decimal::from(-1));
+    let report = policies::validate(&w.file, &admin, &banded).await.unwrap();
+    let issue = |text: &str| {
+        report
+            .issues
+            .iter()
+            .find(|i| i.message.contains(text))
+            .unwrap_or_else(|| panic!("no message contains {text:?}: {:#?}", report.errors))
+            .clone()
+    };
+    assert_eq!(issue("has min_amount 10 above max_amount 5").level, Some(3));
+    assert_eq!(issue("has a negative min_amount (-1)").level, Some(4));
+    // Fractions must be strings in the JSON (as for condition values).
+    let err = policies::parse(&LEVEL_BAND_POLICY.replace("200000}", "200000.5}")).unwrap_err();
+    assert!(err.to_string().contains("is not an amount"), "{err}");
     // A rule whose name starts another's is not confused with it.
     let mut twins = policies::parse(DEFAULT_POLICY).unwrap();
     twins.rules[0].name = "Big".into();

@@ -340,7 +340,13 @@ sla_hours: number, reminder: ReminderSpec | null, escalation: EscalationSpec | n
  * Off by default. When set, a step still pending this many days after it became pending is
  * approved by the system (recorded as such, never silently).
  */
-auto_approve_after_days: number | null, if_empty: EmptyApprover, };
+auto_approve_after_days: number | null, if_empty: EmptyApprover, 
+/**
+ * Optional amount band of the level itself (inclusive, in the policy's currency): when the
+ * document's amount is outside it, the level is skipped for that document even if its rule
+ * names it. Written like condition values: a string ("25000.50") or a whole number.
+ */
+min_amount?: string | null, max_amount?: string | null, };
 
 export type ApproverSpec = { "type": "reporting_manager" } | { "type": "department_head" } | { "type": "user", email: string, } | { "type": "role", role: Role, } | { "type": "designation", designation: string, };
 

@@ -60,6 +60,9 @@ export type LevelForm = {
   escalation_max: string
   auto_approve_days: string
   if_empty: EmptyApprover
+  /** The level's own amount band (empty = no limit). */
+  min_amount: string
+  max_amount: string
 }
 export type ConditionForm = { field: string; op: Op; value: string; high: string }
 export type RuleForm = { name: string; levels: number[]; when: ConditionForm[] }
@@ -88,6 +91,8 @@ export function newLevel(n: number): LevelForm {
     escalation_max: '1',
     auto_approve_days: '',
     if_empty: 'fail',
+    min_amount: '',
+    max_amount: '',
   }
 }
 
@@ -153,7 +158,15 @@ function levelSpec(l: LevelForm): LevelSpec {
     escalation: l.escalation ? { to: escalationTo, max: whole(l.escalation_max) } : null,
     auto_approve_after_days: l.auto_approve_days.trim() === '' ? null : whole(l.auto_approve_days),
     if_empty: l.if_empty,
+    min_amount: optionalAmount(l.min_amount),
+    max_amount: optionalAmount(l.max_amount),
   }
+}
+
+/** An amount field: empty = none; thousands separators dropped; the core checks the rest. */
+function optionalAmount(value: string): string | null {
+  const v = value.trim().replace(/[,\s]/g, '')
+  return v === '' ? null : v
 }
 
 function conditionSpec(c: ConditionForm): Condition {
@@ -228,6 +241,8 @@ export function fromSpec(spec: PolicySpec): PolicyForm {
       escalation_max: String(l.escalation?.max ?? 1),
       auto_approve_days: l.auto_approve_after_days === null ? '' : String(l.auto_approve_after_days),
       if_empty: l.if_empty,
+      min_amount: l.min_amount ?? '',
+      max_amount: l.max_amount ?? '',
     })),
     rules: spec.rules.map((r) => ({ name: r.name, levels: [...r.levels], when: r.when.map(conditionForm) })),
   }

@@ -100,12 +100,15 @@ describe('policy form conversion', () => {
     form.rules[1].when[0] = { field: 'amount', op: 'BETWEEN', value: '25,000.51', high: '100000' }
     form.rules.push({ name: 'Capex', levels: [2, 1], when: [{ field: 'category', op: 'IN', value: 'capex, it', high: '' }] })
     form.levels[1].sla_hours = 'soon'
+    form.levels[1].min_amount = '50,000'
     const spec = toSpec(form)
     expect(spec.rules[0].when[0].value).toBe('25000.50')
     expect(spec.rules[1].when[0].value).toEqual(['25000.51', '100000'])
     expect(spec.rules[2]).toEqual({ name: 'Capex', levels: [1, 2], when: [{ field: 'category', op: 'IN', value: ['capex', 'it'] }] })
     // Not a whole number: 0, so that the core's validator names the field.
     expect(spec.levels[1].sla_hours).toBe(0)
+    expect(spec.levels[1].min_amount).toBe('50000')
+    expect(spec.levels[1].max_amount).toBeNull()
     expect(spec.levels[0].reminder).toEqual({ after_hours: 8, max: 2 })
     expect(spec.levels[1].approvers).toEqual([{ type: 'role', role: 'finance_manager' }])
   })
