@@ -297,6 +297,10 @@ enum S {
     CreateIn(&'static str, DocumentType, &'static str, &'static str),
     /// The current request's explanation contains this text.
     Explain(&'static str),
+    /// The admin sets the work week: days, start, end.
+    WorkWeek(&'static str, &'static str, &'static str),
+    /// Every pending step of the current request is due at this instant (RFC 3339, UTC).
+    Due(&'static str),
     /// As seen by someone: SLA compliance over the last 30 days (decided, met, percent).
     Sla(&'static str, i64, i64, Option<&'static str>),
 }
@@ -635,6 +639,37 @@ impl World {
                 .await
                 .unwrap();
                 self.doc = Some(doc.id);
+            }
+            WorkWeek(days, start, end) => {
+                let admin = self.who("admin").await;
+                hesabu_core::approvals::calendar::set_work_week(
+                    &self.file,
+                    &admin,
+                    &hesabu_core::approvals::wire::WorkWeekUpdate {
+                        days: vec![days.to_owned()],
+                        start: start.to_owned(),
+                        end: end.to_owned(),
+                    },
+                )
+                .await
+                .unwrap();
+            }
+            Due(at) => {
+                let admin = self.who("admin").await;
+                let doc = documents::show(&self.file, &admin, &self.doc_id())
+                    .await
+                    .unwrap();
+                let due: Vec<_> = doc
+                    .current_request
+                    .expect("a request")
+                    .steps
+                    .into_iter()
+                    .filter(|s| s.status == "pending")
+                    .map(|s| parse_timestamp(s.due_at.as_deref().expect("a due time")).unwrap())
+                    .collect();
+                assert!(!due.is_empty(), "no pending step");
+                let want = parse_timestamp(at).unwrap();
+                assert!(due.iter().all(|d| *d == want), "due {due:?}, want {want}");
             }
             Explain(text) => {
                 let admin = self.who("admin").await;
@@ -982,6 +1017,26 @@ scenario!(a_weekend_does_not_count_against_the_sla:
     Clock("2026-07-06T20:00:00Z"), Jobs(1, 0, 0), // Monday 23:00: one reminder
     Clock("2026-07-07T10:59:00Z"), Jobs(0, 0, 0), // Tuesday 13:59: not yet due
     Clock("2026-07-07T11:01:00Z"), Jobs(0, 1, 0));
+
+scenario!(the_default_work_week_is_monday_to_friday_eight_to_five:
+    // Wednesday 09:00 Nairobi + 16 business hours = Thursday 16:00 Nairobi.
+    Policy(DEFAULT_POLICY), Create("clerk", PO, "20000", None), Submit,
+    Due("2026-07-02T13:00:00Z"));
+
+scenario!(the_sla_counts_in_the_company_work_week:
+    // Monday to Saturday, 09:00-13:00 (4 h a day): Wednesday 09:00 + 16 h = Wed 4 h, Thu 4 h,
+    // Fri 4 h, Sat 4 h → due Saturday 13:00 Nairobi (10:00 UTC), not Thursday.
+    Policy(DEFAULT_POLICY), WorkWeek("mon,tue,wed,thu,fri,sat", "09:00", "13:00"),
+    Create("clerk", PO, "20000", None), Submit, Due("2026-07-04T10:00:00Z"),
+    // Reminders count in it too: 8 business hours = Thursday 13:00 Nairobi.
+    Clock("2026-07-02T09:59:00Z"), Jobs(0, 0, 0),
+    Clock("2026-07-02T10:01:00Z"), Jobs(1, 0, 0),
+    Clock("2026-07-04T09:59:00Z"), Jobs(0, 0, 0),
+    Clock("2026-07-04T10:01:00Z"), Jobs(0, 1, 0), Expect(Pending, &["head"]),
+    // Back to the default week: a step that becomes pending now (Saturday 13:01 Nairobi) counts
+    // from Monday 08:00: 9 h Monday + 7 h Tuesday → Tuesday 15:00 Nairobi.
+    WorkWeek("mon,tue,wed,thu,fri", "08:00", "17:00"),
+    Create("clerk", PO, "20000", None), Submit, Due("2026-07-07T12:00:00Z"));
 
 scenario!(a_company_holiday_does_not_count_against_the_sla:
     // Monday 6 July is a holiday: Friday 16:00 + 16 h = 1 h Friday, 9 h Tuesday, 6 h Wednesday
@@ -1934,4 +1989,83 @@ fn approval_wire_types_have_typescript_declarations() {
     ] {
         assert!(all.contains(needle), "missing {needle:?} in:\n{all}");
     }
+}
+
+#[tokio::test]
+async fn cli_sets_the_work_week_and_refuses_bad_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = support::demo_copy(dir.path()).await;
+    let company = path.to_str().unwrap();
+    let go = |who: &str, args: &[&str]| {
+        let mut all = vec!["--company", company, "--as", who, "--json"];
+        all.extend_from_slice(args);
+        let all: Vec<String> = all.into_iter().map(str::to_owned).collect();
+        async move {
+            let refs: Vec<&str> = all.iter().map(String::as_str).collect();
+            hesabu(&refs, env(Some(demo::DEMO_PASSWORD), None)).await
+        }
+    };
+    let shown = go("admin@demo.test", &["company", "work-week"]).await;
+    assert_eq!(shown.code, 0, "{}", shown.stderr);
+    assert_eq!(
+        shown.json()["days"],
+        serde_json::json!(["mon", "tue", "wed", "thu", "fri"])
+    );
+    assert_eq!(
+        (shown.json()["start"].clone(), shown.json()["end"].clone()),
+        (serde_json::json!("08:00"), serde_json::json!("17:00"))
+    );
+    assert_eq!(shown.json()["time_zone"], "Africa/Nairobi");
+    assert_eq!(shown.json()["hours_per_week"], "45");
+
+    let set = go(
+        "admin@demo.test",
+        &[
+            "company",
+            "set-work-week",
+            "--days",
+            "Saturday,mon,tue",
+            "--end",
+            "12:30",
+        ],
+    )
+    .await;
+    assert_eq!(set.code, 0, "{}", set.stderr);
+    assert_eq!(set.json()["days"], serde_json::json!(["mon", "tue", "sat"]));
+    assert_eq!(set.json()["start"], "08:00");
+    assert_eq!(set.json()["hours_per_week"], "13.50");
+
+    for (args, text) in [
+        (&["--days", "mon,funday"][..], "'funday' is not a weekday"),
+        (&["--days", ","][..], "at least one working day"),
+        (&["--start", "13:00"][..], "the end must be after the start"),
+        (&["--end", "5pm"][..], "write it as HH:MM"),
+    ] {
+        let mut all = vec!["company", "set-work-week"];
+        all.extend_from_slice(args);
+        let bad = go("admin@demo.test", &all).await;
+        assert_eq!(bad.code, 2, "{args:?}: {}", bad.stdout);
+        assert!(
+            format!("{}{}", bad.stdout, bad.stderr).contains(text),
+            "{args:?}: {} {}",
+            bad.stdout,
+            bad.stderr
+        );
+    }
+    // Only those who may edit the company settings.
+    let denied = go(
+        "ops.manager@demo.test",
+        &["company", "set-work-week", "--days", "mon"],
+    )
+    .await;
+    assert_ne!(denied.code, 0);
+    assert!(
+        denied.stderr.contains("Permission denied") || denied.stdout.contains("Permission denied")
+    );
+    // Unchanged by the refusals.
+    let shown = go("admin@demo.test", &["company", "work-week"]).await;
+    assert_eq!(
+        shown.json()["days"],
+        serde_json::json!(["mon", "tue", "sat"])
+    );
 }

@@ -404,6 +404,8 @@ pub fn typescript_declarations() -> Vec<String> {
         decl::<aw::PolicyValidation>(&cfg),
         decl::<aw::PolicyIssue>(&cfg),
         decl::<aw::SlaCompliance>(&cfg),
+        decl::<aw::WorkWeekView>(&cfg),
+        decl::<aw::WorkWeekUpdate>(&cfg),
         decl::<aw::JobRunReport>(&cfg),
         decl::<aw::NotificationView>(&cfg),
         decl::<ap::PolicySpec>(&cfg),

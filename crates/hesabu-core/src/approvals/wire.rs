@@ -484,3 +484,25 @@ pub struct NotificationView {
     pub created_at: String,
     pub read: bool,
 }
+
+/// The company's work week for SLA business hours.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct WorkWeekView {
+    /// Working weekdays, Monday first: `mon`, `tue`, … `sun`.
+    pub days: Vec<String>,
+    /// `HH:MM`, local time in `time_zone`.
+    pub start: String,
+    pub end: String,
+    /// Business hours per week, e.g. "45" or "42.50".
+    pub hours_per_week: String,
+    pub time_zone: String,
+}
+
+/// A new work week: weekday names (`mon` … `sun` or full names; comma-separated items are split)
+/// and the working hours `HH:MM`–`HH:MM` of each working day.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct WorkWeekUpdate {
+    pub days: Vec<String>,
+    pub start: String,
+    pub end: String,
+}
