@@ -10,8 +10,9 @@ use hesabu_core::approvals::policy::PolicySpec;
 use hesabu_core::approvals::wire::{
     ActionInput, ActionResult, BulkResult, DelegationView, DocumentView, HistoryEntry, InboxItem,
     NewDelegation, NewDocument, NotificationView, PolicyValidation, PolicyView, SlaCompliance,
+    WorkWeekUpdate, WorkWeekView,
 };
-use hesabu_core::approvals::{actions, delegations, documents, notifications, policies};
+use hesabu_core::approvals::{actions, calendar, delegations, documents, notifications, policies};
 use hesabu_core::budgets::{self, BudgetReport, BudgetView, LedgerEntryView};
 use hesabu_core::wire::{
     AuditEntryView, AuditVerifyReport, CompanyInfo, CompanySettingsUpdate, DepartmentView,
@@ -287,6 +288,25 @@ pub async fn approvals_sla(
         .wire()
 }
 
+/// The company's work week for SLA business hours.
+#[tauri::command]
+pub async fn work_week_get(state: State<'_, AppState>) -> Result<WorkWeekView, WireError> {
+    let (open, session) = state.signed_in().await?;
+    calendar::work_week(&open.file, &session).await.wire()
+}
+
+/// Changes the work week; steps that become pending from now on use it.
+#[tauri::command]
+pub async fn work_week_set(
+    state: State<'_, AppState>,
+    change: WorkWeekUpdate,
+) -> Result<WorkWeekView, WireError> {
+    let (open, session) = state.signed_in().await?;
+    calendar::set_work_week(&open.file, &session, &change)
+        .await
+        .wire()
+}
+
 // Approval policies (the policy editor).
 
 /// Every saved policy version, newest first, with the types each is active for.
@@ -514,6 +534,8 @@ command_table! {
     document_recall(id: String) -> DocumentView;
     document_cancel(id: String) -> DocumentView;
     approvals_sla(days: u32) -> SlaCompliance;
+    work_week_get() -> WorkWeekView;
+    work_week_set(change: WorkWeekUpdate) -> WorkWeekView;
     policies_list() -> Vec<PolicyView>;
     policy_parse(text: String) -> PolicySpec;
     policy_validate(policy: PolicySpec) -> PolicyValidation;

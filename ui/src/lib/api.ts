@@ -14,6 +14,7 @@ import type {
   NewUser,
   PolicySpec,
   WireError,
+  WorkWeekUpdate,
 } from './bindings'
 
 const ERROR_KINDS: readonly ErrorKind[] = [
@@ -139,6 +140,8 @@ export const documentResubmit = (id: string, note: string | null) =>
 export const documentRecall = (id: string) => call('document_recall', { id })
 export const documentCancel = (id: string) => call('document_cancel', { id })
 export const approvalsSla = (days: number) => call('approvals_sla', { days })
+export const workWeekGet = () => call('work_week_get')
+export const workWeekSet = (change: WorkWeekUpdate) => call('work_week_set', { change })
 
 export const policiesList = () => call('policies_list')
 export const policyParse = (text: string) => call('policy_parse', { text })

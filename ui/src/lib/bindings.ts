@@ -295,6 +295,22 @@ met: number,
  */
 percent: string | null, };
 
+export type WorkWeekView = { 
+/**
+ * Working weekdays, Monday first: `mon`, `tue`, … `sun`.
+ */
+days: Array<string>, 
+/**
+ * `HH:MM`, local time in `time_zone`.
+ */
+start: string, end: string, 
+/**
+ * Business hours per week, e.g. "45" or "42.50".
+ */
+hours_per_week: string, time_zone: string, };
+
+export type WorkWeekUpdate = { days: Array<string>, start: string, end: string, };
+
 export type JobRunReport = { as_of: string, reminders: number, escalations: number, auto_approvals: number, 
 /**
  * Steps routed back to their approver because a delegation ended.
@@ -477,6 +493,8 @@ export type Commands = {
   document_recall: { args: { id: string }; returns: DocumentView };
   document_cancel: { args: { id: string }; returns: DocumentView };
   approvals_sla: { args: { days: number }; returns: SlaCompliance };
+  work_week_get: { args: Record<string, never>; returns: WorkWeekView };
+  work_week_set: { args: { change: WorkWeekUpdate }; returns: WorkWeekView };
   policies_list: { args: Record<string, never>; returns: Array<PolicyView> };
   policy_parse: { args: { text: string }; returns: PolicySpec };
   policy_validate: { args: { policy: PolicySpec }; returns: PolicyValidation };
@@ -524,6 +542,8 @@ export const COMMAND_NAMES: readonly CommandName[] = [
   "document_recall",
   "document_cancel",
   "approvals_sla",
+  "work_week_get",
+  "work_week_set",
   "policies_list",
   "policy_parse",
   "policy_validate",
