@@ -321,6 +321,7 @@ test('in the demo, the policy editor shows the validator message next to its lev
     await click(driver, '#policy-validate')
     const issues = await visible(driver, '.policy-level[data-level="1"] .level-issues')
     await driver.wait(until.elementTextContains(issues, 'sla_hours 0'), WAIT_MS)
+    await driver.executeScript("arguments[0].scrollIntoView({ block: 'center' })", issues)
     await screenshot(driver, 'demo-policy-editor.png')
     // Saving refuses while the problem is there; nothing new is saved.
     await click(driver, '#policy-save')
