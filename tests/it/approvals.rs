@@ -2068,4 +2068,12 @@ async fn cli_sets_the_work_week_and_refuses_bad_ones() {
         shown.json()["days"],
         serde_json::json!(["mon", "tue", "sat"])
     );
+
+    // SLA compliance from the CLI: nothing decided yet in the demo's last 30 days.
+    let sla = go("cfo@demo.test", &["approval", "sla", "--days", "30"]).await;
+    assert_eq!(sla.code, 0, "{}", sla.stderr);
+    assert_eq!(sla.json()["scope"], "company");
+    assert_eq!(sla.json()["percent"], serde_json::Value::Null);
+    let bad = go("cfo@demo.test", &["approval", "sla", "--days", "0"]).await;
+    assert_eq!(bad.code, 2, "{}", bad.stdout);
 }
