@@ -715,7 +715,8 @@ pub async fn bulk_approve(
 
 /// SLA compliance over the last `days` days: of the steps decided in that window that carry an
 /// SLA verdict (`sla_met`, recorded on every decision — approve, reject, return, clarify, and
-/// auto-approval; skipped or cancelled steps have none), the share decided by their due time.
+/// auto-approval, which counts as late; skipped or cancelled steps — including a level skipped by
+/// an escalation to the next level — have none), the share decided by their due time.
 /// Everyone's decisions for roles that may view every document, else the signed-in user's own.
 pub async fn sla_compliance(
     file: &CompanyFile,
