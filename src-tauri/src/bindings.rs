@@ -165,5 +165,17 @@ mod tests {
         ] {
             assert!(text.contains(&format!("export type {ty} ")), "{ty} missing");
         }
+        assert!(text.contains(
+            "policy_validate: { args: { policy: PolicySpec }; returns: PolicyValidation };"
+        ));
+        assert!(
+            text.contains("policy_save: { args: { policy: PolicySpec }; returns: PolicyView };")
+        );
+        assert!(text.contains(
+            "document_resubmit: { args: { id: string; note: string | null }; returns: DocumentView };"
+        ));
+        assert!(
+            text.contains("approvals_sla: { args: { days: number }; returns: SlaCompliance };")
+        );
     }
 }

@@ -6,11 +6,13 @@
 //! ([`handler`]) and describes them to the TypeScript generator ([`signatures`]), and it fails to
 //! compile if a listed signature does not match the function, so the two cannot drift.
 
+use hesabu_core::approvals::policy::PolicySpec;
 use hesabu_core::approvals::wire::{
     ActionInput, ActionResult, BulkResult, DelegationView, DocumentView, HistoryEntry, InboxItem,
-    NewDelegation, NewDocument, NotificationView,
+    NewDelegation, NewDocument, NotificationView, PolicyValidation, PolicyView, SlaCompliance,
+    WorkWeekUpdate, WorkWeekView,
 };
-use hesabu_core::approvals::{actions, delegations, documents, notifications};
+use hesabu_core::approvals::{actions, calendar, delegations, documents, notifications, policies};
 use hesabu_core::budgets::{
     self, BudgetReport, BudgetView, FiscalYearUtilisation, ImportProgress, LedgerEntryView,
     SyncRunView, import,
@@ -240,6 +242,113 @@ pub async fn approvals_bulk_approve(
         .wire();
     state.delivery().deliver(&open.file, &session).await;
     result
+}
+
+/// Sends a returned, clarification-requested or rejected document again (chain restarts).
+#[tauri::command]
+pub async fn document_resubmit(
+    state: State<'_, AppState>,
+    id: String,
+    note: Option<String>,
+) -> Result<DocumentView, WireError> {
+    let (open, session) = state.signed_in().await?;
+    let result = documents::resubmit(&open.file, &session, &id, note.as_deref())
+        .await
+        .wire();
+    state.delivery().deliver(&open.file, &session).await;
+    result
+}
+
+/// Takes a pending document back to draft before anyone decided it (requester only).
+#[tauri::command]
+pub async fn document_recall(
+    state: State<'_, AppState>,
+    id: String,
+) -> Result<DocumentView, WireError> {
+    let (open, session) = state.signed_in().await?;
+    documents::recall(&open.file, &session, &id).await.wire()
+}
+
+/// Cancels a document that is not approved (requester, or `document_cancel_any`).
+#[tauri::command]
+pub async fn document_cancel(
+    state: State<'_, AppState>,
+    id: String,
+) -> Result<DocumentView, WireError> {
+    let (open, session) = state.signed_in().await?;
+    documents::cancel(&open.file, &session, &id).await.wire()
+}
+
+/// Share of decisions made within their SLA over the last `days` days.
+#[tauri::command]
+pub async fn approvals_sla(
+    state: State<'_, AppState>,
+    days: u32,
+) -> Result<SlaCompliance, WireError> {
+    let (open, session) = state.signed_in().await?;
+    actions::sla_compliance(&open.file, &session, days)
+        .await
+        .wire()
+}
+
+/// The company's work week for SLA business hours.
+#[tauri::command]
+pub async fn work_week_get(state: State<'_, AppState>) -> Result<WorkWeekView, WireError> {
+    let (open, session) = state.signed_in().await?;
+    calendar::work_week(&open.file, &session).await.wire()
+}
+
+/// Changes the work week; steps that become pending from now on use it.
+#[tauri::command]
+pub async fn work_week_set(
+    state: State<'_, AppState>,
+    change: WorkWeekUpdate,
+) -> Result<WorkWeekView, WireError> {
+    let (open, session) = state.signed_in().await?;
+    calendar::set_work_week(&open.file, &session, &change)
+        .await
+        .wire()
+}
+
+// Approval policies (the policy editor).
+
+/// Every saved policy version, newest first, with the types each is active for.
+#[tauri::command]
+pub async fn policies_list(state: State<'_, AppState>) -> Result<Vec<PolicyView>, WireError> {
+    let (open, session) = state.signed_in().await?;
+    policies::list(&open.file, &session).await.wire()
+}
+
+/// Reads policy JSON (e.g. a file's content) into the editor's form; nothing is saved.
+#[tauri::command]
+pub async fn policy_parse(
+    state: State<'_, AppState>,
+    text: String,
+) -> Result<PolicySpec, WireError> {
+    let _ = state.signed_in().await?;
+    policies::parse(&text).wire()
+}
+
+/// Runs the validator without saving.
+#[tauri::command]
+pub async fn policy_validate(
+    state: State<'_, AppState>,
+    policy: PolicySpec,
+) -> Result<PolicyValidation, WireError> {
+    let (open, session) = state.signed_in().await?;
+    policies::validate(&open.file, &session, &policy)
+        .await
+        .wire()
+}
+
+/// Validates and saves the policy as a new version.
+#[tauri::command]
+pub async fn policy_save(
+    state: State<'_, AppState>,
+    policy: PolicySpec,
+) -> Result<PolicyView, WireError> {
+    let (open, session) = state.signed_in().await?;
+    policies::import(&open.file, &session, &policy).await.wire()
 }
 
 // Budgets.
@@ -490,6 +599,16 @@ command_table! {
     document_history(id: String) -> Vec<HistoryEntry>;
     approval_act(request: String, action: ActionInput) -> ActionResult;
     approvals_bulk_approve(requests: Vec<String>) -> BulkResult;
+    document_resubmit(id: String, note: Option<String>) -> DocumentView;
+    document_recall(id: String) -> DocumentView;
+    document_cancel(id: String) -> DocumentView;
+    approvals_sla(days: u32) -> SlaCompliance;
+    work_week_get() -> WorkWeekView;
+    work_week_set(change: WorkWeekUpdate) -> WorkWeekView;
+    policies_list() -> Vec<PolicyView>;
+    policy_parse(text: String) -> PolicySpec;
+    policy_validate(policy: PolicySpec) -> PolicyValidation;
+    policy_save(policy: PolicySpec) -> PolicyView;
     budgets_list(period: Option<String>) -> Vec<BudgetView>;
     budget_report(period: Option<String>) -> BudgetReport;
     budget_history(id: String) -> Vec<LedgerEntryView>;

@@ -333,3 +333,27 @@ test('in the demo, an employee raises a purchase request and the manager approve
     await driver.wait(until.elementTextContains(row, 'Approved'), WAIT_MS)
   })
 })
+
+test('in the demo, the policy editor shows the validator message next to its level', async () => {
+  await withApp('demo-policy-editor', async (driver) => {
+    await click(driver, '#open-demo')
+    await signIn(driver, 'admin@demo.test', 'hesabu-demo')
+    await visible(driver, '#user-menu')
+    await click(driver, 'a[data-nav="approvals"]')
+    await click(driver, '#tab-policies')
+    const poRow = await visible(driver, '#policies-by-type tr[data-doc-type="purchase_order"]')
+    assert.match(await poRow.getText(), /v\d+/)
+    await click(driver, 'button[data-edit-type="purchase_order"]')
+    await visible(driver, '#policy-form')
+    // An SLA of 0 hours: the core's validator names level 1 and the fix, shown inside level 1.
+    await fill(driver, '.policy-level[data-level="1"] .level-sla', '0')
+    await click(driver, '#policy-validate')
+    const issues = await visible(driver, '.policy-level[data-level="1"] .level-issues')
+    await driver.wait(until.elementTextContains(issues, 'sla_hours 0'), WAIT_MS)
+    await driver.executeScript("arguments[0].scrollIntoView({ block: 'center' })", issues)
+    await screenshot(driver, 'demo-policy-editor.png')
+    // Saving refuses while the problem is there; nothing new is saved.
+    await click(driver, '#policy-save')
+    await driver.wait(until.elementTextContains(await visible(driver, '#policies-error'), 'not saved'), WAIT_MS)
+  })
+})

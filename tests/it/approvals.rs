@@ -24,6 +24,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::{Arc, OnceLock};
 
+use hesabu_core::approvals::policy::ApproverSpec;
 use hesabu_core::approvals::wire::{
     ActionInput, Decision, DocumentStatus, DocumentType, NewDelegation, NewDocument,
 };
@@ -72,6 +73,17 @@ const AUTO_POLICY: &str = r#"{
      "auto_approve_after_days": 5}
   ],
   "rules": [{"name": "Every claim", "levels": [1]}]
+}"#;
+
+/// Level 2 has its own amount band: only claims from 50,000 to 200,000 reach the head.
+const LEVEL_BAND_POLICY: &str = r#"{
+  "name": "Head only for mid-sized claims",
+  "document_types": ["expense_claim"],
+  "levels": [
+    {"name": "Manager", "approvers": [{"type": "reporting_manager"}]},
+    {"name": "Head", "approvers": [{"type": "department_head"}], "min_amount": "50000", "max_amount": 200000}
+  ],
+  "rules": [{"name": "Every claim", "levels": [1, 2]}]
 }"#;
 
 /// (short, name, role, department, manager short, designation)
@@ -273,6 +285,24 @@ enum S {
     Holiday(&'static str),
     /// Some history line contains this text.
     History(&'static str),
+    /// delegator, delegate, from, until, department names (a department-scoped delegation).
+    DelegateDepts(
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static [&'static str],
+    ),
+    /// Create like `Create`, but for another department (by name).
+    CreateIn(&'static str, DocumentType, &'static str, &'static str),
+    /// The current request's explanation contains this text.
+    Explain(&'static str),
+    /// The admin sets the work week: days, start, end.
+    WorkWeek(&'static str, &'static str, &'static str),
+    /// Every pending step of the current request is due at this instant (RFC 3339, UTC).
+    Due(&'static str),
+    /// As seen by someone: SLA compliance over the last 30 days (decided, met, percent).
+    Sla(&'static str, i64, i64, Option<&'static str>),
 }
 
 use DocumentType::{ExpenseClaim as EC, PaymentVoucher as PV, PurchaseOrder as PO};
@@ -572,6 +602,94 @@ impl World {
                     .await
                     .unwrap();
             }
+            DelegateDepts(from, to, valid_from, until, departments) => {
+                let session = self.who(from).await;
+                delegations::add(
+                    &self.file,
+                    &session,
+                    &NewDelegation {
+                        to_email: email(to),
+                        valid_from: valid_from.into(),
+                        valid_until: until.into(),
+                        doc_types: None,
+                        departments: Some(departments.iter().map(|d| (*d).to_owned()).collect()),
+                        max_amount: None,
+                    },
+                )
+                .await
+                .unwrap();
+            }
+            CreateIn(by, doc_type, amount, department) => {
+                let session = self.who(by).await;
+                let doc = documents::create(
+                    &self.file,
+                    &session,
+                    &NewDocument {
+                        doc_type,
+                        title: format!("Scenario step {n}"),
+                        amount: Decimal::from_str_exact(amount).unwrap(),
+                        currency: None,
+                        department: Some(department.to_owned()),
+                        category: None,
+                        project: None,
+                        facts: None,
+                        lines: Vec::new(),
+                    },
+                )
+                .await
+                .unwrap();
+                self.doc = Some(doc.id);
+            }
+            WorkWeek(days, start, end) => {
+                let admin = self.who("admin").await;
+                hesabu_core::approvals::calendar::set_work_week(
+                    &self.file,
+                    &admin,
+                    &hesabu_core::approvals::wire::WorkWeekUpdate {
+                        days: vec![days.to_owned()],
+                        start: start.to_owned(),
+                        end: end.to_owned(),
+                    },
+                )
+                .await
+                .unwrap();
+            }
+            Due(at) => {
+                let admin = self.who("admin").await;
+                let doc = documents::show(&self.file, &admin, &self.doc_id())
+                    .await
+                    .unwrap();
+                let due: Vec<_> = doc
+                    .current_request
+                    .expect("a request")
+                    .steps
+                    .into_iter()
+                    .filter(|s| s.status == "pending")
+                    .map(|s| parse_timestamp(s.due_at.as_deref().expect("a due time")).unwrap())
+                    .collect();
+                assert!(!due.is_empty(), "no pending step");
+                let want = parse_timestamp(at).unwrap();
+                assert!(due.iter().all(|d| *d == want), "due {due:?}, want {want}");
+            }
+            Explain(text) => {
+                let admin = self.who("admin").await;
+                let doc = documents::show(&self.file, &admin, &self.doc_id())
+                    .await
+                    .unwrap();
+                let explain = doc.current_request.expect("a request").explain;
+                assert!(explain.contains(text), "{explain}");
+            }
+            Sla(viewer, decided, met, percent) => {
+                let session = self.who(viewer).await;
+                let sla = actions::sla_compliance(&self.file, &session, 30)
+                    .await
+                    .unwrap();
+                assert_eq!(
+                    (sla.decided, sla.met, sla.percent.as_deref()),
+                    (decided, met, percent),
+                    "SLA compliance as {viewer}: {sla:?}"
+                );
+            }
             History(text) => {
                 let admin = self.who("admin").await;
                 let history = actions::history(&self.file, &admin, &self.doc_id())
@@ -659,6 +777,17 @@ scenario!(a_level_that_resolves_to_the_requester_falls_back_per_policy:
     // the last one, so an admin takes it.
     Policy(DEFAULT_POLICY), Create("head", PO, "60000", None), Submit,
     Chain(&[(1, "md"), (2, "admin")]), Expect(Pending, &["md"]));
+
+// --- A level's own amount band ------------------------------------------------------------------
+
+scenario!(a_level_outside_its_amount_band_is_skipped:
+    Policy(LEVEL_BAND_POLICY),
+    Create("clerk", EC, "49999.99", None), Submit, Chain(&[(1, "mgr")]),
+    Act("mgr", A, None), Expect(Approved, &[]),
+    Create("clerk", EC, "50000", None), Submit, Chain(&[(1, "mgr"), (2, "head")]),
+    Create("clerk", EC, "200000", None), Submit, Chain(&[(1, "mgr"), (2, "head")]),
+    Create("clerk", EC, "200000.01", None), Submit, Chain(&[(1, "mgr")]),
+    Explain("Level 2 ('Head') skipped: the amount 200000.01 is above its max_amount 200000."));
 
 // --- Parallel unanimity -----------------------------------------------------------------------
 
@@ -818,6 +947,55 @@ scenario!(delegation_chains_are_followed:
     Create("clerk", PO, "20000", None), Submit, Expect(Pending, &["deputy"]),
     Act("deputy", A, None), History("Dan Deputy on behalf of Martin Manager: approve"));
 
+scenario!(delegation_within_its_department_scope:
+    // Martin delegates only Finance documents; Clara raises one for Operations (hers) and one
+    // for Finance — Martin is her reporting manager for both.
+    Policy(DEFAULT_POLICY),
+    DelegateDepts("mgr", "temp", "2026-07-01", NOON_NEXT_WEEK, &["Finance"]),
+    Create("clerk", PO, "20000", None), Submit, Expect(Pending, &["mgr"]),
+    CreateIn("clerk", PO, "20000", "Finance"), Submit, Expect(Pending, &["temp"]),
+    Act("temp", A, None), History("Tina Temp on behalf of Martin Manager: approve (level 1)"));
+
+scenario!(when_a_later_link_of_a_delegation_chain_expires_the_step_goes_back_one_link:
+    // Martin → Tina (all week) → Dan (one day). The step sits with Dan; when Tina → Dan ends it
+    // goes back to Tina, who still holds Martin's delegation.
+    Policy(DEFAULT_POLICY),
+    Delegate("temp", "deputy", "2026-07-01", "2026-07-02", None, None),
+    Delegate("mgr", "temp", "2026-07-01", NOON_NEXT_WEEK, None, None),
+    Create("clerk", PO, "20000", None), Submit, Expect(Pending, &["deputy"]),
+    Clock("2026-07-01T22:00:00Z"),
+    Jobs(1, 0, 1), Expect(Pending, &["temp"]), Jobs(0, 0, 0), Expect(Pending, &["temp"]),
+    Act("temp", A, None), History("Tina Temp on behalf of Martin Manager: approve (level 1)"));
+
+scenario!(revoking_a_later_link_of_a_delegation_chain_routes_the_step_back:
+    Policy(DEFAULT_POLICY),
+    Delegate("temp", "deputy", "2026-07-01", NOON_NEXT_WEEK, None, None),
+    Delegate("mgr", "temp", "2026-07-01", NOON_NEXT_WEEK, None, None),
+    Create("clerk", PO, "20000", None), Submit, Expect(Pending, &["deputy"]),
+    Revoke("temp"), Expect(Pending, &["temp"]),
+    Revoke("mgr"), Expect(Pending, &["mgr"]));
+
+// --- SLA compliance ---------------------------------------------------------------------------
+
+scenario!(sla_compliance_counts_decisions_made_by_their_due_time:
+    Policy(DEFAULT_POLICY),
+    Sla("cfo", 0, 0, None), Sla("mgr", 0, 0, None),
+    // On time: decided at once (due Thursday 16:00 Nairobi).
+    Create("clerk", PO, "20000", None), Submit, Act("mgr", A, None),
+    // Late: decided Friday, after the due time.
+    Create("clerk", PO, "20000", None), Submit,
+    Clock("2026-07-03T06:00:00Z"), Act("mgr", A, None),
+    // Late too, by Hannah on a fresh document at level 2.
+    Create("clerk", PO, "60000", None), Submit, Act("mgr", A, None),
+    Clock("2026-07-08T06:00:00Z"), Act("head", R, Some("No quotes")),
+    // Company-wide for those who view every document: 2 of 4 on time.
+    Sla("cfo", 4, 2, Some("50.0")),
+    // Otherwise the viewer's own decisions: Martin 2 of 3, Hannah 0 of 1.
+    Sla("mgr", 3, 2, Some("66.7")), Sla("head", 1, 0, Some("0.0")),
+    // Thirty days on, the window holds only Hannah's decision of 8 July.
+    Clock("2026-08-03T06:00:00Z"), Sla("cfo", 1, 0, Some("0.0")),
+    Clock("2026-08-08T06:00:01Z"), Sla("cfo", 0, 0, None));
+
 // --- SLA, reminders, escalation ---------------------------------------------------------------
 
 scenario!(escalation_runs_in_business_hours_with_a_settable_clock:
@@ -839,6 +1017,26 @@ scenario!(a_weekend_does_not_count_against_the_sla:
     Clock("2026-07-06T20:00:00Z"), Jobs(1, 0, 0), // Monday 23:00: one reminder
     Clock("2026-07-07T10:59:00Z"), Jobs(0, 0, 0), // Tuesday 13:59: not yet due
     Clock("2026-07-07T11:01:00Z"), Jobs(0, 1, 0));
+
+scenario!(the_default_work_week_is_monday_to_friday_eight_to_five:
+    // Wednesday 09:00 Nairobi + 16 business hours = Thursday 16:00 Nairobi.
+    Policy(DEFAULT_POLICY), Create("clerk", PO, "20000", None), Submit,
+    Due("2026-07-02T13:00:00Z"));
+
+scenario!(the_sla_counts_in_the_company_work_week:
+    // Monday to Saturday, 09:00-13:00 (4 h a day): Wednesday 09:00 + 16 h = Wed 4 h, Thu 4 h,
+    // Fri 4 h, Sat 4 h → due Saturday 13:00 Nairobi (10:00 UTC), not Thursday.
+    Policy(DEFAULT_POLICY), WorkWeek("mon,tue,wed,thu,fri,sat", "09:00", "13:00"),
+    Create("clerk", PO, "20000", None), Submit, Due("2026-07-04T10:00:00Z"),
+    // Reminders count in it too: 8 business hours = Thursday 13:00 Nairobi.
+    Clock("2026-07-02T09:59:00Z"), Jobs(0, 0, 0),
+    Clock("2026-07-02T10:01:00Z"), Jobs(1, 0, 0),
+    Clock("2026-07-04T09:59:00Z"), Jobs(0, 0, 0),
+    Clock("2026-07-04T10:01:00Z"), Jobs(0, 1, 0), Expect(Pending, &["head"]),
+    // Back to the default week: a step that becomes pending now (Saturday 13:01 Nairobi) counts
+    // from Monday 08:00: 9 h Monday + 7 h Tuesday → Tuesday 15:00 Nairobi.
+    WorkWeek("mon,tue,wed,thu,fri", "08:00", "17:00"),
+    Create("clerk", PO, "20000", None), Submit, Due("2026-07-07T12:00:00Z"));
 
 scenario!(a_company_holiday_does_not_count_against_the_sla:
     // Monday 6 July is a holiday: Friday 16:00 + 16 h = 1 h Friday, 9 h Tuesday, 6 h Wednesday
@@ -987,6 +1185,85 @@ async fn policies_are_validated_on_save_with_fixes_named() {
             .kind(),
         ErrorKind::PermissionDenied
     );
+}
+
+/// Each validator message, and the level (1-based) or rule (0-based) the policy editor shows it
+/// next to. `None, None` = policy-wide.
+const LOCATED: &[(&str, Option<u8>, Option<u32>)] = &[
+    ("gap between band 'Up to 25,000'", None, Some(0)),
+    ("Level 2 ('Department head') has sla_hours 0", Some(2), None),
+    (
+        "Level 4 ('Executive') resolves to nobody today",
+        Some(4),
+        None,
+    ),
+    (
+        "Rule 'Over 25,000 up to 100,000' names level 9",
+        None,
+        Some(1),
+    ),
+    ("The policy needs a name.", None, None),
+];
+
+#[tokio::test]
+async fn validator_messages_name_the_level_or_rule_they_belong_to() {
+    let mut w = World::new().await;
+    let admin = w.who("admin").await;
+    let mut spec = policies::parse(DEFAULT_POLICY).unwrap();
+    spec.name = " ".into();
+    spec.rules[1].when[0].value = serde_json::json!(30000);
+    spec.rules[1].levels.push(9);
+    spec.levels[1].sla_hours = 0;
+    spec.levels[3].approvers = vec![ApproverSpec::Designation {
+        designation: "treasury".into(),
+    }];
+    let report = policies::validate(&w.file, &admin, &spec).await.unwrap();
+    assert!(!report.ok);
+    assert_eq!(report.issues.len(), report.errors.len());
+    for (text, level, rule) in LOCATED {
+        let issue = report
+            .issues
+            .iter()
+            .find(|i| i.message.contains(text))
+            .unwrap_or_else(|| panic!("no message contains {text:?}: {:#?}", report.errors));
+        assert_eq!(
+            (issue.level, issue.rule),
+            (*level, *rule),
+            "{}",
+            issue.message
+        );
+    }
+    // A level's amount band must not be empty or negative.
+    let mut banded = policies::parse(DEFAULT_POLICY).unwrap();
+    banded.levels[2].min_amount = Some(Decimal::from(10));
+    banded.levels[2].max_amount = Some(Decimal::from(5));
+    banded.levels[3].min_amount = Some(Decimal::from(-1));
+    let report = policies::validate(&w.file, &admin, &banded).await.unwrap();
+    let issue = |text: &str| {
+        report
+            .issues
+            .iter()
+            .find(|i| i.message.contains(text))
+            .unwrap_or_else(|| panic!("no message contains {text:?}: {:#?}", report.errors))
+            .clone()
+    };
+    assert_eq!(issue("has min_amount 10 above max_amount 5").level, Some(3));
+    assert_eq!(issue("has a negative min_amount (-1)").level, Some(4));
+    // Fractions must be strings in the JSON (as for condition values).
+    let err = policies::parse(&LEVEL_BAND_POLICY.replace("200000}", "200000.5}")).unwrap_err();
+    assert!(err.to_string().contains("is not an amount"), "{err}");
+    // A rule whose name starts another's is not confused with it.
+    let mut twins = policies::parse(DEFAULT_POLICY).unwrap();
+    twins.rules[0].name = "Big".into();
+    twins.rules[1].name = "Big spend".into();
+    twins.rules[1].levels = vec![7];
+    let report = policies::validate(&w.file, &admin, &twins).await.unwrap();
+    let issue = report
+        .issues
+        .iter()
+        .find(|i| i.message.contains("names level 7"))
+        .unwrap();
+    assert_eq!(issue.rule, Some(1), "{}", issue.message);
 }
 
 #[tokio::test]
@@ -1712,4 +1989,91 @@ fn approval_wire_types_have_typescript_declarations() {
     ] {
         assert!(all.contains(needle), "missing {needle:?} in:\n{all}");
     }
+}
+
+#[tokio::test]
+async fn cli_sets_the_work_week_and_refuses_bad_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = support::demo_copy(dir.path()).await;
+    let company = path.to_str().unwrap();
+    let go = |who: &str, args: &[&str]| {
+        let mut all = vec!["--company", company, "--as", who, "--json"];
+        all.extend_from_slice(args);
+        let all: Vec<String> = all.into_iter().map(str::to_owned).collect();
+        async move {
+            let refs: Vec<&str> = all.iter().map(String::as_str).collect();
+            hesabu(&refs, env(Some(demo::DEMO_PASSWORD), None)).await
+        }
+    };
+    let shown = go("admin@demo.test", &["company", "work-week"]).await;
+    assert_eq!(shown.code, 0, "{}", shown.stderr);
+    assert_eq!(
+        shown.json()["days"],
+        serde_json::json!(["mon", "tue", "wed", "thu", "fri"])
+    );
+    assert_eq!(
+        (shown.json()["start"].clone(), shown.json()["end"].clone()),
+        (serde_json::json!("08:00"), serde_json::json!("17:00"))
+    );
+    assert_eq!(shown.json()["time_zone"], "Africa/Nairobi");
+    assert_eq!(shown.json()["hours_per_week"], "45");
+
+    let set = go(
+        "admin@demo.test",
+        &[
+            "company",
+            "set-work-week",
+            "--days",
+            "Saturday,mon,tue",
+            "--end",
+            "12:30",
+        ],
+    )
+    .await;
+    assert_eq!(set.code, 0, "{}", set.stderr);
+    assert_eq!(set.json()["days"], serde_json::json!(["mon", "tue", "sat"]));
+    assert_eq!(set.json()["start"], "08:00");
+    assert_eq!(set.json()["hours_per_week"], "13.50");
+
+    for (args, text) in [
+        (&["--days", "mon,funday"][..], "'funday' is not a weekday"),
+        (&["--days", ","][..], "at least one working day"),
+        (&["--start", "13:00"][..], "the end must be after the start"),
+        (&["--end", "5pm"][..], "write it as HH:MM"),
+    ] {
+        let mut all = vec!["company", "set-work-week"];
+        all.extend_from_slice(args);
+        let bad = go("admin@demo.test", &all).await;
+        assert_eq!(bad.code, 2, "{args:?}: {}", bad.stdout);
+        assert!(
+            format!("{}{}", bad.stdout, bad.stderr).contains(text),
+            "{args:?}: {} {}",
+            bad.stdout,
+            bad.stderr
+        );
+    }
+    // Only those who may edit the company settings.
+    let denied = go(
+        "ops.manager@demo.test",
+        &["company", "set-work-week", "--days", "mon"],
+    )
+    .await;
+    assert_ne!(denied.code, 0);
+    assert!(
+        denied.stderr.contains("Permission denied") || denied.stdout.contains("Permission denied")
+    );
+    // Unchanged by the refusals.
+    let shown = go("admin@demo.test", &["company", "work-week"]).await;
+    assert_eq!(
+        shown.json()["days"],
+        serde_json::json!(["mon", "tue", "sat"])
+    );
+
+    // SLA compliance from the CLI: nothing decided yet in the demo's last 30 days.
+    let sla = go("cfo@demo.test", &["approval", "sla", "--days", "30"]).await;
+    assert_eq!(sla.code, 0, "{}", sla.stderr);
+    assert_eq!(sla.json()["scope"], "company");
+    assert_eq!(sla.json()["percent"], serde_json::Value::Null);
+    let bad = go("cfo@demo.test", &["approval", "sla", "--days", "0"]).await;
+    assert_eq!(bad.code, 2, "{}", bad.stdout);
 }

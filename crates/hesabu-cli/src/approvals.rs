@@ -96,6 +96,12 @@ pub(crate) enum ApprovalCommand {
     History { document_id: String },
     /// Your in-app notifications.
     Notifications,
+    /// SLA compliance: the share of decisions made within their SLA over the last N days
+    /// (everyone's for roles that may view every document, else yours).
+    Sla {
+        #[arg(long, default_value_t = 30)]
+        days: u32,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -453,6 +459,17 @@ pub(crate) async fn approval(
                 .map(|n| vec![n.created_at.clone(), n.kind.clone(), n.message.clone()])
                 .collect();
             Reply::list(&list, table(&["AT", "KIND", "MESSAGE"], rows))
+        }
+        ApprovalCommand::Sla { days } => {
+            let sla = actions::sla_compliance(file, session, *days).await?;
+            let text = match &sla.percent {
+                Some(p) => format!(
+                    "SLA compliance ({}, last {} days): {p}% ({} of {} decisions on time)",
+                    sla.scope, sla.days, sla.met, sla.decided
+                ),
+                None => format!("No decisions yet in the last {} days.", sla.days),
+            };
+            Reply::entity(&sla, text)
         }
     })
 }

@@ -153,6 +153,21 @@ enum CompanyCommand {
     Info,
     /// Change company settings; options not given keep their value.
     Update(UpdateCompanyArgs),
+    /// Show the work week that SLA business hours count in.
+    WorkWeek,
+    /// Set the work week for SLA business hours, e.g. --days mon,tue,wed,thu,fri --start 08:00
+    /// --end 17:00. Options not given keep their value. Steps already pending keep their due time.
+    SetWorkWeek {
+        /// Working weekdays, comma-separated: mon,tue,wed,thu,fri,sat,sun.
+        #[arg(long)]
+        days: Option<String>,
+        /// Start of the working day, HH:MM (company time zone).
+        #[arg(long)]
+        start: Option<String>,
+        /// End of the working day, HH:MM.
+        #[arg(long)]
+        end: Option<String>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -406,6 +421,23 @@ async fn acting_command(
             let info = company::update(file, session, &change).await?;
             Reply::entity(&info, output::company_text(&info))
         }
+        Command::Company(CompanyCommand::WorkWeek) => {
+            let week = hesabu_core::approvals::calendar::work_week(file, session).await?;
+            let text = work_week_text(&week);
+            Reply::entity(&week, text)
+        }
+        Command::Company(CompanyCommand::SetWorkWeek { days, start, end }) => {
+            let current = hesabu_core::approvals::calendar::work_week(file, session).await?;
+            let change = hesabu_core::approvals::wire::WorkWeekUpdate {
+                days: days.clone().map_or(current.days, |d| vec![d]),
+                start: start.clone().unwrap_or(current.start),
+                end: end.clone().unwrap_or(current.end),
+            };
+            let week =
+                hesabu_core::approvals::calendar::set_work_week(file, session, &change).await?;
+            let text = work_week_text(&week);
+            Reply::entity(&week, text)
+        }
         Command::User(UserCommand::Add {
             email,
             name,
@@ -593,4 +625,15 @@ fn with_path(info: &hesabu_core::wire::CompanyInfo, path: &std::path::Path) -> V
         map.insert("path".into(), Value::String(path.display().to_string()));
     }
     value
+}
+
+fn work_week_text(week: &hesabu_core::approvals::wire::WorkWeekView) -> String {
+    format!(
+        "Work week: {} {}-{} ({}), {} business hours a week.",
+        week.days.join(","),
+        week.start,
+        week.end,
+        week.time_zone,
+        week.hours_per_week
+    )
 }

@@ -14,7 +14,9 @@ import type {
   NewDelegation,
   NewDocument,
   NewUser,
+  PolicySpec,
   WireError,
+  WorkWeekUpdate,
 } from './bindings'
 
 const ERROR_KINDS: readonly ErrorKind[] = [
@@ -135,6 +137,18 @@ export const approvalAct = (request: string, action: ActionInput) =>
   call('approval_act', { request, action })
 export const approvalsBulkApprove = (requests: string[]) =>
   call('approvals_bulk_approve', { requests })
+export const documentResubmit = (id: string, note: string | null) =>
+  call('document_resubmit', { id, note })
+export const documentRecall = (id: string) => call('document_recall', { id })
+export const documentCancel = (id: string) => call('document_cancel', { id })
+export const approvalsSla = (days: number) => call('approvals_sla', { days })
+export const workWeekGet = () => call('work_week_get')
+export const workWeekSet = (change: WorkWeekUpdate) => call('work_week_set', { change })
+
+export const policiesList = () => call('policies_list')
+export const policyParse = (text: string) => call('policy_parse', { text })
+export const policyValidate = (policy: PolicySpec) => call('policy_validate', { policy })
+export const policySave = (policy: PolicySpec) => call('policy_save', { policy })
 
 export const budgetsList = (period: string | null) => call('budgets_list', { period })
 export const budgetReport = (period: string | null) => call('budget_report', { period })

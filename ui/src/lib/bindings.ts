@@ -302,7 +302,61 @@ export type PolicyValidation = { ok: boolean,
 /**
  * Each names the band or level and the fix.
  */
-errors: Array<string>, };
+errors: Array<string>, 
+/**
+ * The same messages, each with the level or rule it is about (for showing them inline in
+ * the policy editor); both `None` for policy-wide problems.
+ */
+issues: Array<PolicyIssue>, };
+
+export type PolicyIssue = { 
+/**
+ * 1-based level number, when the message is about a level.
+ */
+level: number | null, 
+/**
+ * 0-based index into `rules`, when the message is about a rule or amount band.
+ */
+rule: number | null, message: string, };
+
+export type SlaCompliance = { 
+/**
+ * The window, in days back from now.
+ */
+days: number, 
+/**
+ * `company` (everyone's decisions, for those who may view every document) or `mine`
+ * (the steps the signed-in user decided).
+ */
+scope: string, 
+/**
+ * Decided steps in the window that have an SLA verdict.
+ */
+decided: number, 
+/**
+ * Of those, decided by their due time.
+ */
+met: number, 
+/**
+ * `met / decided` as a percentage with one decimal ("87.5"); `None` when nothing was decided.
+ */
+percent: string | null, };
+
+export type WorkWeekView = { 
+/**
+ * Working weekdays, Monday first: `mon`, `tue`, … `sun`.
+ */
+days: Array<string>, 
+/**
+ * `HH:MM`, local time in `time_zone`.
+ */
+start: string, end: string, 
+/**
+ * Business hours per week, e.g. "45" or "42.50".
+ */
+hours_per_week: string, time_zone: string, };
+
+export type WorkWeekUpdate = { days: Array<string>, start: string, end: string, };
 
 export type JobRunReport = { as_of: string, reminders: number, escalations: number, auto_approvals: number, 
 /**
@@ -349,7 +403,13 @@ sla_hours: number, reminder: ReminderSpec | null, escalation: EscalationSpec | n
  * Off by default. When set, a step still pending this many days after it became pending is
  * approved by the system (recorded as such, never silently).
  */
-auto_approve_after_days: number | null, if_empty: EmptyApprover, };
+auto_approve_after_days: number | null, if_empty: EmptyApprover, 
+/**
+ * Optional amount band of the level itself (inclusive, in the policy's currency): when the
+ * document's amount is outside it, the level is skipped for that document even if its rule
+ * names it. Written like condition values: a string ("25000.50") or a whole number.
+ */
+min_amount?: string | null, max_amount?: string | null, };
 
 export type ApproverSpec = { "type": "reporting_manager" } | { "type": "department_head" } | { "type": "user", email: string, } | { "type": "role", role: Role, } | { "type": "designation", designation: string, };
 
@@ -477,6 +537,16 @@ export type Commands = {
   document_history: { args: { id: string }; returns: Array<HistoryEntry> };
   approval_act: { args: { request: string; action: ActionInput }; returns: ActionResult };
   approvals_bulk_approve: { args: { requests: Array<string> }; returns: BulkResult };
+  document_resubmit: { args: { id: string; note: string | null }; returns: DocumentView };
+  document_recall: { args: { id: string }; returns: DocumentView };
+  document_cancel: { args: { id: string }; returns: DocumentView };
+  approvals_sla: { args: { days: number }; returns: SlaCompliance };
+  work_week_get: { args: Record<string, never>; returns: WorkWeekView };
+  work_week_set: { args: { change: WorkWeekUpdate }; returns: WorkWeekView };
+  policies_list: { args: Record<string, never>; returns: Array<PolicyView> };
+  policy_parse: { args: { text: string }; returns: PolicySpec };
+  policy_validate: { args: { policy: PolicySpec }; returns: PolicyValidation };
+  policy_save: { args: { policy: PolicySpec }; returns: PolicyView };
   budgets_list: { args: { period: string | null }; returns: Array<BudgetView> };
   budget_report: { args: { period: string | null }; returns: BudgetReport };
   budget_history: { args: { id: string }; returns: Array<LedgerEntryView> };
@@ -519,6 +589,16 @@ export const COMMAND_NAMES: readonly CommandName[] = [
   "document_history",
   "approval_act",
   "approvals_bulk_approve",
+  "document_resubmit",
+  "document_recall",
+  "document_cancel",
+  "approvals_sla",
+  "work_week_get",
+  "work_week_set",
+  "policies_list",
+  "policy_parse",
+  "policy_validate",
+  "policy_save",
   "budgets_list",
   "budget_report",
   "budget_history",

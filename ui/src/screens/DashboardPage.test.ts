@@ -1,8 +1,8 @@
 import { render, waitFor } from '@testing-library/svelte'
 import { describe, expect, it } from 'vitest'
-import type { SessionInfo } from '../lib/bindings'
+import type { SessionInfo, SlaCompliance } from '../lib/bindings'
 import { app } from '../lib/session.svelte'
-import { commands } from '../test/tauri'
+import { callsOf, commands } from '../test/tauri'
 import DashboardPage from './DashboardPage.svelte'
 
 const CFO: SessionInfo = {
@@ -52,5 +52,27 @@ describe('DashboardPage', () => {
     await waitFor(() => expect(document.querySelector('#figure-over-80')!.textContent).toContain('Operations'))
     expect(document.querySelector('#figure-over-80 .figure-value')!.textContent).toBe('1')
     expect(document.querySelector('#figure-over-budget')!.textContent).toContain('Sales')
+  })
+
+  it('shows SLA compliance for the last 30 days, or that there are no decisions yet', async () => {
+    let sla: SlaCompliance = { days: 30, scope: 'company', decided: 8, met: 7, percent: '87.5' }
+    commands({
+      company_info: () => {
+        throw { kind: 'internal', message: 'not needed' }
+      },
+      approvals_inbox: () => [],
+      approvals_sla: () => sla,
+    })
+    app.session = { ...CFO, permissions: ['company_view', 'approval_act'] }
+    const first = render(DashboardPage)
+    await waitFor(() => expect(document.querySelector('#figure-sla .figure-value')?.textContent).toBe('87.5%'))
+    expect(document.getElementById('figure-sla')!.textContent).toContain('7 of 8 decisions on time, last 30 days')
+    expect(callsOf('approvals_sla')).toEqual([{ days: 30 }])
+    first.unmount()
+
+    sla = { days: 30, scope: 'mine', decided: 0, met: 0, percent: null }
+    render(DashboardPage)
+    await waitFor(() => expect(document.getElementById('figure-sla')!.textContent).toContain('No decisions yet'))
+    expect(document.querySelector('#figure-sla .figure-value')!.textContent).toBe('—')
   })
 })

@@ -24,7 +24,7 @@ use super::policy::{LevelMode, PolicySpec};
 use super::state::Transition;
 use super::wire::{
     ActionInput, ActionResult, BulkFailure, BulkResult, Decision, DocumentStatus, DocumentType,
-    HistoryEntry, InboxItem,
+    HistoryEntry, InboxItem, SlaCompliance,
 };
 use crate::audit::AuditDraft;
 use crate::auth::Session;
@@ -719,4 +719,47 @@ pub async fn bulk_approve(
     .await?;
     uow.commit().await?;
     Ok(result)
+}
+
+/// SLA compliance over the last `days` days: of the steps decided in that window that carry an
+/// SLA verdict (`sla_met`, recorded on every decision — approve, reject, return, clarify, and
+/// auto-approval, which counts as late; skipped or cancelled steps — including a level skipped by
+/// an escalation to the next level — have none), the share decided by their due time.
+/// Everyone's decisions for roles that may view every document, else the signed-in user's own.
+pub async fn sla_compliance(
+    file: &CompanyFile,
+    session: &Session,
+    days: u32,
+) -> Result<SlaCompliance> {
+    session.require(Permission::ApprovalAct)?;
+    if days == 0 || days > 3660 {
+        return Err(Error::invalid(format!(
+            "The SLA window is {days} days: use 1 to 3660 days, e.g. 30."
+        )));
+    }
+    let now = file.clock().now();
+    let since = crate::clock::format_timestamp(now - chrono::Duration::days(i64::from(days)));
+    let company_wide = session.may(Permission::DocumentViewAll);
+    let mut query = approval_step::Entity::find()
+        .filter(approval_step::Column::DecidedAt.gte(since))
+        .filter(approval_step::Column::SlaMet.is_not_null());
+    if !company_wide {
+        query = query.filter(approval_step::Column::DecidedBy.eq(session.user_id()));
+    }
+    let steps = query.all(file.reader()).await?;
+    let decided = i64::try_from(steps.len()).unwrap_or(i64::MAX);
+    let met =
+        i64::try_from(steps.iter().filter(|s| s.sla_met == Some(true)).count()).unwrap_or(i64::MAX);
+    let percent = (decided > 0).then(|| {
+        let share = rust_decimal::Decimal::from(met) * rust_decimal::Decimal::ONE_HUNDRED
+            / rust_decimal::Decimal::from(decided);
+        format!("{:.1}", share.round_dp(1))
+    });
+    Ok(SlaCompliance {
+        days,
+        scope: if company_wide { "company" } else { "mine" }.into(),
+        decided,
+        met,
+        percent,
+    })
 }

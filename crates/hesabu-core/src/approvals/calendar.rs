@@ -1,33 +1,252 @@
 //! Business hours for SLAs: the company's work week in its time zone (Africa/Nairobi by default),
 //! minus its holidays.
 //!
-//! Simplification (documented in docs/approval-policies.md): the work week is fixed in code,
-//! Monday to Friday 08:00–17:00 local time; holidays come from the `holiday` table. A
-//! configurable work week is a settings-screen feature for later.
+//! The work week (which weekdays, and the same working hours on each) is a company setting in
+//! the `work_week` table, Monday to Friday 08:00–17:00 by default; see [`set_work_week`].
+//! Holidays come from the `holiday` table.
+//!
+//! Simplification: one set of hours for every working day (no half-day Saturdays) and no shifts
+//! across midnight.
 
 use std::collections::HashSet;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc, Weekday};
 use chrono_tz::Tz;
 use sea_orm::{ConnectionTrait, Statement};
+use serde_json::json;
 
-use crate::error::Result;
+use super::wire::{WorkWeekUpdate, WorkWeekView};
+use crate::audit::AuditDraft;
+use crate::auth::Session;
+use crate::company_file::CompanyFile;
+use crate::error::{Error, Result};
+use crate::permissions::Permission;
 
 pub const DAY_START_HOUR: u32 = 8;
 pub const DAY_END_HOUR: u32 = 17;
+
+/// Which weekdays are worked, and from when to when (local time).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkWeek {
+    pub days: Vec<Weekday>,
+    pub start: NaiveTime,
+    pub end: NaiveTime,
+}
+
+impl Default for WorkWeek {
+    /// Monday to Friday, 08:00–17:00.
+    fn default() -> Self {
+        Self {
+            days: vec![
+                Weekday::Mon,
+                Weekday::Tue,
+                Weekday::Wed,
+                Weekday::Thu,
+                Weekday::Fri,
+            ],
+            start: NaiveTime::from_hms_opt(DAY_START_HOUR, 0, 0).unwrap_or(NaiveTime::MIN),
+            end: NaiveTime::from_hms_opt(DAY_END_HOUR, 0, 0).unwrap_or(NaiveTime::MIN),
+        }
+    }
+}
+
+const DAY_NAMES: [(&str, Weekday); 7] = [
+    ("mon", Weekday::Mon),
+    ("tue", Weekday::Tue),
+    ("wed", Weekday::Wed),
+    ("thu", Weekday::Thu),
+    ("fri", Weekday::Fri),
+    ("sat", Weekday::Sat),
+    ("sun", Weekday::Sun),
+];
+
+fn full_name(day: Weekday) -> &'static str {
+    match day {
+        Weekday::Mon => "monday",
+        Weekday::Tue => "tuesday",
+        Weekday::Wed => "wednesday",
+        Weekday::Thu => "thursday",
+        Weekday::Fri => "friday",
+        Weekday::Sat => "saturday",
+        Weekday::Sun => "sunday",
+    }
+}
+
+fn day_name(day: Weekday) -> &'static str {
+    DAY_NAMES
+        .iter()
+        .find(|(_, d)| *d == day)
+        .map_or("mon", |(n, _)| n)
+}
+
+impl WorkWeek {
+    /// Checks and normalises a change: known weekday names (mon … sun, or full names), at least
+    /// one, HH:MM times with the start before the end.
+    pub fn parse(days: &[String], start: &str, end: &str) -> Result<Self> {
+        let mut parsed = Vec::new();
+        for d in days.iter().flat_map(|d| d.split(',')) {
+            let key = d.trim().to_lowercase();
+            if key.is_empty() {
+                continue;
+            }
+            let day = DAY_NAMES
+                .iter()
+                .find(|(abbr, day)| key == *abbr || key == full_name(*day))
+                .map(|(_, day)| *day)
+                .ok_or_else(|| {
+                    Error::invalid(format!(
+                        "'{}' is not a weekday: use mon, tue, wed, thu, fri, sat or sun.",
+                        d.trim()
+                    ))
+                })?;
+            if !parsed.contains(&day) {
+                parsed.push(day);
+            }
+        }
+        if parsed.is_empty() {
+            return Err(Error::invalid(
+                "The work week needs at least one working day, e.g. mon,tue,wed,thu,fri.",
+            ));
+        }
+        parsed.sort_by_key(Weekday::num_days_from_monday);
+        let time = |text: &str, what: &str| {
+            NaiveTime::parse_from_str(text.trim(), "%H:%M").map_err(|_| {
+                Error::invalid(format!(
+                    "The {what} time '{text}' is not a time: write it as HH:MM, e.g. 08:00."
+                ))
+            })
+        };
+        let start = time(start, "start")?;
+        let end = time(end, "end")?;
+        if start >= end {
+            return Err(Error::invalid(format!(
+                "The working day starts at {} but ends at {}: the end must be after the start \
+                 (shifts across midnight are not supported).",
+                start.format("%H:%M"),
+                end.format("%H:%M")
+            )));
+        }
+        Ok(Self {
+            days: parsed,
+            start,
+            end,
+        })
+    }
+
+    /// The stored form (falls back to the default for a row that does not parse).
+    async fn load(db: &impl ConnectionTrait) -> Result<Self> {
+        let row = db
+            .query_one_raw(Statement::from_string(
+                db.get_database_backend(),
+                "SELECT days, day_start, day_end FROM work_week WHERE id = 'company'",
+            ))
+            .await?;
+        let Some(row) = row else {
+            return Ok(Self::default());
+        };
+        let days: String = row.try_get("", "days")?;
+        let start: String = row.try_get("", "day_start")?;
+        let end: String = row.try_get("", "day_end")?;
+        Ok(Self::parse(&[days], &start, &end).unwrap_or_default())
+    }
+
+    fn hours_per_week(&self) -> String {
+        let minutes =
+            (self.end - self.start).num_minutes() * i64::try_from(self.days.len()).unwrap_or(0);
+        if minutes % 60 == 0 {
+            format!("{}", minutes / 60)
+        } else {
+            format!("{}.{:02}", minutes / 60, minutes % 60 * 100 / 60)
+        }
+    }
+
+    fn view(&self, time_zone: String) -> WorkWeekView {
+        WorkWeekView {
+            days: self.days.iter().map(|d| day_name(*d).to_owned()).collect(),
+            start: self.start.format("%H:%M").to_string(),
+            end: self.end.format("%H:%M").to_string(),
+            hours_per_week: self.hours_per_week(),
+            time_zone,
+        }
+    }
+}
+
+/// The company's work week for SLA business hours.
+pub async fn work_week(file: &CompanyFile, session: &Session) -> Result<WorkWeekView> {
+    session.require(Permission::CompanyView)?;
+    let db = file.reader();
+    let company = crate::company::load(db).await?;
+    Ok(WorkWeek::load(db).await?.view(company.time_zone))
+}
+
+/// Changes the company's work week. Steps already pending keep the `due_at` they were given;
+/// steps that become pending from now on (and reminders) use the new week.
+pub async fn set_work_week(
+    file: &CompanyFile,
+    session: &Session,
+    change: &WorkWeekUpdate,
+) -> Result<WorkWeekView> {
+    session.require(Permission::CompanyEdit)?;
+    let week = WorkWeek::parse(&change.days, &change.start, &change.end)?;
+    let mut uow = file.begin(session).await?;
+    let before = WorkWeek::load(uow.db()).await?;
+    let company = crate::company::load(uow.db()).await?;
+    let days = week
+        .days
+        .iter()
+        .map(|d| day_name(*d))
+        .collect::<Vec<_>>()
+        .join(",");
+    let start = week.start.format("%H:%M").to_string();
+    let end = week.end.format("%H:%M").to_string();
+    uow.db()
+        .execute_raw(Statement::from_sql_and_values(
+            uow.db().get_database_backend(),
+            "INSERT INTO work_week (id, days, day_start, day_end, updated_at) \
+             VALUES ('company', ?, ?, ?, ?) \
+             ON CONFLICT (id) DO UPDATE SET days = excluded.days, day_start = excluded.day_start, \
+             day_end = excluded.day_end, updated_at = excluded.updated_at",
+            [
+                days.clone().into(),
+                start.clone().into(),
+                end.clone().into(),
+                uow.now_text().into(),
+            ],
+        ))
+        .await?;
+    let before = before.view(company.time_zone.clone());
+    uow.audit(AuditDraft {
+        action: "company.work_week",
+        entity_type: "company",
+        entity_id: company.id.clone(),
+        before: Some(json!({ "days": before.days, "start": before.start, "end": before.end })),
+        after: Some(json!({ "days": days, "start": start, "end": end })),
+    })
+    .await?;
+    uow.commit().await?;
+    Ok(week.view(company.time_zone))
+}
 
 #[derive(Debug, Clone)]
 pub struct Calendar {
     tz: Tz,
     holidays: HashSet<NaiveDate>,
+    week: WorkWeek,
 }
 
 impl Calendar {
+    /// A calendar with the default work week (Monday to Friday, 08:00–17:00).
     pub fn new(tz: Tz, holidays: impl IntoIterator<Item = NaiveDate>) -> Self {
         Self {
             tz,
             holidays: holidays.into_iter().collect(),
+            week: WorkWeek::default(),
         }
+    }
+
+    pub fn with_week(mut self, week: WorkWeek) -> Self {
+        self.week = week;
+        self
     }
 
     /// The company's calendar, read from its settings and holiday list.
@@ -50,15 +269,16 @@ impl Calendar {
                 holidays.push(d);
             }
         }
-        Ok(Self::new(tz, holidays))
+        let week = WorkWeek::load(db).await?;
+        Ok(Self::new(tz, holidays).with_week(week))
     }
 
     fn is_work_day(&self, day: NaiveDate) -> bool {
-        !matches!(day.weekday(), Weekday::Sat | Weekday::Sun) && !self.holidays.contains(&day)
+        self.week.days.contains(&day.weekday()) && !self.holidays.contains(&day)
     }
 
-    fn at(&self, day: NaiveDate, hour: u32) -> DateTime<Utc> {
-        let naive = day.and_time(NaiveTime::from_hms_opt(hour, 0, 0).unwrap_or(NaiveTime::MIN));
+    fn at(&self, day: NaiveDate, time: NaiveTime) -> DateTime<Utc> {
+        let naive = day.and_time(time);
         self.tz
             .from_local_datetime(&naive)
             .earliest()
@@ -75,8 +295,8 @@ impl Calendar {
         // Bounded: ten years of calendar days is far beyond any SLA.
         for _ in 0..3660 {
             if self.is_work_day(day) {
-                let open = self.at(day, DAY_START_HOUR);
-                let close = self.at(day, DAY_END_HOUR);
+                let open = self.at(day, self.week.start);
+                let close = self.at(day, self.week.end);
                 if cursor < open {
                     cursor = open;
                 }
@@ -89,7 +309,7 @@ impl Calendar {
                 }
             }
             day = day.succ_opt().unwrap_or(day);
-            cursor = self.at(day, 0);
+            cursor = self.at(day, NaiveTime::MIN);
         }
         cursor
     }

@@ -219,7 +219,8 @@ pub async fn revoke(file: &CompanyFile, session: &Session, id: &str) -> Result<D
     active.revoked_at = Set(Some(uow.now_text()));
     let d = active.update(uow.db()).await?;
     let dir = Directory::load(uow.db()).await?;
-    let returned = route_back(&uow, &dir, &d.id).await?;
+    let returned =
+        route_back(&uow, &dir, &d.id).await? + route_back_later_link(&uow, &dir, &d).await?;
     uow.audit(AuditDraft {
         action: "delegation.revoke",
         entity_type: "delegation",
@@ -384,6 +385,103 @@ pub(crate) async fn route_back(
         moved += 1;
     }
     Ok(moved)
+}
+
+/// A step that moved along a delegation chain (Martin → Tina → Dan) records only the chain's
+/// first delegation, so when a *later* link (Tina → Dan) ends, [`route_back`] does not see it.
+/// This re-resolves the chain for every pending delegated step now held by `ended`'s delegate
+/// through another delegation: it goes to whoever the links still in force lead to (Tina), or
+/// back to the approver. Steps whose chain still leads to the same person are left alone.
+/// Returns how many moved.
+pub(crate) async fn route_back_later_link(
+    uow: &UnitOfWork,
+    dir: &Directory,
+    ended: &delegation::Model,
+) -> Result<i64> {
+    let steps = held_through_later_link(uow.db(), ended).await?;
+    let mut moved = 0;
+    for step in steps {
+        let Some((request, doc, spec, _)) = context(uow, &step).await? else {
+            continue;
+        };
+        // The chain's people, without this step's current holder (who is being re-decided).
+        let others: Vec<approval_step::Model> = documents::steps_of(uow.db(), &request.id)
+            .await?
+            .into_iter()
+            .filter(|s| s.id != step.id)
+            .collect();
+        let mut in_chain = documents::chain_people(&others);
+        in_chain.insert(step.approver_id.clone());
+        let routed = delegate_for(
+            uow.db(),
+            dir,
+            &spec,
+            &doc,
+            &step.approver_id,
+            &in_chain,
+            uow.now(),
+        )
+        .await?;
+        let now_with = routed
+            .as_ref()
+            .map_or(step.approver_id.as_str(), |r| r.0.as_str());
+        if now_with == step.acting_id {
+            continue;
+        }
+        let mut active = step.clone().into_active_model();
+        active.version = Set(step.version + 1);
+        match &routed {
+            Some((delegate, first)) => {
+                active.acting_id = Set(delegate.clone());
+                active.delegation_id = Set(Some(first.clone()));
+            }
+            None => {
+                active.acting_id = Set(step.approver_id.clone());
+                active.delegation_id = Set(None);
+                active.marker = Set(None);
+            }
+        }
+        let back = active.update(uow.db()).await?;
+        event(
+            uow,
+            &doc,
+            Some(&request.id),
+            None,
+            "delegation_ended",
+            None,
+            Some(format!("back to {}", dir.name(&back.acting_id))),
+        )
+        .await?;
+        notifications::enqueue(
+            uow,
+            &back.acting_id,
+            notifications::DELEGATION,
+            Some(&doc.id),
+            format!(
+                "{} {} (level {}) is back with you: a delegation ended.",
+                doc.number, doc.title, back.level
+            ),
+        )
+        .await?;
+        moved += 1;
+    }
+    Ok(moved)
+}
+
+/// Pending steps held by `ended`'s delegate through a chain that started with another
+/// delegation.
+pub(crate) async fn held_through_later_link(
+    db: &impl sea_orm::ConnectionTrait,
+    ended: &delegation::Model,
+) -> Result<Vec<approval_step::Model>> {
+    Ok(approval_step::Entity::find()
+        .filter(approval_step::Column::ActingId.eq(ended.delegate_id.as_str()))
+        .filter(approval_step::Column::Status.eq(PENDING))
+        .filter(approval_step::Column::DelegationId.is_not_null())
+        .filter(approval_step::Column::DelegationId.ne(ended.id.as_str()))
+        .filter(approval_step::Column::ApproverId.ne(ended.delegator_id.as_str()))
+        .all(db)
+        .await?)
 }
 
 type StepContext = (

@@ -848,6 +848,19 @@ pub(crate) fn plan(
 ) -> Result<Vec<Planned>> {
     let mut planned: Vec<Planned> = Vec::new();
     let mut used: HashSet<String> = HashSet::new();
+    let amount = amount_of(doc)?;
+    // Levels whose own amount band excludes this document are skipped (see
+    // `LevelSpec::min_amount`); the "last level" of the empty-approver fallback is the last one
+    // that applies.
+    let rule_levels: Vec<u8> = rule_levels
+        .iter()
+        .copied()
+        .filter(|&n| {
+            spec.levels[usize::from(n) - 1]
+                .skipped_for(amount)
+                .is_none()
+        })
+        .collect();
     for (i, &number) in rule_levels.iter().enumerate() {
         let level = &spec.levels[usize::from(number) - 1];
         let (found, why) = resolve(level, dir, doc);
@@ -954,6 +967,17 @@ pub(crate) async fn route(
     })?;
     let planned = plan(&spec, &rule.levels, dir, &doc)?;
     let rule_name = rule.name.clone();
+    let amount = amount_of(&doc)?;
+    let skipped: String = rule
+        .levels
+        .iter()
+        .filter_map(|&n| {
+            let level = &spec.levels[usize::from(n) - 1];
+            level
+                .skipped_for(amount)
+                .map(|why| format!(" Level {n} ('{}') skipped: {why}.", level.name))
+        })
+        .collect();
 
     let round = doc.rounds + 1;
     let request = approval_request::Model {
@@ -964,7 +988,7 @@ pub(crate) async fn route(
         status: PENDING.into(),
         matched_rule: rule_name,
         explain: format!(
-            "Policy '{}' v{}: {why_rule}.",
+            "Policy '{}' v{}: {why_rule}.{skipped}",
             policy_row.name, policy_row.version
         ),
         started_at: uow.now_text(),

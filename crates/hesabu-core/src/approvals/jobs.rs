@@ -19,7 +19,9 @@ use serde_json::json;
 use super::Directory;
 use super::actions::after_decision;
 use super::calendar::Calendar;
-use super::delegations::{reroute_pending_of, route_back};
+use super::delegations::{
+    held_through_later_link, reroute_pending_of, route_back, route_back_later_link,
+};
 use super::documents::{
     self, APPROVED, PENDING, SKIPPED, WAITING, advance, at, delegate_for, event, resolve,
 };
@@ -61,12 +63,17 @@ pub async fn run(file: &CompanyFile, session: &Session) -> Result<JobRunReport> 
             .filter(approval_step::Column::Status.eq(PENDING))
             .one(file.reader())
             .await?;
-        if open.is_none() {
+        let later = held_through_later_link(file.reader(), &d).await?;
+        if open.is_none() && later.is_empty() {
             continue;
         }
         let mut uow = file.begin_bootstrap(AuditActor::system()).await?;
         let dir = Directory::load(uow.db()).await?;
-        let n = route_back(&uow, &dir, &d.id).await?;
+        let n =
+            route_back(&uow, &dir, &d.id).await? + route_back_later_link(&uow, &dir, &d).await?;
+        if n == 0 {
+            continue; // a later link ended, but the chain still leads to the same people
+        }
         uow.audit(AuditDraft {
             action: "delegation.expire",
             entity_type: "delegation",

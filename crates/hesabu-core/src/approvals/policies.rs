@@ -10,7 +10,7 @@ use serde_json::json;
 use super::Directory;
 use super::entities::approval_policy;
 use super::policy::{self, ApproverSpec, EscalationTarget, PolicySpec};
-use super::wire::{DocumentType, PolicyValidation, PolicyView};
+use super::wire::{DocumentType, PolicyIssue, PolicyValidation, PolicyView};
 use crate::audit::AuditDraft;
 use crate::auth::Session;
 use crate::company_file::CompanyFile;
@@ -64,10 +64,48 @@ fn validation(spec: &PolicySpec, dir: &Directory) -> PolicyValidation {
             ));
         }
     }
+    let issues = errors.iter().map(|m| locate(spec, m)).collect();
     PolicyValidation {
         ok: errors.is_empty(),
         errors,
+        issues,
     }
+}
+
+/// Which level or rule a validator message is about, so an editor can show it next to it.
+///
+/// Simplification: the validator builds its messages from fixed prefixes ("Level N ('name')",
+/// "Rule 'name'", "band 'name' (…)"), so the place is read back from the message instead of
+/// threading a location through every check. A rule name used twice maps to the first rule with
+/// that name. `tests/it/approvals.rs` pins the mapping for every kind of message.
+pub fn locate(spec: &PolicySpec, message: &str) -> PolicyIssue {
+    let mut issue = PolicyIssue {
+        level: None,
+        rule: None,
+        message: message.to_owned(),
+    };
+    if let Some(rest) = message.strip_prefix("Level ") {
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        issue.level = digits.parse().ok();
+        return issue;
+    }
+    let rule_named = |prefix: &str, at: &str, tail: &str| {
+        // The longest matching name wins, so rule "big" does not claim "big spend".
+        spec.rules
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| at.starts_with(&format!("{prefix}'{}'{tail}", r.name)))
+            .max_by_key(|(i, r)| (r.name.len(), std::cmp::Reverse(*i)))
+            .and_then(|(i, _)| u32::try_from(i).ok())
+    };
+    if message.starts_with("Rule '") {
+        issue.rule = rule_named("Rule ", message, "");
+        return issue;
+    }
+    if let Some(pos) = message.find("band '") {
+        issue.rule = rule_named("band ", &message[pos..], " (");
+    }
+    issue
 }
 
 /// Why an approver spec resolves to no active person for any requester, if it does.

@@ -70,6 +70,67 @@ pub struct LevelSpec {
     pub auto_approve_after_days: Option<i64>,
     #[serde(default)]
     pub if_empty: EmptyApprover,
+    /// Optional amount band of the level itself (inclusive, in the policy's currency): when the
+    /// document's amount is outside it, the level is skipped for that document even if its rule
+    /// names it. Written like condition values: a string ("25000.50") or a whole number.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "amount_opt")]
+    #[ts(optional, type = "string | null")]
+    pub min_amount: Option<Decimal>,
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "amount_opt")]
+    #[ts(optional, type = "string | null")]
+    pub max_amount: Option<Decimal>,
+}
+
+impl LevelSpec {
+    /// Why the level is skipped for a document of `amount`, if it is.
+    pub fn skipped_for(&self, amount: Decimal) -> Option<String> {
+        if let Some(min) = self.min_amount
+            && amount < min
+        {
+            return Some(format!("the amount {amount} is below its min_amount {min}"));
+        }
+        if let Some(max) = self.max_amount
+            && amount > max
+        {
+            return Some(format!("the amount {amount} is above its max_amount {max}"));
+        }
+        None
+    }
+}
+
+/// An optional exact amount in policy JSON: a decimal string or a whole JSON number (a JSON
+/// fraction has already been through binary floating point, so it is refused). Saved as a string.
+mod amount_opt {
+    use rust_decimal::Decimal;
+    use serde::{Deserialize, Deserializer, Serializer};
+    use serde_json::Value;
+
+    pub fn serialize<S: Serializer>(value: &Option<Decimal>, s: S) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(d) => s.serialize_str(&d.to_string()),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
+        let bad = |v: &Value| {
+            serde::de::Error::custom(format!(
+                "min_amount/max_amount {v} is not an amount: write a string such as \"25000.50\" \
+                 or a whole number"
+            ))
+        };
+        match Value::deserialize(d)? {
+            Value::Null => Ok(None),
+            Value::String(text) if text.trim().is_empty() => Ok(None),
+            Value::String(text) => Decimal::from_str_exact(text.trim().replace(',', "").as_str())
+                .map(Some)
+                .map_err(|_| bad(&Value::String(text))),
+            Value::Number(n) if n.is_i64() || n.is_u64() => Decimal::from_str_exact(&n.to_string())
+                .map(Some)
+                .map_err(|_| bad(&Value::Number(n))),
+            other => Err(bad(&other)),
+        }
+    }
 }
 
 fn default_sla_hours() -> i64 {
@@ -437,6 +498,26 @@ pub fn validate_shape(spec: &PolicySpec) -> Vec<String> {
                 "{label}: auto_approve_after_days must be at least 1 (or leave it out to keep \
                  auto-approval off)."
             ));
+        }
+        if let (Some(min), Some(max)) = (level.min_amount, level.max_amount)
+            && min > max
+        {
+            errors.push(format!(
+                "{label} has min_amount {min} above max_amount {max}: no amount fits. Swap them \
+                 or remove one."
+            ));
+        }
+        for (what, value) in [
+            ("min_amount", level.min_amount),
+            ("max_amount", level.max_amount),
+        ] {
+            if let Some(v) = value
+                && v < Decimal::ZERO
+            {
+                errors.push(format!(
+                    "{label} has a negative {what} ({v}): use 0 or more, or remove it."
+                ));
+            }
         }
         if level.approvers.is_empty() {
             errors.push(format!(

@@ -422,6 +422,37 @@ pub struct PolicyValidation {
     pub ok: bool,
     /// Each names the band or level and the fix.
     pub errors: Vec<String>,
+    /// The same messages, each with the level or rule it is about (for showing them inline in
+    /// the policy editor); both `None` for policy-wide problems.
+    pub issues: Vec<PolicyIssue>,
+}
+
+/// One validator message and where it belongs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct PolicyIssue {
+    /// 1-based level number, when the message is about a level.
+    pub level: Option<u8>,
+    /// 0-based index into `rules`, when the message is about a rule or amount band.
+    pub rule: Option<u32>,
+    pub message: String,
+}
+
+/// Share of approval decisions made within their SLA over a recent window.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct SlaCompliance {
+    /// The window, in days back from now.
+    pub days: u32,
+    /// `company` (everyone's decisions, for those who may view every document) or `mine`
+    /// (the steps the signed-in user decided).
+    pub scope: String,
+    /// Decided steps in the window that have an SLA verdict.
+    #[ts(type = "number")]
+    pub decided: i64,
+    /// Of those, decided by their due time.
+    #[ts(type = "number")]
+    pub met: i64,
+    /// `met / decided` as a percentage with one decimal ("87.5"); `None` when nothing was decided.
+    pub percent: Option<String>,
 }
 
 /// What one run of the scheduled approval jobs did.
@@ -452,4 +483,26 @@ pub struct NotificationView {
     pub message: String,
     pub created_at: String,
     pub read: bool,
+}
+
+/// The company's work week for SLA business hours.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct WorkWeekView {
+    /// Working weekdays, Monday first: `mon`, `tue`, … `sun`.
+    pub days: Vec<String>,
+    /// `HH:MM`, local time in `time_zone`.
+    pub start: String,
+    pub end: String,
+    /// Business hours per week, e.g. "45" or "42.50".
+    pub hours_per_week: String,
+    pub time_zone: String,
+}
+
+/// A new work week: weekday names (`mon` … `sun` or full names; comma-separated items are split)
+/// and the working hours `HH:MM`–`HH:MM` of each working day.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct WorkWeekUpdate {
+    pub days: Vec<String>,
+    pub start: String,
+    pub end: String,
 }
