@@ -385,6 +385,8 @@ pub(crate) async fn apply_require_approval(
                 escalation: None,
                 auto_approve_after_days: None,
                 if_empty: EmptyApprover::Admin,
+                min_amount: None,
+                max_amount: None,
             };
             let why = reason
                 .clone()
