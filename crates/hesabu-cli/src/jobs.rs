@@ -318,46 +318,45 @@ pub(crate) async fn monitor_cmd(file: &CompanyFile, session: &Session) -> Result
         snap.worker.replace('_', " ")
     ));
     text.push_str("Workflow executions\n");
-    match &snap.executions {
-        None => text.push_str("  This company file has no workflow execution log yet.\n"),
-        Some(e) => {
-            let rows = e
-                .by_type_status
-                .iter()
-                .map(|c| {
-                    vec![
-                        c.workflow_type.clone(),
-                        c.status.clone(),
-                        c.count.to_string(),
-                    ]
-                })
-                .collect();
-            text.push_str(&table(&["TYPE", "STATUS", "COUNT"], rows));
-            let rows = e
-                .durations
-                .iter()
-                .map(|d| {
-                    let ms = |v: Option<i64>| v.map_or("-".to_owned(), |v| format!("{v} ms"));
-                    vec![
-                        d.workflow_type.clone(),
-                        d.samples.to_string(),
-                        ms(d.p50_ms),
-                        ms(d.p95_ms),
-                    ]
-                })
-                .collect();
-            text.push_str(&table(&["TYPE (LAST DAY)", "SAMPLES", "P50", "P95"], rows));
-            text.push_str(&match e.error_rate_percent {
-                Some(p) => format!(
-                    "Error rate, last day: {p}% ({} of {}){}\n",
-                    e.last_day_failed,
-                    e.last_day_finished,
-                    if e.alert { "  ALERT: above 5%" } else { "" }
-                ),
-                None => "Error rate, last day: nothing finished.\n".to_owned(),
-            });
-        }
+    let e = &snap.executions;
+    if e.by_type_status.is_empty() {
+        text.push_str("  No workflow executions yet.\n");
     }
+    let rows = e
+        .by_type_status
+        .iter()
+        .map(|c| {
+            vec![
+                c.workflow_type.clone(),
+                c.status.clone(),
+                c.count.to_string(),
+            ]
+        })
+        .collect();
+    text.push_str(&table(&["TYPE", "STATUS", "COUNT"], rows));
+    let rows = e
+        .durations
+        .iter()
+        .map(|d| {
+            let ms = |v: Option<i64>| v.map_or("-".to_owned(), |v| format!("{v} ms"));
+            vec![
+                d.workflow_type.clone(),
+                d.samples.to_string(),
+                ms(d.p50_ms),
+                ms(d.p95_ms),
+            ]
+        })
+        .collect();
+    text.push_str(&table(&["TYPE (LAST DAY)", "SAMPLES", "P50", "P95"], rows));
+    text.push_str(&match e.error_rate_percent {
+        Some(p) => format!(
+            "Error rate, last day: {p}% ({} of {}){}\n",
+            e.last_day_failed,
+            e.last_day_finished,
+            if e.alert { "  ALERT: above 5%" } else { "" }
+        ),
+        None => "Error rate, last day: nothing finished.\n".to_owned(),
+    });
     text.push('\n');
     text.push_str(&match snap.sla.percent {
         Some(p) => format!(

@@ -3,9 +3,9 @@
 //! and status with duration percentiles and the error rate over the last day (alert above 5 %),
 //! approval SLA compliance, and scheduled jobs whose last run failed.
 //!
-//! Executions come from the workflow execution log (`workflow_execution`), which the workflow
-//! engine adds in its own migration. Until that table exists in a company file the execution
-//! figures are `null` rather than zeros, so nobody reads "no executions" as "no errors".
+//! Executions come from the workflow execution log (`workflow_execution`, see docs/workflows.md).
+//! With no finished execution in the last day the error rate is `null`, not zero, so nobody reads
+//! "no executions" as "no errors".
 //!
 //! Percentiles are nearest-rank over whole milliseconds (no interpolation, so no fractions);
 //! percentages are `Decimal`, rounded half-even to one place.
@@ -31,7 +31,7 @@ pub const SLA_WINDOW_DAYS: i64 = 30;
 
 /// Approval steps decided within their SLA.
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
-pub struct SlaCompliance {
+pub struct SlaFigures {
     #[ts(type = "number")]
     pub window_days: i64,
     /// Steps decided in the window that had an SLA.
@@ -105,9 +105,8 @@ pub struct MonitorSnapshot {
     pub dead: i64,
     /// The sync worker's state as `hesabu sync status` reports it.
     pub worker: String,
-    /// Null until this company file has the workflow execution log.
-    pub executions: Option<ExecutionMetrics>,
-    pub sla: SlaCompliance,
+    pub executions: ExecutionMetrics,
+    pub sla: SlaFigures,
     /// Scheduled jobs whose last run failed.
     pub failing_jobs: Vec<String>,
     pub alerts: Vec<MonitorAlert>,
@@ -137,21 +136,10 @@ pub fn percentile(sorted: &[i64], p: u32) -> Option<i64> {
 pub(crate) async fn sla_compliance(
     db: &impl ConnectionTrait,
     now: chrono::DateTime<chrono::Utc>,
-) -> Result<SlaCompliance> {
+) -> Result<SlaFigures> {
     let since = format_timestamp(now - Duration::days(SLA_WINDOW_DAYS));
-    let row = db
-        .query_one_raw(Statement::from_sql_and_values(
-            db.get_database_backend(),
-            "SELECT COUNT(*) AS n, COALESCE(SUM(CASE WHEN sla_met THEN 1 ELSE 0 END), 0) AS met \
-             FROM approval_step WHERE sla_met IS NOT NULL AND decided_at >= ?",
-            [since.into()],
-        ))
-        .await?;
-    let (decided, met) = match row {
-        Some(r) => (r.try_get::<i64>("", "n")?, r.try_get::<i64>("", "met")?),
-        None => (0, 0),
-    };
-    Ok(SlaCompliance {
+    let (decided, met) = crate::approvals::actions::sla_counts(db, &since, None).await?;
+    Ok(SlaFigures {
         window_days: SLA_WINDOW_DAYS,
         decided,
         met,
@@ -159,30 +147,11 @@ pub(crate) async fn sla_compliance(
     })
 }
 
-async fn table_exists(db: &impl ConnectionTrait, name: &str) -> Result<bool> {
-    // SQLite's catalogue; the PostgreSQL port would ask information_schema.tables.
-    let row = db
-        .query_one_raw(Statement::from_sql_and_values(
-            db.get_database_backend(),
-            "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = ?",
-            [name.into()],
-        ))
-        .await?;
-    Ok(row
-        .map(|r| r.try_get::<i64>("", "n"))
-        .transpose()?
-        .unwrap_or(0)
-        > 0)
-}
-
-/// Execution figures, or `None` when the file has no execution log yet.
+/// Execution figures from the workflow execution log.
 pub(crate) async fn execution_metrics(
     db: &impl ConnectionTrait,
     now: chrono::DateTime<chrono::Utc>,
-) -> Result<Option<ExecutionMetrics>> {
-    if !table_exists(db, "workflow_execution").await? {
-        return Ok(None);
-    }
+) -> Result<ExecutionMetrics> {
     let backend = db.get_database_backend();
     let mut by_type_status = Vec::new();
     for r in db
@@ -238,14 +207,14 @@ pub(crate) async fn execution_metrics(
     durations.extend(per_type.into_iter().map(|(k, v)| stats(k, v)));
     let error_rate_percent = percent(failed, total);
     let alert = error_rate_percent.is_some_and(|p| p > ERROR_RATE_ALERT_PERCENT);
-    Ok(Some(ExecutionMetrics {
+    Ok(ExecutionMetrics {
         by_type_status,
         durations,
         last_day_finished: total,
         last_day_failed: failed,
         error_rate_percent,
         alert,
-    }))
+    })
 }
 
 async fn failing_jobs(db: &impl ConnectionTrait) -> Result<Vec<String>> {
@@ -281,7 +250,8 @@ pub async fn snapshot(
     let failing = failing_jobs(db).await?;
 
     let mut alerts = Vec::new();
-    if let Some(e) = executions.as_ref().filter(|e| e.alert) {
+    if executions.alert {
+        let e = &executions;
         alerts.push(MonitorAlert {
             kind: "error_rate".into(),
             message: format!(

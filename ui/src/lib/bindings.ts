@@ -519,7 +519,7 @@ kind: string, path: string, size_bytes: number,
  */
 created_at: string, };
 
-export type SlaCompliance = { window_days: number, 
+export type SlaFigures = { window_days: number, 
 /**
  * Steps decided in the window that had an SLA.
  */
@@ -565,15 +565,13 @@ export type MonitorSnapshot = { generated_at: string, queue: Array<QueueDepth>, 
 /**
  * The sync worker's state as `hesabu sync status` reports it.
  */
-worker: string, 
-/**
- * Null until this company file has the workflow execution log.
- */
-executions: ExecutionMetrics | null, sla: SlaCompliance, 
+worker: string, executions: ExecutionMetrics, sla: SlaFigures, 
 /**
  * Scheduled jobs whose last run failed.
  */
 failing_jobs: Array<string>, alerts: Array<MonitorAlert>, };
+
+export type QueueDepth = { target: string, state: string, count: number, };
 
 export type TargetConnectivity = { target: string, online: boolean, };
 

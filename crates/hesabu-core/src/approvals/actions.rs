@@ -38,6 +38,36 @@ use crate::uow::UnitOfWork;
 /// the race test can show that it then records two decisions; see tests/it/approvals.rs.
 const CHECK_VERSION: bool = !cfg!(feature = "race-demo");
 
+/// How many approval steps decided since `since` (optionally: by `decided_by`) have an SLA
+/// verdict, and how many of those met it. The one place SLA compliance is counted: the
+/// dashboard tile and the monitor both read it.
+pub(crate) async fn sla_counts(
+    db: &impl ConnectionTrait,
+    since: &str,
+    decided_by: Option<&str>,
+) -> Result<(i64, i64)> {
+    let mut sql = String::from(
+        "SELECT COUNT(*) AS n, COALESCE(SUM(CASE WHEN sla_met THEN 1 ELSE 0 END), 0) AS met \
+         FROM approval_step WHERE sla_met IS NOT NULL AND decided_at >= ?",
+    );
+    let mut values: Vec<sea_orm::Value> = vec![since.into()];
+    if let Some(user) = decided_by {
+        sql.push_str(" AND decided_by = ?");
+        values.push(user.into());
+    }
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_sql_and_values(
+            db.get_database_backend(),
+            sql,
+            values,
+        ))
+        .await?;
+    Ok(match row {
+        Some(r) => (r.try_get::<i64>("", "n")?, r.try_get::<i64>("", "met")?),
+        None => (0, 0),
+    })
+}
+
 /// Acts on the signed-in user's pending step of `request_id`.
 pub async fn act(
     file: &CompanyFile,
@@ -740,16 +770,12 @@ pub async fn sla_compliance(
     let now = file.clock().now();
     let since = crate::clock::format_timestamp(now - chrono::Duration::days(i64::from(days)));
     let company_wide = session.may(Permission::DocumentViewAll);
-    let mut query = approval_step::Entity::find()
-        .filter(approval_step::Column::DecidedAt.gte(since))
-        .filter(approval_step::Column::SlaMet.is_not_null());
-    if !company_wide {
-        query = query.filter(approval_step::Column::DecidedBy.eq(session.user_id()));
-    }
-    let steps = query.all(file.reader()).await?;
-    let decided = i64::try_from(steps.len()).unwrap_or(i64::MAX);
-    let met =
-        i64::try_from(steps.iter().filter(|s| s.sla_met == Some(true)).count()).unwrap_or(i64::MAX);
+    let (decided, met) = sla_counts(
+        file.reader(),
+        &since,
+        (!company_wide).then(|| session.user_id()),
+    )
+    .await?;
     let percent = (decided > 0).then(|| {
         let share = rust_decimal::Decimal::from(met) * rust_decimal::Decimal::ONE_HUNDRED
             / rust_decimal::Decimal::from(decided);

@@ -344,6 +344,9 @@ async fn auto_approve(
     )
     .await?;
     budget_hooks::on_document_event(uow, &doc, BudgetEvent::FinalApproved).await?;
+    // Approved is approved, by a chain or by the threshold: workflows (invoice_sync) match the
+    // same event.
+    workflows::events::record(uow, document_event(&doc, EventType::Approved)).await?;
     Ok(doc)
 }
 

@@ -22,7 +22,7 @@ use crate::auth::Session;
 use crate::clock::{format_timestamp, parse_timestamp};
 use crate::company_file::CompanyFile;
 use crate::error::{Error, Result};
-use crate::monitor::{self, SlaCompliance};
+use crate::monitor::{self, SlaFigures};
 use crate::permissions::Permission;
 use pdf::{Font, Layout};
 
@@ -83,7 +83,7 @@ pub struct DailySummary {
     pub time_zone: String,
     pub generated_at: DateTime<Utc>,
     pub pending: Vec<PendingLine>,
-    pub sla: SlaCompliance,
+    pub sla: SlaFigures,
     pub budgets: Vec<BudgetLine>,
     pub dead_count: i64,
     pub dead: Vec<DeadLine>,
