@@ -177,5 +177,24 @@ mod tests {
         assert!(
             text.contains("approvals_sla: { args: { days: number }; returns: SlaCompliance };")
         );
+        assert!(text.contains(
+            "workflow_set: { args: { workflow: WorkflowType; settings: JsonValue }; returns: WorkflowView };"
+        ));
+        assert!(text.contains(
+            "workflow_executions: { args: { filter: ExecutionFilter }; returns: Array<ExecutionView> };"
+        ));
+        assert!(text.contains(
+            "rules_evaluations: { args: { document: string | null; limit: number }; returns: Array<EvaluationView> };"
+        ));
+        for ty in [
+            "WorkflowView",
+            "ExecutionView",
+            "InvoiceConfig",
+            "RuleTableView",
+            "EvaluationView",
+            "RuleAction",
+        ] {
+            assert!(text.contains(&format!("export type {ty} ")), "{ty} missing");
+        }
     }
 }

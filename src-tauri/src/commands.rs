@@ -17,10 +17,12 @@ use hesabu_core::budgets::{
     self, BudgetReport, BudgetView, FiscalYearUtilisation, ImportProgress, LedgerEntryView,
     SyncRunView, import,
 };
+use hesabu_core::rules::service::{self as rules, EvaluationView, RuleTableView};
 use hesabu_core::wire::{
     AuditEntryView, AuditVerifyReport, CompanyInfo, CompanySettingsUpdate, DepartmentView,
     NewCompany, NewUser, SessionInfo, UserView,
 };
+use hesabu_core::workflows::{self, ExecutionFilter, ExecutionView, WorkflowType, WorkflowView};
 use hesabu_core::{WireError, audit, company, departments, users};
 use tauri::{Emitter, State};
 
@@ -525,6 +527,97 @@ pub async fn delegation_revoke(
     result
 }
 
+// Workflows and rules (docs/workflows.md, docs/rules.md).
+
+/// The five workflows with their settings.
+#[tauri::command]
+pub async fn workflows_list(state: State<'_, AppState>) -> Result<Vec<WorkflowView>, WireError> {
+    let (open, session) = state.signed_in().await?;
+    workflows::list(&open.file, &session).await.wire()
+}
+
+/// Replaces a workflow's settings: `{"enabled", "autoSync", "config"}` (keys left out are
+/// kept). An unknown key or a wrong type is an `invalid_input` naming the key.
+#[tauri::command]
+pub async fn workflow_set(
+    state: State<'_, AppState>,
+    workflow: WorkflowType,
+    settings: serde_json::Value,
+) -> Result<WorkflowView, WireError> {
+    let (open, session) = state.signed_in().await?;
+    workflows::set(&open.file, &session, workflow, &settings)
+        .await
+        .wire()
+}
+
+/// Turns a workflow on or off, keeping its config.
+#[tauri::command]
+pub async fn workflow_set_enabled(
+    state: State<'_, AppState>,
+    workflow: WorkflowType,
+    enabled: bool,
+) -> Result<WorkflowView, WireError> {
+    let (open, session) = state.signed_in().await?;
+    workflows::set_enabled(&open.file, &session, workflow, enabled)
+        .await
+        .wire()
+}
+
+/// Runs a workflow for one entity now.
+#[tauri::command]
+pub async fn workflow_run(
+    state: State<'_, AppState>,
+    workflow: WorkflowType,
+    entity: String,
+) -> Result<ExecutionView, WireError> {
+    let (open, session) = state.signed_in().await?;
+    workflows::run(&open.file, &session, workflow, &entity)
+        .await
+        .wire()
+}
+
+/// The execution log, newest first, filtered.
+#[tauri::command]
+pub async fn workflow_executions(
+    state: State<'_, AppState>,
+    filter: ExecutionFilter,
+) -> Result<Vec<ExecutionView>, WireError> {
+    let (open, session) = state.signed_in().await?;
+    workflows::executions(&open.file, &session, &filter)
+        .await
+        .wire()
+}
+
+/// Retries a failed execution.
+#[tauri::command]
+pub async fn workflow_retry(
+    state: State<'_, AppState>,
+    id: String,
+) -> Result<ExecutionView, WireError> {
+    let (open, session) = state.signed_in().await?;
+    workflows::retry(&open.file, &session, &id).await.wire()
+}
+
+/// The active decision tables.
+#[tauri::command]
+pub async fn rules_list(state: State<'_, AppState>) -> Result<Vec<RuleTableView>, WireError> {
+    let (open, session) = state.signed_in().await?;
+    rules::list(&open.file, &session).await.wire()
+}
+
+/// Stored rule evaluations with their traces, newest first (optionally of one document).
+#[tauri::command]
+pub async fn rules_evaluations(
+    state: State<'_, AppState>,
+    document: Option<String>,
+    limit: u32,
+) -> Result<Vec<EvaluationView>, WireError> {
+    let (open, session) = state.signed_in().await?;
+    rules::evaluations(&open.file, &session, document.as_deref(), u64::from(limit))
+        .await
+        .wire()
+}
+
 /// One command as the TypeScript generator sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CommandSignature {
@@ -621,4 +714,12 @@ command_table! {
     delegations_list() -> Vec<DelegationView>;
     delegation_add(delegation: NewDelegation) -> DelegationView;
     delegation_revoke(id: String) -> DelegationView;
+    workflows_list() -> Vec<WorkflowView>;
+    workflow_set(workflow: WorkflowType, settings: serde_json::Value) -> WorkflowView;
+    workflow_set_enabled(workflow: WorkflowType, enabled: bool) -> WorkflowView;
+    workflow_run(workflow: WorkflowType, entity: String) -> ExecutionView;
+    workflow_executions(filter: ExecutionFilter) -> Vec<ExecutionView>;
+    workflow_retry(id: String) -> ExecutionView;
+    rules_list() -> Vec<RuleTableView>;
+    rules_evaluations(document: Option<String>, limit: u32) -> Vec<EvaluationView>;
 }

@@ -357,3 +357,28 @@ test('in the demo, the policy editor shows the validator message next to its lev
     await driver.wait(until.elementTextContains(await visible(driver, '#policies-error'), 'not saved'), WAIT_MS)
   })
 })
+
+test('in the demo, the finance manager enables the invoice workflow and fixes its config', async () => {
+  await withApp('demo-workflows', async (driver) => {
+    await click(driver, '#open-demo')
+    await signIn(driver, 'cfo@demo.test', 'hesabu-demo')
+    await click(driver, 'a[data-nav="workflows"]')
+    const row = 'tr[data-workflow="invoice_sync"]'
+    await click(driver, `${row} .workflow-toggle`)
+    await driver.wait(until.elementTextContains(await visible(driver, '#workflows-notice'), 'Invoices enabled'), WAIT_MS)
+
+    await click(driver, `${row} .workflow-configure`)
+    const amount = '#workflow-form [data-config-key="requireApprovalAbove"] input'
+    await fill(driver, amount, 'lots')
+    await click(driver, '#workflow-form-save')
+    await visible(driver, '[data-config-key="requireApprovalAbove"] .field-error')
+    await fill(driver, amount, '50,000')
+    await click(driver, '#workflow-form-save')
+    await driver.wait(until.elementTextContains(await visible(driver, '#workflows-notice'), 'saved (version 2)'), WAIT_MS)
+
+    await click(driver, '#tab-executions')
+    await visible(driver, '#executions-table')
+    await click(driver, '#tab-rules')
+    await visible(driver, '#rules-table')
+  })
+})

@@ -15,6 +15,9 @@ use crate::entities::{
 };
 use crate::error::{ErrorKind, WireError};
 use crate::permissions::{Permission, Role};
+use crate::rules as rl;
+use crate::workflows::config as wfc;
+use crate::workflows::wire as wf;
 
 /// Who is signed in, and what they may do (the UI hides what the core would refuse).
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
@@ -438,6 +441,35 @@ pub fn typescript_declarations() -> Vec<String> {
         decl::<crate::connectivity::TargetConnectivity>(&cfg),
         decl::<crate::connectivity::OsNetworkHint>(&cfg),
         decl::<crate::connectivity::ConnectivityView>(&cfg),
+        decl::<wfc::WorkflowType>(&cfg),
+        decl::<wf::WorkflowView>(&cfg),
+        decl::<wf::ExecutionView>(&cfg),
+        decl::<wf::ExecutionFilter>(&cfg),
+        decl::<wf::EventView>(&cfg),
+        decl::<wfc::InvoiceConfig>(&cfg),
+        decl::<wfc::CustomerConfig>(&cfg),
+        decl::<wfc::ItemConfig>(&cfg),
+        decl::<wfc::CreditNoteConfig>(&cfg),
+        decl::<wfc::SalesConfig>(&cfg),
+        decl::<wfc::PinValidation>(&cfg),
+        decl::<wfc::TaxCategory>(&cfg),
+        decl::<wfc::ServiceLevel>(&cfg),
+        decl::<wfc::TransactionType>(&cfg),
+        decl::<wfc::CustomerType>(&cfg),
+        decl::<rl::RuleTableSpec>(&cfg),
+        decl::<rl::HitPolicy>(&cfg),
+        decl::<rl::RuleRow>(&cfg),
+        decl::<rl::RuleCondition>(&cfg),
+        decl::<rl::RuleOp>(&cfg),
+        decl::<rl::RuleAction>(&cfg),
+        decl::<rl::ConditionTrace>(&cfg),
+        decl::<rl::RowTrace>(&cfg),
+        decl::<rl::TableTrace>(&cfg),
+        decl::<rl::MatchedAction>(&cfg),
+        decl::<rl::Evaluation>(&cfg),
+        decl::<rl::service::RuleTableView>(&cfg),
+        decl::<rl::service::EvaluationView>(&cfg),
+        decl::<rl::service::TaxReviewResolution>(&cfg),
     ]
 }
 

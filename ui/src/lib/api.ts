@@ -10,6 +10,8 @@ import type {
   CompanySettingsUpdate,
   ErrorKind,
   ImportProgress,
+  ExecutionFilter,
+  JsonValue,
   NewCompany,
   NewDelegation,
   NewDocument,
@@ -17,6 +19,7 @@ import type {
   PolicySpec,
   WireError,
   WorkWeekUpdate,
+  WorkflowType,
 } from './bindings'
 
 const ERROR_KINDS: readonly ErrorKind[] = [
@@ -174,3 +177,16 @@ export const notificationsMarkRead = (ids: string[]) => call('notifications_mark
 export const delegationsList = () => call('delegations_list')
 export const delegationAdd = (delegation: NewDelegation) => call('delegation_add', { delegation })
 export const delegationRevoke = (id: string) => call('delegation_revoke', { id })
+
+export const workflowsList = () => call('workflows_list')
+export const workflowSet = (workflow: WorkflowType, settings: JsonValue) =>
+  call('workflow_set', { workflow, settings })
+export const workflowSetEnabled = (workflow: WorkflowType, enabled: boolean) =>
+  call('workflow_set_enabled', { workflow, enabled })
+export const workflowRun = (workflow: WorkflowType, entity: string) =>
+  call('workflow_run', { workflow, entity })
+export const workflowExecutions = (filter: ExecutionFilter) => call('workflow_executions', { filter })
+export const workflowRetry = (id: string) => call('workflow_retry', { id })
+export const rulesList = () => call('rules_list')
+export const rulesEvaluations = (document: string | null, limit: number) =>
+  call('rules_evaluations', { document, limit })

@@ -215,7 +215,12 @@ impl Entity {
         entity_id: &str,
         at_event: Option<&event::Model>,
     ) -> Result<Self> {
-        let doc = crate::approvals::documents::load(db, entity_id).await.ok();
+        // Not a document: look for a recorded event instead. Any other error is real.
+        let doc = match crate::approvals::documents::load(db, entity_id).await {
+            Ok(doc) => Some(doc),
+            Err(Error::NotFound(_)) => None,
+            Err(e) => return Err(e),
+        };
         if let Some(doc) = doc.filter(|d| entity_type.is_empty() || d.doc_type == entity_type) {
             let version = match at_event {
                 Some(e) => e.entity_version,

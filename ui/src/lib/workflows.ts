@@ -1,0 +1,115 @@
+// The Workflows screen's vocabulary: labels, the fields of each workflow's config form, and
+// client-side checks that mirror the core's (the core still validates everything).
+import type { ExecutionView, JsonValue, WorkflowType } from './bindings'
+
+export const WORKFLOW_LABELS: Record<WorkflowType, string> = {
+  invoice_sync: 'Invoices',
+  customer_sync: 'Customers',
+  item_sync: 'Items',
+  credit_note_sync: 'Credit notes',
+  sales_sync: 'Sales',
+}
+
+export const EXECUTION_STATUSES: ExecutionView['status'][] = ['pending', 'running', 'completed', 'failed', 'skipped']
+
+export type FieldKind = 'bool' | 'int' | 'amount' | 'choice' | 'list'
+
+export type FieldSpec = {
+  key: string
+  label: string
+  kind: FieldKind
+  /** For `choice` and `list`: the allowed values (e-TIMS codes where they apply). */
+  options?: string[]
+  hint?: string
+}
+
+export const CONFIG_FIELDS: Record<WorkflowType, FieldSpec[]> = {
+  invoice_sync: [
+    { key: 'retryOnFailure', label: 'Retry failed sends', kind: 'bool' },
+    { key: 'maxRetries', label: 'Maximum retries', kind: 'int' },
+    { key: 'notifyOnFailure', label: 'Notify on failure', kind: 'bool' },
+    { key: 'syncETRReceipt', label: 'Keep the signed ETR receipt', kind: 'bool' },
+    {
+      key: 'requireApprovalAbove',
+      label: 'Send before approval up to (KES, optional)',
+      kind: 'amount',
+      hint: 'Invoices at or below this amount are sent when created; larger ones once approved.',
+    },
+  ],
+  customer_sync: [
+    { key: 'validatePIN', label: 'KRA PIN check', kind: 'choice', options: ['strict', 'lenient'] },
+    { key: 'syncOnUpdate', label: 'Send changes too', kind: 'bool' },
+    { key: 'batchSync', label: 'Batch customers', kind: 'bool' },
+  ],
+  item_sync: [
+    { key: 'taxableOnly', label: 'Taxable items only (not A, D)', kind: 'bool' },
+    { key: 'serviceLevels', label: 'Item types', kind: 'list', options: ['1', '2', '3'], hint: '1 raw material, 2 finished product, 3 service; empty = all' },
+    { key: 'taxCategories', label: 'Tax categories', kind: 'list', options: ['A', 'B', 'C', 'D', 'E'], hint: 'empty = all' },
+  ],
+  credit_note_sync: [{ key: 'requireOriginalInvoice', label: 'Require the original invoice', kind: 'bool' }],
+  sales_sync: [
+    { key: 'serviceLevels', label: 'Item types', kind: 'list', options: ['1', '2', '3'], hint: 'empty = all' },
+    { key: 'taxThreshold', label: 'Skip sales below (KES, optional)', kind: 'amount' },
+    { key: 'transactionTypes', label: 'Transaction types', kind: 'list', options: ['N', 'C', 'P', 'T'], hint: 'N normal, C copy, P proforma, T training' },
+    { key: 'customerTypes', label: 'Customer types', kind: 'list', options: ['B2B', 'B2C'] },
+  ],
+}
+
+/** The form's text for a config value. */
+export function fieldText(spec: FieldSpec, value: unknown): string | boolean {
+  if (spec.kind === 'bool') return value === true
+  if (spec.kind === 'list') return Array.isArray(value) ? value.join(', ') : ''
+  if (value === null || value === undefined) return ''
+  return String(value)
+}
+
+/**
+ * Turns the form back into a config object, or per-key errors. Only keys of the spec are sent,
+ * so the core's "unknown key" check never fires from the form.
+ */
+export function readConfig(
+  workflow: WorkflowType,
+  values: Record<string, string | boolean>,
+): { config: { [key: string]: JsonValue }; errors: Record<string, string> } {
+  const config: { [key: string]: JsonValue } = {}
+  const errors: Record<string, string> = {}
+  for (const spec of CONFIG_FIELDS[workflow]) {
+    const raw = values[spec.key]
+    if (spec.kind === 'bool') {
+      config[spec.key] = raw === true
+      continue
+    }
+    const text = String(raw ?? '').trim()
+    switch (spec.kind) {
+      case 'int':
+        if (!/^\d+$/.test(text)) errors[spec.key] = 'Enter a whole number, e.g. 3.'
+        else config[spec.key] = Number(text)
+        break
+      case 'amount': {
+        const plain = text.replace(/,/g, '')
+        if (plain === '') config[spec.key] = null
+        else if (!/^\d+(\.\d{1,2})?$/.test(plain)) errors[spec.key] = 'Enter an amount such as 50,000.00, or leave it empty.'
+        else config[spec.key] = plain
+        break
+      }
+      case 'choice':
+        if (!spec.options?.includes(text)) errors[spec.key] = `Choose one of: ${spec.options?.join(', ')}.`
+        else config[spec.key] = text
+        break
+      case 'list': {
+        const items = text === '' ? [] : text.split(',').map((s) => s.trim()).filter((s) => s !== '')
+        const bad = items.filter((i) => !spec.options?.includes(i))
+        if (bad.length > 0) errors[spec.key] = `${bad.join(', ')}: use ${spec.options?.join(', ')}.`
+        else config[spec.key] = items
+        break
+      }
+    }
+  }
+  return { config, errors }
+}
+
+/** The config key a core error message names (`… key 'maxRetries' …`), if any. */
+export function keyNamed(message: string): string | null {
+  const match = /'([A-Za-z]+)'/.exec(message)
+  return match ? match[1] : null
+}
