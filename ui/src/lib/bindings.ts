@@ -11,11 +11,7 @@ export type WireError = { kind: ErrorKind, message: string, };
 
 export type Role = "admin" | "finance_manager" | "finance_user" | "approver" | "employee" | "auditor";
 
-<<<<<<< HEAD
 export type Permission = "company_view" | "company_edit" | "user_view" | "user_manage" | "department_view" | "department_manage" | "audit_view" | "audit_verify" | "budget_view" | "budget_manage" | "budget_check" | "budget_reserve" | "budget_commit" | "budget_spend" | "budget_release_any" | "budget_release_own" | "approval_policy_view" | "approval_policy_manage" | "document_create" | "document_view_all" | "document_cancel_any" | "approval_act" | "delegation_manage" | "jobs_run" | "org_manage" | "sync_view" | "sync_manage" | "backup_manage" | "workflow_view" | "workflow_manage" | "workflow_run" | "rules_view" | "rules_manage" | "jobs_view" | "jobs_manage" | "report_view" | "monitor_view";
-=======
-export type Permission = "company_view" | "company_edit" | "user_view" | "user_manage" | "department_view" | "department_manage" | "audit_view" | "audit_verify" | "budget_view" | "budget_manage" | "budget_check" | "budget_reserve" | "budget_commit" | "budget_spend" | "budget_release_any" | "budget_release_own" | "approval_policy_view" | "approval_policy_manage" | "document_create" | "document_view_all" | "document_cancel_any" | "approval_act" | "delegation_manage" | "jobs_run" | "org_manage" | "sync_view" | "sync_manage" | "backup_manage" | "workflow_view" | "workflow_manage" | "workflow_run" | "rules_view" | "rules_manage";
->>>>>>> workflows
 
 export type SessionInfo = { user_id: string, email: string, name: string, role: Role, permissions: Array<Permission>, };
 
@@ -467,7 +463,6 @@ value: unknown, };
 
 export type Op = "=" | ">" | ">=" | "<" | "<=" | "BETWEEN" | "IN";
 
-<<<<<<< HEAD
 export type ScheduledJobView = { name: string, description: string, 
 /**
  * As stored: `every:15` or `daily:07:00` (company time).
@@ -605,7 +600,7 @@ overall: string, os: OsNetworkHint, targets: Array<TargetConnectivity>,
  * `hesabu sync status` reports it.
  */
 worker: string, };
-=======
+
 export type WorkflowType = "invoice_sync" | "customer_sync" | "item_sync" | "credit_note_sync" | "sales_sync";
 
 export type WorkflowView = { workflow_type: WorkflowType, description: string, enabled: boolean, 
@@ -809,7 +804,6 @@ export type TaxReviewResolution = { document_id: string, number: string, note: s
  * Executions that were held for the review and have been decided again.
  */
 executions: Array<ExecutionView>, };
->>>>>>> workflows
 
 // Desktop wire types (src-tauri/src/wire.rs, src-tauri/src/recent.rs).
 
