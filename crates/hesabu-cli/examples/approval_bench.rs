@@ -124,39 +124,63 @@ async fn main() {
     let seeding = Instant::now();
     let mut tx = pool.begin().await.unwrap();
     let numbers = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)";
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "{numbers} INSERT INTO approval_document SELECT 'bench-doc-' || i, d.doc_type, 'BENCH-' || i, \
-         d.title, d.requester_id, d.department_id, d.amount, d.currency, d.category, d.project, \
-         d.facts_json, d.status, 'bench-req-' || i, d.rounds, d.created_at, d.updated_at, \
-         d.budget_status, d.budget_note \
-         FROM n, approval_request r JOIN approval_document d ON d.id = r.document_id WHERE r.id = ?"
-    )))
-    .bind(n)
-    .bind(&template_request)
-    .execute(&mut *tx)
-    .await
-    .unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "{numbers} INSERT INTO approval_request SELECT 'bench-req-' || i, 'bench-doc-' || i, \
-         r.policy_id, r.round, r.status, r.matched_rule, r.explain, r.started_at, r.finished_at \
-         FROM n, approval_request r WHERE r.id = ?"
-    )))
-    .bind(n)
-    .bind(&template_request)
-    .execute(&mut *tx)
-    .await
-    .unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "{numbers} INSERT INTO approval_step SELECT 'bench-step-' || i, 'bench-req-' || i, s.level, \
-         s.position, s.level_name, s.mode, s.approver_id, s.acting_id, s.delegation_id, s.status, \
-         s.marker, s.version, s.why, s.activated_at, s.due_at, s.reminders_sent, s.escalations, \
-         s.decided_by, s.decided_at, s.comment, s.sla_met FROM n, approval_step s WHERE s.request_id = ?"
-    )))
-    .bind(n)
-    .bind(&template_request)
-    .execute(&mut *tx)
-    .await
-    .unwrap();
+    // Column lists come from the schema, so a migration that adds a column cannot break the
+    // seeding (the smoke run in scripts/test.sh would catch it anyway).
+    let doc_cols = copy_columns(
+        &mut tx,
+        "approval_document",
+        "d",
+        &[
+            ("id", "'bench-doc-' || i"),
+            ("number", "'BENCH-' || i"),
+            ("current_request_id", "'bench-req-' || i"),
+        ],
+    )
+    .await;
+    let request_cols = copy_columns(
+        &mut tx,
+        "approval_request",
+        "r",
+        &[
+            ("id", "'bench-req-' || i"),
+            ("document_id", "'bench-doc-' || i"),
+        ],
+    )
+    .await;
+    let step_cols = copy_columns(
+        &mut tx,
+        "approval_step",
+        "s",
+        &[
+            ("id", "'bench-step-' || i"),
+            ("request_id", "'bench-req-' || i"),
+        ],
+    )
+    .await;
+    for sql in [
+        format!(
+            "{numbers} INSERT INTO approval_document ({}) SELECT {} FROM n, approval_request r \
+             JOIN approval_document d ON d.id = r.document_id WHERE r.id = ?",
+            doc_cols.0, doc_cols.1
+        ),
+        format!(
+            "{numbers} INSERT INTO approval_request ({}) SELECT {} FROM n, approval_request r \
+             WHERE r.id = ?",
+            request_cols.0, request_cols.1
+        ),
+        format!(
+            "{numbers} INSERT INTO approval_step ({}) SELECT {} FROM n, approval_step s \
+             WHERE s.request_id = ?",
+            step_cols.0, step_cols.1
+        ),
+    ] {
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(n)
+            .bind(&template_request)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+    }
     sqlx::query("CREATE TABLE IF NOT EXISTS bench_insert (id TEXT PRIMARY KEY, at TEXT NOT NULL)")
         .execute(&mut *tx)
         .await
@@ -224,4 +248,31 @@ async fn main() {
     );
     pool.close().await;
     file.close().await.unwrap();
+}
+
+/// `(column list, select list)` copying every column of `table` from alias `alias`, except the
+/// overridden ones.
+async fn copy_columns(
+    tx: &mut sqlx::SqliteConnection,
+    table: &str,
+    alias: &str,
+    overrides: &[(&str, &str)],
+) -> (String, String) {
+    let columns: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT name FROM pragma_table_info('{table}') ORDER BY cid"
+    )))
+    .fetch_all(tx)
+    .await
+    .unwrap();
+    let select = columns
+        .iter()
+        .map(|c| {
+            overrides
+                .iter()
+                .find(|(name, _)| name == c)
+                .map_or_else(|| format!("{alias}.{c}"), |(_, expr)| (*expr).to_owned())
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    (columns.join(", "), select)
 }
