@@ -145,3 +145,16 @@ export const notificationsMarkRead = (ids: string[]) => call('notifications_mark
 export const delegationsList = () => call('delegations_list')
 export const delegationAdd = (delegation: NewDelegation) => call('delegation_add', { delegation })
 export const delegationRevoke = (id: string) => call('delegation_revoke', { id })
+
+export const syncStatus = () => call('sync_status')
+export const syncProgress = () => call('sync_progress')
+export const syncConnectivity = () => call('sync_connectivity')
+export const syncDead = () => call('sync_dead')
+export const syncRetry = (id: string) => call('sync_retry', { id })
+export const syncRunNow = () => call('sync_run_now')
+
+export const jobsList = () => call('jobs_list')
+export const monitorSnapshot = () => call('monitor_snapshot')
+export const reportsList = () => call('reports_list')
+export const reportOpen = (id: string) => call('report_open', { id })
+export const reportsFolderOpen = () => call('reports_folder_open')

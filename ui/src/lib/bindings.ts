@@ -11,7 +11,7 @@ export type WireError = { kind: ErrorKind, message: string, };
 
 export type Role = "admin" | "finance_manager" | "finance_user" | "approver" | "employee" | "auditor";
 
-export type Permission = "company_view" | "company_edit" | "user_view" | "user_manage" | "department_view" | "department_manage" | "audit_view" | "audit_verify" | "budget_view" | "budget_manage" | "budget_check" | "budget_reserve" | "budget_commit" | "budget_spend" | "budget_release_any" | "budget_release_own" | "approval_policy_view" | "approval_policy_manage" | "document_create" | "document_view_all" | "document_cancel_any" | "approval_act" | "delegation_manage" | "jobs_run" | "org_manage" | "sync_view" | "sync_manage" | "backup_manage";
+export type Permission = "company_view" | "company_edit" | "user_view" | "user_manage" | "department_view" | "department_manage" | "audit_view" | "audit_verify" | "budget_view" | "budget_manage" | "budget_check" | "budget_reserve" | "budget_commit" | "budget_spend" | "budget_release_any" | "budget_release_own" | "approval_policy_view" | "approval_policy_manage" | "document_create" | "document_view_all" | "document_cancel_any" | "approval_act" | "delegation_manage" | "jobs_run" | "org_manage" | "sync_view" | "sync_manage" | "backup_manage" | "jobs_view" | "jobs_manage" | "report_view" | "monitor_view";
 
 export type SessionInfo = { user_id: string, email: string, name: string, role: Role, permissions: Array<Permission>, };
 
@@ -355,6 +355,175 @@ value: unknown, };
 
 export type Op = "=" | ">" | ">=" | "<" | "<=" | "BETWEEN" | "IN";
 
+export type QueueDepth = { target: string, state: string, count: number, };
+
+export type SyncStatus = { depth: Array<QueueDepth>, 
+/**
+ * The oldest ready row's age in milliseconds (by its creation time), if any is ready.
+ */
+oldest_ready_age_ms: number | null, 
+/**
+ * idle | running | paused_offline | stopped, or "not_running" when no worker holds this
+ * company file's sync lock, "other_process" when another process does.
+ */
+worker: string, };
+
+export type OutboxItemView = { id: string, seq: number, target: string, operation: string, idempotency_key: string, ordering_key: string | null, 
+/**
+ * ready | in_flight | done | dead
+ */
+state: string, attempts: number, next_attempt_at: string, check_first: boolean, last_error_kind: string | null, last_error_message: string | null, remote_ref: string | null, created_at: string, updated_at: string, done_at: string | null, };
+
+export type DrainSummary = { recovered: number, sent: number, done: number, failed: number, dead: number, 
+/**
+ * Targets skipped because their probe failed.
+ */
+offline: Array<string>, 
+/**
+ * Due rows whose target has no client in this build or configuration.
+ */
+no_client: number, };
+
+export type ScheduledJobView = { name: string, description: string, 
+/**
+ * As stored: `every:15` or `daily:07:00` (company time).
+ */
+schedule: string, 
+/**
+ * In words: "every 15 minutes", "daily at 07:00".
+ */
+schedule_text: string, enabled: boolean, 
+/**
+ * The job's settings, e.g. `{"keep": 10}` for the backup.
+ */
+config: JsonValue, next_run_at: string, 
+/**
+ * Enabled and its next run has come.
+ */
+due: boolean, last_run_at: string | null, 
+/**
+ * ok | failed; null before the first run.
+ */
+last_status: string | null, last_error: string | null, last_duration_ms: number | null, last_result: JsonValue | null, runs: number, failures: number, };
+
+export type JobRunOutcome = { name: string, 
+/**
+ * ok | failed
+ */
+status: string, started_at: string, duration_ms: number, error: string | null, 
+/**
+ * What the job reports it did (null when it failed).
+ */
+result: JsonValue, next_run_at: string, };
+
+export type JobUpdate = { 
+/**
+ * `every:MINUTES` or `daily:HH:MM`.
+ */
+schedule: string | null, enabled: boolean | null, 
+/**
+ * Replaces the job's settings (validated by the job).
+ */
+config: JsonValue | null, };
+
+export type ReportInfo = { 
+/**
+ * The file name; also its id.
+ */
+id: string, 
+/**
+ * daily_summary
+ */
+kind: string, path: string, size_bytes: number, 
+/**
+ * When it was generated (from the file name, which the clock stamped).
+ */
+created_at: string, };
+
+export type SlaCompliance = { window_days: number, 
+/**
+ * Steps decided in the window that had an SLA.
+ */
+decided: number, met: number, 
+/**
+ * `met / decided × 100`, one decimal; null when nothing was decided.
+ */
+percent: string | null, };
+
+export type ExecutionCount = { workflow_type: string, status: string, count: number, };
+
+export type DurationStats = { 
+/**
+ * The workflow type, or `all`.
+ */
+workflow_type: string, samples: number, p50_ms: number | null, p95_ms: number | null, };
+
+export type ExecutionMetrics = { by_type_status: Array<ExecutionCount>, 
+/**
+ * `all` first, then per type.
+ */
+durations: Array<DurationStats>, 
+/**
+ * Executions that finished (completed or failed) in the last 24 hours.
+ */
+last_day_finished: number, last_day_failed: number, 
+/**
+ * `failed / finished × 100` over the last day; null when nothing finished.
+ */
+error_rate_percent: string | null, 
+/**
+ * The error rate is above 5 %.
+ */
+alert: boolean, };
+
+export type MonitorAlert = { 
+/**
+ * error_rate | dead_items | job_failed
+ */
+kind: string, message: string, };
+
+export type MonitorSnapshot = { generated_at: string, queue: Array<QueueDepth>, oldest_ready_age_ms: number | null, dead: number, 
+/**
+ * The sync worker's state as `hesabu sync status` reports it.
+ */
+worker: string, 
+/**
+ * Null until this company file has the workflow execution log.
+ */
+executions: ExecutionMetrics | null, sla: SlaCompliance, 
+/**
+ * Scheduled jobs whose last run failed.
+ */
+failing_jobs: Array<string>, alerts: Array<MonitorAlert>, };
+
+export type TargetConnectivity = { target: string, online: boolean, };
+
+export type OsNetworkHint = { 
+/**
+ * online | offline | unknown
+ */
+state: string, 
+/**
+ * nmcli | proc_net_route | none
+ */
+source: string, 
+/**
+ * The raw answer, for the curious ("connected", "default route via eth0").
+ */
+detail: string, };
+
+export type ConnectivityView = { 
+/**
+ * online (every target answers) | partial | offline | unknown (no targets and no OS hint).
+ * With no targets configured it is the OS hint's state.
+ */
+overall: string, os: OsNetworkHint, targets: Array<TargetConnectivity>, 
+/**
+ * The sync worker's state (paused_offline while its targets are unreachable), as
+ * `hesabu sync status` reports it.
+ */
+worker: string, };
+
 // Desktop wire types (src-tauri/src/wire.rs, src-tauri/src/recent.rs).
 
 export type RecentCompany = { 
@@ -399,6 +568,28 @@ demo_path: string,
  */
 open_company: OpenedCompany | null, };
 
+export type SyncProgress = { 
+/**
+ * A drain is running now.
+ */
+running: boolean, 
+/**
+ * Items in this drain (ready when it started, plus those finished).
+ */
+total: number, done: number, 
+/**
+ * Failed and queued again for a retry later.
+ */
+failed: number, dead: number, 
+/**
+ * The idempotency key being sent.
+ */
+current: string | null, 
+/**
+ * Targets whose last probe failed.
+ */
+offline: Array<string>, };
+
 /**
  * Every Tauri command (src-tauri/src/commands.rs): `invoke(name, args)` resolves to
  * `returns`, or rejects with a `WireError`.
@@ -438,6 +629,17 @@ export type Commands = {
   delegations_list: { args: Record<string, never>; returns: Array<DelegationView> };
   delegation_add: { args: { delegation: NewDelegation }; returns: DelegationView };
   delegation_revoke: { args: { id: string }; returns: DelegationView };
+  sync_status: { args: Record<string, never>; returns: SyncStatus };
+  sync_progress: { args: Record<string, never>; returns: SyncProgress };
+  sync_connectivity: { args: Record<string, never>; returns: ConnectivityView };
+  sync_dead: { args: Record<string, never>; returns: Array<OutboxItemView> };
+  sync_retry: { args: { id: string }; returns: OutboxItemView };
+  sync_run_now: { args: Record<string, never>; returns: JobRunOutcome };
+  jobs_list: { args: Record<string, never>; returns: Array<ScheduledJobView> };
+  monitor_snapshot: { args: Record<string, never>; returns: MonitorSnapshot };
+  reports_list: { args: Record<string, never>; returns: Array<ReportInfo> };
+  report_open: { args: { id: string }; returns: string };
+  reports_folder_open: { args: Record<string, never>; returns: string };
 };
 
 export type CommandName = keyof Commands;
@@ -477,4 +679,15 @@ export const COMMAND_NAMES: readonly CommandName[] = [
   "delegations_list",
   "delegation_add",
   "delegation_revoke",
+  "sync_status",
+  "sync_progress",
+  "sync_connectivity",
+  "sync_dead",
+  "sync_retry",
+  "sync_run_now",
+  "jobs_list",
+  "monitor_snapshot",
+  "reports_list",
+  "report_open",
+  "reports_folder_open",
 ];
