@@ -117,21 +117,31 @@ async fn monitor_counts_the_queue_and_dead_items_and_leaves_executions_null_with
     assert_eq!(json["executions"], serde_json::Value::Null);
 }
 
-/// The workflow execution log's shape as the workflow engine's migration declares it
-/// (issue 5, built on another branch). TODO(lead): once that migration is merged, drop this
-/// CREATE TABLE (it is IF NOT EXISTS, so it is harmless meanwhile) and, if the real table has
-/// more NOT NULL columns (entity, result reference), add them to `insert` below.
+/// The workflow execution log as the workflow engine's migration creates it
+/// (`20261123000300_workflows_rules.sql` on the workflows branch, read, not copied). Until that
+/// is merged this test creates the table itself; once it is, the migration has made it and this
+/// `IF NOT EXISTS` does nothing. TODO(lead): after merging the workflows branch, delete this
+/// statement (the inserts below already fill every NOT NULL column of the real table).
 const EXECUTION_LOG: &str = "CREATE TABLE IF NOT EXISTS workflow_execution (
     id TEXT PRIMARY KEY,
     workflow_type TEXT NOT NULL,
+    entity_type TEXT NOT NULL,
+    entity_id TEXT NOT NULL,
+    entity_version BIGINT NOT NULL,
+    trigger TEXT NOT NULL,
+    event_id TEXT,
+    outbox_id TEXT,
     status TEXT NOT NULL,
     started_at TEXT,
     completed_at TEXT,
     duration_ms BIGINT,
-    attempts BIGINT NOT NULL DEFAULT 0,
+    attempts BIGINT NOT NULL,
     error_kind TEXT,
     error_message TEXT,
-    created_at TEXT NOT NULL
+    result_ref TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    created_by TEXT
 )";
 
 #[tokio::test]
@@ -146,15 +156,18 @@ async fn execution_figures_percentiles_and_the_error_rate_alert() {
     let mut insert = async |kind: &str, status: &str, at: &str, ms: Option<i64>| {
         n += 1;
         sqlx::query(
-            "INSERT INTO workflow_execution (id, workflow_type, status, started_at, \
-             completed_at, duration_ms, attempts, created_at) VALUES (?, ?, ?, ?, ?, ?, 1, ?)",
+            "INSERT INTO workflow_execution (id, workflow_type, entity_type, entity_id, \
+             entity_version, trigger, status, started_at, completed_at, duration_ms, attempts, \
+             created_at, updated_at) VALUES (?, ?, 'document', ?, 1, 'event', ?, ?, ?, ?, 1, ?, ?)",
         )
         .bind(format!("x{n}"))
         .bind(kind)
+        .bind(format!("doc-{n}"))
         .bind(status)
         .bind(at)
         .bind(at)
         .bind(ms)
+        .bind(at)
         .bind(at)
         .execute(&raw)
         .await
