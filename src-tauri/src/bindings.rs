@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use crate::commands;
 use crate::recent::RecentCompany;
-use crate::wire::{OpenedCompany, StartInfo};
+use crate::wire::{OpenedCompany, StartInfo, SyncProgress};
 
 /// The command that regenerates the file, quoted in its header and in the test's failure.
 pub const UPDATE_COMMAND: &str = "UPDATE_BINDINGS=1 cargo test -p hesabu-desktop bindings";
@@ -37,6 +37,7 @@ pub fn generate() -> String {
         hesabu_core::wire::decl::<RecentCompany>(&cfg),
         hesabu_core::wire::decl::<OpenedCompany>(&cfg),
         hesabu_core::wire::decl::<StartInfo>(&cfg),
+        hesabu_core::wire::decl::<SyncProgress>(&cfg),
     ] {
         push_decl(&mut out, &decl);
     }
@@ -125,6 +126,13 @@ mod tests {
             "BulkResult",
             "BudgetReport",
             "LedgerEntryView",
+            "SyncProgress",
+            "SyncStatus",
+            "ConnectivityView",
+            "MonitorSnapshot",
+            "ScheduledJobView",
+            "JobRunOutcome",
+            "ReportInfo",
             "Commands",
         ] {
             assert!(text.contains(&format!("export type {ty} ")), "{ty} missing");
@@ -196,5 +204,12 @@ mod tests {
         ] {
             assert!(text.contains(&format!("export type {ty} ")), "{ty} missing");
         }
+        assert!(
+            text.contains("sync_run_now: { args: Record<string, never>; returns: JobRunOutcome };")
+        );
+        assert!(text.contains("report_open: { args: { id: string }; returns: string };"));
+        assert!(text.contains(
+            "monitor_snapshot: { args: Record<string, never>; returns: MonitorSnapshot };"
+        ));
     }
 }

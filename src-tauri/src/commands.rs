@@ -17,17 +17,22 @@ use hesabu_core::budgets::{
     self, BudgetReport, BudgetView, FiscalYearUtilisation, ImportProgress, LedgerEntryView,
     SyncRunView, import,
 };
+use hesabu_core::connectivity::{self, ConnectivityView};
+use hesabu_core::monitor::{self, MonitorSnapshot};
+use hesabu_core::permissions::Permission;
+use hesabu_core::reports::{self, ReportInfo};
 use hesabu_core::rules::service::{self as rules, EvaluationView, RuleTableView};
+use hesabu_core::scheduler::{JobRunOutcome, ScheduledJobView, names};
 use hesabu_core::wire::{
     AuditEntryView, AuditVerifyReport, CompanyInfo, CompanySettingsUpdate, DepartmentView,
-    NewCompany, NewUser, SessionInfo, UserView,
+    NewCompany, NewUser, OutboxItemView, SessionInfo, SyncStatus, UserView,
 };
 use hesabu_core::workflows::{self, ExecutionFilter, ExecutionView, WorkflowType, WorkflowView};
-use hesabu_core::{WireError, audit, company, departments, users};
+use hesabu_core::{WireError, audit, company, departments, outbox, users};
 use tauri::{Emitter, State};
 
 use crate::state::{AppState, IntoWire};
-use crate::wire::{OpenedCompany, StartInfo};
+use crate::wire::{OpenedCompany, StartInfo, SyncProgress};
 
 #[tauri::command]
 pub async fn start_info(state: State<'_, AppState>) -> Result<StartInfo, WireError> {
@@ -546,6 +551,28 @@ pub async fn workflow_set(
 ) -> Result<WorkflowView, WireError> {
     let (open, session) = state.signed_in().await?;
     workflows::set(&open.file, &session, workflow, &settings)
+// Sync, scheduled jobs, reports and monitoring (docs/scheduler.md).
+
+/// Queue depth by target and state, the oldest ready item's age.
+#[tauri::command]
+pub async fn sync_status(state: State<'_, AppState>) -> Result<SyncStatus, WireError> {
+    let (open, session) = state.signed_in().await?;
+    outbox::status(&open.file, &session, None).await.wire()
+}
+
+/// The progress bar of the current (or last) drain.
+#[tauri::command]
+pub async fn sync_progress(state: State<'_, AppState>) -> Result<SyncProgress, WireError> {
+    let (_open, session) = state.signed_in().await?;
+    session.require(Permission::SyncView).wire()?;
+    Ok(state.sync().progress())
+}
+
+/// Each target's probe and the OS network hint.
+#[tauri::command]
+pub async fn sync_connectivity(state: State<'_, AppState>) -> Result<ConnectivityView, WireError> {
+    let (open, session) = state.signed_in().await?;
+    connectivity::check(&open.file, &session, state.targets(), None)
         .await
         .wire()
 }
@@ -559,6 +586,11 @@ pub async fn workflow_set_enabled(
 ) -> Result<WorkflowView, WireError> {
     let (open, session) = state.signed_in().await?;
     workflows::set_enabled(&open.file, &session, workflow, enabled)
+/// The dead items, oldest first.
+#[tauri::command]
+pub async fn sync_dead(state: State<'_, AppState>) -> Result<Vec<OutboxItemView>, WireError> {
+    let (open, session) = state.signed_in().await?;
+    outbox::list(&open.file, &session, Some(outbox::state::DEAD), 1000)
         .await
         .wire()
 }
@@ -614,8 +646,62 @@ pub async fn rules_evaluations(
 ) -> Result<Vec<EvaluationView>, WireError> {
     let (open, session) = state.signed_in().await?;
     rules::evaluations(&open.file, &session, document.as_deref(), u64::from(limit))
+/// Puts a dead item back in the queue (checked with its target before any resend).
+#[tauri::command]
+pub async fn sync_retry(
+    state: State<'_, AppState>,
+    id: String,
+) -> Result<OutboxItemView, WireError> {
+    let (open, session) = state.signed_in().await?;
+    outbox::retry(&open.file, &session, &id).await.wire()
+}
+
+/// "Sync now": runs the outbox job at once; progress arrives through `sync_progress`.
+#[tauri::command]
+pub async fn sync_run_now(state: State<'_, AppState>) -> Result<JobRunOutcome, WireError> {
+    let (open, session) = state.signed_in().await?;
+    state
+        .scheduler()
+        .run_now(&open.file, &session, names::OUTBOX)
         .await
         .wire()
+}
+
+/// The scheduled jobs with their last and next runs.
+#[tauri::command]
+pub async fn jobs_list(state: State<'_, AppState>) -> Result<Vec<ScheduledJobView>, WireError> {
+    let (open, session) = state.signed_in().await?;
+    state.scheduler().list(&open.file, &session).await.wire()
+}
+
+/// Queue, executions, error rate, SLA compliance and alerts.
+#[tauri::command]
+pub async fn monitor_snapshot(state: State<'_, AppState>) -> Result<MonitorSnapshot, WireError> {
+    let (open, session) = state.signed_in().await?;
+    monitor::snapshot(&open.file, &session, None).await.wire()
+}
+
+/// The generated reports, newest first.
+#[tauri::command]
+pub async fn reports_list(state: State<'_, AppState>) -> Result<Vec<ReportInfo>, WireError> {
+    let (open, session) = state.signed_in().await?;
+    reports::list(&open.file, &session).await.wire()
+}
+
+/// Opens a report in the system's PDF viewer; returns its path.
+#[tauri::command]
+pub async fn report_open(state: State<'_, AppState>, id: String) -> Result<String, WireError> {
+    let (open, session) = state.signed_in().await?;
+    let path = reports::path_of(&open.file, &session, &id).await.wire()?;
+    crate::opener::open(&path)
+}
+
+/// Opens the reports folder in the file manager; returns its path.
+#[tauri::command]
+pub async fn reports_folder_open(state: State<'_, AppState>) -> Result<String, WireError> {
+    let (open, session) = state.signed_in().await?;
+    let path = reports::folder(&open.file, &session).await.wire()?;
+    crate::opener::open(&path)
 }
 
 /// One command as the TypeScript generator sees it.
@@ -722,4 +808,15 @@ command_table! {
     workflow_retry(id: String) -> ExecutionView;
     rules_list() -> Vec<RuleTableView>;
     rules_evaluations(document: Option<String>, limit: u32) -> Vec<EvaluationView>;
+    sync_status() -> SyncStatus;
+    sync_progress() -> SyncProgress;
+    sync_connectivity() -> ConnectivityView;
+    sync_dead() -> Vec<OutboxItemView>;
+    sync_retry(id: String) -> OutboxItemView;
+    sync_run_now() -> JobRunOutcome;
+    jobs_list() -> Vec<ScheduledJobView>;
+    monitor_snapshot() -> MonitorSnapshot;
+    reports_list() -> Vec<ReportInfo>;
+    report_open(id: String) -> String;
+    reports_folder_open() -> String;
 }

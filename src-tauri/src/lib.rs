@@ -2,13 +2,15 @@
 //! own files (the recent-companies list, the demo company) and which company file is open; every
 //! business rule lives in the core.
 //!
-//! Code map: [`commands`] (the Tauri commands, one per contract entry), [`notify`] (desktop notifications), [`state`] (the open
+//! Code map: [`commands`] (the Tauri commands, one per contract entry), [`notify`] (desktop notifications), [`background`] (the scheduler loop and sync progress), [`state`] (the open
 //! company file and session), [`recent`] (`recent.json`), [`wire`] (desktop-only wire types),
 //! [`bindings`] (generates `ui/src/lib/bindings.ts`).
 
+pub mod background;
 pub mod bindings;
 pub mod commands;
 pub mod notify;
+pub mod opener;
 pub mod recent;
 pub mod state;
 pub mod wire;
@@ -35,10 +37,20 @@ pub fn run() {
             Ok(())
         })
         .invoke_handler(commands::handler())
-        .run(tauri::generate_context!());
-    if let Err(e) = result {
-        eprintln!("hesabu-desktop: {e}");
-        std::process::exit(1);
+        .build(tauri::generate_context!());
+    match result {
+        Ok(app) => app.run(|handle, event| {
+            // Stop the scheduler cleanly (a running job may finish) and close the company file.
+            if let tauri::RunEvent::Exit = event
+                && let Some(state) = handle.try_state::<AppState>()
+            {
+                tauri::async_runtime::block_on(state.shutdown());
+            }
+        }),
+        Err(e) => {
+            eprintln!("hesabu-desktop: {e}");
+            std::process::exit(1);
+        }
     }
 }
 

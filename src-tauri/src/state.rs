@@ -13,9 +13,14 @@ use std::sync::Arc;
 use hesabu_core::auth::{self, Session};
 use hesabu_core::clock::{self, SharedClock, SystemClock};
 use hesabu_core::company_file::{self, CompanyFile};
+use hesabu_core::outbox::Targets;
+use hesabu_core::permissions::Permission;
+use hesabu_core::scheduler::Scheduler;
 use hesabu_core::wire::{NewCompany, SessionInfo};
 use hesabu_core::{Error, WireError, company, demo};
 use tokio::sync::{Mutex, RwLock, RwLockReadGuard};
+
+use crate::background::{Background, STOP_TIMEOUT, SyncTracker, TICK};
 
 use crate::recent::{self, RecentCompany};
 use crate::wire::OpenedCompany;
@@ -64,6 +69,13 @@ pub struct AppState {
     lifecycle: Mutex<()>,
     /// Desktop delivery of the signed-in user's notifications.
     delivery: crate::notify::Delivery,
+    /// The outbox clients of this installation. Empty until the e-TIMS and QuickBooks clients
+    /// exist; they register here.
+    targets: Targets,
+    /// The scheduler loop of the open company while a user who may run jobs is signed in.
+    background: Background,
+    /// Sync progress for the Sync page, fed by the scheduler's outbox job.
+    sync: SyncTracker,
 }
 
 impl AppState {
@@ -76,7 +88,33 @@ impl AppState {
             open: RwLock::new(None),
             lifecycle: Mutex::new(()),
             delivery: crate::notify::Delivery::default(),
+            targets: Targets::new(),
+            background: Background::default(),
+            sync: SyncTracker::default(),
         }
+    }
+
+    pub fn targets(&self) -> &Targets {
+        &self.targets
+    }
+
+    pub fn background(&self) -> &Background {
+        &self.background
+    }
+
+    pub fn sync(&self) -> &SyncTracker {
+        &self.sync
+    }
+
+    /// The scheduler with this installation's targets, reporting sync progress to the tracker.
+    pub fn scheduler(&self) -> Scheduler {
+        Scheduler::standard(self.targets.clone()).with_sync_events(self.sync.sender())
+    }
+
+    /// On exit: stop the scheduler (letting a running job finish, up to a timeout) and close
+    /// the company file so its WAL is checkpointed.
+    pub async fn shutdown(&self) {
+        self.close_company().await;
     }
 
     pub fn delivery(&self) -> &crate::notify::Delivery {
@@ -164,6 +202,7 @@ impl AppState {
     /// Closes the open company, if any, and ends the session.
     pub async fn close_company(&self) {
         let _lifecycle = self.lifecycle.lock().await;
+        self.background.stop(STOP_TIMEOUT).await;
         let previous = self.open.write().await.take();
         close_quietly(previous).await;
     }
@@ -174,12 +213,23 @@ impl AppState {
         let open = guard.as_mut().ok_or_else(no_company)?;
         let session = auth::login(&open.file, email, password).await.wire()?;
         let info = session.info();
+        // The scheduler runs as a user who may run the jobs (admins, finance managers); for
+        // others nothing is scheduled until such a user signs in (or cron runs `hesabu jobs
+        // run`). Its first run catches up on what was missed while the app was closed.
+        if session.may(Permission::JobsRun) {
+            self.background
+                .start(open.file.clone(), session.clone(), self.scheduler(), TICK)
+                .await;
+        } else {
+            self.background.stop(STOP_TIMEOUT).await;
+        }
         open.session = Some(session);
         Ok(info)
     }
 
     /// Signs out; the company stays open.
     pub async fn logout(&self) {
+        self.background.stop(STOP_TIMEOUT).await;
         if let Some(open) = self.open.write().await.as_mut() {
             open.session = None;
         }
@@ -208,6 +258,7 @@ impl AppState {
                 return Err(error);
             }
         };
+        self.background.stop(STOP_TIMEOUT).await;
         let previous = self.open.write().await.replace(OpenCompany {
             file,
             session: None,
@@ -369,6 +420,49 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(info.name, "Amina Odhiambo");
+    }
+
+    #[tokio::test]
+    async fn the_scheduler_runs_for_a_job_runner_and_stops_with_the_session() {
+        let (_dir, state) = state();
+        state.open_demo().await.unwrap();
+        // An employee may not run jobs: nothing is scheduled.
+        state
+            .login("storekeeper@demo.test", demo::DEMO_PASSWORD)
+            .await
+            .unwrap();
+        assert!(!state.background().is_running().await);
+        state.logout().await;
+        state
+            .login(demo::DEMO_ADMIN_EMAIL, demo::DEMO_PASSWORD)
+            .await
+            .unwrap();
+        assert!(state.background().is_running().await);
+        // The start-up run recorded the interval jobs.
+        let (open, session) = state.signed_in().await.unwrap();
+        let mut ran = false;
+        for _ in 0..100 {
+            let jobs = state.scheduler().list(&open.file, &session).await.unwrap();
+            if jobs
+                .iter()
+                .any(|j| j.name == "approval_jobs" && j.runs == 1)
+            {
+                ran = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        drop(open);
+        assert!(ran, "the start-up run happened");
+        state.logout().await;
+        assert!(!state.background().is_running().await);
+        state
+            .login(demo::DEMO_ADMIN_EMAIL, demo::DEMO_PASSWORD)
+            .await
+            .unwrap();
+        state.shutdown().await;
+        assert!(!state.background().is_running().await);
+        assert!(state.opened().await.unwrap().is_none());
     }
 
     #[tokio::test]

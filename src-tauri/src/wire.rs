@@ -1,4 +1,5 @@
-//! Desktop-only wire types: what the start screen needs before any company file is open. The
+//! Desktop-only wire types: what the start screen needs before any company file is open, and
+//! the sync progress the desktop folds from the outbox's events. The
 //! core's wire types (`hesabu_core::wire`) cover everything after that. Both are generated into
 //! `ui/src/lib/bindings.ts` by [`crate::bindings`].
 
@@ -27,4 +28,22 @@ pub struct StartInfo {
     pub demo_path: String,
     /// The company file that is already open (after a reload of the window), if any.
     pub open_company: Option<OpenedCompany>,
+}
+
+/// The Sync page's progress bar: what the current (or last) drain of the outbox did, folded from
+/// the worker's progress events.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, TS)]
+pub struct SyncProgress {
+    /// A drain is running now.
+    pub running: bool,
+    /// Items in this drain (ready when it started, plus those finished).
+    pub total: u32,
+    pub done: u32,
+    /// Failed and queued again for a retry later.
+    pub failed: u32,
+    pub dead: u32,
+    /// The idempotency key being sent.
+    pub current: Option<String>,
+    /// Targets whose last probe failed.
+    pub offline: Vec<String>,
 }

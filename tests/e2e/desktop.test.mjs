@@ -237,6 +237,38 @@ test('open the demo company and sign in as its admin', async () => {
     await visible(driver, '#budget-sync-history tr[data-run-id][data-status="partial"]')
     await driver.executeScript("document.getElementById('budget-import-card').scrollIntoView()")
     await screenshot(driver, 'demo-budget-import.png')
+    // Signing in as an admin started the scheduler: its start-up run shows on Monitoring.
+    await click(driver, 'a[data-nav="monitoring"]')
+    await visible(driver, '#chart-sla')
+    await driver.wait(
+      async () => {
+        const status = await driver.findElements(By.css('#jobs-table tr[data-job="approval_jobs"] .status.on'))
+        if (status.length > 0) return true
+        await click(driver, '#monitor-refresh')
+        return false
+      },
+      WAIT_MS,
+      'the approval jobs never showed a successful start-up run',
+    )
+    await screenshot(driver, 'demo-monitoring.png')
+
+    // Sync: the queue table and a connectivity indicator (no targets yet: the OS hint decides).
+    await click(driver, 'a[data-nav="sync"]')
+    await visible(driver, '#sync-targets')
+    await driver.wait(
+      async () => (await (await visible(driver, '#sync-connectivity')).getAttribute('data-state')) !== 'unknown' ||
+        (await (await visible(driver, '#sync-os-hint')).getText()).length > 0,
+      WAIT_MS,
+      'the connectivity check never answered',
+    )
+    await click(driver, '#sync-now')
+    // Nothing is queued in the demo; a scheduler tick may hold the sync at that very moment.
+    await driver.wait(
+      async () => /Sent 0|Not sent from here/.test(await (await visible(driver, '#sync-notice')).getText()),
+      WAIT_MS,
+      'Sync now did not report',
+    )
+    await screenshot(driver, 'demo-sync.png')
   })
 })
 

@@ -214,8 +214,10 @@ async fn two_handles_running_at_once_run_a_due_job_once() {
     let other = CompanyFile::open(file.path(), clock.clone()).await.unwrap();
     let log = Arc::new(Mutex::new(Vec::new()));
     let scheduler = Scheduler::new(vec![probe("once", "every:30", &log, false)], Targets::new());
-    // Create the rows first, so both runs see the same due row and race for its claim.
-    scheduler.list(&file, &session).await.unwrap();
+    // A first run creates the row; half an hour later both handles see it due and race.
+    scheduler.run_due(&file, &session).await.unwrap();
+    assert_eq!(taken(&log), ["once"]);
+    clock.advance(Duration::minutes(30));
     let (a, b) = tokio::join!(
         scheduler.run_due(&file, &session),
         scheduler.run_due(&other, &session)
@@ -336,6 +338,12 @@ async fn jobs_run_runs_the_standard_jobs_headless_and_keeps_the_approval_report(
     submit_a_document(dir.path(), path).await;
     let list = hesabu(&as_admin(path, &["jobs", "list"]), demo_env()).await;
     assert_eq!(list.code, 0, "{}", list.stderr);
+    assert_eq!(
+        support::count(std::path::Path::new(path), "scheduled_job").await,
+        0,
+        "listing writes nothing"
+    );
+    assert_eq!(list.json()[3]["next_run_at"], "2026-07-01T22:00:00.000Z");
     let names: Vec<String> = list
         .json()
         .as_array()
@@ -449,7 +457,9 @@ async fn a_failing_backup_is_reported_and_the_summary_is_still_written() {
     let path = path.to_str().unwrap();
     // A file where the backups folder should be: the backup cannot be written.
     std::fs::write(dir.path().join("backups"), b"in the way").unwrap();
-    hesabu(&as_admin(path, &["jobs", "list"]), demo_env()).await;
+    // A first run on the 1st creates the job rows (the daily jobs' first slots follow it).
+    let first = hesabu(&as_admin(path, &["jobs", "run"]), demo_env()).await;
+    assert_eq!(first.code, 0, "{}", first.stderr);
     let run = hesabu(
         &as_admin(
             path,

@@ -11,6 +11,7 @@ export type Page =
   | 'approvals'
   | 'budgets'
   | 'sync'
+  | 'monitoring'
   | 'receipts'
   | 'workflows'
   | 'settings-users'
@@ -29,6 +30,7 @@ export const PAGES: PageMeta[] = [
   { id: 'approvals', label: 'Approvals', key: 'a', group: 'main' },
   { id: 'budgets', label: 'Budgets', key: 'b', group: 'main' },
   { id: 'sync', label: 'Sync', key: 's', group: 'main' },
+  { id: 'monitoring', label: 'Monitoring', key: 'm', group: 'main' },
   { id: 'receipts', label: 'Receipts', key: 'r', group: 'main' },
   { id: 'workflows', label: 'Workflows', key: 'w', group: 'main' },
   { id: 'settings-users', label: 'Users', key: 'u', group: 'settings' },

@@ -224,6 +224,25 @@ const COLUMNS: &str = "name, schedule, enabled, config, next_run_at, last_run_at
                        last_error, last_duration_ms, last_result, runs, failures";
 
 impl Row {
+    /// The row [`Scheduler::ensure_rows`] would create for a job seen for the first time.
+    fn default_for(job: &dyn Job, now: DateTime<Utc>, tz: Tz) -> Self {
+        let schedule = job.default_schedule();
+        Self {
+            name: job.name().to_owned(),
+            schedule: schedule.as_text(),
+            enabled: true,
+            config: job.default_config().to_string(),
+            next_run_at: format_timestamp(schedule.first_due(now, tz)),
+            last_run_at: None,
+            last_status: None,
+            last_error: None,
+            last_duration_ms: None,
+            last_result: None,
+            runs: 0,
+            failures: 0,
+        }
+    }
+
     fn from_query(r: &sea_orm::QueryResult) -> Result<Self> {
         Ok(Self {
             name: r.try_get("", "name")?,
@@ -338,7 +357,7 @@ impl Scheduler {
         let uow = file.begin_scheduler_bookkeeping().await?;
         let now = uow.now();
         for job in missing {
-            let schedule = job.default_schedule();
+            let row = Row::default_for(job.as_ref(), now, tz);
             // INSERT OR IGNORE's portable form: another process may have just created it.
             uow.db()
                 .execute_raw(Statement::from_sql_and_values(
@@ -347,13 +366,13 @@ impl Scheduler {
                      runs, failures, updated_at) SELECT ?, ?, ?, ?, ?, 0, 0, ? WHERE NOT EXISTS \
                      (SELECT 1 FROM scheduled_job WHERE name = ?)",
                     [
-                        job.name().into(),
-                        schedule.as_text().into(),
-                        true.into(),
-                        job.default_config().to_string().into(),
-                        format_timestamp(schedule.first_due(now, tz)).into(),
+                        row.name.clone().into(),
+                        row.schedule.into(),
+                        row.enabled.into(),
+                        row.config.into(),
+                        row.next_run_at.into(),
                         format_timestamp(now).into(),
-                        job.name().into(),
+                        row.name.into(),
                     ],
                 ))
                 .await?;
@@ -368,16 +387,17 @@ impl Scheduler {
         session: &Session,
     ) -> Result<Vec<ScheduledJobView>> {
         session.require(Permission::JobsView)?;
-        self.ensure_rows(file).await?;
+        // Reading writes nothing (an auditor may list): a job without a row yet is shown with
+        // the row its first run would create.
         let rows = load_rows(file.reader()).await?;
         let now = file.clock().now();
+        let tz = company_tz(file.reader()).await?;
         Ok(self
             .jobs
             .iter()
-            .filter_map(|job| {
-                rows.iter()
-                    .find(|r| r.name == job.name())
-                    .map(|r| r.view(job.as_ref(), now))
+            .map(|job| match rows.iter().find(|r| r.name == job.name()) {
+                Some(row) => row.view(job.as_ref(), now),
+                None => Row::default_for(job.as_ref(), now, tz).view(job.as_ref(), now),
             })
             .collect())
     }
