@@ -551,28 +551,6 @@ pub async fn workflow_set(
 ) -> Result<WorkflowView, WireError> {
     let (open, session) = state.signed_in().await?;
     workflows::set(&open.file, &session, workflow, &settings)
-// Sync, scheduled jobs, reports and monitoring (docs/scheduler.md).
-
-/// Queue depth by target and state, the oldest ready item's age.
-#[tauri::command]
-pub async fn sync_status(state: State<'_, AppState>) -> Result<SyncStatus, WireError> {
-    let (open, session) = state.signed_in().await?;
-    outbox::status(&open.file, &session, None).await.wire()
-}
-
-/// The progress bar of the current (or last) drain.
-#[tauri::command]
-pub async fn sync_progress(state: State<'_, AppState>) -> Result<SyncProgress, WireError> {
-    let (_open, session) = state.signed_in().await?;
-    session.require(Permission::SyncView).wire()?;
-    Ok(state.sync().progress())
-}
-
-/// Each target's probe and the OS network hint.
-#[tauri::command]
-pub async fn sync_connectivity(state: State<'_, AppState>) -> Result<ConnectivityView, WireError> {
-    let (open, session) = state.signed_in().await?;
-    connectivity::check(&open.file, &session, state.targets(), None)
         .await
         .wire()
 }
@@ -586,11 +564,6 @@ pub async fn workflow_set_enabled(
 ) -> Result<WorkflowView, WireError> {
     let (open, session) = state.signed_in().await?;
     workflows::set_enabled(&open.file, &session, workflow, enabled)
-/// The dead items, oldest first.
-#[tauri::command]
-pub async fn sync_dead(state: State<'_, AppState>) -> Result<Vec<OutboxItemView>, WireError> {
-    let (open, session) = state.signed_in().await?;
-    outbox::list(&open.file, &session, Some(outbox::state::DEAD), 1000)
         .await
         .wire()
 }
@@ -646,6 +619,45 @@ pub async fn rules_evaluations(
 ) -> Result<Vec<EvaluationView>, WireError> {
     let (open, session) = state.signed_in().await?;
     rules::evaluations(&open.file, &session, document.as_deref(), u64::from(limit))
+        .await
+        .wire()
+}
+
+// Sync, scheduled jobs, reports and monitoring (docs/scheduler.md).
+
+/// Queue depth by target and state, the oldest ready item's age.
+#[tauri::command]
+pub async fn sync_status(state: State<'_, AppState>) -> Result<SyncStatus, WireError> {
+    let (open, session) = state.signed_in().await?;
+    outbox::status(&open.file, &session, None).await.wire()
+}
+
+/// The progress bar of the current (or last) drain.
+#[tauri::command]
+pub async fn sync_progress(state: State<'_, AppState>) -> Result<SyncProgress, WireError> {
+    let (_open, session) = state.signed_in().await?;
+    session.require(Permission::SyncView).wire()?;
+    Ok(state.sync().progress())
+}
+
+/// Each target's probe and the OS network hint.
+#[tauri::command]
+pub async fn sync_connectivity(state: State<'_, AppState>) -> Result<ConnectivityView, WireError> {
+    let (open, session) = state.signed_in().await?;
+    connectivity::check(&open.file, &session, state.targets(), None)
+        .await
+        .wire()
+}
+
+/// The dead items, oldest first.
+#[tauri::command]
+pub async fn sync_dead(state: State<'_, AppState>) -> Result<Vec<OutboxItemView>, WireError> {
+    let (open, session) = state.signed_in().await?;
+    outbox::list(&open.file, &session, Some(outbox::state::DEAD), 1000)
+        .await
+        .wire()
+}
+
 /// Puts a dead item back in the queue (checked with its target before any resend).
 #[tauri::command]
 pub async fn sync_retry(

@@ -441,7 +441,6 @@ pub fn typescript_declarations() -> Vec<String> {
         decl::<crate::monitor::ExecutionMetrics>(&cfg),
         decl::<crate::monitor::MonitorAlert>(&cfg),
         decl::<crate::monitor::MonitorSnapshot>(&cfg),
-        decl::<QueueDepth>(&cfg),
         decl::<crate::connectivity::TargetConnectivity>(&cfg),
         decl::<crate::connectivity::OsNetworkHint>(&cfg),
         decl::<crate::connectivity::ConnectivityView>(&cfg),

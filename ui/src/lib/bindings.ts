@@ -11,7 +11,7 @@ export type WireError = { kind: ErrorKind, message: string, };
 
 export type Role = "admin" | "finance_manager" | "finance_user" | "approver" | "employee" | "auditor";
 
-export type Permission = "company_view" | "company_edit" | "user_view" | "user_manage" | "department_view" | "department_manage" | "audit_view" | "audit_verify" | "budget_view" | "budget_manage" | "budget_check" | "budget_reserve" | "budget_commit" | "budget_spend" | "budget_release_any" | "budget_release_own" | "approval_policy_view" | "approval_policy_manage" | "document_create" | "document_view_all" | "document_cancel_any" | "approval_act" | "delegation_manage" | "jobs_run" | "org_manage" | "sync_view" | "sync_manage" | "backup_manage" | "jobs_view" | "jobs_manage" | "report_view" | "monitor_view";
+export type Permission = "company_view" | "company_edit" | "user_view" | "user_manage" | "department_view" | "department_manage" | "audit_view" | "audit_verify" | "budget_view" | "budget_manage" | "budget_check" | "budget_reserve" | "budget_commit" | "budget_spend" | "budget_release_any" | "budget_release_own" | "approval_policy_view" | "approval_policy_manage" | "document_create" | "document_view_all" | "document_cancel_any" | "approval_act" | "delegation_manage" | "jobs_run" | "org_manage" | "sync_view" | "sync_manage" | "backup_manage" | "workflow_view" | "workflow_manage" | "workflow_run" | "rules_view" | "rules_manage" | "jobs_view" | "jobs_manage" | "report_view" | "monitor_view";
 
 export type SessionInfo = { user_id: string, email: string, name: string, role: Role, permissions: Array<Permission>, };
 
@@ -548,7 +548,7 @@ kind: string, path: string, size_bytes: number,
  */
 created_at: string, };
 
-export type SlaCompliance = { window_days: number, 
+export type SlaFigures = { window_days: number, 
 /**
  * Steps decided in the window that had an SLA.
  */
@@ -594,11 +594,7 @@ export type MonitorSnapshot = { generated_at: string, queue: Array<QueueDepth>, 
 /**
  * The sync worker's state as `hesabu sync status` reports it.
  */
-worker: string, 
-/**
- * Null until this company file has the workflow execution log.
- */
-executions: ExecutionMetrics | null, sla: SlaCompliance, 
+worker: string, executions: ExecutionMetrics, sla: SlaFigures, 
 /**
  * Scheduled jobs whose last run failed.
  */
@@ -631,6 +627,210 @@ overall: string, os: OsNetworkHint, targets: Array<TargetConnectivity>,
  * `hesabu sync status` reports it.
  */
 worker: string, };
+
+export type WorkflowType = "invoice_sync" | "customer_sync" | "item_sync" | "credit_note_sync" | "sales_sync";
+
+export type WorkflowView = { workflow_type: WorkflowType, description: string, enabled: boolean, 
+/**
+ * true: matching events are queued at once; false: they wait for `workflow run`.
+ */
+auto_sync: boolean, 
+/**
+ * The typed config (camelCase keys, as in the file given to `workflow set`).
+ */
+config: Record<string, unknown>, 
+/**
+ * 0 until first changed.
+ */
+version: number, updated_at: string | null, };
+
+export type ExecutionView = { id: string, workflow_type: string, entity_type: string, entity_id: string, entity_version: number, 
+/**
+ * event | manual | retry
+ */
+trigger: string, event_id: string | null, outbox_id: string | null, 
+/**
+ * pending | running | completed | failed | skipped
+ */
+status: string, started_at: string | null, completed_at: string | null, duration_ms: number | null, attempts: number, error_kind: string | null, error_message: string | null, result_ref: string | null, created_at: string, updated_at: string, };
+
+export type ExecutionFilter = { status: string | null, workflow_type: WorkflowType | null, entity_id: string | null, limit: number | null, };
+
+export type EventView = { id: string, event_type: string, entity_type: string, entity_id: string, entity_version: number, source: string, payload: Record<string, unknown>, occurred_at: string, };
+
+export type InvoiceConfig = { 
+/**
+ * Let the outbox retry a failed send (off: the first failure fails the execution).
+ */
+retryOnFailure: boolean, 
+/**
+ * How many times a failed execution may be retried (`workflow retry`).
+ */
+maxRetries: number, 
+/**
+ * Post a notice when an execution fails.
+ */
+notifyOnFailure: boolean, 
+/**
+ * Ask the e-TIMS client to fetch and keep the signed ETR receipt.
+ */
+syncETRReceipt: boolean, 
+/**
+ * Invoices above this amount are sent only once approved; at or below it they are sent as
+ * soon as they are created. Absent: every invoice waits for its approval.
+ */
+requireApprovalAbove: string | null, };
+
+export type CustomerConfig = { validatePIN: PinValidation, 
+/**
+ * Send a customer again when it changes (off: only new customers are sent).
+ */
+syncOnUpdate: boolean, 
+/**
+ * Carried to the e-TIMS client, which may group customers; today each customer is still
+ * one outbox row (a simplification until the phase-2 client exists).
+ */
+batchSync: boolean, };
+
+export type ItemConfig = { 
+/**
+ * Every item (the default). Exclusive with `taxableOnly`.
+ */
+syncAll: boolean, 
+/**
+ * Only items whose tax category is taxable (B, C, E); exempt (A) and non-VAT (D) items are
+ * skipped.
+ */
+taxableOnly: boolean, 
+/**
+ * Only these item types (empty: all).
+ */
+serviceLevels: Array<ServiceLevel>, 
+/**
+ * Only these tax categories (empty: all).
+ */
+taxCategories: Array<TaxCategory>, };
+
+export type CreditNoteConfig = { 
+/**
+ * A credit note must name the invoice it corrects (e-TIMS `orgInvcNo`); without one the
+ * execution fails and nothing is sent.
+ */
+requireOriginalInvoice: boolean, };
+
+export type SalesConfig = { 
+/**
+ * Only sales whose lines are of these item types (empty: all).
+ */
+serviceLevels: Array<ServiceLevel>, 
+/**
+ * Sales with a total below this are skipped (absent: none are).
+ */
+taxThreshold: string | null, 
+/**
+ * Only these transaction types (empty: all).
+ */
+transactionTypes: Array<TransactionType>, 
+/**
+ * Only these customer types (empty: both).
+ */
+customerTypes: Array<CustomerType>, };
+
+export type PinValidation = "strict" | "lenient";
+
+export type TaxCategory = "A" | "B" | "C" | "D" | "E";
+
+export type ServiceLevel = "1" | "2" | "3";
+
+export type TransactionType = "N" | "C" | "P" | "T";
+
+export type CustomerType = "B2B" | "B2C";
+
+export type RuleTableSpec = { 
+/**
+ * Identifies the table: importing the same name again makes a new version.
+ */
+name: string, document_type: DocumentType, description: string | null, 
+/**
+ * `all` (default): every matching row's actions apply. `first`: only the first match's.
+ */
+hit_policy: HitPolicy, rows: Array<RuleRow>, };
+
+export type HitPolicy = "all" | "first";
+
+export type RuleRow = { name: string, 
+/**
+ * All must hold; empty matches every document.
+ */
+when: Array<RuleCondition>, then: Array<RuleAction>, };
+
+export type RuleCondition = { 
+/**
+ * A document field (see [`DOCUMENT_FIELDS`]), `facts.<key>`, or `lines` for `any_line`;
+ * inside `any_line`, a line field (see [`LINE_FIELDS`]).
+ */
+field: string, op: RuleOp, 
+/**
+ * A string, whole number or boolean; `[low, high]` for BETWEEN; a list for IN; absent for
+ * `is_missing` and `any_line`. Write fractional amounts as strings ("2500.50").
+ */
+value: unknown, 
+/**
+ * For `any_line`: the conditions one line must meet (all of them).
+ */
+when?: Array<RuleCondition>, };
+
+export type RuleOp = "=" | ">" | ">=" | "<" | "<=" | "BETWEEN" | "IN" | "is_missing" | "any_line";
+
+export type RuleAction = { "action": "require_approval", level_name: string, roles: Array<Role>, designations: Array<string>, users: Array<string>, reason: string | null, } | { "action": "flag_for_tax_review", reason: string, } | { "action": "notify", role: Role, message: string, } | { "action": "block", reason: string, } | { "action": "set_field", field: string, value: unknown, };
+
+export type ConditionTrace = { 
+/**
+ * The condition as written, e.g. `amount > "50000"`.
+ */
+condition: string, 
+/**
+ * The document's value (`None`: missing); for `any_line`, which lines met it.
+ */
+actual: string | null, holds: boolean, };
+
+export type RowTrace = { 
+/**
+ * 1-based, in the table's order.
+ */
+row: number, name: string, 
+/**
+ * false when the hit policy `first` stopped before this row.
+ */
+evaluated: boolean, matched: boolean, conditions: Array<ConditionTrace>, 
+/**
+ * The row's actions, described (whether or not it matched).
+ */
+actions: Array<string>, };
+
+export type TableTrace = { table: string, version: number, rows: Array<RowTrace>, };
+
+export type MatchedAction = { table: string, row: number, row_name: string, action: RuleAction, effect: string, };
+
+export type Evaluation = { 
+/**
+ * `passed` (no row matched), `actions` (some did), `blocked` (a block action applies).
+ */
+outcome: string, actions: Array<MatchedAction>, trace: Array<TableTrace>, };
+
+export type RuleTableView = { id: string, name: string, document_type: string, version: number, imported_at: string, spec: RuleTableSpec, };
+
+export type EvaluationView = { id: string, document_id: string, document_number: string | null, 
+/**
+ * created | submitted
+ */
+trigger: string, outcome: string, actions: Array<MatchedAction>, trace: Array<TableTrace>, evaluated_at: string, };
+
+export type TaxReviewResolution = { document_id: string, number: string, note: string, 
+/**
+ * Executions that were held for the review and have been decided again.
+ */
+executions: Array<ExecutionView>, };
 
 // Desktop wire types (src-tauri/src/wire.rs, src-tauri/src/recent.rs).
 
@@ -750,6 +950,14 @@ export type Commands = {
   delegations_list: { args: Record<string, never>; returns: Array<DelegationView> };
   delegation_add: { args: { delegation: NewDelegation }; returns: DelegationView };
   delegation_revoke: { args: { id: string }; returns: DelegationView };
+  workflows_list: { args: Record<string, never>; returns: Array<WorkflowView> };
+  workflow_set: { args: { workflow: WorkflowType; settings: JsonValue }; returns: WorkflowView };
+  workflow_set_enabled: { args: { workflow: WorkflowType; enabled: boolean }; returns: WorkflowView };
+  workflow_run: { args: { workflow: WorkflowType; entity: string }; returns: ExecutionView };
+  workflow_executions: { args: { filter: ExecutionFilter }; returns: Array<ExecutionView> };
+  workflow_retry: { args: { id: string }; returns: ExecutionView };
+  rules_list: { args: Record<string, never>; returns: Array<RuleTableView> };
+  rules_evaluations: { args: { document: string | null; limit: number }; returns: Array<EvaluationView> };
   sync_status: { args: Record<string, never>; returns: SyncStatus };
   sync_progress: { args: Record<string, never>; returns: SyncProgress };
   sync_connectivity: { args: Record<string, never>; returns: ConnectivityView };
@@ -813,6 +1021,14 @@ export const COMMAND_NAMES: readonly CommandName[] = [
   "delegations_list",
   "delegation_add",
   "delegation_revoke",
+  "workflows_list",
+  "workflow_set",
+  "workflow_set_enabled",
+  "workflow_run",
+  "workflow_executions",
+  "workflow_retry",
+  "rules_list",
+  "rules_evaluations",
   "sync_status",
   "sync_progress",
   "sync_connectivity",
