@@ -835,30 +835,83 @@ pub(crate) async fn release_as(
     mover: &Mover,
     input: &ReleaseInput,
 ) -> Result<LedgerOutcome> {
-    let request = request_id(&input.request_id)?;
-    let reason = input.reason.trim();
+    give_back(
+        uow,
+        mover,
+        GiveBack {
+            stage: Stage::Reserved,
+            budget_id: &input.budget_id,
+            request_id: &input.request_id,
+            amount: input.amount,
+            reason: &input.reason,
+            action: Some(input.action.as_str()),
+        },
+    )
+    .await
+}
+
+/// Which money of a document's reservation goes back to available.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    /// Reserved, not yet committed (reject, cancel, return…): ledger kind `release`.
+    Reserved,
+    /// Committed by the final approval, but not going to be spent: [`RELEASE_COMMITMENT`].
+    Committed,
+}
+
+struct GiveBack<'a> {
+    stage: Stage,
+    budget_id: &'a str,
+    request_id: &'a str,
+    amount: Option<Decimal>,
+    reason: &'a str,
+    action: Option<&'static str>,
+}
+
+/// Moves money of one document's reservation at `stage` back to available: never more than it
+/// still has there ("Amount exceeds reserved/committed", nothing written), a reason required,
+/// one ledger entry, the reservation row and the balance updated, one audit entry.
+async fn give_back(
+    uow: &mut UnitOfWork,
+    mover: &Mover,
+    give: GiveBack<'_>,
+) -> Result<LedgerOutcome> {
+    let request = request_id(give.request_id)?;
+    let reason = give.reason.trim();
+    let (stage_name, kind, audit_action) = match give.stage {
+        Stage::Reserved => ("reserved", "release", "budget.release"),
+        Stage::Committed => ("committed", RELEASE_COMMITMENT, "budget.release_commitment"),
+    };
     if reason.is_empty() {
-        return Err(Error::invalid(
-            "A reason is required to release budget (it goes into the audit log).",
-        ));
+        let what = match give.stage {
+            Stage::Reserved => "budget",
+            Stage::Committed => "committed budget",
+        };
+        return Err(Error::invalid(format!(
+            "A reason is required to release {what} (it goes into the audit log)."
+        )));
     }
-    let (b, stored) = load_budget_with_balance(uow.db(), &input.budget_id).await?;
+    let (b, stored) = load_budget_with_balance(uow.db(), give.budget_id).await?;
     let reservation = open_reservation(uow.db(), &b.id, &request).await?;
-    let held = match &reservation {
-        Some(r) => dec(&r.held)?,
-        None => Decimal::ZERO,
+    let (held, committed) = match &reservation {
+        Some(r) => (dec(&r.held)?, dec(&r.committed)?),
+        None => (Decimal::ZERO, Decimal::ZERO),
     };
-    let amount = match input.amount {
+    let there = match give.stage {
+        Stage::Reserved => held,
+        Stage::Committed => committed,
+    };
+    let amount = match give.amount {
         Some(asked) => positive(asked, "release")?,
-        None => held,
+        None => there,
     };
-    let Some(reservation) = reservation.filter(|_| !amount.is_zero() && amount <= held) else {
+    let Some(reservation) = reservation.filter(|_| !amount.is_zero() && amount <= there) else {
         let dept = department_name(uow.db(), &b.department_id).await?;
         return Err(exceeds(
-            "reserved",
+            stage_name,
             &request,
-            held,
-            input.amount,
+            there,
+            give.amount,
             &b,
             &dept,
             "released",
@@ -866,7 +919,10 @@ pub(crate) async fn release_as(
     };
     let before = balance_of(&stored)?;
     let mut after = before.clone();
-    after.reserved -= amount;
+    match give.stage {
+        Stage::Reserved => after.reserved -= amount,
+        Stage::Committed => after.committed -= amount,
+    }
     after.available += amount;
     let entry_id = append(
         uow,
@@ -874,38 +930,46 @@ pub(crate) async fn release_as(
         &stored,
         &after,
         Entry {
-            kind: "release",
+            kind,
             request_id: Some(&request),
             reservation_id: Some(&reservation.id),
-            action: Some(input.action.as_str()),
+            action: give.action,
             amount,
             is_override: false,
             reason: Some(reason),
         },
     )
     .await?;
-    let committed = dec(&reservation.committed)?;
     let released = dec(&reservation.released)? + amount;
+    let (held_after, committed_after) = match give.stage {
+        Stage::Reserved => (held - amount, committed),
+        Stage::Committed => (held, committed - amount),
+    };
     let mut row = reservation.into_active_model();
-    row.held = Set((held - amount).to_string());
+    row.held = Set(held_after.to_string());
+    row.committed = Set(committed_after.to_string());
     row.released = Set(released.to_string());
-    if held == amount && committed.is_zero() {
+    if held_after.is_zero() && committed_after.is_zero() {
         row.status = Set("closed".into());
     }
     row.updated_at = Set(uow.now_text());
     let reservation = row.update(uow.db()).await?;
+    let mut detail = json!({
+        "balance": after.summary(),
+        "request_id": request,
+        "amount": amount.to_string(),
+        "reason": reason,
+    });
+    match give.stage {
+        Stage::Reserved => detail["action"] = json!(give.action),
+        Stage::Committed => detail["committed_before"] = json!(committed.to_string()),
+    }
     uow.audit(AuditDraft {
-        action: "budget.release",
+        action: audit_action,
         entity_type: "budget",
         entity_id: b.id.clone(),
         before: Some(before.summary()),
-        after: Some(mover.tag(json!({
-            "balance": after.summary(),
-            "request_id": request,
-            "amount": amount.to_string(),
-            "action": input.action.as_str(),
-            "reason": reason,
-        }))),
+        after: Some(mover.tag(detail)),
     })
     .await?;
     outcome(
@@ -940,87 +1004,19 @@ async fn release_commitment_as(
     mover: &Mover,
     input: &ReleaseCommitmentInput,
 ) -> Result<LedgerOutcome> {
-    let request = request_id(&input.request_id)?;
-    let reason = input.reason.trim();
-    if reason.is_empty() {
-        return Err(Error::invalid(
-            "A reason is required to release committed budget (it goes into the audit log).",
-        ));
-    }
-    let (b, stored) = load_budget_with_balance(uow.db(), &input.budget_id).await?;
-    let reservation = open_reservation(uow.db(), &b.id, &request).await?;
-    let committed = match &reservation {
-        Some(r) => dec(&r.committed)?,
-        None => Decimal::ZERO,
-    };
-    let amount = match input.amount {
-        Some(asked) => positive(asked, "release")?,
-        None => committed,
-    };
-    let Some(reservation) = reservation.filter(|_| !amount.is_zero() && amount <= committed) else {
-        let dept = department_name(uow.db(), &b.department_id).await?;
-        return Err(exceeds(
-            "committed",
-            &request,
-            committed,
-            input.amount,
-            &b,
-            &dept,
-            "released",
-        ));
-    };
-    let before = balance_of(&stored)?;
-    let mut after = before.clone();
-    after.committed -= amount;
-    after.available += amount;
-    let entry_id = append(
+    give_back(
         uow,
-        &b.id,
-        &stored,
-        &after,
-        Entry {
-            kind: RELEASE_COMMITMENT,
-            request_id: Some(&request),
-            reservation_id: Some(&reservation.id),
+        mover,
+        GiveBack {
+            stage: Stage::Committed,
+            budget_id: &input.budget_id,
+            request_id: &input.request_id,
+            amount: input.amount,
+            reason: &input.reason,
             action: None,
-            amount,
-            is_override: false,
-            reason: Some(reason),
         },
     )
-    .await?;
-    let held = dec(&reservation.held)?;
-    let released = dec(&reservation.released)? + amount;
-    let mut row = reservation.into_active_model();
-    row.committed = Set((committed - amount).to_string());
-    row.released = Set(released.to_string());
-    if held.is_zero() && committed == amount {
-        row.status = Set("closed".into());
-    }
-    row.updated_at = Set(uow.now_text());
-    let reservation = row.update(uow.db()).await?;
-    uow.audit(AuditDraft {
-        action: "budget.release_commitment",
-        entity_type: "budget",
-        entity_id: b.id.clone(),
-        before: Some(before.summary()),
-        after: Some(mover.tag(json!({
-            "balance": after.summary(),
-            "request_id": request,
-            "amount": amount.to_string(),
-            "committed_before": committed.to_string(),
-            "reason": reason,
-        }))),
-    })
-    .await?;
-    outcome(
-        Some(entry_id),
-        &b,
-        &request,
-        Some(&reservation),
-        EnforcementDecision::WithinBudget,
-        after,
-    )
+    .await
 }
 
 /// The ledger kind of [`release_commitment`]: committed money back to available.
