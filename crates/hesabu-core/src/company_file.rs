@@ -179,13 +179,10 @@ impl CompanyFile {
     /// attempt would drown the log). Dead-lettering and manual retries go through audited units
     /// of work instead. Only `outbox/` may call this; a source-rule test enforces it.
     pub(crate) async fn begin_outbox_bookkeeping(&self) -> Result<UnitOfWork> {
-        Ok(UnitOfWork::begin(
-            &self.writer,
-            crate::audit::AuditActor::system(),
-            self.clock.clone(),
-        )
-        .await?
-        .exempt_from_audit())
+        Ok(self
+            .begin_as_system(&self.writer)
+            .await?
+            .exempt_from_audit())
     }
 
     /// The outbox worker's *settle* bookkeeping (marking a sent row done, or back to ready after
@@ -196,13 +193,10 @@ impl CompanyFile {
     /// one request at a time) would otherwise wait for an fsync per row. Only `outbox/` may call
     /// this; a source-rule test enforces it.
     pub(crate) async fn begin_outbox_settle(&self) -> Result<UnitOfWork> {
-        Ok(UnitOfWork::begin(
-            &self.settle_writer,
-            crate::audit::AuditActor::system(),
-            self.clock.clone(),
-        )
-        .await?
-        .exempt_from_audit())
+        Ok(self
+            .begin_as_system(&self.settle_writer)
+            .await?
+            .exempt_from_audit())
     }
 
     /// The scheduler's bookkeeping transaction: claiming a due job and recording how its run
@@ -211,24 +205,20 @@ impl CompanyFile {
     /// audited by the jobs themselves, and a person changing a schedule goes through
     /// [`Self::begin`]. Only `scheduler/` may call this; a source-rule test enforces it.
     pub(crate) async fn begin_scheduler_bookkeeping(&self) -> Result<UnitOfWork> {
-        Ok(UnitOfWork::begin(
-            &self.writer,
-            crate::audit::AuditActor::system(),
-            self.clock.clone(),
-        )
-        .await?
-        .exempt_from_audit())
+        Ok(self
+            .begin_as_system(&self.writer)
+            .await?
+            .exempt_from_audit())
     }
 
     /// Starts an audited unit of work attributed to the system (the outbox worker's
     /// dead-lettering). Crate-private: a user's action goes through [`Self::begin`].
     pub(crate) async fn begin_system(&self) -> Result<UnitOfWork> {
-        UnitOfWork::begin(
-            &self.writer,
-            crate::audit::AuditActor::system(),
-            self.clock.clone(),
-        )
-        .await
+        self.begin_as_system(&self.writer).await
+    }
+
+    async fn begin_as_system(&self, conn: &DatabaseConnection) -> Result<UnitOfWork> {
+        UnitOfWork::begin(conn, crate::audit::AuditActor::system(), self.clock.clone()).await
     }
 
     async fn has_company_row(&self) -> Result<bool> {
