@@ -121,17 +121,14 @@ impl CompanyFile {
 
         // The outbox worker's settle connection: same file and tuning, but NORMAL durability
         // (see `begin_outbox_settle`). Writers in this process take turns through SQLite's
-        // write lock exactly like the app and the CLI do across processes.
-        let settle_pool = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(
-                options
-                    .clone()
-                    .create_if_missing(false)
-                    .synchronous(SqliteSynchronous::Normal),
-            )
-            .await
-            .map_err(|e| not_a_company_file(path, e))?;
+        // write lock exactly like the app and the CLI do across processes. Opened on first use:
+        // most processes (a CLI command, a report) never settle an outbox row.
+        let settle_pool = SqlitePoolOptions::new().max_connections(1).connect_lazy_with(
+            options
+                .clone()
+                .create_if_missing(false)
+                .synchronous(SqliteSynchronous::Normal),
+        );
 
         let read_pool = SqlitePoolOptions::new()
             .max_connections(4)
