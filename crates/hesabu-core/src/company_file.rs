@@ -123,12 +123,14 @@ impl CompanyFile {
         // (see `begin_outbox_settle`). Writers in this process take turns through SQLite's
         // write lock exactly like the app and the CLI do across processes. Opened on first use:
         // most processes (a CLI command, a report) never settle an outbox row.
-        let settle_pool = SqlitePoolOptions::new().max_connections(1).connect_lazy_with(
-            options
-                .clone()
-                .create_if_missing(false)
-                .synchronous(SqliteSynchronous::Normal),
-        );
+        let settle_pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_lazy_with(
+                options
+                    .clone()
+                    .create_if_missing(false)
+                    .synchronous(SqliteSynchronous::Normal),
+            );
 
         let read_pool = SqlitePoolOptions::new()
             .max_connections(4)
