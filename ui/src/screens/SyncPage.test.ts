@@ -122,6 +122,26 @@ describe('SyncPage', () => {
     expect(document.querySelector('button[data-retry]')).toBeNull()
   })
 
+  it('says when queued items wait for a service this build cannot reach', async () => {
+    mock({
+      sync_run_now: () => ({
+        name: 'outbox_retries',
+        status: 'ok',
+        started_at: '2026-07-01T06:00:00.000Z',
+        duration_ms: 3,
+        error: null,
+        result: { sent: 0, done: 0, failed: 0, dead: 0, no_client: 2 },
+        next_run_at: '2026-07-01T06:05:00.000Z',
+      }),
+    })
+    app.session = ACCOUNTANT
+    render(SyncPage)
+    await waitFor(() => expect(document.getElementById('sync-now')).toBeTruthy())
+    await fireEvent.click(document.getElementById('sync-now')!)
+    await waitFor(() => expect(document.getElementById('sync-notice')!.textContent).toContain('Sent 0'))
+    expect(document.getElementById('sync-notice')!.textContent).toContain('2 waiting for a service this app cannot reach yet')
+  })
+
   it('shows the error when the sync fails', async () => {
     mock({
       sync_run_now: () => {
