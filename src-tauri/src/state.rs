@@ -194,6 +194,7 @@ impl AppState {
                 std::fs::create_dir_all(folder).map_err(|e| folder_error(folder, &e))?;
             }
             let (file, _admin) = demo::create(&path, self.clock.clone()).await.wire()?;
+            demo::add_workflow_showcase(&file).await.wire()?;
             file
         };
         self.install(file).await

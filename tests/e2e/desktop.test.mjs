@@ -262,7 +262,8 @@ test('open the demo company and sign in as its admin', async () => {
       'the connectivity check never answered',
     )
     await click(driver, '#sync-now')
-    // Nothing is queued in the demo; a scheduler tick may hold the sync at that very moment.
+    // The demo queues one invoice for e-TIMS, which has no client before phase 2: nothing is
+    // sent. A scheduler tick may hold the sync at that very moment.
     await driver.wait(
       async () => /Sent 0|Not sent from here/.test(await (await visible(driver, '#sync-notice')).getText()),
       WAIT_MS,
@@ -396,6 +397,9 @@ test('in the demo, the finance manager enables the invoice workflow and fixes it
     await signIn(driver, 'cfo@demo.test', 'hesabu-demo')
     await click(driver, 'a[data-nav="workflows"]')
     const row = 'tr[data-workflow="invoice_sync"]'
+    // The desktop's demo ships with invoice sync on: switch it off and on again.
+    await click(driver, `${row} .workflow-toggle`)
+    await driver.wait(until.elementTextContains(await visible(driver, '#workflows-notice'), 'Invoices disabled'), WAIT_MS)
     await click(driver, `${row} .workflow-toggle`)
     await driver.wait(until.elementTextContains(await visible(driver, '#workflows-notice'), 'Invoices enabled'), WAIT_MS)
 
@@ -406,10 +410,14 @@ test('in the demo, the finance manager enables the invoice workflow and fixes it
     await visible(driver, '[data-config-key="requireApprovalAbove"] .field-error')
     await fill(driver, amount, '50,000')
     await click(driver, '#workflow-form-save')
-    await driver.wait(until.elementTextContains(await visible(driver, '#workflows-notice'), 'saved (version 2)'), WAIT_MS)
+    await driver.wait(until.elementTextContains(await visible(driver, '#workflows-notice'), 'saved (version 4)'), WAIT_MS)
 
     await click(driver, '#tab-executions')
-    await visible(driver, '#executions-table')
+    // The demo's approved sales invoices: one waiting in the outbox for e-TIMS, one held for tax
+    // review because a line has no tax code.
+    await visible(driver, '#executions-table tr[data-status="pending"]')
+    assert.match(await (await visible(driver, '#executions-table')).getText(), /tax review/)
+    await screenshot(driver, 'demo-executions.png')
     await click(driver, '#tab-rules')
     await visible(driver, '#rules-table')
   })

@@ -49,3 +49,47 @@ async fn the_demo_company_has_every_role_and_documented_logins() {
     let report = hesabu_core::audit::verify(&file, &admin).await.unwrap();
     assert!(report.ok);
 }
+
+#[tokio::test]
+async fn the_desktop_demo_shows_an_invoice_queued_for_etims_and_one_held_for_tax_review() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock: hesabu_core::clock::SharedClock =
+        std::sync::Arc::new(hesabu_core::clock::SystemClock);
+    let (file, admin) = hesabu_core::demo::create(&dir.path().join("demo.hesabu"), clock)
+        .await
+        .unwrap();
+    hesabu_core::demo::add_workflow_showcase(&file)
+        .await
+        .unwrap();
+    let executions = hesabu_core::workflows::executions(
+        &file,
+        &admin,
+        &hesabu_core::workflows::ExecutionFilter::default(),
+    )
+    .await
+    .unwrap();
+    assert!(
+        executions.iter().any(|e| e
+            .error_message
+            .as_deref()
+            .is_some_and(|m| m.contains("tax review"))),
+        "{executions:?}"
+    );
+    let status = hesabu_core::outbox::status(&file, &admin, None)
+        .await
+        .unwrap();
+    let ready: i64 = status
+        .depth
+        .iter()
+        .filter(|d| d.target == "etims" && d.state == "ready")
+        .map(|d| d.count)
+        .sum();
+    assert_eq!(ready, 1, "one invoice waits for e-TIMS");
+    assert_eq!(
+        hesabu_core::rules::service::list(&file, &admin)
+            .await
+            .unwrap()
+            .len(),
+        4
+    );
+}

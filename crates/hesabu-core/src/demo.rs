@@ -9,7 +9,8 @@
 
 use std::path::Path;
 
-use crate::approvals::{org, policies};
+use crate::approvals::wire::{ActionInput, Decision, DocumentType, NewDocument, NewDocumentLine};
+use crate::approvals::{actions, documents, org, policies};
 use crate::auth::Session;
 use crate::budgets::{self, MoveInput, ReserveInput};
 use crate::clock::SharedClock;
@@ -231,4 +232,115 @@ async fn sign_in_as(file: &CompanyFile, email: &str) -> Result<Session> {
         .await?
         .ok_or_else(|| crate::Error::Internal(format!("the demo user {email} is missing")))?;
     Session::from_user(&user)
+}
+
+/// The shipped decision tables (docs/examples/rules-*.json).
+pub const DEMO_RULES: [&str; 4] = [
+    include_str!("../../../docs/examples/rules-high-value-invoice.json"),
+    include_str!("../../../docs/examples/rules-new-customer-credit-check.json"),
+    include_str!("../../../docs/examples/rules-foreign-currency.json"),
+    include_str!("../../../docs/examples/rules-missing-tax-code.json"),
+];
+
+/// The shipped invoice workflow settings (docs/examples/workflow-invoice-sync.json).
+pub const DEMO_INVOICE_SYNC: &str =
+    include_str!("../../../docs/examples/workflow-invoice-sync.json");
+
+/// What the desktop's demo adds on top of [`create`] so that the Workflows, Sync and Monitoring
+/// pages have something to show on first run: the seed's business rules, invoice sync switched
+/// on, and two sales invoices raised by the sales rep and approved — one queued for e-TIMS (it
+/// waits in the outbox: the e-TIMS client comes in phase 2), one held for tax review because a
+/// line has no tax code. Kept apart from [`create`] so the test suite's demo stays minimal.
+pub async fn add_workflow_showcase(file: &CompanyFile) -> Result<()> {
+    let admin = sign_in_as(file, DEMO_ADMIN_EMAIL).await?;
+    for table in DEMO_RULES {
+        crate::rules::service::import(file, &admin, table).await?;
+    }
+    let settings: serde_json::Value = serde_json::from_str(DEMO_INVOICE_SYNC)
+        .map_err(|e| crate::Error::Internal(format!("the demo invoice workflow: {e}")))?;
+    crate::workflows::set(
+        file,
+        &admin,
+        crate::workflows::WorkflowType::InvoiceSync,
+        &settings,
+    )
+    .await?;
+    let rep = sign_in_as(file, "sales.rep@demo.test").await?;
+    let line = |description: &str, quantity: i64, price: i64, tax: Option<&str>| NewDocumentLine {
+        description: description.into(),
+        quantity: quantity.into(),
+        unit_price: price.into(),
+        tax_code: tax.map(str::to_owned),
+    };
+    let invoices = [
+        (
+            "Office chairs for Kilimani Dental",
+            vec![line("Ergonomic office chair", 2, 4_250, Some("B"))],
+        ),
+        (
+            "Printer toner for Rift Valley Hardware",
+            vec![
+                line("Toner cartridge, black", 3, 2_500, Some("B")),
+                line("Delivery to Nakuru", 1, 1_500, None),
+            ],
+        ),
+    ];
+    for (title, lines) in invoices {
+        let amount = lines
+            .iter()
+            .map(|l| l.quantity * l.unit_price)
+            .sum::<rust_decimal::Decimal>();
+        let doc = documents::create(
+            file,
+            &rep,
+            &NewDocument {
+                doc_type: DocumentType::SalesInvoice,
+                title: title.into(),
+                amount,
+                currency: None,
+                department: None,
+                category: None,
+                project: None,
+                facts: None,
+                lines,
+            },
+        )
+        .await?;
+        documents::submit(file, &rep, &doc.id).await?;
+        approve_through_the_chain(file, &doc.id).await?;
+    }
+    Ok(())
+}
+
+/// Approves a demo document step by step, as whoever each pending step is with.
+async fn approve_through_the_chain(file: &CompanyFile, document_id: &str) -> Result<()> {
+    let approvers = ["sales.manager@demo.test", "cfo@demo.test", DEMO_ADMIN_EMAIL];
+    // At most five levels; a round in which nobody acted means the chain is done.
+    for _level in 0..5 {
+        let mut acted = false;
+        for email in approvers {
+            let who = sign_in_as(file, email).await?;
+            for item in actions::inbox(file, &who).await? {
+                if item.document_id == document_id {
+                    actions::act(
+                        file,
+                        &who,
+                        &item.request_id,
+                        &ActionInput {
+                            decision: Decision::Approve,
+                            comment: Some("Demo".into()),
+                            delegate_to: None,
+                            expected_version: None,
+                        },
+                    )
+                    .await?;
+                    acted = true;
+                }
+            }
+        }
+        if !acted {
+            break;
+        }
+    }
+    Ok(())
 }
