@@ -251,3 +251,51 @@ async fn restore_refuses_while_the_file_is_being_synced() {
     // Still open and usable: nothing was closed or moved.
     assert_eq!(departments::list(&file, &session).await.unwrap().len(), 0);
 }
+
+#[tokio::test]
+async fn restore_refuses_a_backup_of_another_company() {
+    let (dir, file, session) = support::company().await;
+    departments::add(&file, &session, "Finance").await.unwrap();
+    // Another client's company file (another KRA PIN), backed up.
+    let other_dir = tempfile::tempdir().unwrap();
+    let (other, other_admin) = hesabu_core::company::create(
+        &other_dir.path().join("other.hesabu"),
+        &hesabu_core::wire::NewCompany {
+            legal_name: "Baraka Hardware Ltd".into(),
+            kra_pin: "P051999999Z".into(),
+            ..support::new_company()
+        },
+        support::clock(),
+    )
+    .await
+    .unwrap();
+    let taken = backup::create(&other, &other_admin, None, 10)
+        .await
+        .unwrap();
+    other.close().await.unwrap();
+
+    let path = dir.path().join("acme.hesabu");
+    let audit_before = support::count(&path, "audit_log").await;
+    let err = backup::restore(file, &session, std::path::Path::new(&taken.path), None)
+        .await
+        .unwrap_err();
+    let message = err.to_string();
+    assert!(
+        message.contains("Baraka Hardware Ltd (KRA PIN P051999999Z), not of Acme Traders Ltd"),
+        "{message}"
+    );
+    assert!(message.contains("was not changed"), "{message}");
+    // Nothing changed: the same company, the same audit log.
+    let reopened = hesabu_core::company_file::CompanyFile::open(&path, support::clock())
+        .await
+        .unwrap();
+    let names: Vec<String> = departments::list(&reopened, &session)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| d.name)
+        .collect();
+    assert!(names.contains(&"Finance".to_owned()));
+    assert_eq!(support::count(&path, "audit_log").await, audit_before);
+    reopened.close().await.unwrap();
+}

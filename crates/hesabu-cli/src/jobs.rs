@@ -321,19 +321,20 @@ pub(crate) async fn monitor_cmd(file: &CompanyFile, session: &Session) -> Result
     let e = &snap.executions;
     if e.by_type_status.is_empty() {
         text.push_str("  No workflow executions yet.\n");
+    } else {
+        let rows = e
+            .by_type_status
+            .iter()
+            .map(|c| {
+                vec![
+                    c.workflow_type.clone(),
+                    c.status.clone(),
+                    c.count.to_string(),
+                ]
+            })
+            .collect();
+        text.push_str(&table(&["TYPE", "STATUS", "COUNT"], rows));
     }
-    let rows = e
-        .by_type_status
-        .iter()
-        .map(|c| {
-            vec![
-                c.workflow_type.clone(),
-                c.status.clone(),
-                c.count.to_string(),
-            ]
-        })
-        .collect();
-    text.push_str(&table(&["TYPE", "STATUS", "COUNT"], rows));
     let rows = e
         .durations
         .iter()

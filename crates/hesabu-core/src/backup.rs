@@ -246,9 +246,21 @@ pub async fn restore(
             backup.display()
         ))
     })?;
+    let this = crate::company::load(file.reader()).await?;
     let checked = async {
         let copy = CompanyFile::open(&staged, clock.clone()).await?;
-        let report = audit::verify_chain(&copy).await;
+        // A backup of another company (another KRA PIN) would silently swap one client's books
+        // for another's: refuse it.
+        let theirs = crate::company::load(copy.reader()).await;
+        let report = match theirs {
+            Ok(theirs) if theirs.kra_pin != this.kra_pin => Err(Error::invalid(format!(
+                "it is a backup of {} (KRA PIN {}), not of {} (KRA PIN {}). Open that company's \
+                 file to restore it there.",
+                theirs.legal_name, theirs.kra_pin, this.legal_name, this.kra_pin
+            ))),
+            Ok(_) => audit::verify_chain(&copy).await,
+            Err(e) => Err(e),
+        };
         copy.close().await?;
         report
     }
