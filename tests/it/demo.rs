@@ -75,6 +75,14 @@ async fn the_desktop_demo_shows_an_invoice_queued_for_etims_and_one_held_for_tax
             .is_some_and(|m| m.contains("tax review"))),
         "{executions:?}"
     );
+    // The log names the invoices by number, not by id.
+    assert!(
+        executions.iter().all(|e| e
+            .entity_label
+            .as_deref()
+            .is_some_and(|l| l.starts_with("SI-"))),
+        "{executions:?}"
+    );
     let status = hesabu_core::outbox::status(&file, &admin, None)
         .await
         .unwrap();

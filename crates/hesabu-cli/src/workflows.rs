@@ -227,7 +227,11 @@ fn executions_table(list: &[ExecutionView]) -> String {
             vec![
                 e.id.clone(),
                 e.workflow_type.clone(),
-                format!("{} {}", e.entity_type, e.entity_id),
+                format!(
+                    "{} {}",
+                    e.entity_type,
+                    e.entity_label.as_deref().unwrap_or(&e.entity_id)
+                ),
                 e.status.clone(),
                 e.attempts.to_string(),
                 e.duration_ms.map(|d| format!("{d} ms")).unwrap_or_default(),

@@ -644,7 +644,11 @@ config: Record<string, unknown>,
  */
 version: number, updated_at: string | null, };
 
-export type ExecutionView = { id: string, workflow_type: string, entity_type: string, entity_id: string, entity_version: number, 
+export type ExecutionView = { id: string, workflow_type: string, entity_type: string, entity_id: string, 
+/**
+ * What a person calls the entity (a document's number, e.g. SI-000002), when it is known.
+ */
+entity_label: string | null, entity_version: number, 
 /**
  * event | manual | retry
  */

@@ -52,6 +52,7 @@ function execution(id: string, status: string, extra: Partial<ExecutionView> = {
     workflow_type: 'invoice_sync',
     entity_type: 'sales_invoice',
     entity_id: `doc-${id}`,
+    entity_label: null,
     entity_version: 1,
     trigger: 'event',
     event_id: null,
@@ -129,7 +130,10 @@ describe('WorkflowsPage', () => {
       workflows_list: () => WORKFLOWS,
       workflow_executions: ({ filter }) => {
         const f = filter as { status: string | null }
-        const all = [execution('e1', 'completed', { duration_ms: 120 }), execution('e2', 'failed')]
+        const all = [
+          execution('e1', 'completed', { duration_ms: 120, entity_label: 'SI-000002' }),
+          execution('e2', 'failed'),
+        ]
         return f.status ? all.filter((e) => e.status === f.status) : all
       },
       workflow_retry: ({ id }) => execution(id as string, 'pending', { attempts: 2 }),
@@ -139,6 +143,10 @@ describe('WorkflowsPage', () => {
     await fireEvent.click(await found('#tab-executions'))
     await found('#executions-table tr[data-execution-id="e1"]')
     expect(document.querySelector('tr[data-execution-id="e1"]')!.textContent).toContain('120 ms')
+    // The document's number, not its id, when the core knows it; the id stays in the tooltip.
+    const entity = document.querySelector('tr[data-execution-id="e1"] code')!
+    expect(entity.textContent).toBe('SI-000002')
+    expect(entity.getAttribute('title')).toBe('doc-e1')
     expect(document.querySelector('tr[data-execution-id="e1"] .execution-retry')).toBeNull()
 
     await fireEvent.change(document.getElementById('execution-status-filter')!, { target: { value: 'failed' } })

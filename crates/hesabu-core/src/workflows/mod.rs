@@ -340,7 +340,30 @@ pub async fn executions(
         .limit(filter.limit.unwrap_or(200))
         .all(file.reader())
         .await?;
-    Ok(rows.into_iter().map(ExecutionView::from).collect())
+    let mut views: Vec<ExecutionView> = rows.into_iter().map(ExecutionView::from).collect();
+    label_documents(file.reader(), &mut views).await?;
+    Ok(views)
+}
+
+/// Fills `entity_label` with the document number for executions about approval documents (one
+/// query for the whole page).
+async fn label_documents(db: &impl ConnectionTrait, views: &mut [ExecutionView]) -> Result<()> {
+    let ids: Vec<String> = views.iter().map(|v| v.entity_id.clone()).collect();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let numbers: std::collections::HashMap<String, String> =
+        crate::approvals::entities::approval_document::Entity::find()
+            .filter(crate::approvals::entities::approval_document::Column::Id.is_in(ids))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|d| (d.id, d.number))
+            .collect();
+    for v in views {
+        v.entity_label = numbers.get(&v.entity_id).cloned();
+    }
+    Ok(())
 }
 
 /// One execution.

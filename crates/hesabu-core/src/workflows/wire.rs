@@ -41,6 +41,8 @@ pub struct ExecutionView {
     pub workflow_type: String,
     pub entity_type: String,
     pub entity_id: String,
+    /// What a person calls the entity (a document's number, e.g. SI-000002), when it is known.
+    pub entity_label: Option<String>,
     #[ts(type = "number")]
     pub entity_version: i64,
     /// event | manual | retry
@@ -69,6 +71,7 @@ impl From<workflow_execution::Model> for ExecutionView {
             workflow_type: m.workflow_type,
             entity_type: m.entity_type,
             entity_id: m.entity_id,
+            entity_label: None,
             entity_version: m.entity_version,
             trigger: m.trigger,
             event_id: m.event_id,
