@@ -27,7 +27,7 @@ use chrono::Datelike;
 use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set};
 
 use super::Directory;
-use super::documents::{self, CANCELLED, WAITING};
+use super::documents::{self, CANCELLED};
 use super::entities::{approval_document, approval_step};
 use super::policy::{ApproverSpec, LevelSpec};
 use crate::budgets::{
@@ -398,35 +398,10 @@ pub(crate) async fn add_executive_level(
     }
     let last = steps.iter().map(|s| s.level).max().unwrap_or(0);
     let number = if number > last { number } else { last + 1 };
-    for (i, approver_id) in ids.into_iter().enumerate() {
-        approval_step::ActiveModel::from(approval_step::Model {
-            id: uow.new_id(),
-            request_id: request.id.clone(),
-            level: number,
-            position: i64::try_from(i + 1).unwrap_or(0),
-            level_name: level.name.clone(),
-            mode: level.mode.as_str().into(),
-            approver_id: approver_id.clone(),
-            acting_id: approver_id,
-            delegation_id: None,
-            status: WAITING.into(),
-            marker: None,
-            version: 1,
-            why: format!(
-                "{reason} ({detail}). Level {number} ('{}') added to the chain: {who}.",
-                level.name
-            ),
-            activated_at: None,
-            due_at: None,
-            reminders_sent: 0,
-            escalations: 0,
-            decided_by: None,
-            decided_at: None,
-            comment: None,
-            sla_met: None,
-        })
-        .insert(uow.db())
-        .await?;
-    }
+    let why = format!(
+        "{reason} ({detail}). Level {number} ('{}') added to the chain: {who}.",
+        level.name
+    );
+    documents::insert_waiting_level(uow, &request.id, number, &level, ids, &why).await?;
     Ok(())
 }

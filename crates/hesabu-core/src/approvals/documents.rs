@@ -1243,3 +1243,44 @@ pub(crate) fn money_text(doc: &approval_document::Model) -> String {
         _ => format!("{} {}", doc.currency, doc.amount),
     }
 }
+
+/// Appends a level to a request's chain: one `waiting` step per approver, in order, each carrying
+/// `why` (what "why is this with me?" shows). Used when something other than the policy adds a
+/// level — the budget's ESCALATE mode and business rules' `require_approval`.
+pub(crate) async fn insert_waiting_level(
+    uow: &UnitOfWork,
+    request_id: &str,
+    number: i64,
+    level: &super::policy::LevelSpec,
+    approver_ids: Vec<String>,
+    why: &str,
+) -> Result<()> {
+    for (i, approver_id) in approver_ids.into_iter().enumerate() {
+        approval_step::ActiveModel::from(approval_step::Model {
+            id: uow.new_id(),
+            request_id: request_id.to_owned(),
+            level: number,
+            position: i64::try_from(i + 1).unwrap_or(0),
+            level_name: level.name.clone(),
+            mode: level.mode.as_str().into(),
+            approver_id: approver_id.clone(),
+            acting_id: approver_id,
+            delegation_id: None,
+            status: WAITING.into(),
+            marker: None,
+            version: 1,
+            why: why.to_owned(),
+            activated_at: None,
+            due_at: None,
+            reminders_sent: 0,
+            escalations: 0,
+            decided_by: None,
+            decided_at: None,
+            comment: None,
+            sla_met: None,
+        })
+        .insert(uow.db())
+        .await?;
+    }
+    Ok(())
+}

@@ -22,7 +22,7 @@ use ts_rs::TS;
 use super::{Evaluation, LineSubject, RuleAction, RuleTableSpec, Subject, TableTrace};
 use super::{MatchedAction, evaluate};
 use crate::approvals::Directory;
-use crate::approvals::documents::{self, CANCELLED, WAITING};
+use crate::approvals::documents::{self, CANCELLED};
 use crate::approvals::entities::{approval_document, approval_document_line, approval_step};
 use crate::approvals::policy::{ApproverSpec, EmptyApprover, LevelMode, LevelSpec};
 use crate::audit::AuditDraft;
@@ -456,36 +456,11 @@ async fn add_level(
     }
     let number = steps.iter().map(|s| s.level).max().unwrap_or(0) + 1;
     let names: Vec<String> = ids.iter().map(|id| dir.name(id)).collect();
-    for (i, approver_id) in ids.into_iter().enumerate() {
-        approval_step::ActiveModel::from(approval_step::Model {
-            id: uow.new_id(),
-            request_id: request.id.clone(),
-            level: number,
-            position: i64::try_from(i + 1).unwrap_or(0),
-            level_name: level.name.clone(),
-            mode: level.mode.as_str().into(),
-            approver_id: approver_id.clone(),
-            acting_id: approver_id,
-            delegation_id: None,
-            status: WAITING.into(),
-            marker: None,
-            version: 1,
-            why: format!(
-                "Business rule: {reason}. Level {number} ('{}') added to the chain: {who}.",
-                level.name
-            ),
-            activated_at: None,
-            due_at: None,
-            reminders_sent: 0,
-            escalations: 0,
-            decided_by: None,
-            decided_at: None,
-            comment: None,
-            sla_met: None,
-        })
-        .insert(uow.db())
-        .await?;
-    }
+    let why = format!(
+        "Business rule: {reason}. Level {number} ('{}') added to the chain: {who}.",
+        level.name
+    );
+    documents::insert_waiting_level(uow, &request.id, number, level, ids, &why).await?;
     Ok(format!(
         "level {number} '{}' added: {}",
         level.name,
