@@ -347,41 +347,9 @@ pub(crate) async fn route_back(
             uow.now(),
         )
         .await?;
-        let mut active = step.clone().into_active_model();
-        active.version = Set(step.version + 1);
-        match &routed {
-            Some((delegate, other)) if other != delegation_id => {
-                active.acting_id = Set(delegate.clone());
-                active.delegation_id = Set(Some(other.clone()));
-            }
-            _ => {
-                active.acting_id = Set(step.approver_id.clone());
-                active.delegation_id = Set(None);
-                active.marker = Set(None);
-            }
-        }
-        let back = active.update(uow.db()).await?;
-        event(
-            uow,
-            &doc,
-            Some(&request.id),
-            None,
-            "delegation_ended",
-            None,
-            Some(format!("back to {}", dir.name(&back.acting_id))),
-        )
-        .await?;
-        notifications::enqueue(
-            uow,
-            &back.acting_id,
-            notifications::DELEGATION,
-            Some(&doc.id),
-            format!(
-                "{} {} (level {}) is back with you: a delegation ended.",
-                doc.number, doc.title, back.level
-            ),
-        )
-        .await?;
+        // Another delegation of the approver still in force takes over; else the approver.
+        let routed = routed.filter(|(_, other)| other != delegation_id);
+        hand_back(uow, dir, &doc, &request.id, &step, routed).await?;
         moved += 1;
     }
     Ok(moved)
@@ -428,44 +396,59 @@ pub(crate) async fn route_back_later_link(
         if now_with == step.acting_id {
             continue;
         }
-        let mut active = step.clone().into_active_model();
-        active.version = Set(step.version + 1);
-        match &routed {
-            Some((delegate, first)) => {
-                active.acting_id = Set(delegate.clone());
-                active.delegation_id = Set(Some(first.clone()));
-            }
-            None => {
-                active.acting_id = Set(step.approver_id.clone());
-                active.delegation_id = Set(None);
-                active.marker = Set(None);
-            }
-        }
-        let back = active.update(uow.db()).await?;
-        event(
-            uow,
-            &doc,
-            Some(&request.id),
-            None,
-            "delegation_ended",
-            None,
-            Some(format!("back to {}", dir.name(&back.acting_id))),
-        )
-        .await?;
-        notifications::enqueue(
-            uow,
-            &back.acting_id,
-            notifications::DELEGATION,
-            Some(&doc.id),
-            format!(
-                "{} {} (level {}) is back with you: a delegation ended.",
-                doc.number, doc.title, back.level
-            ),
-        )
-        .await?;
+        hand_back(uow, dir, &doc, &request.id, &step, routed).await?;
         moved += 1;
     }
     Ok(moved)
+}
+
+/// Moves a pending step whose delegation ended to `routed` (a delegate and the first delegation
+/// of the chain that leads there) or, with `None`, back to its approver; records the history
+/// event and tells the person who now holds it.
+async fn hand_back(
+    uow: &UnitOfWork,
+    dir: &Directory,
+    doc: &super::entities::approval_document::Model,
+    request_id: &str,
+    step: &approval_step::Model,
+    routed: Option<(String, String)>,
+) -> Result<()> {
+    let mut active = step.clone().into_active_model();
+    active.version = Set(step.version + 1);
+    match routed {
+        Some((delegate, first)) => {
+            active.acting_id = Set(delegate);
+            active.delegation_id = Set(Some(first));
+        }
+        None => {
+            active.acting_id = Set(step.approver_id.clone());
+            active.delegation_id = Set(None);
+            active.marker = Set(None);
+        }
+    }
+    let back = active.update(uow.db()).await?;
+    event(
+        uow,
+        doc,
+        Some(request_id),
+        None,
+        "delegation_ended",
+        None,
+        Some(format!("back to {}", dir.name(&back.acting_id))),
+    )
+    .await?;
+    notifications::enqueue(
+        uow,
+        &back.acting_id,
+        notifications::DELEGATION,
+        Some(&doc.id),
+        format!(
+            "{} {} (level {}) is back with you: a delegation ended.",
+            doc.number, doc.title, back.level
+        ),
+    )
+    .await?;
+    Ok(())
 }
 
 /// Pending steps held by `ended`'s delegate through a chain that started with another
