@@ -545,22 +545,10 @@ async fn import_rows(
     if header_broken || (!errors.is_empty() && !skip_invalid) {
         // Nothing of the import is kept: roll back and record the failed run on its own.
         drop(uow);
-        let mut uow = file.begin(session).await?;
-        let run = record_run(
-            &uow,
-            file,
-            started,
-            source,
-            format,
-            "failed",
-            rows_read,
-            [0, 0, 0, 0, skipped],
-            errors,
+        return record_failed_run(
+            file, session, started, source, format, rows_read, skipped, errors,
         )
-        .await?;
-        audit_run(&mut uow, &run).await?;
-        uow.commit().await?;
-        return Ok(run);
+        .await;
     }
 
     // Existing budgets by key.
@@ -662,22 +650,10 @@ async fn import_rows(
     if !errors.is_empty() && !skip_invalid {
         // A currency clash found while comparing: same all-or-nothing rule.
         drop(uow);
-        let mut uow = file.begin(session).await?;
-        let run = record_run(
-            &uow,
-            file,
-            started,
-            source,
-            format,
-            "failed",
-            rows_read,
-            [0, 0, 0, 0, skipped],
-            errors,
+        return record_failed_run(
+            file, session, started, source, format, rows_read, skipped, errors,
         )
-        .await?;
-        audit_run(&mut uow, &run).await?;
-        uow.commit().await?;
-        return Ok(run);
+        .await;
     }
     for chunk in to_create.chunks(PROGRESS_EVERY) {
         insert_new_budgets(&uow, chunk).await?;
@@ -715,6 +691,37 @@ async fn import_rows(
         status,
         rows_read,
         [created, updated, unchanged, soft_deleted, skipped],
+        errors,
+    )
+    .await?;
+    audit_run(&mut uow, &run).await?;
+    uow.commit().await?;
+    Ok(run)
+}
+
+/// Records a run that kept nothing (all-or-nothing and a row failed) in a unit of work of its
+/// own: the import's unit of work has been dropped, so its changes are rolled back.
+#[allow(clippy::too_many_arguments)]
+async fn record_failed_run(
+    file: &CompanyFile,
+    session: &Session,
+    started: chrono::DateTime<chrono::Utc>,
+    source: &str,
+    format: &str,
+    rows_read: i64,
+    skipped: i64,
+    errors: Vec<ImportRowError>,
+) -> Result<SyncRunView> {
+    let mut uow = file.begin(session).await?;
+    let run = record_run(
+        &uow,
+        file,
+        started,
+        source,
+        format,
+        "failed",
+        rows_read,
+        [0, 0, 0, 0, skipped],
         errors,
     )
     .await?;
