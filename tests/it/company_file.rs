@@ -25,12 +25,46 @@ async fn every_connection_gets_the_documented_pragmas() {
             "1",
             "writer={writer}"
         );
+        // The write connection never waits inside SQLite: it waits for the write lock
+        // asynchronously before `BEGIN IMMEDIATE` (see the next test), so a statement can never
+        // stall an async worker thread.
         assert_eq!(
             file.pragma("busy_timeout", writer).await.unwrap(),
-            "10000",
+            if writer { "0" } else { "10000" },
             "writer={writer}"
         );
     }
+}
+
+#[tokio::test]
+async fn a_write_waits_for_another_process_holding_the_write_lock_then_lands() {
+    let (_dir, file, admin) = company().await;
+    // Another process (the CLI while the app is open, say): its own connection, holding SQLite's
+    // write lock for a moment.
+    let other = sqlx::sqlite::SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(sqlx::sqlite::SqliteConnectOptions::new().filename(file.path()))
+        .await
+        .unwrap();
+    let mut held = other.begin().await.unwrap();
+    sqlx::query("UPDATE write_generation SET generation = generation + 1")
+        .execute(&mut *held)
+        .await
+        .unwrap();
+    let release = tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        held.commit().await.unwrap();
+    });
+    let started = std::time::Instant::now();
+    hesabu_core::departments::add(&file, &admin, "Waited")
+        .await
+        .expect("the write waits for the lock instead of failing with 'database is locked'");
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(250),
+        "the write cannot have landed while the other process held the lock"
+    );
+    release.await.unwrap();
+    other.close().await;
 }
 
 #[tokio::test]

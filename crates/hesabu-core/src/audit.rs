@@ -11,7 +11,7 @@
 //! the whole chain after an edit. Exporting the head hash elsewhere (a printed daily summary, the
 //! backup set) is what catches that; later phases do so.
 
-use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, QueryOrder, QuerySelect, Statement};
+use sea_orm::{ConnectionTrait, EntityTrait, QueryOrder, QuerySelect, Statement};
 use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -127,7 +127,9 @@ pub(crate) async fn append(
     };
     model.hash = entry_hash(&model.prev_hash, &canonical(&model));
     let (seq, hash) = (model.seq, model.hash.clone());
-    audit_log::ActiveModel::from(model).insert(txn).await?;
+    audit_log::Entity::insert(audit_log::ActiveModel::from(model))
+        .exec_without_returning(txn)
+        .await?;
     txn.execute_raw(Statement::from_sql_and_values(
         backend,
         "UPDATE audit_head SET last_seq = ?, last_hash = ? WHERE id = 1",

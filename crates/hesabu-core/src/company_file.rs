@@ -3,14 +3,15 @@
 //! the app, the CLI and the tests all go through them, so every connection is tuned the same way
 //! and the schema is always migrated before the first query.
 //!
-//! Two pools: a single-connection *writer*, which only the unit of work
-//! ([`crate::uow::UnitOfWork`]) can reach, and a small pool of *read-only* connections for
-//! queries. A service that tried to write through the reader would get SQLite's "attempt to
+//! Two kinds of connection: the *write connection* ([`crate::write_connection`]), which only the
+//! unit of work ([`crate::uow::UnitOfWork`]) can reach and which runs its statements inline on
+//! the caller's thread, and a small sqlx pool of *read-only* connections for queries (migrations
+//! run through sqlx too, on a connection closed before the write connection opens). A service that tried to write through the reader would get SQLite's "attempt to
 //! write a readonly database", so the one-transaction rule holds by construction.
 //!
 //! Durability: the writer commits with `synchronous=FULL`, so a write the user was told is saved
 //! survives a power cut (frequent where our users work, often without a UPS). That costs one
-//! fsync per commit (about 2.6 ms on the development VM). A third, crate-private connection with
+//! fsync per commit (0.15–0.3 ms on the development VM; see docs/benchmarks.md). A third, crate-private connection with
 //! `synchronous=NORMAL` serves only the outbox worker's settle bookkeeping, whose loss in a power
 //! cut is recovered by design (see [`CompanyFile::begin_outbox_settle`]).
 
@@ -24,6 +25,7 @@ use crate::auth::Session;
 use crate::clock::SharedClock;
 use crate::error::{Error, Result};
 use crate::uow::UnitOfWork;
+use crate::write_connection::{Durability, WriteConnection};
 
 /// All schema migrations, embedded at compile time from the top-level `migrations/` folder.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");
@@ -39,9 +41,10 @@ pub const EXTENSION: &str = "hesabu";
 #[derive(Clone)]
 pub struct CompanyFile {
     path: PathBuf,
-    writer: DatabaseConnection,
-    /// `synchronous=NORMAL`; only for [`CompanyFile::begin_outbox_settle`].
-    settle_writer: DatabaseConnection,
+    writer: WriteConnection,
+    /// `synchronous=NORMAL`; only for [`CompanyFile::begin_outbox_settle`]. Opened on first use:
+    /// most processes (a CLI command, a report) never settle an outbox row.
+    settle_writer: std::sync::Arc<tokio::sync::OnceCell<WriteConnection>>,
     reader: DatabaseConnection,
     clock: SharedClock,
 }
@@ -109,28 +112,20 @@ impl CompanyFile {
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT);
 
-        let write_pool = SqlitePoolOptions::new()
-            .max_connections(1) // SQLite has one writer; queue here, not on SQLITE_BUSY
+        // Migrations run through sqlx (its migrator), on a connection closed before the write
+        // connection opens: writes from here on go through `WriteConnection` (see its module doc
+        // for why it is not sqlx).
+        let migrate_pool = SqlitePoolOptions::new()
+            .max_connections(1)
             .connect_with(options.clone())
             .await
             .map_err(|e| not_a_company_file(path, e))?;
         if !create {
-            refuse_foreign_database(path, &write_pool).await?;
+            refuse_foreign_database(path, &migrate_pool).await?;
         }
-        MIGRATOR.run(&write_pool).await?;
-
-        // The outbox worker's settle connection: same file and tuning, but NORMAL durability
-        // (see `begin_outbox_settle`). Writers in this process take turns through SQLite's
-        // write lock exactly like the app and the CLI do across processes. Opened on first use:
-        // most processes (a CLI command, a report) never settle an outbox row.
-        let settle_pool = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_lazy_with(
-                options
-                    .clone()
-                    .create_if_missing(false)
-                    .synchronous(SqliteSynchronous::Normal),
-            );
+        MIGRATOR.run(&migrate_pool).await?;
+        migrate_pool.close().await;
+        let writer = WriteConnection::open(path, Durability::Full, BUSY_TIMEOUT)?;
 
         let read_pool = SqlitePoolOptions::new()
             .max_connections(4)
@@ -140,8 +135,8 @@ impl CompanyFile {
 
         Ok(Self {
             path: path.to_path_buf(),
-            writer: SqlxSqliteConnector::from_sqlx_sqlite_pool(write_pool),
-            settle_writer: SqlxSqliteConnector::from_sqlx_sqlite_pool(settle_pool),
+            writer,
+            settle_writer: Default::default(),
             reader: SqlxSqliteConnector::from_sqlx_sqlite_pool(read_pool),
             clock,
         })
@@ -192,8 +187,17 @@ impl CompanyFile {
     /// one request at a time) would otherwise wait for an fsync per row. Only `outbox/` may call
     /// this; a source-rule test enforces it.
     pub(crate) async fn begin_outbox_settle(&self) -> Result<UnitOfWork> {
+        // The outbox worker's settle connection: same file and tuning, but NORMAL durability.
+        // Writers in this process take turns through SQLite's write lock exactly like the app
+        // and the CLI do across processes.
+        let settle_writer = self
+            .settle_writer
+            .get_or_try_init(|| async {
+                WriteConnection::open(&self.path, Durability::Normal, BUSY_TIMEOUT)
+            })
+            .await?;
         Ok(self
-            .begin_as_system(&self.settle_writer)
+            .begin_as_system(settle_writer)
             .await?
             .exempt_from_audit())
     }
@@ -216,7 +220,7 @@ impl CompanyFile {
         self.begin_as_system(&self.writer).await
     }
 
-    async fn begin_as_system(&self, conn: &DatabaseConnection) -> Result<UnitOfWork> {
+    async fn begin_as_system(&self, conn: &WriteConnection) -> Result<UnitOfWork> {
         UnitOfWork::begin(conn, crate::audit::AuditActor::system(), self.clock.clone()).await
     }
 
@@ -235,12 +239,32 @@ impl CompanyFile {
             > 0)
     }
 
+    /// Where the time of this process's last committed unit of work went (statements vs the
+    /// durable commit); `None` before the first. For the benchmarks and for diagnosing a slow
+    /// save.
+    pub fn last_write_timing(&self) -> Option<crate::write_connection::WriteTiming> {
+        self.writer.last_timing()
+    }
+
     /// Reads a pragma back from a connection of the given pool (tests and diagnostics).
     pub async fn pragma(&self, name: &str, writer: bool) -> Result<String> {
         if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
             return Err(Error::invalid(format!("'{name}' is not a pragma name")));
         }
-        let conn = if writer { &self.writer } else { &self.reader };
+        if writer {
+            return self
+                .writer
+                .with_connection(|conn| {
+                    conn.query_row(&format!("PRAGMA {name}"), [], |row| {
+                        Ok(match row.get_ref(0)? {
+                            rusqlite::types::ValueRef::Integer(n) => n.to_string(),
+                            other => other.as_str().unwrap_or_default().to_owned(),
+                        })
+                    })
+                })
+                .await;
+        }
+        let conn = &self.reader;
         let row = conn
             .query_one_raw(Statement::from_string(
                 conn.get_database_backend(),
@@ -260,14 +284,14 @@ impl CompanyFile {
     /// copies the `.hesabu` file alone (to a USB stick, say) copies everything.
     pub async fn close(self) -> Result<()> {
         self.reader.close().await?;
-        self.settle_writer.close().await?;
+        // Dropping a write connection closes it; the settle one first, so that the checkpoint
+        // below is the last word.
+        drop(self.settle_writer);
         self.writer
-            .execute_raw(Statement::from_string(
-                self.writer.get_database_backend(),
-                "PRAGMA wal_checkpoint(TRUNCATE)",
-            ))
+            .with_connection(|conn| {
+                conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            })
             .await?;
-        self.writer.close().await?;
         Ok(())
     }
 }

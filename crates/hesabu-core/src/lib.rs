@@ -38,5 +38,6 @@ pub mod uow;
 pub mod users;
 pub mod wire;
 pub mod workflows;
+pub mod write_connection;
 
 pub use error::{Error, ErrorKind, Result, WireError};

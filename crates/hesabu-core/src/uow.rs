@@ -7,9 +7,11 @@
 //! without committing rolls back.
 //!
 //! Two rules are enforced here rather than by convention:
-//! - the first statement is a write to `write_generation`, so SQLite's write lock is taken before
-//!   anything is read (the portable form of `BEGIN IMMEDIATE`); read-then-write sequences such as
-//!   the audit chain cannot interleave with another writer, in this process or another;
+//! - the transaction starts with `BEGIN IMMEDIATE` (see [`crate::write_connection`]), so SQLite's
+//!   write lock is held before anything is read; read-then-write sequences such as the audit
+//!   chain or a budget reservation cannot interleave with another writer, in this process or
+//!   another. (Until the write connection existed, a first write to the `write_generation` table
+//!   took the lock; the table stays in the schema, unused, because migrations are never edited.)
 //! - a unit of work that changed something but wrote no audit entry refuses to commit. The one
 //!   exception is the outbox worker's *bookkeeping* (moving its own rows between ready, in flight
 //!   and done, once per attempt), opened with the crate-private
@@ -19,17 +21,15 @@
 //!   through `begin_scheduler_bookkeeping`, kept inside `scheduler/` the same way.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseTransaction, Statement, TransactionTrait,
-};
 
 use crate::audit::{self, AuditActor, AuditDraft};
 use crate::clock::SharedClock;
 use crate::error::{Error, Result};
 use crate::ids;
+use crate::write_connection::{WriteConnection, WriteTxn};
 
 pub struct UnitOfWork {
-    txn: DatabaseTransaction,
+    txn: WriteTxn,
     actor: AuditActor,
     clock: SharedClock,
     now: DateTime<Utc>,
@@ -50,16 +50,11 @@ impl std::fmt::Debug for UnitOfWork {
 
 impl UnitOfWork {
     pub(crate) async fn begin(
-        writer: &DatabaseConnection,
+        writer: &WriteConnection,
         actor: AuditActor,
         clock: SharedClock,
     ) -> Result<Self> {
         let txn = writer.begin().await?;
-        txn.execute_raw(Statement::from_string(
-            txn.get_database_backend(),
-            "UPDATE write_generation SET generation = generation + 1 WHERE id = 1",
-        ))
-        .await?;
         // One instant for the whole unit of work: every row it stamps agrees on the time.
         let now = clock.now();
         Ok(Self {
@@ -80,7 +75,7 @@ impl UnitOfWork {
     }
 
     /// The transaction, for the service's inserts, updates and reads-for-update.
-    pub fn db(&self) -> &DatabaseTransaction {
+    pub fn db(&self) -> &WriteTxn {
         &self.txn
     }
 
@@ -130,7 +125,6 @@ impl UnitOfWork {
                 "a change was about to be saved without an audit entry".into(),
             ));
         }
-        self.txn.commit().await?;
-        Ok(())
+        self.txn.commit()
     }
 }
