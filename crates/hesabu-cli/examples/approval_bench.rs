@@ -28,7 +28,7 @@ const POLICY: &str = r#"{
 }"#;
 
 mod common;
-use common::{median, timed_audited_insert};
+use common::{BareInsert, median, timed_audited_insert};
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
@@ -186,6 +186,7 @@ async fn main() {
         .await
         .unwrap();
     tx.commit().await.unwrap();
+    let bare = BareInsert::open(&path, "bench_insert");
     let open: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM approval_step WHERE status = 'pending'")
             .fetch_one(&pool)
@@ -204,21 +205,30 @@ async fn main() {
         expected_version: None,
     };
     let (mut approvals, mut inserts, mut audited) = (Vec::new(), Vec::new(), Vec::new());
+    let mut sqlx_inserts = Vec::new();
+    let (mut statements, mut in_statements, mut commits) = (Vec::new(), Vec::new(), Vec::new());
     for (i, request) in measured.iter().enumerate() {
         let start = Instant::now();
         actions::act(&file, &mgr, request, &approve).await.unwrap();
         approvals.push(start.elapsed());
+        let timing = file.last_write_timing().expect("the approval committed");
+        statements.push(timing.statements);
+        in_statements.push(timing.in_statements);
+        commits.push(timing.commit);
 
+        inserts.push(bare.timed_insert(&format!("row-{i}")));
+
+        // The same insert through sqlx, as the previous figures in docs/benchmarks.md measured it.
         let start = Instant::now();
         let mut tx = pool.begin().await.unwrap();
         sqlx::query("INSERT INTO bench_insert (id, at) VALUES (?, ?)")
-            .bind(format!("row-{i}"))
+            .bind(format!("sqlx-row-{i}"))
             .bind("2026-11-22T00:00:00.000Z")
             .execute(&mut *tx)
             .await
             .unwrap();
         tx.commit().await.unwrap();
-        inserts.push(start.elapsed());
+        sqlx_inserts.push(start.elapsed());
 
         // The floor under any business write in Hesabu: a unit of work (write lock) with the
         // same one-row insert and its hash-chained audit entry.
@@ -226,13 +236,29 @@ async fn main() {
     }
     let (a, b, c) = (median(approvals), median(inserts), median(audited));
     println!(
-        "company file writer: synchronous={} (2 = FULL; the bare insert uses the same)",
-        file.pragma("synchronous", true).await.unwrap()
+        "company file writer: synchronous={}, bare insert connection: synchronous={} (2 = FULL)",
+        file.pragma("synchronous", true).await.unwrap(),
+        bare.synchronous()
     );
     println!("samples: {}", measured.len());
     println!("median approve action:            {a:?}");
-    println!("median bare single-row insert tx: {b:?}");
+    println!("median bare single-row insert tx: {b:?} (rusqlite inline: the baseline)");
+    println!(
+        "median bare insert through sqlx:  {:?} (for comparison with older figures)",
+        median(sqlx_inserts)
+    );
     println!("median audited one-row unit of work: {c:?}");
+    statements.sort_unstable();
+    let commit = median(commits);
+    println!(
+        "  of which: {} statements taking {:?} in SQLite (median), the COMMIT {:?} (median; \
+         {}.{:02}x the whole bare insert), the rest in Hesabu's code",
+        statements[statements.len() / 2],
+        median(in_statements),
+        commit,
+        commit.as_nanos() * 100 / b.as_nanos().max(1) / 100,
+        commit.as_nanos() * 100 / b.as_nanos().max(1) % 100
+    );
     let floor = c.as_nanos() * 100 / b.as_nanos().max(1);
     println!(
         "audited unit of work vs bare insert: {}.{:02}x",

@@ -18,7 +18,7 @@ use hesabu_core::wire::NewCompany;
 use rust_decimal::Decimal;
 
 mod common;
-use common::{median, timed_audited_insert};
+use common::{BareInsert, median, timed_audited_insert};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
@@ -66,37 +66,15 @@ async fn main() {
     .await
     .unwrap();
 
-    // A bare single-row insert transaction, on a second connection to the same file with the
-    // same tuning as the company file's writer (WAL, synchronous=FULL).
-    let options = sqlx::sqlite::SqliteConnectOptions::new()
-        .filename(&path)
-        .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
-        .synchronous(sqlx::sqlite::SqliteSynchronous::Full)
-        .busy_timeout(Duration::from_secs(10));
-    let pool = sqlx::sqlite::SqlitePoolOptions::new()
-        .max_connections(1)
-        .connect_with(options)
-        .await
-        .unwrap();
-    sqlx::query("CREATE TABLE bench_row (id TEXT PRIMARY KEY, at TEXT NOT NULL)")
-        .execute(&pool)
-        .await
-        .unwrap();
+    // The baseline: a bare single-row insert transaction on the same file (see `BareInsert`).
+    let bare_insert = BareInsert::open(&path, "bench_row");
     // Interleaved, so the three see the same machine load and the same file size.
     let mut bare = Vec::with_capacity(samples);
     let mut minimal = Vec::with_capacity(samples);
     let mut reserve = Vec::with_capacity(samples);
+    let (mut statements, mut in_statements, mut commits) = (Vec::new(), Vec::new(), Vec::new());
     for i in 0..samples {
-        let started = Instant::now();
-        let mut txn = pool.begin().await.unwrap();
-        sqlx::query("INSERT INTO bench_row (id, at) VALUES (?, ?)")
-            .bind(format!("row-{i}"))
-            .bind("2026-11-22T00:00:00.000Z")
-            .execute(&mut *txn)
-            .await
-            .unwrap();
-        txn.commit().await.unwrap();
-        bare.push(started.elapsed());
+        bare.push(bare_insert.timed_insert(&format!("row-{i}")));
 
         // The smallest business write: a unit of work inserting one row plus its audit entry.
         minimal.push(timed_audited_insert(&file, &admin, "bench_row", format!("uow-{i}")).await);
@@ -110,20 +88,25 @@ async fn main() {
         let started = Instant::now();
         budgets::reserve(&file, &admin, &input).await.unwrap();
         reserve.push(started.elapsed());
+        let timing = file.last_write_timing().expect("the reservation committed");
+        statements.push(timing.statements);
+        in_statements.push(timing.in_statements);
+        commits.push(timing.commit);
     }
-    pool.close().await;
     let (bare, minimal, reserve) = (median(bare), median(minimal), median(reserve));
+    statements.sort_unstable();
     let ratio = |over: Duration| {
         (Decimal::from(u64::try_from(reserve.as_micros()).unwrap_or(u64::MAX))
             / Decimal::from(u64::try_from(over.as_micros().max(1)).unwrap_or(u64::MAX)))
         .round_dp(2)
     };
     println!(
-        "company file writer: synchronous={} (2 = FULL; the bare insert uses the same)",
-        file.pragma("synchronous", true).await.unwrap()
+        "company file writer: synchronous={}, bare insert connection: synchronous={} (2 = FULL)",
+        file.pragma("synchronous", true).await.unwrap(),
+        bare_insert.synchronous()
     );
     println!(
-        "bare single-row insert transaction (sqlx): median {} µs",
+        "bare single-row insert transaction (rusqlite inline): median {} µs",
         bare.as_micros()
     );
     println!(
@@ -136,6 +119,13 @@ async fn main() {
         reserve.as_micros(),
         ratio(bare),
         ratio(minimal)
+    );
+    println!(
+        "  of which: {} statements taking {} µs in SQLite (median), the COMMIT {} µs (median), \
+         the rest in Hesabu's code",
+        statements[statements.len() / 2],
+        median(in_statements).as_micros(),
+        median(commits).as_micros()
     );
 
     let csv = dir.path().join("budgets-100k.csv");
