@@ -103,12 +103,14 @@ async fn main() {
     };
     // The template for the background rows, and the documents whose approval is measured.
     let mut measured = Vec::new();
-    for i in 0..=samples {
+    for i in 0..=samples + 1 {
         let doc = documents::create(&file, &clerk, &new_doc(i)).await.unwrap();
         let doc = documents::submit(&file, &clerk, &doc.id).await.unwrap();
         measured.push(doc.current_request.unwrap().id);
     }
     let template_request = measured.pop().unwrap();
+    // Approved after the measurements, to show which pages an approval writes.
+    let inspected_request = measured.pop().unwrap();
 
     // Seed N open requests by cloning the template's rows (ids are text; any unique text works).
     let options = sqlx::sqlite::SqliteConnectOptions::new()
@@ -197,7 +199,8 @@ async fn main() {
         seeding.elapsed()
     );
 
-    // Interleave the two measurements so that both see the same machine load.
+    // The measurements alternate in blocks (see `common::BLOCK`), so that all of them see the
+    // same machine load and each is measured as it runs in steady state.
     let approve = ActionInput {
         decision: Decision::Approve,
         comment: None,
@@ -207,32 +210,40 @@ async fn main() {
     let (mut approvals, mut inserts, mut audited) = (Vec::new(), Vec::new(), Vec::new());
     let mut sqlx_inserts = Vec::new();
     let (mut statements, mut in_statements, mut commits) = (Vec::new(), Vec::new(), Vec::new());
-    for (i, request) in measured.iter().enumerate() {
-        let start = Instant::now();
-        actions::act(&file, &mgr, request, &approve).await.unwrap();
-        approvals.push(start.elapsed());
-        let timing = file.last_write_timing().expect("the approval committed");
-        statements.push(timing.statements);
-        in_statements.push(timing.in_statements);
-        commits.push(timing.commit);
-
-        inserts.push(bare.timed_insert(&format!("row-{i}")));
-
+    for (block, requests) in measured.chunks(common::BLOCK).enumerate() {
+        for request in requests {
+            let start = Instant::now();
+            actions::act(&file, &mgr, request, &approve).await.unwrap();
+            approvals.push(start.elapsed());
+            let timing = file.last_write_timing().expect("the approval committed");
+            statements.push(timing.statements);
+            in_statements.push(timing.in_statements);
+            commits.push(timing.commit);
+        }
+        let ids = (0..requests.len()).map(|i| block * common::BLOCK + i);
+        for i in ids.clone() {
+            inserts.push(bare.timed_insert(&format!("row-{i}")));
+        }
         // The same insert through sqlx, as the previous figures in docs/benchmarks.md measured it.
-        let start = Instant::now();
-        let mut tx = pool.begin().await.unwrap();
-        sqlx::query("INSERT INTO bench_insert (id, at) VALUES (?, ?)")
-            .bind(format!("sqlx-row-{i}"))
-            .bind("2026-11-22T00:00:00.000Z")
-            .execute(&mut *tx)
-            .await
-            .unwrap();
-        tx.commit().await.unwrap();
-        sqlx_inserts.push(start.elapsed());
-
+        for i in ids.clone() {
+            let start = Instant::now();
+            let mut tx = pool.begin().await.unwrap();
+            sqlx::query("INSERT INTO bench_insert (id, at) VALUES (?, ?)")
+                .bind(format!("sqlx-row-{i}"))
+                .bind("2026-11-22T00:00:00.000Z")
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+            sqlx_inserts.push(start.elapsed());
+        }
         // The floor under any business write in Hesabu: a unit of work (write lock) with the
         // same one-row insert and its hash-chained audit entry.
-        audited.push(timed_audited_insert(&file, &admin, "bench_insert", format!("uow-{i}")).await);
+        for i in ids {
+            audited.push(
+                timed_audited_insert(&file, &admin, "bench_insert", format!("uow-{i}")).await,
+            );
+        }
     }
     let (a, b, c) = (median(approvals), median(inserts), median(audited));
     println!(
@@ -272,6 +283,19 @@ async fn main() {
         hundredths / 100,
         hundredths % 100
     );
+
+    let pages = common::pages_dirtied_by(&path, async {
+        actions::act(&file, &mgr, &inspected_request, &approve)
+            .await
+            .unwrap();
+    })
+    .await;
+    common::print_pages("one approve action", &pages);
+    let pages = common::pages_dirtied_by(&path, async {
+        bare.timed_insert("inspected-row");
+    })
+    .await;
+    common::print_pages("one bare insert", &pages);
     pool.close().await;
     file.close().await.unwrap();
 }

@@ -68,30 +68,38 @@ async fn main() {
 
     // The baseline: a bare single-row insert transaction on the same file (see `BareInsert`).
     let bare_insert = BareInsert::open(&path, "bench_row");
-    // Interleaved, so the three see the same machine load and the same file size.
+    // Alternating in blocks (see `common::BLOCK`): the three see the same machine load and the
+    // same file size, and each is measured as it runs in steady state.
     let mut bare = Vec::with_capacity(samples);
     let mut minimal = Vec::with_capacity(samples);
     let mut reserve = Vec::with_capacity(samples);
     let (mut statements, mut in_statements, mut commits) = (Vec::new(), Vec::new(), Vec::new());
-    for i in 0..samples {
-        bare.push(bare_insert.timed_insert(&format!("row-{i}")));
-
-        // The smallest business write: a unit of work inserting one row plus its audit entry.
-        minimal.push(timed_audited_insert(&file, &admin, "bench_row", format!("uow-{i}")).await);
-
-        let input = ReserveInput {
-            budget_id: budget.id.clone(),
-            request_id: format!("PR-{i}"),
-            amount: Decimal::ONE,
-            reason: None,
-        };
-        let started = Instant::now();
-        budgets::reserve(&file, &admin, &input).await.unwrap();
-        reserve.push(started.elapsed());
-        let timing = file.last_write_timing().expect("the reservation committed");
-        statements.push(timing.statements);
-        in_statements.push(timing.in_statements);
-        commits.push(timing.commit);
+    let mut i = 0;
+    while i < samples {
+        let end = (i + common::BLOCK).min(samples);
+        for j in i..end {
+            bare.push(bare_insert.timed_insert(&format!("row-{j}")));
+        }
+        for j in i..end {
+            minimal
+                .push(timed_audited_insert(&file, &admin, "bench_row", format!("uow-{j}")).await);
+        }
+        for j in i..end {
+            let input = ReserveInput {
+                budget_id: budget.id.clone(),
+                request_id: format!("PR-{j}"),
+                amount: Decimal::ONE,
+                reason: None,
+            };
+            let started = Instant::now();
+            budgets::reserve(&file, &admin, &input).await.unwrap();
+            reserve.push(started.elapsed());
+            let timing = file.last_write_timing().expect("the reservation committed");
+            statements.push(timing.statements);
+            in_statements.push(timing.in_statements);
+            commits.push(timing.commit);
+        }
+        i = end;
     }
     let (bare, minimal, reserve) = (median(bare), median(minimal), median(reserve));
     statements.sort_unstable();
@@ -127,6 +135,23 @@ async fn main() {
         median(in_statements).as_micros(),
         median(commits).as_micros()
     );
+
+    let pages = common::pages_dirtied_by(&path, async {
+        let input = ReserveInput {
+            budget_id: budget.id.clone(),
+            request_id: "PR-inspected".into(),
+            amount: Decimal::ONE,
+            reason: None,
+        };
+        budgets::reserve(&file, &admin, &input).await.unwrap();
+    })
+    .await;
+    common::print_pages("one reservation", &pages);
+    let pages = common::pages_dirtied_by(&path, async {
+        bare_insert.timed_insert("inspected-row");
+    })
+    .await;
+    common::print_pages("one bare insert", &pages);
 
     let csv = dir.path().join("budgets-100k.csv");
     let mut text = String::with_capacity(import_rows * 64);
