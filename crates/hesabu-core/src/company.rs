@@ -50,9 +50,9 @@ pub fn validate_branch_id(branch: &str) -> Result<String> {
     }
 }
 
-fn validate_fiscal_month(month: u8) -> Result<i32> {
+fn validate_fiscal_month(month: u8) -> Result<i64> {
     if (1..=12).contains(&month) {
-        Ok(i32::from(month))
+        Ok(i64::from(month))
     } else {
         Err(Error::invalid(format!(
             "Fiscal year start month {month} is not valid: use 1 (January) to 12 (December)."

@@ -251,7 +251,8 @@ impl From<outbox::Model> for OutboxItemView {
             idempotency_key: m.idempotency_key,
             ordering_key: m.ordering_key,
             state: m.state,
-            attempts: m.attempts,
+            // A count of sends: far inside 32 bits (the outbox gives up long before).
+            attempts: i32::try_from(m.attempts).unwrap_or(i32::MAX),
             next_attempt_at: m.next_attempt_at,
             check_first: m.check_first,
             last_error_kind: m.last_error_kind,

@@ -12,7 +12,8 @@
 //! The services do not notice: a [`WriteTxn`] implements sea-orm's [`ConnectionTrait`], the same
 //! trait they already take (`db: &impl ConnectionTrait`). Rows come back as sea-orm
 //! [`QueryResult`]s typed from the column's declared type, following the schema's convention
-//! (migrations: `BIGINT` for 64-bit integers, `INTEGER` for 32-bit ones, `BOOLEAN`, `TEXT`).
+//! (migrations: `BIGINT` or `INTEGER` for integers — 64-bit, `i64` in every entity —, `BOOLEAN`,
+//! `TEXT`).
 //!
 //! Blocking: a statement runs on an async worker thread, which is fine because it is short and
 //! never waits for a lock. Waiting is done asynchronously, before the transaction starts: for
@@ -369,10 +370,10 @@ fn to_sql(value: &Value) -> std::result::Result<SqlValue, DbErr> {
 /// What Rust type a result column decodes to, from its declared SQL type.
 #[derive(Debug, Clone, Copy)]
 enum ColumnKind {
-    /// `BIGINT`, and expressions (`COUNT(*)`, …) that yield integers.
+    /// `BIGINT` and `INTEGER` (both 64-bit: every integer column of the schema is an `i64` in
+    /// its entity, and `INTEGER PRIMARY KEY` is SQLite's 64-bit rowid), and expressions
+    /// (`COUNT(*)`, …) that yield integers.
     BigInt,
-    /// `INTEGER` (32-bit in this schema).
-    Int,
     Bool,
     /// `TEXT`, and anything else.
     Text,
@@ -385,10 +386,8 @@ impl ColumnKind {
         let Some(decl) = decl_type else {
             return ColumnKind::Untyped;
         };
-        if decl.eq_ignore_ascii_case("BIGINT") {
+        if decl.eq_ignore_ascii_case("BIGINT") || decl.eq_ignore_ascii_case("INTEGER") {
             ColumnKind::BigInt
-        } else if decl.eq_ignore_ascii_case("INTEGER") {
-            ColumnKind::Int
         } else if decl.eq_ignore_ascii_case("BOOLEAN") {
             ColumnKind::Bool
         } else {
@@ -399,17 +398,11 @@ impl ColumnKind {
     fn to_value(self, value: ValueRef<'_>) -> std::result::Result<Value, DbErr> {
         Ok(match (self, value) {
             (ColumnKind::BigInt, ValueRef::Null) => Value::BigInt(None),
-            (ColumnKind::Int, ValueRef::Null) => Value::Int(None),
             (ColumnKind::Bool, ValueRef::Null) => Value::Bool(None),
             (ColumnKind::Text, ValueRef::Null) => Value::String(None),
             // An expression that yields NULL (`MAX(x)` over no rows): in this code base such
             // expressions are integer aggregates; text ones are wrapped in COALESCE.
             (ColumnKind::Untyped, ValueRef::Null) => Value::BigInt(None),
-            (ColumnKind::Int, ValueRef::Integer(n)) => {
-                Value::Int(Some(i32::try_from(n).map_err(|_| {
-                    DbErr::Type(format!("{n} does not fit an INTEGER (32-bit) column"))
-                })?))
-            }
             (ColumnKind::Bool, ValueRef::Integer(n)) => Value::Bool(Some(n != 0)),
             (_, ValueRef::Integer(n)) => Value::BigInt(Some(n)),
             (_, ValueRef::Text(t)) => Value::String(Some(
@@ -483,7 +476,8 @@ mod tests {
             .unwrap();
         assert_eq!(row.try_get::<String>("", "id").unwrap(), "a");
         assert_eq!(row.try_get::<i64>("", "n").unwrap(), 5_000_000_000);
-        assert_eq!(row.try_get::<i32>("", "small").unwrap(), 7);
+        // INTEGER is 64-bit like BIGINT (see `ColumnKind`).
+        assert_eq!(row.try_get::<i64>("", "small").unwrap(), 7);
         assert!(row.try_get::<bool>("", "flag").unwrap());
         assert_eq!(row.try_get::<i64>("", "how_many").unwrap(), 1);
         assert_eq!(row.try_get::<Option<i64>>("", "missing").unwrap(), None);

@@ -100,7 +100,8 @@ impl From<outbox::Model> for OutboxItem {
             payload: m.payload,
             idempotency_key: m.idempotency_key,
             ordering_key: m.ordering_key,
-            attempts: m.attempts,
+            // A count of sends: far inside 32 bits (the outbox gives up long before).
+            attempts: i32::try_from(m.attempts).unwrap_or(i32::MAX),
         }
     }
 }
