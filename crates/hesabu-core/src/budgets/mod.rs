@@ -20,7 +20,6 @@ pub mod wire;
 use std::collections::HashMap;
 
 use rust_decimal::Decimal;
-use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, IntoActiveModel,
     QueryFilter, QueryOrder, Set, Statement,
@@ -298,12 +297,18 @@ async fn open_reservation(
     budget_id: &str,
     request_id: &str,
 ) -> Result<Option<budget_reservation::Model>> {
-    Ok(budget_reservation::Entity::find()
-        .filter(budget_reservation::Column::BudgetId.eq(budget_id))
-        .filter(budget_reservation::Column::RequestId.eq(request_id))
-        .filter(budget_reservation::Column::Status.eq("open"))
-        .one(db)
-        .await?)
+    // Written out, like the other statements of a reservation (see `append`).
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(
+            db.get_database_backend(),
+            "SELECT * FROM budget_reservation \
+             WHERE budget_id = ? AND request_id = ? AND status = 'open' LIMIT 1",
+            [budget_id.into(), request_id.into()],
+        ))
+        .await?;
+    Ok(row
+        .map(|row| budget_reservation::Model::from_query_result(&row, ""))
+        .transpose()?)
 }
 
 /// What a document still holds in reserve, per budget: (budget id, held), only where held > 0.
@@ -377,56 +382,56 @@ async fn append(
     let now = uow.now_text();
     // Plain INSERT and UPDATE (no RETURNING, no model read back): this is the hot path of every
     // reservation, and nothing here needs the stored row again.
-    budget_ledger::Entity::insert(budget_ledger::ActiveModel::from(budget_ledger::Model {
-        id: id.clone(),
-        budget_id: budget_id.to_owned(),
-        seq: stored.entries + 1,
-        kind: entry.kind.to_owned(),
-        request_id: entry.request_id.map(str::to_owned),
-        reservation_id: entry.reservation_id.map(str::to_owned),
-        action: entry.action.map(str::to_owned),
-        amount: entry.amount.to_string(),
-        is_override: entry.is_override,
-        reason: entry.reason.map(str::to_owned),
-        available_after: after.available.to_string(),
-        actor_id: uow.actor().id.clone(),
-        actor_email: uow.actor().email.clone(),
-        at: now.clone(),
-    }))
-    .exec_without_returning(uow.db())
+    // The statements of the hot path (every reservation, commit and release) are written out
+    // rather than built by sea-query each time: building them cost more than SQLite spends
+    // running them. The columns are those of `entities::budget_ledger` / `budget_balance`; the
+    // budget tests fail on any mismatch.
+    let db = uow.db();
+    let backend = db.get_database_backend();
+    db.execute_raw(Statement::from_sql_and_values(
+        backend,
+        "INSERT INTO budget_ledger (id, budget_id, seq, kind, request_id, reservation_id, action, \
+         amount, is_override, reason, available_after, actor_id, actor_email, at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            id.clone().into(),
+            budget_id.into(),
+            (stored.entries + 1).into(),
+            entry.kind.into(),
+            entry.request_id.into(),
+            entry.reservation_id.into(),
+            entry.action.into(),
+            entry.amount.to_string().into(),
+            entry.is_override.into(),
+            entry.reason.into(),
+            after.available.to_string().into(),
+            uow.actor().id.clone().into(),
+            uow.actor().email.clone().into(),
+            now.clone().into(),
+        ],
+    ))
     .await?;
-    let updated = budget_balance::Entity::update_many()
-        .col_expr(
-            budget_balance::Column::Budgeted,
-            Expr::value(after.budgeted.to_string()),
-        )
-        .col_expr(
-            budget_balance::Column::Available,
-            Expr::value(after.available.to_string()),
-        )
-        .col_expr(
-            budget_balance::Column::Reserved,
-            Expr::value(after.reserved.to_string()),
-        )
-        .col_expr(
-            budget_balance::Column::Committed,
-            Expr::value(after.committed.to_string()),
-        )
-        .col_expr(
-            budget_balance::Column::Spent,
-            Expr::value(after.spent.to_string()),
-        )
-        .col_expr(
-            budget_balance::Column::Entries,
-            Expr::value(stored.entries + 1),
-        )
-        .col_expr(budget_balance::Column::UpdatedAt, Expr::value(now))
-        .filter(budget_balance::Column::BudgetId.eq(budget_id))
-        // The row must still be the one that was read (it is: the write lock is held).
-        .filter(budget_balance::Column::Entries.eq(stored.entries))
-        .exec(uow.db())
+    let updated = db
+        .execute_raw(Statement::from_sql_and_values(
+            backend,
+            "UPDATE budget_balance SET budgeted = ?, available = ?, reserved = ?, committed = ?, \
+             spent = ?, entries = ?, updated_at = ? \
+             WHERE budget_id = ? AND entries = ?",
+            [
+                after.budgeted.to_string().into(),
+                after.available.to_string().into(),
+                after.reserved.to_string().into(),
+                after.committed.to_string().into(),
+                after.spent.to_string().into(),
+                (stored.entries + 1).into(),
+                now.into(),
+                budget_id.into(),
+                // The row must still be the one that was read (it is: the write lock is held).
+                stored.entries.into(),
+            ],
+        ))
         .await?;
-    if updated.rows_affected != 1 {
+    if updated.rows_affected() != 1 {
         return Err(Error::Internal(format!(
             "the balance of budget {budget_id} changed under the write lock"
         )));
@@ -571,9 +576,28 @@ pub(crate) async fn reserve_as(
                 created_at: now.clone(),
                 updated_at: now.clone(),
             };
-            budget_reservation::Entity::insert(budget_reservation::ActiveModel::from(r.clone()))
-                .exec_without_returning(uow.db())
-                .await?;
+            let db = uow.db();
+            db.execute_raw(Statement::from_sql_and_values(
+                db.get_database_backend(),
+                "INSERT INTO budget_reservation (id, budget_id, request_id, reserved_by_id, \
+                 reserved_by_email, held, committed, spent, released, status, created_at, \
+                 updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    r.id.clone().into(),
+                    r.budget_id.clone().into(),
+                    r.request_id.clone().into(),
+                    r.reserved_by_id.clone().into(),
+                    r.reserved_by_email.clone().into(),
+                    r.held.clone().into(),
+                    r.committed.clone().into(),
+                    r.spent.clone().into(),
+                    r.released.clone().into(),
+                    r.status.clone().into(),
+                    r.created_at.clone().into(),
+                    r.updated_at.clone().into(),
+                ],
+            ))
+            .await?;
             r
         }
     };
