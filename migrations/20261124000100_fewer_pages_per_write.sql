@@ -7,7 +7,14 @@
 --   so the table carried a hidden rowid plus a separate index on seq. Now seq IS the rowid.
 -- * budget_reservation and budget_ledger: a TEXT primary key on a rowid table is a table plus
 --   an index. As WITHOUT ROWID tables the primary key is the table. The ledger is keyed by
---   (budget_id, seq), the order it is read in; its id stays unique.
+--   (budget_id, seq), the order it is read in.
+-- * The `id` of an audit entry and of a ledger entry is no longer backed by a UNIQUE index.
+--   Their identity is their sequence (audit_log.seq; budget_ledger's (budget_id, seq)), which
+--   stays enforced; the id is an opaque label minted by the app (UUIDv7, unique by
+--   construction), returned to callers and never looked up, and the audit hash chain covers
+--   it, so a duplicate could not be slipped in afterwards without breaking the chain. The
+--   index cost one more page on every audited write and every ledger entry and served no
+--   query. Should a lookup by id ever be needed, an index can be added then.
 --
 -- Rows are copied verbatim (the audit hash chain covers values, not storage, and verifies
 -- unchanged). Order matters for the foreign key budget_ledger.reservation_id: the ledger is
@@ -16,7 +23,7 @@
 
 CREATE TABLE audit_log_rebuilt (
     seq          INTEGER PRIMARY KEY,     -- 1, 2, 3 … assigned under the write lock; the rowid
-    id           TEXT NOT NULL UNIQUE,
+    id           TEXT NOT NULL,            -- UUIDv7 minted by the app (see above)
     at           TEXT NOT NULL,
     actor_id     TEXT,                     -- NULL for the system (scheduled jobs, migrations)
     actor_email  TEXT NOT NULL,
@@ -68,7 +75,7 @@ CREATE INDEX budget_reservation_request ON budget_reservation (budget_id, reques
 
 -- Append-only. Never updated or deleted.
 CREATE TABLE budget_ledger (
-    id             TEXT NOT NULL UNIQUE,
+    id             TEXT NOT NULL,        -- UUIDv7 minted by the app (see above)
     budget_id      TEXT NOT NULL REFERENCES budget (id),
     seq            BIGINT NOT NULL,      -- 1, 2, 3 … per budget, assigned under the write lock
     kind           TEXT NOT NULL,        -- budget | adjust | reserve | commit | release | spend
