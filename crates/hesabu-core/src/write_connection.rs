@@ -101,6 +101,17 @@ impl WriteConnection {
         ))
         .map_err(sql_error)?;
         conn.busy_timeout(Duration::ZERO).map_err(sql_error)?;
+        // Without the query planner stability guarantee SQLite treats a bound `LIMIT` as a
+        // constant worth planning for, so every run of such a statement — sea-orm binds the
+        // `LIMIT` of every `.one()` and `find_by_id` — parsed and planned it again: five of an
+        // approval's reads, ~15 µs each (seen on the statements' RePrepare counters). With it
+        // the plan made at prepare time is kept; Hesabu keeps no statistics (no ANALYZE) that a
+        // bound value could improve a plan with anyway.
+        conn.set_db_config(
+            rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+            true,
+        )
+        .map_err(sql_error)?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         Ok(Self {
             inner: Arc::new(tokio::sync::Mutex::new(SharedConnection(Mutex::new(conn)))),
@@ -530,6 +541,35 @@ mod tests {
             err.to_string().contains("does not store values like"),
             "{err}"
         );
+    }
+
+    /// sea-orm binds `LIMIT` (every `.one()`); SQLite would parse and plan such a statement
+    /// again on every run unless the connection has the query planner stability guarantee
+    /// (see `open`). Fails (3 re-prepares) without it.
+    #[tokio::test]
+    async fn a_cached_statement_is_not_prepared_again_when_its_limit_is_bound() {
+        let (_dir, conn) = scratch();
+        let sql = "SELECT id, n FROM t LIMIT ?";
+        let txn = conn.begin().await.unwrap();
+        txn.execute_raw(insert("a", 1)).await.unwrap();
+        for limit in [1i64, 2, 3] {
+            let rows = txn
+                .query_all_raw(Statement::from_sql_and_values(
+                    DbBackend::Sqlite,
+                    sql,
+                    [limit.into()],
+                ))
+                .await
+                .unwrap();
+            assert_eq!(rows.len(), 1);
+        }
+        let reprepared = txn.conn(|c| {
+            c.prepare_cached(sql)
+                .unwrap()
+                .get_status(rusqlite::StatementStatus::RePrepare)
+        });
+        assert_eq!(reprepared, 0, "the statement was parsed again after a bind");
+        txn.commit().unwrap();
     }
 
     #[tokio::test]
