@@ -14,8 +14,9 @@ use hesabu_core::approvals::wire::{
 };
 use hesabu_core::approvals::{actions, calendar, delegations, documents, notifications, policies};
 use hesabu_core::budgets::{
-    self, BudgetReport, BudgetView, FiscalYearUtilisation, ImportProgress, LedgerEntryView,
-    SyncRunView, import,
+    self, BudgetCheckInput, BudgetCheckResult, BudgetReport, BudgetView, FiscalYearUtilisation,
+    ImportProgress, LedgerEntryView, LedgerOutcome, ReleaseAction, ReleaseCommitmentInput,
+    ReleaseInput, ReserveInput, SyncRunView, import,
 };
 use hesabu_core::connectivity::{self, ConnectivityView};
 use hesabu_core::monitor::{self, MonitorSnapshot};
@@ -392,6 +393,80 @@ pub async fn budget_history(
 ) -> Result<Vec<LedgerEntryView>, WireError> {
     let (open, session) = state.signed_in().await?;
     budgets::history(&open.file, &session, &id).await.wire()
+}
+
+/// A budget check (like the seed's Budget Check API), logged with its full answer.
+#[tauri::command]
+pub async fn budget_check(
+    state: State<'_, AppState>,
+    check: BudgetCheckInput,
+) -> Result<BudgetCheckResult, WireError> {
+    let (open, session) = state.signed_in().await?;
+    budgets::check(&open.file, &session, &check).await.wire()
+}
+
+/// An amount typed by the user ("12,500.00", "12500"), or what to fix.
+fn typed_amount(text: &str) -> Result<hesabu_core::money::Money, WireError> {
+    hesabu_core::money::Money::parse(text, hesabu_core::money::Currency::kes()).wire()
+}
+
+/// Reserves `amount` of budget `budget` for document `request`. A HARD_BLOCK budget without
+/// the funds refuses, and nothing is written.
+#[tauri::command]
+pub async fn budget_reserve(
+    state: State<'_, AppState>,
+    budget: String,
+    request: String,
+    amount: String,
+    reason: Option<String>,
+) -> Result<LedgerOutcome, WireError> {
+    let (open, session) = state.signed_in().await?;
+    let input = ReserveInput {
+        budget_id: budget,
+        request_id: request,
+        amount: typed_amount(&amount)?.amount,
+        reason: reason.filter(|r| !r.trim().is_empty()),
+    };
+    budgets::reserve(&open.file, &session, &input).await.wire()
+}
+
+/// Releases what document `request` holds in reserve on `budget` (`amount: null`: all of it).
+/// Finance roles may release any document's reservation, others only their own.
+#[tauri::command]
+pub async fn budget_release(
+    state: State<'_, AppState>,
+    budget: String,
+    request: String,
+    amount: Option<String>,
+    action: ReleaseAction,
+    reason: String,
+) -> Result<LedgerOutcome, WireError> {
+    let (open, session) = state.signed_in().await?;
+    let amount = match amount.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(text) => Some(typed_amount(text)?.amount),
+    };
+    let input = ReleaseInput {
+        budget_id: budget,
+        request_id: request,
+        amount,
+        action,
+        reason,
+    };
+    budgets::release(&open.file, &session, &input).await.wire()
+}
+
+/// Gives committed money back to the budget (a purchase that will not go through). Finance
+/// roles only; never more than the document has committed.
+#[tauri::command]
+pub async fn budget_release_commitment(
+    state: State<'_, AppState>,
+    release: ReleaseCommitmentInput,
+) -> Result<LedgerOutcome, WireError> {
+    let (open, session) = state.signed_in().await?;
+    budgets::release_commitment(&open.file, &session, &release)
+        .await
+        .wire()
 }
 
 /// The event `budget_import` emits with each [`ImportProgress`] report.
@@ -803,6 +878,10 @@ command_table! {
     budgets_list(period: Option<String>) -> Vec<BudgetView>;
     budget_report(period: Option<String>) -> BudgetReport;
     budget_history(id: String) -> Vec<LedgerEntryView>;
+    budget_check(check: BudgetCheckInput) -> BudgetCheckResult;
+    budget_reserve(budget: String, request: String, amount: String, reason: Option<String>) -> LedgerOutcome;
+    budget_release(budget: String, request: String, amount: Option<String>, action: ReleaseAction, reason: String) -> LedgerOutcome;
+    budget_release_commitment(release: ReleaseCommitmentInput) -> LedgerOutcome;
     budget_import[window](path: String, skip: bool) -> SyncRunView;
     budget_sync_history(limit: u32) -> Vec<SyncRunView>;
     budget_year(year: Option<String>, department: Option<String>) -> FiscalYearUtilisation;

@@ -5,6 +5,7 @@ import { invoke } from '@tauri-apps/api/core'
 import { listen } from '@tauri-apps/api/event'
 import type {
   ActionInput,
+  BudgetCheckInput,
   CommandName,
   Commands,
   CompanySettingsUpdate,
@@ -17,6 +18,8 @@ import type {
   NewDocument,
   NewUser,
   PolicySpec,
+  ReleaseAction,
+  ReleaseCommitmentInput,
   WireError,
   WorkWeekUpdate,
   WorkflowType,
@@ -156,6 +159,20 @@ export const policySave = (policy: PolicySpec) => call('policy_save', { policy }
 export const budgetsList = (period: string | null) => call('budgets_list', { period })
 export const budgetReport = (period: string | null) => call('budget_report', { period })
 export const budgetHistory = (id: string) => call('budget_history', { id })
+export const budgetCheck = (check: BudgetCheckInput) => call('budget_check', { check })
+/** Reserves `amount` (typed text) of a budget for a document; a HARD_BLOCK shortfall is an error. */
+export const budgetReserve = (budget: string, request: string, amount: string, reason: string | null) =>
+  call('budget_reserve', { budget, request, amount, reason })
+/** Releases what a document holds in reserve (`amount: null`: all of it). */
+export const budgetRelease = (
+  budget: string,
+  request: string,
+  amount: string | null,
+  action: ReleaseAction,
+  reason: string,
+) => call('budget_release', { budget, request, amount, action, reason })
+export const budgetReleaseCommitment = (release: ReleaseCommitmentInput) =>
+  call('budget_release_commitment', { release })
 /** Imports a CSV/XLSX file by path; `skip` imports the good rows and reports the bad ones. */
 export const budgetImport = (path: string, skip: boolean) => call('budget_import', { path, skip })
 export const budgetSyncHistory = (limit: number) => call('budget_sync_history', { limit })

@@ -945,6 +945,10 @@ export type Commands = {
   budgets_list: { args: { period: string | null }; returns: Array<BudgetView> };
   budget_report: { args: { period: string | null }; returns: BudgetReport };
   budget_history: { args: { id: string }; returns: Array<LedgerEntryView> };
+  budget_check: { args: { check: BudgetCheckInput }; returns: BudgetCheckResult };
+  budget_reserve: { args: { budget: string; request: string; amount: string; reason: string | null }; returns: LedgerOutcome };
+  budget_release: { args: { budget: string; request: string; amount: string | null; action: ReleaseAction; reason: string }; returns: LedgerOutcome };
+  budget_release_commitment: { args: { release: ReleaseCommitmentInput }; returns: LedgerOutcome };
   budget_import: { args: { path: string; skip: boolean }; returns: SyncRunView };
   budget_sync_history: { args: { limit: number }; returns: Array<SyncRunView> };
   budget_year: { args: { year: string | null; department: string | null }; returns: FiscalYearUtilisation };
@@ -1016,6 +1020,10 @@ export const COMMAND_NAMES: readonly CommandName[] = [
   "budgets_list",
   "budget_report",
   "budget_history",
+  "budget_check",
+  "budget_reserve",
+  "budget_release",
+  "budget_release_commitment",
   "budget_import",
   "budget_sync_history",
   "budget_year",

@@ -1,9 +1,16 @@
 import { fireEvent, render, waitFor } from '@testing-library/svelte'
 import { describe, expect, it } from 'vitest'
-import type { BudgetReport, FiscalYearUtilisation, MonthUtilisation, SyncRunView, UtilisationRow } from '../lib/bindings'
+import type {
+  BudgetReport,
+  FiscalYearUtilisation,
+  LedgerOutcome,
+  MonthUtilisation,
+  SyncRunView,
+  UtilisationRow,
+} from '../lib/bindings'
 import { app } from '../lib/session.svelte'
 import { found } from '../test/dom'
-import { FINANCE_USER, callsOf, commands, emitEvent } from '../test/tauri'
+import { FINANCE_USER, callsOf, commands, emitEvent, wireError } from '../test/tauri'
 import BudgetsPage from './BudgetsPage.svelte'
 
 function row(id: string, department: string, period: string, extra: Partial<UtilisationRow> = {}): UtilisationRow {
@@ -83,6 +90,28 @@ const READS = {
   budget_history: () => [],
   budget_year: () => YEAR,
   budget_sync_history: () => [run()],
+}
+
+/** An approver: may reserve and release their own requests, not give back committed money. */
+const APPROVER = {
+  ...VIEWER,
+  permissions: [...VIEWER.permissions, 'budget_check' as const, 'budget_reserve' as const, 'budget_release_own' as const],
+}
+const FINANCE = { ...APPROVER, permissions: [...APPROVER.permissions, 'budget_release_any' as const] }
+
+function outcome(extra: Partial<LedgerOutcome> = {}): LedgerOutcome {
+  return {
+    id: 'l2',
+    budget_id: 'b-ops',
+    request_id: 'PO-000012',
+    reservation_id: 'r1',
+    currency: 'KES',
+    decision: { kind: 'within_budget' },
+    balance: { budgeted: '1000000.00', available: '125000.00', reserved: '125000.00', committed: '250000.00', spent: '500000.00' },
+    held: '25000.00',
+    committed: '0',
+    ...extra,
+  }
 }
 
 describe('BudgetsPage', () => {
@@ -230,5 +259,112 @@ describe('BudgetsPage', () => {
     // The history and the figures are read again after the import.
     await waitFor(() => expect(callsOf('budget_sync_history')).toHaveLength(2))
     await waitFor(() => expect(callsOf('budget_report').length).toBeGreaterThan(1))
+  })
+
+  it('checks funds for a department and shows the answer, with what to fix on bad input', async () => {
+    commands({
+      ...READS,
+      budget_check: () => ({
+        id: 'c1',
+        request_id: null,
+        available: false,
+        can_auto_approve: false,
+        reason: 'Insufficient budget. Available: KES 150,000.00, Requested: KES 200,000.00',
+        budget_id: 'b-ops',
+        department: 'Operations',
+        period: 'FY2026',
+        currency: 'KES',
+        enforcement: 'HARD_BLOCK',
+        requested: '200000',
+        budgeted: '1000000.00',
+        available_amount: '150000.00',
+        checked_at: '2026-07-01T06:00:00.000Z',
+      }),
+    })
+    app.session = APPROVER
+    render(BudgetsPage)
+    const submit = await found('#budget-check-submit')
+    await fireEvent.click(submit)
+    await waitFor(() => expect(document.getElementById('budget-check')!.textContent).toContain('Choose a department'))
+    expect(callsOf('budget_check')).toHaveLength(0)
+
+    await waitFor(() => expect(document.querySelector('#budget-check-department option[value="Operations"]')).not.toBeNull())
+    await fireEvent.change(document.getElementById('budget-check-department')!, { target: { value: 'Operations' } })
+    await fireEvent.input(document.getElementById('budget-check-period')!, { target: { value: 'FY2026' } })
+    await fireEvent.input(document.getElementById('budget-check-amount')!, { target: { value: '200,000' } })
+    await fireEvent.click(submit)
+    const result = await found('#budget-check-result')
+    expect(result.dataset.available).toBe('false')
+    expect(result.textContent).toContain('Insufficient budget. Available: KES 150,000.00')
+    expect(callsOf('budget_check')).toEqual([
+      {
+        check: {
+          request_id: null,
+          department: 'Operations',
+          period: 'FY2026',
+          amount: '200000',
+          vendor: null,
+          purpose: null,
+          category: null,
+          project: null,
+        },
+      },
+    ])
+  })
+
+  it('reserves money for a document from the ledger, then shows the new ledger and balance', async () => {
+    commands({ ...READS, budget_reserve: () => outcome() })
+    app.session = APPROVER
+    render(BudgetsPage)
+    await fireEvent.click(await found('button[data-ledger="b-ops"]'))
+    const kinds = [...(await found('#budget-move-kind')).querySelectorAll('option')].map((o) => o.value)
+    expect(kinds).toEqual(['reserve', 'release'])
+    await fireEvent.input(document.getElementById('budget-move-request')!, { target: { value: 'PO-000012' } })
+    await fireEvent.input(document.getElementById('budget-move-amount')!, { target: { value: '25,000' } })
+    await fireEvent.click(document.getElementById('budget-move-submit')!)
+    const done = await found('#budget-move-result')
+    expect(done.textContent).toContain('Reserved for PO-000012')
+    expect(done.textContent).toContain('KES 25,000.00 in reserve')
+    expect(callsOf('budget_reserve')).toEqual([{ budget: 'b-ops', request: 'PO-000012', amount: '25,000', reason: null }])
+    expect(callsOf('budget_history')).toHaveLength(2)
+    expect(callsOf('budget_report')).toHaveLength(2)
+  })
+
+  it('asks for a reason before a release and shows why the core refused one', async () => {
+    commands({
+      ...READS,
+      budget_release: () => {
+        throw wireError('conflict', 'Amount exceeds reserved: PO-000012 holds KES 25,000.00 on this budget.')
+      },
+      budget_release_commitment: () => outcome({ held: '0', committed: '0' }),
+    })
+    app.session = FINANCE
+    render(BudgetsPage)
+    await fireEvent.click(await found('button[data-ledger="b-ops"]'))
+    const kind = await found('#budget-move-kind')
+    expect([...kind.querySelectorAll('option')].map((o) => o.value)).toEqual(['reserve', 'release', 'release_commitment'])
+    await fireEvent.change(kind, { target: { value: 'release' } })
+    await fireEvent.input(document.getElementById('budget-move-request')!, { target: { value: 'PO-000012' } })
+    await fireEvent.input(document.getElementById('budget-move-amount')!, { target: { value: '30000' } })
+    await fireEvent.click(document.getElementById('budget-move-submit')!)
+    await waitFor(() => expect(document.getElementById('budget-move')!.textContent).toContain('A release needs a reason'))
+    expect(callsOf('budget_release')).toHaveLength(0)
+
+    await fireEvent.change(await found('#budget-move-action'), { target: { value: 'reject' } })
+    await fireEvent.input(document.getElementById('budget-move-reason')!, { target: { value: 'Supplier withdrew' } })
+    await fireEvent.click(document.getElementById('budget-move-submit')!)
+    await waitFor(() => expect(document.getElementById('budget-move')!.textContent).toContain('Amount exceeds reserved'))
+    expect(callsOf('budget_release')).toEqual([
+      { budget: 'b-ops', request: 'PO-000012', amount: '30000', action: 'reject', reason: 'Supplier withdrew' },
+    ])
+    expect(document.getElementById('budget-move-result')).toBeNull()
+
+    await fireEvent.change(kind, { target: { value: 'release_commitment' } })
+    await fireEvent.input(document.getElementById('budget-move-amount')!, { target: { value: '' } })
+    await fireEvent.click(document.getElementById('budget-move-submit')!)
+    await found('#budget-move-result')
+    expect(callsOf('budget_release_commitment')).toEqual([
+      { release: { budget_id: 'b-ops', request_id: 'PO-000012', amount: null, reason: 'Supplier withdrew' } },
+    ])
   })
 })
