@@ -348,6 +348,28 @@ test('in the demo, an employee raises a purchase request and the manager approve
     assert.match(await budget.getText(), /%/)
     await click(driver, `#budgets-table tr[data-budget-id] button[data-ledger]`)
     await visible(driver, '#budget-ledger tr[data-seq]')
+    // By hand, through the real commands: reserve for a document, then release it (an approver
+    // may release their own reservations); each move lands in the ledger.
+    const entriesBefore = (await driver.findElements(By.css('#budget-ledger tr[data-seq]'))).length
+    await fill(driver, '#budget-move-request', 'PO-E2E-1')
+    await fill(driver, '#budget-move-amount', '1,000')
+    await click(driver, '#budget-move-submit')
+    await driver.wait(until.elementTextContains(await visible(driver, '#budget-move-result'), 'Reserved for PO-E2E-1'), WAIT_MS)
+    await driver.wait(
+      async () => (await driver.findElements(By.css('#budget-ledger tr[data-seq]'))).length === entriesBefore + 1,
+      WAIT_MS,
+      'the reservation never showed in the ledger',
+    )
+    await driver.findElement(By.css('#budget-move-kind option[value="release"]')).click()
+    await fill(driver, '#budget-move-reason', 'Raised by mistake')
+    await click(driver, '#budget-move-submit')
+    await driver.wait(until.elementTextContains(await visible(driver, '#budget-move-result'), 'Released for PO-E2E-1'), WAIT_MS)
+    await driver.wait(
+      async () => (await driver.findElements(By.css('#budget-ledger tr[data-seq]'))).length === entriesBefore + 2,
+      WAIT_MS,
+      'the release never showed in the ledger',
+    )
+    await screenshot(driver, 'demo-budget-move.png')
     // The fiscal year month by month, and the demo's own import in the history.
     await visible(driver, '#budget-year-chart polyline.line-budgeted')
     assert.equal((await driver.findElements(By.css('#budget-year-chart g.month'))).length, 12)

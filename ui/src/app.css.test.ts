@@ -1,0 +1,29 @@
+/// <reference types="node" />
+import { readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { describe, expect, it } from 'vitest'
+
+// Read from disk: in the test environment a CSS import (even `?raw`) comes back empty. Vitest runs
+// from ui/.
+const stylesheet = readFileSync(resolve(process.cwd(), 'src/app.css'), 'utf8')
+
+// A missing `}` in app.css does not fail the build: the browser reads every rule after it as
+// nested inside the unclosed one, and those styles silently stop applying (it happened to the
+// workflow rule traces and the budget forms). Every block must close before the next begins
+// at the top level, i.e. the stylesheet's braces balance and never go below zero.
+describe('app.css', () => {
+  it('closes every block it opens', () => {
+    const css = stylesheet.replace(/\/\*[\s\S]*?\*\//g, '')
+    let depth = 0
+    css.split('\n').forEach((line, i) => {
+      for (const ch of line) {
+        if (ch === '{') depth += 1
+        if (ch === '}') depth -= 1
+        expect(depth, `line ${i + 1} closes a block that was never opened`).toBeGreaterThanOrEqual(0)
+      }
+      // Hesabu's stylesheet nests only inside @media / @supports blocks, never deeper than 2.
+      expect(depth, `line ${i + 1} is nested ${depth} deep: is a } missing above it?`).toBeLessThanOrEqual(2)
+    })
+    expect(depth, 'a block is never closed').toBe(0)
+  })
+})
