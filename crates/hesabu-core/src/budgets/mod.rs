@@ -380,12 +380,11 @@ async fn append(
     }
     let id = uow.new_id();
     let now = uow.now_text();
-    // Plain INSERT and UPDATE (no RETURNING, no model read back): this is the hot path of every
-    // reservation, and nothing here needs the stored row again.
-    // The statements of the hot path (every reservation, commit and release) are written out
-    // rather than built by sea-query each time: building them cost more than SQLite spends
-    // running them. The columns are those of `entities::budget_ledger` / `budget_balance`; the
-    // budget tests fail on any mismatch.
+    // The hot path of every reservation, commit and release: a plain INSERT and UPDATE (no
+    // RETURNING, nothing here needs the stored rows again), written out rather than built by
+    // sea-query each time — building them cost more than SQLite spends running them. The
+    // columns are those of `entities::budget_ledger` / `budget_balance`; the budget tests fail
+    // on any mismatch.
     let db = uow.db();
     let backend = db.get_database_backend();
     db.execute_raw(Statement::from_sql_and_values(
