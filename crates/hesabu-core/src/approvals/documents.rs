@@ -1008,29 +1008,15 @@ pub(crate) async fn route(
             last_level = p.level;
         }
         position_in_level += 1;
-        approval_step::ActiveModel::from(approval_step::Model {
-            id: uow.new_id(),
-            request_id: request.id.clone(),
-            level: p.level,
-            position: position_in_level,
-            level_name: p.level_name,
-            mode: p.mode.as_str().into(),
-            approver_id: p.approver_id.clone(),
-            acting_id: p.approver_id,
-            delegation_id: None,
-            status: WAITING.into(),
-            marker: None,
-            version: 1,
-            why: format!("{} {}", request.explain, capitalise(&p.why)),
-            activated_at: None,
-            due_at: None,
-            reminders_sent: 0,
-            escalations: 0,
-            decided_by: None,
-            decided_at: None,
-            comment: None,
-            sla_met: None,
-        })
+        approval_step::ActiveModel::from(waiting_step(
+            uow,
+            &request.id,
+            (p.level, position_in_level),
+            p.level_name,
+            p.mode.as_str(),
+            p.approver_id,
+            format!("{} {}", request.explain, capitalise(&p.why)),
+        ))
         .insert(uow.db())
         .await?;
     }
@@ -1244,6 +1230,42 @@ pub(crate) fn money_text(doc: &approval_document::Model) -> String {
     }
 }
 
+/// A step not yet open: `waiting` at (`level`, `position`) for `approver_id`, version 1, with
+/// nothing decided. Both the policy's chain and levels added later start their steps this way.
+fn waiting_step(
+    uow: &UnitOfWork,
+    request_id: &str,
+    (level, position): (i64, i64),
+    level_name: String,
+    mode: &str,
+    approver_id: String,
+    why: String,
+) -> approval_step::Model {
+    approval_step::Model {
+        id: uow.new_id(),
+        request_id: request_id.to_owned(),
+        level,
+        position,
+        level_name,
+        mode: mode.into(),
+        approver_id: approver_id.clone(),
+        acting_id: approver_id,
+        delegation_id: None,
+        status: WAITING.into(),
+        marker: None,
+        version: 1,
+        why,
+        activated_at: None,
+        due_at: None,
+        reminders_sent: 0,
+        escalations: 0,
+        decided_by: None,
+        decided_at: None,
+        comment: None,
+        sla_met: None,
+    }
+}
+
 /// Appends a level to a request's chain: one `waiting` step per approver, in order, each carrying
 /// `why` (what "why is this with me?" shows). Used when something other than the policy adds a
 /// level — the budget's ESCALATE mode and business rules' `require_approval`.
@@ -1256,29 +1278,15 @@ pub(crate) async fn insert_waiting_level(
     why: &str,
 ) -> Result<()> {
     for (i, approver_id) in approver_ids.into_iter().enumerate() {
-        approval_step::ActiveModel::from(approval_step::Model {
-            id: uow.new_id(),
-            request_id: request_id.to_owned(),
-            level: number,
-            position: i64::try_from(i + 1).unwrap_or(0),
-            level_name: level.name.clone(),
-            mode: level.mode.as_str().into(),
-            approver_id: approver_id.clone(),
-            acting_id: approver_id,
-            delegation_id: None,
-            status: WAITING.into(),
-            marker: None,
-            version: 1,
-            why: why.to_owned(),
-            activated_at: None,
-            due_at: None,
-            reminders_sent: 0,
-            escalations: 0,
-            decided_by: None,
-            decided_at: None,
-            comment: None,
-            sla_met: None,
-        })
+        approval_step::ActiveModel::from(waiting_step(
+            uow,
+            request_id,
+            (number, i64::try_from(i + 1).unwrap_or(0)),
+            level.name.clone(),
+            level.mode.as_str(),
+            approver_id,
+            why.to_owned(),
+        ))
         .insert(uow.db())
         .await?;
     }
