@@ -95,6 +95,13 @@ impl BareInsert {
         started.elapsed()
     }
 
+    /// The connection itself, for a benchmark's own hand-written transactions.
+    // Each example compiles this module on its own; only approval_bench uses this.
+    #[allow(dead_code)]
+    pub fn connection(&self) -> &rusqlite::Connection {
+        &self.conn
+    }
+
     /// `PRAGMA synchronous` on this connection (2 = FULL).
     pub fn synchronous(&self) -> i64 {
         self.conn
