@@ -1369,6 +1369,67 @@ async fn notifications_are_queued_with_the_change_and_delivery_failure_is_not_fa
 }
 
 #[tokio::test]
+async fn desktop_delivery_gives_up_after_a_few_failures_and_the_bell_keeps_the_notification() {
+    struct NoService;
+    impl hesabu_core::approvals::notifications::DesktopNotifier for NoService {
+        fn show(&self, _: &str, _: &str) -> Result<(), String> {
+            Err("org.freedesktop.Notifications is not running".into())
+        }
+    }
+    struct Shown(std::sync::atomic::AtomicU32);
+    impl hesabu_core::approvals::notifications::DesktopNotifier for Shown {
+        fn show(&self, _: &str, _: &str) -> Result<(), String> {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            Ok(())
+        }
+    }
+    use hesabu_core::approvals::notifications::{self, MAX_DESKTOP_ATTEMPTS};
+    let mut w = World::new().await;
+    w.step(0, Policy(DEFAULT_POLICY)).await;
+    w.step(1, Create("clerk", PO, "1000", None)).await;
+    w.step(2, Submit).await;
+    let mgr = w.who("mgr").await;
+    // A machine without a notification service: every poll fails, until delivery gives up.
+    for _ in 0..MAX_DESKTOP_ATTEMPTS + 5 {
+        notifications::deliver(&w.file, &mgr, &NoService)
+            .await
+            .unwrap();
+    }
+    let pool = support::raw(w.file.path()).await;
+    let audited: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'notification.deliver'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    pool.close().await;
+    assert_eq!(
+        audited, MAX_DESKTOP_ATTEMPTS,
+        "one audited attempt per try, and no more tries after the cap"
+    );
+    let late = Shown(std::sync::atomic::AtomicU32::new(0));
+    assert_eq!(
+        notifications::deliver(&w.file, &mgr, &late).await.unwrap(),
+        0
+    );
+    assert_eq!(
+        late.0.load(std::sync::atomic::Ordering::Relaxed),
+        0,
+        "a notification given up on is not offered to the desktop again"
+    );
+    let bell = notifications::list(&w.file, &mgr).await.unwrap();
+    assert_eq!(bell.len(), 1, "the bell still lists it");
+    assert!(!bell[0].read);
+    assert_eq!(notifications::unread_count(&w.file, &mgr).await.unwrap(), 1);
+    // A new notification is offered as usual.
+    w.step(3, Create("clerk", PO, "2000", None)).await;
+    w.step(4, Submit).await;
+    assert_eq!(
+        notifications::deliver(&w.file, &mgr, &late).await.unwrap(),
+        1
+    );
+}
+
+#[tokio::test]
 async fn the_demo_company_routes_with_the_default_policy() {
     let dir = tempfile::tempdir().unwrap();
     let path = support::demo_copy(dir.path()).await;

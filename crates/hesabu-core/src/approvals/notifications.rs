@@ -77,8 +77,15 @@ pub async fn list(file: &CompanyFile, session: &Session) -> Result<Vec<Notificat
         .collect())
 }
 
+/// How many times a notification is offered to the desktop before delivery gives up on it. A
+/// machine without a notification service fails every attempt; without a cap each poll would
+/// retry (and audit) every such notification for ever. A notification given up on is still in
+/// the bell, with the last error on its row.
+pub const MAX_DESKTOP_ATTEMPTS: i64 = 3;
+
 /// Shows the signed-in user's undelivered notifications on the desktop and records the outcome
-/// of each attempt. Returns how many were shown.
+/// of each attempt, at most [`MAX_DESKTOP_ATTEMPTS`] per notification. Returns how many were
+/// shown.
 pub async fn deliver(
     file: &CompanyFile,
     session: &Session,
@@ -87,6 +94,7 @@ pub async fn deliver(
     let pending = notification::Entity::find()
         .filter(notification::Column::UserId.eq(session.user_id()))
         .filter(notification::Column::DeliveredAt.is_null())
+        .filter(notification::Column::Attempts.lt(MAX_DESKTOP_ATTEMPTS))
         .order_by_asc(notification::Column::CreatedAt)
         .all(file.reader())
         .await?;
