@@ -1634,6 +1634,207 @@ async fn racing_decisions_on_one_step_yield_exactly_one() {
     pool.close().await;
 }
 
+// --- Crash recovery ---------------------------------------------------------------------------
+
+/// What must hold in a company file whatever moment a process died at: never half an approval.
+/// Each query counts rows breaking one rule; all must be 0.
+const HALF_AN_APPROVAL: &[(&str, &str)] = &[
+    (
+        "an approved step without exactly one 'approve' history event",
+        "SELECT COUNT(*) FROM approval_step s WHERE s.status = 'approved' AND \
+         (SELECT COUNT(*) FROM approval_event e WHERE e.step_id = s.id AND e.action = 'approve') != 1",
+    ),
+    (
+        "an 'approve' history event whose step is not approved",
+        "SELECT COUNT(*) FROM approval_event e JOIN approval_step s ON s.id = e.step_id \
+         WHERE e.action = 'approve' AND s.status != 'approved'",
+    ),
+    (
+        "an approved step without exactly one audit entry",
+        "SELECT COUNT(*) FROM approval_step s WHERE s.status = 'approved' AND \
+         (SELECT COUNT(*) FROM audit_log a WHERE a.action = 'approval.approve' \
+          AND a.entity_id = s.id) != 1",
+    ),
+    (
+        "a pending request without exactly one pending step",
+        "SELECT COUNT(*) FROM approval_request r WHERE r.status = 'pending' AND \
+         (SELECT COUNT(*) FROM approval_step s WHERE s.request_id = r.id \
+          AND s.status = 'pending') != 1",
+    ),
+    (
+        "an approved request with a step not approved",
+        "SELECT COUNT(*) FROM approval_request r WHERE r.status = 'approved' AND EXISTS \
+         (SELECT 1 FROM approval_step s WHERE s.request_id = r.id AND s.status != 'approved')",
+    ),
+    (
+        "a request and its document disagreeing about approval",
+        "SELECT COUNT(*) FROM approval_request r JOIN approval_document d ON d.id = r.document_id \
+         WHERE (r.status = 'approved') != (d.status = 'approved')",
+    ),
+    (
+        "an approved document without exactly one decision notification",
+        "SELECT COUNT(*) FROM approval_document d WHERE d.status = 'approved' AND \
+         (SELECT COUNT(*) FROM notification n WHERE n.document_id = d.id \
+          AND n.kind = 'decision') != 1",
+    ),
+    (
+        "an approved document without exactly one 'approved' workflow event",
+        "SELECT COUNT(*) FROM approval_document d WHERE d.status = 'approved' AND \
+         (SELECT COUNT(*) FROM events e WHERE e.entity_id = d.id \
+          AND e.event_type = 'approved') != 1",
+    ),
+    (
+        "a step opened for the next level without its approval-request notification",
+        "SELECT COUNT(*) FROM approval_step s WHERE s.level > 1 AND s.status IN ('pending', \
+         'approved') AND (SELECT COUNT(*) FROM notification n JOIN approval_request r \
+         ON r.document_id = n.document_id WHERE r.id = s.request_id \
+         AND n.kind = 'approval_request' AND n.user_id = s.acting_id) != 1",
+    ),
+];
+
+/// The file after a crash: SQLite's own check, the rules above, and the audit chain.
+async fn assert_whole_after_crash(path: &Path, after: &str) {
+    let pool = support::raw(path).await;
+    let integrity: String = sqlx::query_scalar("PRAGMA integrity_check")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(integrity, "ok", "{after}: integrity_check");
+    for (rule, sql) in HALF_AN_APPROVAL {
+        let broken: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(*sql))
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(broken, 0, "{after}: {broken} × {rule}");
+    }
+    pool.close().await;
+    let file = CompanyFile::open(path, support::clock()).await.unwrap();
+    let report = hesabu_core::audit::verify_chain(&file).await.unwrap();
+    assert!(report.ok, "{after}: the audit chain breaks: {report:?}");
+    file.close().await.unwrap();
+}
+
+/// A child process approves every inbox item of the manager and the department head, one unit
+/// of work each, and is killed with SIGKILL at `HESABU_APPROVAL_CRASH_KILLS` (default 40)
+/// random moments after it has started approving, then restarted; a last run finishes. After
+/// every kill the file passes `integrity_check`, holds no half approval (step, history, audit
+/// entry, request, document, notifications and workflow event all or nothing — the rules in
+/// `HALF_AN_APPROVAL`), and its audit chain verifies. At the end every document is approved and
+/// every step was approved exactly once.
+///
+/// The documents are a mix of one-level (up to 25,000: the manager) and two-level (the manager,
+/// then the head) chains, so kills land both in final approvals and in ones that open the next
+/// level.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crash_test_sigkill_during_approvals_never_leaves_half_an_approval() {
+    use std::io::BufRead;
+    let kills: u32 = std::env::var("HESABU_APPROVAL_CRASH_KILLS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(40);
+    let mut w = World::new().await;
+    w.step(0, Policy(DEFAULT_POLICY)).await;
+    let documents = 300;
+    for i in 0..documents {
+        let amount = if i % 2 == 0 { "10000" } else { "50000" };
+        w.step(i + 1, Create("clerk", PO, amount, None)).await;
+        w.step(i + 1, Submit).await;
+    }
+    let expected_steps = documents + documents / 2;
+    let path = w.file.path().to_owned();
+    w.file.close().await.unwrap();
+    let child_exe = env!("CARGO_BIN_EXE_approval-crash-child");
+    let spawn = |stdout: std::process::Stdio| {
+        std::process::Command::new(child_exe)
+            .arg(&path)
+            .arg(PASSWORD)
+            .arg(email("mgr"))
+            .arg(email("head"))
+            .stdout(stdout)
+            .spawn()
+            .unwrap()
+    };
+    let mut rng = 0x5eed_f00d_u64;
+    let mut killed = 0;
+    while killed < kills {
+        let mut child = spawn(std::process::Stdio::piped());
+        // Wait for its first approval (start-up is slower than an approval), then let it run a
+        // random while longer. Its output is read to the end, so that it never dies of a
+        // closed pipe: only the SIGKILL stops it.
+        let stdout = child.stdout.take().unwrap();
+        let (first_tx, first_rx) = tokio::sync::oneshot::channel();
+        let reader = std::thread::spawn(move || {
+            let mut lines = std::io::BufReader::new(stdout).lines();
+            let _ = first_tx.send(lines.next().and_then(Result::ok).unwrap_or_default());
+            lines.count()
+        });
+        let first = first_rx.await.unwrap();
+        assert!(
+            first.starts_with("approved "),
+            "the child stopped before approving anything after {killed} kills: add documents"
+        );
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        tokio::time::sleep(std::time::Duration::from_micros(rng % 30_000)).await;
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the child finished after {killed} kills: add documents"
+        );
+        child.kill().unwrap(); // SIGKILL on Unix
+        let status = child.wait().unwrap();
+        reader.join().unwrap();
+        assert_eq!(
+            std::os::unix::process::ExitStatusExt::signal(&status),
+            Some(9),
+            "the child died of something else than the SIGKILL: {status:?}"
+        );
+        killed += 1;
+        assert_whole_after_crash(&path, &format!("after kill {killed}")).await;
+    }
+    let pool = support::raw(&path).await;
+    let before_last_run: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM approval_step WHERE status = 'approved'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    pool.close().await;
+    let status = spawn(std::process::Stdio::null()).wait().unwrap();
+    assert!(status.success());
+    assert_whole_after_crash(&path, "after the last run").await;
+    let pool = support::raw(&path).await;
+    let approved_steps: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM approval_step WHERE status = 'approved'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    let approved_documents: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM approval_document WHERE status = 'approved'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    let approve_events: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM approval_event WHERE action = 'approve'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    pool.close().await;
+    eprintln!(
+        "approval crash test: {killed} SIGKILLs, {before_last_run}/{expected_steps} steps \
+         approved before the final run"
+    );
+    assert!(
+        before_last_run >= i64::from(kills),
+        "every killed run approved at least one step"
+    );
+    assert_eq!(approved_documents, i64::try_from(documents).unwrap());
+    assert_eq!(approved_steps, i64::try_from(expected_steps).unwrap());
+    assert_eq!(
+        approve_events, approved_steps,
+        "each step approved exactly once"
+    );
+}
+
 // --- Property: no completion without every required distinct approver -------------------------
 
 mod property {
