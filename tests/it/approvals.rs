@@ -1300,20 +1300,31 @@ async fn in_flight_requests_keep_their_policy_version_and_explain_why() {
     w.step(7, Chain(&[(1, "md")])).await;
 }
 
+/// A desktop without a notification service: every attempt fails.
+struct NoService;
+impl hesabu_core::approvals::notifications::DesktopNotifier for NoService {
+    fn show(&self, _: &str, _: &str) -> Result<(), String> {
+        Err("org.freedesktop.Notifications is not running".into())
+    }
+}
+
+/// A desktop that shows every notification, and counts them.
+#[derive(Default)]
+struct Shown(std::sync::atomic::AtomicU32);
+impl Shown {
+    fn shown(&self) -> u32 {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+impl hesabu_core::approvals::notifications::DesktopNotifier for Shown {
+    fn show(&self, _: &str, _: &str) -> Result<(), String> {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(())
+    }
+}
+
 #[tokio::test]
 async fn notifications_are_queued_with_the_change_and_delivery_failure_is_not_fatal() {
-    struct NoService;
-    impl hesabu_core::approvals::notifications::DesktopNotifier for NoService {
-        fn show(&self, _: &str, _: &str) -> Result<(), String> {
-            Err("org.freedesktop.Notifications is not running".into())
-        }
-    }
-    struct Shown;
-    impl hesabu_core::approvals::notifications::DesktopNotifier for Shown {
-        fn show(&self, _: &str, _: &str) -> Result<(), String> {
-            Ok(())
-        }
-    }
     use hesabu_core::approvals::notifications;
     let mut w = World::new().await;
     w.step(0, Policy(DEFAULT_POLICY)).await;
@@ -1330,11 +1341,15 @@ async fn notifications_are_queued_with_the_change_and_delivery_failure_is_not_fa
         0
     );
     assert_eq!(
-        notifications::deliver(&w.file, &mgr, &Shown).await.unwrap(),
+        notifications::deliver(&w.file, &mgr, &Shown::default())
+            .await
+            .unwrap(),
         1
     );
     assert_eq!(
-        notifications::deliver(&w.file, &mgr, &Shown).await.unwrap(),
+        notifications::deliver(&w.file, &mgr, &Shown::default())
+            .await
+            .unwrap(),
         0
     );
     assert_eq!(notifications::unread_count(&w.file, &mgr).await.unwrap(), 1);
@@ -1370,19 +1385,6 @@ async fn notifications_are_queued_with_the_change_and_delivery_failure_is_not_fa
 
 #[tokio::test]
 async fn desktop_delivery_gives_up_after_a_few_failures_and_the_bell_keeps_the_notification() {
-    struct NoService;
-    impl hesabu_core::approvals::notifications::DesktopNotifier for NoService {
-        fn show(&self, _: &str, _: &str) -> Result<(), String> {
-            Err("org.freedesktop.Notifications is not running".into())
-        }
-    }
-    struct Shown(std::sync::atomic::AtomicU32);
-    impl hesabu_core::approvals::notifications::DesktopNotifier for Shown {
-        fn show(&self, _: &str, _: &str) -> Result<(), String> {
-            self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            Ok(())
-        }
-    }
     use hesabu_core::approvals::notifications::{self, MAX_DESKTOP_ATTEMPTS};
     let mut w = World::new().await;
     w.step(0, Policy(DEFAULT_POLICY)).await;
@@ -1406,13 +1408,13 @@ async fn desktop_delivery_gives_up_after_a_few_failures_and_the_bell_keeps_the_n
         audited, MAX_DESKTOP_ATTEMPTS,
         "one audited attempt per try, and no more tries after the cap"
     );
-    let late = Shown(std::sync::atomic::AtomicU32::new(0));
+    let late = Shown::default();
     assert_eq!(
         notifications::deliver(&w.file, &mgr, &late).await.unwrap(),
         0
     );
     assert_eq!(
-        late.0.load(std::sync::atomic::Ordering::Relaxed),
+        late.shown(),
         0,
         "a notification given up on is not offered to the desktop again"
     );
