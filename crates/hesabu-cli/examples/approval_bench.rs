@@ -34,7 +34,7 @@ const POLICY: &str = r#"{
 }"#;
 
 mod common;
-use common::{BareInsert, median, timed_audited_insert};
+use common::{BareInsert, median, timed_audited_insert, times};
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
@@ -296,34 +296,20 @@ async fn main() {
     let commit = median(commits);
     println!(
         "  of which: {} statements taking {:?} in SQLite (median), the COMMIT {:?} (median; \
-         {}.{:02}x the whole bare insert), the rest in Hesabu's code",
+         {}x the whole bare insert), the rest in Hesabu's code",
         statements[statements.len() / 2],
         median(in_statements),
         commit,
-        commit.as_nanos() * 100 / b.as_nanos().max(1) / 100,
-        commit.as_nanos() * 100 / b.as_nanos().max(1) % 100
+        times(commit, b)
     );
     let w = median(writes_only);
-    let writes_ratio = w.as_nanos() * 100 / b.as_nanos().max(1);
     println!(
         "median of the approval's writes alone (hand-written, no reads, no checks): {w:?} = \
-         {}.{:02}x the bare insert (the floor under any approval here)",
-        writes_ratio / 100,
-        writes_ratio % 100
+         {}x the bare insert (the floor under any approval here)",
+        times(w, b)
     );
-    let floor = c.as_nanos() * 100 / b.as_nanos().max(1);
-    println!(
-        "audited unit of work vs bare insert: {}.{:02}x",
-        floor / 100,
-        floor % 100
-    );
-    // Integer arithmetic: the workspace bans floats.
-    let hundredths = a.as_nanos() * 100 / b.as_nanos().max(1);
-    println!(
-        "ratio: {}.{:02}x (target <= 2x)",
-        hundredths / 100,
-        hundredths % 100
-    );
+    println!("audited unit of work vs bare insert: {}x", times(c, b));
+    println!("ratio: {}x (target <= 2x)", times(a, b));
 
     common::print_pages("one approve action", &approve_pages);
     common::print_pages("one bare insert", &bare_pages);

@@ -9,7 +9,7 @@
 //! tiny numbers as a smoke test so a change cannot silently break it.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use hesabu_core::budgets::{self, Enforcement, NewBudget, ReserveInput, import};
 use hesabu_core::clock::SystemClock;
@@ -103,11 +103,6 @@ async fn main() {
     }
     let (bare, minimal, reserve) = (median(bare), median(minimal), median(reserve));
     statements.sort_unstable();
-    let ratio = |over: Duration| {
-        (Decimal::from(u64::try_from(reserve.as_micros()).unwrap_or(u64::MAX))
-            / Decimal::from(u64::try_from(over.as_micros().max(1)).unwrap_or(u64::MAX)))
-        .round_dp(2)
-    };
     println!(
         "company file writer: synchronous={}, bare insert connection: synchronous={} (2 = FULL)",
         file.pragma("synchronous", true).await.unwrap(),
@@ -125,8 +120,8 @@ async fn main() {
         "budget reservation (unit of work): median {} µs = {}x the bare insert, {}x the minimal \
          unit of work (target <= 2x)",
         reserve.as_micros(),
-        ratio(bare),
-        ratio(minimal)
+        common::times(reserve, bare),
+        common::times(reserve, minimal)
     );
     println!(
         "  of which: {} statements taking {} µs in SQLite (median), the COMMIT {} µs (median), \

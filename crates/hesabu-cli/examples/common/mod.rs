@@ -21,6 +21,12 @@ pub fn median(mut samples: Vec<Duration>) -> Duration {
     samples[samples.len() / 2]
 }
 
+/// `part / whole` to two decimals, e.g. `1.76` (integer arithmetic: the workspace bans floats).
+pub fn times(part: Duration, whole: Duration) -> String {
+    let hundredths = part.as_nanos() * 100 / whole.as_nanos().max(1);
+    format!("{}.{:02}", hundredths / 100, hundredths % 100)
+}
+
 /// Times one unit of work (write lock) that inserts one row `id` into `table` — a bench table
 /// with columns `(id, at)` — and appends its hash-chained audit entry.
 pub async fn timed_audited_insert(
