@@ -19,12 +19,21 @@ step "UI: build, type check, unit tests (Vitest)"
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
-step "the core never depends on Tauri"
-boundary=$(cargo tree -p hesabu-core -i tauri --edges all 2>/dev/null || true)
-if [ -n "$boundary" ]; then
-  echo "hesabu-core depends on tauri:"; echo "$boundary"; exit 1
-fi
-echo "ok: cargo tree -p hesabu-core -i tauri is empty"
+step "the core never depends on Tauri; the sync contract on no database or keyring"
+for crate in hesabu-sync-api hesabu-store hesabu-core hesabu-app; do
+  boundary=$(cargo tree -p "$crate" -i tauri --edges all 2>/dev/null || true)
+  if [ -n "$boundary" ]; then
+    echo "$crate depends on tauri:"; echo "$boundary"; exit 1
+  fi
+done
+echo "ok: cargo tree -i tauri is empty for hesabu-sync-api, -store, -core and -app"
+contract=$(cargo tree -p hesabu-sync-api --all-features -e normal,build --prefix none --format '{p}')
+for forbidden in sea-orm sqlx rusqlite keyring hesabu-store hesabu-core; do
+  if printf '%s\n' "$contract" | grep -q "^$forbidden "; then
+    echo "hesabu-sync-api depends on $forbidden"; exit 1
+  fi
+done
+echo "ok: hesabu-sync-api depends on none of sea-orm, sqlx, rusqlite, keyring or the store"
 
 step "cargo build (every crate and test target, the desktop binary the E2E test drives)"
 cargo build --workspace --all-targets

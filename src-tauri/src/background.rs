@@ -2,7 +2,7 @@
 //! a user who may run jobs is signed in, and the sync progress the Sync page draws.
 //!
 //! [`Background::start`] runs every due job at once (the runs missed while the app was closed
-//! run once, see `hesabu_core::scheduler`), then on a ticker that skips missed ticks (a laptop
+//! run once, see `hesabu_store::scheduler`), then on a ticker that skips missed ticks (a laptop
 //! waking from sleep runs once, not once per minute slept). [`Background::stop`] asks the loop
 //! to finish the job it is running and waits up to a timeout, then aborts: a job cut off keeps
 //! its claim and runs at its next slot. The app stops it before it closes or replaces the company
@@ -14,10 +14,10 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
-use hesabu_core::auth::Session;
-use hesabu_core::company_file::CompanyFile;
-use hesabu_core::outbox::{SyncEvent, WorkerState};
-use hesabu_core::scheduler::Scheduler;
+use hesabu_store::auth::Session;
+use hesabu_store::company_file::CompanyFile;
+use hesabu_store::outbox::{SyncEvent, WorkerState};
+use hesabu_store::scheduler::Scheduler;
 use tokio::sync::{broadcast, watch};
 use tokio::task::JoinHandle;
 use tokio::time::MissedTickBehavior;
@@ -240,20 +240,20 @@ mod tests {
     struct Counter(std::sync::Arc<std::sync::atomic::AtomicU32>);
 
     #[async_trait::async_trait]
-    impl hesabu_core::scheduler::Job for Counter {
+    impl hesabu_store::scheduler::Job for Counter {
         fn name(&self) -> &str {
             "counter"
         }
         fn description(&self) -> &str {
             "counts"
         }
-        fn default_schedule(&self) -> hesabu_core::scheduler::Schedule {
-            hesabu_core::scheduler::Schedule::Every { minutes: 60 }
+        fn default_schedule(&self) -> hesabu_store::scheduler::Schedule {
+            hesabu_store::scheduler::Schedule::Every { minutes: 60 }
         }
         async fn run(
             &self,
-            _: &hesabu_core::scheduler::JobContext<'_>,
-        ) -> hesabu_core::Result<serde_json::Value> {
+            _: &hesabu_store::scheduler::JobContext<'_>,
+        ) -> hesabu_store::Result<serde_json::Value> {
             self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             Ok(serde_json::Value::Null)
         }
@@ -263,20 +263,20 @@ mod tests {
     async fn start_runs_due_jobs_at_once_and_stop_ends_the_loop() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("demo.hesabu");
-        let clock: hesabu_core::clock::SharedClock =
-            std::sync::Arc::new(hesabu_core::clock::SystemClock);
-        let (file, _) = hesabu_core::demo::create(&path, clock).await.unwrap();
-        let admin = hesabu_core::auth::login(
+        let clock: hesabu_store::clock::SharedClock =
+            std::sync::Arc::new(hesabu_store::clock::SystemClock);
+        let (file, _) = hesabu_app::demo::create(&path, clock).await.unwrap();
+        let admin = hesabu_store::auth::login(
             &file,
-            hesabu_core::demo::DEMO_ADMIN_EMAIL,
-            hesabu_core::demo::DEMO_PASSWORD,
+            hesabu_app::demo::DEMO_ADMIN_EMAIL,
+            hesabu_app::demo::DEMO_PASSWORD,
         )
         .await
         .unwrap();
         let runs = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
         let scheduler = Scheduler::new(
             vec![std::sync::Arc::new(Counter(runs.clone()))],
-            hesabu_core::outbox::Targets::new(),
+            hesabu_store::outbox::Targets::new(),
         );
         let background = Background::default();
         // A tick of an hour: only the immediate start-up run can happen in this test.

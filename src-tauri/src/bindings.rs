@@ -28,16 +28,16 @@ pub fn generate() -> String {
     out.push_str("/* eslint-disable */\n\n");
 
     out.push_str("// Core wire types (hesabu_core::wire).\n\n");
-    for decl in hesabu_core::wire::typescript_declarations() {
+    for decl in hesabu_app::typescript::typescript_declarations() {
         push_decl(&mut out, &decl);
     }
 
     out.push_str("// Desktop wire types (src-tauri/src/wire.rs, src-tauri/src/recent.rs).\n\n");
     for decl in [
-        hesabu_core::wire::decl::<RecentCompany>(&cfg),
-        hesabu_core::wire::decl::<OpenedCompany>(&cfg),
-        hesabu_core::wire::decl::<StartInfo>(&cfg),
-        hesabu_core::wire::decl::<SyncProgress>(&cfg),
+        hesabu_app::typescript::decl::<RecentCompany>(&cfg),
+        hesabu_app::typescript::decl::<OpenedCompany>(&cfg),
+        hesabu_app::typescript::decl::<StartInfo>(&cfg),
+        hesabu_app::typescript::decl::<SyncProgress>(&cfg),
     ] {
         push_decl(&mut out, &decl);
     }

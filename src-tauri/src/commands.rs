@@ -6,6 +6,9 @@
 //! ([`handler`]) and describes them to the TypeScript generator ([`signatures`]), and it fails to
 //! compile if a listed signature does not match the function, so the two cannot drift.
 
+use hesabu_app::connectivity::{self, ConnectivityView};
+use hesabu_app::monitor::{self, MonitorSnapshot};
+use hesabu_app::reports::{self, ReportInfo};
 use hesabu_core::approvals::policy::PolicySpec;
 use hesabu_core::approvals::wire::{
     ActionInput, ActionResult, BulkResult, DelegationView, DocumentView, HistoryEntry, InboxItem,
@@ -18,18 +21,23 @@ use hesabu_core::budgets::{
     ImportProgress, LedgerEntryView, LedgerOutcome, ReleaseAction, ReleaseCommitmentInput,
     ReleaseInput, ReserveInput, SyncRunView, import,
 };
-use hesabu_core::connectivity::{self, ConnectivityView};
-use hesabu_core::monitor::{self, MonitorSnapshot};
-use hesabu_core::permissions::Permission;
-use hesabu_core::reports::{self, ReportInfo};
+use hesabu_core::company::CompanyInfo;
+use hesabu_core::company::CompanySettingsUpdate;
+use hesabu_core::company::NewCompany;
+use hesabu_core::departments::DepartmentView;
 use hesabu_core::rules::service::{self as rules, EvaluationView, RuleTableView};
-use hesabu_core::scheduler::{JobRunOutcome, ScheduledJobView, names};
-use hesabu_core::wire::{
-    AuditEntryView, AuditVerifyReport, CompanyInfo, CompanySettingsUpdate, DepartmentView,
-    NewCompany, NewUser, OutboxItemView, SessionInfo, SyncStatus, UserView,
-};
+use hesabu_core::users::NewUser;
+use hesabu_core::users::UserView;
 use hesabu_core::workflows::{self, ExecutionFilter, ExecutionView, WorkflowType, WorkflowView};
-use hesabu_core::{WireError, audit, company, departments, outbox, users};
+use hesabu_core::{company, departments, users};
+use hesabu_store::audit::AuditEntryView;
+use hesabu_store::audit::AuditVerifyReport;
+use hesabu_store::auth::SessionInfo;
+use hesabu_store::outbox::OutboxItemView;
+use hesabu_store::outbox::SyncStatus;
+use hesabu_store::permissions::Permission;
+use hesabu_store::scheduler::{JobRunOutcome, ScheduledJobView, names};
+use hesabu_store::{WireError, audit, outbox};
 use tauri::{Emitter, State};
 
 use crate::state::{AppState, IntoWire};
@@ -126,7 +134,9 @@ pub async fn user_deactivate(
     email: String,
 ) -> Result<UserView, WireError> {
     let (open, session) = state.signed_in().await?;
-    users::deactivate(&open.file, &session, &email).await.wire()
+    hesabu_core::approvals::org::deactivate_user(&open.file, &session, &email)
+        .await
+        .wire()
 }
 
 #[tauri::command]
@@ -406,8 +416,8 @@ pub async fn budget_check(
 }
 
 /// An amount typed by the user ("12,500.00", "12500"), or what to fix.
-fn typed_amount(text: &str) -> Result<hesabu_core::money::Money, WireError> {
-    hesabu_core::money::Money::parse(text, hesabu_core::money::Currency::kes()).wire()
+fn typed_amount(text: &str) -> Result<hesabu_store::money::Money, WireError> {
+    hesabu_store::money::Money::parse(text, hesabu_store::money::Currency::kes()).wire()
 }
 
 /// Reserves `amount` of budget `budget` for document `request`. A HARD_BLOCK budget without

@@ -5,8 +5,8 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use hesabu_core::approvals::notifications::{self, DesktopNotifier};
-use hesabu_core::auth::Session;
-use hesabu_core::company_file::CompanyFile;
+use hesabu_store::auth::Session;
+use hesabu_store::company_file::CompanyFile;
 
 /// Shows a notification with notify-rust. Never panics: any failure becomes an `Err(String)`.
 #[derive(Debug, Default)]

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use hesabu_core::{Error, WireError};
+use hesabu_store::{Error, WireError};
 
 #[cfg(target_os = "macos")]
 const OPENER: &str = "open";

@@ -10,14 +10,17 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use hesabu_core::auth::{self, Session};
-use hesabu_core::clock::{self, SharedClock, SystemClock};
-use hesabu_core::company_file::{self, CompanyFile};
-use hesabu_core::outbox::Targets;
-use hesabu_core::permissions::Permission;
-use hesabu_core::scheduler::Scheduler;
-use hesabu_core::wire::{NewCompany, SessionInfo};
-use hesabu_core::{Error, WireError, company, demo};
+use hesabu_app::demo;
+use hesabu_core::company;
+use hesabu_core::company::NewCompany;
+use hesabu_store::auth::SessionInfo;
+use hesabu_store::auth::{self, Session};
+use hesabu_store::clock::{self, SharedClock, SystemClock};
+use hesabu_store::company_file::{self, CompanyFile};
+use hesabu_store::outbox::Targets;
+use hesabu_store::permissions::Permission;
+use hesabu_store::scheduler::Scheduler;
+use hesabu_store::{Error, WireError};
 use tokio::sync::{Mutex, RwLock, RwLockReadGuard};
 
 use crate::background::{Background, STOP_TIMEOUT, SyncTracker, TICK};
@@ -36,7 +39,7 @@ pub trait IntoWire<T> {
     fn wire(self) -> Result<T, WireError>;
 }
 
-impl<T> IntoWire<T> for hesabu_core::Result<T> {
+impl<T> IntoWire<T> for hesabu_store::Result<T> {
     fn wire(self) -> Result<T, WireError> {
         self.map_err(|e| e.to_wire())
     }
@@ -108,7 +111,8 @@ impl AppState {
 
     /// The scheduler with this installation's targets, reporting sync progress to the tracker.
     pub fn scheduler(&self) -> Scheduler {
-        Scheduler::standard(self.targets.clone()).with_sync_events(self.sync.sender())
+        hesabu_app::jobs::standard_scheduler(self.targets.clone())
+            .with_sync_events(self.sync.sender())
     }
 
     /// On exit: stop the scheduler (letting a running job finish, up to a timeout) and close
@@ -164,7 +168,9 @@ impl AppState {
     pub async fn open_company(&self, path: &str) -> Result<OpenedCompany, WireError> {
         let path = self.resolve(path)?;
         let _lifecycle = self.lifecycle.lock().await;
-        let file = CompanyFile::open(&path, self.clock.clone()).await.wire()?;
+        let file = hesabu_app::open_company_file(&path, self.clock.clone())
+            .await
+            .wire()?;
         self.install(file).await
     }
 
@@ -177,7 +183,7 @@ impl AppState {
     ) -> Result<OpenedCompany, WireError> {
         let path = self.resolve_new(path)?;
         let _lifecycle = self.lifecycle.lock().await;
-        let (file, _admin) = company::create(&path, new, self.clock.clone())
+        let (file, _admin) = hesabu_app::create_company(&path, new, self.clock.clone())
             .await
             .wire()?;
         self.install(file).await
@@ -188,7 +194,9 @@ impl AppState {
         let path = self.demo_path();
         let _lifecycle = self.lifecycle.lock().await;
         let file = if path.is_file() {
-            CompanyFile::open(&path, self.clock.clone()).await.wire()?
+            hesabu_app::open_company_file(&path, self.clock.clone())
+                .await
+                .wire()?
         } else {
             if let Some(folder) = path.parent() {
                 std::fs::create_dir_all(folder).map_err(|e| folder_error(folder, &e))?;
@@ -334,7 +342,7 @@ fn folder_error(folder: &Path, e: &std::io::Error) -> WireError {
 
 #[cfg(test)]
 mod tests {
-    use hesabu_core::ErrorKind;
+    use hesabu_store::ErrorKind;
 
     use super::*;
 

@@ -10,8 +10,7 @@ use std::sync::Arc;
 
 use hesabu_core::approvals::actions;
 use hesabu_core::approvals::wire::{ActionInput, Decision};
-use hesabu_core::clock::SystemClock;
-use hesabu_core::company_file::CompanyFile;
+use hesabu_store::clock::SystemClock;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -26,13 +25,13 @@ fn main() {
         .build()
         .expect("runtime");
     runtime.block_on(async {
-        let file = CompanyFile::open(path.as_ref(), Arc::new(SystemClock))
+        let file = hesabu_app::open_company_file(path.as_ref(), Arc::new(SystemClock))
             .await
             .expect("open");
         let mut approvers = Vec::new();
         for email in emails {
             approvers.push(
-                hesabu_core::auth::login(&file, email, password)
+                hesabu_store::auth::login(&file, email, password)
                     .await
                     .expect("login"),
             );

@@ -7,10 +7,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use hesabu_core::clock::SystemClock;
-use hesabu_core::company_file::CompanyFile;
-use hesabu_core::outbox::testing::LoopbackTarget;
-use hesabu_core::outbox::{self, Drainer, TargetConfig, Targets, TokioSleeper};
+use hesabu_store::clock::SystemClock;
+use hesabu_store::outbox::testing::LoopbackTarget;
+use hesabu_store::outbox::{self, Drainer, TargetConfig, Targets, TokioSleeper};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -24,7 +23,7 @@ fn main() {
         .build()
         .expect("runtime");
     runtime.block_on(async {
-        let file = CompanyFile::open(path.as_ref(), Arc::new(SystemClock))
+        let file = hesabu_app::open_company_file(path.as_ref(), Arc::new(SystemClock))
             .await
             .expect("open");
         let config = TargetConfig {

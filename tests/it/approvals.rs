@@ -24,17 +24,18 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::{Arc, OnceLock};
 
+use hesabu_app::demo;
 use hesabu_core::approvals::policy::ApproverSpec;
 use hesabu_core::approvals::wire::{
     ActionInput, Decision, DocumentStatus, DocumentType, NewDelegation, NewDocument,
 };
 use hesabu_core::approvals::{actions, delegations, documents, jobs, org, policies};
-use hesabu_core::auth::Session;
-use hesabu_core::clock::{SettableClock, parse_timestamp};
-use hesabu_core::company_file::CompanyFile;
-use hesabu_core::permissions::Role;
-use hesabu_core::wire::NewUser;
-use hesabu_core::{ErrorKind, demo};
+use hesabu_core::users::NewUser;
+use hesabu_store::ErrorKind;
+use hesabu_store::auth::Session;
+use hesabu_store::clock::{SettableClock, parse_timestamp};
+use hesabu_store::company_file::CompanyFile;
+use hesabu_store::permissions::Role;
 use rust_decimal::Decimal;
 
 use crate::support::{self, ADMIN_EMAIL, ADMIN_PASSWORD, env, hesabu};
@@ -328,7 +329,9 @@ impl World {
         let dir = tempfile::tempdir().unwrap();
         let path = acme_copy(dir.path()).await;
         let clock = support::clock();
-        let file = CompanyFile::open(&path, clock.clone()).await.unwrap();
+        let file = hesabu_app::open_company_file(&path, clock.clone())
+            .await
+            .unwrap();
         Self {
             _dir: dir,
             file,
@@ -347,7 +350,7 @@ impl World {
         } else {
             (email(s), PASSWORD)
         };
-        let session = hesabu_core::auth::login(&self.file, &mail, password)
+        let session = hesabu_store::auth::login(&self.file, &mail, password)
             .await
             .unwrap_or_else(|e| panic!("login {mail}: {e}"));
         self.sessions.insert(s.to_owned(), session.clone());
@@ -383,7 +386,7 @@ impl World {
         decision: Decision,
         comment: Option<&str>,
         delegate_to: Option<String>,
-    ) -> hesabu_core::Result<()> {
+    ) -> hesabu_store::Result<()> {
         let session = self.who(s).await;
         let request = self.request_id().await;
         actions::act(
@@ -598,7 +601,7 @@ impl World {
             }
             Deactivate(s) => {
                 let admin = self.who("admin").await;
-                hesabu_core::users::deactivate(&self.file, &admin, &email(s))
+                hesabu_core::approvals::org::deactivate_user(&self.file, &admin, &email(s))
                     .await
                     .unwrap();
             }
@@ -723,7 +726,7 @@ async fn run(name: &str, steps: &[S]) {
         }
     }
     let admin = world.who("admin").await;
-    let report = hesabu_core::audit::verify(&world.file, &admin)
+    let report = hesabu_store::audit::verify(&world.file, &admin)
         .await
         .unwrap();
     assert!(
@@ -1435,8 +1438,10 @@ async fn desktop_delivery_gives_up_after_a_few_failures_and_the_bell_keeps_the_n
 async fn the_demo_company_routes_with_the_default_policy() {
     let dir = tempfile::tempdir().unwrap();
     let path = support::demo_copy(dir.path()).await;
-    let file = CompanyFile::open(&path, support::clock()).await.unwrap();
-    let login = |e: &'static str| hesabu_core::auth::login(&file, e, demo::DEMO_PASSWORD);
+    let file = hesabu_app::open_company_file(&path, support::clock())
+        .await
+        .unwrap();
+    let login = |e: &'static str| hesabu_store::auth::login(&file, e, demo::DEMO_PASSWORD);
     let storekeeper = login("storekeeper@demo.test").await.unwrap();
     let doc = documents::create(
         &file,
@@ -1484,8 +1489,10 @@ async fn the_demo_company_routes_with_the_default_policy() {
 async fn my_requests_list_what_i_raised_newest_first() {
     let dir = tempfile::tempdir().unwrap();
     let path = support::demo_copy(dir.path()).await;
-    let file = CompanyFile::open(&path, support::clock()).await.unwrap();
-    let login = |e: &'static str| hesabu_core::auth::login(&file, e, demo::DEMO_PASSWORD);
+    let file = hesabu_app::open_company_file(&path, support::clock())
+        .await
+        .unwrap();
+    let login = |e: &'static str| hesabu_store::auth::login(&file, e, demo::DEMO_PASSWORD);
     let storekeeper = login("storekeeper@demo.test").await.unwrap();
     let manager = login("ops.manager@demo.test").await.unwrap();
     assert!(
@@ -1571,7 +1578,7 @@ async fn racing_decisions_on_one_step_yield_exactly_one() {
         .unwrap_or(200);
     let mut w = World::new().await;
     w.step(0, Policy(DEFAULT_POLICY)).await;
-    let second = CompanyFile::open(w.file.path(), w.clock.clone())
+    let second = hesabu_app::open_company_file(w.file.path(), w.clock.clone())
         .await
         .unwrap();
     let mgr = w.who("mgr").await;
@@ -1710,8 +1717,10 @@ async fn assert_whole_after_crash(path: &Path, after: &str) {
         assert_eq!(broken, 0, "{after}: {broken} × {rule}");
     }
     pool.close().await;
-    let file = CompanyFile::open(path, support::clock()).await.unwrap();
-    let report = hesabu_core::audit::verify_chain(&file).await.unwrap();
+    let file = hesabu_app::open_company_file(path, support::clock())
+        .await
+        .unwrap();
+    let report = hesabu_store::audit::verify_chain(&file).await.unwrap();
     assert!(report.ok, "{after}: the audit chain breaks: {report:?}");
     file.close().await.unwrap();
 }
@@ -2242,7 +2251,7 @@ async fn cli_policy_validate_names_problems_and_delegations_round_trip() {
 
 #[test]
 fn approval_wire_types_have_typescript_declarations() {
-    let all = hesabu_core::wire::typescript_declarations().join("\n");
+    let all = hesabu_app::typescript::typescript_declarations().join("\n");
     for needle in [
         "export type InboxItem",
         "request_id: string",

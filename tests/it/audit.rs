@@ -210,10 +210,10 @@ async fn employees_cannot_read_the_audit_log() {
     hesabu_core::users::add(
         &file,
         &admin,
-        &hesabu_core::wire::NewUser {
+        &hesabu_core::users::NewUser {
             email: "emp@acme.test".into(),
             name: "Emp".into(),
-            role: hesabu_core::permissions::Role::Employee,
+            role: hesabu_store::permissions::Role::Employee,
             manager_email: None,
             department: None,
             password: "emp-pass-1".into(),

@@ -1,7 +1,9 @@
 //! Backups: create (VACUUM INTO), keep the newest N, restore round trip, and restore refusing a
 //! backup whose audit log was tampered with, naming the entry.
 
-use hesabu_core::{audit, backup, departments};
+use hesabu_app::backup;
+use hesabu_core::departments;
+use hesabu_store::audit;
 
 use crate::support::{self, ADMIN_EMAIL, ADMIN_PASSWORD, env, hesabu};
 
@@ -25,7 +27,7 @@ async fn backup_and_restore_round_trip_keeps_the_replaced_file() {
         .await
         .unwrap();
     assert!(report.audit_entries_verified > 0);
-    let restored = hesabu_core::company_file::CompanyFile::open(&path, support::clock())
+    let restored = hesabu_app::open_company_file(&path, support::clock())
         .await
         .unwrap();
     let names: Vec<String> = departments::list(&restored, &session)
@@ -43,7 +45,7 @@ async fn backup_and_restore_round_trip_keeps_the_replaced_file() {
     // The replaced file is kept, complete.
     let aside = std::path::Path::new(&report.replaced_file_kept_at);
     assert!(aside.is_file());
-    let old = hesabu_core::company_file::CompanyFile::open(aside, support::clock())
+    let old = hesabu_app::open_company_file(aside, support::clock())
         .await
         .unwrap();
     assert_eq!(departments::list(&old, &session).await.unwrap().len(), 2);
@@ -173,7 +175,7 @@ async fn only_admins_and_finance_managers_may_restore() {
     let dir = tempfile::tempdir().unwrap();
     let path = support::demo_copy(dir.path()).await;
     let company = path.to_str().unwrap();
-    let demo = hesabu_core::demo::DEMO_PASSWORD;
+    let demo = hesabu_app::demo::DEMO_PASSWORD;
     let out = hesabu(
         &[
             "--company",
@@ -231,10 +233,10 @@ async fn only_admins_and_finance_managers_may_restore() {
 async fn restore_refuses_while_the_file_is_being_synced() {
     let (_dir, file, session) = support::company().await;
     let taken = backup::create(&file, &session, None, 10).await.unwrap();
-    let syncing = hesabu_core::outbox::Drainer::new(
+    let syncing = hesabu_store::outbox::Drainer::new(
         file.clone(),
-        hesabu_core::outbox::Targets::new(),
-        std::sync::Arc::new(hesabu_core::outbox::TokioSleeper),
+        hesabu_store::outbox::Targets::new(),
+        std::sync::Arc::new(hesabu_store::outbox::TokioSleeper),
     )
     .unwrap();
     let err = backup::restore(
@@ -245,7 +247,7 @@ async fn restore_refuses_while_the_file_is_being_synced() {
     )
     .await
     .unwrap_err();
-    assert_eq!(err.kind(), hesabu_core::ErrorKind::Conflict);
+    assert_eq!(err.kind(), hesabu_store::ErrorKind::Conflict);
     assert!(err.to_string().contains("being synced"), "{err}");
     drop(syncing);
     // Still open and usable: nothing was closed or moved.
@@ -258,9 +260,9 @@ async fn restore_refuses_a_backup_of_another_company() {
     departments::add(&file, &session, "Finance").await.unwrap();
     // Another client's company file (another KRA PIN), backed up.
     let other_dir = tempfile::tempdir().unwrap();
-    let (other, other_admin) = hesabu_core::company::create(
+    let (other, other_admin) = hesabu_app::create_company(
         &other_dir.path().join("other.hesabu"),
-        &hesabu_core::wire::NewCompany {
+        &hesabu_core::company::NewCompany {
             legal_name: "Baraka Hardware Ltd".into(),
             kra_pin: "P051999999Z".into(),
             ..support::new_company()
@@ -286,7 +288,7 @@ async fn restore_refuses_a_backup_of_another_company() {
     );
     assert!(message.contains("was not changed"), "{message}");
     // Nothing changed: the same company, the same audit log.
-    let reopened = hesabu_core::company_file::CompanyFile::open(&path, support::clock())
+    let reopened = hesabu_app::open_company_file(&path, support::clock())
         .await
         .unwrap();
     let names: Vec<String> = departments::list(&reopened, &session)

@@ -23,16 +23,16 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use hesabu_core::ErrorKind;
 use hesabu_core::approvals::wire::{ActionInput, Decision, DocumentStatus, NewDocument};
 use hesabu_core::approvals::{actions, documents, jobs, org, policies};
-use hesabu_core::auth::Session;
 use hesabu_core::budgets::{self, Enforcement, NewBudget};
-use hesabu_core::clock::SettableClock;
-use hesabu_core::company_file::CompanyFile;
-use hesabu_core::money::Currency;
-use hesabu_core::permissions::{Permission, Role};
-use hesabu_core::wire::NewUser;
+use hesabu_core::users::NewUser;
+use hesabu_store::ErrorKind;
+use hesabu_store::auth::Session;
+use hesabu_store::clock::SettableClock;
+use hesabu_store::company_file::CompanyFile;
+use hesabu_store::money::Currency;
+use hesabu_store::permissions::{Permission, Role};
 use rust_decimal::Decimal;
 
 use crate::support;
@@ -188,8 +188,10 @@ impl World {
         let path = file.path().to_path_buf();
         file.close().await.unwrap();
         let clock = support::clock();
-        let file = CompanyFile::open(&path, clock.clone()).await.unwrap();
-        let admin = hesabu_core::auth::login(&file, support::ADMIN_EMAIL, support::ADMIN_PASSWORD)
+        let file = hesabu_app::open_company_file(&path, clock.clone())
+            .await
+            .unwrap();
+        let admin = hesabu_store::auth::login(&file, support::ADMIN_EMAIL, support::ADMIN_PASSWORD)
             .await
             .unwrap();
         Self {
@@ -209,7 +211,7 @@ impl World {
         if short == "admin" {
             return self.admin.clone();
         }
-        hesabu_core::auth::login(&self.file, &email(short), PASSWORD)
+        hesabu_store::auth::login(&self.file, &email(short), PASSWORD)
             .await
             .unwrap()
     }
@@ -373,7 +375,7 @@ impl World {
                 assert_eq!(commit.actor_email, who, "{at}");
             }
             Deactivate(who) => {
-                hesabu_core::users::deactivate(&self.file, &self.admin, &email(who))
+                hesabu_core::approvals::org::deactivate_user(&self.file, &self.admin, &email(who))
                     .await
                     .unwrap();
             }
@@ -410,7 +412,7 @@ async fn run(name: &str, mode: Enforcement, currency: &str, steps: &[S]) {
         let at = format!("{name} ({mode:?}) step {}: {step:?}", i + 1);
         world.step(&at, *step).await;
     }
-    let report = hesabu_core::audit::verify(&world.file, &world.admin)
+    let report = hesabu_store::audit::verify(&world.file, &world.admin)
         .await
         .unwrap();
     assert!(report.ok, "{name}: the audit chain broke");
@@ -753,7 +755,7 @@ async fn an_approver_without_budget_permissions_still_commits_and_releases_via_a
     assert_eq!(by_kind("reserve"), vec![email("junior"), email("junior")]);
     assert_eq!(by_kind("commit"), vec![email("lead")]);
     assert_eq!(by_kind("release"), vec![email("lead")]);
-    let audit = hesabu_core::audit::list(&world.file, &world.admin, 1_000)
+    let audit = hesabu_store::audit::list(&world.file, &world.admin, 1_000)
         .await
         .unwrap();
     for action in [
@@ -861,11 +863,13 @@ async fn doc_show_prints_the_budget_note() {
 async fn the_demo_company_reserves_against_its_sample_budgets() {
     let dir = tempfile::tempdir().unwrap();
     let path = support::demo_copy(dir.path()).await;
-    let file = CompanyFile::open(&path, support::clock()).await.unwrap();
+    let file = hesabu_app::open_company_file(&path, support::clock())
+        .await
+        .unwrap();
     let login = |who: &'static str| {
         let file = &file;
         async move {
-            hesabu_core::auth::login(file, who, hesabu_core::demo::DEMO_PASSWORD)
+            hesabu_store::auth::login(file, who, hesabu_app::demo::DEMO_PASSWORD)
                 .await
                 .unwrap()
         }
@@ -991,7 +995,7 @@ async fn within_the_auto_approve_threshold_and_funds_a_document_is_approved_at_o
         .unwrap();
     assert!(broken.is_empty(), "{broken:?}");
     assert!(
-        hesabu_core::audit::verify(&world.file, &world.admin)
+        hesabu_store::audit::verify(&world.file, &world.admin)
             .await
             .unwrap()
             .ok
@@ -1084,7 +1088,7 @@ async fn finance_releases_committed_money_of_an_approved_document_never_more() {
             ("20000".to_owned(), email("cfo"))
         ]
     );
-    let audit = hesabu_core::audit::list(&world.file, &world.admin, 1_000)
+    let audit = hesabu_store::audit::list(&world.file, &world.admin, 1_000)
         .await
         .unwrap();
     let entry = audit

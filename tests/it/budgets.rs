@@ -6,14 +6,15 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hesabu_core::auth::Session;
 use hesabu_core::budgets::{
     self, BudgetCheckInput, BudgetView, Enforcement, MoveInput, NewBudget, ReleaseAction,
     ReleaseInput, ReserveInput, import, phasing,
 };
-use hesabu_core::company_file::CompanyFile;
-use hesabu_core::money::Currency;
-use hesabu_core::{ErrorKind, departments};
+use hesabu_core::departments;
+use hesabu_store::ErrorKind;
+use hesabu_store::auth::Session;
+use hesabu_store::company_file::CompanyFile;
+use hesabu_store::money::Currency;
 use rust_decimal::Decimal;
 use sea_orm::{ConnectionTrait, Statement};
 use tokio::sync::Barrier;
@@ -30,7 +31,7 @@ async fn july_company() -> (tempfile::TempDir, CompanyFile, Session) {
     let path = dir.path().join("budgets.hesabu");
     let mut new = support::new_company();
     new.fiscal_year_start_month = Some(7);
-    let (file, admin) = hesabu_core::company::create(&path, &new, support::clock())
+    let (file, admin) = hesabu_app::create_company(&path, &new, support::clock())
         .await
         .unwrap();
     for name in ["Operations", "Sales"] {
@@ -271,7 +272,7 @@ async fn the_scenario_matrix() {
             .is_empty(),
         "every balance equals its ledger"
     );
-    let audit = hesabu_core::audit::verify(&file, &admin).await.unwrap();
+    let audit = hesabu_store::audit::verify(&file, &admin).await.unwrap();
     assert!(audit.ok);
 }
 
@@ -413,7 +414,7 @@ async fn release_beyond_what_is_held_says_so_and_writes_nothing() {
     assert_eq!(out.balance.available, d(10_000));
     assert!(budgets::release(&file, &admin, &all).await.is_err());
     // The release is audited with the old and new balance, who and why.
-    let entry = &hesabu_core::audit::list(&file, &admin, 1).await.unwrap()[0];
+    let entry = &hesabu_store::audit::list(&file, &admin, 1).await.unwrap()[0];
     assert_eq!(entry.action, "budget.release");
     assert_eq!(entry.actor_email, ADMIN_EMAIL);
     assert_eq!(entry.before.as_ref().unwrap()["available"], "7000");
@@ -428,11 +429,13 @@ async fn release_beyond_what_is_held_says_so_and_writes_nothing() {
 async fn employees_release_only_what_they_reserved() {
     let dir = tempfile::tempdir().unwrap();
     let path = support::demo_copy(dir.path()).await;
-    let file = CompanyFile::open(&path, support::clock()).await.unwrap();
+    let file = hesabu_app::open_company_file(&path, support::clock())
+        .await
+        .unwrap();
     let login = |email: &'static str| {
         let file = file.clone();
         async move {
-            hesabu_core::auth::login(&file, email, hesabu_core::demo::DEMO_PASSWORD)
+            hesabu_store::auth::login(&file, email, hesabu_app::demo::DEMO_PASSWORD)
                 .await
                 .unwrap()
         }
@@ -1130,10 +1133,10 @@ where
 {
     let (dir, first, admin) = july_company().await;
     let b = new_budget(&first, &admin, Enforcement::HardBlock, "FY2026", 10_000, "").await;
-    let second = CompanyFile::open(first.path(), support::clock())
+    let second = hesabu_app::open_company_file(first.path(), support::clock())
         .await
         .unwrap();
-    let second_admin = hesabu_core::auth::login(&second, ADMIN_EMAIL, ADMIN_PASSWORD)
+    let second_admin = hesabu_store::auth::login(&second, ADMIN_EMAIL, ADMIN_PASSWORD)
         .await
         .unwrap();
     let barrier = Arc::new(Barrier::new(RACERS));
@@ -1259,7 +1262,7 @@ async fn reserve_reading_before_the_lock(
     ))
     .await
     .unwrap();
-    uow.audit(hesabu_core::audit::AuditDraft {
+    uow.audit(hesabu_store::audit::AuditDraft {
         action: "budget.reserve",
         entity_type: "budget",
         entity_id: format!("race-{i}"),
@@ -1288,8 +1291,10 @@ async fn the_same_race_overdraws_when_the_balance_is_read_before_the_lock() {
 async fn the_demo_company_carries_budgets_from_the_sample() {
     let dir = tempfile::tempdir().unwrap();
     let path = support::demo_copy(dir.path()).await;
-    let file = CompanyFile::open(&path, support::clock()).await.unwrap();
-    let cfo = hesabu_core::auth::login(&file, "cfo@demo.test", hesabu_core::demo::DEMO_PASSWORD)
+    let file = hesabu_app::open_company_file(&path, support::clock())
+        .await
+        .unwrap();
+    let cfo = hesabu_store::auth::login(&file, "cfo@demo.test", hesabu_app::demo::DEMO_PASSWORD)
         .await
         .unwrap();
     let list = budgets::list(&file, &cfo, None, false).await.unwrap();
@@ -1328,7 +1333,7 @@ async fn the_cli_runs_the_lifecycle_with_json_and_exit_codes() {
         let owned: Vec<String> = all.into_iter().map(str::to_owned).collect();
         async move {
             let args: Vec<&str> = owned.iter().map(String::as_str).collect();
-            hesabu(&args, env(Some(hesabu_core::demo::DEMO_PASSWORD), None)).await
+            hesabu(&args, env(Some(hesabu_app::demo::DEMO_PASSWORD), None)).await
         }
     };
     let list = run(vec!["list", "--period", "FY2026"]).await;
@@ -1469,7 +1474,7 @@ async fn the_cli_runs_the_lifecycle_with_json_and_exit_codes() {
 
 #[test]
 fn budget_wire_types_are_in_the_typescript_declarations() {
-    let all = hesabu_core::wire::typescript_declarations().join("\n");
+    let all = hesabu_app::typescript::typescript_declarations().join("\n");
     for name in [
         "BudgetView",
         "BalanceView",
@@ -1501,7 +1506,7 @@ async fn the_fiscal_year_chart_replays_the_ledger_month_by_month() {
     new.fiscal_year_start_month = Some(7);
     let clock = support::clock(); // 2026-07-01 06:00 UTC
     let (file, admin) =
-        hesabu_core::company::create(&dir.path().join("chart.hesabu"), &new, clock.clone())
+        hesabu_app::create_company(&dir.path().join("chart.hesabu"), &new, clock.clone())
             .await
             .unwrap();
     for name in ["Operations", "Sales"] {
@@ -1864,7 +1869,7 @@ async fn the_cli_releases_committed_money_and_prints_the_fiscal_year() {
         let owned: Vec<String> = all.into_iter().map(str::to_owned).collect();
         async move {
             let args: Vec<&str> = owned.iter().map(String::as_str).collect();
-            hesabu(&args, env(Some(hesabu_core::demo::DEMO_PASSWORD), None)).await
+            hesabu(&args, env(Some(hesabu_app::demo::DEMO_PASSWORD), None)).await
         }
     };
     let list = run("cfo@demo.test", vec!["list", "--period", "FY2026"]).await;

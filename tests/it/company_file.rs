@@ -1,7 +1,7 @@
 //! Opening company files: tuning, migrations, refusing what is not ours, read-only reads.
 
-use hesabu_core::company_file::{CompanyFile, MIGRATOR};
-use hesabu_core::{Error, ErrorKind};
+use hesabu_store::company_file::{CompanyFile, MIGRATOR};
+use hesabu_store::{Error, ErrorKind};
 
 use crate::support::{self, clock, company};
 
@@ -188,7 +188,7 @@ async fn a_text_file_is_not_a_company_file() {
 async fn creating_over_an_existing_file_is_refused() {
     let (dir, file, _) = company().await;
     file.close().await.unwrap();
-    let err = hesabu_core::company::create(
+    let err = hesabu_app::create_company(
         &dir.path().join("acme.hesabu"),
         &support::new_company(),
         clock(),
@@ -225,7 +225,7 @@ async fn a_company_file_from_the_previous_release_upgrades_without_losing_a_row(
     );
 
     let file = CompanyFile::open(&path, clock()).await.unwrap();
-    let report = hesabu_core::audit::verify_chain(&file).await.unwrap();
+    let report = hesabu_store::audit::verify_chain(&file).await.unwrap();
     assert!(report.ok, "{:?}", report.first_broken);
     assert_eq!(
         report.entries_checked,
@@ -233,7 +233,7 @@ async fn a_company_file_from_the_previous_release_upgrades_without_losing_a_row(
     );
 
     // New writes land on the new layout and keep the chain whole.
-    let admin = hesabu_core::auth::login(&file, "admin@demo.test", "hesabu-demo")
+    let admin = hesabu_store::auth::login(&file, "admin@demo.test", "hesabu-demo")
         .await
         .unwrap();
     let budget = hesabu_core::budgets::list(&file, &admin, None, false)
@@ -254,7 +254,7 @@ async fn a_company_file_from_the_previous_release_upgrades_without_losing_a_row(
     )
     .await
     .unwrap();
-    let report = hesabu_core::audit::verify_chain(&file).await.unwrap();
+    let report = hesabu_store::audit::verify_chain(&file).await.unwrap();
     assert!(report.ok, "{:?}", report.first_broken);
     assert_eq!(
         report.entries_checked,

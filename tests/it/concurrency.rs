@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use hesabu_core::company_file::CompanyFile;
 use tokio::sync::Barrier;
 
 use crate::support::{self, ADMIN_EMAIL, ADMIN_PASSWORD, company};
@@ -11,10 +10,10 @@ use crate::support::{self, ADMIN_EMAIL, ADMIN_PASSWORD, company};
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn twenty_writers_on_two_handles_all_land_and_the_chain_holds() {
     let (_dir, first, admin) = company().await;
-    let second = CompanyFile::open(first.path(), support::clock())
+    let second = hesabu_app::open_company_file(first.path(), support::clock())
         .await
         .unwrap();
-    let second_admin = hesabu_core::auth::login(&second, ADMIN_EMAIL, ADMIN_PASSWORD)
+    let second_admin = hesabu_store::auth::login(&second, ADMIN_EMAIL, ADMIN_PASSWORD)
         .await
         .unwrap();
     let barrier = Arc::new(Barrier::new(20));
@@ -34,7 +33,7 @@ async fn twenty_writers_on_two_handles_all_land_and_the_chain_holds() {
     for task in tasks {
         task.await.unwrap().expect("every concurrent write lands");
     }
-    let report = hesabu_core::audit::verify(&first, &admin).await.unwrap();
+    let report = hesabu_store::audit::verify(&first, &admin).await.unwrap();
     assert!(report.ok, "{:?}", report.first_broken);
     assert_eq!(report.entries_checked, 2 + 20);
     assert_eq!(
@@ -62,7 +61,7 @@ async fn racing_duplicate_names_yield_exactly_one_department() {
     for task in tasks {
         match task.await.unwrap() {
             Ok(_) => ok += 1,
-            Err(e) => assert_eq!(e.kind(), hesabu_core::ErrorKind::Conflict, "{e}"),
+            Err(e) => assert_eq!(e.kind(), hesabu_store::ErrorKind::Conflict, "{e}"),
         }
     }
     assert_eq!(

@@ -1,7 +1,7 @@
 //! The demo company: every role present, every documented user can sign in.
 
-use hesabu_core::demo::{DEMO_DEPARTMENTS, DEMO_PASSWORD, DEMO_USERS};
-use hesabu_core::permissions::Role;
+use hesabu_app::demo::{DEMO_DEPARTMENTS, DEMO_PASSWORD, DEMO_USERS};
+use hesabu_store::permissions::Role;
 
 use crate::support;
 
@@ -9,11 +9,11 @@ use crate::support;
 async fn the_demo_company_has_every_role_and_documented_logins() {
     let dir = tempfile::tempdir().unwrap();
     let path = support::demo_copy(dir.path()).await;
-    let file = hesabu_core::company_file::CompanyFile::open(&path, support::clock())
+    let file = hesabu_app::open_company_file(&path, support::clock())
         .await
         .unwrap();
     for (email, name, role, _, _) in DEMO_USERS {
-        let session = hesabu_core::auth::login(&file, email, DEMO_PASSWORD)
+        let session = hesabu_store::auth::login(&file, email, DEMO_PASSWORD)
             .await
             .unwrap();
         assert_eq!(session.role(), role, "{email}");
@@ -26,7 +26,7 @@ async fn the_demo_company_has_every_role_and_documented_logins() {
             "no demo user is {role}"
         );
     }
-    let admin = hesabu_core::auth::login(&file, "admin@demo.test", DEMO_PASSWORD)
+    let admin = hesabu_store::auth::login(&file, "admin@demo.test", DEMO_PASSWORD)
         .await
         .unwrap();
     let departments: Vec<String> = hesabu_core::departments::list(&file, &admin)
@@ -46,19 +46,19 @@ async fn the_demo_company_has_every_role_and_documented_logins() {
         Some("ops.manager@demo.test")
     );
     assert_eq!(storekeeper.department.as_deref(), Some("Operations"));
-    let report = hesabu_core::audit::verify(&file, &admin).await.unwrap();
+    let report = hesabu_store::audit::verify(&file, &admin).await.unwrap();
     assert!(report.ok);
 }
 
 #[tokio::test]
 async fn the_desktop_demo_shows_an_invoice_queued_for_etims_and_one_held_for_tax_review() {
     let dir = tempfile::tempdir().unwrap();
-    let clock: hesabu_core::clock::SharedClock =
-        std::sync::Arc::new(hesabu_core::clock::SystemClock);
-    let (file, admin) = hesabu_core::demo::create(&dir.path().join("demo.hesabu"), clock)
+    let clock: hesabu_store::clock::SharedClock =
+        std::sync::Arc::new(hesabu_store::clock::SystemClock);
+    let (file, admin) = hesabu_app::demo::create(&dir.path().join("demo.hesabu"), clock)
         .await
         .unwrap();
-    hesabu_core::demo::add_workflow_showcase(&file)
+    hesabu_app::demo::add_workflow_showcase(&file)
         .await
         .unwrap();
     let executions = hesabu_core::workflows::executions(
@@ -83,7 +83,7 @@ async fn the_desktop_demo_shows_an_invoice_queued_for_etims_and_one_held_for_tax
             .is_some_and(|l| l.starts_with("SI-"))),
         "{executions:?}"
     );
-    let status = hesabu_core::outbox::status(&file, &admin, None)
+    let status = hesabu_store::outbox::status(&file, &admin, None)
         .await
         .unwrap();
     let ready: i64 = status

@@ -6,13 +6,13 @@
 use std::sync::Arc;
 
 use chrono::Duration;
-use hesabu_core::audit::AuditDraft;
-use hesabu_core::auth::Session;
-use hesabu_core::clock::SettableClock;
-use hesabu_core::company_file::CompanyFile;
-use hesabu_core::monitor;
-use hesabu_core::outbox::testing::{LoopbackServer, LoopbackTarget};
-use hesabu_core::outbox::{NewOutboxItem, TargetConfig, Targets};
+use hesabu_app::monitor;
+use hesabu_store::audit::AuditDraft;
+use hesabu_store::auth::Session;
+use hesabu_store::clock::SettableClock;
+use hesabu_store::company_file::CompanyFile;
+use hesabu_store::outbox::testing::{LoopbackServer, LoopbackTarget};
+use hesabu_store::outbox::{NewOutboxItem, TargetConfig, Targets};
 use serde_json::json;
 
 use crate::support::{self, ADMIN_EMAIL, ADMIN_PASSWORD, env, hesabu};
@@ -21,10 +21,9 @@ async fn company_at() -> (tempfile::TempDir, CompanyFile, Session, Arc<SettableC
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("acme.hesabu");
     let clock = support::clock();
-    let (file, session) =
-        hesabu_core::company::create(&path, &support::new_company(), clock.clone())
-            .await
-            .unwrap();
+    let (file, session) = hesabu_app::create_company(&path, &support::new_company(), clock.clone())
+        .await
+        .unwrap();
     (dir, file, session, clock)
 }
 
@@ -36,6 +35,7 @@ async fn enqueue(file: &CompanyFile, session: &Session, target: &str, key: &str)
         payload: json!({ "key": key }),
         idempotency_key: key.into(),
         ordering_key: None,
+        auto_retry: true,
     })
     .await
     .unwrap();
@@ -235,9 +235,11 @@ async fn execution_figures_percentiles_and_the_error_rate_alert() {
 async fn sla_compliance_counts_steps_decided_in_the_last_thirty_days() {
     let dir = tempfile::tempdir().unwrap();
     let path = support::demo_copy(dir.path()).await;
-    let file = CompanyFile::open(&path, support::clock()).await.unwrap();
+    let file = hesabu_app::open_company_file(&path, support::clock())
+        .await
+        .unwrap();
     let admin =
-        hesabu_core::auth::login(&file, "admin@demo.test", hesabu_core::demo::DEMO_PASSWORD)
+        hesabu_store::auth::login(&file, "admin@demo.test", hesabu_app::demo::DEMO_PASSWORD)
             .await
             .unwrap();
     crate::scheduler::submit_a_document(dir.path(), path.to_str().unwrap()).await;

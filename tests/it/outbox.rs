@@ -7,16 +7,16 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Duration as ChronoDuration;
-use hesabu_core::audit::{self, AuditDraft};
-use hesabu_core::auth::Session;
-use hesabu_core::clock::{Clock, SettableClock, parse_timestamp};
-use hesabu_core::company_file::CompanyFile;
-use hesabu_core::outbox::testing::{Fault, LoopbackServer, LoopbackTarget};
-use hesabu_core::outbox::{
+use hesabu_store::audit::{self, AuditDraft};
+use hesabu_store::auth::Session;
+use hesabu_store::clock::{Clock, SettableClock, parse_timestamp};
+use hesabu_store::company_file::CompanyFile;
+use hesabu_store::outbox::OutboxItemView;
+use hesabu_store::outbox::testing::{Fault, LoopbackServer, LoopbackTarget};
+use hesabu_store::outbox::{
     self, ClockSleeper, Drainer, NewOutboxItem, SyncEvent, TargetConfig, Targets, TokioSleeper,
     Worker, WorkerOptions, WorkerState, retry_delay,
 };
-use hesabu_core::wire::OutboxItemView;
 use serde_json::json;
 
 use crate::support::{self, ADMIN_EMAIL, ADMIN_PASSWORD, hesabu};
@@ -26,10 +26,9 @@ async fn company_at() -> (tempfile::TempDir, CompanyFile, Session, Arc<SettableC
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("acme.hesabu");
     let clock = support::clock();
-    let (file, session) =
-        hesabu_core::company::create(&path, &support::new_company(), clock.clone())
-            .await
-            .unwrap();
+    let (file, session) = hesabu_app::create_company(&path, &support::new_company(), clock.clone())
+        .await
+        .unwrap();
     (dir, file, session, clock)
 }
 
@@ -40,6 +39,7 @@ fn item(key: &str, ordering: Option<&str>) -> NewOutboxItem {
         payload: json!({ "key": key, "total": "116.00" }),
         idempotency_key: key.into(),
         ordering_key: ordering.map(str::to_owned),
+        auto_retry: true,
     }
 }
 
@@ -130,7 +130,7 @@ async fn enqueue_commits_and_rolls_back_with_the_business_change() {
     // One key per target.
     let mut uow = file.begin(&session).await.unwrap();
     let err = uow.enqueue(item("k-1", None)).await.unwrap_err();
-    assert_eq!(err.kind(), hesabu_core::ErrorKind::Conflict);
+    assert_eq!(err.kind(), hesabu_store::ErrorKind::Conflict);
 }
 
 #[tokio::test]
@@ -215,7 +215,7 @@ async fn retryable_failures_back_off_exponentially_then_dead_letter_with_a_notif
 
     let path = dir.path().join("acme.hesabu");
     assert_eq!(support::count(&path, "system_notification").await, 1);
-    let notes = hesabu_core::notifications::list(&file, &session, 10)
+    let notes = hesabu_store::notifications::list(&file, &session, 10)
         .await
         .unwrap();
     assert!(
@@ -264,7 +264,7 @@ async fn a_permanent_error_dead_letters_at_once_and_a_person_can_retry_it() {
     assert_eq!(server.applied().len(), 1);
     // Only dead rows can be retried.
     let err = outbox::retry(&file, &session, &id).await.unwrap_err();
-    assert_eq!(err.kind(), hesabu_core::ErrorKind::Conflict);
+    assert_eq!(err.kind(), hesabu_store::ErrorKind::Conflict);
 }
 
 #[tokio::test]
@@ -372,7 +372,7 @@ async fn start_up_recovery_checks_rows_left_in_flight_before_any_resend() {
     // Simulate a crash: the first row reached the target, then the process died before either
     // row was settled; both are left in flight.
     let target = LoopbackTarget::new("fake", server.addr(), fast_config());
-    let as_item = hesabu_core::outbox::OutboxItem {
+    let as_item = hesabu_store::outbox::OutboxItem {
         id: sent.clone(),
         seq: 1,
         target: "fake".into(),
@@ -382,7 +382,7 @@ async fn start_up_recovery_checks_rows_left_in_flight_before_any_resend() {
         ordering_key: None,
         attempts: 1,
     };
-    use hesabu_core::outbox::Target as _;
+    use hesabu_store::outbox::Target as _;
     target.send(&as_item).await.unwrap();
     let pool = support::raw(&dir.path().join("acme.hesabu")).await;
     sqlx::query("UPDATE outbox SET state = 'in_flight', attempts = 1")
@@ -722,7 +722,9 @@ async fn crash_test_sigkill_at_random_points_loses_nothing_and_sends_once() {
     );
     assert_eq!(deliveries.len(), items);
 
-    let file = CompanyFile::open(&path, support::clock()).await.unwrap();
+    let file = hesabu_app::open_company_file(&path, support::clock())
+        .await
+        .unwrap();
     let counts = outbox::counts(&file).await.unwrap();
     assert_eq!(
         counts,

@@ -7,7 +7,7 @@
 //! committed money there), `{administration}` is Administration FY2026 (untouched);
 //! `{sample}` is docs/examples/budgets.csv.
 
-use hesabu_core::demo::DEMO_PASSWORD;
+use hesabu_app::demo::DEMO_PASSWORD;
 
 use crate::support::{self, env, hesabu};
 
@@ -370,10 +370,10 @@ const BUDGET_READERS: &[&str] = &[
 async fn demo_budget_ids() -> (String, String, String) {
     let dir = tempfile::tempdir().unwrap();
     let path = support::demo_copy(dir.path()).await;
-    let file = hesabu_core::company_file::CompanyFile::open(&path, support::clock())
+    let file = hesabu_app::open_company_file(&path, support::clock())
         .await
         .unwrap();
-    let admin = hesabu_core::auth::login(&file, "admin@demo.test", DEMO_PASSWORD)
+    let admin = hesabu_store::auth::login(&file, "admin@demo.test", DEMO_PASSWORD)
         .await
         .unwrap();
     let list = hesabu_core::budgets::list(&file, &admin, None, false)
@@ -483,19 +483,19 @@ async fn the_core_refuses_even_without_the_cli() {
     // The UI hides buttons, the CLI checks early, but the service is what enforces.
     let dir = tempfile::tempdir().unwrap();
     let path = support::demo_copy(dir.path()).await;
-    let file = hesabu_core::company_file::CompanyFile::open(&path, support::clock())
+    let file = hesabu_app::open_company_file(&path, support::clock())
         .await
         .unwrap();
-    let employee = hesabu_core::auth::login(&file, "storekeeper@demo.test", DEMO_PASSWORD)
+    let employee = hesabu_store::auth::login(&file, "storekeeper@demo.test", DEMO_PASSWORD)
         .await
         .unwrap();
     let err = hesabu_core::users::add(
         &file,
         &employee,
-        &hesabu_core::wire::NewUser {
+        &hesabu_core::users::NewUser {
             email: "x@demo.test".into(),
             name: "X".into(),
-            role: hesabu_core::permissions::Role::Admin,
+            role: hesabu_store::permissions::Role::Admin,
             manager_email: None,
             department: None,
             password: "whatever-1".into(),
@@ -503,9 +503,9 @@ async fn the_core_refuses_even_without_the_cli() {
     )
     .await
     .unwrap_err();
-    assert_eq!(err.kind(), hesabu_core::ErrorKind::PermissionDenied);
-    let err = hesabu_core::users::deactivate(&file, &employee, "admin@demo.test")
+    assert_eq!(err.kind(), hesabu_store::ErrorKind::PermissionDenied);
+    let err = hesabu_core::approvals::org::deactivate_user(&file, &employee, "admin@demo.test")
         .await
         .unwrap_err();
-    assert_eq!(err.kind(), hesabu_core::ErrorKind::PermissionDenied);
+    assert_eq!(err.kind(), hesabu_store::ErrorKind::PermissionDenied);
 }

@@ -2,11 +2,12 @@
 //! imported and acting in the unit of work of a document's creation or submission, the stored
 //! trace, tax review holding an invoice back from e-TIMS, and the `hesabu rules` commands.
 
-use hesabu_core::ErrorKind;
+use hesabu_app::demo::DEMO_PASSWORD;
 use hesabu_core::approvals::documents;
-use hesabu_core::demo::DEMO_PASSWORD;
+use hesabu_core::approvals::rule_hooks;
 use hesabu_core::rules::service as rules;
 use hesabu_core::workflows::WorkflowType;
+use hesabu_store::ErrorKind;
 use serde_json::json;
 
 use crate::support::{env, hesabu};
@@ -31,7 +32,7 @@ fn example_path(name: &str) -> String {
         .to_string()
 }
 
-async fn import(file: &hesabu_core::company_file::CompanyFile, name: &str) {
+async fn import(file: &hesabu_store::company_file::CompanyFile, name: &str) {
     let cfo = login(file, "cfo@demo.test").await;
     rules::import(file, &cfo, &example(name)).await.unwrap();
 }
@@ -162,7 +163,7 @@ async fn a_foreign_currency_invoice_without_a_rate_is_blocked_and_the_trace_is_k
     assert_eq!(blocked.trace[0].rows[0].name, "Exchange rate missing");
     assert!(blocked.trace[0].rows[0].matched);
     assert!(!blocked.trace[0].rows[1].evaluated);
-    let audit = hesabu_core::audit::list(&d.file, &cfo, 5).await.unwrap();
+    let audit = hesabu_store::audit::list(&d.file, &cfo, 5).await.unwrap();
     assert!(audit.iter().any(|a| a.action == "rules.blocked"));
 
     // With a positive rate the rule passes (the policy, written in KES, then refuses the USD
@@ -200,7 +201,9 @@ async fn a_line_without_a_tax_code_is_held_from_etims_until_the_review_is_resolv
     .await
     .unwrap();
     let cfo = login(&d.file, "cfo@demo.test").await;
-    let review = rules::tax_review(&d.file, &cfo, &doc.id).await.unwrap();
+    let review = rule_hooks::tax_review(&d.file, &cfo, &doc.id)
+        .await
+        .unwrap();
     assert_eq!(
         review,
         Some(("flagged".into(), "a line has no tax code".into()))
@@ -220,7 +223,7 @@ async fn a_line_without_a_tax_code_is_held_from_etims_until_the_review_is_resolv
     assert!(held.error_message.unwrap().contains("tax review"));
     let admin = login(&d.file, "admin@demo.test").await;
     assert!(
-        hesabu_core::outbox::list(&d.file, &admin, None, 100)
+        hesabu_store::outbox::list(&d.file, &admin, None, 100)
             .await
             .unwrap()
             .is_empty(),
@@ -228,7 +231,7 @@ async fn a_line_without_a_tax_code_is_held_from_etims_until_the_review_is_resolv
     );
 
     // Resolving needs a note and RulesManage; it queues the held execution.
-    let rep_err = rules::resolve_tax_review(&d.file, &rep, &doc.id, "ok")
+    let rep_err = rule_hooks::resolve_tax_review(&d.file, &rep, &doc.id, "ok")
         .await
         .unwrap_err();
     assert_eq!(rep_err.kind(), ErrorKind::PermissionDenied);
@@ -257,7 +260,7 @@ async fn a_line_without_a_tax_code_is_held_from_etims_until_the_review_is_resolv
         queued.outbox_id.is_some() && queued.error_kind.is_none(),
         "{queued:?}"
     );
-    let again = rules::resolve_tax_review(&d.file, &cfo, &doc.id, "again")
+    let again = rule_hooks::resolve_tax_review(&d.file, &cfo, &doc.id, "again")
         .await
         .unwrap_err();
     assert_eq!(again.kind(), ErrorKind::Conflict);

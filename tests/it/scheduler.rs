@@ -6,13 +6,13 @@
 use std::sync::{Arc, Mutex};
 
 use chrono::Duration;
-use hesabu_core::auth::Session;
-use hesabu_core::clock::{Clock, SettableClock, format_timestamp, parse_timestamp};
-use hesabu_core::company_file::CompanyFile;
-use hesabu_core::demo::DEMO_PASSWORD;
-use hesabu_core::error::{Error, Result};
-use hesabu_core::outbox::Targets;
-use hesabu_core::scheduler::{
+use hesabu_app::demo::DEMO_PASSWORD;
+use hesabu_store::auth::Session;
+use hesabu_store::clock::{Clock, SettableClock, format_timestamp, parse_timestamp};
+use hesabu_store::company_file::CompanyFile;
+use hesabu_store::error::{Error, Result};
+use hesabu_store::outbox::Targets;
+use hesabu_store::scheduler::{
     Job, JobContext, JobUpdate, RETRY_AFTER_FAILURE, Schedule, Scheduler,
 };
 use serde_json::{Value, json};
@@ -69,10 +69,9 @@ async fn company_at() -> (tempfile::TempDir, CompanyFile, Session, Arc<SettableC
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("acme.hesabu");
     let clock = support::clock(); // 2026-07-01T06:00Z = 09:00 in Nairobi
-    let (file, session) =
-        hesabu_core::company::create(&path, &support::new_company(), clock.clone())
-            .await
-            .unwrap();
+    let (file, session) = hesabu_app::create_company(&path, &support::new_company(), clock.clone())
+        .await
+        .unwrap();
     (dir, file, session, clock)
 }
 
@@ -201,7 +200,7 @@ async fn a_failing_job_records_its_error_and_the_others_still_run() {
     assert_eq!(taken(&log), ["broken"]);
 
     // The monitor shows the failing job as an alert.
-    let snap = hesabu_core::monitor::snapshot(&file, &session, None)
+    let snap = hesabu_app::monitor::snapshot(&file, &session, None)
         .await
         .unwrap();
     assert_eq!(snap.failing_jobs, ["broken"]);
@@ -211,7 +210,9 @@ async fn a_failing_job_records_its_error_and_the_others_still_run() {
 #[tokio::test]
 async fn two_handles_running_at_once_run_a_due_job_once() {
     let (_dir, file, session, clock) = company_at().await;
-    let other = CompanyFile::open(file.path(), clock.clone()).await.unwrap();
+    let other = hesabu_app::open_company_file(file.path(), clock.clone())
+        .await
+        .unwrap();
     let log = Arc::new(Mutex::new(Vec::new()));
     let scheduler = Scheduler::new(vec![probe("once", "every:30", &log, false)], Targets::new());
     // A first run creates the row; half an hour later both handles see it due and race.
@@ -230,7 +231,7 @@ async fn two_handles_running_at_once_run_a_due_job_once() {
 #[tokio::test]
 async fn schedule_changes_are_checked_and_audited() {
     let (_dir, file, session, _clock) = company_at().await;
-    let scheduler = Scheduler::standard(Targets::new());
+    let scheduler = hesabu_app::jobs::standard_scheduler(Targets::new());
     let view = scheduler
         .update(
             &file,
@@ -248,7 +249,7 @@ async fn schedule_changes_are_checked_and_audited() {
     assert_eq!(view.config, json!({ "keep": 3 }));
     // 18:30 Nairobi on the 1st is 15:30Z.
     assert_eq!(view.next_run_at, "2026-07-01T15:30:00.000Z");
-    let audit = hesabu_core::audit::list(&file, &session, 5).await.unwrap();
+    let audit = hesabu_store::audit::list(&file, &session, 5).await.unwrap();
     assert_eq!(audit[0].action, "scheduled_job.update");
 
     for (update, needle) in [
@@ -564,9 +565,9 @@ async fn jobs_set_keeps_the_configured_number_of_backups() {
 
 #[tokio::test]
 async fn the_outbox_job_drains_due_items_and_reports_progress() {
-    use hesabu_core::audit::AuditDraft;
-    use hesabu_core::outbox::testing::{LoopbackServer, LoopbackTarget};
-    use hesabu_core::outbox::{NewOutboxItem, SyncEvent, TargetConfig, WorkerState};
+    use hesabu_store::audit::AuditDraft;
+    use hesabu_store::outbox::testing::{LoopbackServer, LoopbackTarget};
+    use hesabu_store::outbox::{NewOutboxItem, SyncEvent, TargetConfig, WorkerState};
 
     let (_dir, file, session, _clock) = company_at().await;
     for key in ["k1", "k2"] {
@@ -577,6 +578,7 @@ async fn the_outbox_job_drains_due_items_and_reports_progress() {
             payload: json!({ "key": key }),
             idempotency_key: key.into(),
             ordering_key: None,
+            auto_retry: true,
         })
         .await
         .unwrap();
@@ -598,7 +600,7 @@ async fn the_outbox_job_drains_due_items_and_reports_progress() {
         TargetConfig::default(),
     )));
     let (events, mut rx) = tokio::sync::broadcast::channel(64);
-    let scheduler = Scheduler::standard(targets).with_sync_events(events);
+    let scheduler = hesabu_app::jobs::standard_scheduler(targets).with_sync_events(events);
     let outcome = scheduler
         .run_now(&file, &session, "outbox_retries")
         .await
@@ -619,7 +621,7 @@ async fn the_outbox_job_drains_due_items_and_reports_progress() {
     assert_eq!(done, 2);
 
     // While another drainer holds the sync lock the job succeeds without sending.
-    let _held = hesabu_core::outbox::SyncLock::acquire(file.path()).unwrap();
+    let _held = hesabu_store::outbox::SyncLock::acquire(file.path()).unwrap();
     let skipped = scheduler
         .run_now(&file, &session, "outbox_retries")
         .await

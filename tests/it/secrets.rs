@@ -1,7 +1,6 @@
 //! The secrets store: the file store when opted into, and the keyring's message when there is none.
 
-use hesabu_core::ErrorKind;
-use hesabu_core::secrets::{KeyringStore, SecretStore, store_from_spec};
+use hesabu_store::secrets::{KeyringStore, SecretError, SecretStore, store_from_spec};
 
 #[test]
 fn the_file_store_keeps_secrets_out_of_the_company_file() {
@@ -28,7 +27,7 @@ fn the_keyring_either_works_or_says_how_to_opt_into_the_file_store() {
             assert_eq!(store.get(key).unwrap(), None);
         }
         Err(e) => {
-            assert_eq!(e.kind(), ErrorKind::Unavailable);
+            assert!(matches!(e, SecretError::Unavailable(_)), "{e:?}");
             assert!(e.to_string().contains("HESABU_SECRETS=file:"), "{e}");
         }
     }

@@ -5,10 +5,10 @@ use std::sync::{Arc, OnceLock};
 
 use chrono::{TimeZone, Utc};
 use hesabu_cli::{Env, Outcome};
-use hesabu_core::auth::Session;
-use hesabu_core::clock::{SettableClock, SharedClock};
-use hesabu_core::company_file::CompanyFile;
-use hesabu_core::wire::NewCompany;
+use hesabu_core::company::NewCompany;
+use hesabu_store::auth::Session;
+use hesabu_store::clock::{SettableClock, SharedClock};
+use hesabu_store::company_file::CompanyFile;
 
 pub const ADMIN_EMAIL: &str = "admin@acme.test";
 pub const ADMIN_PASSWORD: &str = "admin-pass-1";
@@ -35,7 +35,7 @@ pub fn new_company() -> NewCompany {
 pub async fn company() -> (tempfile::TempDir, CompanyFile, Session) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("acme.hesabu");
-    let (file, session) = hesabu_core::company::create(&path, &new_company(), clock())
+    let (file, session) = hesabu_app::create_company(&path, &new_company(), clock())
         .await
         .unwrap();
     (dir, file, session)
@@ -48,7 +48,7 @@ pub async fn demo_copy(dir: &Path) -> PathBuf {
     if TEMPLATE.get().is_none() {
         let template_dir = tempfile::tempdir().unwrap();
         let path = template_dir.path().join("demo.hesabu");
-        let (file, _) = hesabu_core::demo::create(&path, clock()).await.unwrap();
+        let (file, _) = hesabu_app::demo::create(&path, clock()).await.unwrap();
         file.close().await.unwrap();
         let _ = TEMPLATE.set((template_dir, path));
     }
@@ -68,7 +68,7 @@ pub fn env(password: Option<&str>, new_password: Option<&str>) -> Env {
         interactive: false,
         progress: false,
         clock: clock() as SharedClock,
-        targets: hesabu_core::outbox::Targets::new(),
+        targets: hesabu_store::outbox::Targets::new(),
     }
 }
 

@@ -5,19 +5,19 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use hesabu_core::ErrorKind;
+use hesabu_app::demo::DEMO_PASSWORD;
 use hesabu_core::approvals::wire::{
     ActionInput, Decision, DocumentType, NewDocument, NewDocumentLine,
 };
 use hesabu_core::approvals::{actions, documents};
-use hesabu_core::auth::Session;
-use hesabu_core::company_file::CompanyFile;
-use hesabu_core::demo::DEMO_PASSWORD;
-use hesabu_core::outbox::testing::{Fault, LoopbackServer, LoopbackTarget};
-use hesabu_core::outbox::{self, ClockSleeper, Drainer, TargetConfig, Targets};
 use hesabu_core::workflows::{
     self, EventType, ExecutionFilter, ExecutionView, NewEvent, WorkflowType,
 };
+use hesabu_store::ErrorKind;
+use hesabu_store::auth::Session;
+use hesabu_store::company_file::CompanyFile;
+use hesabu_store::outbox::testing::{Fault, LoopbackServer, LoopbackTarget};
+use hesabu_store::outbox::{self, ClockSleeper, Drainer, TargetConfig, Targets};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
@@ -27,14 +27,16 @@ pub(crate) struct Demo {
     pub _dir: tempfile::TempDir,
     pub path: std::path::PathBuf,
     pub file: CompanyFile,
-    pub clock: Arc<hesabu_core::clock::SettableClock>,
+    pub clock: Arc<hesabu_store::clock::SettableClock>,
 }
 
 pub(crate) async fn demo() -> Demo {
     let dir = tempfile::tempdir().unwrap();
     let path = support::demo_copy(dir.path()).await;
     let clock = support::clock();
-    let file = CompanyFile::open(&path, clock.clone()).await.unwrap();
+    let file = hesabu_app::open_company_file(&path, clock.clone())
+        .await
+        .unwrap();
     Demo {
         _dir: dir,
         path,
@@ -44,7 +46,7 @@ pub(crate) async fn demo() -> Demo {
 }
 
 pub(crate) async fn login(file: &CompanyFile, email: &str) -> Session {
-    hesabu_core::auth::login(file, email, DEMO_PASSWORD)
+    hesabu_store::auth::login(file, email, DEMO_PASSWORD)
         .await
         .unwrap()
 }
@@ -225,7 +227,7 @@ async fn a_dead_send_fails_the_execution_notifies_and_retry_requeues_it() {
     assert_eq!(e.error_kind.as_deref(), Some("permanent"));
     assert!(e.completed_at.is_some());
     let admin = login(&d.file, "admin@demo.test").await;
-    let notices = hesabu_core::notifications::list(&d.file, &admin, 50)
+    let notices = hesabu_store::notifications::list(&d.file, &admin, 50)
         .await
         .unwrap();
     assert!(
@@ -255,7 +257,7 @@ async fn a_dead_send_fails_the_execution_notifies_and_retry_requeues_it() {
     assert_eq!(retried["status"], "pending");
     assert_eq!(retried["attempts"], 2);
     assert_eq!(retried["outbox_id"], e.outbox_id.clone().unwrap());
-    let audit = hesabu_core::audit::list(&d.file, &admin, 5).await.unwrap();
+    let audit = hesabu_store::audit::list(&d.file, &admin, 5).await.unwrap();
     assert!(audit.iter().any(|a| a.action == "workflow.retry"));
 
     etims_drainer(&d, &server).drain_until_idle().await.unwrap();
@@ -702,12 +704,14 @@ async fn cli_workflow_settings_are_validated_versioned_and_audited() {
     assert_eq!((out.code, out.json()), (0, json!([])));
 
     let admin = login(&d.file, "admin@demo.test").await;
-    let audit = hesabu_core::audit::list(&d.file, &admin, 10).await.unwrap();
+    let audit = hesabu_store::audit::list(&d.file, &admin, 10)
+        .await
+        .unwrap();
     let actions: Vec<&str> = audit.iter().map(|a| a.action.as_str()).collect();
     for want in ["workflow.set", "workflow.disable", "workflow.enable"] {
         assert!(actions.contains(&want), "{actions:?}");
     }
-    let report = hesabu_core::audit::verify(&d.file, &admin).await.unwrap();
+    let report = hesabu_store::audit::verify(&d.file, &admin).await.unwrap();
     assert!(report.first_broken.is_none());
 }
 

@@ -21,9 +21,10 @@ use std::time::{Duration, Instant};
 
 use hesabu_core::approvals::wire::{ActionInput, Decision, DocumentType, NewDocument};
 use hesabu_core::approvals::{actions, documents, policies};
-use hesabu_core::clock::SystemClock;
-use hesabu_core::permissions::Role;
-use hesabu_core::wire::{NewCompany, NewUser};
+use hesabu_core::company::NewCompany;
+use hesabu_core::users::NewUser;
+use hesabu_store::clock::SystemClock;
+use hesabu_store::permissions::Role;
 use rust_decimal::Decimal;
 
 const POLICY: &str = r#"{
@@ -50,7 +51,7 @@ async fn main() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bench.hesabu");
     let clock = Arc::new(SystemClock);
-    let (file, admin) = hesabu_core::company::create(
+    let (file, admin) = hesabu_app::create_company(
         &path,
         &NewCompany {
             legal_name: "Bench Ltd".into(),
@@ -94,10 +95,10 @@ async fn main() {
     policies::import(&file, &admin, &policies::parse(POLICY).unwrap())
         .await
         .unwrap();
-    let clerk = hesabu_core::auth::login(&file, "clerk@bench.test", "bench-pass-1")
+    let clerk = hesabu_store::auth::login(&file, "clerk@bench.test", "bench-pass-1")
         .await
         .unwrap();
-    let mgr = hesabu_core::auth::login(&file, "mgr@bench.test", "bench-pass-1")
+    let mgr = hesabu_store::auth::login(&file, "mgr@bench.test", "bench-pass-1")
         .await
         .unwrap();
 

@@ -12,9 +12,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use hesabu_core::budgets::{self, Enforcement, NewBudget, ReserveInput, import};
-use hesabu_core::clock::SystemClock;
-use hesabu_core::money::Currency;
-use hesabu_core::wire::NewCompany;
+use hesabu_core::company::NewCompany;
+use hesabu_store::clock::SystemClock;
+use hesabu_store::money::Currency;
 use rust_decimal::Decimal;
 
 mod common;
@@ -27,7 +27,7 @@ async fn main() {
     let import_rows: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(100_000);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bench.hesabu");
-    let (file, admin) = hesabu_core::company::create(
+    let (file, admin) = hesabu_app::create_company(
         &path,
         &NewCompany {
             legal_name: "Bench Ltd".into(),

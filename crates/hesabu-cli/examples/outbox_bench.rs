@@ -7,11 +7,11 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use hesabu_core::audit::AuditDraft;
-use hesabu_core::clock::SystemClock;
-use hesabu_core::outbox::testing::{LoopbackServer, LoopbackTarget};
-use hesabu_core::outbox::{Drainer, NewOutboxItem, TargetConfig, Targets, TokioSleeper};
-use hesabu_core::wire::NewCompany;
+use hesabu_core::company::NewCompany;
+use hesabu_store::audit::AuditDraft;
+use hesabu_store::clock::SystemClock;
+use hesabu_store::outbox::testing::{LoopbackServer, LoopbackTarget};
+use hesabu_store::outbox::{Drainer, NewOutboxItem, TargetConfig, Targets, TokioSleeper};
 use serde_json::json;
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -35,7 +35,7 @@ async fn main() {
         admin_name: "Bench".into(),
         admin_password: "bench-password".into(),
     };
-    let (file, session) = hesabu_core::company::create(&path, &new, Arc::new(SystemClock))
+    let (file, session) = hesabu_app::create_company(&path, &new, Arc::new(SystemClock))
         .await
         .expect("company");
     for i in 0..items {
@@ -46,6 +46,7 @@ async fn main() {
             payload: json!({ "n": i, "total": "116.00" }),
             idempotency_key: format!("bench-{i}"),
             ordering_key: ordered.then(|| "device-1".to_owned()),
+            auto_retry: true,
         })
         .await
         .expect("enqueue");

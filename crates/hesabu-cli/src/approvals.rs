@@ -9,9 +9,9 @@ use hesabu_core::approvals::wire::{
     ActionInput, Decision, DocumentType, DocumentView, NewDelegation, NewDocument, NewDocumentLine,
 };
 use hesabu_core::approvals::{actions, delegations, documents, notifications, org, policies};
-use hesabu_core::auth::Session;
-use hesabu_core::company_file::CompanyFile;
-use hesabu_core::money::{Currency, Money};
+use hesabu_store::auth::Session;
+use hesabu_store::company_file::CompanyFile;
+use hesabu_store::money::{Currency, Money};
 use serde_json::json;
 
 use crate::output::{Reply, table};

@@ -3,9 +3,9 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use hesabu_core::auth::Session;
-use hesabu_core::backup;
-use hesabu_core::company_file::CompanyFile;
+use hesabu_app::backup;
+use hesabu_store::auth::Session;
+use hesabu_store::company_file::CompanyFile;
 
 use crate::Failure;
 use crate::output::{Reply, table};
@@ -75,7 +75,7 @@ pub(crate) async fn restore(
     let BackupCommand::Restore { place, file: name } = command else {
         return Err(Failure::internal("not a restore"));
     };
-    session.require(hesabu_core::permissions::Permission::BackupManage)?;
+    session.require(hesabu_store::permissions::Permission::BackupManage)?;
     let path = backup::resolve(file.path(), place.dir.as_deref(), name)?;
     let report = backup::restore(file, session, &path, place.dir.as_deref()).await?;
     let text = format!(

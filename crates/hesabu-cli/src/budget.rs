@@ -5,13 +5,13 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use hesabu_core::auth::Session;
 use hesabu_core::budgets::{
     self, BudgetCheckInput, EnforcementDecision, LedgerOutcome, MoveInput, ReleaseAction,
     ReleaseCommitmentInput, ReleaseInput, ReserveInput, import, phasing, report, show,
 };
-use hesabu_core::company_file::CompanyFile;
-use hesabu_core::money::{Currency, Money};
+use hesabu_store::auth::Session;
+use hesabu_store::company_file::CompanyFile;
+use hesabu_store::money::{Currency, Money};
 use rust_decimal::Decimal;
 
 use crate::Failure;

@@ -1,12 +1,12 @@
 //! `hesabu jobs …` (the scheduler, headless), `hesabu reports list` and `hesabu monitor`.
 
 use clap::Subcommand;
+use hesabu_app::{monitor, reports};
 use hesabu_core::approvals::wire::JobRunReport;
-use hesabu_core::auth::Session;
-use hesabu_core::clock::{SettableClock, parse_timestamp};
-use hesabu_core::company_file::CompanyFile;
-use hesabu_core::scheduler::{JobRunOutcome, JobUpdate, ScheduledJobView, Scheduler, names};
-use hesabu_core::{monitor, reports};
+use hesabu_store::auth::Session;
+use hesabu_store::clock::{SettableClock, parse_timestamp};
+use hesabu_store::company_file::CompanyFile;
+use hesabu_store::scheduler::{JobRunOutcome, JobUpdate, ScheduledJobView, Scheduler, names};
 use serde_json::{Value, json};
 
 use crate::output::{Reply, table};
@@ -52,7 +52,7 @@ pub(crate) enum ReportsCommand {
 }
 
 fn scheduler(env: &Env) -> Scheduler {
-    Scheduler::standard(env.targets.clone())
+    hesabu_app::jobs::standard_scheduler(env.targets.clone())
 }
 
 pub(crate) async fn jobs(
@@ -128,11 +128,11 @@ async fn run(
                 ))
             })?;
             // A second handle on the same file whose clock stands at that instant.
-            Some(CompanyFile::open(file.path(), SettableClock::new(instant)).await?)
+            Some(hesabu_app::open_company_file(file.path(), SettableClock::new(instant)).await?)
         }
     };
     let acting = at_file.as_ref().unwrap_or(file);
-    let as_of_text = hesabu_core::clock::format_timestamp(acting.clock().now());
+    let as_of_text = hesabu_store::clock::format_timestamp(acting.clock().now());
     let outcomes = match only {
         Some(name) => scheduler
             .run_now(acting, session, name)

@@ -18,13 +18,17 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
-use hesabu_core::auth::{self, Session};
-use hesabu_core::clock::{SharedClock, SystemClock};
-use hesabu_core::company_file::CompanyFile;
-use hesabu_core::outbox::Targets;
-use hesabu_core::permissions::Role;
-use hesabu_core::wire::{CompanySettingsUpdate, NewCompany, NewUser};
-use hesabu_core::{ErrorKind, audit, company, demo, departments, users};
+use hesabu_app::demo;
+use hesabu_core::company::CompanySettingsUpdate;
+use hesabu_core::company::NewCompany;
+use hesabu_core::users::NewUser;
+use hesabu_core::{company, departments, users};
+use hesabu_store::auth::{self, Session};
+use hesabu_store::clock::{SharedClock, SystemClock};
+use hesabu_store::company_file::CompanyFile;
+use hesabu_store::outbox::Targets;
+use hesabu_store::permissions::Role;
+use hesabu_store::{ErrorKind, audit};
 use serde_json::{Value, json};
 
 pub use output::Outcome;
@@ -277,8 +281,8 @@ impl Failure {
     }
 }
 
-impl From<hesabu_core::Error> for Failure {
-    fn from(e: hesabu_core::Error) -> Self {
+impl From<hesabu_store::Error> for Failure {
+    fn from(e: hesabu_store::Error) -> Self {
         Failure {
             kind: e.kind(),
             message: e.to_string(),
@@ -373,7 +377,7 @@ async fn sign_in(cli: &Cli, env: &Env) -> Result<(CompanyFile, Session), Failure
         env.password.as_deref(),
         &format!("Password for {email}: "),
     )?;
-    let file = CompanyFile::open(&path, env.clock.clone()).await?;
+    let file = hesabu_app::open_company_file(&path, env.clock.clone()).await?;
     let session = auth::login(&file, &email, &password).await?;
     Ok((file, session))
 }
@@ -447,7 +451,7 @@ async fn acting_command(
         }) => {
             let role: Role = role.parse()?;
             // Check the permission before asking for a password nobody will use.
-            session.require(hesabu_core::permissions::Permission::UserManage)?;
+            session.require(hesabu_store::permissions::Permission::UserManage)?;
             let password = password_for(
                 env,
                 env.new_password.as_deref(),
@@ -492,7 +496,7 @@ async fn acting_command(
             Reply::list(&list, text)
         }
         Command::User(UserCommand::Deactivate { email }) => {
-            let user = users::deactivate(file, session, email).await?;
+            let user = hesabu_core::approvals::org::deactivate_user(file, session, email).await?;
             Reply::entity(
                 &user,
                 format!("Deactivated {} <{}>.\n", user.name, user.email),
@@ -591,7 +595,7 @@ async fn create_company(args: &CreateCompanyArgs, env: &Env) -> Result<Reply, Fa
         admin_name: args.admin_name.clone(),
         admin_password: password,
     };
-    let (file, session) = company::create(&args.path, &new, env.clock.clone()).await?;
+    let (file, session) = hesabu_app::create_company(&args.path, &new, env.clock.clone()).await?;
     let info = company::info(&file, &session).await?;
     let _ = file.close().await;
     let text = format!(
@@ -619,7 +623,7 @@ async fn create_demo(path: &std::path::Path, env: &Env) -> Result<Reply, Failure
 }
 
 /// The company as JSON, plus where its file is.
-fn with_path(info: &hesabu_core::wire::CompanyInfo, path: &std::path::Path) -> Value {
+fn with_path(info: &hesabu_core::company::CompanyInfo, path: &std::path::Path) -> Value {
     let mut value = serde_json::to_value(info).unwrap_or_else(|_| json!({}));
     if let Value::Object(map) = &mut value {
         map.insert("path".into(), Value::String(path.display().to_string()));

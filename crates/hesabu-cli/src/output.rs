@@ -3,7 +3,7 @@
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use hesabu_core::wire::CompanyInfo;
+use hesabu_core::company::CompanyInfo;
 
 /// What the process prints and how it exits.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -6,12 +6,12 @@ use std::io::Write;
 use std::sync::Arc;
 
 use clap::Subcommand;
-use hesabu_core::auth::Session;
-use hesabu_core::company_file::CompanyFile;
-use hesabu_core::connectivity;
-use hesabu_core::outbox::{self, Drainer, SyncEvent, TokioSleeper};
-use hesabu_core::permissions::Permission;
-use hesabu_core::wire::OutboxItemView;
+use hesabu_app::connectivity;
+use hesabu_store::auth::Session;
+use hesabu_store::company_file::CompanyFile;
+use hesabu_store::outbox::OutboxItemView;
+use hesabu_store::outbox::{self, Drainer, SyncEvent, TokioSleeper};
+use hesabu_store::permissions::Permission;
 
 use crate::output::{Reply, table};
 use crate::{Env, Failure};

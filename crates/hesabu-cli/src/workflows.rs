@@ -4,11 +4,12 @@
 use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
-use hesabu_core::auth::Session;
-use hesabu_core::company_file::CompanyFile;
+use hesabu_core::approvals::rule_hooks;
 use hesabu_core::rules::service as rules;
 use hesabu_core::rules::{Evaluation, TableTrace};
 use hesabu_core::workflows::{self, ExecutionFilter, ExecutionView, WorkflowType, WorkflowView};
+use hesabu_store::auth::Session;
+use hesabu_store::company_file::CompanyFile;
 use serde_json::Value;
 
 use crate::output::{Reply, table};
@@ -289,7 +290,7 @@ pub(crate) async fn rules_command(
             )
         }
         RulesCommand::Test { file: path, doc } => {
-            let ev = rules::test(file, session, &read_file(path)?, doc).await?;
+            let ev = rule_hooks::test(file, session, &read_file(path)?, doc).await?;
             Reply::entity(&ev, evaluation_text(&ev))
         }
         RulesCommand::Evaluations { doc, limit } => {
@@ -315,7 +316,7 @@ pub(crate) async fn rules_command(
             Reply::list(&list, text)
         }
         RulesCommand::Resolve { doc, note } => {
-            let r = rules::resolve_tax_review(file, session, doc, note).await?;
+            let r = rule_hooks::resolve_tax_review(file, session, doc, note).await?;
             Reply::entity(
                 &r,
                 format!(

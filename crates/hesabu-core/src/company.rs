@@ -6,17 +6,19 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set};
+use serde::{Deserialize, Serialize};
 use serde_json::json;
+use ts_rs::TS;
 
-use crate::audit::{AuditActor, AuditDraft};
-use crate::auth::{self, Session};
-use crate::clock::SharedClock;
-use crate::company_file::CompanyFile;
-use crate::entities::{app_user, company};
-use crate::error::{Error, Result};
-use crate::permissions::{Permission, Role};
+use crate::entities::company;
 use crate::users;
-use crate::wire::{CompanyInfo, CompanySettingsUpdate, NewCompany};
+use hesabu_store::audit::{AuditActor, AuditDraft};
+use hesabu_store::auth::{self, Session};
+use hesabu_store::clock::SharedClock;
+use hesabu_store::company_file::CompanyFile;
+use hesabu_store::entities::app_user;
+use hesabu_store::error::{Error, Result};
+use hesabu_store::permissions::{Permission, Role};
 
 pub const DEFAULT_BRANCH: &str = "00";
 pub const BASE_CURRENCY: &str = "KES";
@@ -105,11 +107,11 @@ pub async fn create(
 
     let file = CompanyFile::create_new(path, clock).await?;
     let result = async {
-        let now = crate::clock::format_timestamp(file.clock().now());
-        let company_id = crate::ids::new_id(file.clock().as_ref());
-        let admin_id = crate::ids::new_id(file.clock().as_ref());
+        let now = hesabu_store::clock::format_timestamp(file.clock().now());
+        let company_id = hesabu_store::ids::new_id(file.clock().as_ref());
+        let admin_id = hesabu_store::ids::new_id(file.clock().as_ref());
         let mut uow = file
-            .begin_bootstrap(AuditActor {
+            .begin_as(AuditActor {
                 id: Some(admin_id.clone()),
                 email: admin_email.clone(),
             })
@@ -199,7 +201,7 @@ pub(crate) fn settings_summary(c: &company::Model) -> serde_json::Value {
     })
 }
 
-pub(crate) async fn load(db: &impl sea_orm::ConnectionTrait) -> Result<company::Model> {
+pub async fn load(db: &impl sea_orm::ConnectionTrait) -> Result<company::Model> {
     company::Entity::find()
         .one(db)
         .await?
@@ -254,6 +256,69 @@ pub async fn update(
     .await?;
     uow.commit().await?;
     Ok(after.into())
+}
+
+/// The company settings.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct CompanyInfo {
+    pub id: String,
+    pub legal_name: String,
+    pub trading_name: Option<String>,
+    pub kra_pin: String,
+    pub branch_id: String,
+    pub address: Option<String>,
+    pub base_currency: String,
+    /// 1 = January.
+    pub fiscal_year_start_month: u8,
+    pub time_zone: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<company::Model> for CompanyInfo {
+    fn from(m: company::Model) -> Self {
+        Self {
+            id: m.id,
+            legal_name: m.legal_name,
+            trading_name: m.trading_name,
+            kra_pin: m.kra_pin,
+            branch_id: m.branch_id,
+            address: m.address,
+            base_currency: m.base_currency,
+            fiscal_year_start_month: u8::try_from(m.fiscal_year_start_month).unwrap_or(1),
+            time_zone: m.time_zone,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        }
+    }
+}
+
+/// Everything needed to create a company file and its first (admin) user.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct NewCompany {
+    pub legal_name: String,
+    pub trading_name: Option<String>,
+    pub kra_pin: String,
+    /// Two digits; "00" is the head office.
+    pub branch_id: Option<String>,
+    pub address: Option<String>,
+    /// 1 = January (the default).
+    pub fiscal_year_start_month: Option<u8>,
+    pub admin_email: String,
+    pub admin_name: String,
+    pub admin_password: String,
+}
+
+/// A change to the company settings. Every field is replaced.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct CompanySettingsUpdate {
+    pub legal_name: String,
+    pub trading_name: Option<String>,
+    pub kra_pin: String,
+    pub branch_id: String,
+    pub address: Option<String>,
+    pub fiscal_year_start_month: u8,
+    pub time_zone: String,
 }
 
 #[cfg(test)]

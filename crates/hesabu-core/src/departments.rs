@@ -1,15 +1,16 @@
 //! Departments / cost centres. Names are unique ignoring case.
 
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use serde::{Deserialize, Serialize};
 use serde_json::json;
+use ts_rs::TS;
 
-use crate::audit::AuditDraft;
-use crate::auth::Session;
-use crate::company_file::CompanyFile;
 use crate::entities::department;
-use crate::error::{Error, Result};
-use crate::permissions::Permission;
-use crate::wire::DepartmentView;
+use hesabu_store::audit::AuditDraft;
+use hesabu_store::auth::Session;
+use hesabu_store::company_file::CompanyFile;
+use hesabu_store::error::{Error, Result};
+use hesabu_store::permissions::Permission;
 
 pub const MAX_NAME_LEN: usize = 80;
 
@@ -66,4 +67,24 @@ pub(crate) async fn find_by_name(
         .filter(department::Column::NameKey.eq(name.trim().to_lowercase()))
         .one(db)
         .await?)
+}
+
+/// A department / cost centre.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct DepartmentView {
+    pub id: String,
+    pub name: String,
+    pub active: bool,
+    pub created_at: String,
+}
+
+impl From<department::Model> for DepartmentView {
+    fn from(m: department::Model) -> Self {
+        Self {
+            id: m.id,
+            name: m.name,
+            active: m.active,
+            created_at: m.created_at,
+        }
+    }
 }

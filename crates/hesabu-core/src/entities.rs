@@ -1,8 +1,11 @@
-//! SeaORM entities: the stored shape of each table. Private to the core; services convert them
-//! to wire types (`crate::wire`) before anything leaves the crate.
+//! SeaORM entities: the stored shape of each domain table (the kernel's own tables are in
+//! `hesabu_store::entities`). Private to the crate; services convert them to wire types before
+//! anything leaves it. The bottom of the domain's layers: it imports no service.
 //!
 //! Ids and timestamps are TEXT (UUID v7, RFC 3339 UTC via `clock::format_timestamp`) so the
-//! schema stays portable to PostgreSQL and the audit hash covers exactly the stored text.
+//! schema stays portable to PostgreSQL and the audit hash covers exactly the stored text. Money
+//! columns are `String` holding the canonical decimal text, parsed with `Decimal::from_str_exact`
+//! (a Decimal-typed column would come back from SQLite through f64).
 
 pub mod company {
     use sea_orm::entity::prelude::*;
@@ -49,61 +52,6 @@ pub mod department {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
-
-pub mod app_user {
-    use sea_orm::entity::prelude::*;
-
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "app_user")]
-    pub struct Model {
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub id: String,
-        pub email: String,
-        pub name: String,
-        pub role: String,
-        pub manager_id: Option<String>,
-        pub department_id: Option<String>,
-        pub active: bool,
-        pub password_hash: String,
-        pub created_at: String,
-        pub updated_at: String,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
-
-pub mod audit_log {
-    use sea_orm::entity::prelude::*;
-
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "audit_log")]
-    pub struct Model {
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub seq: i64,
-        pub id: String,
-        pub at: String,
-        pub actor_id: Option<String>,
-        pub actor_email: String,
-        pub action: String,
-        pub entity_type: String,
-        pub entity_id: String,
-        pub before_json: Option<String>,
-        pub after_json: Option<String>,
-        pub prev_hash: String,
-        pub hash: String,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
-
-// Budget control (see crate::budgets). Amounts are String columns holding the canonical
-// rust_decimal text: a Decimal-typed column would come back from SQLite through f64.
 
 pub mod budget {
     use sea_orm::entity::prelude::*;
@@ -275,59 +223,140 @@ pub mod budget_sync_run {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
-pub mod outbox {
-    use sea_orm::entity::prelude::*;
+// The approval engine's tables (migrations 20261122000100_approvals.sql and
+// 20261122000400_budget_wiring.sql).
 
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "outbox")]
-    pub struct Model {
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub id: String,
-        pub seq: i64,
-        pub target: String,
-        pub operation: String,
-        pub payload: String,
-        pub idempotency_key: String,
-        pub ordering_key: Option<String>,
-        pub state: String,
-        pub attempts: i64,
-        pub next_attempt_at: String,
-        pub check_first: bool,
-        pub last_error_kind: Option<String>,
-        pub last_error_message: Option<String>,
-        pub remote_ref: Option<String>,
-        pub result: Option<String>,
-        pub created_at: String,
-        pub updated_at: String,
-        pub done_at: Option<String>,
-    }
+macro_rules! entity {
+    ($module:ident, $table:literal, { $($field:ident : $ty:ty),* $(,)? }, $pk:ident : $pkty:ty) => {
+        pub mod $module {
+            use sea_orm::entity::prelude::*;
 
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
+            #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+            #[sea_orm(table_name = $table)]
+            pub struct Model {
+                #[sea_orm(primary_key, auto_increment = false)]
+                pub $pk: $pkty,
+                $(pub $field: $ty,)*
+            }
 
-    impl ActiveModelBehavior for ActiveModel {}
+            #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+            pub enum Relation {}
+
+            impl ActiveModelBehavior for ActiveModel {}
+        }
+    };
 }
 
-pub mod system_notification {
-    use sea_orm::entity::prelude::*;
+entity!(department_head, "department_head", {
+    user_id: String,
+    assigned_at: String,
+}, department_id: String);
 
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "system_notification")]
-    pub struct Model {
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub id: String,
-        pub created_at: String,
-        pub kind: String,
-        pub severity: String,
-        pub title: String,
-        pub body: String,
-        pub entity_type: Option<String>,
-        pub entity_id: Option<String>,
-        pub read_at: Option<String>,
-    }
+entity!(approval_policy, "approval_policy", {
+    name: String,
+    version: i64,
+    document_types: String,
+    spec_json: String,
+    imported_at: String,
+    imported_by: Option<String>,
+}, id: String);
 
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
+entity!(approval_document, "approval_document", {
+    doc_type: String,
+    number: String,
+    title: String,
+    requester_id: String,
+    department_id: Option<String>,
+    amount: String,
+    currency: String,
+    category: Option<String>,
+    project: Option<String>,
+    facts_json: String,
+    status: String,
+    current_request_id: Option<String>,
+    rounds: i64,
+    created_at: String,
+    updated_at: String,
+    budget_status: Option<String>,
+    budget_note: Option<String>,
+}, id: String);
 
-    impl ActiveModelBehavior for ActiveModel {}
-}
+entity!(approval_document_line, "approval_document_line", {
+    document_id: String,
+    position: i64,
+    description: String,
+    quantity: String,
+    unit_price: String,
+    tax_code: Option<String>,
+}, id: String);
+
+entity!(approval_request, "approval_request", {
+    document_id: String,
+    policy_id: String,
+    round: i64,
+    status: String,
+    matched_rule: String,
+    explain: String,
+    started_at: String,
+    finished_at: Option<String>,
+}, id: String);
+
+entity!(approval_step, "approval_step", {
+    request_id: String,
+    level: i64,
+    position: i64,
+    level_name: String,
+    mode: String,
+    approver_id: String,
+    acting_id: String,
+    delegation_id: Option<String>,
+    status: String,
+    marker: Option<String>,
+    version: i64,
+    why: String,
+    activated_at: Option<String>,
+    due_at: Option<String>,
+    reminders_sent: i64,
+    escalations: i64,
+    decided_by: Option<String>,
+    decided_at: Option<String>,
+    comment: Option<String>,
+    sla_met: Option<bool>,
+}, id: String);
+
+entity!(approval_event, "approval_event", {
+    document_id: String,
+    request_id: Option<String>,
+    step_id: Option<String>,
+    at: String,
+    actor_id: Option<String>,
+    on_behalf_of_id: Option<String>,
+    action: String,
+    level: Option<i64>,
+    comment: Option<String>,
+    sla_met: Option<bool>,
+}, id: String);
+
+entity!(delegation, "delegation", {
+    delegator_id: String,
+    delegate_id: String,
+    valid_from: String,
+    valid_until: String,
+    doc_types: Option<String>,
+    departments: Option<String>,
+    max_amount: Option<String>,
+    revoked_at: Option<String>,
+    created_at: String,
+}, id: String);
+
+entity!(notification, "notification", {
+    user_id: String,
+    kind: String,
+    document_id: Option<String>,
+    message: String,
+    created_at: String,
+    read_at: Option<String>,
+    delivered_at: Option<String>,
+    attempts: i64,
+    last_error: Option<String>,
+}, id: String);

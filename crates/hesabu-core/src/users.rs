@@ -8,16 +8,19 @@ use regex::Regex;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
 };
+use serde::{Deserialize, Serialize};
 use serde_json::json;
+use ts_rs::TS;
 
-use crate::audit::AuditDraft;
-use crate::auth::{self, Session};
-use crate::company_file::CompanyFile;
 use crate::departments;
-use crate::entities::{app_user, department};
-use crate::error::{Error, Result};
-use crate::permissions::{Permission, Role};
-use crate::wire::{NewUser, UserView};
+use crate::entities::department;
+use hesabu_store::audit::AuditDraft;
+use hesabu_store::auth::{self, Session};
+use hesabu_store::company_file::CompanyFile;
+use hesabu_store::entities::app_user;
+use hesabu_store::error::{Error, Result};
+use hesabu_store::permissions::{Permission, Role};
+use hesabu_store::uow::UnitOfWork;
 
 static EMAIL: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[^@\s]+@[^@\s]+\.[^@\s]+$").unwrap());
@@ -138,16 +141,19 @@ pub async fn list(file: &CompanyFile, session: &Session) -> Result<Vec<UserView>
         .collect())
 }
 
-/// Deactivates a user: they can no longer sign in. Their history stays. Admins cannot
-/// deactivate themselves or the last active admin (the file would have nobody to run it).
+/// Deactivates a user inside the caller's unit of work: they can no longer sign in; their
+/// history stays. Admins cannot deactivate themselves or the last active admin (the file would
+/// have nobody to run it). Returns the row before and after; the caller audits.
 ///
-/// Their open approval steps are reassigned in the same unit of work (see
-/// [`crate::approvals::jobs`]: back to the approver, to another pool member, re-resolved, or per
-/// the level's empty-approver policy).
-pub async fn deactivate(file: &CompanyFile, session: &Session, email: &str) -> Result<UserView> {
+/// The service people call is `approvals::org::deactivate_user`, which also hands the user's
+/// open approval steps on in the same unit of work: the approval engine sits above this layer.
+pub async fn deactivate_in(
+    uow: &UnitOfWork,
+    session: &Session,
+    email: &str,
+) -> Result<(app_user::Model, app_user::Model)> {
     session.require(Permission::UserManage)?;
     let email = auth::normalise_email(email);
-    let mut uow = file.begin(session).await?;
     let user = find_by_email(uow.db(), &email).await?.ok_or_else(|| {
         Error::NotFound(format!("There is no user {email} in this company file."))
     })?;
@@ -177,22 +183,12 @@ pub async fn deactivate(file: &CompanyFile, session: &Session, email: &str) -> R
     active.active = Set(false);
     active.updated_at = Set(uow.now_text());
     let after = active.update(uow.db()).await?;
-    let reassigned = crate::approvals::jobs::reassign_for_deactivated(&uow, &after.id).await?;
-    uow.audit(AuditDraft {
-        action: "user.deactivate",
-        entity_type: "user",
-        entity_id: after.id.clone(),
-        before: Some(json!({ "email": before.email, "active": before.active })),
-        after: Some(json!({
-            "email": after.email,
-            "active": after.active,
-            "reassigned_approval_steps": reassigned,
-        })),
-    })
-    .await?;
-    uow.commit().await?;
+    Ok((before, after))
+}
 
-    let manager = match &after.manager_id {
+/// A user as others see them, with their manager and department looked up.
+pub async fn view_of(file: &CompanyFile, user: &app_user::Model) -> Result<UserView> {
+    let manager = match &user.manager_id {
         Some(id) => {
             app_user::Entity::find_by_id(id.clone())
                 .one(file.reader())
@@ -200,7 +196,7 @@ pub async fn deactivate(file: &CompanyFile, session: &Session, email: &str) -> R
         }
         None => None,
     };
-    let department = match &after.department_id {
+    let department = match &user.department_id {
         Some(id) => {
             department::Entity::find_by_id(id.clone())
                 .one(file.reader())
@@ -208,10 +204,10 @@ pub async fn deactivate(file: &CompanyFile, session: &Session, email: &str) -> R
         }
         None => None,
     };
-    Ok(view(&after, manager.as_ref(), department.as_ref()))
+    Ok(view(user, manager.as_ref(), department.as_ref()))
 }
 
-pub(crate) async fn find_by_email(
+pub async fn find_by_email(
     db: &impl sea_orm::ConnectionTrait,
     email: &str,
 ) -> Result<Option<app_user::Model>> {
@@ -253,4 +249,29 @@ pub(crate) fn user_summary(
         "department": department.map(|d| d.name.clone()),
         "active": u.active,
     })
+}
+
+/// A user as others see them (never the password hash).
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct UserView {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub manager_email: Option<String>,
+    pub manager_name: Option<String>,
+    pub department: Option<String>,
+    pub active: bool,
+    pub created_at: String,
+}
+
+/// A user to add. `manager_email` and `department` (by name) are optional.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct NewUser {
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub manager_email: Option<String>,
+    pub department: Option<String>,
+    pub password: String,
 }

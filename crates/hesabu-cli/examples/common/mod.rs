@@ -3,8 +3,8 @@
 
 use std::time::{Duration, Instant};
 
-use hesabu_core::auth::Session;
-use hesabu_core::company_file::CompanyFile;
+use hesabu_store::auth::Session;
+use hesabu_store::company_file::CompanyFile;
 use sea_orm::ConnectionTrait;
 
 /// The benchmarks alternate their measurements in blocks of this many writes rather than one by
@@ -46,7 +46,7 @@ pub async fn timed_audited_insert(
         ))
         .await
         .unwrap();
-    uow.audit(hesabu_core::audit::AuditDraft {
+    uow.audit(hesabu_store::audit::AuditDraft {
         action: "bench.insert",
         entity_type: "bench",
         entity_id: id,
@@ -63,7 +63,7 @@ pub async fn timed_audited_insert(
 /// on a connection tuned like the company file's writer (WAL, `synchronous=FULL`) and run the
 /// cheapest way there is — rusqlite, inline on this thread, a cached statement, `BEGIN
 /// IMMEDIATE; INSERT; COMMIT`. (The company file's writer runs its statements the same way; see
-/// `hesabu_core::write_connection`.)
+/// `hesabu_store::write_connection`.)
 pub struct BareInsert {
     conn: rusqlite::Connection,
     table: String,

@@ -14,24 +14,22 @@ use serde_json::json;
 use super::Directory;
 use super::budget_hooks::{self, BudgetEvent};
 use super::calendar::Calendar;
-use super::documents::{
-    self, APPROVED, PENDING, SKIPPED, WAITING, advance, at, close_request, event, set_status,
-    steps_of,
-};
-use super::entities::{approval_document, approval_event, approval_request, approval_step};
+use super::documents::{self, at, event, set_status};
 use super::notifications;
 use super::policy::{LevelMode, PolicySpec};
-use super::state::Transition;
+use super::routing::{APPROVED, PENDING, SKIPPED, WAITING, advance, close_request, steps_of};
 use super::wire::{
     ActionInput, ActionResult, BulkFailure, BulkResult, Decision, DocumentStatus, DocumentType,
     HistoryEntry, InboxItem, SlaCompliance,
 };
-use crate::audit::AuditDraft;
-use crate::auth::Session;
-use crate::company_file::CompanyFile;
-use crate::error::{Error, Result};
-use crate::permissions::Permission;
-use crate::uow::UnitOfWork;
+use crate::documents::state::Transition;
+use crate::entities::{approval_document, approval_event, approval_request, approval_step};
+use hesabu_store::audit::AuditDraft;
+use hesabu_store::auth::Session;
+use hesabu_store::company_file::CompanyFile;
+use hesabu_store::error::{Error, Result};
+use hesabu_store::permissions::Permission;
+use hesabu_store::uow::UnitOfWork;
 
 /// Whether decisions check the step's version. Always true in the product. The `race-demo`
 /// feature builds the naive variant (step read before the transaction, no version predicate) so
@@ -41,7 +39,7 @@ const CHECK_VERSION: bool = !cfg!(feature = "race-demo");
 /// How many approval steps decided since `since` (optionally: by `decided_by`) have an SLA
 /// verdict, and how many of those met it. The one place SLA compliance is counted: the
 /// dashboard tile and the monitor both read it.
-pub(crate) async fn sla_counts(
+pub async fn sla_counts(
     db: &impl ConnectionTrait,
     since: &str,
     decided_by: Option<&str>,
@@ -116,7 +114,7 @@ pub async fn act(
                 "There is no approval request {request_id}. Check the id in hesabu approval inbox."
             ))
         })?;
-    let doc = documents::load(uow.db(), &request.document_id).await?;
+    let doc = crate::documents::load(uow.db(), &request.document_id).await?;
     let dir = Directory::load(uow.db()).await?;
     let steps = steps_of(uow.db(), &request.id).await?;
     let me = session.user_id();
@@ -141,7 +139,7 @@ pub async fn act(
             doc.number
         )));
     }
-    let spec = documents::pinned_spec(uow.db(), &request).await?;
+    let spec = crate::approvals::routing::pinned_spec(uow.db(), &request).await?;
     if input.decision == Decision::Approve && !spec.allow_repeat_approver {
         counts_once(&dir, &steps, &step, me)?;
     }
@@ -621,7 +619,7 @@ pub async fn inbox(file: &CompanyFile, session: &Session) -> Result<Vec<InboxIte
         else {
             continue;
         };
-        let doc = documents::load(db, &request.document_id).await?;
+        let doc = crate::documents::load(db, &request.document_id).await?;
         let overdue = step
             .due_at
             .as_deref()
@@ -658,7 +656,7 @@ pub async fn history(
     document_id: &str,
 ) -> Result<Vec<HistoryEntry>> {
     let db = file.reader();
-    let doc = documents::load(db, document_id).await?;
+    let doc = crate::documents::load(db, document_id).await?;
     documents::ensure_visible(db, session, &doc).await?;
     let dir = Directory::load(db).await?;
     let events = approval_event::Entity::find()
@@ -768,7 +766,8 @@ pub async fn sla_compliance(
         )));
     }
     let now = file.clock().now();
-    let since = crate::clock::format_timestamp(now - chrono::Duration::days(i64::from(days)));
+    let since =
+        hesabu_store::clock::format_timestamp(now - chrono::Duration::days(i64::from(days)));
     let company_wide = session.may(Permission::DocumentViewAll);
     let (decided, met) = sla_counts(
         file.reader(),

@@ -27,15 +27,15 @@ use chrono::Datelike;
 use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set};
 
 use super::Directory;
-use super::documents::{self, CANCELLED};
-use super::entities::{approval_document, approval_step};
 use super::policy::{ApproverSpec, LevelSpec};
+use super::routing::CANCELLED;
 use crate::budgets::{
     self, BudgetCheckInput, EnforcementDecision, MoveInput, Mover, ReleaseAction, ReserveInput,
 };
-use crate::error::{Error, Result};
-use crate::permissions::Role;
-use crate::uow::UnitOfWork;
+use crate::entities::{approval_document, approval_step};
+use hesabu_store::error::{Error, Result};
+use hesabu_store::permissions::Role;
+use hesabu_store::uow::UnitOfWork;
 
 /// A budget-relevant moment in a document's life after submission (submission itself is
 /// [`on_submitted`]).
@@ -165,7 +165,7 @@ async fn engine_mover(uow: &UnitOfWork) -> Result<Mover> {
     let actor = uow.actor().clone();
     let role = match &actor.id {
         None => None,
-        Some(id) => crate::entities::app_user::Entity::find_by_id(id.clone())
+        Some(id) => hesabu_store::entities::app_user::Entity::find_by_id(id.clone())
             .one(uow.db())
             .await?
             .and_then(|u| Role::from_str(&u.role).ok()),
@@ -184,7 +184,7 @@ async fn submitted(
     mover: &Mover,
     doc: &approval_document::Model,
 ) -> Result<OnSubmit> {
-    let amount = documents::amount_of(doc)?;
+    let amount = crate::documents::amount_of(doc)?;
     let Some(department_id) = doc.department_id.as_deref() else {
         mark(
             uow,
@@ -314,7 +314,7 @@ async fn mark(
     status: &str,
     note: String,
 ) -> Result<()> {
-    let stored = documents::load(uow.db(), &doc.id).await?;
+    let stored = crate::documents::load(uow.db(), &doc.id).await?;
     let mut active = stored.into_active_model();
     active.budget_status = Set(Some(status.to_owned()));
     active.budget_note = Set(Some(note));
@@ -342,12 +342,12 @@ pub(crate) async fn add_executive_level(
     reason: &str,
     detail: &str,
 ) -> Result<()> {
-    let request = documents::current_request(uow.db(), doc)
+    let request = crate::approvals::routing::current_request(uow.db(), doc)
         .await?
         .ok_or_else(|| Error::Internal("a submitted document has no request".into()))?;
-    let spec = documents::pinned_spec(uow.db(), &request).await?;
+    let spec = crate::approvals::routing::pinned_spec(uow.db(), &request).await?;
     let dir = Directory::load(uow.db()).await?;
-    let steps = documents::steps_of(uow.db(), &request.id).await?;
+    let steps = crate::approvals::routing::steps_of(uow.db(), &request.id).await?;
     let (number, level) = match spec.levels.iter().position(is_executive) {
         Some(i) => (i64::try_from(i + 1).unwrap_or(0), spec.levels[i].clone()),
         None => (
@@ -361,7 +361,7 @@ pub(crate) async fn add_executive_level(
             .map_err(|e| Error::Internal(format!("the executive level: {e}")))?,
         ),
     };
-    let (found, why) = documents::resolve(&level, &dir, doc);
+    let (found, why) = crate::approvals::routing::resolve(&level, &dir, doc);
     let open = |s: &&approval_step::Model| s.status != CANCELLED;
     let already: Vec<&approval_step::Model> = steps
         .iter()
@@ -376,7 +376,7 @@ pub(crate) async fn add_executive_level(
         }
         return Ok(());
     }
-    let in_chain = documents::chain_people(&steps);
+    let in_chain = crate::approvals::routing::chain_people(&steps);
     let usable = |ids: Vec<String>| -> Vec<String> {
         ids.into_iter()
             .filter(|id| *id != doc.requester_id)
@@ -402,6 +402,7 @@ pub(crate) async fn add_executive_level(
         "{reason} ({detail}). Level {number} ('{}') added to the chain: {who}.",
         level.name
     );
-    documents::insert_waiting_level(uow, &request.id, number, &level, ids, &why).await?;
+    crate::approvals::routing::insert_waiting_level(uow, &request.id, number, &level, ids, &why)
+        .await?;
     Ok(())
 }

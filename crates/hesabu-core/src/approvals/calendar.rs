@@ -16,11 +16,11 @@ use sea_orm::{ConnectionTrait, Statement};
 use serde_json::json;
 
 use super::wire::{WorkWeekUpdate, WorkWeekView};
-use crate::audit::AuditDraft;
-use crate::auth::Session;
-use crate::company_file::CompanyFile;
-use crate::error::{Error, Result};
-use crate::permissions::Permission;
+use hesabu_store::audit::AuditDraft;
+use hesabu_store::auth::Session;
+use hesabu_store::company_file::CompanyFile;
+use hesabu_store::error::{Error, Result};
+use hesabu_store::permissions::Permission;
 
 pub const DAY_START_HOUR: u32 = 8;
 pub const DAY_END_HOUR: u32 = 17;

@@ -17,17 +17,18 @@ use sea_orm::{
 use serde_json::json;
 
 use super::Directory;
-use super::documents::{self, MAX_DELEGATION_DEPTH, PENDING, delegate_for, event};
-use super::entities::{approval_request, approval_step, delegation};
+use super::documents::event;
 use super::notifications;
+use super::routing::{MAX_DELEGATION_DEPTH, PENDING, delegate_for};
 use super::wire::{DelegationView, DocumentType, NewDelegation};
-use crate::audit::AuditDraft;
-use crate::auth::Session;
-use crate::clock::{format_timestamp, parse_timestamp};
-use crate::company_file::CompanyFile;
-use crate::error::{Error, Result};
-use crate::permissions::Permission;
-use crate::uow::UnitOfWork;
+use crate::entities::{approval_request, approval_step, delegation};
+use hesabu_store::audit::AuditDraft;
+use hesabu_store::auth::Session;
+use hesabu_store::clock::{format_timestamp, parse_timestamp};
+use hesabu_store::company_file::CompanyFile;
+use hesabu_store::error::{Error, Result};
+use hesabu_store::permissions::Permission;
+use hesabu_store::uow::UnitOfWork;
 
 /// Parses `YYYY-MM-DD` (midnight in `tz`) or an RFC 3339 instant.
 pub fn parse_instant(text: &str, tz: chrono_tz::Tz) -> Result<DateTime<Utc>> {
@@ -373,12 +374,13 @@ pub(crate) async fn route_back_later_link(
             continue;
         };
         // The chain's people, without this step's current holder (who is being re-decided).
-        let others: Vec<approval_step::Model> = documents::steps_of(uow.db(), &request.id)
-            .await?
-            .into_iter()
-            .filter(|s| s.id != step.id)
-            .collect();
-        let mut in_chain = documents::chain_people(&others);
+        let others: Vec<approval_step::Model> =
+            crate::approvals::routing::steps_of(uow.db(), &request.id)
+                .await?
+                .into_iter()
+                .filter(|s| s.id != step.id)
+                .collect();
+        let mut in_chain = crate::approvals::routing::chain_people(&others);
         in_chain.insert(step.approver_id.clone());
         let routed = delegate_for(
             uow.db(),
@@ -408,7 +410,7 @@ pub(crate) async fn route_back_later_link(
 async fn hand_back(
     uow: &UnitOfWork,
     dir: &Directory,
-    doc: &super::entities::approval_document::Model,
+    doc: &crate::entities::approval_document::Model,
     request_id: &str,
     step: &approval_step::Model,
     routed: Option<(String, String)>,
@@ -469,7 +471,7 @@ pub(crate) async fn held_through_later_link(
 
 type StepContext = (
     approval_request::Model,
-    super::entities::approval_document::Model,
+    crate::entities::approval_document::Model,
     super::policy::PolicySpec,
     HashSet<String>,
 );
@@ -481,9 +483,11 @@ async fn context(uow: &UnitOfWork, step: &approval_step::Model) -> Result<Option
     else {
         return Ok(None);
     };
-    let doc = documents::load(uow.db(), &request.document_id).await?;
-    let spec = documents::pinned_spec(uow.db(), &request).await?;
-    let in_chain = documents::chain_people(&documents::steps_of(uow.db(), &request.id).await?);
+    let doc = crate::documents::load(uow.db(), &request.document_id).await?;
+    let spec = crate::approvals::routing::pinned_spec(uow.db(), &request).await?;
+    let in_chain = crate::approvals::routing::chain_people(
+        &crate::approvals::routing::steps_of(uow.db(), &request.id).await?,
+    );
     Ok(Some((request, doc, spec, in_chain)))
 }
 

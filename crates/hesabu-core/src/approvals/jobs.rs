@@ -22,20 +22,19 @@ use super::calendar::Calendar;
 use super::delegations::{
     held_through_later_link, reroute_pending_of, route_back, route_back_later_link,
 };
-use super::documents::{
-    self, APPROVED, PENDING, SKIPPED, WAITING, advance, at, delegate_for, event, resolve,
-};
-use super::entities::{approval_request, approval_step, delegation};
+use super::documents::{at, event};
 use super::notifications;
 use super::policy::{EmptyApprover, EscalationTarget, LevelMode, LevelSpec, PolicySpec};
+use super::routing::{APPROVED, PENDING, SKIPPED, WAITING, advance, delegate_for, resolve};
 use super::wire::{Decision, JobRunReport};
-use crate::audit::{AuditActor, AuditDraft};
-use crate::auth::Session;
-use crate::clock::format_timestamp;
-use crate::company_file::CompanyFile;
-use crate::error::{Error, Result};
-use crate::permissions::Permission;
-use crate::uow::UnitOfWork;
+use crate::entities::{approval_request, approval_step, delegation};
+use hesabu_store::audit::{AuditActor, AuditDraft};
+use hesabu_store::auth::Session;
+use hesabu_store::clock::format_timestamp;
+use hesabu_store::company_file::CompanyFile;
+use hesabu_store::error::{Error, Result};
+use hesabu_store::permissions::Permission;
+use hesabu_store::uow::UnitOfWork;
 
 /// Runs the approval jobs as of the file's clock (use a file opened with a `SettableClock` to
 /// run as of another instant). Changes are attributed to the system in the audit log.
@@ -67,7 +66,7 @@ pub async fn run(file: &CompanyFile, session: &Session) -> Result<JobRunReport> 
         if open.is_none() && later.is_empty() {
             continue;
         }
-        let mut uow = file.begin_bootstrap(AuditActor::system()).await?;
+        let mut uow = file.begin_as(AuditActor::system()).await?;
         let dir = Directory::load(uow.db()).await?;
         let n =
             route_back(&uow, &dir, &d.id).await? + route_back_later_link(&uow, &dir, &d).await?;
@@ -105,7 +104,7 @@ pub async fn run(file: &CompanyFile, session: &Session) -> Result<JobRunReport> 
         if still_with_delegator.is_none() {
             continue;
         }
-        let mut uow = file.begin_bootstrap(AuditActor::system()).await?;
+        let mut uow = file.begin_as(AuditActor::system()).await?;
         let dir = Directory::load(uow.db()).await?;
         let n = reroute_pending_of(&uow, &dir, &d.delegator_id).await?;
         if n == 0 {
@@ -140,7 +139,7 @@ pub async fn run(file: &CompanyFile, session: &Session) -> Result<JobRunReport> 
             continue;
         };
         if !specs.contains_key(&request.policy_id) {
-            let spec = documents::pinned_spec(file.reader(), &request).await?;
+            let spec = crate::approvals::routing::pinned_spec(file.reader(), &request).await?;
             specs.insert(request.policy_id.clone(), spec);
         }
         let Some(spec) = specs.get(&request.policy_id) else {
@@ -152,7 +151,7 @@ pub async fn run(file: &CompanyFile, session: &Session) -> Result<JobRunReport> 
         if due_work(&snapshot, &level, &cal, now)?.is_none() {
             continue;
         }
-        let mut uow = file.begin_bootstrap(AuditActor::system()).await?;
+        let mut uow = file.begin_as(AuditActor::system()).await?;
         // Re-read under the write lock: someone may have decided since the snapshot.
         let Some(step) = approval_step::Entity::find_by_id(snapshot.id.clone())
             .one(uow.db())
@@ -241,7 +240,7 @@ async fn auto_approve(
     step: &approval_step::Model,
     days: i64,
 ) -> Result<()> {
-    let doc = documents::load(uow.db(), &request.document_id).await?;
+    let doc = crate::documents::load(uow.db(), &request.document_id).await?;
     let comment = format!("Auto-approved by the system after {days} days, as the policy allows.");
     let mut active = step.clone().into_active_model();
     active.status = Set(APPROVED.into());
@@ -292,8 +291,8 @@ async fn escalate(
     step: &approval_step::Model,
     to: &EscalationTarget,
 ) -> Result<()> {
-    let doc = documents::load(uow.db(), &request.document_id).await?;
-    let steps = documents::steps_of(uow.db(), &request.id).await?;
+    let doc = crate::documents::load(uow.db(), &request.document_id).await?;
+    let steps = crate::approvals::routing::steps_of(uow.db(), &request.id).await?;
     let new_due = format_timestamp(cal.add_business_hours(uow.now(), level.sla_hours));
     let overdue_since = step.due_at.clone().unwrap_or_default();
     let later_level_waiting = steps
@@ -343,7 +342,7 @@ async fn escalate(
             .await;
     }
 
-    let in_chain = documents::chain_people(&steps);
+    let in_chain = crate::approvals::routing::chain_people(&steps);
     // Not the requester, not someone already in the chain (unless repeats are allowed), and not
     // someone already holding another open step of this request.
     let may_take = |id: &str| {
@@ -438,7 +437,7 @@ async fn remind(
     step: &approval_step::Model,
     sent: i64,
 ) -> Result<()> {
-    let doc = documents::load(uow.db(), &request.document_id).await?;
+    let doc = crate::documents::load(uow.db(), &request.document_id).await?;
     let mut active = step.clone().into_active_model();
     active.reminders_sent = Set(sent);
     active.version = Set(step.version + 1);
@@ -497,10 +496,10 @@ pub(crate) async fn reassign_for_deactivated(uow: &UnitOfWork, user_id: &str) ->
         else {
             continue;
         };
-        let doc = documents::load(uow.db(), &request.document_id).await?;
-        let spec = documents::pinned_spec(uow.db(), &request).await?;
-        let steps = documents::steps_of(uow.db(), &request.id).await?;
-        let in_chain = documents::chain_people(&steps);
+        let doc = crate::documents::load(uow.db(), &request.document_id).await?;
+        let spec = crate::approvals::routing::pinned_spec(uow.db(), &request).await?;
+        let steps = crate::approvals::routing::steps_of(uow.db(), &request.id).await?;
+        let in_chain = crate::approvals::routing::chain_people(&steps);
         let mut active = step.clone().into_active_model();
         active.version = Set(step.version + 1);
 
@@ -547,7 +546,7 @@ pub(crate) async fn reassign_for_deactivated(uow: &UnitOfWork, user_id: &str) ->
                     && (s.status == PENDING || s.status == WAITING)
             });
         if pool_others {
-            active.status = Set(documents::CANCELLED.into());
+            active.status = Set(crate::approvals::routing::CANCELLED.into());
             let dropped = active.update(uow.db()).await?;
             event(
                 uow,

@@ -24,21 +24,22 @@ pub mod budget_hooks;
 pub mod calendar;
 pub mod delegations;
 pub mod documents;
-pub(crate) mod entities;
 pub mod jobs;
 pub mod notifications;
 pub mod org;
 pub mod policies;
 pub mod policy;
-pub mod state;
+pub mod routing;
+pub mod rule_hooks;
 pub mod wire;
 
 use std::collections::HashMap;
 
 use sea_orm::{ConnectionTrait, EntityTrait, Statement};
 
-use crate::entities::{app_user, department};
-use crate::error::Result;
+use crate::entities::department;
+use hesabu_store::entities::app_user;
+use hesabu_store::error::Result;
 
 /// Everyone and every department, loaded once per operation (a company has tens of users, not
 /// thousands, so this is cheaper than a query per lookup).
@@ -66,7 +67,7 @@ impl Directory {
             .into_iter()
             .map(|d| (d.id.clone(), d))
             .collect();
-        let heads = entities::department_head::Entity::find()
+        let heads = crate::entities::department_head::Entity::find()
             .all(db)
             .await?
             .into_iter()
@@ -114,7 +115,7 @@ impl Directory {
     }
 
     pub fn by_email(&self, email: &str) -> Option<&app_user::Model> {
-        let email = crate::auth::normalise_email(email);
+        let email = hesabu_store::auth::normalise_email(email);
         self.users.values().find(|u| u.email == email)
     }
 
@@ -123,7 +124,7 @@ impl Directory {
         let mut admins: Vec<&app_user::Model> = self
             .users
             .values()
-            .filter(|u| u.active && u.role == crate::permissions::Role::Admin.as_str())
+            .filter(|u| u.active && u.role == hesabu_store::permissions::Role::Admin.as_str())
             .collect();
         admins.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
         admins.into_iter().map(|u| u.id.clone()).collect()

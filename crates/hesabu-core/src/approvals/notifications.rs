@@ -10,13 +10,13 @@ use sea_orm::{
 };
 use serde_json::json;
 
-use super::entities::notification;
 use super::wire::NotificationView;
-use crate::audit::AuditDraft;
-use crate::auth::Session;
-use crate::company_file::CompanyFile;
-use crate::error::Result;
-use crate::uow::UnitOfWork;
+use crate::entities::notification;
+use hesabu_store::audit::AuditDraft;
+use hesabu_store::auth::Session;
+use hesabu_store::company_file::CompanyFile;
+use hesabu_store::error::Result;
+use hesabu_store::uow::UnitOfWork;
 
 /// Kinds of notification.
 pub const APPROVAL_REQUEST: &str = "approval_request";

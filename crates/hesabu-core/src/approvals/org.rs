@@ -7,14 +7,14 @@ use chrono::NaiveDate;
 use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Statement};
 use serde_json::json;
 
-use super::entities::department_head;
-use crate::audit::AuditDraft;
-use crate::auth::{self, Session};
-use crate::company_file::CompanyFile;
 use crate::departments;
-use crate::error::{Error, Result};
-use crate::permissions::Permission;
+use crate::entities::department_head;
 use crate::users;
+use hesabu_store::audit::AuditDraft;
+use hesabu_store::auth::{self, Session};
+use hesabu_store::company_file::CompanyFile;
+use hesabu_store::error::{Error, Result};
+use hesabu_store::permissions::Permission;
 
 /// Makes `email` the head of `department` (replacing any previous head).
 pub async fn set_department_head(
@@ -136,7 +136,7 @@ pub(crate) fn normalise_designation(text: &str) -> Result<String> {
 async fn active_user(
     db: &impl ConnectionTrait,
     email: &str,
-) -> Result<crate::entities::app_user::Model> {
+) -> Result<hesabu_store::entities::app_user::Model> {
     let email = auth::normalise_email(email);
     let user = users::find_by_email(db, &email).await?.ok_or_else(|| {
         Error::NotFound(format!("There is no user {email} in this company file."))
@@ -147,4 +147,33 @@ async fn active_user(
         )));
     }
     Ok(user)
+}
+
+/// Deactivates a user (see [`crate::users::deactivate_in`]: they can no longer sign in) and, in
+/// the same unit of work, hands their open approval steps on (see
+/// [`super::jobs::reassign_for_deactivated`]: back to the approver, to another pool member,
+/// re-resolved, or per the level's empty-approver policy). The one service for deactivating a
+/// user: it lives here, above users, because only the approval engine knows its steps.
+pub async fn deactivate_user(
+    file: &CompanyFile,
+    session: &Session,
+    email: &str,
+) -> Result<crate::users::UserView> {
+    let mut uow = file.begin(session).await?;
+    let (before, after) = crate::users::deactivate_in(&uow, session, email).await?;
+    let reassigned = super::jobs::reassign_for_deactivated(&uow, &after.id).await?;
+    uow.audit(AuditDraft {
+        action: "user.deactivate",
+        entity_type: "user",
+        entity_id: after.id.clone(),
+        before: Some(serde_json::json!({ "email": before.email, "active": before.active })),
+        after: Some(serde_json::json!({
+            "email": after.email,
+            "active": after.active,
+            "reassigned_approval_steps": reassigned,
+        })),
+    })
+    .await?;
+    uow.commit().await?;
+    crate::users::view_of(file, &after).await
 }

@@ -8,14 +8,14 @@ use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, QueryOrder};
 use serde_json::json;
 
 use super::Directory;
-use super::entities::approval_policy;
 use super::policy::{self, ApproverSpec, EscalationTarget, PolicySpec};
 use super::wire::{DocumentType, PolicyIssue, PolicyValidation, PolicyView};
-use crate::audit::AuditDraft;
-use crate::auth::Session;
-use crate::company_file::CompanyFile;
-use crate::error::{Error, Result};
-use crate::permissions::Permission;
+use crate::entities::approval_policy;
+use hesabu_store::audit::AuditDraft;
+use hesabu_store::auth::Session;
+use hesabu_store::company_file::CompanyFile;
+use hesabu_store::error::{Error, Result};
+use hesabu_store::permissions::Permission;
 
 /// Parses policy JSON, with a message that points at the problem.
 pub fn parse(json_text: &str) -> Result<PolicySpec> {

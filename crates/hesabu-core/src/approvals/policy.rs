@@ -18,7 +18,7 @@ use serde_json::Value;
 use ts_rs::TS;
 
 use super::wire::DocumentType;
-use crate::permissions::Role;
+use hesabu_store::permissions::Role;
 
 /// At most this many levels per policy.
 pub const MAX_LEVELS: usize = 5;
@@ -452,7 +452,11 @@ pub fn validate_shape(spec: &PolicySpec) -> Vec<String> {
                 .into(),
         );
     }
-    if spec.currency.parse::<crate::money::Currency>().is_err() {
+    if spec
+        .currency
+        .parse::<hesabu_store::money::Currency>()
+        .is_err()
+    {
         errors.push(format!(
             "Currency '{}' is not a currency code: use three letters such as KES.",
             spec.currency

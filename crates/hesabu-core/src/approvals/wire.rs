@@ -1,141 +1,15 @@
 //! Wire types of the approval engine: what its services accept and return, what `hesabu --json`
 //! prints and what the UI will receive. Amounts are decimal strings; ids and timestamps are text.
 
-use std::fmt;
-use std::str::FromStr;
-
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use ts_rs::TS;
 
-use crate::error::{Error, ErrorKind};
+use hesabu_store::error::ErrorKind;
 
-/// The documents that go through approval.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
-#[serde(rename_all = "snake_case")]
-pub enum DocumentType {
-    PurchaseOrder,
-    ExpenseClaim,
-    PaymentVoucher,
-    MaterialRequest,
-    JournalEntry,
-    BudgetRevision,
-    /// A sales invoice held for approval before it is signed by KRA e-TIMS.
-    SalesInvoice,
-}
-
-impl DocumentType {
-    pub const ALL: [DocumentType; 7] = [
-        DocumentType::PurchaseOrder,
-        DocumentType::ExpenseClaim,
-        DocumentType::PaymentVoucher,
-        DocumentType::MaterialRequest,
-        DocumentType::JournalEntry,
-        DocumentType::BudgetRevision,
-        DocumentType::SalesInvoice,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DocumentType::PurchaseOrder => "purchase_order",
-            DocumentType::ExpenseClaim => "expense_claim",
-            DocumentType::PaymentVoucher => "payment_voucher",
-            DocumentType::MaterialRequest => "material_request",
-            DocumentType::JournalEntry => "journal_entry",
-            DocumentType::BudgetRevision => "budget_revision",
-            DocumentType::SalesInvoice => "sales_invoice",
-        }
-    }
-
-    /// The prefix of the document numbers of this type (PO-000001).
-    pub fn number_prefix(self) -> &'static str {
-        match self {
-            DocumentType::PurchaseOrder => "PO",
-            DocumentType::ExpenseClaim => "EC",
-            DocumentType::PaymentVoucher => "PV",
-            DocumentType::MaterialRequest => "MR",
-            DocumentType::JournalEntry => "JE",
-            DocumentType::BudgetRevision => "BR",
-            DocumentType::SalesInvoice => "SI",
-        }
-    }
-}
-
-impl fmt::Display for DocumentType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for DocumentType {
-    type Err = Error;
-    fn from_str(text: &str) -> Result<Self, Error> {
-        DocumentType::ALL
-            .into_iter()
-            .find(|t| t.as_str() == text.trim())
-            .ok_or_else(|| {
-                let names: Vec<&str> = DocumentType::ALL.iter().map(|t| t.as_str()).collect();
-                Error::invalid(format!(
-                    "Unknown document type '{text}'. Use one of: {}.",
-                    names.join(", ")
-                ))
-            })
-    }
-}
-
-/// A document's status. Only the state machine (`approvals::state`) changes it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
-#[serde(rename_all = "snake_case")]
-pub enum DocumentStatus {
-    Draft,
-    Submitted,
-    PendingApproval,
-    Approved,
-    Rejected,
-    Returned,
-    ClarificationRequested,
-    Cancelled,
-}
-
-impl DocumentStatus {
-    pub const ALL: [DocumentStatus; 8] = [
-        DocumentStatus::Draft,
-        DocumentStatus::Submitted,
-        DocumentStatus::PendingApproval,
-        DocumentStatus::Approved,
-        DocumentStatus::Rejected,
-        DocumentStatus::Returned,
-        DocumentStatus::ClarificationRequested,
-        DocumentStatus::Cancelled,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DocumentStatus::Draft => "draft",
-            DocumentStatus::Submitted => "submitted",
-            DocumentStatus::PendingApproval => "pending_approval",
-            DocumentStatus::Approved => "approved",
-            DocumentStatus::Rejected => "rejected",
-            DocumentStatus::Returned => "returned",
-            DocumentStatus::ClarificationRequested => "clarification_requested",
-            DocumentStatus::Cancelled => "cancelled",
-        }
-    }
-
-    pub(crate) fn parse(text: &str) -> Result<Self, Error> {
-        DocumentStatus::ALL
-            .into_iter()
-            .find(|s| s.as_str() == text)
-            .ok_or_else(|| Error::Internal(format!("unknown stored document status '{text}'")))
-    }
-}
-
-impl fmt::Display for DocumentStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+/// The document types and statuses are the documents layer's; the approval engine speaks them.
+pub use crate::documents::{DocumentStatus, DocumentType};
 
 /// One line of a new document.
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]

@@ -33,13 +33,13 @@ use super::{
     ACTIVE, ARCHIVED, Enforcement, ImportProgress, ImportRowError, ImportStage, NewBudget,
     SyncRunView, adjust_budgeted, dec, fiscal_start_month, insert_new_budgets, new_budget_rows,
 };
-use crate::audit::AuditDraft;
-use crate::auth::Session;
-use crate::company_file::CompanyFile;
 use crate::entities::{budget, budget_balance, budget_sync_run, department};
-use crate::error::{Error, Result};
-use crate::money::{Currency, Money};
-use crate::permissions::Permission;
+use hesabu_store::audit::AuditDraft;
+use hesabu_store::auth::Session;
+use hesabu_store::company_file::CompanyFile;
+use hesabu_store::error::{Error, Result};
+use hesabu_store::money::{Currency, Money};
+use hesabu_store::permissions::Permission;
 
 pub const REQUIRED_COLUMNS: [&str; 5] =
     ["department", "period", "amount", "currency", "enforcement"];
@@ -732,7 +732,7 @@ async fn record_failed_run(
 
 #[allow(clippy::too_many_arguments)]
 async fn record_run(
-    uow: &crate::uow::UnitOfWork,
+    uow: &hesabu_store::uow::UnitOfWork,
     file: &CompanyFile,
     started: chrono::DateTime<chrono::Utc>,
     source: &str,
@@ -754,8 +754,8 @@ async fn record_run(
     let model = budget_sync_run::Model {
         id: uow.new_id(),
         run_no: last.unwrap_or(0) + 1,
-        started_at: crate::clock::format_timestamp(started),
-        finished_at: crate::clock::format_timestamp(finished),
+        started_at: hesabu_store::clock::format_timestamp(started),
+        finished_at: hesabu_store::clock::format_timestamp(finished),
         duration_ms: (finished - started).num_milliseconds().max(0),
         source: source.to_owned(),
         format: format.to_owned(),
@@ -776,7 +776,7 @@ async fn record_run(
     run_view(model)
 }
 
-async fn audit_run(uow: &mut crate::uow::UnitOfWork, run: &SyncRunView) -> Result<()> {
+async fn audit_run(uow: &mut hesabu_store::uow::UnitOfWork, run: &SyncRunView) -> Result<()> {
     // One summary entry per run: the per-budget detail is in the ledger (an amount change is an
     // `adjust` entry), and 100k audit entries for one import would bury everything else.
     uow.audit(AuditDraft {

@@ -26,14 +26,14 @@ use sea_orm::{
 };
 use serde_json::json;
 
-use crate::audit::AuditDraft;
-use crate::auth::Session;
-use crate::company_file::CompanyFile;
 use crate::entities::{budget, budget_balance, budget_ledger, budget_reservation, department};
-use crate::error::{Error, Result};
-use crate::money::{Currency, Money};
-use crate::permissions::{Permission, Role};
-use crate::uow::UnitOfWork;
+use hesabu_store::audit::AuditDraft;
+use hesabu_store::auth::Session;
+use hesabu_store::company_file::CompanyFile;
+use hesabu_store::error::{Error, Result};
+use hesabu_store::money::{Currency, Money};
+use hesabu_store::permissions::{Permission, Role};
+use hesabu_store::uow::UnitOfWork;
 
 use period::FiscalPeriod;
 pub use wire::*;

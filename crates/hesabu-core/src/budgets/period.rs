@@ -10,7 +10,7 @@ use std::fmt;
 
 use chrono::{Datelike, Months, NaiveDate};
 
-use crate::error::{Error, Result};
+use hesabu_store::error::{Error, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum PeriodKind {

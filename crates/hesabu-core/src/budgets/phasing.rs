@@ -16,13 +16,13 @@ use super::{
     ACTIVE, ARCHIVED, BudgetView, Enforcement, NewBudget, balance_of, dec, fiscal_start_month,
     insert_new_budgets, load_balance, load_budget, new_budget_rows, view,
 };
-use crate::audit::AuditDraft;
-use crate::auth::Session;
-use crate::company_file::CompanyFile;
 use crate::entities::budget;
-use crate::error::{Error, Result};
-use crate::money::Currency;
-use crate::permissions::Permission;
+use hesabu_store::audit::AuditDraft;
+use hesabu_store::auth::Session;
+use hesabu_store::company_file::CompanyFile;
+use hesabu_store::error::{Error, Result};
+use hesabu_store::money::Currency;
+use hesabu_store::permissions::Permission;
 
 /// Monthly (12 parts) or quarterly (4 parts).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

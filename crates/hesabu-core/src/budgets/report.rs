@@ -24,11 +24,11 @@ use super::{
     ACTIVE, BudgetReport, CheckStats, FiscalYearUtilisation, MonthUtilisation, RELEASE_COMMITMENT,
     UtilisationRow, dec, fiscal_start_month, list_unchecked,
 };
-use crate::auth::Session;
-use crate::company_file::CompanyFile;
 use crate::entities::{budget, budget_balance, budget_check_log, budget_ledger};
-use crate::error::{Error, Result};
-use crate::permissions::Permission;
+use hesabu_store::auth::Session;
+use hesabu_store::company_file::CompanyFile;
+use hesabu_store::error::{Error, Result};
+use hesabu_store::permissions::Permission;
 
 fn percent(part: Decimal, whole: Decimal) -> Option<Decimal> {
     if whole.is_zero() {

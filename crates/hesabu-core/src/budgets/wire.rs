@@ -32,13 +32,13 @@ impl Enforcement {
         }
     }
 
-    pub fn parse(text: &str) -> crate::Result<Self> {
+    pub fn parse(text: &str) -> hesabu_store::Result<Self> {
         let t = text.trim().to_uppercase().replace([' ', '-'], "_");
         Enforcement::ALL
             .into_iter()
             .find(|e| e.as_str() == t)
             .ok_or_else(|| {
-                crate::Error::invalid(format!(
+                hesabu_store::Error::invalid(format!(
                     "Enforcement '{text}' is not known: use HARD_BLOCK, SOFT_WARNING or ESCALATE."
                 ))
             })
@@ -186,12 +186,12 @@ impl ReleaseAction {
         }
     }
 
-    pub fn parse(text: &str) -> crate::Result<Self> {
+    pub fn parse(text: &str) -> hesabu_store::Result<Self> {
         match text.trim().to_lowercase().as_str() {
             "reject" => Ok(ReleaseAction::Reject),
             "cancel" => Ok(ReleaseAction::Cancel),
             "return" => Ok(ReleaseAction::Return),
-            _ => Err(crate::Error::invalid(format!(
+            _ => Err(hesabu_store::Error::invalid(format!(
                 "Release action '{text}' is not known: use reject, cancel or return."
             ))),
         }

@@ -20,9 +20,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use ts_rs::TS;
 
-use crate::approvals::wire::DocumentType;
-use crate::error::{Error, Result};
-use crate::permissions::Role;
+use crate::documents::DocumentType;
+use hesabu_store::error::{Error, Result};
+use hesabu_store::permissions::Role;
 
 /// One decision table.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]

@@ -14,7 +14,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Value, json};
 use ts_rs::TS;
 
-use crate::error::{Error, Result};
+use hesabu_store::error::{Error, Result};
 
 /// A workflow: which kind of entity it sends to e-TIMS.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]

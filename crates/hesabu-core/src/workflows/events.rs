@@ -30,9 +30,9 @@ use super::config::{
 };
 use super::entities::event;
 use super::executions;
-use crate::error::{Error, Result};
-use crate::outbox::MAX_IDEMPOTENCY_KEY_LEN;
-use crate::uow::UnitOfWork;
+use hesabu_store::error::{Error, Result};
+use hesabu_store::outbox::MAX_IDEMPOTENCY_KEY_LEN;
+use hesabu_store::uow::UnitOfWork;
 
 /// What happened to the entity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -216,7 +216,7 @@ impl Entity {
         at_event: Option<&event::Model>,
     ) -> Result<Self> {
         // Not a document: look for a recorded event instead. Any other error is real.
-        let doc = match crate::approvals::documents::load(db, entity_id).await {
+        let doc = match crate::documents::load(db, entity_id).await {
             Ok(doc) => Some(doc),
             Err(Error::NotFound(_)) => None,
             Err(e) => return Err(e),
@@ -226,9 +226,9 @@ impl Entity {
                 Some(e) => e.entity_version,
                 None => content_version(db, &doc.doc_type, &doc.id).await?.max(1),
             };
-            let lines = crate::approvals::documents::lines_json(db, &doc.id).await?;
+            let lines = crate::documents::lines_json(db, &doc.id).await?;
             let review = super::tax_review_of(db, &doc.id).await?;
-            let amount = crate::approvals::documents::amount_of(&doc)?;
+            let amount = crate::documents::amount_of(&doc)?;
             let facts: Value = serde_json::from_str(&doc.facts_json).unwrap_or_else(|_| json!({}));
             return Ok(Entity {
                 entity_type: doc.doc_type.clone(),

@@ -14,12 +14,12 @@ use super::config::{WorkflowConfig, WorkflowSettings, WorkflowType};
 use super::entities::workflow_execution;
 use super::events::{self, Decision, Entity};
 use super::wire::status;
-use crate::clock::parse_timestamp;
-use crate::entities::outbox;
-use crate::error::{Error, Result};
-use crate::notifications::{self, NewNotification};
-use crate::outbox::NewOutboxItem;
-use crate::uow::UnitOfWork;
+use hesabu_store::clock::parse_timestamp;
+use hesabu_store::entities::outbox;
+use hesabu_store::error::{Error, Result};
+use hesabu_store::notifications::{self, NewNotification};
+use hesabu_store::outbox::{NewOutboxItem, OutboxChange, OutboxMove, OutboxObserver};
+use hesabu_store::uow::UnitOfWork;
 
 /// The e-TIMS target name in the outbox. The real client is phase 2 of the product; until it
 /// is registered, rows for it wait in the queue (the outbox row is the hand-off).
@@ -135,6 +135,7 @@ async fn apply(
                         WorkflowType::CustomerSync | WorkflowType::ItemSync => None,
                         _ => Some(FISCAL_ORDERING_KEY.into()),
                     },
+                    auto_retry: auto_retry(settings),
                 })
                 .await?;
             row.outbox_id = Some(outbox_id);
@@ -158,7 +159,11 @@ async fn apply(
             row.error_kind = Some(kind.into());
             row.error_message = Some(message.clone());
             if notify_on_failure(settings) {
-                announce_failure(uow, workflow, &entity.label(), &row.id, &message).await?;
+                notifications::insert(
+                    uow,
+                    failure_notice(workflow, &entity.label(), &row.id, &message),
+                )
+                .await?;
             }
         }
         Decision::Wait { kind, message } => {
@@ -178,29 +183,23 @@ fn notify_on_failure(settings: &WorkflowSettings) -> bool {
     }
 }
 
-async fn announce_failure(
-    uow: &UnitOfWork,
+fn failure_notice(
     workflow: WorkflowType,
     label: &str,
     execution_id: &str,
     message: &str,
-) -> Result<()> {
-    notifications::insert(
-        uow,
-        NewNotification {
-            kind: "workflow.failed",
-            severity: "error",
-            title: format!("{workflow} failed for {label}"),
-            body: format!(
-                "{message} Fix the cause, then retry it with `hesabu workflow retry \
-                 {execution_id}` or from the Workflows page."
-            ),
-            entity_type: Some("workflow_execution"),
-            entity_id: Some(execution_id.to_owned()),
-        },
-    )
-    .await?;
-    Ok(())
+) -> NewNotification {
+    NewNotification {
+        kind: "workflow.failed",
+        severity: "error",
+        title: format!("{workflow} failed for {label}"),
+        body: format!(
+            "{message} Fix the cause, then retry it with `hesabu workflow retry \
+             {execution_id}` or from the Workflows page."
+        ),
+        entity_type: Some("workflow_execution"),
+        entity_id: Some(execution_id.to_owned()),
+    }
 }
 
 /// An earlier execution that queued this entity version (so its outbox key is taken).
@@ -258,42 +257,39 @@ pub(crate) async fn redecide(
         .await?)
 }
 
-/// A move of an outbox row, as the outbox reports it.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum OutboxChange<'a> {
-    Claimed,
-    Done {
-        remote_ref: Option<&'a str>,
-    },
-    Retrying {
-        kind: &'a str,
-        message: &'a str,
-    },
-    Dead {
-        kind: &'a str,
-        message: &'a str,
-    },
-    /// A person put the dead row back in the queue.
-    Requeued,
-    /// Claimed in a batch but given back unsent (see `outbox::drain`): queued again.
-    Unclaimed,
+/// The execution log as an observer of the outbox: registered on every open company file by the
+/// app (`hesabu_app::open_company_file`), told of each move of a row inside the transaction that
+/// makes it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ExecutionLog;
+
+#[async_trait::async_trait]
+impl OutboxObserver for ExecutionLog {
+    async fn on_outbox_change(
+        &self,
+        moved: &OutboxMove<'_>,
+        outbox_id: &str,
+        change: OutboxChange<'_>,
+    ) -> Result<()> {
+        on_outbox_change(moved, outbox_id, change).await
+    }
 }
 
 /// Follows the outbox: called by `outbox/` in the transaction that moves row `outbox_id`.
 /// Rows that belong to no execution are left alone.
-pub(crate) async fn on_outbox_change(
-    uow: &UnitOfWork,
+async fn on_outbox_change(
+    moved: &OutboxMove<'_>,
     outbox_id: &str,
     change: OutboxChange<'_>,
 ) -> Result<()> {
     let Some(row) = workflow_execution::Entity::find()
         .filter(workflow_execution::Column::OutboxId.eq(outbox_id))
-        .one(uow.db())
+        .one(moved.db)
         .await?
     else {
         return Ok(());
     };
-    let now = uow.now_text();
+    let now = moved.now.clone();
     let mut active = row.clone().into_active_model();
     active.updated_at = Set(now.clone());
     let finish = |active: &mut workflow_execution::ActiveModel| {
@@ -331,7 +327,7 @@ pub(crate) async fn on_outbox_change(
             active.error_message = Set(Some(message.to_owned()));
             finish(&mut active);
             let payload = outbox::Entity::find_by_id(outbox_id.to_owned())
-                .one(uow.db())
+                .one(moved.db)
                 .await?
                 .and_then(|o| serde_json::from_str::<Value>(&o.payload).ok());
             let notify = payload
@@ -346,7 +342,11 @@ pub(crate) async fn on_outbox_change(
                     .and_then(|p| p.pointer("/entity/number"))
                     .and_then(Value::as_str)
                     .map_or_else(|| row.entity_id.clone(), str::to_owned);
-                announce_failure(uow, workflow, &label, &row.id, message).await?;
+                notifications::insert_on_move(
+                    moved,
+                    failure_notice(workflow, &label, &row.id, message),
+                )
+                .await?;
             }
         }
         OutboxChange::Requeued => {
@@ -358,21 +358,18 @@ pub(crate) async fn on_outbox_change(
             active.status = Set(status::PENDING.into());
         }
     }
-    active.update(uow.db()).await?;
+    active.update(moved.db).await?;
     Ok(())
 }
 
-/// Whether a frozen outbox payload lets the outbox retry a failed send: the invoice workflow's
+/// Whether the outbox may retry a failed send on its own: the invoice workflow's
 /// `retryOnFailure: false` makes the first failure final (the row is dead-lettered and the
-/// execution fails; `workflow retry` can still send it again).
-pub(crate) fn retries_allowed(payload: &str) -> bool {
-    serde_json::from_str::<Value>(payload)
-        .ok()
-        .and_then(|p| {
-            p.pointer("/options/retryOnFailure")
-                .and_then(Value::as_bool)
-        })
-        .unwrap_or(true)
+/// execution fails; `workflow retry` can still send it again). Set on the row at enqueue.
+fn auto_retry(settings: &WorkflowSettings) -> bool {
+    match &settings.config {
+        WorkflowConfig::Invoice(c) => c.retry_on_failure,
+        _ => true,
+    }
 }
 
 /// How many retries of an execution the workflow allows (`maxRetries`; unlimited for the

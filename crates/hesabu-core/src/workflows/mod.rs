@@ -27,15 +27,16 @@ use serde_json::{Value, json};
 
 pub use config::{WorkflowConfig, WorkflowSettings, WorkflowType};
 pub use events::{EventType, NewEvent};
+pub use executions::ExecutionLog;
 pub use wire::{EventView, ExecutionFilter, ExecutionView, WorkflowView};
 
-use crate::audit::AuditDraft;
-use crate::auth::Session;
-use crate::company_file::CompanyFile;
-use crate::error::{Error, Result};
-use crate::permissions::Permission;
 use entities::{event, workflow_config, workflow_config_history, workflow_execution};
 use executions::Trigger;
+use hesabu_store::audit::AuditDraft;
+use hesabu_store::auth::Session;
+use hesabu_store::company_file::CompanyFile;
+use hesabu_store::error::{Error, Result};
+use hesabu_store::permissions::Permission;
 use wire::status;
 
 /// A workflow's stored settings, or the defaults (disabled, manual) when never set.
@@ -270,7 +271,8 @@ pub async fn retry(file: &CompanyFile, session: &Session, id: &str) -> Result<Ex
         json!({ "status": row.status, "attempts": row.attempts, "error": row.error_message });
     let mut updated = match &row.outbox_id {
         Some(outbox_id) => {
-            crate::outbox::requeue_dead(&uow, outbox_id).await?;
+            // The file's observers (the execution log below) put the execution back to pending.
+            hesabu_store::outbox::requeue_dead(file, &uow, outbox_id).await?;
             executions::find(uow.db(), &row.id).await?
         }
         None => {
@@ -353,8 +355,8 @@ async fn label_documents(db: &impl ConnectionTrait, views: &mut [ExecutionView])
         return Ok(());
     }
     let numbers: std::collections::HashMap<String, String> =
-        crate::approvals::entities::approval_document::Entity::find()
-            .filter(crate::approvals::entities::approval_document::Column::Id.is_in(ids))
+        crate::entities::approval_document::Entity::find()
+            .filter(crate::entities::approval_document::Column::Id.is_in(ids))
             .all(db)
             .await?
             .into_iter()

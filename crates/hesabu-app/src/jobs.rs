@@ -1,0 +1,216 @@
+//! The built-in scheduled jobs. Each calls one existing service; the scheduler (the engine in
+//! `hesabu_store::scheduler`) adds only when. [`standard_scheduler`] is the scheduler every
+//! process runs.
+
+use chrono::NaiveTime;
+use serde_json::{Value, json};
+
+use std::sync::Arc;
+
+use hesabu_store::error::{Error, Result};
+use hesabu_store::outbox::Targets;
+use hesabu_store::scheduler::{Job, JobContext, Schedule, Scheduler, names};
+use tokio::sync::broadcast;
+
+use hesabu_store::outbox::{Drainer, SyncEvent, WorkerState};
+use hesabu_store::permissions::Permission;
+
+/// The built-in jobs: approval jobs, outbox retries, the daily summary, the backup — in that
+/// order, so a backup taken in the same run includes what the others did.
+pub fn standard_scheduler(targets: Targets) -> Scheduler {
+    Scheduler::new(
+        vec![
+            Arc::new(ApprovalJobs),
+            Arc::new(OutboxRetries),
+            Arc::new(DailySummaryJob),
+            Arc::new(AutoBackup),
+        ],
+        targets,
+    )
+}
+
+fn at(hour: u32, minute: u32) -> NaiveTime {
+    NaiveTime::from_hms_opt(hour, minute, 0).unwrap_or(NaiveTime::MIN)
+}
+
+/// Reminders, escalations, auto-approvals and delegation start/expiry (`approvals::jobs`).
+#[derive(Debug, Clone, Copy)]
+pub struct ApprovalJobs;
+
+#[async_trait::async_trait]
+impl Job for ApprovalJobs {
+    fn name(&self) -> &str {
+        names::APPROVALS
+    }
+    fn description(&self) -> &str {
+        "Approval reminders, escalations, auto-approvals and delegations"
+    }
+    fn default_schedule(&self) -> Schedule {
+        Schedule::Every { minutes: 15 }
+    }
+    async fn run(&self, ctx: &JobContext<'_>) -> Result<Value> {
+        let report = hesabu_core::approvals::jobs::run(ctx.file, ctx.session).await?;
+        Ok(serde_json::to_value(report).unwrap_or(Value::Null))
+    }
+}
+
+/// Sends what is due in the outbox (retries whose backoff has passed, and anything queued
+/// while no worker ran). When another process holds the sync lock (the desktop's worker, a
+/// `hesabu sync run`), that process is already sending: the run records that and succeeds.
+#[derive(Debug, Clone, Copy)]
+pub struct OutboxRetries;
+
+#[async_trait::async_trait]
+impl Job for OutboxRetries {
+    fn name(&self) -> &str {
+        names::OUTBOX
+    }
+    fn description(&self) -> &str {
+        "Send due outbox items (retries after backoff)"
+    }
+    fn default_schedule(&self) -> Schedule {
+        Schedule::Every { minutes: 5 }
+    }
+    fn permission(&self) -> Permission {
+        Permission::SyncManage
+    }
+    async fn run(&self, ctx: &JobContext<'_>) -> Result<Value> {
+        ctx.session.require(Permission::SyncManage)?;
+        let drainer = match Drainer::new(ctx.file.clone(), ctx.targets.clone(), ctx.sleeper.clone())
+        {
+            Ok(d) => d,
+            Err(Error::Conflict(_)) => {
+                return Ok(json!({ "skipped": "another Hesabu window or command is syncing" }));
+            }
+            Err(e) => return Err(e),
+        };
+        // Progress for a listener (the desktop's Sync page): the drainer's events, framed by
+        // running / idle. The forwarder ends when the drainer is dropped.
+        let forwarder = ctx.sync_events.map(|tx| {
+            let _ = tx.send(SyncEvent::State(WorkerState::Running));
+            let mut rx = drainer.subscribe();
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                loop {
+                    match rx.recv().await {
+                        Ok(event) => {
+                            let _ = tx.send(event);
+                        }
+                        Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                        Err(broadcast::error::RecvError::Closed) => break,
+                    }
+                }
+            })
+        });
+        // Holding the lock, nothing else is sending: rows left in flight are orphans.
+        let result = async {
+            let recovered = drainer.recover().await?;
+            let mut summary = drainer.drain_until_idle().await?;
+            summary.recovered = u32::try_from(recovered).unwrap_or(u32::MAX);
+            Ok::<_, Error>(summary)
+        }
+        .await;
+        drop(drainer);
+        if let Some(task) = forwarder {
+            let _ = task.await;
+            if let Some(tx) = ctx.sync_events {
+                let _ = tx.send(SyncEvent::State(WorkerState::Idle));
+            }
+        }
+        Ok(serde_json::to_value(result?).unwrap_or(Value::Null))
+    }
+}
+
+/// The daily summary PDF in the company's `reports/` folder.
+#[derive(Debug, Clone, Copy)]
+pub struct DailySummaryJob;
+
+#[async_trait::async_trait]
+impl Job for DailySummaryJob {
+    fn name(&self) -> &str {
+        names::DAILY_SUMMARY
+    }
+    fn description(&self) -> &str {
+        "Daily summary report (PDF): approvals, SLA, budgets, sync failures"
+    }
+    fn default_schedule(&self) -> Schedule {
+        Schedule::DailyAt { time: at(7, 0) }
+    }
+    async fn run(&self, ctx: &JobContext<'_>) -> Result<Value> {
+        let report = crate::reports::generate_daily_summary(ctx.file, ctx.session).await?;
+        Ok(serde_json::to_value(report).unwrap_or(Value::Null))
+    }
+}
+
+/// A backup of the company file into `backups/`, keeping the newest `keep` (default 10).
+#[derive(Debug, Clone, Copy)]
+pub struct AutoBackup;
+
+fn keep_of(config: &Value) -> usize {
+    config
+        .get("keep")
+        .and_then(Value::as_u64)
+        .and_then(|n| usize::try_from(n).ok())
+        .unwrap_or(crate::backup::DEFAULT_KEEP)
+}
+
+#[async_trait::async_trait]
+impl Job for AutoBackup {
+    fn name(&self) -> &str {
+        names::BACKUP
+    }
+    fn description(&self) -> &str {
+        "Back up the company file, keeping the newest copies"
+    }
+    fn default_schedule(&self) -> Schedule {
+        Schedule::DailyAt { time: at(1, 0) }
+    }
+    fn default_config(&self) -> Value {
+        json!({ "keep": crate::backup::DEFAULT_KEEP })
+    }
+    fn validate_config(&self, config: &Value) -> Result<()> {
+        let Some(map) = config.as_object() else {
+            return Err(Error::invalid(
+                "The backup job's settings are a JSON object, e.g. {\"keep\": 10}.",
+            ));
+        };
+        if let Some(key) = map.keys().find(|k| k.as_str() != "keep") {
+            return Err(Error::invalid(format!(
+                "The backup job has no setting '{key}'; its only setting is keep (copies kept)."
+            )));
+        }
+        match map.get("keep").map(Value::as_u64) {
+            None => Ok(()),
+            Some(Some(n)) if (1..=1000).contains(&n) => Ok(()),
+            Some(_) => Err(Error::invalid(
+                "keep is how many backups to keep: a whole number from 1 to 1000.",
+            )),
+        }
+    }
+    async fn run(&self, ctx: &JobContext<'_>) -> Result<Value> {
+        let info = crate::backup::create(ctx.file, ctx.session, None, keep_of(ctx.config)).await?;
+        Ok(serde_json::to_value(info).unwrap_or(Value::Null))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backup_settings_are_checked() {
+        assert!(AutoBackup.validate_config(&json!({ "keep": 3 })).is_ok());
+        assert!(AutoBackup.validate_config(&json!({})).is_ok());
+        for bad in [
+            json!({ "keep": 0 }),
+            json!({ "keep": "3" }),
+            json!({ "kept": 3 }),
+            json!(3),
+        ] {
+            assert!(AutoBackup.validate_config(&bad).is_err(), "{bad}");
+        }
+        assert_eq!(keep_of(&json!({ "keep": 3 })), 3);
+        assert_eq!(keep_of(&json!({})), crate::backup::DEFAULT_KEEP);
+        assert!(ApprovalJobs.validate_config(&json!({ "x": 1 })).is_err());
+    }
+}

@@ -1,0 +1,54 @@
+//! Hesabu's application layer: the top of the core, where the layers below are put together for
+//! a running app. The CLI and the desktop shell call it; it never depends on Tauri.
+//!
+//! - [`open_company_file`] and [`create_company`]: how the app, the CLI and the tests get a
+//!   company file, with the domain's observers registered on it (the workflow execution log
+//!   follows the outbox through [`hesabu_store::outbox::OutboxObserver`]).
+//! - [`jobs`]: the built-in scheduled jobs (the scheduler engine is the store's).
+//! - [`reports`], [`monitor`], [`connectivity`]: the daily summary PDF, monitoring figures, and
+//!   the online/offline view behind the Sync and Monitoring pages.
+//! - [`backup`]: `VACUUM INTO` backups, keep-N and verified restore.
+//! - [`demo`]: the demo company seed (shared by the desktop and `hesabu demo create`).
+
+pub mod backup;
+pub mod connectivity;
+pub mod demo;
+pub mod jobs;
+pub mod monitor;
+pub mod reports;
+pub mod typescript;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use hesabu_core::company::NewCompany;
+use hesabu_store::auth::Session;
+use hesabu_store::clock::SharedClock;
+use hesabu_store::company_file::CompanyFile;
+use hesabu_store::error::Result;
+
+/// Opens an existing company file (see [`CompanyFile::open`]) with the domain's observers
+/// registered. What the app, the CLI and the tests use.
+pub async fn open_company_file(path: &Path, clock: SharedClock) -> Result<CompanyFile> {
+    let file = CompanyFile::open(path, clock).await?;
+    register_observers(&file);
+    Ok(file)
+}
+
+/// Creates a company file (see [`hesabu_core::company::create`]) with the domain's observers
+/// registered, and its admin signed in.
+pub async fn create_company(
+    path: &Path,
+    new: &NewCompany,
+    clock: SharedClock,
+) -> Result<(CompanyFile, Session)> {
+    let (file, admin) = hesabu_core::company::create(path, new, clock).await?;
+    register_observers(&file);
+    Ok((file, admin))
+}
+
+/// What the layers above the store want to hear from it, registered on an open file: the
+/// workflow execution log follows each move of its outbox row, in the same transaction.
+pub fn register_observers(file: &CompanyFile) {
+    file.add_outbox_observer(Arc::new(hesabu_core::workflows::ExecutionLog));
+}

@@ -1,0 +1,236 @@
+//! The background sync worker: a component with a lifecycle around a [`Drainer`].
+//!
+//! [`Worker::start`] takes the company file's sync lock, runs crash recovery, then drains on a
+//! ticker (missed ticks are skipped, not replayed) and whenever [`Worker::run_now`] asks. Its
+//! state is observable ([`Worker::state`]: idle, running, paused offline, stopped) and it
+//! publishes [`SyncEvent`]s. [`Worker::stop`] asks it to finish the current pass and waits up to
+//! a timeout; past that the task is aborted, which is safe: a row cut off mid-send is left
+//! `in_flight` and recovered (checked before any resend) at the next start.
+
+use std::fs::{File, OpenOptions, TryLockError};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+use tokio::sync::{broadcast, mpsc, watch};
+use tokio::task::JoinHandle;
+use tokio::time::MissedTickBehavior;
+
+use super::Targets;
+use super::drain::{Drainer, Sleeper, SyncEvent};
+use crate::company_file::CompanyFile;
+use crate::error::{Error, Result};
+
+/// What the worker is doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WorkerState {
+    Idle,
+    Running,
+    /// Every target with due rows failed its probe; probing again on each tick.
+    PausedOffline,
+    Stopped,
+}
+
+impl WorkerState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WorkerState::Idle => "idle",
+            WorkerState::Running => "running",
+            WorkerState::PausedOffline => "paused_offline",
+            WorkerState::Stopped => "stopped",
+        }
+    }
+}
+
+/// An advisory lock on `<company file>.sync-lock`, held while a drainer exists, so the desktop
+/// app and `hesabu sync run` never drain the same file at once (two drainers could each think
+/// the other's in-flight row was left by a crash). The OS releases it when the process dies,
+/// SIGKILL included, so a crash never leaves a stale lock.
+#[derive(Debug)]
+pub struct SyncLock {
+    _file: File,
+}
+
+impl SyncLock {
+    fn lock_path(company: &Path) -> PathBuf {
+        let mut name = company.as_os_str().to_owned();
+        name.push(".sync-lock");
+        PathBuf::from(name)
+    }
+
+    pub fn acquire(company: &Path) -> Result<Self> {
+        let path = Self::lock_path(company);
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| {
+                Error::Unavailable(format!(
+                    "Could not create the sync lock {} ({e}). Check that you may write to the \
+                     company file's folder.",
+                    path.display()
+                ))
+            })?;
+        match file.try_lock() {
+            Ok(()) => Ok(Self { _file: file }),
+            Err(TryLockError::WouldBlock) => Err(Error::Conflict(
+                "Another Hesabu window or command is already syncing this company file; it will \
+                 send the queued items. Try again when it has finished."
+                    .into(),
+            )),
+            Err(TryLockError::Error(e)) => Err(Error::Unavailable(format!(
+                "Could not lock {} ({e}).",
+                path.display()
+            ))),
+        }
+    }
+
+    /// True when some other open handle (this process or another) holds the lock.
+    pub fn is_held_elsewhere(company: &Path) -> bool {
+        let path = Self::lock_path(company);
+        let Ok(file) = OpenOptions::new().read(true).open(&path) else {
+            return false;
+        };
+        matches!(file.try_lock(), Err(TryLockError::WouldBlock))
+    }
+}
+
+/// How the worker runs.
+#[derive(Debug, Clone)]
+pub struct WorkerOptions {
+    /// How often it looks for due rows (and re-probes offline targets) on its own.
+    pub tick: Duration,
+}
+
+impl Default for WorkerOptions {
+    fn default() -> Self {
+        Self {
+            tick: Duration::from_secs(15),
+        }
+    }
+}
+
+enum Command {
+    RunNow,
+    Stop,
+}
+
+/// A running sync worker. Dropping it without [`Self::stop`] aborts its task.
+#[derive(Debug)]
+pub struct Worker {
+    commands: mpsc::Sender<Command>,
+    state: watch::Receiver<WorkerState>,
+    events: broadcast::Sender<SyncEvent>,
+    drainer: Drainer,
+    task: Option<JoinHandle<()>>,
+}
+
+impl Worker {
+    /// Takes the sync lock, recovers rows left in flight, and starts draining.
+    pub async fn start(
+        file: CompanyFile,
+        targets: Targets,
+        sleeper: Arc<dyn Sleeper>,
+        options: WorkerOptions,
+    ) -> Result<Self> {
+        let drainer = Drainer::new(file, targets, sleeper)?;
+        let events = drainer.events_sender();
+        drainer.recover().await?;
+        let (commands, mut inbox) = mpsc::channel(16);
+        let (state_tx, state) = watch::channel(WorkerState::Idle);
+        let d = drainer.clone();
+        let task = tokio::spawn(async move {
+            let mut ticker = tokio::time::interval(options.tick);
+            ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
+            let set = |s: WorkerState| {
+                if *state_tx.borrow() != s {
+                    state_tx.send_replace(s);
+                    d.emit(SyncEvent::State(s));
+                }
+            };
+            loop {
+                tokio::select! {
+                    _ = ticker.tick() => {}
+                    command = inbox.recv() => match command {
+                        Some(Command::RunNow) => {}
+                        Some(Command::Stop) | None => break,
+                    },
+                }
+                set(WorkerState::Running);
+                let next = match d.drain_until_idle().await {
+                    // Offline when something is due but every target holding it is unreachable.
+                    Ok(summary) if !summary.offline.is_empty() && summary.sent == 0 => {
+                        WorkerState::PausedOffline
+                    }
+                    Ok(_) => WorkerState::Idle,
+                    // A storage error (disk full, file gone) is retried on the next tick. A row
+                    // whose settle failed is still `in_flight`; every send of this pass has
+                    // finished and no other drainer can exist (the lock), so it is orphaned:
+                    // recover it now (checked before any resend) rather than at the next start.
+                    Err(_) => {
+                        let _ = d.recover().await;
+                        WorkerState::Idle
+                    }
+                };
+                set(next);
+            }
+            set(WorkerState::Stopped);
+        });
+        Ok(Self {
+            commands,
+            state,
+            events,
+            drainer,
+            task: Some(task),
+        })
+    }
+
+    /// Drain now instead of waiting for the next tick (the "Sync now" button).
+    pub fn run_now(&self) {
+        let _ = self.commands.try_send(Command::RunNow);
+    }
+
+    pub fn state(&self) -> WorkerState {
+        *self.state.borrow()
+    }
+
+    /// Waits until the worker reaches `wanted` or the timeout passes; returns the last state.
+    pub async fn wait_for(&self, wanted: WorkerState, timeout: Duration) -> WorkerState {
+        let mut rx = self.state.clone();
+        let _ = tokio::time::timeout(timeout, rx.wait_for(|s| *s == wanted)).await;
+        *rx.borrow()
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<SyncEvent> {
+        self.events.subscribe()
+    }
+
+    /// Asks the worker to stop after its current pass and waits up to `timeout`. Returns true
+    /// if it stopped by itself, false if it had to be aborted (safe; see the module doc).
+    pub async fn stop(mut self, timeout: Duration) -> bool {
+        self.drainer.request_stop();
+        let _ = self.commands.try_send(Command::Stop);
+        let Some(mut task) = self.task.take() else {
+            return true;
+        };
+        match tokio::time::timeout(timeout, &mut task).await {
+            Ok(_) => true,
+            Err(_) => {
+                task.abort();
+                let _ = task.await;
+                false
+            }
+        }
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
