@@ -9,13 +9,15 @@
 use hesabu_app::connectivity::{self, ConnectivityView};
 use hesabu_app::monitor::{self, MonitorSnapshot};
 use hesabu_app::reports::{self, ReportInfo};
-use hesabu_core::approvals::policy::PolicySpec;
+use hesabu_core::approvals::policy_format::PolicySpec;
 use hesabu_core::approvals::wire::{
     ActionInput, ActionResult, BulkResult, DelegationView, DocumentView, HistoryEntry, InboxItem,
     NewDelegation, NewDocument, NotificationView, PolicyValidation, PolicyView, SlaCompliance,
     WorkWeekUpdate, WorkWeekView,
 };
-use hesabu_core::approvals::{actions, calendar, delegations, documents, notifications, policies};
+use hesabu_core::approvals::{
+    actions, calendar, delegations, documents, notifications, policy_service,
+};
 use hesabu_core::budgets::{
     self, BudgetCheckInput, BudgetCheckResult, BudgetReport, BudgetView, FiscalYearUtilisation,
     ImportProgress, LedgerEntryView, LedgerOutcome, ReleaseAction, ReleaseCommitmentInput,
@@ -334,7 +336,7 @@ pub async fn work_week_set(
 #[tauri::command]
 pub async fn policies_list(state: State<'_, AppState>) -> Result<Vec<PolicyView>, WireError> {
     let (open, session) = state.signed_in().await?;
-    policies::list(&open.file, &session).await.wire()
+    policy_service::list(&open.file, &session).await.wire()
 }
 
 /// Reads policy JSON (e.g. a file's content) into the editor's form; nothing is saved.
@@ -344,7 +346,7 @@ pub async fn policy_parse(
     text: String,
 ) -> Result<PolicySpec, WireError> {
     let _ = state.signed_in().await?;
-    policies::parse(&text).wire()
+    policy_service::parse(&text).wire()
 }
 
 /// Runs the validator without saving.
@@ -354,7 +356,7 @@ pub async fn policy_validate(
     policy: PolicySpec,
 ) -> Result<PolicyValidation, WireError> {
     let (open, session) = state.signed_in().await?;
-    policies::validate(&open.file, &session, &policy)
+    policy_service::validate(&open.file, &session, &policy)
         .await
         .wire()
 }
@@ -366,7 +368,9 @@ pub async fn policy_save(
     policy: PolicySpec,
 ) -> Result<PolicyView, WireError> {
     let (open, session) = state.signed_in().await?;
-    policies::import(&open.file, &session, &policy).await.wire()
+    policy_service::import(&open.file, &session, &policy)
+        .await
+        .wire()
 }
 
 // Budgets.

@@ -25,11 +25,11 @@ use std::str::FromStr;
 use std::sync::{Arc, OnceLock};
 
 use hesabu_app::demo;
-use hesabu_core::approvals::policy::ApproverSpec;
+use hesabu_core::approvals::policy_format::ApproverSpec;
 use hesabu_core::approvals::wire::{
     ActionInput, Decision, DocumentStatus, DocumentType, NewDelegation, NewDocument,
 };
-use hesabu_core::approvals::{actions, delegations, documents, jobs, org, policies};
+use hesabu_core::approvals::{actions, delegations, documents, jobs, org, policy_service};
 use hesabu_core::users::NewUser;
 use hesabu_store::ErrorKind;
 use hesabu_store::auth::Session;
@@ -408,8 +408,10 @@ impl World {
         match step {
             Policy(json) => {
                 let admin = self.who("admin").await;
-                let spec = policies::parse(json).unwrap();
-                policies::import(&self.file, &admin, &spec).await.unwrap();
+                let spec = policy_service::parse(json).unwrap();
+                policy_service::import(&self.file, &admin, &spec)
+                    .await
+                    .unwrap();
             }
             Create(by, doc_type, amount, category) => {
                 let session = self.who(by).await;
@@ -1147,11 +1149,18 @@ async fn bulk_approve_decides_each_item_and_lists_failures() {
 async fn policies_are_validated_on_save_with_fixes_named() {
     let mut w = World::new().await;
     let admin = w.who("admin").await;
-    let mut spec = policies::parse(DEFAULT_POLICY).unwrap();
-    assert!(policies::validate(&w.file, &admin, &spec).await.unwrap().ok);
+    let mut spec = policy_service::parse(DEFAULT_POLICY).unwrap();
+    assert!(
+        policy_service::validate(&w.file, &admin, &spec)
+            .await
+            .unwrap()
+            .ok
+    );
     // A gap between bands.
     spec.rules[1].when[0].value = serde_json::json!(30000);
-    let report = policies::validate(&w.file, &admin, &spec).await.unwrap();
+    let report = policy_service::validate(&w.file, &admin, &spec)
+        .await
+        .unwrap();
     assert!(!report.ok);
     assert!(
         report
@@ -1160,15 +1169,18 @@ async fn policies_are_validated_on_save_with_fixes_named() {
             .any(|e| e.contains("gap between band 'Up to 25,000'")),
         "{report:?}"
     );
-    let err = policies::import(&w.file, &admin, &spec).await.unwrap_err();
+    let err = policy_service::import(&w.file, &admin, &spec)
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidInput);
     // Nobody designated: the parallel example resolves once someone is internal audit; without
     // it the level resolves to nobody.
-    let mut parallel = policies::parse(PARALLEL_POLICY).unwrap();
-    parallel.levels[1].approvers[1] = hesabu_core::approvals::policy::ApproverSpec::Designation {
-        designation: "treasury".into(),
-    };
-    let report = policies::validate(&w.file, &admin, &parallel)
+    let mut parallel = policy_service::parse(PARALLEL_POLICY).unwrap();
+    parallel.levels[1].approvers[1] =
+        hesabu_core::approvals::policy_format::ApproverSpec::Designation {
+            designation: "treasury".into(),
+        };
+    let report = policy_service::validate(&w.file, &admin, &parallel)
         .await
         .unwrap();
     assert!(
@@ -1180,9 +1192,9 @@ async fn policies_are_validated_on_save_with_fixes_named() {
     );
     // An employee may not import.
     let clerk = w.who("clerk").await;
-    let spec = policies::parse(DEFAULT_POLICY).unwrap();
+    let spec = policy_service::parse(DEFAULT_POLICY).unwrap();
     assert_eq!(
-        policies::import(&w.file, &clerk, &spec)
+        policy_service::import(&w.file, &clerk, &spec)
             .await
             .unwrap_err()
             .kind(),
@@ -1212,7 +1224,7 @@ const LOCATED: &[(&str, Option<u8>, Option<u32>)] = &[
 async fn validator_messages_name_the_level_or_rule_they_belong_to() {
     let mut w = World::new().await;
     let admin = w.who("admin").await;
-    let mut spec = policies::parse(DEFAULT_POLICY).unwrap();
+    let mut spec = policy_service::parse(DEFAULT_POLICY).unwrap();
     spec.name = " ".into();
     spec.rules[1].when[0].value = serde_json::json!(30000);
     spec.rules[1].levels.push(9);
@@ -1220,7 +1232,9 @@ async fn validator_messages_name_the_level_or_rule_they_belong_to() {
     spec.levels[3].approvers = vec![ApproverSpec::Designation {
         designation: "treasury".into(),
     }];
-    let report = policies::validate(&w.file, &admin, &spec).await.unwrap();
+    let report = policy_service::validate(&w.file, &admin, &spec)
+        .await
+        .unwrap();
     assert!(!report.ok);
     assert_eq!(report.issues.len(), report.errors.len());
     for (text, level, rule) in LOCATED {
@@ -1237,11 +1251,13 @@ async fn validator_messages_name_the_level_or_rule_they_belong_to() {
         );
     }
     // A level's amount band must not be empty or negative.
-    let mut banded = policies::parse(DEFAULT_POLICY).unwrap();
+    let mut banded = policy_service::parse(DEFAULT_POLICY).unwrap();
     banded.levels[2].min_amount = Some(Decimal::from(10));
     banded.levels[2].max_amount = Some(Decimal::from(5));
     banded.levels[3].min_amount = Some(Decimal::from(-1));
-    let report = policies::validate(&w.file, &admin, &banded).await.unwrap();
+    let report = policy_service::validate(&w.file, &admin, &banded)
+        .await
+        .unwrap();
     let issue = |text: &str| {
         report
             .issues
@@ -1253,14 +1269,17 @@ async fn validator_messages_name_the_level_or_rule_they_belong_to() {
     assert_eq!(issue("has min_amount 10 above max_amount 5").level, Some(3));
     assert_eq!(issue("has a negative min_amount (-1)").level, Some(4));
     // Fractions must be strings in the JSON (as for condition values).
-    let err = policies::parse(&LEVEL_BAND_POLICY.replace("200000}", "200000.5}")).unwrap_err();
+    let err =
+        policy_service::parse(&LEVEL_BAND_POLICY.replace("200000}", "200000.5}")).unwrap_err();
     assert!(err.to_string().contains("is not an amount"), "{err}");
     // A rule whose name starts another's is not confused with it.
-    let mut twins = policies::parse(DEFAULT_POLICY).unwrap();
+    let mut twins = policy_service::parse(DEFAULT_POLICY).unwrap();
     twins.rules[0].name = "Big".into();
     twins.rules[1].name = "Big spend".into();
     twins.rules[1].levels = vec![7];
-    let report = policies::validate(&w.file, &admin, &twins).await.unwrap();
+    let report = policy_service::validate(&w.file, &admin, &twins)
+        .await
+        .unwrap();
     let issue = report
         .issues
         .iter()

@@ -24,7 +24,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use hesabu_core::approvals::wire::{ActionInput, Decision, DocumentStatus, NewDocument};
-use hesabu_core::approvals::{actions, documents, jobs, org, policies};
+use hesabu_core::approvals::{actions, documents, jobs, org, policy_service};
 use hesabu_core::budgets::{self, Enforcement, NewBudget};
 use hesabu_core::users::NewUser;
 use hesabu_store::ErrorKind;
@@ -157,7 +157,7 @@ impl World {
         org::designate(&file, &admin, &email("md"), "executive")
             .await
             .unwrap();
-        policies::import(&file, &admin, &policies::parse(POLICY).unwrap())
+        policy_service::import(&file, &admin, &policy_service::parse(POLICY).unwrap())
             .await
             .unwrap();
         let new = |amount: i64, mode, category: Option<&str>, currency: &str| NewBudget {
@@ -1124,9 +1124,13 @@ async fn a_policy_rule_can_route_on_the_budget_status() {
         {"name": "Everything else", "when": [{"field": "amount", "op": ">=", "value": 0}], "levels": [1]}
       ]
     }"#;
-    policies::import(&world.file, &world.admin, &policies::parse(policy).unwrap())
-        .await
-        .unwrap();
+    policy_service::import(
+        &world.file,
+        &world.admin,
+        &policy_service::parse(policy).unwrap(),
+    )
+    .await
+    .unwrap();
     for (i, step) in [
         Create(30_000, None),
         Submit,
@@ -1149,8 +1153,12 @@ async fn a_policy_rule_can_route_on_the_budget_status() {
         request.explain
     );
     let bad = policy.replace("\"field\": \"budget_status\"", "\"field\": \"budget\"");
-    let refused = policies::import(&world.file, &world.admin, &policies::parse(&bad).unwrap())
-        .await
-        .unwrap_err();
+    let refused = policy_service::import(
+        &world.file,
+        &world.admin,
+        &policy_service::parse(&bad).unwrap(),
+    )
+    .await
+    .unwrap_err();
     assert!(refused.to_string().contains("budget_status"), "{refused}");
 }

@@ -12,7 +12,7 @@ use std::path::Path;
 use hesabu_core::approvals::wire::{
     ActionInput, Decision, DocumentType, NewDocument, NewDocumentLine,
 };
-use hesabu_core::approvals::{actions, documents, org, policies};
+use hesabu_core::approvals::{actions, documents, org, policy_service};
 use hesabu_core::budgets::{self, MoveInput, ReserveInput};
 use hesabu_core::company;
 use hesabu_core::company::NewCompany;
@@ -169,8 +169,8 @@ pub async fn create(path: &Path, clock: SharedClock) -> Result<(CompanyFile, Ses
         org::set_department_head(&file, &admin, department, head).await?;
     }
     org::designate(&file, &admin, DEMO_ADMIN_EMAIL, "executive").await?;
-    let policy = policies::parse(DEFAULT_POLICY_JSON)?;
-    policies::import(&file, &admin, &policy).await?;
+    let policy = policy_service::parse(DEFAULT_POLICY_JSON)?;
+    policy_service::import(&file, &admin, &policy).await?;
     Ok((file, admin))
 }
 

@@ -5,7 +5,7 @@
 use serde_json::Value;
 use ts_rs::TS;
 
-use hesabu_core::approvals::policy as ap;
+use hesabu_core::approvals::policy_format as ap;
 use hesabu_core::approvals::wire as aw;
 use hesabu_core::budgets::wire as budgets;
 use hesabu_core::company::{CompanyInfo, CompanySettingsUpdate, NewCompany};

@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hesabu_core::approvals::wire::{ActionInput, Decision, DocumentType, NewDocument};
-use hesabu_core::approvals::{actions, documents, policies};
+use hesabu_core::approvals::{actions, documents, policy_service};
 use hesabu_core::company::NewCompany;
 use hesabu_core::users::NewUser;
 use hesabu_store::clock::SystemClock;
@@ -92,7 +92,7 @@ async fn main() {
         .await
         .unwrap();
     }
-    policies::import(&file, &admin, &policies::parse(POLICY).unwrap())
+    policy_service::import(&file, &admin, &policy_service::parse(POLICY).unwrap())
         .await
         .unwrap();
     let clerk = hesabu_store::auth::login(&file, "clerk@bench.test", "bench-pass-1")

@@ -8,7 +8,7 @@ use clap::{Args, Subcommand};
 use hesabu_core::approvals::wire::{
     ActionInput, Decision, DocumentType, DocumentView, NewDelegation, NewDocument, NewDocumentLine,
 };
-use hesabu_core::approvals::{actions, delegations, documents, notifications, org, policies};
+use hesabu_core::approvals::{actions, delegations, documents, notifications, org, policy_service};
 use hesabu_store::auth::Session;
 use hesabu_store::company_file::CompanyFile;
 use hesabu_store::money::{Currency, Money};
@@ -180,8 +180,8 @@ pub(crate) async fn policy(
 ) -> Result<Reply, Failure> {
     Ok(match command {
         PolicyCommand::Import { file: path } => {
-            let spec = policies::parse(&read_file(path)?)?;
-            let p = policies::import(file, session, &spec).await?;
+            let spec = policy_service::parse(&read_file(path)?)?;
+            let p = policy_service::import(file, session, &spec).await?;
             let text = format!(
                 "Imported policy '{}' as version {} for {}.\n",
                 p.name,
@@ -195,7 +195,7 @@ pub(crate) async fn policy(
             Reply::entity(&p, text)
         }
         PolicyCommand::List => {
-            let list = policies::list(file, session).await?;
+            let list = policy_service::list(file, session).await?;
             let rows = list
                 .iter()
                 .map(|p| {
@@ -221,8 +221,8 @@ pub(crate) async fn policy(
             )
         }
         PolicyCommand::Validate { file: path } => {
-            let spec = policies::parse(&read_file(path)?)?;
-            let report = policies::validate(file, session, &spec).await?;
+            let spec = policy_service::parse(&read_file(path)?)?;
+            let report = policy_service::validate(file, session, &spec).await?;
             if report.ok {
                 Reply::entity(&report, "The policy is valid.\n".into())
             } else {

@@ -16,7 +16,7 @@ use super::budget_hooks::{self, BudgetEvent};
 use super::calendar::Calendar;
 use super::documents::{self, at, event, set_status};
 use super::notifications;
-use super::policy::{LevelMode, PolicySpec};
+use super::policy_format::{LevelMode, PolicySpec};
 use super::routing::{APPROVED, PENDING, SKIPPED, WAITING, advance, close_request, steps_of};
 use super::wire::{
     ActionInput, ActionResult, BulkFailure, BulkResult, Decision, DocumentStatus, DocumentType,

@@ -1,4 +1,4 @@
-//! Where budgets (issue 4) plug into approvals. The engine calls [`on_submitted`] and
+//! Where budgets plug into approvals. The engine calls [`on_submitted`] and
 //! [`on_document_event`] inside the same unit of work as the status change, so a budget
 //! reservation, commitment or release lands (or rolls back) together with the decision.
 //!
@@ -27,7 +27,7 @@ use chrono::Datelike;
 use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set};
 
 use super::Directory;
-use super::policy::{ApproverSpec, LevelSpec};
+use super::policy_format::{ApproverSpec, LevelSpec};
 use super::routing::CANCELLED;
 use crate::budgets::{
     self, BudgetCheckInput, EnforcementDecision, MoveInput, Mover, ReleaseAction, ReserveInput,

@@ -472,7 +472,7 @@ pub(crate) async fn held_through_later_link(
 type StepContext = (
     approval_request::Model,
     crate::entities::approval_document::Model,
-    super::policy::PolicySpec,
+    super::policy_format::PolicySpec,
     HashSet<String>,
 );
 

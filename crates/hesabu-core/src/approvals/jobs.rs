@@ -24,7 +24,7 @@ use super::delegations::{
 };
 use super::documents::{at, event};
 use super::notifications;
-use super::policy::{EmptyApprover, EscalationTarget, LevelMode, LevelSpec, PolicySpec};
+use super::policy_format::{EmptyApprover, EscalationTarget, LevelMode, LevelSpec, PolicySpec};
 use super::routing::{APPROVED, PENDING, SKIPPED, WAITING, advance, delegate_for, resolve};
 use super::wire::{Decision, JobRunReport};
 use crate::entities::{approval_request, approval_step, delegation};

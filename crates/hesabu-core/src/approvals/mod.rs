@@ -1,18 +1,20 @@
-//! The approval engine (issue 3): documents routed through an approval policy, decided,
+//! The approval engine: documents routed through an approval policy, decided,
 //! delegated, escalated and audited — all offline, all inside units of work.
 //!
 //! Map:
-//! - [`policy`]: the policy JSON format, the shape validator and rule matching (pure).
-//! - [`policies`]: importing, listing and validating policies against the company's people.
-//! - [`state`]: the document state machine; the only place a status is decided.
-//! - [`documents`]: create, submit, resubmit, recall, cancel, show; routing to approvers.
+//! - [`policy_format`]: the policy JSON format, the shape validator and rule matching (pure).
+//! - [`policy_service`]: importing, listing and validating policies against the company's people.
+//! - [`documents`]: create, submit, resubmit, recall, cancel, show (the state machine that decides
+//!   a document's status is the documents layer's: `crate::documents::state`).
+//! - [`routing`]: from a submitted document and its policy to a chain of approvers.
 //! - [`actions`]: approve / reject / return / clarify / delegate, the inbox, history, bulk.
 //! - [`delegations`]: out-of-office delegations and re-routing.
 //! - [`jobs`]: reminders, escalations, auto-approvals and delegation expiry as of an instant.
 //! - [`calendar`]: business hours for SLAs.
-//! - [`org`]: department heads and designations that routing uses.
+//! - [`org`]: department heads and designations that routing uses; deactivating a user.
 //! - [`notifications`]: the in-app queue and the desktop delivery seam.
-//! - [`budget_hooks`]: where issue 4 (budgets) plugs in.
+//! - [`budget_hooks`]: where budget control plugs in.
+//! - [`rule_hooks`]: where business rules act on a document's approval.
 //!
 //! Invariants: a decision is a compare-and-swap on the step's `version` inside the unit of work;
 //! nobody approves their own document; one person (or their delegate) counts once per chain
@@ -27,8 +29,8 @@ pub mod documents;
 pub mod jobs;
 pub mod notifications;
 pub mod org;
-pub mod policies;
-pub mod policy;
+pub mod policy_format;
+pub mod policy_service;
 pub mod routing;
 pub mod rule_hooks;
 pub mod wire;

@@ -18,8 +18,10 @@ use super::budget_hooks::{self};
 use super::calendar::Calendar;
 use super::documents::set_status;
 use super::notifications;
-use super::policies;
-use super::policy::{ApproverSpec, EmptyApprover, LevelMode, LevelSpec, PolicySpec, Subject};
+use super::policy_format::{
+    ApproverSpec, EmptyApprover, LevelMode, LevelSpec, PolicySpec, Subject,
+};
+use super::policy_service;
 use super::wire::DocumentType;
 use crate::documents::state::Transition;
 use crate::documents::{amount_of, money_text};
@@ -318,7 +320,7 @@ pub(crate) async fn route(
     doc: approval_document::Model,
 ) -> Result<(approval_document::Model, approval_request::Model)> {
     let doc_type: DocumentType = doc.doc_type.parse()?;
-    let (policy_row, spec) = policies::active_for(uow.db(), doc_type)
+    let (policy_row, spec) = policy_service::active_for(uow.db(), doc_type)
         .await?
         .ok_or_else(|| {
             Error::invalid(format!(
@@ -588,7 +590,7 @@ pub(crate) async fn pinned_spec(
         .one(db)
         .await?
         .ok_or_else(|| Error::Internal("a request's policy is missing".into()))?;
-    policies::spec_of(&row)
+    policy_service::spec_of(&row)
 }
 
 /// A step not yet open: `waiting` at (`level`, `position`) for `approver_id`, version 1, with
@@ -634,7 +636,7 @@ pub(crate) async fn insert_waiting_level(
     uow: &UnitOfWork,
     request_id: &str,
     number: i64,
-    level: &super::policy::LevelSpec,
+    level: &super::policy_format::LevelSpec,
     approver_ids: Vec<String>,
     why: &str,
 ) -> Result<()> {

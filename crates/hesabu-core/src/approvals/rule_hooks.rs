@@ -23,7 +23,7 @@ use ts_rs::TS;
 use super::Directory;
 use super::documents;
 use super::routing::CANCELLED;
-use crate::approvals::policy::{ApproverSpec, EmptyApprover, LevelMode, LevelSpec};
+use crate::approvals::policy_format::{ApproverSpec, EmptyApprover, LevelMode, LevelSpec};
 use crate::entities::{approval_document, approval_step};
 use crate::rules::service::{RuleTrigger, store, subject_of};
 use crate::rules::{Evaluation, RuleAction, evaluate};

@@ -287,7 +287,7 @@ pub struct PolicyView {
     #[ts(type = "number")]
     pub rules: i64,
     pub imported_at: String,
-    pub spec: super::policy::PolicySpec,
+    pub spec: super::policy_format::PolicySpec,
 }
 
 /// The validator's verdict on a policy file.

@@ -1,4 +1,4 @@
-//! Business rules as decision tables (issue 5, "Rules"): per document type, ordered rows of
+//! Business rules as decision tables: per document type, ordered rows of
 //! typed conditions, each with actions. No expressions and no code: a fixed set of fields, nine
 //! operators and five actions, evaluated by the small function [`evaluate`], which returns what
 //! applies and a trace of every row (matched or not, and why).

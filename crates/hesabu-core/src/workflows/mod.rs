@@ -1,4 +1,4 @@
-//! Workflows (issue 5, "Workflow configuration"): which entities are sent to KRA e-TIMS, when,
+//! Workflows: which entities are sent to KRA e-TIMS, when,
 //! and what happened to each attempt.
 //!
 //! Map:

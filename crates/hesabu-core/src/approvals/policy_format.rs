@@ -439,7 +439,7 @@ fn decimal_of(value: &Value) -> Option<Decimal> {
 }
 
 /// Checks a policy's shape. Errors name the level, rule or band and say how to fix it. The
-/// checks that need the company's people live in `approvals::policies::validate`.
+/// checks that need the company's people live in `approvals::policy_service::validate`.
 pub fn validate_shape(spec: &PolicySpec) -> Vec<String> {
     let mut errors = Vec::new();
     if spec.name.trim().is_empty() {

@@ -8,7 +8,7 @@ use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, QueryOrder};
 use serde_json::json;
 
 use super::Directory;
-use super::policy::{self, ApproverSpec, EscalationTarget, PolicySpec};
+use super::policy_format::{self, ApproverSpec, EscalationTarget, PolicySpec};
 use super::wire::{DocumentType, PolicyIssue, PolicyValidation, PolicyView};
 use crate::entities::approval_policy;
 use hesabu_store::audit::AuditDraft;
@@ -40,8 +40,8 @@ pub async fn validate(
 }
 
 fn validation(spec: &PolicySpec, dir: &Directory) -> PolicyValidation {
-    let mut errors = policy::validate_shape(spec);
-    let used = policy::used_levels(spec);
+    let mut errors = policy_format::validate_shape(spec);
+    let used = policy_format::used_levels(spec);
     for (i, level) in spec.levels.iter().enumerate() {
         let label = format!("Level {} ('{}')", i + 1, level.name);
         let number = u8::try_from(i + 1).unwrap_or(u8::MAX);
