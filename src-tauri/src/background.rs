@@ -15,12 +15,11 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use hesabu_store::auth::Session;
+use hesabu_store::background::Periodic;
 use hesabu_store::company_file::CompanyFile;
 use hesabu_store::outbox::{SyncEvent, WorkerState};
 use hesabu_store::scheduler::Scheduler;
-use tokio::sync::{broadcast, watch};
-use tokio::task::JoinHandle;
-use tokio::time::MissedTickBehavior;
+use tokio::sync::broadcast;
 
 use crate::wire::SyncProgress;
 
@@ -29,15 +28,10 @@ pub const TICK: Duration = Duration::from_secs(60);
 /// How long stopping waits for a running job before aborting it.
 pub const STOP_TIMEOUT: Duration = Duration::from_secs(10);
 
-struct Running {
-    stop: watch::Sender<bool>,
-    task: JoinHandle<()>,
-}
-
 /// The scheduler loop of the open company, if one runs.
 #[derive(Default)]
 pub struct Background {
-    running: tokio::sync::Mutex<Option<Running>>,
+    running: tokio::sync::Mutex<Option<Periodic>>,
 }
 
 impl std::fmt::Debug for Background {
@@ -47,7 +41,8 @@ impl std::fmt::Debug for Background {
 }
 
 impl Background {
-    /// Stops any running loop, then starts one for `file` as `session`, ticking every `tick`.
+    /// Stops any running loop, then starts one for `file` as `session`, ticking every `tick`
+    /// (the core's [`Periodic`] lifecycle, the same one the outbox worker uses).
     pub async fn start(
         &self,
         file: CompanyFile,
@@ -56,19 +51,9 @@ impl Background {
         tick: Duration,
     ) {
         self.stop(STOP_TIMEOUT).await;
-        let (stop, mut stopped) = watch::channel(false);
-        let task = tokio::spawn(async move {
-            let mut ticker = tokio::time::interval(tick);
-            ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
-            loop {
-                tokio::select! {
-                    // The first tick is immediate: the start-up run catches up on missed jobs.
-                    _ = ticker.tick() => {}
-                    _ = stopped.changed() => break,
-                }
-                if *stopped.borrow() {
-                    break;
-                }
+        let pass = move || {
+            let (file, session, scheduler) = (file.clone(), session.clone(), scheduler.clone());
+            async move {
                 match scheduler.run_due(&file, &session).await {
                     Ok(outcomes) => {
                         for o in outcomes.iter().filter(|o| o.status == "failed") {
@@ -82,8 +67,8 @@ impl Background {
                     Err(e) => eprintln!("hesabu-desktop: the scheduler could not run: {e}"),
                 }
             }
-        });
-        *self.running.lock().await = Some(Running { stop, task });
+        };
+        *self.running.lock().await = Some(Periodic::start(tick, pass, || {}));
     }
 
     /// Whether a loop is running.
@@ -92,24 +77,16 @@ impl Background {
             .lock()
             .await
             .as_ref()
-            .is_some_and(|r| !r.task.is_finished())
+            .is_some_and(Periodic::is_running)
     }
 
     /// Stops the loop after the job it is running, waiting up to `timeout`; true if it stopped
     /// by itself (or none ran), false if it had to be aborted.
     pub async fn stop(&self, timeout: Duration) -> bool {
-        let Some(Running { stop, mut task }) = self.running.lock().await.take() else {
+        let Some(periodic) = self.running.lock().await.take() else {
             return true;
         };
-        let _ = stop.send(true);
-        match tokio::time::timeout(timeout, &mut task).await {
-            Ok(_) => true,
-            Err(_) => {
-                task.abort();
-                let _ = task.await;
-                false
-            }
-        }
+        periodic.stop(timeout).await
     }
 }
 

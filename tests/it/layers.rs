@@ -122,6 +122,7 @@ const STORE_LAYERS: &[&[&str]] = &[
         "entities",
         "secrets",
         "write_connection",
+        "background",
     ],
     &["observers", "company_file"],
     &["auth"],

@@ -11,6 +11,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod background;
 pub mod clock;
 pub mod company_file;
 pub mod entities;

@@ -13,12 +13,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
-use tokio::sync::{broadcast, mpsc, watch};
-use tokio::task::JoinHandle;
-use tokio::time::MissedTickBehavior;
+use tokio::sync::{broadcast, watch};
 
 use super::Targets;
 use super::drain::{Drainer, Sleeper, SyncEvent};
+use crate::background::Periodic;
 use crate::company_file::CompanyFile;
 use crate::error::{Error, Result};
 
@@ -113,23 +112,18 @@ impl Default for WorkerOptions {
     }
 }
 
-enum Command {
-    RunNow,
-    Stop,
-}
-
 /// A running sync worker. Dropping it without [`Self::stop`] aborts its task.
 #[derive(Debug)]
 pub struct Worker {
-    commands: mpsc::Sender<Command>,
+    periodic: Periodic,
     state: watch::Receiver<WorkerState>,
     events: broadcast::Sender<SyncEvent>,
     drainer: Drainer,
-    task: Option<JoinHandle<()>>,
 }
 
 impl Worker {
-    /// Takes the sync lock, recovers rows left in flight, and starts draining.
+    /// Takes the sync lock, recovers rows left in flight, and starts draining (the lifecycle is
+    /// the shared [`Periodic`] one).
     pub async fn start(
         file: CompanyFile,
         targets: Targets,
@@ -139,58 +133,56 @@ impl Worker {
         let drainer = Drainer::new(file, targets, sleeper)?;
         let events = drainer.events_sender();
         drainer.recover().await?;
-        let (commands, mut inbox) = mpsc::channel(16);
         let (state_tx, state) = watch::channel(WorkerState::Idle);
-        let d = drainer.clone();
-        let task = tokio::spawn(async move {
-            let mut ticker = tokio::time::interval(options.tick);
-            ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
-            let set = |s: WorkerState| {
-                if *state_tx.borrow() != s {
-                    state_tx.send_replace(s);
+        let state_tx = Arc::new(state_tx);
+        let set = {
+            let d = drainer.clone();
+            move |tx: &watch::Sender<WorkerState>, s: WorkerState| {
+                if *tx.borrow() != s {
+                    tx.send_replace(s);
                     d.emit(SyncEvent::State(s));
                 }
-            };
-            loop {
-                tokio::select! {
-                    _ = ticker.tick() => {}
-                    command = inbox.recv() => match command {
-                        Some(Command::RunNow) => {}
-                        Some(Command::Stop) | None => break,
-                    },
-                }
-                set(WorkerState::Running);
-                let next = match d.drain_until_idle().await {
-                    // Offline when something is due but every target holding it is unreachable.
-                    Ok(summary) if !summary.offline.is_empty() && summary.sent == 0 => {
-                        WorkerState::PausedOffline
-                    }
-                    Ok(_) => WorkerState::Idle,
-                    // A storage error (disk full, file gone) is retried on the next tick. A row
-                    // whose settle failed is still `in_flight`; every send of this pass has
-                    // finished and no other drainer can exist (the lock), so it is orphaned:
-                    // recover it now (checked before any resend) rather than at the next start.
-                    Err(_) => {
-                        let _ = d.recover().await;
-                        WorkerState::Idle
-                    }
-                };
-                set(next);
             }
-            set(WorkerState::Stopped);
-        });
+        };
+        let pass = {
+            let (d, tx, set) = (drainer.clone(), state_tx.clone(), set.clone());
+            move || {
+                let (d, tx, set) = (d.clone(), tx.clone(), set.clone());
+                async move {
+                    set(&tx, WorkerState::Running);
+                    let next = match d.drain_until_idle().await {
+                        // Offline when something is due but every target holding it is
+                        // unreachable.
+                        Ok(summary) if !summary.offline.is_empty() && summary.sent == 0 => {
+                            WorkerState::PausedOffline
+                        }
+                        Ok(_) => WorkerState::Idle,
+                        // A storage error (disk full, file gone) is retried on the next tick. A
+                        // row whose settle failed is still `in_flight`; every send of this pass
+                        // has finished and no other drainer can exist (the lock), so it is
+                        // orphaned: recover it now (checked before any resend) rather than at
+                        // the next start.
+                        Err(_) => {
+                            let _ = d.recover().await;
+                            WorkerState::Idle
+                        }
+                    };
+                    set(&tx, next);
+                }
+            }
+        };
+        let stopped = move || set(&state_tx, WorkerState::Stopped);
         Ok(Self {
-            commands,
+            periodic: Periodic::start(options.tick, pass, stopped),
             state,
             events,
             drainer,
-            task: Some(task),
         })
     }
 
     /// Drain now instead of waiting for the next tick (the "Sync now" button).
     pub fn run_now(&self) {
-        let _ = self.commands.try_send(Command::RunNow);
+        self.periodic.run_now();
     }
 
     pub fn state(&self) -> WorkerState {
@@ -210,27 +202,8 @@ impl Worker {
 
     /// Asks the worker to stop after its current pass and waits up to `timeout`. Returns true
     /// if it stopped by itself, false if it had to be aborted (safe; see the module doc).
-    pub async fn stop(mut self, timeout: Duration) -> bool {
+    pub async fn stop(self, timeout: Duration) -> bool {
         self.drainer.request_stop();
-        let _ = self.commands.try_send(Command::Stop);
-        let Some(mut task) = self.task.take() else {
-            return true;
-        };
-        match tokio::time::timeout(timeout, &mut task).await {
-            Ok(_) => true,
-            Err(_) => {
-                task.abort();
-                let _ = task.await;
-                false
-            }
-        }
-    }
-}
-
-impl Drop for Worker {
-    fn drop(&mut self) {
-        if let Some(task) = self.task.take() {
-            task.abort();
-        }
+        self.periodic.stop(timeout).await
     }
 }
