@@ -12,12 +12,10 @@ use hesabu_app::reports::{self, ReportInfo};
 use hesabu_core::approvals::policy_format::PolicySpec;
 use hesabu_core::approvals::wire::{
     ActionInput, ActionResult, BulkResult, DelegationView, DocumentView, HistoryEntry, InboxItem,
-    NewDelegation, NewDocument, NotificationView, PolicyValidation, PolicyView, SlaCompliance,
-    WorkWeekUpdate, WorkWeekView,
+    NewDelegation, NewDocument, PolicyValidation, PolicyView, SlaCompliance, WorkWeekUpdate,
+    WorkWeekView,
 };
-use hesabu_core::approvals::{
-    actions, calendar, delegations, documents, notifications, policy_service,
-};
+use hesabu_core::approvals::{actions, calendar, delegations, documents, policy_service};
 use hesabu_core::budgets::{
     self, BudgetCheckInput, BudgetCheckResult, BudgetReport, BudgetView, FiscalYearUtilisation,
     ImportProgress, LedgerEntryView, LedgerOutcome, ReleaseAction, ReleaseCommitmentInput,
@@ -35,6 +33,7 @@ use hesabu_core::{company, departments, users};
 use hesabu_store::audit::AuditEntryView;
 use hesabu_store::audit::AuditVerifyReport;
 use hesabu_store::auth::SessionInfo;
+use hesabu_store::notifications::{self, NotificationView};
 use hesabu_store::outbox::OutboxItemView;
 use hesabu_store::outbox::SyncStatus;
 use hesabu_store::permissions::Permission;

@@ -4,9 +4,9 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use hesabu_core::approvals::notifications::{self, DesktopNotifier};
 use hesabu_store::auth::Session;
 use hesabu_store::company_file::CompanyFile;
+use hesabu_store::notifications::{self, DesktopNotifier};
 
 /// Shows a notification with notify-rust. Never panics: any failure becomes an `Err(String)`.
 #[derive(Debug, Default)]

@@ -1324,7 +1324,7 @@ async fn in_flight_requests_keep_their_policy_version_and_explain_why() {
 
 /// A desktop without a notification service: every attempt fails.
 struct NoService;
-impl hesabu_core::approvals::notifications::DesktopNotifier for NoService {
+impl hesabu_store::notifications::DesktopNotifier for NoService {
     fn show(&self, _: &str, _: &str) -> Result<(), String> {
         Err("org.freedesktop.Notifications is not running".into())
     }
@@ -1338,7 +1338,7 @@ impl Shown {
         self.0.load(std::sync::atomic::Ordering::Relaxed)
     }
 }
-impl hesabu_core::approvals::notifications::DesktopNotifier for Shown {
+impl hesabu_store::notifications::DesktopNotifier for Shown {
     fn show(&self, _: &str, _: &str) -> Result<(), String> {
         self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Ok(())
@@ -1347,7 +1347,7 @@ impl hesabu_core::approvals::notifications::DesktopNotifier for Shown {
 
 #[tokio::test]
 async fn notifications_are_queued_with_the_change_and_delivery_failure_is_not_fatal() {
-    use hesabu_core::approvals::notifications;
+    use hesabu_store::notifications;
     let mut w = World::new().await;
     w.step(0, Policy(DEFAULT_POLICY)).await;
     w.step(1, Create("clerk", PO, "1000", None)).await;
@@ -1407,7 +1407,7 @@ async fn notifications_are_queued_with_the_change_and_delivery_failure_is_not_fa
 
 #[tokio::test]
 async fn desktop_delivery_gives_up_after_a_few_failures_and_the_bell_keeps_the_notification() {
-    use hesabu_core::approvals::notifications::{self, MAX_DESKTOP_ATTEMPTS};
+    use hesabu_store::notifications::{self, MAX_DESKTOP_ATTEMPTS};
     let mut w = World::new().await;
     w.step(0, Policy(DEFAULT_POLICY)).await;
     w.step(1, Create("clerk", PO, "1000", None)).await;

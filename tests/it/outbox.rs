@@ -215,18 +215,74 @@ async fn retryable_failures_back_off_exponentially_then_dead_letter_with_a_notif
 
     let path = dir.path().join("acme.hesabu");
     assert_eq!(support::count(&path, "system_notification").await, 1);
-    let notes = hesabu_store::notifications::list(&file, &session, 10)
-        .await
-        .unwrap();
-    assert!(
-        notes[0].body.contains(&format!("hesabu sync retry {id}")),
-        "{}",
-        notes[0].body
-    );
     let log = audit::list(&file, &session, 1).await.unwrap();
     assert_eq!(
         (log[0].action.as_str(), log[0].actor_email.as_str()),
         ("outbox.dead_letter", "system")
+    );
+    // The dead item reaches the bell of everyone who may view the sync queue, and only theirs.
+    let notes = hesabu_store::notifications::list(&file, &session)
+        .await
+        .unwrap();
+    assert_eq!(
+        (notes[0].kind.as_str(), notes[0].audience.as_str()),
+        ("outbox.dead", "sync")
+    );
+    assert!(
+        notes[0]
+            .message
+            .contains(&format!("hesabu sync retry {id}")),
+        "{}",
+        notes[0].message
+    );
+    assert_eq!(
+        hesabu_store::notifications::unread_count(&file, &session)
+            .await
+            .unwrap(),
+        1
+    );
+    hesabu_core::users::add(
+        &file,
+        &session,
+        &hesabu_core::users::NewUser {
+            email: "clerk@acme.test".into(),
+            name: "Clerk".into(),
+            role: hesabu_store::permissions::Role::Employee,
+            manager_email: None,
+            department: None,
+            password: "clerk-password".into(),
+        },
+    )
+    .await
+    .unwrap();
+    let clerk = hesabu_store::auth::login(&file, "clerk@acme.test", "clerk-password")
+        .await
+        .unwrap();
+    assert!(
+        hesabu_store::notifications::list(&file, &clerk)
+            .await
+            .unwrap()
+            .is_empty(),
+        "an employee does not watch the sync queue"
+    );
+    assert_eq!(
+        hesabu_store::notifications::mark_read(&file, &clerk, &[])
+            .await
+            .unwrap(),
+        0,
+        "nor can mark its notices read"
+    );
+    assert_eq!(
+        hesabu_store::notifications::mark_read(&file, &session, &[])
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(
+        hesabu_store::notifications::list(&file, &session)
+            .await
+            .unwrap()[0]
+            .read
     );
     assert!(audit::verify_chain(&file).await.unwrap().ok);
 

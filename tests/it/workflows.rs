@@ -227,7 +227,7 @@ async fn a_dead_send_fails_the_execution_notifies_and_retry_requeues_it() {
     assert_eq!(e.error_kind.as_deref(), Some("permanent"));
     assert!(e.completed_at.is_some());
     let admin = login(&d.file, "admin@demo.test").await;
-    let notices = hesabu_store::notifications::list(&d.file, &admin, 50)
+    let notices = hesabu_store::notifications::list(&d.file, &admin)
         .await
         .unwrap();
     assert!(

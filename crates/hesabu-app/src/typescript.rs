@@ -84,7 +84,7 @@ pub fn typescript_declarations() -> Vec<String> {
         decl::<aw::WorkWeekView>(&cfg),
         decl::<aw::WorkWeekUpdate>(&cfg),
         decl::<aw::JobRunReport>(&cfg),
-        decl::<aw::NotificationView>(&cfg),
+        decl::<hesabu_store::notifications::NotificationView>(&cfg),
         decl::<ap::PolicySpec>(&cfg),
         decl::<ap::LevelSpec>(&cfg),
         decl::<ap::ApproverSpec>(&cfg),

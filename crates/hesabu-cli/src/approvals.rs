@@ -8,10 +8,11 @@ use clap::{Args, Subcommand};
 use hesabu_core::approvals::wire::{
     ActionInput, Decision, DocumentType, DocumentView, NewDelegation, NewDocument, NewDocumentLine,
 };
-use hesabu_core::approvals::{actions, delegations, documents, notifications, org, policy_service};
+use hesabu_core::approvals::{actions, delegations, documents, org, policy_service};
 use hesabu_store::auth::Session;
 use hesabu_store::company_file::CompanyFile;
 use hesabu_store::money::{Currency, Money};
+use hesabu_store::notifications;
 use serde_json::json;
 
 use crate::output::{Reply, table};
@@ -94,7 +95,7 @@ pub(crate) enum ApprovalCommand {
     },
     /// A document's approval history.
     History { document_id: String },
-    /// Your in-app notifications.
+    /// Your in-app notifications: your own, and the sync notices if you may view the sync queue.
     Notifications,
     /// SLA compliance: the share of decisions made within their SLA over the last N days
     /// (everyone's for roles that may view every document, else yours).

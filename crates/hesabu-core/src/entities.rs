@@ -348,15 +348,3 @@ entity!(delegation, "delegation", {
     revoked_at: Option<String>,
     created_at: String,
 }, id: String);
-
-entity!(notification, "notification", {
-    user_id: String,
-    kind: String,
-    document_id: Option<String>,
-    message: String,
-    created_at: String,
-    read_at: Option<String>,
-    delivered_at: Option<String>,
-    attempts: i64,
-    last_error: Option<String>,
-}, id: String);

@@ -1,4 +1,4 @@
-//! SeaORM entities of the kernel's tables: users (sign-in), the audit log, the outbox and system
+//! SeaORM entities of the kernel's tables: users (sign-in), the audit log, the outbox and
 //! notifications. The domain crate (`hesabu-core`) reads them too; nothing converts them to wire
 //! types but the services beside them.
 //!
@@ -87,6 +87,32 @@ pub mod outbox {
         pub done_at: Option<String>,
         /// `false`: the first failure dead-letters the row (no automatic retry). Set at enqueue.
         pub auto_retry: bool,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+// Personal notifications (migration 20261122000100_approvals.sql), one user each.
+pub mod notification {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "notification")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub user_id: String,
+        pub kind: String,
+        pub document_id: Option<String>,
+        pub message: String,
+        pub created_at: String,
+        pub read_at: Option<String>,
+        pub delivered_at: Option<String>,
+        pub attempts: i64,
+        pub last_error: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

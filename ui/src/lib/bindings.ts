@@ -370,9 +370,26 @@ moved_to_delegates: number, };
 
 export type NotificationView = { id: string, 
 /**
- * approval_request | reminder | escalation | delegation | decision
+ * What happened: `approval_request`, `reminder`, `escalation`, `delegation`, `decision`
+ * (personal), or `outbox.dead`, `workflow.failed` (sync).
  */
-kind: string, document_id: string | null, message: string, created_at: string, read: boolean, };
+kind: string, 
+/**
+ * `personal` or `sync` (see [`audience`]).
+ */
+audience: string, 
+/**
+ * info | warning | error.
+ */
+severity: string, 
+/**
+ * The document it is about, for personal notices.
+ */
+document_id: string | null, 
+/**
+ * What else it is about (an outbox item, a workflow execution), for sync notices.
+ */
+entity_type: string | null, entity_id: string | null, message: string, created_at: string, read: boolean, };
 
 export type PolicySpec = { name: string, document_types: Array<DocumentType>, 
 /**

@@ -15,7 +15,6 @@ use super::Directory;
 use super::budget_hooks::{self, BudgetEvent};
 use super::calendar::Calendar;
 use super::documents::{self, at, event, set_status};
-use super::notifications;
 use super::policy_format::{LevelMode, PolicySpec};
 use super::routing::{APPROVED, PENDING, SKIPPED, WAITING, advance, close_request, steps_of};
 use super::wire::{
@@ -28,6 +27,7 @@ use hesabu_store::audit::AuditDraft;
 use hesabu_store::auth::Session;
 use hesabu_store::company_file::CompanyFile;
 use hesabu_store::error::{Error, Result};
+use hesabu_store::notifications;
 use hesabu_store::permissions::Permission;
 use hesabu_store::uow::UnitOfWork;
 
@@ -334,7 +334,7 @@ pub(crate) async fn after_decision(
     notifications::enqueue(
         uow,
         &doc.requester_id,
-        notifications::DECISION,
+        super::notice::DECISION,
         Some(&doc.id),
         message,
     )
@@ -453,7 +453,7 @@ async fn delegate_step(
     notifications::enqueue(
         uow,
         &target.id,
-        notifications::DELEGATION,
+        super::notice::DELEGATION,
         Some(&doc.id),
         format!(
             "{} delegated {} {} (level {}) to you.",

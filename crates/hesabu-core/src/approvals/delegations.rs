@@ -18,7 +18,6 @@ use serde_json::json;
 
 use super::Directory;
 use super::documents::event;
-use super::notifications;
 use super::routing::{MAX_DELEGATION_DEPTH, PENDING, delegate_for};
 use super::wire::{DelegationView, DocumentType, NewDelegation};
 use crate::entities::{approval_request, approval_step, delegation};
@@ -27,6 +26,7 @@ use hesabu_store::auth::Session;
 use hesabu_store::clock::{format_timestamp, parse_timestamp};
 use hesabu_store::company_file::CompanyFile;
 use hesabu_store::error::{Error, Result};
+use hesabu_store::notifications;
 use hesabu_store::permissions::Permission;
 use hesabu_store::uow::UnitOfWork;
 
@@ -165,7 +165,7 @@ pub async fn add(
     notifications::enqueue(
         &uow,
         &delegate.id,
-        notifications::DELEGATION,
+        super::notice::DELEGATION,
         None,
         format!(
             "{} delegated approvals to you from {} until {}.",
@@ -304,7 +304,7 @@ pub(crate) async fn reroute_pending_of(
             notifications::enqueue(
                 uow,
                 &delegate,
-                notifications::DELEGATION,
+                super::notice::DELEGATION,
                 Some(&doc.id),
                 format!(
                     "{} {} (level {}) is with you on behalf of {}.",
@@ -442,7 +442,7 @@ async fn hand_back(
     notifications::enqueue(
         uow,
         &back.acting_id,
-        notifications::DELEGATION,
+        super::notice::DELEGATION,
         Some(&doc.id),
         format!(
             "{} {} (level {}) is back with you: a delegation ended.",

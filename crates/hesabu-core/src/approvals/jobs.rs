@@ -23,7 +23,6 @@ use super::delegations::{
     held_through_later_link, reroute_pending_of, route_back, route_back_later_link,
 };
 use super::documents::{at, event};
-use super::notifications;
 use super::policy_format::{EmptyApprover, EscalationTarget, LevelMode, LevelSpec, PolicySpec};
 use super::routing::{APPROVED, PENDING, SKIPPED, WAITING, advance, delegate_for, resolve};
 use super::wire::{Decision, JobRunReport};
@@ -33,6 +32,7 @@ use hesabu_store::auth::Session;
 use hesabu_store::clock::format_timestamp;
 use hesabu_store::company_file::CompanyFile;
 use hesabu_store::error::{Error, Result};
+use hesabu_store::notifications;
 use hesabu_store::permissions::Permission;
 use hesabu_store::uow::UnitOfWork;
 
@@ -320,7 +320,7 @@ async fn escalate(
         notifications::enqueue(
             uow,
             &step.acting_id,
-            notifications::ESCALATION,
+            super::notice::ESCALATION,
             Some(&doc.id),
             format!(
                 "{} {} was overdue at level {} and has moved to the next level.",
@@ -408,7 +408,7 @@ async fn escalate(
             notifications::enqueue(
                 uow,
                 who,
-                notifications::ESCALATION,
+                super::notice::ESCALATION,
                 Some(&doc.id),
                 message.clone(),
             )
@@ -445,7 +445,7 @@ async fn remind(
     notifications::enqueue(
         uow,
         &step.acting_id,
-        notifications::REMINDER,
+        super::notice::REMINDER,
         Some(&doc.id),
         format!(
             "Reminder: {} {} from {} is waiting for your approval (level {}, due {}).",
@@ -648,7 +648,7 @@ pub(crate) async fn reassign_for_deactivated(uow: &UnitOfWork, user_id: &str) ->
             notifications::enqueue(
                 uow,
                 &moved_step.acting_id,
-                notifications::APPROVAL_REQUEST,
+                super::notice::APPROVAL_REQUEST,
                 Some(&doc.id),
                 format!(
                     "{} {} needs your approval (level {}): {} was deactivated.",

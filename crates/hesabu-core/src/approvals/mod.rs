@@ -12,7 +12,8 @@
 //! - [`jobs`]: reminders, escalations, auto-approvals and delegation expiry as of an instant.
 //! - [`calendar`]: business hours for SLAs.
 //! - [`org`]: department heads and designations that routing uses; deactivating a user.
-//! - [`notifications`]: the in-app queue and the desktop delivery seam.
+//! - [`notice`]: the kinds of personal notification it sends (through the one notification
+//!   system, `hesabu_store::notifications`, in the same unit of work as the change).
 //! - [`budget_hooks`]: where budget control plugs in.
 //! - [`rule_hooks`]: where business rules act on a document's approval.
 //!
@@ -27,13 +28,21 @@ pub mod calendar;
 pub mod delegations;
 pub mod documents;
 pub mod jobs;
-pub mod notifications;
 pub mod org;
 pub mod policy_format;
 pub mod policy_service;
 pub mod routing;
 pub mod rule_hooks;
 pub mod wire;
+
+/// The kinds of personal notification the approval engine sends.
+pub mod notice {
+    pub const APPROVAL_REQUEST: &str = "approval_request";
+    pub const REMINDER: &str = "reminder";
+    pub const ESCALATION: &str = "escalation";
+    pub const DELEGATION: &str = "delegation";
+    pub const DECISION: &str = "decision";
+}
 
 use std::collections::HashMap;
 

@@ -17,7 +17,6 @@ use super::Directory;
 use super::budget_hooks::{self};
 use super::calendar::Calendar;
 use super::documents::set_status;
-use super::notifications;
 use super::policy_format::{
     ApproverSpec, EmptyApprover, LevelMode, LevelSpec, PolicySpec, Subject,
 };
@@ -30,6 +29,7 @@ use crate::entities::{
 };
 use hesabu_store::clock::format_timestamp;
 use hesabu_store::error::{Error, Result};
+use hesabu_store::notifications;
 use hesabu_store::uow::UnitOfWork;
 
 // Step statuses.
@@ -489,7 +489,7 @@ pub(crate) async fn advance(
         notifications::enqueue(
             uow,
             &opened.acting_id,
-            notifications::APPROVAL_REQUEST,
+            super::notice::APPROVAL_REQUEST,
             Some(&doc.id),
             message,
         )

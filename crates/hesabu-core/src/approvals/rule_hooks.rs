@@ -270,7 +270,7 @@ async fn notify(
         .all(uow.db())
         .await?;
     for user in &users {
-        crate::approvals::notifications::enqueue(
+        hesabu_store::notifications::enqueue(
             uow,
             &user.id,
             "rule_notice",

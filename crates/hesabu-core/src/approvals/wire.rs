@@ -347,18 +347,6 @@ pub struct JobRunReport {
     pub moved_to_delegates: i64,
 }
 
-/// An in-app notification.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
-pub struct NotificationView {
-    pub id: String,
-    /// approval_request | reminder | escalation | delegation | decision
-    pub kind: String,
-    pub document_id: Option<String>,
-    pub message: String,
-    pub created_at: String,
-    pub read: bool,
-}
-
 /// The company's work week for SLA business hours.
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 pub struct WorkWeekView {

@@ -9,7 +9,11 @@ const ITEMS: NotificationView[] = [
   {
     id: 'n2',
     kind: 'approval_request',
+    audience: 'personal',
+    severity: 'info',
     document_id: 'd1',
+    entity_type: null,
+    entity_id: null,
     message: 'PO-000003 Printer toner is waiting for your approval.',
     created_at: '2026-03-02T08:00:00Z',
     read: false,
@@ -17,7 +21,11 @@ const ITEMS: NotificationView[] = [
   {
     id: 'n1',
     kind: 'decision',
+    audience: 'personal',
+    severity: 'info',
     document_id: 'd0',
+    entity_type: null,
+    entity_id: null,
     message: 'PO-000001 was approved.',
     created_at: '2026-03-01T08:00:00Z',
     read: true,
@@ -51,6 +59,35 @@ describe('NotificationBell', () => {
 
     await fireEvent.click(bell)
     expect(document.getElementById('notifications')).toBeNull()
+  })
+
+  it('shows a sync notice beside the personal ones, labelled and marked as an error', async () => {
+    const sync: NotificationView = {
+      id: 'n3',
+      kind: 'outbox.dead',
+      audience: 'sync',
+      severity: 'error',
+      document_id: null,
+      entity_type: 'outbox',
+      entity_id: 'o1',
+      message: 'Could not send saveTrnsSalesOsdc to etims: rejected',
+      created_at: '2026-03-03T08:00:00Z',
+      read: false,
+    }
+    commands({
+      notifications_unread_count: () => 2,
+      notifications_list: () => [sync, ...ITEMS],
+      notifications_mark_read: (args) => (args.ids as string[]).length,
+    })
+    app.signedIn(ADMIN)
+    render(NotificationBell)
+    await fireEvent.click(document.getElementById('notification-bell')!)
+    await waitFor(() => expect(document.querySelectorAll('#notifications .notification')).toHaveLength(3))
+    const notice = document.querySelector('.notification[data-id="n3"]')!
+    expect(notice.textContent).toContain('Could not send')
+    expect(notice.getAttribute('data-audience')).toBe('sync')
+    expect(notice.classList.contains('error')).toBe(true)
+    await waitFor(() => expect(callsOf('notifications_mark_read')).toEqual([{ ids: ['n3', 'n2'] }]))
   })
 
   it('polls the count and keeps working when a poll fails', async () => {
