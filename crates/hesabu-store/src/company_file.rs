@@ -3,11 +3,13 @@
 //! the app, the CLI and the tests all go through them, so every connection is tuned the same way
 //! and the schema is always migrated before the first query.
 //!
-//! Two kinds of connection: the *write connection* ([`crate::write_connection`]), which only the
-//! unit of work ([`crate::uow::UnitOfWork`]) can reach and which runs its statements inline on
-//! the caller's thread, and a small sqlx pool of *read-only* connections for queries (migrations
-//! run through sqlx too, on a connection closed before the write connection opens). A service that tried to write through the reader would get SQLite's "attempt to
-//! write a readonly database", so the one-transaction rule holds by construction.
+//! Two kinds of connection, both running their statements inline on the caller's thread: the
+//! *write connection* ([`crate::write_connection`]), which only the unit of work
+//! ([`crate::uow::UnitOfWork`]) can reach, and a few *read-only* connections for queries
+//! ([`crate::read_connection`]), behind sea-orm's `DatabaseConnection`. Migrations run through
+//! sqlx's migrator, on a connection closed before the others open. A service that tried to write
+//! through the reader would get SQLite's "attempt to write a readonly database", so the
+//! one-transaction rule holds by construction.
 //!
 //! Durability: the writer commits with `synchronous=FULL`, so a write the user was told is saved
 //! survives a power cut (frequent where our users work, often without a UPS). That costs one
@@ -18,7 +20,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, SqlxSqliteConnector, Statement};
+use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 use crate::clock::SharedClock;
@@ -31,6 +33,10 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations"
 /// How long a connection waits for another writer (another window, the CLI, a backup) before it
 /// gives up with "database is locked". Long enough to ride out any single write transaction.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Read-only connections per open file: the desktop's screens, the scheduler and the sync worker
+/// may read at once; more would only hold more page caches.
+const READERS: usize = 4;
 
 /// The file extension Hesabu gives company files.
 pub const EXTENSION: &str = "hesabu";
@@ -128,17 +134,13 @@ impl CompanyFile {
         migrate_pool.close().await;
         let writer = WriteConnection::open(path, Durability::Full, BUSY_TIMEOUT)?;
 
-        let read_pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(options.create_if_missing(false).read_only(true))
-            .await
-            .map_err(|e| not_a_company_file(path, e))?;
+        let reader = crate::read_connection::open_readers(path, READERS, BUSY_TIMEOUT).await?;
 
         Ok(Self {
             path: path.to_path_buf(),
             writer,
             settle_writer: Default::default(),
-            reader: SqlxSqliteConnector::from_sqlx_sqlite_pool(read_pool),
+            reader,
             clock,
             outbox_observers: Default::default(),
         })

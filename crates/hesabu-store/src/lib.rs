@@ -22,6 +22,7 @@ pub mod notifications;
 pub mod observers;
 pub mod outbox;
 pub mod permissions;
+pub(crate) mod read_connection;
 pub mod scheduler;
 pub mod secrets;
 pub mod uow;

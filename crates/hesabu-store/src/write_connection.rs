@@ -54,7 +54,7 @@ pub(crate) enum Durability {
 
 /// A rusqlite connection that may be shared between threads: the inner mutex is only ever
 /// taken by the task that holds the outer (async) one, so it never contends.
-struct SharedConnection(Mutex<rusqlite::Connection>);
+pub(crate) struct SharedConnection(pub(crate) Mutex<rusqlite::Connection>);
 
 /// Where the time of the last committed write transaction went: for the benchmarks and for
 /// diagnosing a slow save on a user's machine (a slow disk shows as a long `commit`).
@@ -170,7 +170,10 @@ impl WriteConnection {
     }
 }
 
-fn with_conn<T>(shared: &SharedConnection, f: impl FnOnce(&rusqlite::Connection) -> T) -> T {
+pub(crate) fn with_conn<T>(
+    shared: &SharedConnection,
+    f: impl FnOnce(&rusqlite::Connection) -> T,
+) -> T {
     // A poisoned lock means a panic mid-statement; the connection itself is still consistent
     // (SQLite rolls back an unfinished transaction), so carry on with it.
     let conn = shared
@@ -238,16 +241,7 @@ impl WriteTxn {
     }
 
     fn run_execute(&self, stmt: &Statement) -> std::result::Result<ExecResult, DbErr> {
-        self.timed(|conn| {
-            let mut prepared = conn.prepare_cached(&stmt.sql).map_err(sql_error)?;
-            bind_all(&mut prepared, stmt)?;
-            // Stepped like a query, so a statement that also returns rows (`… RETURNING`) runs
-            // to completion instead of failing.
-            let mut rows = prepared.raw_query();
-            while rows.next().map_err(sql_error)?.is_some() {}
-            drop(rows);
-            Ok(ProxyExecResult::new(conn.last_insert_rowid() as u64, conn.changes()).into())
-        })
+        self.timed(|conn| execute_statement(conn, stmt).map(ExecResult::from))
     }
 
     fn run_query(
@@ -256,35 +250,66 @@ impl WriteTxn {
         limit: Option<usize>,
     ) -> std::result::Result<Vec<QueryResult>, DbErr> {
         self.timed(|conn| {
-            let mut prepared = conn.prepare_cached(&stmt.sql).map_err(sql_error)?;
-            bind_all(&mut prepared, stmt)?;
-            let read_only = prepared.readonly();
-            let columns: Vec<(String, ColumnKind)> = prepared
-                .columns()
-                .iter()
-                .map(|c| (c.name().to_owned(), ColumnKind::of(c.decl_type())))
-                .collect();
-            let mut rows = prepared.raw_query();
-            let mut out = Vec::new();
-            while let Some(row) = rows.next().map_err(sql_error)? {
-                let mut values = BTreeMap::new();
-                for (i, (name, kind)) in columns.iter().enumerate() {
-                    let value = row.get_ref(i).map_err(sql_error)?;
-                    values.insert(name.clone(), kind.to_value(value)?);
-                }
-                out.push(ProxyRow::new(values).into());
-                if limit.is_some_and(|n| out.len() >= n) {
-                    break;
-                }
-            }
-            // A write that returns rows (`INSERT … RETURNING`) runs to completion even when only
-            // its first row is wanted.
-            if !read_only {
-                while rows.next().map_err(sql_error)?.is_some() {}
-            }
-            Ok(out)
+            Ok(query_rows(conn, stmt, limit)?
+                .into_iter()
+                .map(QueryResult::from)
+                .collect())
         })
     }
+}
+
+/// Runs one statement that changes something on `conn`, inline.
+pub(crate) fn execute_statement(
+    conn: &rusqlite::Connection,
+    stmt: &Statement,
+) -> std::result::Result<ProxyExecResult, DbErr> {
+    let mut prepared = conn.prepare_cached(&stmt.sql).map_err(sql_error)?;
+    bind_all(&mut prepared, stmt)?;
+    // Stepped like a query, so a statement that also returns rows (`… RETURNING`) runs to
+    // completion instead of failing.
+    let mut rows = prepared.raw_query();
+    while rows.next().map_err(sql_error)?.is_some() {}
+    drop(rows);
+    Ok(ProxyExecResult::new(
+        conn.last_insert_rowid() as u64,
+        conn.changes(),
+    ))
+}
+
+/// Runs one query on `conn`, inline, and returns its rows (at most `limit`) typed from the
+/// columns' declared types. Shared by the write transaction and the readers.
+pub(crate) fn query_rows(
+    conn: &rusqlite::Connection,
+    stmt: &Statement,
+    limit: Option<usize>,
+) -> std::result::Result<Vec<ProxyRow>, DbErr> {
+    let mut prepared = conn.prepare_cached(&stmt.sql).map_err(sql_error)?;
+    bind_all(&mut prepared, stmt)?;
+    let read_only = prepared.readonly();
+    let columns: Vec<(String, ColumnKind)> = prepared
+        .columns()
+        .iter()
+        .map(|c| (c.name().to_owned(), ColumnKind::of(c.decl_type())))
+        .collect();
+    let mut rows = prepared.raw_query();
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(sql_error)? {
+        let mut values = BTreeMap::new();
+        for (i, (name, kind)) in columns.iter().enumerate() {
+            let value = row.get_ref(i).map_err(sql_error)?;
+            values.insert(name.clone(), kind.to_value(value)?);
+        }
+        out.push(ProxyRow::new(values));
+        if limit.is_some_and(|n| out.len() >= n) {
+            break;
+        }
+    }
+    // A write that returns rows (`INSERT … RETURNING`) runs to completion even when only its
+    // first row is wanted.
+    if !read_only {
+        while rows.next().map_err(sql_error)?.is_some() {}
+    }
+    Ok(out)
 }
 
 impl Drop for WriteTxn {
@@ -433,11 +458,11 @@ impl ColumnKind {
     }
 }
 
-fn sql_error(e: rusqlite::Error) -> DbErr {
+pub(crate) fn sql_error(e: rusqlite::Error) -> DbErr {
     DbErr::Query(RuntimeErr::Internal(e.to_string()))
 }
 
-fn storage(message: String) -> DbErr {
+pub(crate) fn storage(message: String) -> DbErr {
     DbErr::Conn(RuntimeErr::Internal(message))
 }
 
