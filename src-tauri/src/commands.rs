@@ -741,7 +741,7 @@ pub async fn sync_connectivity(state: State<'_, AppState>) -> Result<Connectivit
 #[tauri::command]
 pub async fn sync_dead(state: State<'_, AppState>) -> Result<Vec<OutboxItemView>, WireError> {
     let (open, session) = state.signed_in().await?;
-    outbox::list(&open.file, &session, Some(outbox::state::DEAD), 1000)
+    outbox::list(&open.file, &session, Some(outbox::OutboxState::Dead), 1000)
         .await
         .wire()
 }

@@ -42,7 +42,7 @@ fn main() {
             let counts = outbox::counts(&file).await.expect("counts");
             let open: i64 = counts
                 .iter()
-                .filter(|(s, _)| s.as_str() != outbox::state::DONE)
+                .filter(|(s, _)| s.as_str() != outbox::OutboxState::Done.as_str())
                 .map(|(_, n)| n)
                 .sum();
             if open == 0 {

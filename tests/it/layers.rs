@@ -122,6 +122,8 @@ const STORE_LAYERS: &[&[&str]] = &[
         "entities",
         "secrets",
         "write_connection",
+        "read_connection",
+        "columns",
         "background",
     ],
     &["observers", "company_file"],

@@ -242,7 +242,7 @@ pub async fn snapshot(
     let dead = status
         .depth
         .iter()
-        .filter(|d| d.state == outbox::state::DEAD)
+        .filter(|d| d.state == outbox::OutboxState::Dead.as_str())
         .map(|d| d.count)
         .sum::<i64>();
     let executions = execution_metrics(db, now).await?;

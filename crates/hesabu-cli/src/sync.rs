@@ -131,7 +131,7 @@ pub(crate) async fn run(
             Reply::entity(&view, text)
         }
         SyncCommand::Dead => {
-            let list = outbox::list(file, session, Some(outbox::state::DEAD), 1000).await?;
+            let list = outbox::list(file, session, Some(outbox::OutboxState::Dead), 1000).await?;
             Reply::list(&list, dead_table(&list))
         }
     })

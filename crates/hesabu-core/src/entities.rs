@@ -7,6 +7,9 @@
 //! columns are `String` holding the canonical decimal text, parsed with `Decimal::from_str_exact`
 //! (a Decimal-typed column would come back from SQLite through f64).
 
+use sea_orm::{DeriveActiveEnum, EnumIter};
+use serde::Serialize;
+
 pub mod company {
     use sea_orm::entity::prelude::*;
 
@@ -54,6 +57,7 @@ pub mod department {
 }
 
 pub mod budget {
+    use hesabu_store::columns::DecimalText;
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -67,10 +71,10 @@ pub mod budget {
         pub period: String,
         pub period_start: String,
         pub period_end: String,
-        pub amount: String,
+        pub amount: DecimalText,
         pub currency: String,
         pub enforcement: String,
-        pub auto_approve_threshold: Option<String>,
+        pub auto_approve_threshold: Option<DecimalText>,
         pub parent_id: Option<String>,
         pub status: String,
         pub created_at: String,
@@ -84,6 +88,7 @@ pub mod budget {
 }
 
 pub mod budget_balance {
+    use hesabu_store::columns::DecimalText;
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -91,11 +96,11 @@ pub mod budget_balance {
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
         pub budget_id: String,
-        pub budgeted: String,
-        pub available: String,
-        pub reserved: String,
-        pub committed: String,
-        pub spent: String,
+        pub budgeted: DecimalText,
+        pub available: DecimalText,
+        pub reserved: DecimalText,
+        pub committed: DecimalText,
+        pub spent: DecimalText,
         pub entries: i64,
         pub updated_at: String,
     }
@@ -107,6 +112,7 @@ pub mod budget_balance {
 }
 
 pub mod budget_reservation {
+    use hesabu_store::columns::DecimalText;
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -118,10 +124,10 @@ pub mod budget_reservation {
         pub request_id: String,
         pub reserved_by_id: Option<String>,
         pub reserved_by_email: String,
-        pub held: String,
-        pub committed: String,
-        pub spent: String,
-        pub released: String,
+        pub held: DecimalText,
+        pub committed: DecimalText,
+        pub spent: DecimalText,
+        pub released: DecimalText,
         pub status: String,
         pub created_at: String,
         pub updated_at: String,
@@ -134,6 +140,7 @@ pub mod budget_reservation {
 }
 
 pub mod budget_ledger {
+    use hesabu_store::columns::DecimalText;
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -147,10 +154,10 @@ pub mod budget_ledger {
         pub request_id: Option<String>,
         pub reservation_id: Option<String>,
         pub action: Option<String>,
-        pub amount: String,
+        pub amount: DecimalText,
         pub is_override: bool,
         pub reason: Option<String>,
-        pub available_after: String,
+        pub available_after: DecimalText,
         pub actor_id: Option<String>,
         pub actor_email: String,
         pub at: String,
@@ -163,6 +170,7 @@ pub mod budget_ledger {
 }
 
 pub mod budget_check_log {
+    use hesabu_store::columns::DecimalText;
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -176,7 +184,7 @@ pub mod budget_check_log {
         pub user_email: String,
         pub department: String,
         pub period: String,
-        pub amount: String,
+        pub amount: DecimalText,
         pub vendor: Option<String>,
         pub purpose: Option<String>,
         pub budget_id: Option<String>,
@@ -223,6 +231,94 @@ pub mod budget_sync_run {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+/// Where a step of an approval chain stands (`approval_step.status`, TEXT).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+#[serde(rename_all = "snake_case")]
+pub enum StepStatus {
+    /// Planned, not yet open (a later level, or the next approver of a serial level).
+    #[sea_orm(string_value = "waiting")]
+    Waiting,
+    /// Open: with its approver (or their delegate) now.
+    #[sea_orm(string_value = "pending")]
+    Pending,
+    #[sea_orm(string_value = "approved")]
+    Approved,
+    #[sea_orm(string_value = "rejected")]
+    Rejected,
+    #[sea_orm(string_value = "returned")]
+    Returned,
+    #[sea_orm(string_value = "clarification_requested")]
+    ClarificationRequested,
+    /// Not needed (an any-one level someone else decided, an empty level skipped by policy).
+    #[sea_orm(string_value = "skipped")]
+    Skipped,
+    /// Its request closed before it was decided.
+    #[sea_orm(string_value = "cancelled")]
+    Cancelled,
+}
+
+/// Where one submission round of a document stands (`approval_request.status`, TEXT).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+#[serde(rename_all = "snake_case")]
+pub enum RequestStatus {
+    #[sea_orm(string_value = "pending")]
+    Pending,
+    #[sea_orm(string_value = "approved")]
+    Approved,
+    #[sea_orm(string_value = "rejected")]
+    Rejected,
+    #[sea_orm(string_value = "returned")]
+    Returned,
+    #[sea_orm(string_value = "clarification_requested")]
+    ClarificationRequested,
+    #[sea_orm(string_value = "recalled")]
+    Recalled,
+    #[sea_orm(string_value = "cancelled")]
+    Cancelled,
+}
+
+macro_rules! stored_words {
+    ($ty:ident { $($variant:ident => $word:literal),* $(,)? }) => {
+        impl $ty {
+            /// The stored word.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($ty::$variant => $word,)*
+                }
+            }
+        }
+
+        impl std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+stored_words!(StepStatus {
+    Waiting => "waiting",
+    Pending => "pending",
+    Approved => "approved",
+    Rejected => "rejected",
+    Returned => "returned",
+    ClarificationRequested => "clarification_requested",
+    Skipped => "skipped",
+    Cancelled => "cancelled",
+});
+
+stored_words!(RequestStatus {
+    Pending => "pending",
+    Approved => "approved",
+    Rejected => "rejected",
+    Returned => "returned",
+    ClarificationRequested => "clarification_requested",
+    Recalled => "recalled",
+    Cancelled => "cancelled",
+});
+
 // The approval engine's tables (migrations 20261122000100_approvals.sql and
 // 20261122000400_budget_wiring.sql).
 
@@ -267,7 +363,7 @@ entity!(approval_document, "approval_document", {
     title: String,
     requester_id: String,
     department_id: Option<String>,
-    amount: String,
+    amount: hesabu_store::columns::DecimalText,
     currency: String,
     category: Option<String>,
     project: Option<String>,
@@ -285,8 +381,8 @@ entity!(approval_document_line, "approval_document_line", {
     document_id: String,
     position: i64,
     description: String,
-    quantity: String,
-    unit_price: String,
+    quantity: hesabu_store::columns::DecimalText,
+    unit_price: hesabu_store::columns::DecimalText,
     tax_code: Option<String>,
 }, id: String);
 
@@ -294,7 +390,7 @@ entity!(approval_request, "approval_request", {
     document_id: String,
     policy_id: String,
     round: i64,
-    status: String,
+    status: crate::entities::RequestStatus,
     matched_rule: String,
     explain: String,
     started_at: String,
@@ -310,7 +406,7 @@ entity!(approval_step, "approval_step", {
     approver_id: String,
     acting_id: String,
     delegation_id: Option<String>,
-    status: String,
+    status: crate::entities::StepStatus,
     marker: Option<String>,
     version: i64,
     why: String,
@@ -344,7 +440,7 @@ entity!(delegation, "delegation", {
     valid_until: String,
     doc_types: Option<String>,
     departments: Option<String>,
-    max_amount: Option<String>,
+    max_amount: Option<hesabu_store::columns::DecimalText>,
     revoked_at: Option<String>,
     created_at: String,
 }, id: String);

@@ -60,6 +60,42 @@ pub mod audit_log {
 // Budget control (see crate::budgets). Amounts are String columns holding the canonical
 // rust_decimal text: a Decimal-typed column would come back from SQLite through f64.
 
+use sea_orm::{DeriveActiveEnum, EnumIter};
+
+/// The state of an outbox row. Stored as TEXT (`ready`, `in_flight`, `done`, `dead`); only `outbox/`
+/// moves it (see the module doc's diagram).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, serde::Serialize)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+#[serde(rename_all = "snake_case")]
+pub enum OutboxState {
+    #[sea_orm(string_value = "ready")]
+    Ready,
+    #[sea_orm(string_value = "in_flight")]
+    InFlight,
+    #[sea_orm(string_value = "done")]
+    Done,
+    #[sea_orm(string_value = "dead")]
+    Dead,
+}
+
+impl OutboxState {
+    /// The stored word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboxState::Ready => "ready",
+            OutboxState::InFlight => "in_flight",
+            OutboxState::Done => "done",
+            OutboxState::Dead => "dead",
+        }
+    }
+}
+
+impl std::fmt::Display for OutboxState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 pub mod outbox {
     use sea_orm::entity::prelude::*;
 
@@ -74,7 +110,7 @@ pub mod outbox {
         pub payload: String,
         pub idempotency_key: String,
         pub ordering_key: Option<String>,
-        pub state: String,
+        pub state: super::OutboxState,
         pub attempts: i64,
         pub next_attempt_at: String,
         pub check_first: bool,

@@ -13,6 +13,7 @@ pub mod audit;
 pub mod auth;
 pub mod background;
 pub mod clock;
+pub mod columns;
 pub mod company_file;
 pub mod entities;
 pub mod error;

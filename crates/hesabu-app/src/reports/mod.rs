@@ -185,7 +185,7 @@ pub async fn daily_summary(file: &CompanyFile, session: &Session) -> Result<Dail
             backend,
             "SELECT target, operation, idempotency_key, last_error_message FROM outbox \
              WHERE state = ? ORDER BY seq",
-            [hesabu_store::outbox::state::DEAD.into()],
+            [hesabu_store::outbox::OutboxState::Dead.into()],
         ))
         .await?;
     let dead_count = i64::try_from(dead_rows.len()).unwrap_or(i64::MAX);

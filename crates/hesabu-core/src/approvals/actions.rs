@@ -6,6 +6,7 @@
 //! `WHERE version = ?`. Two approvers (or a double click) racing on one step yield exactly one
 //! decision; the loser is told who decided and when.
 
+use crate::entities::{RequestStatus, StepStatus};
 use std::collections::HashSet;
 
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
@@ -16,7 +17,7 @@ use super::budget_hooks::{self, BudgetEvent};
 use super::calendar::Calendar;
 use super::documents::{self, at, event, set_status};
 use super::policy_format::{LevelMode, PolicySpec};
-use super::routing::{APPROVED, PENDING, SKIPPED, WAITING, advance, close_request, steps_of};
+use super::routing::{advance, close_request, steps_of};
 use super::wire::{
     ActionInput, ActionResult, BulkFailure, BulkResult, Decision, DocumentStatus, DocumentType,
     HistoryEntry, InboxItem, SlaCompliance,
@@ -123,7 +124,7 @@ pub async fn act(
         Some(step) => step,
         None => steps
             .iter()
-            .find(|s| s.status == PENDING && s.acting_id == me)
+            .find(|s| s.status == StepStatus::Pending && s.acting_id == me)
             .cloned()
             .ok_or_else(|| not_with_you(&dir, &doc, &request, &steps, me))?,
     };
@@ -156,10 +157,10 @@ pub async fn act(
         .map(|due| Ok::<bool, Error>(uow.now() <= at(due)?))
         .transpose()?;
     let new_status = match input.decision {
-        Decision::Approve => APPROVED,
-        Decision::Reject => "rejected",
-        Decision::Return => "returned",
-        Decision::Clarify => "clarification_requested",
+        Decision::Approve => StepStatus::Approved,
+        Decision::Reject => StepStatus::Rejected,
+        Decision::Return => StepStatus::Returned,
+        Decision::Clarify => StepStatus::ClarificationRequested,
         Decision::Delegate => unreachable!("handled above"),
     };
     let mut update = approval_step::Entity::update_many()
@@ -176,7 +177,7 @@ pub async fn act(
     if CHECK_VERSION {
         update = update
             .filter(approval_step::Column::Version.eq(step.version))
-            .filter(approval_step::Column::Status.eq(PENDING));
+            .filter(approval_step::Column::Status.eq(StepStatus::Pending));
     }
     let swapped = update.exec(uow.db()).await?.rows_affected;
     if swapped != 1 {
@@ -219,7 +220,7 @@ pub async fn act(
         },
         entity_type: "approval_step",
         entity_id: decided.id.clone(),
-        before: Some(json!({ "status": PENDING, "version": step.version })),
+        before: Some(json!({ "status": StepStatus::Pending, "version": step.version })),
         after: Some(json!({
             "document": doc.number,
             "level": decided.level,
@@ -239,7 +240,7 @@ pub async fn act(
         document_id: doc.id.clone(),
         decision: input.decision,
         document_status: DocumentStatus::parse(&doc.status)?,
-        request_status,
+        request_status: request_status.to_string(),
         pending_level,
     })
 }
@@ -255,13 +256,16 @@ pub(crate) async fn after_decision(
     request: &approval_request::Model,
     decided: &approval_step::Model,
     decision: Decision,
-) -> Result<(approval_document::Model, String, Option<i64>)> {
+) -> Result<(approval_document::Model, RequestStatus, Option<i64>)> {
     let (transition, request_status, budget_event) = match decision {
         Decision::Approve => {
             if decided.mode == LevelMode::AnyOne.as_str() {
                 // The pool's other members no longer need to act.
                 approval_step::Entity::update_many()
-                    .col_expr(approval_step::Column::Status, SKIPPED.into())
+                    .col_expr(
+                        approval_step::Column::Status,
+                        StepStatus::Skipped.as_str().into(),
+                    )
                     .col_expr(
                         approval_step::Column::Version,
                         sea_orm::sea_query::ExprTrait::add(
@@ -271,28 +275,39 @@ pub(crate) async fn after_decision(
                     )
                     .filter(approval_step::Column::RequestId.eq(request.id.as_str()))
                     .filter(approval_step::Column::Level.eq(decided.level))
-                    .filter(approval_step::Column::Status.is_in([WAITING, PENDING]))
+                    .filter(
+                        approval_step::Column::Status
+                            .is_in([StepStatus::Waiting, StepStatus::Pending]),
+                    )
                     .exec(uow.db())
                     .await?;
             }
             let next = advance(uow, dir, cal, spec, &doc, request).await?;
             if next.is_some() {
-                return Ok((doc, PENDING.into(), next));
+                return Ok((doc, RequestStatus::Pending, next));
             }
             (
                 Transition::FinalApprove,
-                APPROVED,
+                RequestStatus::Approved,
                 BudgetEvent::FinalApproved,
             )
         }
-        Decision::Reject => (Transition::Reject, "rejected", BudgetEvent::Rejected),
-        Decision::Return => (Transition::Return, "returned", BudgetEvent::Returned),
+        Decision::Reject => (
+            Transition::Reject,
+            RequestStatus::Rejected,
+            BudgetEvent::Rejected,
+        ),
+        Decision::Return => (
+            Transition::Return,
+            RequestStatus::Returned,
+            BudgetEvent::Returned,
+        ),
         Decision::Clarify => (
             Transition::Clarify,
-            "clarification_requested",
+            RequestStatus::ClarificationRequested,
             BudgetEvent::ClarificationRequested,
         ),
-        Decision::Delegate => return Ok((doc, PENDING.into(), Some(decided.level))),
+        Decision::Delegate => return Ok((doc, RequestStatus::Pending, Some(decided.level))),
     };
     close_request(uow, request, request_status).await?;
     let doc = set_status(uow, doc, transition).await?;
@@ -339,7 +354,7 @@ pub(crate) async fn after_decision(
         message,
     )
     .await?;
-    Ok((doc, request_status.into(), None))
+    Ok((doc, request_status, None))
 }
 
 /// One person (or their delegate) counts once across the chain.
@@ -357,7 +372,7 @@ fn counts_once(
     let mine: HashSet<String> = [me.to_owned(), step.approver_id.clone()].into();
     if let Some(other) = steps
         .iter()
-        .filter(|s| s.id != step.id && s.status == APPROVED)
+        .filter(|s| s.id != step.id && s.status == StepStatus::Approved)
         .find(|s| persons(s).iter().any(|p| mine.contains(p)))
     {
         return Err(Error::Conflict(format!(
@@ -426,7 +441,7 @@ async fn delegate_step(
         .col_expr(approval_step::Column::Version, (step.version + 1).into())
         .filter(approval_step::Column::Id.eq(step.id.as_str()))
         .filter(approval_step::Column::Version.eq(step.version))
-        .filter(approval_step::Column::Status.eq(PENDING))
+        .filter(approval_step::Column::Status.eq(StepStatus::Pending))
         .exec(uow.db())
         .await?
         .rows_affected;
@@ -480,7 +495,7 @@ async fn delegate_step(
         document_id: doc.id.clone(),
         decision: Decision::Delegate,
         document_status: DocumentStatus::parse(&doc.status)?,
-        request_status: PENDING.into(),
+        request_status: RequestStatus::Pending.to_string(),
         pending_level: Some(step.level),
     })
 }
@@ -539,7 +554,7 @@ fn not_with_you(
     // A pool member whose step was skipped because another member decided the level.
     if let Some(skipped) = steps
         .iter()
-        .find(|s| s.status == SKIPPED && (s.acting_id == me || s.approver_id == me))
+        .find(|s| s.status == StepStatus::Skipped && (s.acting_id == me || s.approver_id == me))
         && let Some(decider) = steps
             .iter()
             .find(|s| s.level == skipped.level && s.decided_at.is_some() && s.decided_by.is_some())
@@ -552,7 +567,7 @@ fn not_with_you(
             skipped.level
         ));
     }
-    if request.status != PENDING {
+    if request.status != RequestStatus::Pending {
         let last = steps
             .iter()
             .filter(|s| s.decided_at.is_some())
@@ -563,7 +578,7 @@ fn not_with_you(
                 dir.name(s.decided_by.as_deref().unwrap_or_default()),
                 s.decided_at.clone().unwrap_or_default(),
                 doc.number,
-                request.status.replace('_', " ")
+                request.status.as_str().replace('_', " ")
             ),
             None => format!(
                 "{} is no longer waiting for approval ({}).",
@@ -573,7 +588,7 @@ fn not_with_you(
     }
     let with: Vec<String> = steps
         .iter()
-        .filter(|s| s.status == PENDING)
+        .filter(|s| s.status == StepStatus::Pending)
         .map(|s| format!("{} (level {})", dir.name(&s.acting_id), s.level))
         .collect();
     Error::PermissionDenied(format!(
@@ -591,7 +606,7 @@ async fn my_pending_step(
     Ok(approval_step::Entity::find()
         .filter(approval_step::Column::RequestId.eq(request_id.trim()))
         .filter(approval_step::Column::ActingId.eq(me))
-        .filter(approval_step::Column::Status.eq(PENDING))
+        .filter(approval_step::Column::Status.eq(StepStatus::Pending))
         .one(db)
         .await?)
 }
@@ -602,7 +617,7 @@ pub async fn inbox(file: &CompanyFile, session: &Session) -> Result<Vec<InboxIte
     let db = file.reader();
     let steps = approval_step::Entity::find()
         .filter(approval_step::Column::ActingId.eq(session.user_id()))
-        .filter(approval_step::Column::Status.eq(PENDING))
+        .filter(approval_step::Column::Status.eq(StepStatus::Pending))
         .order_by_asc(approval_step::Column::DueAt)
         .all(db)
         .await?;
@@ -634,7 +649,7 @@ pub async fn inbox(file: &CompanyFile, session: &Session) -> Result<Vec<InboxIte
             doc_type: doc.doc_type.parse::<DocumentType>()?,
             title: doc.title.clone(),
             requester_name: dir.name(&doc.requester_id),
-            amount: doc.amount.clone(),
+            amount: doc.amount.to_string(),
             currency: doc.currency.clone(),
             level: step.level,
             level_name: step.level_name.clone(),

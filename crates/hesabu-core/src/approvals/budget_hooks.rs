@@ -21,6 +21,7 @@
 //! approver without `BudgetCommit` may still approve), but every ledger row and audit entry
 //! names that user and says "via approval". See docs/budgets.md, "The approval seam".
 
+use crate::entities::StepStatus;
 use std::str::FromStr;
 
 use chrono::Datelike;
@@ -28,7 +29,6 @@ use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set};
 
 use super::Directory;
 use super::policy_format::{ApproverSpec, LevelSpec};
-use super::routing::CANCELLED;
 use crate::budgets::{
     self, BudgetCheckInput, EnforcementDecision, MoveInput, Mover, ReleaseAction, ReserveInput,
 };
@@ -184,7 +184,7 @@ async fn submitted(
     mover: &Mover,
     doc: &approval_document::Model,
 ) -> Result<OnSubmit> {
-    let amount = crate::documents::amount_of(doc)?;
+    let amount = crate::documents::amount_of(doc);
     let Some(department_id) = doc.department_id.as_deref() else {
         mark(
             uow,
@@ -265,7 +265,7 @@ async fn submitted(
                 Some(t) => {
                     let reason = format!(
                         "Auto-approved: within budget auto-approve threshold {}",
-                        budgets::show(budgets::dec(&t)?, &out.currency)
+                        budgets::show(t.get(), &out.currency)
                     );
                     mark(uow, doc, WITHIN_BUDGET, format!("{note} {reason}.")).await?;
                     Ok(OnSubmit::AutoApprove { reason })
@@ -362,7 +362,7 @@ pub(crate) async fn add_executive_level(
         ),
     };
     let (found, why) = crate::approvals::routing::resolve(&level, &dir, doc);
-    let open = |s: &&approval_step::Model| s.status != CANCELLED;
+    let open = |s: &&approval_step::Model| s.status != StepStatus::Cancelled;
     let already: Vec<&approval_step::Model> = steps
         .iter()
         .filter(open)

@@ -6,6 +6,7 @@
 //! Creating a delegation that is in force re-routes the delegator's pending steps within scope;
 //! revoking it (or its expiry, handled by [`super::jobs`]) routes them back.
 
+use crate::entities::StepStatus;
 use std::collections::HashSet;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
@@ -18,7 +19,7 @@ use serde_json::json;
 
 use super::Directory;
 use super::documents::event;
-use super::routing::{MAX_DELEGATION_DEPTH, PENDING, delegate_for};
+use super::routing::{MAX_DELEGATION_DEPTH, delegate_for};
 use super::wire::{DelegationView, DocumentType, NewDelegation};
 use crate::entities::{approval_request, approval_step, delegation};
 use hesabu_store::audit::AuditDraft;
@@ -155,7 +156,7 @@ pub async fn add(
         valid_until: until_text,
         doc_types: new.doc_types.as_ref().map(|t| json!(t).to_string()),
         departments,
-        max_amount: new.max_amount.map(|m| m.normalize().to_string()),
+        max_amount: new.max_amount.map(|m| m.normalize().into()),
         revoked_at: None,
         created_at: uow.now_text(),
     };
@@ -274,7 +275,7 @@ pub(crate) async fn reroute_pending_of(
     let steps = approval_step::Entity::find()
         .filter(approval_step::Column::ApproverId.eq(approver))
         .filter(approval_step::Column::ActingId.eq(approver))
-        .filter(approval_step::Column::Status.eq(PENDING))
+        .filter(approval_step::Column::Status.eq(StepStatus::Pending))
         .all(uow.db())
         .await?;
     let mut moved = 0;
@@ -330,7 +331,7 @@ pub(crate) async fn route_back(
 ) -> Result<i64> {
     let steps = approval_step::Entity::find()
         .filter(approval_step::Column::DelegationId.eq(delegation_id))
-        .filter(approval_step::Column::Status.eq(PENDING))
+        .filter(approval_step::Column::Status.eq(StepStatus::Pending))
         .all(uow.db())
         .await?;
     let mut moved = 0;
@@ -461,7 +462,7 @@ pub(crate) async fn held_through_later_link(
 ) -> Result<Vec<approval_step::Model>> {
     Ok(approval_step::Entity::find()
         .filter(approval_step::Column::ActingId.eq(ended.delegate_id.as_str()))
-        .filter(approval_step::Column::Status.eq(PENDING))
+        .filter(approval_step::Column::Status.eq(StepStatus::Pending))
         .filter(approval_step::Column::DelegationId.is_not_null())
         .filter(approval_step::Column::DelegationId.ne(ended.id.as_str()))
         .filter(approval_step::Column::ApproverId.ne(ended.delegator_id.as_str()))
@@ -526,7 +527,7 @@ fn view(
                 .filter_map(|id| dir.department_name(Some(id)))
                 .collect()
         }),
-        max_amount: d.max_amount.clone(),
+        max_amount: d.max_amount.map(|m| m.to_string()),
         revoked_at: d.revoked_at.clone(),
         state: state.into(),
         rerouted_steps: rerouted,

@@ -2,6 +2,7 @@
 //! open level 1), resubmit, recall, cancel, show. The routing helpers here are shared with
 //! actions, delegations and jobs.
 
+use crate::entities::RequestStatus;
 use std::str::FromStr;
 
 use rust_decimal::Decimal;
@@ -13,7 +14,7 @@ use serde_json::json;
 
 use super::Directory;
 use super::budget_hooks::{self, BudgetEvent, OnSubmit};
-use super::routing::{PENDING, close_request, current_request, route, steps_of};
+use super::routing::{close_request, current_request, route, steps_of};
 use super::wire::{
     DocumentLineView, DocumentStatus, DocumentView, NewDocument, RequestView, StepView,
 };
@@ -116,7 +117,7 @@ pub async fn create(
         title: title.to_owned(),
         requester_id: requester.id.clone(),
         department_id,
-        amount: new.amount.normalize().to_string(),
+        amount: new.amount.normalize().into(),
         currency: currency.code().to_owned(),
         category: clean(new.category.as_deref()),
         project: clean(new.project.as_deref()),
@@ -138,8 +139,8 @@ pub async fn create(
             document_id: doc.id.clone(),
             position: i64::try_from(i + 1).unwrap_or(0),
             description: line.description.trim().to_owned(),
-            quantity: line.quantity.normalize().to_string(),
-            unit_price: line.unit_price.normalize().to_string(),
+            quantity: line.quantity.normalize().into(),
+            unit_price: line.unit_price.normalize().into(),
             tax_code: clean(line.tax_code.as_deref()),
         })
         .insert(uow.db())
@@ -364,7 +365,7 @@ pub async fn recall(file: &CompanyFile, session: &Session, id: &str) -> Result<D
     }
     let doc = set_status(&uow, doc, Transition::Recall).await?;
     if let Some(request) = request {
-        close_request(&uow, &request, "recalled").await?;
+        close_request(&uow, &request, RequestStatus::Recalled).await?;
     }
     event(&uow, &doc, None, None, "recalled", None, None).await?;
     budget_hooks::on_document_event(&mut uow, &doc, BudgetEvent::Recalled).await?;
@@ -391,8 +392,8 @@ pub async fn cancel(file: &CompanyFile, session: &Session, id: &str) -> Result<D
     let before = doc.status.clone();
     let request = current_request(uow.db(), &doc).await?;
     let doc = set_status(&uow, doc, Transition::Cancel).await?;
-    if let Some(request) = request.filter(|r| r.status == PENDING) {
-        close_request(&uow, &request, "cancelled").await?;
+    if let Some(request) = request.filter(|r| r.status == RequestStatus::Pending) {
+        close_request(&uow, &request, RequestStatus::Cancelled).await?;
     }
     event(&uow, &doc, None, None, "cancelled", None, None).await?;
     budget_hooks::on_document_event(&mut uow, &doc, BudgetEvent::Cancelled).await?;
@@ -488,8 +489,8 @@ pub(crate) async fn view(
         .map(|l| DocumentLineView {
             position: l.position,
             description: l.description,
-            quantity: l.quantity,
-            unit_price: l.unit_price,
+            quantity: l.quantity.to_string(),
+            unit_price: l.unit_price.to_string(),
             tax_code: l.tax_code,
         })
         .collect();
@@ -505,7 +506,7 @@ pub(crate) async fn view(
         requester_email: dir.email(&doc.requester_id),
         requester_name: dir.name(&doc.requester_id),
         department: dir.department_name(doc.department_id.as_deref()),
-        amount: doc.amount.clone(),
+        amount: doc.amount.to_string(),
         currency: doc.currency.clone(),
         category: doc.category.clone(),
         project: doc.project.clone(),
@@ -542,7 +543,7 @@ async fn request_view(
             level: s.level,
             level_name: s.level_name,
             mode: s.mode,
-            status: s.status,
+            status: s.status.to_string(),
             marker: s.marker,
             due_at: s.due_at,
             decided_at: s.decided_at,
@@ -555,7 +556,7 @@ async fn request_view(
     Ok(RequestView {
         id: r.id.clone(),
         round: r.round,
-        status: r.status.clone(),
+        status: r.status.to_string(),
         policy_name: policy.name,
         policy_version: policy.version,
         matched_rule: r.matched_rule.clone(),

@@ -8,6 +8,7 @@
 //! counter jumps to the number of intervals elapsed. So after the app was closed for ten days,
 //! one run produces one consolidated escalation per step.
 
+use crate::entities::StepStatus;
 use std::collections::{HashMap, HashSet};
 
 use chrono::Duration;
@@ -24,7 +25,7 @@ use super::delegations::{
 };
 use super::documents::{at, event};
 use super::policy_format::{EmptyApprover, EscalationTarget, LevelMode, LevelSpec, PolicySpec};
-use super::routing::{APPROVED, PENDING, SKIPPED, WAITING, advance, delegate_for, resolve};
+use super::routing::{advance, delegate_for, resolve};
 use super::wire::{Decision, JobRunReport};
 use crate::entities::{approval_request, approval_step, delegation};
 use hesabu_store::audit::{AuditActor, AuditDraft};
@@ -59,7 +60,7 @@ pub async fn run(file: &CompanyFile, session: &Session) -> Result<JobRunReport> 
     for d in ended {
         let open = approval_step::Entity::find()
             .filter(approval_step::Column::DelegationId.eq(d.id.as_str()))
-            .filter(approval_step::Column::Status.eq(PENDING))
+            .filter(approval_step::Column::Status.eq(StepStatus::Pending))
             .one(file.reader())
             .await?;
         let later = held_through_later_link(file.reader(), &d).await?;
@@ -98,7 +99,7 @@ pub async fn run(file: &CompanyFile, session: &Session) -> Result<JobRunReport> 
         let still_with_delegator = approval_step::Entity::find()
             .filter(approval_step::Column::ApproverId.eq(d.delegator_id.as_str()))
             .filter(approval_step::Column::ActingId.eq(d.delegator_id.as_str()))
-            .filter(approval_step::Column::Status.eq(PENDING))
+            .filter(approval_step::Column::Status.eq(StepStatus::Pending))
             .one(file.reader())
             .await?;
         if still_with_delegator.is_none() {
@@ -123,7 +124,7 @@ pub async fn run(file: &CompanyFile, session: &Session) -> Result<JobRunReport> 
     }
 
     let pending = approval_step::Entity::find()
-        .filter(approval_step::Column::Status.eq(PENDING))
+        .filter(approval_step::Column::Status.eq(StepStatus::Pending))
         .order_by_asc(approval_step::Column::DueAt)
         .all(file.reader())
         .await?;
@@ -156,7 +157,7 @@ pub async fn run(file: &CompanyFile, session: &Session) -> Result<JobRunReport> 
         let Some(step) = approval_step::Entity::find_by_id(snapshot.id.clone())
             .one(uow.db())
             .await?
-            .filter(|s| s.status == PENDING && s.version == snapshot.version)
+            .filter(|s| s.status == StepStatus::Pending && s.version == snapshot.version)
         else {
             continue;
         };
@@ -243,7 +244,7 @@ async fn auto_approve(
     let doc = crate::documents::load(uow.db(), &request.document_id).await?;
     let comment = format!("Auto-approved by the system after {days} days, as the policy allows.");
     let mut active = step.clone().into_active_model();
-    active.status = Set(APPROVED.into());
+    active.status = Set(StepStatus::Approved);
     active.version = Set(step.version + 1);
     active.decided_at = Set(Some(uow.now_text()));
     active.comment = Set(Some(comment.clone()));
@@ -274,7 +275,7 @@ async fn auto_approve(
         action: "approval.auto_approve",
         entity_type: "approval_step",
         entity_id: decided.id.clone(),
-        before: Some(json!({ "status": PENDING })),
+        before: Some(json!({ "status": StepStatus::Pending })),
         after: Some(json!({ "document": doc.number, "level": decided.level, "after_days": days, "request_status": status })),
     })
     .await
@@ -297,12 +298,12 @@ async fn escalate(
     let overdue_since = step.due_at.clone().unwrap_or_default();
     let later_level_waiting = steps
         .iter()
-        .any(|s| s.status == WAITING && s.level > step.level);
+        .any(|s| s.status == StepStatus::Waiting && s.level > step.level);
 
     if matches!(to, EscalationTarget::NextLevel) && later_level_waiting {
         // Skip this level, recorded as escalated, and open the next one.
         let mut active = step.clone().into_active_model();
-        active.status = Set(SKIPPED.into());
+        active.status = Set(StepStatus::Skipped);
         active.marker = Set(Some("escalated".into()));
         active.version = Set(step.version + 1);
         active.escalations = Set(step.escalations + 1);
@@ -334,7 +335,7 @@ async fn escalate(
                 action: "approval.escalate",
                 entity_type: "approval_step",
                 entity_id: step.id.clone(),
-                before: Some(json!({ "status": PENDING, "due_at": overdue_since })),
+                before: Some(json!({ "status": StepStatus::Pending, "due_at": overdue_since })),
                 after: Some(
                     json!({ "document": doc.number, "to": "next_level", "pending_level": next }),
                 ),
@@ -351,7 +352,9 @@ async fn escalate(
             && id != step.acting_id
             && (spec.allow_repeat_approver || !in_chain.contains(id) || id == step.approver_id)
             && !steps.iter().any(|s| {
-                s.id != step.id && s.acting_id == id && (s.status == PENDING || s.status == WAITING)
+                s.id != step.id
+                    && s.acting_id == id
+                    && (s.status == StepStatus::Pending || s.status == StepStatus::Waiting)
             })
     };
     let named = match to {
@@ -475,7 +478,7 @@ async fn remind(
 /// Returns how many steps moved.
 pub(crate) async fn reassign_for_deactivated(uow: &UnitOfWork, user_id: &str) -> Result<i64> {
     let open = approval_step::Entity::find()
-        .filter(approval_step::Column::Status.is_in([PENDING, WAITING]))
+        .filter(approval_step::Column::Status.is_in([StepStatus::Pending, StepStatus::Waiting]))
         .filter(
             sea_orm::Condition::any()
                 .add(approval_step::Column::ApproverId.eq(user_id))
@@ -543,10 +546,10 @@ pub(crate) async fn reassign_for_deactivated(uow: &UnitOfWork, user_id: &str) ->
             && steps.iter().any(|s| {
                 s.id != step.id
                     && s.level == step.level
-                    && (s.status == PENDING || s.status == WAITING)
+                    && (s.status == StepStatus::Pending || s.status == StepStatus::Waiting)
             });
         if pool_others {
-            active.status = Set(crate::approvals::routing::CANCELLED.into());
+            active.status = Set(StepStatus::Cancelled);
             let dropped = active.update(uow.db()).await?;
             event(
                 uow,
@@ -579,12 +582,12 @@ pub(crate) async fn reassign_for_deactivated(uow: &UnitOfWork, user_id: &str) ->
         if replacement.is_none() {
             let later = steps
                 .iter()
-                .any(|s| s.status == WAITING && s.level > step.level);
+                .any(|s| s.status == StepStatus::Waiting && s.level > step.level);
             if level.if_empty == EmptyApprover::NextLevel && later {
-                active.status = Set(SKIPPED.into());
+                active.status = Set(StepStatus::Skipped);
                 let skipped = active.update(uow.db()).await?;
                 event(uow, &doc, None, Some(&skipped), "reassigned", None, Some(format!("{} was deactivated and nobody else is the {why}; this level is skipped per the policy", dir.name(user_id)))).await?;
-                if step.status == PENDING {
+                if step.status == StepStatus::Pending {
                     advance(uow, &dir, &cal, &spec, &doc, &request).await?;
                 }
                 moved += 1;
@@ -605,7 +608,7 @@ pub(crate) async fn reassign_for_deactivated(uow: &UnitOfWork, user_id: &str) ->
                 doc.number
             )));
         };
-        let routed = if step.status == PENDING {
+        let routed = if step.status == StepStatus::Pending {
             delegate_for(
                 uow.db(),
                 &dir,
@@ -644,7 +647,7 @@ pub(crate) async fn reassign_for_deactivated(uow: &UnitOfWork, user_id: &str) ->
             )),
         )
         .await?;
-        if moved_step.status == PENDING {
+        if moved_step.status == StepStatus::Pending {
             notifications::enqueue(
                 uow,
                 &moved_step.acting_id,

@@ -4,6 +4,7 @@
 //! request, opens levels as earlier ones finish, and appends levels that budgets or rules
 //! require later. Shared by documents, actions, delegations and jobs.
 
+use crate::entities::{RequestStatus, StepStatus};
 use std::collections::HashSet;
 
 use rust_decimal::Decimal;
@@ -31,13 +32,6 @@ use hesabu_store::clock::format_timestamp;
 use hesabu_store::error::{Error, Result};
 use hesabu_store::notifications;
 use hesabu_store::uow::UnitOfWork;
-
-// Step statuses.
-pub(crate) const WAITING: &str = "waiting";
-pub(crate) const PENDING: &str = "pending";
-pub(crate) const APPROVED: &str = "approved";
-pub(crate) const SKIPPED: &str = "skipped";
-pub(crate) const CANCELLED: &str = "cancelled";
 
 /// Delegation chains are followed at most this far (A → B → C → D).
 pub const MAX_DELEGATION_DEPTH: usize = 3;
@@ -71,10 +65,13 @@ pub(crate) async fn steps_of(
 pub(crate) async fn close_request(
     uow: &UnitOfWork,
     request: &approval_request::Model,
-    status: &str,
+    status: RequestStatus,
 ) -> Result<()> {
     approval_step::Entity::update_many()
-        .col_expr(approval_step::Column::Status, CANCELLED.into())
+        .col_expr(
+            approval_step::Column::Status,
+            StepStatus::Cancelled.as_str().into(),
+        )
         .col_expr(
             approval_step::Column::Version,
             sea_orm::sea_query::ExprTrait::add(
@@ -83,11 +80,11 @@ pub(crate) async fn close_request(
             ),
         )
         .filter(approval_step::Column::RequestId.eq(request.id.as_str()))
-        .filter(approval_step::Column::Status.is_in([WAITING, PENDING]))
+        .filter(approval_step::Column::Status.is_in([StepStatus::Waiting, StepStatus::Pending]))
         .exec(uow.db())
         .await?;
     let mut active = request.clone().into_active_model();
-    active.status = Set(status.to_owned());
+    active.status = Set(status);
     active.finished_at = Set(Some(uow.now_text()));
     active.update(uow.db()).await?;
     Ok(())
@@ -110,7 +107,7 @@ pub(crate) fn subject<'a>(
     department: Option<&'a str>,
 ) -> Result<Subject<'a>> {
     Ok(Subject {
-        amount: amount_of(doc)?,
+        amount: amount_of(doc),
         category: doc.category.as_deref(),
         project: doc.project.as_deref(),
         department,
@@ -227,7 +224,7 @@ pub(crate) fn plan(
 ) -> Result<Vec<Planned>> {
     let mut planned: Vec<Planned> = Vec::new();
     let mut used: HashSet<String> = HashSet::new();
-    let amount = amount_of(doc)?;
+    let amount = amount_of(doc);
     // Levels whose own amount band excludes this document are skipped (see
     // `LevelSpec::min_amount`); the "last level" of the empty-approver fallback is the last one
     // that applies.
@@ -346,7 +343,7 @@ pub(crate) async fn route(
     })?;
     let planned = plan(&spec, &rule.levels, dir, &doc)?;
     let rule_name = rule.name.clone();
-    let amount = amount_of(&doc)?;
+    let amount = amount_of(&doc);
     let skipped: String = rule
         .levels
         .iter()
@@ -364,7 +361,7 @@ pub(crate) async fn route(
         document_id: doc.id.clone(),
         policy_id: policy_row.id.clone(),
         round,
-        status: PENDING.into(),
+        status: RequestStatus::Pending,
         matched_rule: rule_name,
         explain: format!(
             "Policy '{}' v{}: {why_rule}.{skipped}",
@@ -426,10 +423,10 @@ pub(crate) async fn advance(
     request: &approval_request::Model,
 ) -> Result<Option<i64>> {
     let steps = steps_of(uow.db(), &request.id).await?;
-    if let Some(pending) = steps.iter().find(|s| s.status == PENDING) {
+    if let Some(pending) = steps.iter().find(|s| s.status == StepStatus::Pending) {
         return Ok(Some(pending.level));
     }
-    let Some(next) = steps.iter().find(|s| s.status == WAITING) else {
+    let Some(next) = steps.iter().find(|s| s.status == StepStatus::Waiting) else {
         return Ok(None);
     };
     let level = next.level;
@@ -438,7 +435,7 @@ pub(crate) async fn advance(
     } else {
         steps
             .iter()
-            .filter(|s| s.status == WAITING && s.level == level)
+            .filter(|s| s.status == StepStatus::Waiting && s.level == level)
             .collect()
     };
     let sla_hours = spec
@@ -459,7 +456,7 @@ pub(crate) async fn advance(
         )
         .await?;
         let mut active = step.clone().into_active_model();
-        active.status = Set(PENDING.into());
+        active.status = Set(StepStatus::Pending);
         active.activated_at = Set(Some(uow.now_text()));
         active.due_at = Set(Some(due.clone()));
         active.version = Set(step.version + 1);
@@ -531,7 +528,7 @@ pub(crate) async fn delegate_for(
     at: chrono::DateTime<chrono::Utc>,
 ) -> Result<Option<(String, String)>> {
     let at_text = format_timestamp(at);
-    let amount = amount_of(doc)?;
+    let amount = amount_of(doc);
     let mut current = approver_id.to_owned();
     let mut first_delegation: Option<String> = None;
     let mut seen: HashSet<String> = HashSet::from([current.clone()]);
@@ -575,10 +572,7 @@ pub(crate) fn in_scope(
     };
     listed(&d.doc_types, Some(doc.doc_type.as_str()))
         && listed(&d.departments, doc.department_id.as_deref())
-        && d.max_amount
-            .as_deref()
-            .and_then(|m| Decimal::from_str_exact(m).ok())
-            .is_none_or(|max| amount <= max)
+        && d.max_amount.is_none_or(|max| amount <= max.get())
 }
 
 /// The policy a request was started with.
@@ -614,7 +608,7 @@ fn waiting_step(
         approver_id: approver_id.clone(),
         acting_id: approver_id,
         delegation_id: None,
-        status: WAITING.into(),
+        status: StepStatus::Waiting,
         marker: None,
         version: 1,
         why,

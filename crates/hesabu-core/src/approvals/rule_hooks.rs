@@ -12,6 +12,7 @@
 //! see the document), and resolving a document's tax review (which decides held e-TIMS
 //! executions again).
 
+use crate::entities::StepStatus;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, Set,
     Statement,
@@ -22,7 +23,6 @@ use ts_rs::TS;
 
 use super::Directory;
 use super::documents;
-use super::routing::CANCELLED;
 use crate::approvals::policy_format::{ApproverSpec, EmptyApprover, LevelMode, LevelSpec};
 use crate::entities::{approval_document, approval_step};
 use crate::rules::service::{RuleTrigger, store, subject_of};
@@ -167,7 +167,7 @@ async fn add_level(
     let (found, why) = crate::approvals::routing::resolve(level, &dir, doc);
     let already: Vec<&approval_step::Model> = steps
         .iter()
-        .filter(|s| s.status != CANCELLED && found.contains(&s.approver_id))
+        .filter(|s| s.status != StepStatus::Cancelled && found.contains(&s.approver_id))
         .collect();
     if !already.is_empty() {
         let mut names = Vec::new();

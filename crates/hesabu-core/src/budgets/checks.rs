@@ -117,7 +117,7 @@ pub(crate) async fn check_as(
         Some(b) => {
             let bal = balance_of(&load_balance(uow.db(), &b.id).await?)?;
             let available = amount <= bal.available;
-            let threshold = opt_dec(b.auto_approve_threshold.as_deref())?;
+            let threshold = b.auto_approve_threshold.map(DecimalText::get);
             let reason = if available {
                 format!(
                     "Within budget. Available: {}, Requested: {}",
@@ -156,7 +156,7 @@ pub(crate) async fn check_as(
             user_email: mover.email.clone(),
             department,
             period: period.label.clone(),
-            amount: amount.to_string(),
+            amount: amount.into(),
             vendor: input.vendor.clone(),
             purpose: input.purpose.clone(),
             budget_id: result.budget_id.clone(),

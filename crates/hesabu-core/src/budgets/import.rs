@@ -31,11 +31,12 @@ use serde_json::json;
 use super::period::FiscalPeriod;
 use super::{
     ACTIVE, ARCHIVED, Enforcement, ImportProgress, ImportRowError, ImportStage, NewBudget,
-    SyncRunView, adjust_budgeted, dec, fiscal_start_month, insert_new_budgets, new_budget_rows,
+    SyncRunView, adjust_budgeted, fiscal_start_month, insert_new_budgets, new_budget_rows,
 };
 use crate::entities::{budget, budget_balance, budget_sync_run, department};
 use hesabu_store::audit::AuditDraft;
 use hesabu_store::auth::Session;
+use hesabu_store::columns::DecimalText;
 use hesabu_store::company_file::CompanyFile;
 use hesabu_store::error::{Error, Result};
 use hesabu_store::money::{Currency, Money};
@@ -599,14 +600,9 @@ async fn import_rows(
             created += 1;
             continue;
         };
-        let threshold = v.new.auto_approve_threshold.map(|t| t.to_string());
-        let current_threshold = current
-            .auto_approve_threshold
-            .as_deref()
-            .map(dec)
-            .transpose()?
-            .map(|t| t.normalize().to_string());
-        let same = dec(&current.amount)? == v.new.amount
+        let threshold = v.new.auto_approve_threshold.map(|t| t.normalize());
+        let current_threshold = current.auto_approve_threshold.map(|t| t.get().normalize());
+        let same = current.amount.get() == v.new.amount
             && current.currency == v.new.currency.code()
             && current.enforcement == v.new.enforcement.as_str()
             && current_threshold == threshold
@@ -634,14 +630,14 @@ async fn import_rows(
             });
             continue;
         }
-        if dec(&current.amount)? != v.new.amount {
+        if current.amount.get() != v.new.amount {
             adjust_budgeted(&uow, &current.id, v.new.amount, "import").await?;
         }
         let mut row = current.into_active_model();
-        row.amount = Set(v.new.amount.to_string());
+        row.amount = Set(v.new.amount.into());
         row.currency = Set(v.new.currency.code().to_owned());
         row.enforcement = Set(v.new.enforcement.as_str().to_owned());
-        row.auto_approve_threshold = Set(threshold);
+        row.auto_approve_threshold = Set(threshold.map(DecimalText::from));
         row.status = Set(ACTIVE.into());
         row.updated_at = Set(uow.now_text());
         row.update(uow.db()).await?;

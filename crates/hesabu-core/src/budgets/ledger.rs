@@ -105,11 +105,11 @@ fn outcome(
         decision,
         balance,
         held: match reservation {
-            Some(r) => dec(&r.held)?,
+            Some(r) => r.held.get(),
             None => Decimal::ZERO,
         },
         committed: match reservation {
-            Some(r) => dec(&r.committed)?,
+            Some(r) => r.committed.get(),
             None => Decimal::ZERO,
         },
     })
@@ -204,9 +204,9 @@ pub(crate) async fn reserve_as(
     let now = uow.now_text();
     let reservation = match existing {
         Some(r) => {
-            let held = dec(&r.held)? + amount;
+            let held = r.held.get() + amount;
             let mut row = r.into_active_model();
-            row.held = Set(held.to_string());
+            row.held = Set(held.into());
             row.updated_at = Set(now.clone());
             row.update(uow.db()).await?
         }
@@ -217,10 +217,10 @@ pub(crate) async fn reserve_as(
                 request_id: request.clone(),
                 reserved_by_id: mover.id.clone(),
                 reserved_by_email: mover.email.clone(),
-                held: amount.to_string(),
-                committed: "0".into(),
-                spent: "0".into(),
-                released: "0".into(),
+                held: amount.into(),
+                committed: Decimal::ZERO.into(),
+                spent: Decimal::ZERO.into(),
+                released: Decimal::ZERO.into(),
                 status: "open".into(),
                 created_at: now.clone(),
                 updated_at: now.clone(),
@@ -237,10 +237,10 @@ pub(crate) async fn reserve_as(
                     r.request_id.clone().into(),
                     r.reserved_by_id.clone().into(),
                     r.reserved_by_email.clone().into(),
-                    r.held.clone().into(),
-                    r.committed.clone().into(),
-                    r.spent.clone().into(),
-                    r.released.clone().into(),
+                    r.held.into(),
+                    r.committed.into(),
+                    r.spent.into(),
+                    r.released.into(),
                     r.status.clone().into(),
                     r.created_at.clone().into(),
                     r.updated_at.clone().into(),
@@ -315,7 +315,7 @@ pub(crate) async fn commit_as(
     let (b, stored) = load_budget_with_balance(uow.db(), &input.budget_id).await?;
     let reservation = open_reservation(uow.db(), &b.id, &request).await?;
     let held = match &reservation {
-        Some(r) => dec(&r.held)?,
+        Some(r) => r.held.get(),
         None => Decimal::ZERO,
     };
     let amount = match input.amount {
@@ -356,10 +356,10 @@ pub(crate) async fn commit_as(
         },
     )
     .await?;
-    let committed = dec(&reservation.committed)? + amount;
+    let committed = reservation.committed.get() + amount;
     let mut row = reservation.into_active_model();
-    row.held = Set((held - amount).to_string());
-    row.committed = Set(committed.to_string());
+    row.held = Set((held - amount).into());
+    row.committed = Set(committed.into());
     row.updated_at = Set(uow.now_text());
     let reservation = row.update(uow.db()).await?;
     uow.audit(AuditDraft {
@@ -401,7 +401,7 @@ pub async fn spend_for_request(
     let (b, stored) = load_budget_with_balance(uow.db(), &input.budget_id).await?;
     let reservation = open_reservation(uow.db(), &b.id, &request).await?;
     let committed = match &reservation {
-        Some(r) => dec(&r.committed)?,
+        Some(r) => r.committed.get(),
         None => Decimal::ZERO,
     };
     let amount = match input.amount {
@@ -440,11 +440,11 @@ pub async fn spend_for_request(
         },
     )
     .await?;
-    let held = dec(&reservation.held)?;
-    let spent = dec(&reservation.spent)? + amount;
+    let held = reservation.held.get();
+    let spent = reservation.spent.get() + amount;
     let mut row = reservation.into_active_model();
-    row.committed = Set((committed - amount).to_string());
-    row.spent = Set(spent.to_string());
+    row.committed = Set((committed - amount).into());
+    row.spent = Set(spent.into());
     if held.is_zero() && committed == amount {
         row.status = Set("closed".into());
     }
@@ -567,7 +567,7 @@ async fn give_back(
     let (b, stored) = load_budget_with_balance(uow.db(), give.budget_id).await?;
     let reservation = open_reservation(uow.db(), &b.id, &request).await?;
     let (held, committed) = match &reservation {
-        Some(r) => (dec(&r.held)?, dec(&r.committed)?),
+        Some(r) => (r.held.get(), r.committed.get()),
         None => (Decimal::ZERO, Decimal::ZERO),
     };
     let there = match give.stage {
@@ -613,15 +613,15 @@ async fn give_back(
         },
     )
     .await?;
-    let released = dec(&reservation.released)? + amount;
+    let released = reservation.released.get() + amount;
     let (held_after, committed_after) = match give.stage {
         Stage::Reserved => (held - amount, committed),
         Stage::Committed => (held, committed - amount),
     };
     let mut row = reservation.into_active_model();
-    row.held = Set(held_after.to_string());
-    row.committed = Set(committed_after.to_string());
-    row.released = Set(released.to_string());
+    row.held = Set(held_after.into());
+    row.committed = Set(committed_after.into());
+    row.released = Set(released.into());
     if held_after.is_zero() && committed_after.is_zero() {
         row.status = Set("closed".into());
     }

@@ -94,8 +94,8 @@ pub async fn history(
     rows.into_iter()
         .map(|m| {
             Ok(LedgerEntryView {
-                amount: dec(&m.amount)?,
-                available_after: dec(&m.available_after)?,
+                amount: m.amount.get(),
+                available_after: m.available_after.get(),
                 id: m.id,
                 budget_id: m.budget_id,
                 seq: m.seq,
@@ -122,7 +122,7 @@ pub async fn verify_balances(file: &CompanyFile, session: &Session) -> Result<Ve
         let s = sums
             .entry(e.budget_id.clone())
             .or_insert_with(|| BalanceView::new_budget(Decimal::ZERO));
-        let a = dec(&e.amount)?;
+        let a = e.amount.get();
         match e.kind.as_str() {
             "budget" | "adjust" => {
                 s.budgeted += a;

@@ -44,6 +44,7 @@ use serde_json::json;
 use crate::entities::{budget, budget_balance, budget_ledger, budget_reservation, department};
 use hesabu_store::audit::AuditDraft;
 use hesabu_store::auth::Session;
+use hesabu_store::columns::DecimalText;
 use hesabu_store::company_file::CompanyFile;
 use hesabu_store::error::{Error, Result};
 use hesabu_store::money::{Currency, Money};
@@ -139,15 +140,6 @@ impl Mover {
 // ---------------------------------------------------------------------------------------------
 // Reading stored amounts.
 
-pub(crate) fn dec(text: &str) -> Result<Decimal> {
-    Decimal::from_str_exact(text)
-        .map_err(|_| Error::Internal(format!("the stored amount '{text}' is not a decimal")))
-}
-
-fn opt_dec(text: Option<&str>) -> Result<Option<Decimal>> {
-    text.map(dec).transpose()
-}
-
 /// The amount with its currency, as people read it: `KES 2,000.00`.
 pub fn show(amount: Decimal, currency: &str) -> String {
     match currency.parse::<Currency>() {
@@ -158,11 +150,11 @@ pub fn show(amount: Decimal, currency: &str) -> String {
 
 pub(crate) fn balance_of(m: &budget_balance::Model) -> Result<BalanceView> {
     Ok(BalanceView {
-        budgeted: dec(&m.budgeted)?,
-        available: dec(&m.available)?,
-        reserved: dec(&m.reserved)?,
-        committed: dec(&m.committed)?,
-        spent: dec(&m.spent)?,
+        budgeted: m.budgeted.get(),
+        available: m.available.get(),
+        reserved: m.reserved.get(),
+        committed: m.committed.get(),
+        spent: m.spent.get(),
     })
 }
 
@@ -294,7 +286,7 @@ pub(crate) fn view(b: &budget::Model, department: &str, bal: &BalanceView) -> Re
         period_end: b.period_end.clone(),
         currency: b.currency.clone(),
         enforcement: Enforcement::parse(&b.enforcement)?,
-        auto_approve_threshold: opt_dec(b.auto_approve_threshold.as_deref())?,
+        auto_approve_threshold: b.auto_approve_threshold.map(DecimalText::get),
         parent_id: b.parent_id.clone(),
         status: b.status.clone(),
         balance: bal.clone(),
@@ -340,7 +332,7 @@ pub(crate) async fn held_by(
         .all(db)
         .await?
     {
-        let held = dec(&r.held)?;
+        let held = r.held.get();
         if held > Decimal::ZERO {
             out.push((r.budget_id, held));
         }

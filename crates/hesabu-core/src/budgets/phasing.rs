@@ -13,12 +13,13 @@ use serde_json::json;
 
 use super::period::{FiscalPeriod, PeriodKind};
 use super::{
-    ACTIVE, ARCHIVED, BudgetView, Enforcement, NewBudget, balance_of, dec, fiscal_start_month,
+    ACTIVE, ARCHIVED, BudgetView, Enforcement, NewBudget, balance_of, fiscal_start_month,
     insert_new_budgets, load_balance, load_budget, new_budget_rows, view,
 };
 use crate::entities::budget;
 use hesabu_store::audit::AuditDraft;
 use hesabu_store::auth::Session;
+use hesabu_store::columns::DecimalText;
 use hesabu_store::company_file::CompanyFile;
 use hesabu_store::error::{Error, Result};
 use hesabu_store::money::Currency;
@@ -141,11 +142,7 @@ pub async fn phase(
         amount: Decimal::ZERO,
         currency: annual.currency.parse::<Currency>()?,
         enforcement: Enforcement::parse(&annual.enforcement)?,
-        auto_approve_threshold: annual
-            .auto_approve_threshold
-            .as_deref()
-            .map(dec)
-            .transpose()?,
+        auto_approve_threshold: annual.auto_approve_threshold.map(DecimalText::get),
         category: None,
         project: None,
     };

@@ -22,7 +22,7 @@ use super::period::{FiscalPeriod, PeriodKind};
 use super::phasing::split;
 use super::{
     ACTIVE, BudgetReport, CheckStats, FiscalYearUtilisation, MonthUtilisation, RELEASE_COMMITMENT,
-    UtilisationRow, dec, fiscal_start_month, list_unchecked,
+    UtilisationRow, fiscal_start_month, list_unchecked,
 };
 use crate::entities::{budget, budget_balance, budget_check_log, budget_ledger};
 use hesabu_store::auth::Session;
@@ -199,8 +199,8 @@ pub async fn fiscal_year(
         .collect();
     for b in &budgets {
         let amount = match balances.get(&b.id) {
-            Some(bal) => dec(&bal.budgeted)?,
-            None => dec(&b.amount)?,
+            Some(bal) => bal.budgeted.get(),
+            None => b.amount.get(),
         };
         let own: Vec<usize> = FiscalPeriod::parse(&b.period, start_month)?
             .months()
@@ -231,7 +231,7 @@ pub async fn fiscal_year(
         // text comparison.
         let end = m.end_text();
         while let Some(e) = next.next_if(|e| e.at.as_str() < end.as_str()) {
-            let a = dec(&e.amount)?;
+            let a = e.amount.get();
             match e.kind.as_str() {
                 "reserve" => reserved += a,
                 "commit" => {

@@ -183,16 +183,15 @@ pub async fn lines_json(db: &impl ConnectionTrait, document_id: &str) -> Result<
     Ok(Value::Array(lines))
 }
 
-/// The document's amount (stored as canonical decimal text).
-pub fn amount_of(doc: &approval_document::Model) -> Result<Decimal> {
-    Decimal::from_str_exact(&doc.amount)
-        .map_err(|_| Error::Internal(format!("stored amount '{}' does not parse", doc.amount)))
+/// The document's amount.
+pub fn amount_of(doc: &approval_document::Model) -> Decimal {
+    doc.amount.get()
 }
 
 /// `KES 12,500.00` for messages.
 pub fn money_text(doc: &approval_document::Model) -> String {
-    match (amount_of(doc), Currency::from_str(&doc.currency)) {
-        (Ok(a), Ok(c)) => Money::new(a, c).to_string(),
+    match Currency::from_str(&doc.currency) {
+        Ok(c) => Money::new(amount_of(doc), c).to_string(),
         _ => format!("{} {}", doc.currency, doc.amount),
     }
 }

@@ -3,7 +3,6 @@
 //! Where the results act on a document's approval (set a field, flag it for tax review, add an
 //! approval level, block a submission) is the approval engine's: `approvals::rule_hooks`.
 
-use rust_decimal::Decimal;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Statement};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -222,10 +221,6 @@ pub(crate) async fn subject_of(
             .map(|d| d.name),
         None => None,
     };
-    let decimal = |text: &str| {
-        Decimal::from_str_exact(text)
-            .map_err(|_| Error::Internal(format!("stored amount '{text}' does not parse")))
-    };
     let mut lines = Vec::new();
     for l in approval_document_line::Entity::find()
         .filter(approval_document_line::Column::DocumentId.eq(doc.id.as_str()))
@@ -234,14 +229,14 @@ pub(crate) async fn subject_of(
         .await?
     {
         lines.push(LineSubject {
-            quantity: decimal(&l.quantity)?,
-            unit_price: decimal(&l.unit_price)?,
+            quantity: l.quantity.get(),
+            unit_price: l.unit_price.get(),
             description: l.description,
             tax_code: l.tax_code,
         });
     }
     Ok(Subject {
-        amount: crate::documents::amount_of(doc)?,
+        amount: crate::documents::amount_of(doc),
         currency: doc.currency.clone(),
         base_currency: company.base_currency,
         category: doc.category.clone(),

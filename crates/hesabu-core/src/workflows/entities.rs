@@ -85,7 +85,7 @@ pub mod workflow_execution {
         pub trigger: String,
         pub event_id: Option<String>,
         pub outbox_id: Option<String>,
-        pub status: String,
+        pub status: crate::workflows::wire::ExecutionStatus,
         pub started_at: Option<String>,
         pub completed_at: Option<String>,
         pub duration_ms: Option<i64>,

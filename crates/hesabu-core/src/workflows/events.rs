@@ -228,7 +228,7 @@ impl Entity {
             };
             let lines = crate::documents::lines_json(db, &doc.id).await?;
             let review = super::tax_review_of(db, &doc.id).await?;
-            let amount = crate::documents::amount_of(&doc)?;
+            let amount = crate::documents::amount_of(&doc);
             let facts: Value = serde_json::from_str(&doc.facts_json).unwrap_or_else(|_| json!({}));
             return Ok(Entity {
                 entity_type: doc.doc_type.clone(),

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use super::config::{WorkflowConfig, WorkflowSettings, WorkflowType};
 use super::entities::workflow_execution;
 use super::events::{self, Decision, Entity};
-use super::wire::status;
+use super::wire::ExecutionStatus;
 use hesabu_store::clock::parse_timestamp;
 use hesabu_store::entities::outbox;
 use hesabu_store::error::{Error, Result};
@@ -51,7 +51,7 @@ pub(crate) async fn execute(
     if matches!(decision, Decision::Send { .. })
         && let Some(earlier) = queued_before(uow.db(), workflow, entity).await?
     {
-        decision = Decision::Skip(if earlier.status == status::FAILED {
+        decision = Decision::Skip(if earlier.status == ExecutionStatus::Failed {
             format!(
                 "skipped: execution {} already sent this version of {} and failed; retry it \
                  with hesabu workflow retry {}",
@@ -82,7 +82,7 @@ pub(crate) async fn execute(
             Trigger::Manual => None,
         },
         outbox_id: None,
-        status: status::PENDING.into(),
+        status: ExecutionStatus::Pending,
         started_at: None,
         completed_at: None,
         duration_ms: None,
@@ -139,12 +139,12 @@ async fn apply(
                 })
                 .await?;
             row.outbox_id = Some(outbox_id);
-            row.status = status::PENDING.into();
+            row.status = ExecutionStatus::Pending;
             row.error_kind = None;
             row.error_message = None;
         }
         Decision::Skip(message) => {
-            row.status = status::SKIPPED.into();
+            row.status = ExecutionStatus::Skipped;
             row.started_at = Some(now.clone());
             row.completed_at = Some(now);
             row.duration_ms = Some(0);
@@ -152,7 +152,7 @@ async fn apply(
             row.error_message = Some(message);
         }
         Decision::Fail { kind, message } => {
-            row.status = status::FAILED.into();
+            row.status = ExecutionStatus::Failed;
             row.started_at = Some(now.clone());
             row.completed_at = Some(now);
             row.duration_ms = Some(0);
@@ -167,7 +167,7 @@ async fn apply(
             }
         }
         Decision::Wait { kind, message } => {
-            row.status = status::PENDING.into();
+            row.status = ExecutionStatus::Pending;
             row.error_kind = Some(kind.into());
             row.error_message = Some(message);
         }
@@ -227,7 +227,7 @@ pub(crate) async fn waiting(
     Ok(workflow_execution::Entity::find()
         .filter(workflow_execution::Column::WorkflowType.eq(workflow.as_str()))
         .filter(workflow_execution::Column::EntityId.eq(entity_id))
-        .filter(workflow_execution::Column::Status.eq(status::PENDING))
+        .filter(workflow_execution::Column::Status.eq(ExecutionStatus::Pending))
         .filter(workflow_execution::Column::OutboxId.is_null())
         .filter(workflow_execution::Column::ErrorKind.eq(kind))
         .all(db)
@@ -303,13 +303,13 @@ async fn on_outbox_change(
     };
     match change {
         OutboxChange::Claimed => {
-            active.status = Set(status::RUNNING.into());
+            active.status = Set(ExecutionStatus::Running);
             if row.started_at.is_none() {
                 active.started_at = Set(Some(now.clone()));
             }
         }
         OutboxChange::Done { remote_ref } => {
-            active.status = Set(status::COMPLETED.into());
+            active.status = Set(ExecutionStatus::Completed);
             active.result_ref = Set(remote_ref.map(str::to_owned));
             active.error_kind = Set(None);
             active.error_message = Set(None);
@@ -317,12 +317,12 @@ async fn on_outbox_change(
         }
         OutboxChange::Retrying { kind, message } => {
             // Still the same execution: the outbox tries again after its backoff.
-            active.status = Set(status::RUNNING.into());
+            active.status = Set(ExecutionStatus::Running);
             active.error_kind = Set(Some(kind.to_owned()));
             active.error_message = Set(Some(format!("retrying: {message}")));
         }
         OutboxChange::Dead { kind, message } => {
-            active.status = Set(status::FAILED.into());
+            active.status = Set(ExecutionStatus::Failed);
             active.error_kind = Set(Some(kind.to_owned()));
             active.error_message = Set(Some(message.to_owned()));
             finish(&mut active);
@@ -350,12 +350,12 @@ async fn on_outbox_change(
             }
         }
         OutboxChange::Requeued => {
-            active.status = Set(status::PENDING.into());
+            active.status = Set(ExecutionStatus::Pending);
             active.completed_at = Set(None);
             active.duration_ms = Set(None);
         }
         OutboxChange::Unclaimed => {
-            active.status = Set(status::PENDING.into());
+            active.status = Set(ExecutionStatus::Pending);
         }
     }
     active.update(moved.db).await?;

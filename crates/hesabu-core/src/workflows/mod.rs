@@ -28,7 +28,7 @@ use serde_json::{Value, json};
 pub use config::{WorkflowConfig, WorkflowSettings, WorkflowType};
 pub use events::{EventType, NewEvent};
 pub use executions::ExecutionLog;
-pub use wire::{EventView, ExecutionFilter, ExecutionView, WorkflowView};
+pub use wire::{EventView, ExecutionFilter, ExecutionStatus, ExecutionView, WorkflowView};
 
 use entities::{event, workflow_config, workflow_config_history, workflow_execution};
 use executions::Trigger;
@@ -37,7 +37,6 @@ use hesabu_store::auth::Session;
 use hesabu_store::company_file::CompanyFile;
 use hesabu_store::error::{Error, Result};
 use hesabu_store::permissions::Permission;
-use wire::status;
 
 /// A workflow's stored settings, or the defaults (disabled, manual) when never set.
 pub(crate) async fn settings_of(
@@ -249,7 +248,7 @@ pub async fn retry(file: &CompanyFile, session: &Session, id: &str) -> Result<Ex
     session.require(Permission::WorkflowRun)?;
     let mut uow = file.begin(session).await?;
     let row = executions::find(uow.db(), id).await?;
-    if row.status != status::FAILED {
+    if row.status != ExecutionStatus::Failed {
         return Err(Error::Conflict(format!(
             "Execution {} is {}; only failed executions can be retried.",
             row.id, row.status
@@ -283,7 +282,7 @@ pub async fn retry(file: &CompanyFile, session: &Session, id: &str) -> Result<Ex
     };
     updated.attempts = row.attempts + 1;
     updated.trigger = "retry".into();
-    if updated.status == status::PENDING && updated.outbox_id.is_some() {
+    if updated.status == ExecutionStatus::Pending && updated.outbox_id.is_some() {
         updated.error_kind = None;
         updated.error_message = None;
     }
@@ -322,13 +321,7 @@ pub async fn executions(
         .map(str::trim)
         .filter(|s| !s.is_empty())
     {
-        if !status::ALL.contains(&s) {
-            return Err(Error::invalid(format!(
-                "Unknown execution status '{s}'. Use one of: {}.",
-                status::ALL.join(", ")
-            )));
-        }
-        query = query.filter(workflow_execution::Column::Status.eq(s));
+        query = query.filter(workflow_execution::Column::Status.eq(ExecutionStatus::parse(s)?));
     }
     if let Some(w) = filter.workflow_type {
         query = query.filter(workflow_execution::Column::WorkflowType.eq(w.as_str()));

@@ -1,5 +1,7 @@
 //! Wire types of the workflows: what `hesabu workflow … --json` prints and the UI receives.
 
+use hesabu_store::error::{Error, Result};
+use sea_orm::{DeriveActiveEnum, EnumIter};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use ts_rs::TS;
@@ -24,14 +26,64 @@ pub struct WorkflowView {
     pub updated_at: Option<String>,
 }
 
-/// The statuses an execution moves through.
-pub mod status {
-    pub const PENDING: &str = "pending";
-    pub const RUNNING: &str = "running";
-    pub const COMPLETED: &str = "completed";
-    pub const FAILED: &str = "failed";
-    pub const SKIPPED: &str = "skipped";
-    pub const ALL: [&str; 5] = [PENDING, RUNNING, COMPLETED, FAILED, SKIPPED];
+/// The statuses an execution moves through. Stored as TEXT (`pending`, `running`, `completed`,
+/// `failed`, `skipped`).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+#[serde(rename_all = "snake_case")]
+pub enum ExecutionStatus {
+    #[sea_orm(string_value = "pending")]
+    Pending,
+    #[sea_orm(string_value = "running")]
+    Running,
+    #[sea_orm(string_value = "completed")]
+    Completed,
+    #[sea_orm(string_value = "failed")]
+    Failed,
+    #[sea_orm(string_value = "skipped")]
+    Skipped,
+}
+
+impl ExecutionStatus {
+    pub const ALL: [ExecutionStatus; 5] = [
+        ExecutionStatus::Pending,
+        ExecutionStatus::Running,
+        ExecutionStatus::Completed,
+        ExecutionStatus::Failed,
+        ExecutionStatus::Skipped,
+    ];
+
+    /// The stored word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExecutionStatus::Pending => "pending",
+            ExecutionStatus::Running => "running",
+            ExecutionStatus::Completed => "completed",
+            ExecutionStatus::Failed => "failed",
+            ExecutionStatus::Skipped => "skipped",
+        }
+    }
+
+    /// A status typed by a person (`--status failed`), or a message listing the valid ones.
+    pub fn parse(text: &str) -> Result<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|s| s.as_str() == text)
+            .ok_or_else(|| {
+                Error::invalid(format!(
+                    "Unknown execution status '{text}'. Use one of: {}.",
+                    Self::ALL.map(ExecutionStatus::as_str).join(", ")
+                ))
+            })
+    }
+}
+
+impl std::fmt::Display for ExecutionStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// One row of the execution log.
@@ -76,7 +128,7 @@ impl From<workflow_execution::Model> for ExecutionView {
             trigger: m.trigger,
             event_id: m.event_id,
             outbox_id: m.outbox_id,
-            status: m.status,
+            status: m.status.to_string(),
             started_at: m.started_at,
             completed_at: m.completed_at,
             duration_ms: m.duration_ms,

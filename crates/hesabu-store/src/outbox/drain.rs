@@ -22,7 +22,7 @@ use tokio::sync::broadcast;
 use super::DrainSummary;
 use super::OutboxChange;
 use super::{Ack, RemoteState, SendError, Target, Targets};
-use super::{OutboxItem, state};
+use super::{OutboxItem, OutboxState};
 use crate::audit::AuditDraft;
 use crate::clock::{Clock, SettableClock, format_timestamp};
 use crate::company_file::CompanyFile;
@@ -212,10 +212,10 @@ impl Drainer {
                 uow.db().get_database_backend(),
                 "UPDATE outbox SET state = ?, check_first = ?, updated_at = ? WHERE state = ?",
                 [
-                    state::READY.into(),
+                    OutboxState::Ready.into(),
                     true.into(),
                     now.into(),
-                    state::IN_FLIGHT.into(),
+                    OutboxState::InFlight.into(),
                 ],
             ))
             .await?;
@@ -260,7 +260,7 @@ impl Drainer {
             .query_one_raw(Statement::from_sql_and_values(
                 backend,
                 "SELECT COUNT(*) AS n FROM outbox WHERE state = ?",
-                [state::READY.into()],
+                [OutboxState::Ready.into()],
             ))
             .await?
             .map(|r| r.try_get::<i64>("", "n"))
@@ -282,10 +282,10 @@ impl Drainer {
                    AND p.seq < o.seq AND p.state IN (?, ?))) \
                  ORDER BY o.seq LIMIT ?",
                 [
-                    state::READY.into(),
+                    OutboxState::Ready.into(),
                     now.into(),
-                    state::READY.into(),
-                    state::IN_FLIGHT.into(),
+                    OutboxState::Ready.into(),
+                    OutboxState::InFlight.into(),
                     i64::try_from(PASS_LIMIT).unwrap_or(500).into(),
                 ],
             ))
@@ -538,7 +538,7 @@ impl Drainer {
             let behind = outbox::Entity::find()
                 .filter(outbox::Column::Target.eq(head.target.as_str()))
                 .filter(outbox::Column::OrderingKey.eq(key.as_str()))
-                .filter(outbox::Column::State.eq(state::READY))
+                .filter(outbox::Column::State.eq(OutboxState::Ready))
                 .filter(outbox::Column::Seq.gt(head.seq))
                 .order_by_asc(outbox::Column::Seq)
                 .limit(u64::try_from(CLAIM_BATCH - 1).unwrap_or(0))
@@ -559,10 +559,10 @@ impl Drainer {
                     "UPDATE outbox SET state = ?, attempts = attempts + 1, updated_at = ? \
                      WHERE id = ? AND state = ?",
                     [
-                        state::IN_FLIGHT.into(),
+                        OutboxState::InFlight.into(),
                         now.clone().into(),
                         row.id.clone().into(),
-                        state::READY.into(),
+                        OutboxState::Ready.into(),
                     ],
                 ))
                 .await?
@@ -595,10 +595,10 @@ impl Drainer {
                     "UPDATE outbox SET state = ?, attempts = attempts - 1, updated_at = ? \
                      WHERE id = ? AND state = ?",
                     [
-                        state::READY.into(),
+                        OutboxState::Ready.into(),
                         uow.now_text().into(),
                         row.id.clone().into(),
-                        state::IN_FLIGHT.into(),
+                        OutboxState::InFlight.into(),
                     ],
                 ))
                 .await?;
@@ -619,11 +619,13 @@ impl Drainer {
         let head = outbox::Entity::find()
             .filter(outbox::Column::Target.eq(target))
             .filter(outbox::Column::OrderingKey.eq(key))
-            .filter(outbox::Column::State.is_in([state::READY, state::IN_FLIGHT]))
+            .filter(outbox::Column::State.is_in([OutboxState::Ready, OutboxState::InFlight]))
             .order_by_asc(outbox::Column::Seq)
             .one(self.inner.file.reader())
             .await?;
-        Ok(head.filter(|h| h.state == state::READY && h.next_attempt_at.as_str() <= now.as_str()))
+        Ok(head.filter(|h| {
+            h.state == OutboxState::Ready && h.next_attempt_at.as_str() <= now.as_str()
+        }))
     }
 
     /// Spaces the starts of sends to one target by `min_interval` (through the sleeper).
@@ -694,14 +696,14 @@ impl Drainer {
                 "UPDATE outbox SET state = ?, check_first = ?, remote_ref = ?, result = ?, \
                  done_at = ?, updated_at = ? WHERE id = ? AND state = ?",
                 [
-                    state::DONE.into(),
+                    OutboxState::Done.into(),
                     false.into(),
                     remote_ref.clone().into(),
                     ack.result.map(|v| v.to_string()).into(),
                     now.clone().into(),
                     now.into(),
                     item.id.clone().into(),
-                    state::IN_FLIGHT.into(),
+                    OutboxState::InFlight.into(),
                 ],
             ))
             .await?;
@@ -766,14 +768,14 @@ impl Drainer {
                  last_error_kind = ?, last_error_message = ?, updated_at = ? \
                  WHERE id = ? AND state = ?",
                 [
-                    state::READY.into(),
+                    OutboxState::Ready.into(),
                     next.clone().into(),
                     outcome_unknown.into(),
                     error.kind().into(),
                     error.message().into(),
                     uow.now_text().into(),
                     item.id.clone().into(),
-                    state::IN_FLIGHT.into(),
+                    OutboxState::InFlight.into(),
                 ],
             ))
             .await?;
@@ -817,13 +819,13 @@ impl Drainer {
                 "UPDATE outbox SET state = ?, check_first = ?, last_error_kind = ?, \
                  last_error_message = ?, updated_at = ? WHERE id = ? AND state = ?",
                 [
-                    state::DEAD.into(),
+                    OutboxState::Dead.into(),
                     outcome_unknown.into(),
                     error.kind().into(),
                     error.message().into(),
                     uow.now_text().into(),
                     item.id.clone().into(),
-                    state::IN_FLIGHT.into(),
+                    OutboxState::InFlight.into(),
                 ],
             ))
             .await?;
@@ -848,9 +850,9 @@ impl Drainer {
             action: "outbox.dead_letter",
             entity_type: "outbox",
             entity_id: item.id.clone(),
-            before: Some(json!({ "state": state::IN_FLIGHT })),
+            before: Some(json!({ "state": OutboxState::InFlight })),
             after: Some(json!({
-                "state": state::DEAD,
+                "state": OutboxState::Dead,
                 "target": item.target,
                 "operation": item.operation,
                 "key": item.idempotency_key,

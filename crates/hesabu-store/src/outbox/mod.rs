@@ -52,13 +52,7 @@ use crate::error::{Error, Result};
 use crate::permissions::Permission;
 use crate::uow::UnitOfWork;
 
-/// The states of an outbox row, as stored.
-pub mod state {
-    pub const READY: &str = "ready";
-    pub const IN_FLIGHT: &str = "in_flight";
-    pub const DONE: &str = "done";
-    pub const DEAD: &str = "dead";
-}
+pub use crate::entities::OutboxState;
 
 /// Longest idempotency key accepted: QuickBooks' `requestid` allows 50 characters.
 pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 50;
@@ -186,7 +180,7 @@ async fn insert(
         payload: item.payload.to_string(),
         idempotency_key: key.to_owned(),
         ordering_key: item.ordering_key,
-        state: state::READY.into(),
+        state: OutboxState::Ready,
         attempts: 0,
         next_attempt_at: now.to_owned(),
         check_first: false,
@@ -225,7 +219,7 @@ async fn find(db: &impl ConnectionTrait, id: &str) -> Result<outbox::Model> {
 pub async fn list(
     file: &CompanyFile,
     session: &Session,
-    in_state: Option<&str>,
+    in_state: Option<OutboxState>,
     limit: u64,
 ) -> Result<Vec<OutboxItemView>> {
     session.require(Permission::SyncView)?;
@@ -268,7 +262,7 @@ pub async fn status(
         });
     }
     let oldest = outbox::Entity::find()
-        .filter(outbox::Column::State.eq(state::READY))
+        .filter(outbox::Column::State.eq(OutboxState::Ready))
         .order_by_asc(outbox::Column::Seq)
         .one(file.reader())
         .await?;
@@ -319,7 +313,7 @@ pub async fn retry(file: &CompanyFile, session: &Session, id: &str) -> Result<Ou
     session.require(Permission::SyncManage)?;
     let mut uow = file.begin(session).await?;
     let row = find(uow.db(), id).await?;
-    if row.state != state::DEAD {
+    if row.state != OutboxState::Dead {
         return Err(Error::Conflict(format!(
             "Outbox item {} is {}, not dead; only dead items can be retried.",
             row.id, row.state
@@ -336,7 +330,7 @@ pub async fn retry(file: &CompanyFile, session: &Session, id: &str) -> Result<Ou
             "last_error": row.last_error_message,
         })),
         after: Some(
-            json!({ "state": state::READY, "target": row.target, "key": row.idempotency_key }),
+            json!({ "state": OutboxState::Ready, "target": row.target, "key": row.idempotency_key }),
         ),
     })
     .await?;
@@ -361,12 +355,12 @@ pub async fn requeue_dead(
             "UPDATE outbox SET state = ?, attempts = 0, next_attempt_at = ?, check_first = ?, \
              updated_at = ? WHERE id = ? AND state = ?",
             [
-                state::READY.into(),
+                OutboxState::Ready.into(),
                 now.clone().into(),
                 true.into(),
                 now.into(),
                 id.into(),
-                state::DEAD.into(),
+                OutboxState::Dead.into(),
             ],
         ))
         .await?

@@ -37,7 +37,7 @@ impl From<outbox::Model> for OutboxItemView {
             operation: m.operation,
             idempotency_key: m.idempotency_key,
             ordering_key: m.ordering_key,
-            state: m.state,
+            state: m.state.to_string(),
             // A count of sends: far inside 32 bits (the outbox gives up long before).
             attempts: i32::try_from(m.attempts).unwrap_or(i32::MAX),
             next_attempt_at: m.next_attempt_at,
