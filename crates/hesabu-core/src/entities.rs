@@ -8,7 +8,8 @@
 //! (a Decimal-typed column would come back from SQLite through f64).
 
 use sea_orm::{DeriveActiveEnum, EnumIter};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 pub mod company {
     use sea_orm::entity::prelude::*;
@@ -76,7 +77,7 @@ pub mod budget {
         pub enforcement: String,
         pub auto_approve_threshold: Option<DecimalText>,
         pub parent_id: Option<String>,
-        pub status: String,
+        pub status: super::BudgetStatus,
         pub created_at: String,
         pub updated_at: String,
     }
@@ -128,7 +129,7 @@ pub mod budget_reservation {
         pub committed: DecimalText,
         pub spent: DecimalText,
         pub released: DecimalText,
-        pub status: String,
+        pub status: super::ReservationStatus,
         pub created_at: String,
         pub updated_at: String,
     }
@@ -298,6 +299,38 @@ macro_rules! stored_words {
     };
 }
 
+/// Whether a budget is in force (`budget.status`, TEXT). An archived budget keeps its ledger.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+#[serde(rename_all = "snake_case")]
+pub enum BudgetStatus {
+    #[sea_orm(string_value = "active")]
+    Active,
+    #[sea_orm(string_value = "archived")]
+    Archived,
+}
+
+/// Whether a reservation still holds money (`budget_reservation.status`, TEXT).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+#[serde(rename_all = "snake_case")]
+pub enum ReservationStatus {
+    #[sea_orm(string_value = "open")]
+    Open,
+    #[sea_orm(string_value = "closed")]
+    Closed,
+}
+
+stored_words!(BudgetStatus {
+    Active => "active",
+    Archived => "archived",
+});
+
+stored_words!(ReservationStatus {
+    Open => "open",
+    Closed => "closed",
+});
+
 stored_words!(StepStatus {
     Waiting => "waiting",
     Pending => "pending",
@@ -318,6 +351,64 @@ stored_words!(RequestStatus {
     Recalled => "recalled",
     Cancelled => "cancelled",
 });
+
+/// A document's status (`approval_document.status`, TEXT). Only the state machine
+/// (`documents::state`) changes it.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize, TS,
+)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+#[serde(rename_all = "snake_case")]
+pub enum DocumentStatus {
+    #[sea_orm(string_value = "draft")]
+    Draft,
+    #[sea_orm(string_value = "submitted")]
+    Submitted,
+    #[sea_orm(string_value = "pending_approval")]
+    PendingApproval,
+    #[sea_orm(string_value = "approved")]
+    Approved,
+    #[sea_orm(string_value = "rejected")]
+    Rejected,
+    #[sea_orm(string_value = "returned")]
+    Returned,
+    #[sea_orm(string_value = "clarification_requested")]
+    ClarificationRequested,
+    #[sea_orm(string_value = "cancelled")]
+    Cancelled,
+}
+
+impl DocumentStatus {
+    pub const ALL: [DocumentStatus; 8] = [
+        DocumentStatus::Draft,
+        DocumentStatus::Submitted,
+        DocumentStatus::PendingApproval,
+        DocumentStatus::Approved,
+        DocumentStatus::Rejected,
+        DocumentStatus::Returned,
+        DocumentStatus::ClarificationRequested,
+        DocumentStatus::Cancelled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DocumentStatus::Draft => "draft",
+            DocumentStatus::Submitted => "submitted",
+            DocumentStatus::PendingApproval => "pending_approval",
+            DocumentStatus::Approved => "approved",
+            DocumentStatus::Rejected => "rejected",
+            DocumentStatus::Returned => "returned",
+            DocumentStatus::ClarificationRequested => "clarification_requested",
+            DocumentStatus::Cancelled => "cancelled",
+        }
+    }
+}
+
+impl std::fmt::Display for DocumentStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 // The approval engine's tables (migrations 20261122000100_approvals.sql and
 // 20261122000400_budget_wiring.sql).
@@ -368,7 +459,7 @@ entity!(approval_document, "approval_document", {
     category: Option<String>,
     project: Option<String>,
     facts_json: String,
-    status: String,
+    status: crate::entities::DocumentStatus,
     current_request_id: Option<String>,
     rounds: i64,
     created_at: String,

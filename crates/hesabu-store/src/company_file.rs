@@ -64,7 +64,9 @@ impl std::fmt::Debug for CompanyFile {
 }
 
 impl CompanyFile {
-    /// Opens an existing company file, bringing its schema up to date first.
+    /// Opens an existing company file, bringing its schema up to date first. The app, the CLI
+    /// and the tests open files through `hesabu_app::open_company_file`, which also registers
+    /// the layers' outbox observers ([`Self::add_outbox_observer`]) on it.
     pub async fn open(path: &Path, clock: SharedClock) -> Result<Self> {
         if !path.is_file() {
             return Err(Error::NotFound(format!(

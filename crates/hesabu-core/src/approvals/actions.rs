@@ -19,8 +19,8 @@ use super::documents::{self, at, event, set_status};
 use super::policy_format::{LevelMode, PolicySpec};
 use super::routing::{advance, close_request, steps_of};
 use super::wire::{
-    ActionInput, ActionResult, BulkFailure, BulkResult, Decision, DocumentStatus, DocumentType,
-    HistoryEntry, InboxItem, SlaCompliance,
+    ActionInput, ActionResult, BulkFailure, BulkResult, Decision, DocumentType, HistoryEntry,
+    InboxItem, SlaCompliance,
 };
 use crate::documents::state::Transition;
 use crate::entities::{approval_document, approval_event, approval_request, approval_step};
@@ -239,7 +239,7 @@ pub async fn act(
         step_id: decided.id,
         document_id: doc.id.clone(),
         decision: input.decision,
-        document_status: DocumentStatus::parse(&doc.status)?,
+        document_status: doc.status,
         request_status: request_status.to_string(),
         pending_level,
     })
@@ -494,7 +494,7 @@ async fn delegate_step(
         step_id: step.id.clone(),
         document_id: doc.id.clone(),
         decision: Decision::Delegate,
-        document_status: DocumentStatus::parse(&doc.status)?,
+        document_status: doc.status,
         request_status: RequestStatus::Pending.to_string(),
         pending_level: Some(step.level),
     })

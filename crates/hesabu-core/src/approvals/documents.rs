@@ -122,7 +122,7 @@ pub async fn create(
         category: clean(new.category.as_deref()),
         project: clean(new.project.as_deref()),
         facts_json: facts.to_string(),
-        status: DocumentStatus::Draft.as_str().into(),
+        status: DocumentStatus::Draft,
         current_request_id: None,
         rounds: 0,
         created_at: now.clone(),
@@ -389,7 +389,7 @@ pub async fn cancel(file: &CompanyFile, session: &Session, id: &str) -> Result<D
     if doc.requester_id != session.user_id() {
         session.require(Permission::DocumentCancelAny)?;
     }
-    let before = doc.status.clone();
+    let before = doc.status;
     let request = current_request(uow.db(), &doc).await?;
     let doc = set_status(&uow, doc, Transition::Cancel).await?;
     if let Some(request) = request.filter(|r| r.status == RequestStatus::Pending) {
@@ -511,7 +511,7 @@ pub(crate) async fn view(
         category: doc.category.clone(),
         project: doc.project.clone(),
         facts: serde_json::from_str(&doc.facts_json).unwrap_or_else(|_| json!({})),
-        status: DocumentStatus::parse(&doc.status)?,
+        status: doc.status,
         lines,
         current_request,
         created_at: doc.created_at.clone(),
@@ -571,13 +571,13 @@ pub(crate) async fn set_status(
     doc: approval_document::Model,
     transition: Transition,
 ) -> Result<approval_document::Model> {
-    let from = DocumentStatus::parse(&doc.status)?;
+    let from = doc.status;
     let to = state::next(from, transition).map_err(|e| match e {
         Error::Conflict(m) => Error::Conflict(format!("{}: {m}", doc.number)),
         other => other,
     })?;
     let mut active = doc.into_active_model();
-    active.status = Set(to.as_str().into());
+    active.status = Set(to);
     active.updated_at = Set(uow.now_text());
     Ok(active.update(uow.db()).await?)
 }

@@ -29,7 +29,7 @@ pub async fn find_covering(
 ) -> Result<Option<budget::Model>> {
     let rows = budget::Entity::find()
         .filter(budget::Column::DepartmentId.eq(department_id))
-        .filter(budget::Column::Status.eq(ACTIVE))
+        .filter(budget::Column::Status.eq(BudgetStatus::Active))
         .filter(budget::Column::PeriodStart.lte(period.start_text()))
         .filter(budget::Column::PeriodEnd.gte(period.end_text()))
         .all(db)

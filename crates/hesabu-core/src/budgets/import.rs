@@ -30,8 +30,8 @@ use serde_json::json;
 
 use super::period::FiscalPeriod;
 use super::{
-    ACTIVE, ARCHIVED, Enforcement, ImportProgress, ImportRowError, ImportStage, NewBudget,
-    SyncRunView, adjust_budgeted, fiscal_start_month, insert_new_budgets, new_budget_rows,
+    BudgetStatus, Enforcement, ImportProgress, ImportRowError, ImportStage, NewBudget, SyncRunView,
+    adjust_budgeted, fiscal_start_month, insert_new_budgets, new_budget_rows,
 };
 use crate::entities::{budget, budget_balance, budget_sync_run, department};
 use hesabu_store::audit::AuditDraft;
@@ -606,7 +606,7 @@ async fn import_rows(
             && current.currency == v.new.currency.code()
             && current.enforcement == v.new.enforcement.as_str()
             && current_threshold == threshold
-            && current.status == ACTIVE;
+            && current.status == BudgetStatus::Active;
         written += 1;
         if written.is_multiple_of(PROGRESS_EVERY) {
             report(progress, ImportStage::Writing, written, total_valid);
@@ -638,7 +638,7 @@ async fn import_rows(
         row.currency = Set(v.new.currency.code().to_owned());
         row.enforcement = Set(v.new.enforcement.as_str().to_owned());
         row.auto_approve_threshold = Set(threshold.map(DecimalText::from));
-        row.status = Set(ACTIVE.into());
+        row.status = Set(BudgetStatus::Active);
         row.updated_at = Set(uow.now_text());
         row.update(uow.db()).await?;
         updated += 1;
@@ -660,9 +660,9 @@ async fn import_rows(
     let mut soft_deleted = 0_i64;
     if skipped == 0 {
         for (_, b) in by_key {
-            if b.status == ACTIVE && b.parent_id.is_none() {
+            if b.status == BudgetStatus::Active && b.parent_id.is_none() {
                 let mut row = b.into_active_model();
-                row.status = Set(ARCHIVED.into());
+                row.status = Set(BudgetStatus::Archived);
                 row.updated_at = Set(uow.now_text());
                 row.update(uow.db()).await?;
                 soft_deleted += 1;

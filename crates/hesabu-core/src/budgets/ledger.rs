@@ -174,7 +174,7 @@ pub(crate) async fn reserve_as(
     let amount = positive(input.amount, "reserve")?;
     let request = request_id(&input.request_id)?;
     let (b, stored) = load_budget_with_balance(uow.db(), &input.budget_id).await?;
-    if b.status != ACTIVE {
+    if b.status != BudgetStatus::Active {
         let dept = department_name(uow.db(), &b.department_id).await?;
         return Err(Error::Conflict(format!(
             "The budget {} is archived: nothing can be reserved against it.",
@@ -221,7 +221,7 @@ pub(crate) async fn reserve_as(
                 committed: Decimal::ZERO.into(),
                 spent: Decimal::ZERO.into(),
                 released: Decimal::ZERO.into(),
-                status: "open".into(),
+                status: ReservationStatus::Open,
                 created_at: now.clone(),
                 updated_at: now.clone(),
             };
@@ -241,7 +241,7 @@ pub(crate) async fn reserve_as(
                     r.committed.into(),
                     r.spent.into(),
                     r.released.into(),
-                    r.status.clone().into(),
+                    r.status.into(),
                     r.created_at.clone().into(),
                     r.updated_at.clone().into(),
                 ],
@@ -446,7 +446,7 @@ pub async fn spend_for_request(
     row.committed = Set((committed - amount).into());
     row.spent = Set(spent.into());
     if held.is_zero() && committed == amount {
-        row.status = Set("closed".into());
+        row.status = Set(ReservationStatus::Closed);
     }
     row.updated_at = Set(uow.now_text());
     let reservation = row.update(uow.db()).await?;
@@ -623,7 +623,7 @@ async fn give_back(
     row.committed = Set(committed_after.into());
     row.released = Set(released.into());
     if held_after.is_zero() && committed_after.is_zero() {
-        row.status = Set("closed".into());
+        row.status = Set(ReservationStatus::Closed);
     }
     row.updated_at = Set(uow.now_text());
     let reservation = row.update(uow.db()).await?;

@@ -28,7 +28,7 @@ pub(crate) async fn list_unchecked(
             .filter(budget::Column::PeriodEnd.lte(p.end_text()));
     }
     if !include_archived {
-        query = query.filter(budget::Column::Status.eq(ACTIVE));
+        query = query.filter(budget::Column::Status.eq(BudgetStatus::Active));
     }
     let budgets = query
         .order_by_asc(budget::Column::PeriodStart)

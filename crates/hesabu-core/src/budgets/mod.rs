@@ -41,6 +41,7 @@ use sea_orm::{
 };
 use serde_json::json;
 
+pub use crate::entities::{BudgetStatus, ReservationStatus};
 use crate::entities::{budget, budget_balance, budget_ledger, budget_reservation, department};
 use hesabu_store::audit::AuditDraft;
 use hesabu_store::auth::Session;
@@ -53,9 +54,6 @@ use hesabu_store::uow::UnitOfWork;
 
 use period::FiscalPeriod;
 pub use wire::*;
-
-pub const ACTIVE: &str = "active";
-pub const ARCHIVED: &str = "archived";
 
 /// The reason ESCALATE gives the approval engine for adding the executive level.
 pub const ESCALATE_REASON: &str = "Budget exceeded - requires executive approval";
@@ -288,7 +286,7 @@ pub(crate) fn view(b: &budget::Model, department: &str, bal: &BalanceView) -> Re
         enforcement: Enforcement::parse(&b.enforcement)?,
         auto_approve_threshold: b.auto_approve_threshold.map(DecimalText::get),
         parent_id: b.parent_id.clone(),
-        status: b.status.clone(),
+        status: b.status.to_string(),
         balance: bal.clone(),
         updated_at: b.updated_at.clone(),
     })
@@ -327,7 +325,7 @@ pub(crate) async fn held_by(
     let mut out = Vec::new();
     for r in budget_reservation::Entity::find()
         .filter(budget_reservation::Column::RequestId.eq(request_id))
-        .filter(budget_reservation::Column::Status.eq("open"))
+        .filter(budget_reservation::Column::Status.eq(ReservationStatus::Open))
         .order_by_asc(budget_reservation::Column::CreatedAt)
         .all(db)
         .await?

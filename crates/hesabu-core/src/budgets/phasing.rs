@@ -13,7 +13,7 @@ use serde_json::json;
 
 use super::period::{FiscalPeriod, PeriodKind};
 use super::{
-    ACTIVE, ARCHIVED, BudgetView, Enforcement, NewBudget, balance_of, fiscal_start_month,
+    BudgetStatus, BudgetView, Enforcement, NewBudget, balance_of, fiscal_start_month,
     insert_new_budgets, load_balance, load_budget, new_budget_rows, view,
 };
 use crate::entities::budget;
@@ -118,7 +118,7 @@ pub async fn phase(
     let annual = load_budget(uow.db(), budget_id).await?;
     let fiscal = fiscal_start_month(uow.db()).await?;
     let period = FiscalPeriod::parse(&annual.period, fiscal)?;
-    if period.kind != PeriodKind::Year || annual.status != ACTIVE {
+    if period.kind != PeriodKind::Year || annual.status != BudgetStatus::Active {
         return Err(Error::invalid(format!(
             "Only an active annual budget (FY…) can be phased; {} is {} {}.",
             annual.id, annual.status, annual.period
@@ -177,16 +177,16 @@ pub async fn phase(
     }
     insert_new_budgets(&uow, &rows).await?;
     let mut archived = annual.clone().into_active_model();
-    archived.status = Set(ARCHIVED.into());
+    archived.status = Set(BudgetStatus::Archived);
     archived.updated_at = Set(uow.now_text());
     archived.update(uow.db()).await?;
     uow.audit(AuditDraft {
         action: "budget.phase",
         entity_type: "budget",
         entity_id: annual.id.clone(),
-        before: Some(json!({ "period": annual.period, "amount": annual.amount, "status": ACTIVE })),
+        before: Some(json!({ "period": annual.period, "amount": annual.amount, "status": BudgetStatus::Active })),
         after: Some(json!({
-            "status": ARCHIVED,
+            "status": BudgetStatus::Archived,
             "parts": rows.iter().map(|r| json!({ "period": r.0.period, "amount": r.0.amount }))
                 .collect::<Vec<_>>(),
         })),

@@ -21,8 +21,8 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use super::period::{FiscalPeriod, PeriodKind};
 use super::phasing::split;
 use super::{
-    ACTIVE, BudgetReport, CheckStats, FiscalYearUtilisation, MonthUtilisation, RELEASE_COMMITMENT,
-    UtilisationRow, fiscal_start_month, list_unchecked,
+    BudgetReport, BudgetStatus, CheckStats, FiscalYearUtilisation, MonthUtilisation,
+    RELEASE_COMMITMENT, UtilisationRow, fiscal_start_month, list_unchecked,
 };
 use crate::entities::{budget, budget_balance, budget_check_log, budget_ledger};
 use hesabu_store::auth::Session;
@@ -156,7 +156,7 @@ pub async fn fiscal_year(
         .unwrap_or_else(|| company.base_currency.clone());
 
     let mut query = budget::Entity::find()
-        .filter(budget::Column::Status.eq(ACTIVE))
+        .filter(budget::Column::Status.eq(BudgetStatus::Active))
         .filter(budget::Column::Currency.eq(currency.as_str()))
         .filter(budget::Column::PeriodStart.gte(year.start_text()))
         .filter(budget::Column::PeriodEnd.lte(year.end_text()));

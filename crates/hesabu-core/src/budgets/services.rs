@@ -155,7 +155,7 @@ pub(crate) fn new_budget_rows(
         enforcement: new.enforcement.as_str().to_owned(),
         auto_approve_threshold: new.auto_approve_threshold.map(|t| t.normalize().into()),
         parent_id: parent_id.map(str::to_owned),
-        status: ACTIVE.into(),
+        status: BudgetStatus::Active,
         created_at: now.clone(),
         updated_at: now.clone(),
     };

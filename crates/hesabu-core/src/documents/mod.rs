@@ -97,58 +97,9 @@ impl FromStr for DocumentType {
     }
 }
 
-/// A document's status. Only the state machine (`approvals::state`) changes it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
-#[serde(rename_all = "snake_case")]
-pub enum DocumentStatus {
-    Draft,
-    Submitted,
-    PendingApproval,
-    Approved,
-    Rejected,
-    Returned,
-    ClarificationRequested,
-    Cancelled,
-}
-
-impl DocumentStatus {
-    pub const ALL: [DocumentStatus; 8] = [
-        DocumentStatus::Draft,
-        DocumentStatus::Submitted,
-        DocumentStatus::PendingApproval,
-        DocumentStatus::Approved,
-        DocumentStatus::Rejected,
-        DocumentStatus::Returned,
-        DocumentStatus::ClarificationRequested,
-        DocumentStatus::Cancelled,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DocumentStatus::Draft => "draft",
-            DocumentStatus::Submitted => "submitted",
-            DocumentStatus::PendingApproval => "pending_approval",
-            DocumentStatus::Approved => "approved",
-            DocumentStatus::Rejected => "rejected",
-            DocumentStatus::Returned => "returned",
-            DocumentStatus::ClarificationRequested => "clarification_requested",
-            DocumentStatus::Cancelled => "cancelled",
-        }
-    }
-
-    pub(crate) fn parse(text: &str) -> Result<Self, Error> {
-        DocumentStatus::ALL
-            .into_iter()
-            .find(|s| s.as_str() == text)
-            .ok_or_else(|| Error::Internal(format!("unknown stored document status '{text}'")))
-    }
-}
-
-impl fmt::Display for DocumentStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+/// A document's status: the stored shape is the entities' (the column is TEXT); only [`state`]
+/// decides a change.
+pub use crate::entities::DocumentStatus;
 
 /// A document by id, or "there is no document".
 pub async fn load(db: &impl ConnectionTrait, id: &str) -> Result<approval_document::Model> {

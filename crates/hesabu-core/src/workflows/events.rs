@@ -246,7 +246,7 @@ impl Entity {
                 }),
                 document: Some(DocumentFacts {
                     number: doc.number.clone(),
-                    status: doc.status.clone(),
+                    status: doc.status.to_string(),
                     amount,
                     tax_review_flag: review.filter(|(s, _)| s == "flagged").map(|(_, n)| n),
                 }),
@@ -357,7 +357,7 @@ pub(crate) fn decide(
                 let early = c
                     .require_approval_above
                     .is_some_and(|limit| doc.amount <= limit.0);
-                if doc.status != "approved" && !early {
+                if doc.status != crate::documents::DocumentStatus::Approved.as_str() && !early {
                     let why = match c.require_approval_above {
                         Some(limit) => format!(
                             "invoices above requireApprovalAbove ({}) are sent once approved",
