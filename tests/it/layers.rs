@@ -58,8 +58,8 @@ fn reaches(graph: &BTreeMap<String, BTreeSet<String>>, name: &str) -> BTreeSet<S
     seen
 }
 
-/// Which crates each crate must never reach, directly or not. Client crates (`hesabu-etims`,
-/// `hesabu-qbo`, ...) will follow the sync contract's row.
+/// Which crates each crate must never reach, directly or not. Each client crate (`hesabu-etims`,
+/// `hesabu-qbo`, ...) gets a row like the sync contract's, and joins `hesabu-core`'s list.
 const FORBIDDEN: &[(&str, &[&str])] = &[
     (
         "hesabu-sync-api",
