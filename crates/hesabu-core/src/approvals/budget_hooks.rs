@@ -376,19 +376,13 @@ pub(crate) async fn add_executive_level(
         }
         return Ok(());
     }
-    let in_chain = crate::approvals::routing::chain_people(&steps);
-    let usable = |ids: Vec<String>| -> Vec<String> {
-        ids.into_iter()
-            .filter(|id| *id != doc.requester_id)
-            .filter(|id| spec.allow_repeat_approver || !in_chain.contains(id))
-            .collect()
+    let (ids, to_admins) =
+        crate::approvals::routing::appended_level_approvers(doc, &spec, &steps, &dir, found);
+    let who = if to_admins {
+        "nobody else is designated executive, so an admin".to_owned()
+    } else {
+        why
     };
-    let mut ids = usable(found);
-    let mut who = why;
-    if ids.is_empty() {
-        ids = usable(dir.admins());
-        who = "nobody else is designated executive, so an admin".into();
-    }
     if ids.is_empty() {
         return Err(Error::invalid(format!(
             "{} cannot be submitted: {reason} ({detail}), but nobody can give it (designate one \

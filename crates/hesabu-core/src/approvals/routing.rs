@@ -587,6 +587,32 @@ pub(crate) async fn pinned_spec(
     policy_service::spec_of(&row)
 }
 
+/// Who of `candidates` may take a level appended to `doc`'s chain later (budget escalation, a
+/// business rule's `require_approval`): not the requester and, unless the policy allows repeats,
+/// nobody already in the chain. With nobody left, the admins under the same rule, as a policy's
+/// `if_empty: admin` would; the `bool` says the level fell to them.
+pub(crate) fn appended_level_approvers(
+    doc: &approval_document::Model,
+    spec: &PolicySpec,
+    steps: &[approval_step::Model],
+    dir: &Directory,
+    candidates: Vec<String>,
+) -> (Vec<String>, bool) {
+    let in_chain = chain_people(steps);
+    let usable = |ids: Vec<String>| -> Vec<String> {
+        ids.into_iter()
+            .filter(|id| *id != doc.requester_id)
+            .filter(|id| spec.allow_repeat_approver || !in_chain.contains(id))
+            .collect()
+    };
+    let ids = usable(candidates);
+    if ids.is_empty() {
+        (usable(dir.admins()), true)
+    } else {
+        (ids, false)
+    }
+}
+
 /// A step not yet open: `waiting` at (`level`, `position`) for `approver_id`, version 1, with
 /// nothing decided. Both the policy's chain and levels added later start their steps this way.
 fn waiting_step(

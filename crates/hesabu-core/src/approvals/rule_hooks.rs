@@ -186,19 +186,13 @@ async fn add_level(
             names.join(", ")
         ));
     }
-    let in_chain = crate::approvals::routing::chain_people(&steps);
-    let usable = |ids: Vec<String>| -> Vec<String> {
-        ids.into_iter()
-            .filter(|id| *id != doc.requester_id)
-            .filter(|id| spec.allow_repeat_approver || !in_chain.contains(id))
-            .collect()
+    let (ids, to_admins) =
+        crate::approvals::routing::appended_level_approvers(doc, &spec, &steps, &dir, found);
+    let who = if to_admins {
+        format!("nobody is the {why}, so an admin")
+    } else {
+        why
     };
-    let mut ids = usable(found);
-    let mut who = why;
-    if ids.is_empty() {
-        ids = usable(dir.admins());
-        who = format!("nobody is the {who}, so an admin");
-    }
     if ids.is_empty() {
         return Err(Error::invalid(format!(
             "{} cannot be submitted: {reason} (level '{}'), but nobody can approve it. Add \
