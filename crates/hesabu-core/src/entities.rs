@@ -379,17 +379,6 @@ pub enum DocumentStatus {
 }
 
 impl DocumentStatus {
-    pub const ALL: [DocumentStatus; 8] = [
-        DocumentStatus::Draft,
-        DocumentStatus::Submitted,
-        DocumentStatus::PendingApproval,
-        DocumentStatus::Approved,
-        DocumentStatus::Rejected,
-        DocumentStatus::Returned,
-        DocumentStatus::ClarificationRequested,
-        DocumentStatus::Cancelled,
-    ];
-
     pub fn as_str(self) -> &'static str {
         match self {
             DocumentStatus::Draft => "draft",
@@ -535,3 +524,26 @@ entity!(delegation, "delegation", {
     revoked_at: Option<String>,
     created_at: String,
 }, id: String);
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{ActiveEnum, Iterable};
+
+    use super::*;
+
+    /// Each state enum spells its stored words twice (the `string_value` the column holds and
+    /// `as_str` for messages and wire types): they must agree for every variant.
+    #[test]
+    fn every_state_is_stored_as_the_word_it_prints() {
+        fn check<E: ActiveEnum<Value = String> + Iterable + std::fmt::Display>() {
+            for state in E::iter() {
+                assert_eq!(state.to_value(), state.to_string());
+            }
+        }
+        check::<DocumentStatus>();
+        check::<StepStatus>();
+        check::<RequestStatus>();
+        check::<BudgetStatus>();
+        check::<ReservationStatus>();
+    }
+}

@@ -180,3 +180,18 @@ pub mod system_notification {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{ActiveEnum, Iterable};
+
+    use super::*;
+
+    /// `string_value` (what the column holds) and `as_str` (what messages print) must agree.
+    #[test]
+    fn every_outbox_state_is_stored_as_the_word_it_prints() {
+        for state in OutboxState::iter() {
+            assert_eq!(state.to_value(), state.as_str());
+        }
+    }
+}

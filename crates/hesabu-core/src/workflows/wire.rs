@@ -1,7 +1,7 @@
 //! Wire types of the workflows: what `hesabu workflow … --json` prints and the UI receives.
 
 use hesabu_store::error::{Error, Result};
-use sea_orm::{DeriveActiveEnum, EnumIter};
+use sea_orm::{DeriveActiveEnum, EnumIter, Iterable};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use ts_rs::TS;
@@ -47,14 +47,6 @@ pub enum ExecutionStatus {
 }
 
 impl ExecutionStatus {
-    pub const ALL: [ExecutionStatus; 5] = [
-        ExecutionStatus::Pending,
-        ExecutionStatus::Running,
-        ExecutionStatus::Completed,
-        ExecutionStatus::Failed,
-        ExecutionStatus::Skipped,
-    ];
-
     /// The stored word.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -68,15 +60,15 @@ impl ExecutionStatus {
 
     /// A status typed by a person (`--status failed`), or a message listing the valid ones.
     pub fn parse(text: &str) -> Result<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|s| s.as_str() == text)
-            .ok_or_else(|| {
-                Error::invalid(format!(
-                    "Unknown execution status '{text}'. Use one of: {}.",
-                    Self::ALL.map(ExecutionStatus::as_str).join(", ")
-                ))
-            })
+        Self::iter().find(|s| s.as_str() == text).ok_or_else(|| {
+            Error::invalid(format!(
+                "Unknown execution status '{text}'. Use one of: {}.",
+                Self::iter()
+                    .map(ExecutionStatus::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })
     }
 }
 
@@ -180,4 +172,26 @@ pub struct ExecutionFilter {
     pub entity_id: Option<String>,
     #[ts(type = "number | null")]
     pub limit: Option<u64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{ActiveEnum, Iterable};
+
+    use super::*;
+
+    /// `string_value` (what the column holds) and `as_str` (what `--status` accepts and views
+    /// show) must agree.
+    #[test]
+    fn every_execution_status_is_stored_as_the_word_it_accepts() {
+        for status in ExecutionStatus::iter() {
+            assert_eq!(status.to_value(), status.as_str());
+            assert_eq!(ExecutionStatus::parse(status.as_str()).unwrap(), status);
+        }
+        let err = ExecutionStatus::parse("done").unwrap_err().to_string();
+        assert!(
+            err.contains("pending, running, completed, failed, skipped"),
+            "{err}"
+        );
+    }
 }
