@@ -143,6 +143,7 @@ const DOMAIN_LAYERS: &[&[&str]] = &[
     &["documents"],
     &["rules"],
     &["workflows"],
+    &["sales"],
     &["approvals"],
 ];
 

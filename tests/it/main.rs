@@ -15,6 +15,7 @@ mod monitor;
 mod outbox;
 mod permissions;
 mod rules;
+mod sales;
 mod scheduler;
 mod secrets;
 mod source_rules;

@@ -9,10 +9,8 @@
 
 use std::path::Path;
 
-use hesabu_core::approvals::wire::{
-    ActionInput, Decision, DocumentType, NewDocument, NewDocumentLine,
-};
-use hesabu_core::approvals::{actions, documents, org, policy_service};
+use hesabu_core::approvals::wire::{ActionInput, Decision};
+use hesabu_core::approvals::{actions, org, policy_service};
 use hesabu_core::budgets::{self, MoveInput, ReserveInput};
 use hesabu_core::company;
 use hesabu_core::company::NewCompany;
@@ -253,11 +251,11 @@ pub const DEMO_RULES: [&str; 4] = [
 pub const DEMO_INVOICE_SYNC: &str =
     include_str!("../../../docs/examples/workflow-invoice-sync.json");
 
-/// What the desktop's demo adds on top of [`create`] so that the Workflows, Sync and Monitoring
-/// pages have something to show on first run: the seed's business rules, invoice sync switched
-/// on, and two sales invoices raised by the sales rep and approved — one queued for e-TIMS (it
-/// waits in the outbox: the e-TIMS client comes in phase 2), one held for tax review because a
-/// line has no tax code. Kept apart from [`create`] so the test suite's demo stays minimal.
+/// What the desktop's demo adds on top of [`create`] so that the Sales, Workflows, Sync and
+/// Monitoring pages have something to show on first run: the seed's business rules, invoice
+/// sync switched on, and the sales ledger ([`add_sales_ledger`]) — whose issued invoices wait in
+/// the outbox for e-TIMS (the e-TIMS client comes with its own issue). Kept apart from
+/// [`create`] so the test suite's demo stays minimal.
 pub async fn add_workflow_showcase(file: &CompanyFile) -> Result<()> {
     let admin = sign_in_as(file, DEMO_ADMIN_EMAIL).await?;
     for table in DEMO_RULES {
@@ -272,50 +270,241 @@ pub async fn add_workflow_showcase(file: &CompanyFile) -> Result<()> {
         &settings,
     )
     .await?;
-    let rep = sign_in_as(file, "sales.rep@demo.test").await?;
-    let line = |description: &str, quantity: i64, price: i64, tax: Option<&str>| NewDocumentLine {
-        description: description.into(),
-        quantity: quantity.into(),
-        unit_price: price.into(),
-        tax_code: tax.map(str::to_owned),
-    };
-    let invoices = [
-        (
-            "Office chairs for Kilimani Dental",
-            vec![line("Ergonomic office chair", 2, 4_250, Some("B"))],
-        ),
-        (
-            "Printer toner for Rift Valley Hardware",
-            vec![
-                line("Toner cartridge, black", 3, 2_500, Some("B")),
-                line("Delivery to Nakuru", 1, 1_500, None),
-            ],
-        ),
-    ];
-    for (title, lines) in invoices {
-        let amount = lines
-            .iter()
-            .map(|l| l.quantity * l.unit_price)
-            .sum::<rust_decimal::Decimal>();
-        let doc = documents::create(
+    add_sales_ledger(file).await
+}
+
+/// The demo's customers (name, KRA PIN, email, mobile).
+pub const DEMO_CUSTOMERS: [(&str, Option<&str>, Option<&str>, Option<&str>); 5] = [
+    (
+        "Kilimani Dental Clinic",
+        Some("P051987654K"),
+        Some("accounts@kilimanidental.co.ke"),
+        Some("+254722100200"),
+    ),
+    (
+        "Rift Valley Hardware Ltd",
+        Some("P052246810R"),
+        Some("orders@rvhardware.co.ke"),
+        None,
+    ),
+    (
+        "Safari Tours International",
+        Some("P051357913S"),
+        Some("finance@safaritours.com"),
+        None,
+    ),
+    ("Wanjiku Kamau", None, None, Some("0712345678")),
+    (
+        "Mombasa Fresh Produce",
+        Some("A004416331M"),
+        None,
+        Some("+254733555111"),
+    ),
+];
+
+/// The demo's items: every tax band, goods and services (code, name, tax type, product type,
+/// quantity unit, price, classification).
+pub const DEMO_ITEMS: [(&str, &str, &str, &str, &str, &str, &str); 7] = [
+    (
+        "CHR-ERG",
+        "Ergonomic office chair",
+        "B",
+        "finished_good",
+        "NO",
+        "4250",
+        "56101500",
+    ),
+    (
+        "TNR-BLK",
+        "Toner cartridge, black",
+        "B",
+        "finished_good",
+        "NO",
+        "2500",
+        "44103100",
+    ),
+    (
+        "SRV-CONS",
+        "Consulting, per hour",
+        "B",
+        "service",
+        "NO",
+        "6500",
+        "80101500",
+    ),
+    (
+        "SRV-EXP",
+        "Export advisory, per hour (zero-rated)",
+        "C",
+        "service",
+        "NO",
+        "120",
+        "80101500",
+    ),
+    (
+        "FLR-MAIZE",
+        "Maize flour 2 kg",
+        "A",
+        "finished_good",
+        "NO",
+        "150",
+        "50221300",
+    ),
+    (
+        "FUEL-DSL",
+        "Diesel",
+        "E",
+        "finished_good",
+        "LTR",
+        "189.50",
+        "15101505",
+    ),
+    (
+        "DLV-LOCAL",
+        "Local delivery (non-VAT)",
+        "D",
+        "service",
+        "NO",
+        "1500",
+        "78101800",
+    ),
+];
+
+/// Customers, items and a few sales in every state: invoices issued (through approval where
+/// the demo's rules ask for it, one in US dollars), a credit note, a cash sale, a draft.
+pub async fn add_sales_ledger(file: &CompanyFile) -> Result<()> {
+    use hesabu_core::approvals::sales_gate;
+    use hesabu_core::sales::SalesType;
+    use hesabu_core::sales::customers::{self, NewCustomer};
+    use hesabu_core::sales::documents::{self as sales, NewSale, NewSaleLine};
+    use hesabu_core::sales::items::{self, NewItem};
+    use hesabu_core::sales::tax::PriceBasis;
+    use rust_decimal::Decimal;
+
+    let accountant = sign_in_as(file, "accountant@demo.test").await?;
+    for (name, pin, email, mobile) in DEMO_CUSTOMERS {
+        customers::add(
             file,
-            &rep,
-            &NewDocument {
-                doc_type: DocumentType::SalesInvoice,
-                title: title.into(),
-                amount,
-                currency: None,
-                department: None,
-                category: None,
-                project: None,
-                facts: None,
-                lines,
+            &accountant,
+            &NewCustomer {
+                name: name.into(),
+                kra_pin: pin.map(str::to_owned),
+                email: email.map(str::to_owned),
+                mobile: mobile.map(str::to_owned),
+                address: Some("Nairobi".into()),
+                credit_limit: pin.map(|_| Decimal::from(500_000)),
+                ..Default::default()
             },
         )
         .await?;
-        documents::submit(file, &rep, &doc.id).await?;
-        approve_through_the_chain(file, &doc.id).await?;
     }
+    for (code, name, tax, product, unit, price, class) in DEMO_ITEMS {
+        items::add(
+            file,
+            &accountant,
+            &NewItem {
+                code: code.into(),
+                name: name.into(),
+                classification_code: Some(class.into()),
+                quantity_unit: Some(unit.into()),
+                tax_type: tax.into(),
+                product_type: product.into(),
+                unit_price: Decimal::from_str_exact(price)
+                    .map_err(|e| hesabu_store::Error::Internal(format!("demo price: {e}")))?,
+                ..Default::default()
+            },
+        )
+        .await?;
+    }
+    let line = |item: &str, quantity: i64| NewSaleLine {
+        item: Some(item.into()),
+        quantity: quantity.into(),
+        ..Default::default()
+    };
+    let sale = |doc_type, customer: Option<&str>, lines| NewSale {
+        doc_type,
+        customer: customer.map(str::to_owned),
+        walk_in_name: None,
+        issue_date: None,
+        due_date: None,
+        currency: None,
+        exchange_rate: None,
+        price_basis: None,
+        payment_method: None,
+        amount_paid: None,
+        notes: None,
+        original: None,
+        reason_code: None,
+        lines,
+    };
+    let mut issued = Vec::new();
+    for new in [
+        sale(
+            SalesType::Invoice,
+            Some("Kilimani Dental Clinic"),
+            vec![line("CHR-ERG", 2)],
+        ),
+        sale(
+            SalesType::Invoice,
+            Some("Rift Valley Hardware Ltd"),
+            vec![line("TNR-BLK", 3), line("DLV-LOCAL", 1)],
+        ),
+        NewSale {
+            currency: Some("USD".into()),
+            exchange_rate: Some(Decimal::new(12_950, 2)),
+            notes: Some("Advisory for the 2027 season; zero-rated export of services.".into()),
+            ..sale(
+                SalesType::Invoice,
+                Some("Safari Tours International"),
+                vec![line("SRV-EXP", 10)],
+            )
+        },
+        NewSale {
+            walk_in_name: Some("Counter sale".into()),
+            payment_method: Some("mpesa".into()),
+            price_basis: Some(PriceBasis::Inclusive),
+            ..sale(
+                SalesType::CashSale,
+                None,
+                vec![line("FLR-MAIZE", 4), line("FUEL-DSL", 20)],
+            )
+        },
+    ] {
+        let draft = sales::create(file, &accountant, &new).await?;
+        let view = sales_gate::issue(file, &accountant, &draft.id).await?;
+        if view.number.is_none() {
+            approve_through_the_chain(file, &draft.id).await?;
+        }
+        issued.push(draft.id);
+    }
+    let first = sales::show(file, &accountant, &issued[0]).await?;
+    let credit = sales::create(
+        file,
+        &accountant,
+        &NewSale {
+            original: first.number.clone(),
+            reason_code: Some("03".into()),
+            notes: Some("One chair arrived damaged.".into()),
+            ..sale(SalesType::CreditNote, None, vec![line("CHR-ERG", 1)])
+        },
+    )
+    .await?;
+    let view = sales_gate::issue(file, &accountant, &credit.id).await?;
+    if view.number.is_none() {
+        approve_through_the_chain(file, &credit.id).await?;
+    }
+    // A draft the sales rep wrote and the accountant has not issued yet.
+    let rep = sign_in_as(file, "sales.rep@demo.test").await?;
+    sales::create(
+        file,
+        &rep,
+        &sale(
+            SalesType::Invoice,
+            Some("Wanjiku Kamau"),
+            vec![line("SRV-CONS", 2)],
+        ),
+    )
+    .await?;
     Ok(())
 }
 

@@ -10,6 +10,7 @@ mod backup;
 mod budget;
 mod jobs;
 mod output;
+mod sales;
 mod sync;
 mod workflows;
 
@@ -147,6 +148,15 @@ enum Command {
     /// Business rules: decision tables evaluated when documents are created and submitted.
     #[command(subcommand)]
     Rules(workflows::RulesCommand),
+    /// Customers: add, list, show, edit, deactivate, import.
+    #[command(subcommand)]
+    Customer(sales::CustomerCommand),
+    /// Items: add, list, show, edit, deactivate, import (each gets its KRA item code).
+    #[command(subcommand)]
+    Item(sales::ItemCommand),
+    /// Invoices, credit notes and cash sales: create, issue, void, show, list, totals.
+    #[command(subcommand)]
+    Sale(sales::SaleCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -566,6 +576,9 @@ async fn acting_command(
         Command::Backup(command) => backup::run(command, file, session).await?,
         Command::Workflow(c) => workflows::workflow(c, file, session).await?,
         Command::Rules(c) => workflows::rules_command(c, file, session).await?,
+        Command::Customer(c) => sales::customer(c, file, session).await?,
+        Command::Item(c) => sales::item(c, file, session).await?,
+        Command::Sale(c) => sales::sale(c, file, session).await?,
         Command::Company(CompanyCommand::Create(_)) | Command::Demo(_) => unreachable_command()?,
     })
 }

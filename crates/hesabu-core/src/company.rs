@@ -128,6 +128,8 @@ pub async fn create(
             time_zone: DEFAULT_TIME_ZONE.into(),
             created_at: now.clone(),
             updated_at: now.clone(),
+            sales_price_basis: "exclusive".into(),
+            sales_approval_above: None,
         };
         company::ActiveModel::from(company.clone())
             .insert(uow.db())

@@ -29,6 +29,10 @@ pub mod company {
         pub time_zone: String,
         pub created_at: String,
         pub updated_at: String,
+        /// `exclusive` or `inclusive`: how the company's sales prices are entered.
+        pub sales_price_basis: String,
+        /// Issuing a sale above this KES total goes through approval.
+        pub sales_approval_above: Option<hesabu_store::columns::DecimalText>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -525,6 +529,161 @@ entity!(delegation, "delegation", {
     created_at: String,
 }, id: String);
 
+// The sales ledger's tables (migration 20261202000200_sales_ledger.sql).
+
+/// Where a sales document is in its life (`sales_document.status`, TEXT). Only
+/// `sales::documents` changes it.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize, TS,
+)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+#[serde(rename_all = "snake_case")]
+pub enum SalesStatus {
+    /// Being written; no number yet, freely editable.
+    #[sea_orm(string_value = "draft")]
+    Draft,
+    /// Waiting for approval before it is issued (still unnumbered).
+    #[sea_orm(string_value = "pending_approval")]
+    PendingApproval,
+    /// Numbered and immutable; waiting to be signed by KRA e-TIMS.
+    #[sea_orm(string_value = "issued")]
+    Issued,
+    /// Signed by KRA e-TIMS: only a credit note corrects it.
+    #[sea_orm(string_value = "fiscalised")]
+    Fiscalised,
+    /// Cancelled before fiscalisation; keeps its number so the sequence has no gap.
+    #[sea_orm(string_value = "void")]
+    Void,
+}
+
+stored_words!(SalesStatus {
+    Draft => "draft",
+    PendingApproval => "pending_approval",
+    Issued => "issued",
+    Fiscalised => "fiscalised",
+    Void => "void",
+});
+
+/// The kinds of sales document (`sales_document.doc_type`, TEXT).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize, TS,
+)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+#[serde(rename_all = "snake_case")]
+pub enum SalesType {
+    #[sea_orm(string_value = "invoice")]
+    Invoice,
+    #[sea_orm(string_value = "credit_note")]
+    CreditNote,
+    /// A cash sale (QuickBooks' sales receipt): paid at the counter.
+    #[sea_orm(string_value = "cash_sale")]
+    CashSale,
+}
+
+stored_words!(SalesType {
+    Invoice => "invoice",
+    CreditNote => "credit_note",
+    CashSale => "cash_sale",
+});
+
+entity!(customer, "customer", {
+    number: String,
+    name: String,
+    name_key: String,
+    kra_pin: Option<String>,
+    customer_type: String,
+    email: Option<String>,
+    mobile: Option<String>,
+    address: Option<String>,
+    credit_limit: Option<hesabu_store::columns::DecimalText>,
+    active: bool,
+    qbo_id: Option<String>,
+    qbo_sync_token: Option<String>,
+    etims_state: String,
+    created_at: String,
+    updated_at: String,
+}, id: String);
+
+entity!(item, "item", {
+    code: String,
+    name: String,
+    name_key: String,
+    classification_code: Option<String>,
+    packaging_unit: String,
+    quantity_unit: String,
+    tax_type: String,
+    product_type: String,
+    origin_country: String,
+    unit_price: hesabu_store::columns::DecimalText,
+    barcode: Option<String>,
+    service_level: Option<String>,
+    active: bool,
+    kra_item_code: String,
+    qbo_id: Option<String>,
+    qbo_sync_token: Option<String>,
+    etims_state: String,
+    created_at: String,
+    updated_at: String,
+}, id: String);
+
+entity!(number_sequence, "number_sequence", {
+    last_number: i64,
+}, name: String);
+
+entity!(sales_document, "sales_document", {
+    doc_type: crate::entities::SalesType,
+    status: crate::entities::SalesStatus,
+    sequence_number: Option<i64>,
+    number: Option<String>,
+    customer_id: Option<String>,
+    customer_name: String,
+    customer_pin: Option<String>,
+    issue_date: String,
+    due_date: Option<String>,
+    currency: String,
+    exchange_rate: hesabu_store::columns::DecimalText,
+    price_basis: String,
+    payment_method: Option<String>,
+    amount_paid: hesabu_store::columns::DecimalText,
+    notes: Option<String>,
+    original_id: Option<String>,
+    reason_code: Option<String>,
+    total_taxable: hesabu_store::columns::DecimalText,
+    total_tax: hesabu_store::columns::DecimalText,
+    total: hesabu_store::columns::DecimalText,
+    total_kes: hesabu_store::columns::DecimalText,
+    created_by: String,
+    created_at: String,
+    updated_at: String,
+    issued_by: Option<String>,
+    issued_at: Option<String>,
+    fiscalised_at: Option<String>,
+    voided_by: Option<String>,
+    voided_at: Option<String>,
+    void_reason: Option<String>,
+    qbo_id: Option<String>,
+    qbo_sync_token: Option<String>,
+}, id: String);
+
+entity!(sales_line, "sales_line", {
+    document_id: String,
+    position: i64,
+    item_id: Option<String>,
+    original_line_id: Option<String>,
+    description: String,
+    quantity: hesabu_store::columns::DecimalText,
+    unit_price: hesabu_store::columns::DecimalText,
+    discount_kind: String,
+    discount_value: hesabu_store::columns::DecimalText,
+    tax_type: String,
+    tax_rate: hesabu_store::columns::DecimalText,
+    supply_amount: hesabu_store::columns::DecimalText,
+    discount_amount: hesabu_store::columns::DecimalText,
+    taxable_amount: hesabu_store::columns::DecimalText,
+    tax_amount: hesabu_store::columns::DecimalText,
+    total_amount: hesabu_store::columns::DecimalText,
+}, id: String);
+
 #[cfg(test)]
 mod tests {
     use sea_orm::{ActiveEnum, Iterable};
@@ -545,5 +704,7 @@ mod tests {
         check::<RequestStatus>();
         check::<BudgetStatus>();
         check::<ReservationStatus>();
+        check::<SalesStatus>();
+        check::<SalesType>();
     }
 }

@@ -22,5 +22,6 @@ pub mod departments;
 pub mod documents;
 mod entities;
 pub mod rules;
+pub mod sales;
 pub mod users;
 pub mod workflows;

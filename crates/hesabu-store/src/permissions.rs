@@ -150,6 +150,20 @@ pub enum Permission {
     ReportView,
     /// See the monitoring figures: queue depth, executions, error rate, SLA compliance.
     MonitorView,
+    /// See customers, items and sales documents.
+    SalesView,
+    /// Write and edit draft sales documents.
+    SalesDraft,
+    /// Issue a sale (numbered and immutable from then on; e-TIMS signs it next).
+    SalesIssue,
+    /// Raise a credit note against an issued invoice.
+    SalesCredit,
+    /// Void an issued sale before KRA has signed it.
+    SalesVoid,
+    /// Add, edit, deactivate and import customers and items.
+    SalesMasterData,
+    /// Change how the company prices sales and when issuing needs approval.
+    SalesSettings,
 }
 
 impl Permission {
@@ -193,6 +207,13 @@ impl Permission {
             Permission::JobsManage => "change the scheduled jobs",
             Permission::ReportView => "view the generated reports",
             Permission::MonitorView => "view the monitoring figures",
+            Permission::SalesView => "view customers, items and sales",
+            Permission::SalesDraft => "write draft sales documents",
+            Permission::SalesIssue => "issue sales documents",
+            Permission::SalesCredit => "raise credit notes",
+            Permission::SalesVoid => "void sales documents",
+            Permission::SalesMasterData => "add or change customers and items",
+            Permission::SalesSettings => "change the sales settings",
         }
     }
 }
@@ -240,6 +261,13 @@ pub const PERMISSIONS: &[(Role, &[Permission])] = &[
             JobsManage,
             ReportView,
             MonitorView,
+            SalesView,
+            SalesDraft,
+            SalesIssue,
+            SalesCredit,
+            SalesVoid,
+            SalesMasterData,
+            SalesSettings,
         ],
     ),
     (
@@ -277,6 +305,13 @@ pub const PERMISSIONS: &[(Role, &[Permission])] = &[
             JobsManage,
             ReportView,
             MonitorView,
+            SalesView,
+            SalesDraft,
+            SalesIssue,
+            SalesCredit,
+            SalesVoid,
+            SalesMasterData,
+            SalesSettings,
         ],
     ),
     (
@@ -301,6 +336,12 @@ pub const PERMISSIONS: &[(Role, &[Permission])] = &[
             WorkflowRun,
             RulesView,
             MonitorView,
+            // The accountant's daily sales work; voiding and the settings stay with managers.
+            SalesView,
+            SalesDraft,
+            SalesIssue,
+            SalesCredit,
+            SalesMasterData,
         ],
     ),
     (
@@ -318,6 +359,7 @@ pub const PERMISSIONS: &[(Role, &[Permission])] = &[
             DocumentCreate,
             ApprovalAct,
             DelegationManage,
+            SalesView,
         ],
     ),
     // Employees raise documents; they may also be named as a delegate or pool member, so they
@@ -333,6 +375,9 @@ pub const PERMISSIONS: &[(Role, &[Permission])] = &[
             DocumentCreate,
             ApprovalAct,
             DelegationManage,
+            // A sales rep writes drafts; an accountant issues them.
+            SalesView,
+            SalesDraft,
         ],
     ),
     (
@@ -352,6 +397,7 @@ pub const PERMISSIONS: &[(Role, &[Permission])] = &[
             JobsView,
             ReportView,
             MonitorView,
+            SalesView,
         ],
     ),
 ];
@@ -397,6 +443,12 @@ mod tests {
             WorkflowRun,
             RulesManage,
             JobsManage,
+            SalesDraft,
+            SalesIssue,
+            SalesCredit,
+            SalesVoid,
+            SalesMasterData,
+            SalesSettings,
         ] {
             assert!(!Role::Auditor.may(write));
         }

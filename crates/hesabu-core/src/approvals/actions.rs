@@ -312,13 +312,25 @@ pub(crate) async fn after_decision(
     close_request(uow, request, request_status).await?;
     let doc = set_status(uow, doc, transition).await?;
     budget_hooks::on_document_event(uow, &doc, budget_event).await?;
-    if transition == Transition::FinalApprove {
-        // Workflows (invoice_sync) match this event in the same unit of work.
-        crate::workflows::events::record(
-            uow,
-            super::documents::document_event(&doc, crate::workflows::EventType::Approved),
-        )
-        .await?;
+    let is_sale = crate::sales::documents::exists(uow.db(), &doc.id).await?;
+    match transition {
+        // A sale's approval request: approved issues the sale (numbered, and its own event is
+        // what the e-TIMS workflows match); rejected or returned makes it a draft again.
+        Transition::FinalApprove if is_sale => {
+            crate::sales::documents::issue_in(uow, &doc.id, true).await?;
+        }
+        Transition::Reject | Transition::Return if is_sale => {
+            crate::sales::documents::back_to_draft(uow, &doc.id).await?;
+        }
+        Transition::FinalApprove => {
+            // Workflows (invoice_sync) match this event in the same unit of work.
+            crate::workflows::events::record(
+                uow,
+                super::documents::document_event(&doc, crate::workflows::EventType::Approved),
+            )
+            .await?;
+        }
+        _ => {}
     }
     let by = uow
         .actor()

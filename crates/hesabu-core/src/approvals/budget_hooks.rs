@@ -184,6 +184,10 @@ async fn submitted(
     mover: &Mover,
     doc: &approval_document::Model,
 ) -> Result<OnSubmit> {
+    // A sale earns money; it never reserves or consumes an expense budget.
+    if doc.doc_type == crate::documents::DocumentType::SalesInvoice.as_str() {
+        return Ok(OnSubmit::Route);
+    }
     let amount = crate::documents::amount_of(doc);
     let Some(department_id) = doc.department_id.as_deref() else {
         mark(

@@ -367,6 +367,8 @@ pub async fn recall(file: &CompanyFile, session: &Session, id: &str) -> Result<D
     if let Some(request) = request {
         close_request(&uow, &request, RequestStatus::Recalled).await?;
     }
+    // The approval request of a sale: the sale is a draft again.
+    crate::sales::documents::back_to_draft(&uow, &doc.id).await?;
     event(&uow, &doc, None, None, "recalled", None, None).await?;
     budget_hooks::on_document_event(&mut uow, &doc, BudgetEvent::Recalled).await?;
     uow.audit(AuditDraft {
@@ -395,6 +397,7 @@ pub async fn cancel(file: &CompanyFile, session: &Session, id: &str) -> Result<D
     if let Some(request) = request.filter(|r| r.status == RequestStatus::Pending) {
         close_request(&uow, &request, RequestStatus::Cancelled).await?;
     }
+    crate::sales::documents::back_to_draft(&uow, &doc.id).await?;
     event(&uow, &doc, None, None, "cancelled", None, None).await?;
     budget_hooks::on_document_event(&mut uow, &doc, BudgetEvent::Cancelled).await?;
     uow.audit(AuditDraft {

@@ -33,6 +33,7 @@ pub mod policy_format;
 pub mod policy_service;
 pub mod routing;
 pub mod rule_hooks;
+pub mod sales_gate;
 pub mod wire;
 
 /// The kinds of personal notification the approval engine sends.

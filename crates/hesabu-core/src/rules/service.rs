@@ -249,6 +249,14 @@ pub(crate) async fn subject_of(
     })
 }
 
+/// Whether any active rule table applies to `document_type`.
+pub(crate) async fn has_active_tables(
+    db: &impl ConnectionTrait,
+    document_type: &str,
+) -> Result<bool> {
+    Ok(!active_tables(db, Some(document_type)).await?.is_empty())
+}
+
 /// Evaluates the active tables for `doc`'s type. `None` when there are none.
 pub(crate) async fn evaluate_document(
     db: &impl ConnectionTrait,

@@ -195,6 +195,9 @@ pub(crate) struct Entity {
     /// What goes into the outbox payload as `entity`.
     pub data: Value,
     pub document: Option<DocumentFacts>,
+    /// `Some(reason)` while the entity is flagged for tax review (a sale's approval request
+    /// shares the sale's id, so a rule's flag on it holds the sale).
+    pub tax_review_flag: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -202,8 +205,6 @@ pub(crate) struct DocumentFacts {
     pub number: String,
     pub status: String,
     pub amount: Decimal,
-    /// `Some(reason)` while the document is flagged for tax review.
-    pub tax_review_flag: Option<String>,
 }
 
 impl Entity {
@@ -248,8 +249,8 @@ impl Entity {
                     number: doc.number.clone(),
                     status: doc.status.to_string(),
                     amount,
-                    tax_review_flag: review.filter(|(s, _)| s == "flagged").map(|(_, n)| n),
                 }),
+                tax_review_flag: review.filter(|(s, _)| s == "flagged").map(|(_, n)| n),
             });
         }
         let latest = match at_event {
@@ -281,12 +282,14 @@ impl Entity {
                 .await?
                 .max(1)
         };
+        let review = super::tax_review_of(db, &latest.entity_id).await?;
         Ok(Entity {
             entity_type: latest.entity_type.clone(),
             entity_id: latest.entity_id.clone(),
             version,
             data: serde_json::from_str(&latest.payload).unwrap_or_else(|_| json!({})),
             document: None,
+            tax_review_flag: review.filter(|(s, _)| s == "flagged").map(|(_, n)| n),
         })
     }
 
@@ -307,12 +310,15 @@ impl Entity {
             .map(str::to_owned)
     }
 
-    /// `SI-000001` for documents, the entity id otherwise.
+    /// `SI-000001` for documents, the number in the event for sales and customers, the
+    /// entity id otherwise.
     pub fn label(&self) -> String {
-        self.document.as_ref().map_or_else(
-            || format!("{} {}", self.entity_type, self.entity_id),
-            |d| d.number.clone(),
-        )
+        match (&self.document, self.text("number")) {
+            (Some(d), _) => d.number.clone(),
+            // A sale (INV-000012) or a customer (C-00003) names itself in its event.
+            (None, Some(number)) => number,
+            (None, None) => format!("{} {}", self.entity_type, self.entity_id),
+        }
     }
 }
 
@@ -502,11 +508,7 @@ pub(crate) fn decide(
             }
         }
     }
-    if let Some(reason) = entity
-        .document
-        .as_ref()
-        .and_then(|d| d.tax_review_flag.clone())
-    {
+    if let Some(reason) = entity.tax_review_flag.clone() {
         return Decision::Wait {
             kind: "held",
             message: format!(

@@ -340,23 +340,47 @@ pub async fn executions(
     Ok(views)
 }
 
-/// Fills `entity_label` with the document number for executions about approval documents (one
-/// query for the whole page).
+/// Fills `entity_label` for the page (a few queries for the whole page): a sale's number
+/// (INV-000012), a customer's number, an item's code, or an approval document's number.
 async fn label_documents(db: &impl ConnectionTrait, views: &mut [ExecutionView]) -> Result<()> {
+    use crate::entities::{approval_document, customer, item, sales_document};
     let ids: Vec<String> = views.iter().map(|v| v.entity_id.clone()).collect();
     if ids.is_empty() {
         return Ok(());
     }
-    let numbers: std::collections::HashMap<String, String> =
-        crate::entities::approval_document::Entity::find()
-            .filter(crate::entities::approval_document::Column::Id.is_in(ids))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|d| (d.id, d.number))
-            .collect();
+    let mut labels: std::collections::HashMap<String, String> = approval_document::Entity::find()
+        .filter(approval_document::Column::Id.is_in(ids.clone()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|d| (d.id, d.number))
+        .collect();
+    // A sale shares its id with its approval request; the sale's own number wins.
+    for d in sales_document::Entity::find()
+        .filter(sales_document::Column::Id.is_in(ids.clone()))
+        .all(db)
+        .await?
+    {
+        if let Some(number) = d.number {
+            labels.insert(d.id, number);
+        }
+    }
+    for c in customer::Entity::find()
+        .filter(customer::Column::Id.is_in(ids.clone()))
+        .all(db)
+        .await?
+    {
+        labels.insert(c.id, format!("{} {}", c.number, c.name));
+    }
+    for i in item::Entity::find()
+        .filter(item::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+    {
+        labels.insert(i.id, format!("{} {}", i.code, i.name));
+    }
     for v in views {
-        v.entity_label = numbers.get(&v.entity_id).cloned();
+        v.entity_label = labels.get(&v.entity_id).cloned();
     }
     Ok(())
 }
