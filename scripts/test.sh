@@ -54,6 +54,7 @@ step "benchmark smoke runs (tiny sizes: they must still run; figures are not che
 cargo run -q -p hesabu-cli --example approval_bench -- 50 5
 cargo run -q -p hesabu-cli --example budget_bench -- 20 500
 cargo run -q -p hesabu-cli --example outbox_bench -- 10 1
+cargo run -q -p hesabu-cli --example sales_bench -- 10 50 60 120
 
 step "end-to-end: the real desktop window through WebDriver (Xvfb)"
 tests/e2e/run.sh

@@ -444,3 +444,121 @@ test('in the demo, the finance manager enables the invoice workflow and fixes it
     await visible(driver, '#rules-table')
   })
 })
+
+test('in the demo, the admin adds a customer and an item, writes a three-line invoice and issues it', async () => {
+  await withApp('demo-sales', async (driver) => {
+    // The sales screens are laid out for a 1366×768 laptop: look at them at that size.
+    await driver.manage().window().setRect({ width: 1366, height: 768 }).catch(() => {})
+    await click(driver, '#open-demo')
+    await signIn(driver, 'admin@demo.test', 'hesabu-demo')
+    await visible(driver, '#user-menu')
+    // Names and codes of this run only, so the test depends on nothing the demo ships.
+    const run = String(Date.now()).slice(-9)
+    const customerName = `E2E Duka ${run} Ltd`
+    const pin = `P${run}E`
+    const itemCode = `E2E-${run}`
+
+    // A business customer with a KRA PIN.
+    await click(driver, 'a[data-nav="customers"]')
+    await click(driver, '#add-customer')
+    await fill(driver, '#customer-name', customerName)
+    await fill(driver, '#customer-pin', pin)
+    await fill(driver, '#customer-mobile', '0712 345 678')
+    await fill(driver, '#customer-credit-limit', '100,000')
+    await click(driver, '#customer-save')
+    await driver.wait(until.elementTextContains(await visible(driver, '#customers-notice'), customerName), WAIT_MS)
+    const customerNumber = await driver.executeScript(
+      'return [...document.querySelectorAll("#customers-table tr[data-customer]")].find((r) => r.textContent.includes(arguments[0]))?.dataset.customer',
+      pin,
+    )
+    assert.match(customerNumber, /^C-\d{5}$/)
+    await screenshot(driver, 'demo-customers.png')
+
+    // A service item, 1,000.00 in band B.
+    await click(driver, 'a[data-nav="items"]')
+    await click(driver, '#add-item')
+    await fill(driver, '#item-code', itemCode)
+    await fill(driver, '#item-name', `E2E bookkeeping hour ${run}`)
+    await choose(driver, '#item-tax-type', 'B')
+    await choose(driver, '#item-product-type', 'service')
+    await fill(driver, '#item-price', '1,000')
+    await click(driver, '#item-save')
+    await driver.wait(until.elementTextContains(await visible(driver, '#items-notice'), 'KRA item code'), WAIT_MS)
+    await visible(driver, `#items-table tr[data-item="${itemCode}"]`)
+    await screenshot(driver, 'demo-items.png')
+
+    // The invoice, from the keyboard: the customer picked by typing, then three lines.
+    await click(driver, 'a[data-nav="sales"]')
+    await click(driver, '#new-invoice')
+    const customerField = await visible(driver, '#sale-customer')
+    await driver.wait(async () => (await driver.switchTo().activeElement().getAttribute('id')) === 'sale-customer', WAIT_MS, 'the editor did not focus the customer')
+    await customerField.sendKeys(`Duka ${run}`)
+    await visible(driver, '#sale-customer-list [role="option"]')
+    await customerField.sendKeys(Key.ENTER)
+    await driver.wait(until.elementTextContains(await visible(driver, '#sale-customer-hint'), pin), WAIT_MS)
+    await choose(driver, '#sale-basis', 'inclusive')
+
+    const cell = (line, name) => `#sale-lines tr[data-line="${line}"] [data-cell="${name}"]`
+    const typeInto = async (css, text) => {
+      const element = await visible(driver, css)
+      // Whatever the cell holds goes first (a modifier held with the text would swallow it).
+      if ((await element.getAttribute('value')) !== '') await element.sendKeys(Key.chord(Key.CONTROL, 'a'), Key.BACK_SPACE)
+      await element.sendKeys(text)
+      return element
+    }
+    const activeCell = async () => driver.switchTo().activeElement().getAttribute('data-cell')
+
+    // Line 1: the item, picked from the list; 2 hours at its price.
+    const item = await typeInto(cell(1, 'item'), itemCode)
+    await visible(driver, '#sale-lines [role="option"]')
+    await item.sendKeys(Key.ENTER)
+    await driver.wait(async () => (await activeCell()) === 'qty', WAIT_MS, 'picking the item did not move to the quantity')
+    await (await typeInto(cell(1, 'qty'), '2')).sendKeys(Key.TAB)
+    assert.equal(await activeCell(), 'price')
+    assert.equal(await (await visible(driver, cell(1, 'price'))).getAttribute('value'), '1000')
+    await driver.switchTo().activeElement().sendKeys(Key.TAB)
+    await driver.switchTo().activeElement().sendKeys(Key.TAB)
+    assert.equal(await activeCell(), 'tax')
+    await driver.switchTo().activeElement().sendKeys(Key.ENTER)
+    await visible(driver, cell(2, 'item'))
+    await driver.wait(async () => (await activeCell()) === 'item', WAIT_MS, 'Enter on the tax cell did not start line 2')
+
+    // Line 2: no item, a description, 1,500.00 in band B. Enter moves cell to cell.
+    await (await typeInto(cell(2, 'item'), 'Delivery to Thika')).sendKeys(Key.ENTER)
+    await (await typeInto(cell(2, 'qty'), '1')).sendKeys(Key.ENTER)
+    await (await typeInto(cell(2, 'price'), '1,500')).sendKeys(Key.ENTER)
+    await driver.switchTo().activeElement().sendKeys(Key.ENTER)
+    await choose(driver, cell(2, 'tax'), 'B')
+    await (await visible(driver, cell(2, 'tax'))).sendKeys(Key.ENTER)
+    await visible(driver, cell(3, 'item'))
+
+    // Line 3: exempt books, 3 at 200.00.
+    await (await typeInto(cell(3, 'item'), 'Exempt books')).sendKeys(Key.ENTER)
+    await (await typeInto(cell(3, 'qty'), '3')).sendKeys(Key.ENTER)
+    await (await typeInto(cell(3, 'price'), '200')).sendKeys(Key.ENTER)
+    await choose(driver, cell(3, 'tax'), 'A')
+
+    // The core's band table: inclusive prices, 2,000 + 1,500 in B and 600 in A.
+    const total = await visible(driver, '#sale-editor-totals [data-total="total"]')
+    await driver.wait(until.elementTextIs(total, '4,100.00'), WAIT_MS, 'the live total never became 4,100.00')
+    assert.equal(await (await visible(driver, '#sale-editor-totals tr[data-band="B"] [data-taxable]')).getText(), '3,017.24')
+    assert.equal(await (await visible(driver, '#sale-editor-totals tr[data-band="B"] [data-vat]')).getText(), '482.76')
+    assert.equal(await (await visible(driver, '#sale-editor-totals tr[data-band="A"] [data-taxable]')).getText(), '600.00')
+    await screenshot(driver, 'demo-invoice-editor.png')
+
+    await click(driver, '#sale-save-issue')
+    const status = await visible(driver, '#sale-detail[data-status="issued"] #sale-status')
+    assert.equal(await status.getText(), 'Issued')
+    const number = await (await visible(driver, '#sale-number')).getText()
+    assert.match(number, /^INV-\d{6}$/)
+    assert.equal(await (await visible(driver, '#sale-customer-pin')).getText(), pin)
+    assert.equal((await driver.findElements(By.css('#sale-lines-view tbody tr'))).length, 3)
+
+    await click(driver, '#sales-back')
+    const row = await visible(driver, `#sales-table tr[data-number="${number}"]`)
+    assert.equal(await row.getAttribute('data-status'), 'issued')
+    assert.equal(await (await row.findElement(By.css('.sale-total'))).getText(), '4,100.00')
+    assert.match(await row.getText(), new RegExp(customerName))
+    await screenshot(driver, 'demo-sales-list.png')
+  })
+})

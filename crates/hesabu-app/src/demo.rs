@@ -273,8 +273,16 @@ pub async fn add_workflow_showcase(file: &CompanyFile) -> Result<()> {
     add_sales_ledger(file).await
 }
 
-/// The demo's customers (name, KRA PIN, email, mobile).
-pub const DEMO_CUSTOMERS: [(&str, Option<&str>, Option<&str>, Option<&str>); 5] = [
+/// A demo customer: name, KRA PIN, email, mobile.
+pub type DemoCustomer = (
+    &'static str,
+    Option<&'static str>,
+    Option<&'static str>,
+    Option<&'static str>,
+);
+
+/// The demo's customers.
+pub const DEMO_CUSTOMERS: [DemoCustomer; 5] = [
     (
         "Kilimani Dental Clinic",
         Some("P051987654K"),

@@ -95,6 +95,7 @@ pub struct CustomerQuery {
 }
 
 /// The validated fields of a customer.
+#[derive(Debug)]
 struct Fields {
     name: String,
     kra_pin: Option<String>,

@@ -1079,10 +1079,7 @@ async fn to_new_sale(db: &impl ConnectionTrait, doc: &sales_document::Model) -> 
         }
     }
     let originals = original_positions(db, &lines).await?;
-    let original = match &doc.original_id {
-        Some(id) => Some(id.clone()),
-        None => None,
-    };
+    let original = doc.original_id.clone();
     Ok(NewSale {
         doc_type: doc.doc_type,
         customer: doc.customer_id.clone(),

@@ -262,6 +262,7 @@ pub struct ItemQuery {
     pub limit: Option<u64>,
 }
 
+#[derive(Debug)]
 struct Fields {
     code: String,
     name: String,
