@@ -842,9 +842,19 @@ async fn the_cli_creates_totals_issues_and_lists_sales() {
     let out = run(vec!["sale".into(), "issue".into(), id]).await;
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(out.json()["number"], "INV-000001");
-    let out = run(args("sale list --search Acme")).await;
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    assert_eq!(out.json()[0]["number"], "INV-000001");
+    for search in ["Acme", "P051111111A", "INV-000001", "1", "5,543.08"] {
+        let out = run(vec![
+            "sale".into(),
+            "list".into(),
+            "--search".into(),
+            search.into(),
+        ])
+        .await;
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        assert_eq!(out.json()[0]["number"], "INV-000001", "search {search}");
+    }
+    let out = run(args("sale list --search nobody")).await;
+    assert_eq!(out.json().as_array().unwrap().len(), 0);
     // Bad input: exit 2 with a message that says what to fix.
     std::fs::write(&lines, "item,quantity\nSRV,\"1,5\"\n").unwrap();
     let out = run(vec![

@@ -1565,16 +1565,41 @@ pub async fn list(
         parse_date("to date", &to)?;
         select = select.filter(sales_document::Column::IssueDate.lte(to));
     }
-    if let Some(text) = clean(query.search.as_deref()) {
-        select = select.filter(search_condition(db, &text).await?);
-    }
-    let rows = select
-        .order_by_desc(sales_document::Column::CreatedAt)
-        .order_by_desc(sales_document::Column::Id)
-        .offset(query.offset.unwrap_or(0))
-        .limit(query.limit.unwrap_or(50).clamp(1, 500))
-        .all(db)
-        .await?;
+    let offset = query.offset.unwrap_or(0);
+    let limit = query.limit.unwrap_or(50).clamp(1, 500);
+    let newest_first = |select: sea_orm::Select<sales_document::Entity>| {
+        select
+            .order_by_desc(sales_document::Column::CreatedAt)
+            .order_by_desc(sales_document::Column::Id)
+    };
+    let rows = match clean(query.search.as_deref()) {
+        None => {
+            newest_first(select)
+                .offset(offset)
+                .limit(limit)
+                .all(db)
+                .await?
+        }
+        Some(text) => {
+            // Each way the text can match is its own query, so each walks its own index in
+            // order and stops at the page (one OR across them would read every match and sort).
+            let mut rows: Vec<sales_document::Model> = Vec::new();
+            for condition in search_alternatives(db, &text).await? {
+                rows.extend(
+                    newest_first(select.clone().filter(condition))
+                        .limit(offset + limit)
+                        .all(db)
+                        .await?,
+                );
+            }
+            rows.sort_by(|a, b| (&b.created_at, &b.id).cmp(&(&a.created_at, &a.id)));
+            rows.dedup_by(|a, b| a.id == b.id);
+            rows.into_iter()
+                .skip(usize::try_from(offset).unwrap_or(usize::MAX))
+                .take(usize::try_from(limit).unwrap_or(50))
+                .collect()
+        }
+    };
     Ok(rows
         .into_iter()
         .map(|d| SaleSummary {
@@ -1593,26 +1618,33 @@ pub async fn list(
         .collect())
 }
 
-/// A search: a document number (exact, or the digits of one: `12` finds INV-000012,
-/// CN-000012…), an exact total, or customers by name or PIN — resolved to customer ids first, so
-/// the list walks an index instead of scanning every sale's name.
-async fn search_condition(db: &impl ConnectionTrait, text: &str) -> Result<sea_orm::Condition> {
-    let mut any = sea_orm::Condition::any();
+/// The ways a search text can match: a document number (exact, or the digits of one: `12`
+/// finds INV-000012, CN-000012…), an exact total, or customers by name, number or PIN —
+/// resolved to customer ids first, so the list walks the (customer, created_at) index instead of
+/// scanning every sale's name.
+async fn search_alternatives(
+    db: &impl ConnectionTrait,
+    text: &str,
+) -> Result<Vec<sea_orm::Condition>> {
+    let mut out = Vec::new();
     let upper = text.to_uppercase();
-    any = any.add(sales_document::Column::Number.eq(upper.clone()));
+    out.push(sea_orm::Condition::all().add(sales_document::Column::Number.eq(upper.clone())));
     if let Ok(n) = text.trim_start_matches('#').parse::<i64>() {
-        any = any.add(sales_document::Column::SequenceNumber.eq(n));
+        out.push(sea_orm::Condition::all().add(sales_document::Column::SequenceNumber.eq(n)));
     }
     if let Ok(amount) = Decimal::from_str_exact(&text.replace(',', "")) {
-        any = any.add(sales_document::Column::Total.eq(amount.normalize().to_string()));
+        out.push(
+            sea_orm::Condition::all()
+                .add(sales_document::Column::Total.eq(format!("{:.2}", amount))),
+        );
     }
     let like = format!("%{}%", escape_like(&text.to_lowercase()));
     let customers: Vec<String> = customer::Entity::find()
         .filter(
             sea_orm::Condition::any()
                 .add(customer::Column::NameKey.like(like))
-                .add(customer::Column::KraPin.eq(upper))
-                .add(customer::Column::Number.eq(text.to_uppercase())),
+                .add(customer::Column::KraPin.eq(upper.clone()))
+                .add(customer::Column::Number.eq(upper)),
         )
         .limit(200)
         .all(db)
@@ -1620,10 +1652,11 @@ async fn search_condition(db: &impl ConnectionTrait, text: &str) -> Result<sea_o
         .into_iter()
         .map(|c| c.id)
         .collect();
-    if !customers.is_empty() {
-        any = any.add(sales_document::Column::CustomerId.is_in(customers));
+    // One query per customer: each is an ordered walk of its index that stops at the page.
+    for id in customers {
+        out.push(sea_orm::Condition::all().add(sales_document::Column::CustomerId.eq(id)));
     }
-    Ok(any)
+    Ok(out)
 }
 
 fn summary(d: &sales_document::Model) -> Value {
