@@ -930,3 +930,113 @@ async fn two_processes_issuing_at_once_take_every_number_once() {
 fn the_child_exists() {
     assert!(Path::new(env!("CARGO_BIN_EXE_sales-issue-child")).exists());
 }
+
+#[tokio::test]
+async fn items_import_from_a_spreadsheet_and_get_their_kra_codes() {
+    use rust_xlsxwriter::Workbook;
+    let (dir, file, admin) = ledger().await;
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    let header = ["code", "name", "tax_type", "product_type", "unit_price", "quantity_unit"];
+    for (c, h) in header.iter().enumerate() {
+        sheet.write_string(0, u16::try_from(c).unwrap(), *h).unwrap();
+    }
+    let rows = [("MILK", "Milk 500 ml", "A", "finished_good", 65.0, "NO"), ("SOAP", "Bar soap", "B", "finished_good", 120.5, "PA")];
+    for (r, (code, name, tax, kind, price, unit)) in rows.iter().enumerate() {
+        let r = u32::try_from(r + 1).unwrap();
+        sheet.write_string(r, 0, *code).unwrap();
+        sheet.write_string(r, 1, *name).unwrap();
+        sheet.write_string(r, 2, *tax).unwrap();
+        sheet.write_string(r, 3, *kind).unwrap();
+        sheet.write_number(r, 4, *price).unwrap();
+        sheet.write_string(r, 5, *unit).unwrap();
+    }
+    let path = dir.path().join("items.xlsx");
+    book.save(&path).unwrap();
+    let r = hesabu_core::sales::import::import_items_file(&file, &admin, &path)
+        .await
+        .unwrap();
+    assert_eq!(r.added, 2);
+    let soap = items::show(&file, &admin, "SOAP").await.unwrap();
+    assert_eq!(soap.unit_price, "120.5");
+    // CHAIR, FLOUR and DIESEL took 1–3.
+    assert_eq!(soap.kra_item_code, "KE2NTPA0000005");
+}
+
+#[tokio::test]
+async fn business_rules_and_the_invoice_workflow_decide_on_the_real_sale() {
+    let (_dir, file) = demo().await;
+    let admin = login(&file, "admin@demo.test").await;
+    let accountant = login(&file, "accountant@demo.test").await;
+    customers::add(&file, &accountant, &customer("Acme Ltd", Some("P051111111A"))).await.unwrap();
+    hesabu_core::rules::service::import(
+        &file,
+        &admin,
+        r#"{"name": "Sales checks", "document_type": "sales_invoice", "hit_policy": "all",
+            "rows": [
+              {"name": "No walk-in over 20k",
+               "when": [{"field": "facts.has_customer_pin", "op": "=", "value": false},
+                        {"field": "amount", "op": ">", "value": "20000"}],
+               "then": [{"action": "block", "reason": "a sale over KES 20,000 needs a customer with a PIN"}]},
+              {"name": "Zero-rated needs finance",
+               "when": [{"field": "amount", "op": ">", "value": "1000"}, {"field": "facts.sales_type", "op": "=", "value": "invoice"}],
+               "then": [{"action": "require_approval", "level_name": "Finance", "roles": ["finance_manager"]}]}
+            ]}"#,
+    )
+    .await
+    .unwrap();
+    let one = |price: &str| NewSaleLine {
+        description: Some("Work".into()),
+        quantity: d("1"),
+        unit_price: Some(d(price)),
+        tax_type: Some("B".into()),
+        ..Default::default()
+    };
+    // Blocked: nothing issued, the draft stays a draft, and no number is taken.
+    let walk_in = sales::create(&file, &accountant, &sale(SalesType::Invoice, None, vec![one("30000")]))
+        .await
+        .unwrap();
+    let err = sales_gate::issue(&file, &accountant, &walk_in.id).await.unwrap_err();
+    assert!(err.to_string().contains("needs a customer with a PIN"), "{err}");
+    assert_eq!(sales::show(&file, &accountant, &walk_in.id).await.unwrap().status, SalesStatus::Draft);
+    // Required approval: it waits, then the finance manager's approval issues it as INV-000001.
+    let held = sales::create(&file, &accountant, &sale(SalesType::Invoice, Some("Acme Ltd"), vec![one("5000")]))
+        .await
+        .unwrap();
+    let pending = sales_gate::issue(&file, &accountant, &held.id).await.unwrap();
+    assert_eq!(pending.status, SalesStatus::PendingApproval);
+    assert!(pending.warnings.iter().any(|w| w.contains("business rule")), "{:?}", pending.warnings);
+    approve_all(&file, &held.id).await;
+    assert_eq!(sales::show(&file, &accountant, &held.id).await.unwrap().number.as_deref(), Some("INV-000001"));
+    // A cash sale under the rule's filter is issued at once.
+    let cash = issued(&file, &accountant, &sale(SalesType::CashSale, Some("Acme Ltd"), vec![one("5000")])).await;
+    assert_eq!(cash.number.as_deref(), Some("CS-000001"));
+    // The invoice workflow's requireApprovalAbove joins the company's threshold: an 800
+    // invoice (under the rule's 1,000) waits because the workflow says 500.
+    hesabu_core::workflows::set(
+        &file,
+        &admin,
+        hesabu_core::workflows::WorkflowType::InvoiceSync,
+        &serde_json::json!({"enabled": true, "autoSync": true, "config": {"requireApprovalAbove": "500.00"}}),
+    )
+    .await
+    .unwrap();
+    let small = sales::create(&file, &accountant, &sale(SalesType::Invoice, Some("Acme Ltd"), vec![one("800")]))
+        .await
+        .unwrap();
+    let waiting = sales_gate::issue(&file, &accountant, &small.id).await.unwrap();
+    assert_eq!(waiting.status, SalesStatus::PendingApproval, "800 is above the workflow's 500");
+    // Once issued, the invoice is queued for e-TIMS by its workflow.
+    approve_all(&file, &small.id).await;
+    let executions = hesabu_core::workflows::executions(
+        &file,
+        &admin,
+        &hesabu_core::workflows::ExecutionFilter::default(),
+    )
+    .await
+    .unwrap();
+    assert!(
+        executions.iter().any(|e| e.entity_id == small.id && e.workflow_type == "invoice_sync" && e.outbox_id.is_some()),
+        "{executions:?}"
+    );
+}
