@@ -484,9 +484,12 @@ async fn prepare(uow: &UnitOfWork, new: &NewSale, editing: Option<&str>) -> Resu
                 currency.code()
             )));
         }
-        (false, Some(r)) if r <= Decimal::ZERO || r.normalize().scale() > 6 => {
+        (false, Some(r))
+            if r <= Decimal::ZERO || r.normalize().scale() > 6 || r > Decimal::from(1_000_000) =>
+        {
             return Err(Error::invalid(format!(
-                "The exchange rate {r} must be above 0 with at most 6 decimal places."
+                "The exchange rate {r} must be above 0 and at most 1,000,000, with at most 6 \
+                 decimal places."
             )));
         }
         (false, Some(r)) => r.normalize(),
@@ -686,8 +689,8 @@ pub(crate) async fn remaining_of(
         {
             if let Some(orig) = line.original_line_id {
                 let e = used.entry(orig).or_default();
-                e.0 += line.quantity.get();
-                e.1 += line.total_amount.get();
+                e.0 = e.0.saturating_add(line.quantity.get());
+                e.1 = e.1.saturating_add(line.total_amount.get());
             }
         }
     }
@@ -1027,7 +1030,10 @@ pub(crate) async fn check_issuable(
         && let Some(limit) = c.credit_limit
     {
         let open = open_balance(uow.db(), &c.id).await?;
-        let after = open + prepared.total_kes - prepared.amount_paid.unwrap_or_default();
+        let after = open
+            .checked_add(prepared.total_kes)
+            .unwrap_or(Decimal::MAX)
+            .saturating_sub(prepared.amount_paid.unwrap_or_default());
         if after > limit.get() {
             warnings.push(format!(
                 "{} owes KES {} with this invoice, above their credit limit of KES {}.",
@@ -1054,10 +1060,19 @@ async fn open_balance(db: &impl ConnectionTrait, customer_id: &str) -> Result<De
     let mut owed = Decimal::ZERO;
     for d in docs {
         let rate = d.exchange_rate.get();
-        let paid_kes = (d.amount_paid.get() * rate).round_dp(2);
+        let paid_kes = d
+            .amount_paid
+            .get()
+            .checked_mul(rate)
+            .unwrap_or(Decimal::MAX)
+            .round_dp(2);
         match d.doc_type {
-            SalesType::Invoice => owed += d.total_kes.get() - paid_kes,
-            SalesType::CreditNote => owed -= d.total_kes.get(),
+            SalesType::Invoice => {
+                owed = owed
+                    .checked_add(d.total_kes.get() - paid_kes.min(d.total_kes.get()))
+                    .unwrap_or(Decimal::MAX);
+            }
+            SalesType::CreditNote => owed = owed.checked_sub(d.total_kes.get()).unwrap_or(owed),
             SalesType::CashSale => {}
         }
     }
