@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use crate::commands;
 use crate::recent::RecentCompany;
-use crate::wire::{OpenedCompany, StartInfo, SyncProgress};
+use crate::wire::{CodeName, OpenedCompany, SalesCodeLists, StartInfo, SyncProgress, TaxBand};
 
 /// The command that regenerates the file, quoted in its header and in the test's failure.
 pub const UPDATE_COMMAND: &str = "UPDATE_BINDINGS=1 cargo test -p hesabu-desktop bindings";
@@ -38,6 +38,9 @@ pub fn generate() -> String {
         hesabu_app::typescript::decl::<OpenedCompany>(&cfg),
         hesabu_app::typescript::decl::<StartInfo>(&cfg),
         hesabu_app::typescript::decl::<SyncProgress>(&cfg),
+        hesabu_app::typescript::decl::<CodeName>(&cfg),
+        hesabu_app::typescript::decl::<TaxBand>(&cfg),
+        hesabu_app::typescript::decl::<SalesCodeLists>(&cfg),
     ] {
         push_decl(&mut out, &decl);
     }
@@ -210,6 +213,42 @@ mod tests {
         assert!(text.contains("report_open: { args: { id: string }; returns: string };"));
         assert!(text.contains(
             "monitor_snapshot: { args: Record<string, never>; returns: MonitorSnapshot };"
+        ));
+        for ty in [
+            "CustomerView",
+            "NewCustomer",
+            "CustomerQuery",
+            "ItemView",
+            "NewItem",
+            "ItemQuery",
+            "ProductType",
+            "TaxType",
+            "PriceBasis",
+            "SalesType",
+            "SalesStatus",
+            "NewSale",
+            "NewSaleLine",
+            "SaleView",
+            "SaleLineView",
+            "SaleSummary",
+            "SalesQuery",
+            "DocumentTotals",
+            "LineTotals",
+            "BandTotals",
+            "SalesSettings",
+            "MasterImportResult",
+            "SalesCodeLists",
+            "TaxBand",
+            "CodeName",
+        ] {
+            assert!(text.contains(&format!("export type {ty} ")), "{ty} missing");
+        }
+        assert!(text.contains(
+            "sale_preview: { args: { lines: Array<NewSaleLine>; basis: PriceBasis | null }; returns: DocumentTotals };"
+        ));
+        assert!(text.contains("sale_issue: { args: { key: string }; returns: SaleView };"));
+        assert!(text.contains(
+            "customer_edit: { args: { key: string; customer: NewCustomer }; returns: CustomerView };"
         ));
     }
 }

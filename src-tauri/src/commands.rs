@@ -5,6 +5,11 @@
 //! [`command_table!`] at the bottom is the one list of commands: it registers them with Tauri
 //! ([`handler`]) and describes them to the TypeScript generator ([`signatures`]), and it fails to
 //! compile if a listed signature does not match the function, so the two cannot drift.
+//!
+//! The sales ledger's commands are in [`sales`] (re-exported here, listed in the same table).
+
+mod sales;
+pub use sales::*;
 
 use hesabu_app::connectivity::{self, ConnectivityView};
 use hesabu_app::monitor::{self, MonitorSnapshot};
@@ -26,6 +31,12 @@ use hesabu_core::company::CompanySettingsUpdate;
 use hesabu_core::company::NewCompany;
 use hesabu_core::departments::DepartmentView;
 use hesabu_core::rules::service::{self as rules, EvaluationView, RuleTableView};
+use hesabu_core::sales::customers::{CustomerQuery, CustomerView, NewCustomer};
+use hesabu_core::sales::documents::{NewSale, NewSaleLine, SaleSummary, SaleView, SalesQuery};
+use hesabu_core::sales::import::MasterImportResult;
+use hesabu_core::sales::items::{ItemQuery, ItemView, NewItem};
+use hesabu_core::sales::settings::SalesSettings;
+use hesabu_core::sales::tax::{DocumentTotals, PriceBasis};
 use hesabu_core::users::NewUser;
 use hesabu_core::users::UserView;
 use hesabu_core::workflows::{self, ExecutionFilter, ExecutionView, WorkflowType, WorkflowView};
@@ -42,7 +53,7 @@ use hesabu_store::{WireError, audit, outbox};
 use tauri::{Emitter, State};
 
 use crate::state::{AppState, IntoWire};
-use crate::wire::{OpenedCompany, StartInfo, SyncProgress};
+use crate::wire::{OpenedCompany, SalesCodeLists, StartInfo, SyncProgress};
 
 #[tauri::command]
 pub async fn start_info(state: State<'_, AppState>) -> Result<StartInfo, WireError> {
@@ -923,4 +934,27 @@ command_table! {
     reports_list() -> Vec<ReportInfo>;
     report_open(id: String) -> String;
     reports_folder_open() -> String;
+    customers_list(query: CustomerQuery) -> Vec<CustomerView>;
+    customer_show(key: String) -> CustomerView;
+    customer_add(customer: NewCustomer) -> CustomerView;
+    customer_edit(key: String, customer: NewCustomer) -> CustomerView;
+    customer_set_active(key: String, active: bool) -> CustomerView;
+    customers_import(path: String) -> MasterImportResult;
+    items_list(query: ItemQuery) -> Vec<ItemView>;
+    item_show(key: String) -> ItemView;
+    item_add(item: NewItem) -> ItemView;
+    item_edit(key: String, item: NewItem) -> ItemView;
+    item_set_active(key: String, active: bool) -> ItemView;
+    items_import(path: String) -> MasterImportResult;
+    sales_code_lists() -> SalesCodeLists;
+    sales_list(query: SalesQuery) -> Vec<SaleSummary>;
+    sale_show(key: String) -> SaleView;
+    sale_credit_template(key: String) -> SaleView;
+    sale_create(sale: NewSale) -> SaleView;
+    sale_update(key: String, sale: NewSale) -> SaleView;
+    sale_issue(key: String) -> SaleView;
+    sale_void(key: String, reason: String) -> SaleView;
+    sale_preview(lines: Vec<NewSaleLine>, basis: Option<PriceBasis>) -> DocumentTotals;
+    sales_settings_get() -> SalesSettings;
+    sales_settings_set(change: SalesSettings) -> SalesSettings;
 }

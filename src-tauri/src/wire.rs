@@ -1,8 +1,10 @@
-//! Desktop-only wire types: what the start screen needs before any company file is open, and
-//! the sync progress the desktop folds from the outbox's events. The
+//! Desktop-only wire types: what the start screen needs before any company file is open, the
+//! sync progress the desktop folds from the outbox's events, and the sales code lists the sales
+//! screens offer (the core keeps them as constants). The
 //! core's wire types (`hesabu_core::wire`) cover everything after that. Both are generated into
 //! `ui/src/lib/bindings.ts` by [`crate::bindings`].
 
+use hesabu_core::sales::tax::TaxType;
 use serde::Serialize;
 use ts_rs::TS;
 
@@ -46,4 +48,38 @@ pub struct SyncProgress {
     pub current: Option<String>,
     /// Targets whose last probe failed.
     pub offline: Vec<String>,
+}
+
+/// One entry of a KRA code list: its code and what it means ("KG", "kilogram").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct CodeName {
+    pub code: String,
+    pub name: String,
+}
+
+/// A KRA tax band as sales are computed with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct TaxBand {
+    pub tax_type: TaxType,
+    /// Percent, e.g. "16".
+    pub rate: String,
+    /// "Standard rated VAT".
+    pub name: String,
+    /// As printed on receipts: "B-16%", "A-EX".
+    pub label: String,
+}
+
+/// The code lists of the sales screens (`sales_code_lists`), from the core's constants.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct SalesCodeLists {
+    /// A to E.
+    pub tax_types: Vec<TaxBand>,
+    /// KRA code class 10.
+    pub quantity_units: Vec<CodeName>,
+    /// KRA code class 17.
+    pub packaging_units: Vec<CodeName>,
+    /// KRA code class 32, for credit notes.
+    pub credit_note_reasons: Vec<CodeName>,
+    /// cash, mpesa, bank, …
+    pub payment_methods: Vec<String>,
 }

@@ -322,10 +322,24 @@ async fn a_credit_note_never_exceeds_what_remains_of_the_original() {
         err.to_string().contains("after earlier credit notes"),
         "{err}"
     );
+    // The desktop's "credit note from this invoice" starts from what is left: nothing.
+    let err = sales::credit_template(&file, &admin, &number)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Conflict, "{err}");
     // Voiding a credit note gives its quantity back.
     sales::void(&file, &admin, &second.id, "issued twice")
         .await
         .unwrap();
+    let template = sales::credit_template(&file, &admin, &number)
+        .await
+        .unwrap();
+    let left: Vec<(&str, &str)> = template
+        .lines
+        .iter()
+        .map(|l| (l.item_code.as_deref().unwrap(), l.quantity.as_str()))
+        .collect();
+    assert_eq!(left, [("CHAIR", "1"), ("FLOUR", "10")]);
     sales::create(
         &file,
         &admin,
@@ -937,11 +951,23 @@ async fn items_import_from_a_spreadsheet_and_get_their_kra_codes() {
     let (dir, file, admin) = ledger().await;
     let mut book = Workbook::new();
     let sheet = book.add_worksheet();
-    let header = ["code", "name", "tax_type", "product_type", "unit_price", "quantity_unit"];
+    let header = [
+        "code",
+        "name",
+        "tax_type",
+        "product_type",
+        "unit_price",
+        "quantity_unit",
+    ];
     for (c, h) in header.iter().enumerate() {
-        sheet.write_string(0, u16::try_from(c).unwrap(), *h).unwrap();
+        sheet
+            .write_string(0, u16::try_from(c).unwrap(), *h)
+            .unwrap();
     }
-    let rows = [("MILK", "Milk 500 ml", "A", "finished_good", 65.0, "NO"), ("SOAP", "Bar soap", "B", "finished_good", 120.5, "PA")];
+    let rows = [
+        ("MILK", "Milk 500 ml", "A", "finished_good", 65.0, "NO"),
+        ("SOAP", "Bar soap", "B", "finished_good", 120.5, "PA"),
+    ];
     for (r, (code, name, tax, kind, price, unit)) in rows.iter().enumerate() {
         let r = u32::try_from(r + 1).unwrap();
         sheet.write_string(r, 0, *code).unwrap();
@@ -968,7 +994,13 @@ async fn business_rules_and_the_invoice_workflow_decide_on_the_real_sale() {
     let (_dir, file) = demo().await;
     let admin = login(&file, "admin@demo.test").await;
     let accountant = login(&file, "accountant@demo.test").await;
-    customers::add(&file, &accountant, &customer("Acme Ltd", Some("P051111111A"))).await.unwrap();
+    customers::add(
+        &file,
+        &accountant,
+        &customer("Acme Ltd", Some("P051111111A")),
+    )
+    .await
+    .unwrap();
     hesabu_core::rules::service::import(
         &file,
         &admin,
@@ -993,23 +1025,60 @@ async fn business_rules_and_the_invoice_workflow_decide_on_the_real_sale() {
         ..Default::default()
     };
     // Blocked: nothing issued, the draft stays a draft, and no number is taken.
-    let walk_in = sales::create(&file, &accountant, &sale(SalesType::Invoice, None, vec![one("30000")]))
+    let walk_in = sales::create(
+        &file,
+        &accountant,
+        &sale(SalesType::Invoice, None, vec![one("30000")]),
+    )
+    .await
+    .unwrap();
+    let err = sales_gate::issue(&file, &accountant, &walk_in.id)
         .await
-        .unwrap();
-    let err = sales_gate::issue(&file, &accountant, &walk_in.id).await.unwrap_err();
-    assert!(err.to_string().contains("needs a customer with a PIN"), "{err}");
-    assert_eq!(sales::show(&file, &accountant, &walk_in.id).await.unwrap().status, SalesStatus::Draft);
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("needs a customer with a PIN"),
+        "{err}"
+    );
+    assert_eq!(
+        sales::show(&file, &accountant, &walk_in.id)
+            .await
+            .unwrap()
+            .status,
+        SalesStatus::Draft
+    );
     // Required approval: it waits, then the finance manager's approval issues it as INV-000001.
-    let held = sales::create(&file, &accountant, &sale(SalesType::Invoice, Some("Acme Ltd"), vec![one("5000")]))
+    let held = sales::create(
+        &file,
+        &accountant,
+        &sale(SalesType::Invoice, Some("Acme Ltd"), vec![one("5000")]),
+    )
+    .await
+    .unwrap();
+    let pending = sales_gate::issue(&file, &accountant, &held.id)
         .await
         .unwrap();
-    let pending = sales_gate::issue(&file, &accountant, &held.id).await.unwrap();
     assert_eq!(pending.status, SalesStatus::PendingApproval);
-    assert!(pending.warnings.iter().any(|w| w.contains("business rule")), "{:?}", pending.warnings);
+    assert!(
+        pending.warnings.iter().any(|w| w.contains("business rule")),
+        "{:?}",
+        pending.warnings
+    );
     approve_all(&file, &held.id).await;
-    assert_eq!(sales::show(&file, &accountant, &held.id).await.unwrap().number.as_deref(), Some("INV-000001"));
+    assert_eq!(
+        sales::show(&file, &accountant, &held.id)
+            .await
+            .unwrap()
+            .number
+            .as_deref(),
+        Some("INV-000001")
+    );
     // A cash sale under the rule's filter is issued at once.
-    let cash = issued(&file, &accountant, &sale(SalesType::CashSale, Some("Acme Ltd"), vec![one("5000")])).await;
+    let cash = issued(
+        &file,
+        &accountant,
+        &sale(SalesType::CashSale, Some("Acme Ltd"), vec![one("5000")]),
+    )
+    .await;
     assert_eq!(cash.number.as_deref(), Some("CS-000001"));
     // The invoice workflow's requireApprovalAbove joins the company's threshold: an 800
     // invoice (under the rule's 1,000) waits because the workflow says 500.
@@ -1021,11 +1090,21 @@ async fn business_rules_and_the_invoice_workflow_decide_on_the_real_sale() {
     )
     .await
     .unwrap();
-    let small = sales::create(&file, &accountant, &sale(SalesType::Invoice, Some("Acme Ltd"), vec![one("800")]))
+    let small = sales::create(
+        &file,
+        &accountant,
+        &sale(SalesType::Invoice, Some("Acme Ltd"), vec![one("800")]),
+    )
+    .await
+    .unwrap();
+    let waiting = sales_gate::issue(&file, &accountant, &small.id)
         .await
         .unwrap();
-    let waiting = sales_gate::issue(&file, &accountant, &small.id).await.unwrap();
-    assert_eq!(waiting.status, SalesStatus::PendingApproval, "800 is above the workflow's 500");
+    assert_eq!(
+        waiting.status,
+        SalesStatus::PendingApproval,
+        "800 is above the workflow's 500"
+    );
     // Once issued, the invoice is queued for e-TIMS by its workflow.
     approve_all(&file, &small.id).await;
     let executions = hesabu_core::workflows::executions(
@@ -1036,7 +1115,9 @@ async fn business_rules_and_the_invoice_workflow_decide_on_the_real_sale() {
     .await
     .unwrap();
     assert!(
-        executions.iter().any(|e| e.entity_id == small.id && e.workflow_type == "invoice_sync" && e.outbox_id.is_some()),
+        executions.iter().any(|e| e.entity_id == small.id
+            && e.workflow_type == "invoice_sync"
+            && e.outbox_id.is_some()),
         "{executions:?}"
     );
 }

@@ -11,6 +11,7 @@ use hesabu_core::budgets::wire as budgets;
 use hesabu_core::company::{CompanyInfo, CompanySettingsUpdate, NewCompany};
 use hesabu_core::departments::DepartmentView;
 use hesabu_core::rules as rl;
+use hesabu_core::sales as sl;
 use hesabu_core::users::{NewUser, UserView};
 use hesabu_core::workflows::config as wfc;
 use hesabu_core::workflows::wire as wf;
@@ -142,6 +143,31 @@ pub fn typescript_declarations() -> Vec<String> {
         decl::<rl::service::RuleTableView>(&cfg),
         decl::<rl::service::EvaluationView>(&cfg),
         decl::<hesabu_core::approvals::rule_hooks::TaxReviewResolution>(&cfg),
+        // The sales ledger.
+        decl::<sl::SalesType>(&cfg),
+        decl::<sl::SalesStatus>(&cfg),
+        decl::<sl::tax::TaxType>(&cfg),
+        decl::<sl::tax::PriceBasis>(&cfg),
+        decl::<sl::tax::Discount>(&cfg),
+        decl::<sl::tax::LineInput>(&cfg),
+        decl::<sl::tax::LineTotals>(&cfg),
+        decl::<sl::tax::BandTotals>(&cfg),
+        decl::<sl::tax::DocumentTotals>(&cfg),
+        decl::<sl::customers::NewCustomer>(&cfg),
+        decl::<sl::customers::CustomerView>(&cfg),
+        decl::<sl::customers::CustomerQuery>(&cfg),
+        decl::<sl::items::ProductType>(&cfg),
+        decl::<sl::items::NewItem>(&cfg),
+        decl::<sl::items::ItemView>(&cfg),
+        decl::<sl::items::ItemQuery>(&cfg),
+        decl::<sl::documents::NewSaleLine>(&cfg),
+        decl::<sl::documents::NewSale>(&cfg),
+        decl::<sl::documents::SaleLineView>(&cfg),
+        decl::<sl::documents::SaleView>(&cfg),
+        decl::<sl::documents::SaleSummary>(&cfg),
+        decl::<sl::documents::SalesQuery>(&cfg),
+        decl::<sl::settings::SalesSettings>(&cfg),
+        decl::<sl::import::MasterImportResult>(&cfg),
     ]
 }
 

@@ -9,17 +9,26 @@ import type {
   CommandName,
   Commands,
   CompanySettingsUpdate,
+  CustomerQuery,
   ErrorKind,
   ImportProgress,
   ExecutionFilter,
+  ItemQuery,
   JsonValue,
   NewCompany,
+  NewCustomer,
   NewDelegation,
   NewDocument,
+  NewItem,
+  NewSale,
+  NewSaleLine,
   NewUser,
   PolicySpec,
+  PriceBasis,
   ReleaseAction,
   ReleaseCommitmentInput,
+  SalesQuery,
+  SalesSettings,
   WireError,
   WorkWeekUpdate,
   WorkflowType,
@@ -219,3 +228,36 @@ export const monitorSnapshot = () => call('monitor_snapshot')
 export const reportsList = () => call('reports_list')
 export const reportOpen = (id: string) => call('report_open', { id })
 export const reportsFolderOpen = () => call('reports_folder_open')
+
+// The sales ledger.
+export const customersList = (query: CustomerQuery) => call('customers_list', { query })
+export const customerShow = (key: string) => call('customer_show', { key })
+export const customerAdd = (customer: NewCustomer) => call('customer_add', { customer })
+export const customerEdit = (key: string, customer: NewCustomer) => call('customer_edit', { key, customer })
+export const customerSetActive = (key: string, active: boolean) => call('customer_set_active', { key, active })
+/** Adds every customer of a CSV/XLSX file by path, or none (the error names the bad rows). */
+export const customersImport = (path: string) => call('customers_import', { path })
+
+export const itemsList = (query: ItemQuery) => call('items_list', { query })
+export const itemShow = (key: string) => call('item_show', { key })
+export const itemAdd = (item: NewItem) => call('item_add', { item })
+export const itemEdit = (key: string, item: NewItem) => call('item_edit', { key, item })
+export const itemSetActive = (key: string, active: boolean) => call('item_set_active', { key, active })
+export const itemsImport = (path: string) => call('items_import', { path })
+
+/** Tax bands with their rates, units, credit-note reasons, payment methods. */
+export const salesCodeLists = () => call('sales_code_lists')
+export const salesList = (query: SalesQuery) => call('sales_list', { query })
+export const saleShow = (key: string) => call('sale_show', { key })
+/** The original with what is still creditable on each line (a credit note's starting point). */
+export const saleCreditTemplate = (key: string) => call('sale_credit_template', { key })
+export const saleCreate = (sale: NewSale) => call('sale_create', { sale })
+export const saleUpdate = (key: string, sale: NewSale) => call('sale_update', { key, sale })
+/** Issues a draft, or sends it for approval first (`warnings` of the result says which). */
+export const saleIssue = (key: string) => call('sale_issue', { key })
+export const saleVoid = (key: string, reason: string) => call('sale_void', { key, reason })
+/** The core's band table for lines being typed; nothing is saved. */
+export const salePreview = (lines: NewSaleLine[], basis: PriceBasis | null) =>
+  call('sale_preview', { lines, basis })
+export const salesSettingsGet = () => call('sales_settings_get')
+export const salesSettingsSet = (change: SalesSettings) => call('sales_settings_set', { change })

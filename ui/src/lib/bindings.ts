@@ -11,7 +11,7 @@ export type WireError = { kind: ErrorKind, message: string, };
 
 export type Role = "admin" | "finance_manager" | "finance_user" | "approver" | "employee" | "auditor";
 
-export type Permission = "company_view" | "company_edit" | "user_view" | "user_manage" | "department_view" | "department_manage" | "audit_view" | "audit_verify" | "budget_view" | "budget_manage" | "budget_check" | "budget_reserve" | "budget_commit" | "budget_spend" | "budget_release_any" | "budget_release_own" | "approval_policy_view" | "approval_policy_manage" | "document_create" | "document_view_all" | "document_cancel_any" | "approval_act" | "delegation_manage" | "jobs_run" | "org_manage" | "sync_view" | "sync_manage" | "backup_manage" | "workflow_view" | "workflow_manage" | "workflow_run" | "rules_view" | "rules_manage" | "jobs_view" | "jobs_manage" | "report_view" | "monitor_view";
+export type Permission = "company_view" | "company_edit" | "user_view" | "user_manage" | "department_view" | "department_manage" | "audit_view" | "audit_verify" | "budget_view" | "budget_manage" | "budget_check" | "budget_reserve" | "budget_commit" | "budget_spend" | "budget_release_any" | "budget_release_own" | "approval_policy_view" | "approval_policy_manage" | "document_create" | "document_view_all" | "document_cancel_any" | "approval_act" | "delegation_manage" | "jobs_run" | "org_manage" | "sync_view" | "sync_manage" | "backup_manage" | "workflow_view" | "workflow_manage" | "workflow_run" | "rules_view" | "rules_manage" | "jobs_view" | "jobs_manage" | "report_view" | "monitor_view" | "sales_view" | "sales_draft" | "sales_issue" | "sales_credit" | "sales_void" | "sales_master_data" | "sales_settings";
 
 export type SessionInfo = { user_id: string, email: string, name: string, role: Role, permissions: Array<Permission>, };
 
@@ -853,6 +853,231 @@ export type TaxReviewResolution = { document_id: string, number: string, note: s
  */
 executions: Array<ExecutionView>, };
 
+export type SalesType = "invoice" | "credit_note" | "cash_sale";
+
+export type SalesStatus = "draft" | "pending_approval" | "issued" | "fiscalised" | "void";
+
+export type TaxType = "A" | "B" | "C" | "D" | "E";
+
+export type PriceBasis = "inclusive" | "exclusive";
+
+export type Discount = { "kind": "none" } | { "kind": "percent", "value": string } | { "kind": "amount", "value": string };
+
+export type LineInput = { 
+/**
+ * Above 0, at most 4 decimal places (positive on credit notes too).
+ */
+quantity: string, 
+/**
+ * 0 or more, at most 4 decimal places, on the document's [`PriceBasis`].
+ */
+unit_price: string, discount: Discount, tax_type: TaxType, };
+
+export type LineTotals = { tax_type: TaxType, 
+/**
+ * The band's rate in percent.
+ */
+rate: string, 
+/**
+ * `splyAmt`: quantity × unit price, before discount, on the price basis.
+ */
+supply_amount: string, 
+/**
+ * `dcRt`, in percent.
+ */
+discount_rate: string, 
+/**
+ * `dcAmt`.
+ */
+discount_amount: string, 
+/**
+ * `taxblAmt`: net of VAT, after discount.
+ */
+taxable_amount: string, 
+/**
+ * `taxAmt`: the VAT.
+ */
+tax_amount: string, 
+/**
+ * `totAmt` = taxable + tax.
+ */
+total_amount: string, };
+
+export type BandTotals = { tax_type: TaxType, 
+/**
+ * The code-list rate in percent, used or not; [`header_rate`] decides what to send.
+ */
+rate: string, 
+/**
+ * The sum of the band's rounded line taxable amounts.
+ */
+taxable_amount: string, 
+/**
+ * The sum of the band's rounded line tax amounts.
+ */
+tax_amount: string, 
+/**
+ * Whether any line is in this band.
+ */
+used: boolean, };
+
+export type DocumentTotals = { basis: PriceBasis, lines: Array<LineTotals>, bands: Array<BandTotals>, 
+/**
+ * Σ supply amounts ("TOTAL BEFORE DISCOUNT"), on the price basis.
+ */
+total_before_discount: string, 
+/**
+ * Σ discount amounts ("TOTAL DISCOUNT AWARDED").
+ */
+total_discount: string, 
+/**
+ * `totTaxblAmt` = Σ band taxable amounts.
+ */
+total_taxable: string, 
+/**
+ * `totTaxAmt` = Σ band tax amounts.
+ */
+total_tax: string, 
+/**
+ * `totAmt` = total taxable + total tax.
+ */
+total: string, };
+
+export type NewCustomer = { name: string, kra_pin: string | null, 
+/**
+ * `b2b` or `b2c`; by default b2b when a PIN is given, b2c otherwise.
+ */
+customer_type: string | null, email: string | null, mobile: string | null, address: string | null, 
+/**
+ * KES; none: no limit.
+ */
+credit_limit: string | null, };
+
+export type CustomerView = { id: string, number: string, name: string, kra_pin: string | null, customer_type: string, email: string | null, mobile: string | null, address: string | null, credit_limit: string | null, active: boolean, qbo_id: string | null, etims_state: string, created_at: string, updated_at: string, };
+
+export type CustomerQuery = { search: string | null, include_inactive: boolean, limit: number | null, };
+
+export type ProductType = "raw_material" | "finished_good" | "service";
+
+export type NewItem = { 
+/**
+ * Our code (SKU), unique.
+ */
+code: string, name: string, 
+/**
+ * KRA item classification code (`itemClsCd`, 8 or 10 digits).
+ */
+classification_code: string | null, 
+/**
+ * Code class 17; default `OU` for a service, `NT` for goods.
+ */
+packaging_unit: string | null, 
+/**
+ * Code class 10; default `NO` (number).
+ */
+quantity_unit: string | null, 
+/**
+ * A to E.
+ */
+tax_type: string, 
+/**
+ * raw_material | finished_good | service.
+ */
+product_type: string, 
+/**
+ * Two letters, default `KE`.
+ */
+origin_country: string | null, unit_price: string, barcode: string | null, service_level: string | null, };
+
+export type ItemView = { id: string, code: string, name: string, classification_code: string | null, packaging_unit: string, quantity_unit: string, tax_type: TaxType, product_type: ProductType, origin_country: string, unit_price: string, barcode: string | null, service_level: string | null, active: boolean, kra_item_code: string, qbo_id: string | null, etims_state: string, created_at: string, updated_at: string, };
+
+export type ItemQuery = { 
+/**
+ * Matches the code (prefix), the name (anywhere) or the barcode.
+ */
+search: string | null, include_inactive: boolean, limit: number | null, };
+
+export type NewSaleLine = { item: string | null, description: string | null, quantity: string, unit_price: string | null, discount_percent: string | null, discount_amount: string | null, tax_type: string | null, 
+/**
+ * Credit notes: the position of the original invoice's line this credits (found by item
+ * or description when absent).
+ */
+original_line: number | null, };
+
+export type NewSale = { doc_type: SalesType, 
+/**
+ * Customer number, PIN or name; none: a walk-in customer.
+ */
+customer: string | null, 
+/**
+ * The name printed for a walk-in (default "Walk-in customer").
+ */
+walk_in_name: string | null, 
+/**
+ * yyyy-mm-dd; default today (company time zone).
+ */
+issue_date: string | null, due_date: string | null, 
+/**
+ * Default KES.
+ */
+currency: string | null, 
+/**
+ * KES per unit of a foreign currency; required for one, refused for KES.
+ */
+exchange_rate: string | null, 
+/**
+ * Default: the company's (sales settings).
+ */
+price_basis: PriceBasis | null, payment_method: string | null, 
+/**
+ * Cash sales default to the total; invoices to 0.
+ */
+amount_paid: string | null, notes: string | null, 
+/**
+ * Credit notes: the original invoice's number (or id).
+ */
+original: string | null, 
+/**
+ * Credit notes: KRA reason code (01–13).
+ */
+reason_code: string | null, lines: Array<NewSaleLine>, };
+
+export type SaleLineView = { position: number, item_id: string | null, item_code: string | null, description: string, quantity: string, unit_price: string, discount_kind: string, discount_value: string, tax_type: TaxType, tax_rate: string, supply_amount: string, discount_amount: string, taxable_amount: string, tax_amount: string, total_amount: string, 
+/**
+ * Credit notes: the original line's position.
+ */
+original_line: number | null, };
+
+export type SaleView = { id: string, doc_type: SalesType, status: SalesStatus, 
+/**
+ * None while a draft.
+ */
+number: string | null, customer_id: string | null, customer_number: string | null, customer_name: string, customer_pin: string | null, issue_date: string, due_date: string | null, currency: string, exchange_rate: string, price_basis: PriceBasis, payment_method: string | null, amount_paid: string, notes: string | null, original_id: string | null, original_number: string | null, reason_code: string | null, lines: Array<SaleLineView>, 
+/**
+ * In the document's currency, from the stored lines.
+ */
+totals: DocumentTotals, total_kes: string, created_by: string, created_at: string, issued_at: string | null, fiscalised_at: string | null, voided_at: string | null, void_reason: string | null, 
+/**
+ * Things worth knowing that did not stop the action (a credit limit passed, say).
+ */
+warnings: Array<string>, };
+
+export type SaleSummary = { id: string, doc_type: SalesType, status: SalesStatus, number: string | null, customer_name: string, customer_pin: string | null, issue_date: string, currency: string, total: string, total_kes: string, created_at: string, };
+
+export type SalesQuery = { doc_type: SalesType | null, status: SalesStatus | null, search: string | null, 
+/**
+ * yyyy-mm-dd, inclusive.
+ */
+from: string | null, to: string | null, limit: number | null, offset: number | null, };
+
+export type SalesSettings = { price_basis: PriceBasis, 
+/**
+ * KES; none: approval only when a business rule or the invoice workflow asks for it.
+ */
+approval_above: string | null, };
+
+export type MasterImportResult = { added: number, };
+
 // Desktop wire types (src-tauri/src/wire.rs, src-tauri/src/recent.rs).
 
 export type RecentCompany = { 
@@ -918,6 +1143,44 @@ current: string | null,
  * Targets whose last probe failed.
  */
 offline: Array<string>, };
+
+export type CodeName = { code: string, name: string, };
+
+export type TaxBand = { tax_type: TaxType, 
+/**
+ * Percent, e.g. "16".
+ */
+rate: string, 
+/**
+ * "Standard rated VAT".
+ */
+name: string, 
+/**
+ * As printed on receipts: "B-16%", "A-EX".
+ */
+label: string, };
+
+export type SalesCodeLists = { 
+/**
+ * A to E.
+ */
+tax_types: Array<TaxBand>, 
+/**
+ * KRA code class 10.
+ */
+quantity_units: Array<CodeName>, 
+/**
+ * KRA code class 17.
+ */
+packaging_units: Array<CodeName>, 
+/**
+ * KRA code class 32, for credit notes.
+ */
+credit_note_reasons: Array<CodeName>, 
+/**
+ * cash, mpesa, bank, …
+ */
+payment_methods: Array<string>, };
 
 /**
  * Every Tauri command (src-tauri/src/commands.rs): `invoke(name, args)` resolves to
@@ -994,6 +1257,29 @@ export type Commands = {
   reports_list: { args: Record<string, never>; returns: Array<ReportInfo> };
   report_open: { args: { id: string }; returns: string };
   reports_folder_open: { args: Record<string, never>; returns: string };
+  customers_list: { args: { query: CustomerQuery }; returns: Array<CustomerView> };
+  customer_show: { args: { key: string }; returns: CustomerView };
+  customer_add: { args: { customer: NewCustomer }; returns: CustomerView };
+  customer_edit: { args: { key: string; customer: NewCustomer }; returns: CustomerView };
+  customer_set_active: { args: { key: string; active: boolean }; returns: CustomerView };
+  customers_import: { args: { path: string }; returns: MasterImportResult };
+  items_list: { args: { query: ItemQuery }; returns: Array<ItemView> };
+  item_show: { args: { key: string }; returns: ItemView };
+  item_add: { args: { item: NewItem }; returns: ItemView };
+  item_edit: { args: { key: string; item: NewItem }; returns: ItemView };
+  item_set_active: { args: { key: string; active: boolean }; returns: ItemView };
+  items_import: { args: { path: string }; returns: MasterImportResult };
+  sales_code_lists: { args: Record<string, never>; returns: SalesCodeLists };
+  sales_list: { args: { query: SalesQuery }; returns: Array<SaleSummary> };
+  sale_show: { args: { key: string }; returns: SaleView };
+  sale_credit_template: { args: { key: string }; returns: SaleView };
+  sale_create: { args: { sale: NewSale }; returns: SaleView };
+  sale_update: { args: { key: string; sale: NewSale }; returns: SaleView };
+  sale_issue: { args: { key: string }; returns: SaleView };
+  sale_void: { args: { key: string; reason: string }; returns: SaleView };
+  sale_preview: { args: { lines: Array<NewSaleLine>; basis: PriceBasis | null }; returns: DocumentTotals };
+  sales_settings_get: { args: Record<string, never>; returns: SalesSettings };
+  sales_settings_set: { args: { change: SalesSettings }; returns: SalesSettings };
 };
 
 export type CommandName = keyof Commands;
@@ -1069,4 +1355,27 @@ export const COMMAND_NAMES: readonly CommandName[] = [
   "reports_list",
   "report_open",
   "reports_folder_open",
+  "customers_list",
+  "customer_show",
+  "customer_add",
+  "customer_edit",
+  "customer_set_active",
+  "customers_import",
+  "items_list",
+  "item_show",
+  "item_add",
+  "item_edit",
+  "item_set_active",
+  "items_import",
+  "sales_code_lists",
+  "sales_list",
+  "sale_show",
+  "sale_credit_template",
+  "sale_create",
+  "sale_update",
+  "sale_issue",
+  "sale_void",
+  "sale_preview",
+  "sales_settings_get",
+  "sales_settings_set",
 ];

@@ -14,6 +14,9 @@ export type Page =
   | 'monitoring'
   | 'receipts'
   | 'workflows'
+  | 'sales'
+  | 'customers'
+  | 'items'
   | 'settings-users'
   | 'settings-company'
 
@@ -22,7 +25,9 @@ export interface PageMeta {
   label: string
   /** The second key of the `g …` shortcut. */
   key: string
-  group: 'main' | 'settings'
+  group: 'main' | 'sales' | 'settings'
+  /** Shown only to roles with this permission (the core refuses the rest anyway). */
+  permission?: Permission
 }
 
 export const PAGES: PageMeta[] = [
@@ -33,9 +38,17 @@ export const PAGES: PageMeta[] = [
   { id: 'monitoring', label: 'Monitoring', key: 'm', group: 'main' },
   { id: 'receipts', label: 'Receipts', key: 'r', group: 'main' },
   { id: 'workflows', label: 'Workflows', key: 'w', group: 'main' },
+  { id: 'sales', label: 'Sales', key: 'i', group: 'sales', permission: 'sales_view' },
+  { id: 'customers', label: 'Customers', key: 'e', group: 'sales', permission: 'sales_view' },
+  { id: 'items', label: 'Items', key: 't', group: 'sales', permission: 'sales_view' },
   { id: 'settings-users', label: 'Users', key: 'u', group: 'settings' },
   { id: 'settings-company', label: 'Company', key: 'c', group: 'settings' },
 ]
+
+/** Whether the signed-in role may open the page (pages without a permission are for everyone). */
+export function pageAllowed(page: PageMeta, permissions: readonly Permission[] | undefined): boolean {
+  return page.permission === undefined || can(permissions, page.permission)
+}
 
 export function pageFromHash(hash: string): Page {
   const id = hash.replace(/^#\/?/, '')

@@ -140,4 +140,41 @@ describe('Shell', () => {
     expect((document.getElementById('company-save') as HTMLButtonElement).disabled).toBe(true)
     expect(document.body.textContent).toContain('can view these settings but not change them')
   })
+
+  it('shows the Sales area to roles that may view sales, with its g-shortcuts', async () => {
+    commands({
+      company_info: () => INFO,
+      sales_list: () => [],
+      sales_code_lists: () => ({ tax_types: [], quantity_units: [], packaging_units: [], credit_note_reasons: [], payment_methods: [] }),
+      customers_list: () => [],
+      items_list: () => [],
+    })
+    enter({ ...FINANCE_USER, permissions: [...FINANCE_USER.permissions, 'sales_view'] })
+    render(Shell)
+    expect([...document.querySelectorAll('nav a[data-nav]')].map((a) => a.getAttribute('data-nav'))).toEqual(
+      expect.arrayContaining(['sales', 'customers', 'items']),
+    )
+    await fireEvent.click(document.querySelector('a[data-nav="sales"]')!)
+    expect(screen.getByRole('heading', { level: 1 }).textContent).toBe('Sales')
+    await key('g')
+    await key('e')
+    expect(app.page).toBe('customers')
+    await key('g')
+    await key('t')
+    expect(app.page).toBe('items')
+    await key('g')
+    await key('i')
+    expect(app.page).toBe('sales')
+  })
+
+  it('hides the Sales area from a role without sales_view, and its shortcuts', async () => {
+    commands({ company_info: () => INFO })
+    enter(FINANCE_USER)
+    render(Shell)
+    expect(document.querySelector('a[data-nav="sales"]')).toBeNull()
+    expect(document.querySelector('a[data-nav="items"]')).toBeNull()
+    await key('g')
+    await key('i')
+    expect(app.page).toBe('dashboard')
+  })
 })

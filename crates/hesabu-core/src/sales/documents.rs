@@ -1557,6 +1557,47 @@ fn rate_table_pairs() -> Vec<(TaxType, Decimal)> {
     TaxType::ALL.iter().map(|t| (*t, table.rate(*t))).collect()
 }
 
+/// Where a credit note against `key` starts: the original with, on each line, what is still
+/// creditable after the earlier credit notes that are not void (lines with nothing left are
+/// dropped). The desktop's "credit note from this invoice" pre-fills its lines from it.
+pub async fn credit_template(file: &CompanyFile, session: &Session, key: &str) -> Result<SaleView> {
+    session.require(Permission::SalesView)?;
+    let db = file.reader();
+    let original = find(db, key).await?;
+    if !matches!(original.doc_type, SalesType::Invoice | SalesType::CashSale)
+        || !matches!(
+            original.status,
+            SalesStatus::Issued | SalesStatus::Fiscalised
+        )
+    {
+        return Err(Error::invalid(format!(
+            "{} is a {} that is {}; only an issued invoice or cash sale can be credited.",
+            label(&original),
+            original.doc_type.describe(),
+            original.status.to_string().replace('_', " ")
+        )));
+    }
+    let remaining = remaining_of(db, &original, None).await?;
+    let mut view = view(db, original).await?;
+    view.lines = view
+        .lines
+        .into_iter()
+        .zip(remaining)
+        .filter(|(_, (_, qty, _))| *qty > Decimal::ZERO)
+        .map(|(mut line, (_, qty, _))| {
+            line.quantity = qty.normalize().to_string();
+            line
+        })
+        .collect();
+    if view.lines.is_empty() {
+        return Err(Error::Conflict(format!(
+            "Everything on {} has been credited already; there is nothing left to credit.",
+            view.number.clone().unwrap_or_default()
+        )));
+    }
+    Ok(view)
+}
+
 /// Sales, newest first, one page at a time.
 pub async fn list(
     file: &CompanyFile,
