@@ -571,7 +571,7 @@ async fn above_the_threshold_a_sale_is_approved_before_it_is_numbered_and_reserv
         pending
             .warnings
             .iter()
-            .any(|w| w.contains("above KES 100000")),
+            .any(|w| w.contains("above KES 100,000.00")),
         "{:?}",
         pending.warnings
     );

@@ -92,7 +92,11 @@ pub async fn issue(file: &CompanyFile, session: &Session, key: &str) -> Result<S
             "Sent for approval{}: it is issued (and numbered) when approved.",
             over.map_or_else(
                 || " because a business rule requires it".to_owned(),
-                |t| format!(" because its total is above KES {}", t.normalize())
+                |t| {
+                    let limit =
+                        hesabu_store::money::Money::new(t, hesabu_store::money::Currency::kes());
+                    format!(" because its total is above {limit}")
+                }
             )
         ));
     }

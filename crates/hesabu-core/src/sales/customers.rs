@@ -129,7 +129,7 @@ fn validate(new: &NewCustomer) -> Result<Fields> {
     };
     if customer_type == "b2b" && kra_pin.is_none() {
         return Err(Error::invalid(
-            "A b2b customer needs a KRA PIN (it goes on every invoice): add --kra-pin, or make \
+            "A b2b customer needs a KRA PIN (it goes on every invoice): give their KRA PIN, or make \
              the customer b2c.",
         ));
     }
@@ -377,7 +377,7 @@ pub(crate) async fn find(db: &impl ConnectionTrait, key: &str) -> Result<custome
         1 => Ok(found.into_iter().next().expect("one row")),
         0 => Err(Error::NotFound(format!(
             "There is no customer '{key}'. Use the customer's number (C-00001), KRA PIN or exact \
-             name; hesabu customer list shows them."
+             name; the customer list shows them."
         ))),
         _ => Err(Error::invalid(format!(
             "'{key}' names more than one customer ({}). Use the customer's number instead.",

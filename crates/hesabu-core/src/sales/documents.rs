@@ -543,7 +543,7 @@ async fn prepare(uow: &UnitOfWork, new: &NewSale, editing: Option<&str>) -> Resu
     if new.doc_type == SalesType::CreditNote {
         let key = clean(new.original.as_deref()).ok_or_else(|| {
             Error::invalid(
-                "A credit note corrects an issued invoice: name it with --original \
+                "A credit note corrects an issued invoice: name the original invoice, e.g. \
                  INV-000123.",
             )
         })?;
@@ -593,7 +593,7 @@ async fn prepare(uow: &UnitOfWork, new: &NewSale, editing: Option<&str>) -> Resu
         }
         let code = clean(new.reason_code.as_deref()).ok_or_else(|| {
             Error::invalid(format!(
-                "A credit note needs KRA's reason code (--reason): {}.",
+                "A credit note needs KRA's reason code: {}.",
                 reasons_text()
             ))
         })?;
@@ -991,7 +991,7 @@ fn ensure_draft(doc: &sales_document::Model, verb: &str) -> Result<()> {
         SalesStatus::Draft => Ok(()),
         SalesStatus::PendingApproval => Err(Error::Conflict(format!(
             "{} is waiting for approval and cannot be {verb}. Recall the approval request \
-             first (hesabu doc recall {}).",
+             first (Approvals, or hesabu doc recall {}).",
             label(doc),
             doc.id
         ))),
@@ -1299,7 +1299,9 @@ pub async fn void(
     session.require(Permission::SalesVoid)?;
     let reason = reason.trim();
     if reason.is_empty() {
-        return Err(Error::invalid("Say why the sale is voided (--reason)."));
+        return Err(Error::invalid(
+            "Say why the sale is voided: the reason is kept with it.",
+        ));
     }
     check_len("reason", reason, 400)?;
     let mut uow = file.begin(session).await?;
@@ -1308,9 +1310,8 @@ pub async fn void(
         SalesStatus::Issued => {}
         SalesStatus::Fiscalised => {
             return Err(Error::Conflict(format!(
-                "{} is signed by KRA and cannot be voided: raise a credit note instead \
-                 (hesabu sale create --type credit-note --original {}).",
-                label(&doc),
+                "{} is signed by KRA and cannot be voided: raise a credit note against it \
+                 instead.",
                 label(&doc)
             )));
         }
@@ -1382,7 +1383,7 @@ pub(crate) async fn find(db: &impl ConnectionTrait, key: &str) -> Result<sales_d
         .await?
         .ok_or_else(|| {
             Error::NotFound(format!(
-                "There is no sale '{key}'. Use its number (INV-000012) or id; hesabu sale list \
+                "There is no sale '{key}'. Use its number (INV-000012) or id; the sales list \
                  shows them."
             ))
         })

@@ -587,7 +587,7 @@ pub(crate) async fn find(db: &impl ConnectionTrait, key: &str) -> Result<item::M
     match found.len() {
         1 => Ok(found.into_iter().next().expect("one row")),
         0 => Err(Error::NotFound(format!(
-            "There is no item '{key}'. Use the item's code; hesabu item list shows them."
+            "There is no item '{key}'. Use the item's code; the item list shows them."
         ))),
         _ => Err(Error::invalid(format!(
             "'{key}' matches more than one item; use the item's code."
