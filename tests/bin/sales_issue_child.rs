@@ -26,26 +26,19 @@ async fn main() {
             &file,
             &admin,
             &NewSale {
-                doc_type: SalesType::Invoice,
-                customer: None,
                 walk_in_name: Some(format!("Racer {tag} {i}")),
                 issue_date: Some("2026-07-01".into()),
-                due_date: None,
-                currency: None,
-                exchange_rate: None,
-                price_basis: None,
-                payment_method: None,
-                amount_paid: None,
-                notes: None,
-                original: None,
-                reason_code: None,
-                lines: vec![NewSaleLine {
-                    description: Some("Race".into()),
-                    quantity: Decimal::ONE,
-                    unit_price: Some(Decimal::from(100)),
-                    tax_type: Some("B".into()),
-                    ..Default::default()
-                }],
+                ..NewSale::new(
+                    SalesType::Invoice,
+                    None,
+                    vec![NewSaleLine {
+                        description: Some("Race".into()),
+                        quantity: Decimal::ONE,
+                        unit_price: Some(Decimal::from(100)),
+                        tax_type: Some("B".into()),
+                        ..Default::default()
+                    }],
+                )
             },
         )
         .await

@@ -49,22 +49,7 @@ fn line(item: &str, qty: &str) -> NewSaleLine {
 }
 
 fn sale(doc_type: SalesType, customer: Option<&str>, lines: Vec<NewSaleLine>) -> NewSale {
-    NewSale {
-        doc_type,
-        customer: customer.map(str::to_owned),
-        walk_in_name: None,
-        issue_date: None,
-        due_date: None,
-        currency: None,
-        exchange_rate: None,
-        price_basis: None,
-        payment_method: None,
-        amount_paid: None,
-        notes: None,
-        original: None,
-        reason_code: None,
-        lines,
-    }
+    NewSale::new(doc_type, customer, lines)
 }
 
 fn credit(original: &str, reason: &str, lines: Vec<NewSaleLine>) -> NewSale {

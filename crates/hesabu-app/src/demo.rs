@@ -429,22 +429,7 @@ pub async fn add_sales_ledger(file: &CompanyFile) -> Result<()> {
         quantity: quantity.into(),
         ..Default::default()
     };
-    let sale = |doc_type, customer: Option<&str>, lines| NewSale {
-        doc_type,
-        customer: customer.map(str::to_owned),
-        walk_in_name: None,
-        issue_date: None,
-        due_date: None,
-        currency: None,
-        exchange_rate: None,
-        price_basis: None,
-        payment_method: None,
-        amount_paid: None,
-        notes: None,
-        original: None,
-        reason_code: None,
-        lines,
-    };
+    let sale = NewSale::new;
     let mut issued = Vec::new();
     for new in [
         sale(

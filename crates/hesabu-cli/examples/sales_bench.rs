@@ -165,22 +165,7 @@ fn twenty_lines(i: usize) -> Vec<NewSaleLine> {
 }
 
 fn invoice(customer: &str, lines: Vec<NewSaleLine>) -> NewSale {
-    NewSale {
-        doc_type: SalesType::Invoice,
-        customer: Some(customer.into()),
-        walk_in_name: None,
-        issue_date: None,
-        due_date: None,
-        currency: None,
-        exchange_rate: None,
-        price_basis: None,
-        payment_method: None,
-        amount_paid: None,
-        notes: None,
-        original: None,
-        reason_code: None,
-        lines,
-    }
+    NewSale::new(SalesType::Invoice, Some(customer), lines)
 }
 
 async fn list_costs(file: &CompanyFile, admin: &Session, runs: usize) -> [Duration; 3] {

@@ -183,6 +183,29 @@ pub struct NewSale {
     pub lines: Vec<NewSaleLine>,
 }
 
+impl NewSale {
+    /// A sale of `doc_type` with these lines and every other field at its default (today, KES,
+    /// the company's price basis, a walk-in customer when `customer` is none).
+    pub fn new(doc_type: SalesType, customer: Option<&str>, lines: Vec<NewSaleLine>) -> Self {
+        Self {
+            doc_type,
+            customer: customer.map(str::to_owned),
+            walk_in_name: None,
+            issue_date: None,
+            due_date: None,
+            currency: None,
+            exchange_rate: None,
+            price_basis: None,
+            payment_method: None,
+            amount_paid: None,
+            notes: None,
+            original: None,
+            reason_code: None,
+            lines,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 pub struct SaleLineView {
     #[ts(type = "number")]
