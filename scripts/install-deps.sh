@@ -17,6 +17,9 @@ need_pkg() { dpkg -s "$1" >/dev/null 2>&1 || apt_missing+=("$1"); }
 # Build dependencies of Tauri 2 on Linux (WebKitGTK 4.1 and friends).
 for p in libwebkit2gtk-4.1-dev build-essential curl wget file libxdo-dev libssl-dev \
          libayatana-appindicator3-dev librsvg2-dev pkg-config; do need_pkg "$p"; done
+# The receipt renderer's tests read its PDFs as a person or a scanner would: pdftotext and
+# pdftoppm (poppler-utils), zbarimg (zbar-tools). `cargo test -p hesabu-receipts` needs them.
+for p in poppler-utils zbar-tools; do need_pkg "$p"; done
 if [ "$want_test" = 1 ]; then
   # Headless window, WebDriver for WebKitGTK, a session bus for the E2E run.
   for p in xvfb xauth webkit2gtk-driver dbus dbus-x11 at-spi2-core fonts-dejavu-core xdotool; do need_pkg "$p"; done

@@ -84,9 +84,44 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
             "tauri",
         ],
     ),
+    // The e-TIMS client: the sync contract and nothing else of ours, no database or keyring.
+    (
+        "hesabu-etims",
+        &[
+            "sea-orm",
+            "sqlx",
+            "rusqlite",
+            "keyring",
+            "hesabu-store",
+            "hesabu-core",
+            "hesabu-app",
+            "tauri",
+        ],
+    ),
+    // The receipt renderer: plain data in, PDF bytes out; no database and nothing of ours.
+    (
+        "hesabu-receipts",
+        &[
+            "sea-orm",
+            "sqlx",
+            "rusqlite",
+            "hesabu-sync-api",
+            "hesabu-etims",
+            "hesabu-store",
+            "hesabu-core",
+            "hesabu-app",
+            "tauri",
+        ],
+    ),
     (
         "hesabu-core",
-        &["hesabu-app", "hesabu-cli", "hesabu-desktop", "tauri"],
+        &[
+            "hesabu-app",
+            "hesabu-cli",
+            "hesabu-desktop",
+            "hesabu-etims",
+            "tauri",
+        ],
     ),
     ("hesabu-app", &["hesabu-cli", "hesabu-desktop", "tauri"]),
 ];
