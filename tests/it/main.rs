@@ -10,6 +10,7 @@ mod cli;
 mod company_file;
 mod concurrency;
 mod demo;
+mod etims_payload;
 mod layers;
 mod monitor;
 mod outbox;

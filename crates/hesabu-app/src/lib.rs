@@ -13,6 +13,7 @@
 pub mod backup;
 pub mod connectivity;
 pub mod demo;
+pub mod etims;
 pub mod jobs;
 pub mod monitor;
 pub mod reports;
