@@ -157,6 +157,12 @@ const PASS_LIMIT: u64 = 500;
 const CLAIM_BATCH: usize = 16;
 
 impl Drainer {
+    /// Whether this handle is the last one (no send task still holds a clone, so dropping it
+    /// releases the sync lock).
+    pub(crate) fn is_last_handle(&self) -> bool {
+        Arc::strong_count(&self.inner) == 1
+    }
+
     /// Takes the company file's sync lock (fails if another drainer has it).
     pub fn new(file: CompanyFile, targets: Targets, sleeper: Arc<dyn Sleeper>) -> Result<Self> {
         let lock = super::SyncLock::acquire(file.path())?;

@@ -202,8 +202,19 @@ impl Worker {
 
     /// Asks the worker to stop after its current pass and waits up to `timeout`. Returns true
     /// if it stopped by itself, false if it had to be aborted (safe; see the module doc).
+    ///
+    /// When it returns, the sync lock is released: an aborted pass's send tasks are cancelled
+    /// asynchronously (a `JoinSet` aborts them on drop, and they are dropped when the runtime
+    /// next polls them), so this waits — briefly, bounded — for the last of them to let go of
+    /// the drainer before dropping it. Without the wait a new drainer started right after
+    /// `stop` could find the lock still held ("already syncing").
     pub async fn stop(self, timeout: Duration) -> bool {
         self.drainer.request_stop();
-        self.periodic.stop(timeout).await
+        let stopped = self.periodic.stop(timeout).await;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        while !self.drainer.is_last_handle() && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        stopped
     }
 }
