@@ -789,7 +789,7 @@ async fn import_creates_updates_keeps_and_archives() {
 #[tokio::test]
 async fn malformed_files_import_nothing_and_say_which_line_to_fix() {
     let (dir, file, admin) = july_company().await;
-    let cases: [(&str, Vec<&str>, i64, &str); 5] = [
+    let cases: [(&str, Vec<&str>, i64, &str); 6] = [
         (
             "wrong-header.csv",
             vec![
@@ -816,6 +816,17 @@ async fn malformed_files_import_nothing_and_say_which_line_to_fix() {
             "amount 'ten thousand' is not a number",
         ),
         (
+            // A decimal comma: "12,50" was once read as 1250 (issue 14).
+            "decimal-comma.csv",
+            vec![
+                HEADER,
+                "Operations,FY2026,\"1,000.00\",KES,HARD_BLOCK",
+                "Sales,FY2026,\"12,50\",KES,HARD_BLOCK",
+            ],
+            3,
+            "commas only group thousands",
+        ),
+        (
             "duplicate.csv",
             vec![
                 HEADER,
@@ -838,6 +849,7 @@ async fn malformed_files_import_nothing_and_say_which_line_to_fix() {
             "there is no department 'Logistics'",
         ),
     ];
+    let cases_len = cases.len();
     for (name, lines, line, message) in cases {
         let path = write(dir.path(), name, &lines);
         let run = import::import_file(&file, &admin, &path, false)
@@ -859,7 +871,7 @@ async fn malformed_files_import_nothing_and_say_which_line_to_fix() {
     }
     assert_eq!(
         import::sync_history(&file, &admin, 10).await.unwrap().len(),
-        5,
+        cases_len,
         "failed runs are in the history too"
     );
 

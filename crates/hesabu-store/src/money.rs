@@ -70,16 +70,13 @@ impl Money {
         Self { amount, currency }
     }
 
-    /// Parses an amount typed by a person: `12500`, `12,500.50`, ` 0.75 `. Thousands separators
-    /// are allowed, exponents and floats are not. More than 4 decimal places is refused rather
-    /// than rounded: silently changing an amount is worse than asking.
+    /// Parses an amount typed by a person: `12500`, `12,500.50`, ` 0.75 `. Commas are allowed
+    /// only as thousands separators in groups of three (`1,000.00`, `12,500`): `1,5` or `12,50`
+    /// (a decimal comma) is refused, never read as 15 or 1250. Exponents and floats are not
+    /// allowed either. More than 4 decimal places is refused rather than rounded: silently
+    /// changing an amount is worse than asking.
     pub fn parse(text: &str, currency: Currency) -> Result<Self> {
-        let cleaned: String = text.trim().chars().filter(|c| *c != ',').collect();
-        let amount = Decimal::from_str_exact(&cleaned).map_err(|_| {
-            Error::invalid(format!(
-                "Amount '{text}' is not a number: write it like 12500.00."
-            ))
-        })?;
+        let amount = parse_amount(text)?;
         if amount.scale() > 4 {
             return Err(Error::invalid(format!(
                 "Amount '{text}' has more than 4 decimal places: round it first."
@@ -128,6 +125,43 @@ impl fmt::Display for Money {
     }
 }
 
+/// An amount as a person writes it (see [`Money::parse`]): digits, an optional sign and
+/// decimal point, and commas only between groups of three digits before the point. The one
+/// reading of typed amounts: the CLI, the imports and the sales ledger all use it.
+pub fn parse_amount(text: &str) -> Result<Decimal> {
+    let t = text.trim();
+    let (int, frac) = match t.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (t, None),
+    };
+    let digits = if int.contains(',') {
+        let groups: Vec<&str> = int.split(',').collect();
+        let first = groups[0].trim_start_matches(['-', '+']);
+        let grouped = !first.is_empty()
+            && first.len() <= 3
+            && groups[1..]
+                .iter()
+                .all(|g| g.len() == 3 && g.chars().all(|c| c.is_ascii_digit()));
+        if !grouped {
+            return Err(Error::invalid(format!(
+                "'{t}' is not an amount: write 1.5 or 1,500 — commas only group thousands."
+            )));
+        }
+        groups.concat()
+    } else {
+        int.to_owned()
+    };
+    let plain = match frac {
+        Some(f) => format!("{digits}.{f}"),
+        None => digits,
+    };
+    Decimal::from_str_exact(&plain).map_err(|_| {
+        Error::invalid(format!(
+            "Amount '{t}' is not a number: write it like 12500.00."
+        ))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,6 +184,18 @@ mod tests {
         }
         // 0.1 + 0.2 is exactly 0.3: no float anywhere.
         assert_eq!(kes("0.1").checked_add(&kes("0.2")).unwrap(), kes("0.3"));
+    }
+
+    #[test]
+    fn commas_only_group_thousands() {
+        assert_eq!(kes("1,000.00").amount, Decimal::new(100_000, 2));
+        assert_eq!(kes("12,500").amount, Decimal::from(12_500));
+        assert_eq!(kes("-1,234,567.5").amount, Decimal::new(-12_345_675, 1));
+        // A decimal comma is refused, never read as 15 or 1250.
+        for bad in ["1,5", "12,50", "1,0000", ",500", "1,,000", "1,000,00"] {
+            let err = Money::parse(bad, Currency::kes()).unwrap_err().to_string();
+            assert!(err.contains("commas only group thousands"), "{bad}: {err}");
+        }
     }
 
     #[test]

@@ -294,10 +294,18 @@ fn validate(
         .map_err(|e: Error| e.to_string())?;
     let amount_text = cell(cols.amount);
     let amount = Money::parse(amount_text, currency.clone())
-        .map_err(|_| {
-            format!(
-                "amount '{amount_text}' is not a number: write it like 12500.00 (no currency sign)"
-            )
+        .map_err(|e| {
+            if e.to_string().contains("commas only group thousands") {
+                format!(
+                    "amount '{amount_text}' is not an amount: write 1.5 or 1,500 — commas only \
+                     group thousands"
+                )
+            } else {
+                format!(
+                    "amount '{amount_text}' is not a number: write it like 12500.00 (no currency \
+                     sign)"
+                )
+            }
         })?
         .amount;
     if amount < Decimal::ZERO {

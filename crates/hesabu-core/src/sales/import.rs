@@ -67,31 +67,10 @@ pub fn read_table(path: &Path) -> Result<RawTable> {
 }
 
 /// A money cell: `1500`, `1500.50`, `1,500.50` (commas only in groups of three). Anything else
-/// is refused rather than guessed: `1,5` is not one and a half.
+/// is refused rather than guessed: `1,5` is not one and a half. The kernel's one reading of
+/// typed amounts (`hesabu_store::money::parse_amount`), with its message as text.
 pub fn parse_amount_cell(text: &str) -> std::result::Result<Decimal, String> {
-    let t = text.trim();
-    let (int, frac) = match t.split_once('.') {
-        Some((i, f)) => (i, Some(f)),
-        None => (t, None),
-    };
-    let int_digits = if int.contains(',') {
-        let groups: Vec<&str> = int.split(',').collect();
-        let first = groups[0].trim_start_matches('-');
-        let ok = !first.is_empty() && first.len() <= 3 && groups[1..].iter().all(|g| g.len() == 3);
-        if !ok {
-            return Err(format!(
-                "'{t}' is not an amount: write 1.5 or 1,500 — commas only group thousands"
-            ));
-        }
-        groups.concat()
-    } else {
-        int.to_owned()
-    };
-    let plain = match frac {
-        Some(f) => format!("{int_digits}.{f}"),
-        None => int_digits,
-    };
-    Decimal::from_str_exact(&plain).map_err(|_| format!("'{t}' is not an amount, e.g. 1500.00"))
+    hesabu_store::money::parse_amount(text).map_err(|e| e.to_string())
 }
 
 struct Columns {
@@ -346,9 +325,13 @@ mod tests {
             "1000000"
         );
         assert_eq!(parse_amount_cell("250").unwrap().to_string(), "250");
-        for bad in ["1,5", "12,50", "1,0000", ",500", "abc", "1.2.3"] {
+        for bad in ["1,5", "12,50", "1,0000", ",500"] {
             let err = parse_amount_cell(bad).unwrap_err();
-            assert!(err.contains("not an amount"), "{bad}: {err}");
+            assert!(err.contains("commas only group thousands"), "{bad}: {err}");
+        }
+        for bad in ["abc", "1.2.3", "1e5"] {
+            let err = parse_amount_cell(bad).unwrap_err();
+            assert!(err.contains("not a number"), "{bad}: {err}");
         }
     }
 }
