@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use ts_rs::TS;
 
-use super::{check_amount, check_len, clean, next_number};
+use super::{check_amount, check_len, clean, escape_like, next_number};
 use crate::entities::customer;
 use crate::workflows::{self, EventType, NewEvent};
 use hesabu_store::audit::AuditDraft;
@@ -351,12 +351,6 @@ pub async fn list(
         .all(file.reader())
         .await?;
     Ok(rows.into_iter().map(Into::into).collect())
-}
-
-/// The LIKE wildcards a user typed are dropped rather than escaped (SQLite has no default
-/// escape character), so a search for "50%" looks for "50". Shared by every sales search.
-pub(crate) fn escape_like(text: &str) -> String {
-    text.replace(['%', '_'], "")
 }
 
 /// A customer by id, number, PIN or exact (case-insensitive) name.

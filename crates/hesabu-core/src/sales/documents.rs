@@ -33,9 +33,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use ts_rs::TS;
 
-use super::customers::escape_like;
 use super::tax::{self, Discount, DocumentTotals, LineInput, PriceBasis, RateTable, TaxType};
-use super::{SalesStatus, SalesType, check_amount, check_len, clean, next_number};
+use super::{SalesStatus, SalesType, check_amount, check_len, clean, escape_like, next_number};
 use crate::entities::{customer, item, sales_document, sales_line};
 use crate::workflows::{self, EventType, NewEvent};
 use hesabu_store::audit::AuditDraft;
@@ -1102,20 +1101,42 @@ async fn open_balance(db: &impl ConnectionTrait, customer_id: &str) -> Result<De
     Ok(owed)
 }
 
+/// The items named by `lines`, by id (one query).
+async fn items_of(
+    db: &impl ConnectionTrait,
+    lines: &[sales_line::Model],
+) -> Result<HashMap<String, item::Model>> {
+    let ids: Vec<String> = lines.iter().filter_map(|l| l.item_id.clone()).collect();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(item::Entity::find()
+        .filter(item::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|i| (i.id.clone(), i))
+        .collect())
+}
+
+/// The number of the sale a credit note corrects (none for other sales).
+async fn original_number(
+    db: &impl ConnectionTrait,
+    doc: &sales_document::Model,
+) -> Result<Option<String>> {
+    Ok(match &doc.original_id {
+        Some(id) => sales_document::Entity::find_by_id(id.clone())
+            .one(db)
+            .await?
+            .and_then(|o| o.number),
+        None => None,
+    })
+}
+
 /// The stored draft as the input it was written from.
 async fn to_new_sale(db: &impl ConnectionTrait, doc: &sales_document::Model) -> Result<NewSale> {
     let lines = lines_of(db, &doc.id).await?;
-    let mut items: HashMap<String, String> = HashMap::new();
-    let ids: Vec<String> = lines.iter().filter_map(|l| l.item_id.clone()).collect();
-    if !ids.is_empty() {
-        for i in item::Entity::find()
-            .filter(item::Column::Id.is_in(ids))
-            .all(db)
-            .await?
-        {
-            items.insert(i.id, i.code);
-        }
-    }
+    let items = items_of(db, &lines).await?;
     let originals = original_positions(db, &lines).await?;
     let original = doc.original_id.clone();
     Ok(NewSale {
@@ -1135,7 +1156,11 @@ async fn to_new_sale(db: &impl ConnectionTrait, doc: &sales_document::Model) -> 
         lines: lines
             .iter()
             .map(|l| NewSaleLine {
-                item: l.item_id.as_ref().and_then(|id| items.get(id).cloned()),
+                item: l
+                    .item_id
+                    .as_ref()
+                    .and_then(|id| items.get(id))
+                    .map(|i| i.code.clone()),
                 description: Some(l.description.clone()),
                 quantity: l.quantity.get(),
                 unit_price: Some(l.unit_price.get()),
@@ -1446,26 +1471,10 @@ pub(crate) async fn view(
 ) -> Result<SaleView> {
     let lines = lines_of(db, &doc.id).await?;
     let originals = original_positions(db, &lines).await?;
-    let ids: Vec<String> = lines.iter().filter_map(|l| l.item_id.clone()).collect();
-    let mut items: HashMap<String, String> = HashMap::new();
-    if !ids.is_empty() {
-        for i in item::Entity::find()
-            .filter(item::Column::Id.is_in(ids))
-            .all(db)
-            .await?
-        {
-            items.insert(i.id, i.code);
-        }
-    }
+    let items = items_of(db, &lines).await?;
     let basis = PriceBasis::from_str(&doc.price_basis)?;
     let totals = stored_totals(&lines, basis)?;
-    let original_number = match &doc.original_id {
-        Some(id) => sales_document::Entity::find_by_id(id.clone())
-            .one(db)
-            .await?
-            .and_then(|o| o.number),
-        None => None,
-    };
+    let original_number = original_number(db, &doc).await?;
     let customer_number = match &doc.customer_id {
         Some(id) => customer::Entity::find_by_id(id.clone())
             .one(db)
@@ -1480,7 +1489,11 @@ pub(crate) async fn view(
                 Ok(SaleLineView {
                     position: l.position,
                     item_id: l.item_id.clone(),
-                    item_code: l.item_id.as_ref().and_then(|id| items.get(id).cloned()),
+                    item_code: l
+                        .item_id
+                        .as_ref()
+                        .and_then(|id| items.get(id))
+                        .map(|i| i.code.clone()),
                     description: l.description.clone(),
                     quantity: l.quantity.to_string(),
                     unit_price: l.unit_price.to_string(),
@@ -1759,24 +1772,8 @@ fn summary(d: &sales_document::Model) -> Value {
 /// what the payload builder needs.
 async fn event_payload(db: &impl ConnectionTrait, doc: &sales_document::Model) -> Result<Value> {
     let lines = lines_of(db, &doc.id).await?;
-    let ids: Vec<String> = lines.iter().filter_map(|l| l.item_id.clone()).collect();
-    let mut items: HashMap<String, item::Model> = HashMap::new();
-    if !ids.is_empty() {
-        for i in item::Entity::find()
-            .filter(item::Column::Id.is_in(ids))
-            .all(db)
-            .await?
-        {
-            items.insert(i.id.clone(), i);
-        }
-    }
-    let original_number = match &doc.original_id {
-        Some(id) => sales_document::Entity::find_by_id(id.clone())
-            .one(db)
-            .await?
-            .and_then(|o| o.number),
-        None => None,
-    };
+    let items = items_of(db, &lines).await?;
+    let original_number = original_number(db, doc).await?;
     Ok(json!({
         "number": doc.number,
         "doc_type": doc.doc_type,

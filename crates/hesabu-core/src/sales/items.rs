@@ -12,9 +12,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use ts_rs::TS;
 
-use super::customers::escape_like;
 use super::tax::TaxType;
-use super::{check_amount, check_len, clean, next_number};
+use super::{check_amount, check_len, clean, escape_like, next_number};
 use crate::entities::item;
 use crate::workflows::{self, EventType, NewEvent};
 use hesabu_store::audit::AuditDraft;

@@ -97,3 +97,9 @@ pub(crate) fn check_len(what: &str, text: &str, max: usize) -> Result<()> {
     }
     Ok(())
 }
+
+/// The LIKE wildcards a user typed are dropped rather than escaped (SQLite has no default
+/// escape character), so a search for "50%" looks for "50". Shared by every sales search.
+pub(crate) fn escape_like(text: &str) -> String {
+    text.replace(['%', '_'], "")
+}
