@@ -153,6 +153,7 @@ const STORE_LAYERS: &[&[&str]] = &[
         "clock",
         "ids",
         "money",
+        "limits",
         "permissions",
         "entities",
         "secrets",

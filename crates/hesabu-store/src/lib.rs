@@ -18,6 +18,7 @@ pub mod company_file;
 pub mod entities;
 pub mod error;
 pub mod ids;
+pub mod limits;
 pub mod money;
 pub mod notifications;
 pub mod observers;

@@ -10,6 +10,66 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
+/// The largest amount Hesabu accepts anywhere: a budget, a reservation, a document's amount, a
+/// policy or rule threshold, a sale's price or total, an amount read from KRA or QuickBooks.
+/// 10^15 (a thousand trillion) is far above any real figure of a small business, leaves room for
+/// sums of many such amounts inside a `Decimal` (whose maximum is about 7.9 × 10^28), and fits
+/// KRA's NUMBER(18,2) fields with the tax on top. Documented in docs/limits.md.
+pub const MAX_AMOUNT: Decimal = Decimal::from_parts(0xA4C6_8000, 0x0003_8D7E, 0, false, 0);
+
+/// [`MAX_AMOUNT`] as people read it: "1,000,000,000,000,000".
+pub fn max_amount_text() -> String {
+    group_thousands(&MAX_AMOUNT.trunc().to_string())
+}
+
+/// Refuses an amount whose size is above [`MAX_AMOUNT`] (either sign) with a message naming
+/// `what` ("The reservation amount …"). Every entry point of an amount calls it (or parses
+/// through [`parse_amount`], which does), so no stored figure can make a sum overflow.
+pub fn check_max(what: &str, amount: Decimal) -> Result<Decimal> {
+    if amount.abs() > MAX_AMOUNT {
+        return Err(Error::invalid(format!(
+            "The {what} {amount} is above the largest amount Hesabu accepts ({}); check the \
+             figure.",
+            max_amount_text()
+        )));
+    }
+    Ok(amount)
+}
+
+/// A sum of stored amounts, checked: `None` never reaches a user as a panic; the caller maps it
+/// to a message (see [`sum_overflow`]).
+pub fn checked_sum<I: IntoIterator<Item = Decimal>>(amounts: I) -> Result<Decimal> {
+    amounts
+        .into_iter()
+        .try_fold(Decimal::ZERO, |acc, a| acc.checked_add(a))
+        .ok_or_else(|| sum_overflow("these amounts"))
+}
+
+/// The error for a sum too large to represent, naming what was being added up.
+pub fn sum_overflow(what: &str) -> Error {
+    Error::invalid(format!(
+        "The total of {what} is too large to compute: every amount must be at most {}. Correct \
+         the figure that is out of range.",
+        max_amount_text()
+    ))
+}
+
+fn group_thousands(digits: &str) -> String {
+    let (sign, digits) = match digits.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", digits),
+    };
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    out.push_str(sign);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// A three-letter ISO 4217 code, upper case.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -155,11 +215,12 @@ pub fn parse_amount(text: &str) -> Result<Decimal> {
         Some(f) => format!("{digits}.{f}"),
         None => digits,
     };
-    Decimal::from_str_exact(&plain).map_err(|_| {
+    let amount = Decimal::from_str_exact(&plain).map_err(|_| {
         Error::invalid(format!(
             "Amount '{t}' is not a number: write it like 12500.00."
         ))
-    })
+    })?;
+    check_max("amount", amount)
 }
 
 #[cfg(test)]
@@ -196,6 +257,23 @@ mod tests {
             let err = Money::parse(bad, Currency::kes()).unwrap_err().to_string();
             assert!(err.contains("commas only group thousands"), "{bad}: {err}");
         }
+    }
+
+    #[test]
+    fn amounts_above_the_maximum_are_refused_at_parse() {
+        assert_eq!(kes("1,000,000,000,000,000").amount, MAX_AMOUNT);
+        assert_eq!(kes("-1000000000000000").amount, -MAX_AMOUNT);
+        for bad in [
+            "1000000000000000.01",
+            "79228162514264337593543950335",
+            "-79228162514264337593543950335",
+        ] {
+            let err = Money::parse(bad, Currency::kes()).unwrap_err().to_string();
+            assert!(err.contains("1,000,000,000,000,000"), "{bad}: {err}");
+        }
+        assert_eq!(max_amount_text(), "1,000,000,000,000,000");
+        assert!(checked_sum([MAX_AMOUNT; 1000]).is_ok());
+        assert!(checked_sum([Decimal::MAX, Decimal::ONE]).is_err());
     }
 
     #[test]

@@ -26,9 +26,8 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 /// The largest amount Hesabu accepts anywhere in a sale: a unit price, quantity × price, a
-/// line's or the document's total. 10^15 KES is far above any real sale and leaves room inside
-/// KRA's NUMBER(18,2) fields for the tax on top.
-pub const MAX_AMOUNT: Decimal = Decimal::from_parts(0xA4C6_8000, 0x0003_8D7E, 0, false, 0);
+/// line's or the document's total — the store's one maximum for every amount.
+pub const MAX_AMOUNT: Decimal = hesabu_store::money::MAX_AMOUNT;
 
 /// Decimal places a quantity or unit price may carry.
 const INPUT_DP: u32 = 4;
@@ -890,15 +889,7 @@ fn sum(a: Decimal, b: Decimal) -> Result<Decimal> {
 
 /// [`MAX_AMOUNT`] with thousands separators: "1,000,000,000,000,000".
 fn max_amount_text() -> String {
-    let digits = MAX_AMOUNT.trunc().to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    hesabu_store::money::max_amount_text()
 }
 
 #[cfg(test)]
