@@ -72,8 +72,28 @@ pub fn generate() -> String {
     for command in commands::signatures(&cfg) {
         let _ = writeln!(out, "  \"{}\",", command.name);
     }
-    out.push_str("];\n");
+    out.push_str("];\n\n");
+    push_role_permissions(&mut out);
     out
+}
+
+/// The core's permission table as data, so the UI's role-aware navigation and its tests read
+/// the same table the core enforces (never a copy that drifts).
+fn push_role_permissions(out: &mut String) {
+    out.push_str(
+        "/** What each role may do: `hesabu_store::permissions::PERMISSIONS`. The core enforces it; \
+         the UI only hides what a role cannot use. */\n\
+         export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {\n",
+    );
+    for (role, permissions) in hesabu_store::permissions::PERMISSIONS {
+        let names: Vec<String> = permissions
+            .iter()
+            .map(|p| serde_json::to_string(p).unwrap_or_default())
+            .collect();
+        let role = serde_json::to_string(role).unwrap_or_default();
+        let _ = writeln!(out, "  {}: [{}],", role.trim_matches('"'), names.join(", "));
+    }
+    out.push_str("};\n");
 }
 
 fn push_decl(out: &mut String, decl: &str) {

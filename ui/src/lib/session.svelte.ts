@@ -12,7 +12,6 @@ export type Page =
   | 'budgets'
   | 'sync'
   | 'monitoring'
-  | 'receipts'
   | 'workflows'
   | 'sales'
   | 'customers'
@@ -26,28 +25,35 @@ export interface PageMeta {
   /** The second key of the `g …` shortcut. */
   key: string
   group: 'main' | 'sales' | 'settings'
-  /** Shown only to roles with this permission (the core refuses the rest anyway). */
-  permission?: Permission
+  /**
+   * Shown only to roles holding at least one of these permissions (the core refuses the rest
+   * anyway: this only keeps pages a role cannot use out of its way).
+   */
+  anyOf?: Permission[]
 }
 
 export const PAGES: PageMeta[] = [
   { id: 'dashboard', label: 'Dashboard', key: 'd', group: 'main' },
-  { id: 'approvals', label: 'Approvals', key: 'a', group: 'main' },
-  { id: 'budgets', label: 'Budgets', key: 'b', group: 'main' },
-  { id: 'sync', label: 'Sync', key: 's', group: 'main' },
-  { id: 'monitoring', label: 'Monitoring', key: 'm', group: 'main' },
-  { id: 'receipts', label: 'Receipts', key: 'r', group: 'main' },
-  { id: 'workflows', label: 'Workflows', key: 'w', group: 'main' },
-  { id: 'sales', label: 'Sales', key: 'i', group: 'sales', permission: 'sales_view' },
-  { id: 'customers', label: 'Customers', key: 'e', group: 'sales', permission: 'sales_view' },
-  { id: 'items', label: 'Items', key: 't', group: 'sales', permission: 'sales_view' },
-  { id: 'settings-users', label: 'Users', key: 'u', group: 'settings' },
-  { id: 'settings-company', label: 'Company', key: 'c', group: 'settings' },
+  { id: 'approvals', label: 'Approvals', key: 'a', group: 'main', anyOf: ['document_create', 'approval_act'] },
+  { id: 'budgets', label: 'Budgets', key: 'b', group: 'main', anyOf: ['budget_view'] },
+  { id: 'sync', label: 'Sync', key: 's', group: 'main', anyOf: ['sync_view'] },
+  { id: 'monitoring', label: 'Monitoring', key: 'm', group: 'main', anyOf: ['monitor_view'] },
+  { id: 'workflows', label: 'Workflows', key: 'w', group: 'main', anyOf: ['workflow_view'] },
+  { id: 'sales', label: 'Sales', key: 'i', group: 'sales', anyOf: ['sales_view'] },
+  { id: 'customers', label: 'Customers', key: 'e', group: 'sales', anyOf: ['sales_view'] },
+  { id: 'items', label: 'Items', key: 't', group: 'sales', anyOf: ['sales_view'] },
+  { id: 'settings-users', label: 'Users', key: 'u', group: 'settings', anyOf: ['user_view'] },
+  { id: 'settings-company', label: 'Company', key: 'c', group: 'settings', anyOf: ['company_view'] },
 ]
 
 /** Whether the signed-in role may open the page (pages without a permission are for everyone). */
 export function pageAllowed(page: PageMeta, permissions: readonly Permission[] | undefined): boolean {
-  return page.permission === undefined || can(permissions, page.permission)
+  return page.anyOf === undefined || page.anyOf.some((p) => can(permissions, p))
+}
+
+/** The pages the signed-in role may open, in menu order. */
+export function allowedPages(permissions: readonly Permission[] | undefined): PageMeta[] {
+  return PAGES.filter((p) => pageAllowed(p, permissions))
 }
 
 export function pageFromHash(hash: string): Page {
@@ -120,8 +126,13 @@ class AppState {
 
 export const app = new AppState()
 
-/** Shows a page of the shell and records it in the URL hash (so a reload keeps it). */
+/**
+ * Shows a page of the shell and records it in the URL hash (so a reload keeps it). A page the
+ * role may not open (an old bookmark, a hash typed by hand) shows the dashboard instead.
+ */
 export function navigate(page: Page) {
+  const meta = PAGES.find((p) => p.id === page)
+  if (app.session && meta && !pageAllowed(meta, app.session.permissions)) page = 'dashboard'
   app.page = page
   if (typeof location !== 'undefined' && location.hash !== `#${page}`) {
     history.replaceState(null, '', `#${page}`)

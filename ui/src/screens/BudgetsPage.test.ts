@@ -44,7 +44,9 @@ const REPORT: BudgetReport = {
   checks: { checks: 0, available: 0, no_budget: 0, success_rate_percent: null },
 }
 
-const VIEWER = { ...FINANCE_USER, permissions: [...FINANCE_USER.permissions, 'budget_view' as const] }
+/** A signed-in user with no budget permission; the sessions below add them one by one. */
+const NO_BUDGETS = { ...FINANCE_USER, permissions: ['company_view' as const, 'user_view' as const, 'department_view' as const] }
+const VIEWER = { ...NO_BUDGETS, permissions: [...NO_BUDGETS.permissions, 'budget_view' as const] }
 const MANAGER = { ...VIEWER, permissions: [...VIEWER.permissions, 'budget_manage' as const] }
 
 function month(m: string, budgeted: string, used: string, future = false): MonthUtilisation {
@@ -167,7 +169,7 @@ describe('BudgetsPage', () => {
 
   it('explains when the role cannot view budgets', () => {
     commands({})
-    app.session = FINANCE_USER
+    app.session = NO_BUDGETS
     render(BudgetsPage)
     expect(document.body.textContent).toContain('does not include viewing budgets')
     expect(callsOf('budget_report')).toHaveLength(0)

@@ -2,7 +2,7 @@
 // hoisted); these set what the mocked `invoke` answers per command.
 import { invoke } from '@tauri-apps/api/core'
 import { vi } from 'vitest'
-import type { SessionInfo, WireError } from '../lib/bindings'
+import { ROLE_PERMISSIONS, type SessionInfo, type WireError } from '../lib/bindings'
 
 type Handler = (args: Record<string, unknown>) => unknown
 
@@ -38,21 +38,13 @@ export function wireError(kind: WireError['kind'], message: string): WireError {
   return { kind, message }
 }
 
+// Signed-in users of the demo company, with the core's real permission table.
 export const ADMIN: SessionInfo = {
   user_id: 'u-admin',
   email: 'admin@demo.test',
   name: 'Amina Odhiambo',
   role: 'admin',
-  permissions: [
-    'company_view',
-    'company_edit',
-    'user_view',
-    'user_manage',
-    'department_view',
-    'department_manage',
-    'audit_view',
-    'audit_verify',
-  ],
+  permissions: [...ROLE_PERMISSIONS.admin],
 }
 
 export const FINANCE_USER: SessionInfo = {
@@ -60,5 +52,21 @@ export const FINANCE_USER: SessionInfo = {
   email: 'accountant@demo.test',
   name: 'Grace Wanjiru',
   role: 'finance_user',
-  permissions: ['company_view', 'user_view', 'department_view'],
+  permissions: [...ROLE_PERMISSIONS.finance_user],
+}
+
+export const AUDITOR: SessionInfo = {
+  user_id: 'u-auditor',
+  email: 'auditor@demo.test',
+  name: 'Peter Kamau',
+  role: 'auditor',
+  permissions: [...ROLE_PERMISSIONS.auditor],
+}
+
+export const EMPLOYEE: SessionInfo = {
+  user_id: 'u-employee',
+  email: 'employee@demo.test',
+  name: 'Brian Otieno',
+  role: 'employee',
+  permissions: [...ROLE_PERMISSIONS.employee],
 }
