@@ -318,6 +318,7 @@ async fn describe(file: &CompanyFile) -> Result<OpenedCompany, WireError> {
     Ok(OpenedCompany {
         path: file.path().to_string_lossy().into_owned(),
         name: company::display_name(file).await.wire()?,
+        time_zone: company::time_zone(file).await.wire()?,
     })
 }
 

@@ -17,6 +17,8 @@ pub struct OpenedCompany {
     pub path: String,
     /// The trading name if set, else the legal name.
     pub name: String,
+    /// The company's time zone (IANA name, e.g. "Africa/Nairobi"): times are shown in it.
+    pub time_zone: String,
 }
 
 /// Everything the start screen shows.

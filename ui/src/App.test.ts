@@ -131,7 +131,7 @@ describe('start screen', () => {
 describe('boot', () => {
   it('goes straight to login when a company is already open', async () => {
     commands({
-      start_info: () => ({ ...EMPTY, open_company: { path: '/data/acme.hesabu', name: 'Acme Supplies' } }),
+      start_info: () => ({ ...EMPTY, open_company: { path: '/data/acme.hesabu', name: 'Acme Supplies', time_zone: 'Africa/Nairobi' } }),
       session_current: () => null,
     })
     render(App)
@@ -140,7 +140,7 @@ describe('boot', () => {
 
   it('resumes the session after a reload', async () => {
     commands({
-      start_info: () => ({ ...EMPTY, open_company: { path: '/data/acme.hesabu', name: 'Acme Supplies' } }),
+      start_info: () => ({ ...EMPTY, open_company: { path: '/data/acme.hesabu', name: 'Acme Supplies', time_zone: 'Africa/Nairobi' } }),
       session_current: () => ADMIN,
       company_info: () => {
         throw wireError('internal', 'not needed')

@@ -217,6 +217,12 @@ pub async fn display_name(file: &CompanyFile) -> Result<String> {
     Ok(c.trading_name.unwrap_or(c.legal_name))
 }
 
+/// The company's time zone (IANA name): every time the desktop shows is in it, whatever the
+/// machine's own zone. Readable before sign-in, like the name.
+pub async fn time_zone(file: &CompanyFile) -> Result<String> {
+    Ok(load(file.reader()).await?.time_zone)
+}
+
 /// The company settings.
 pub async fn info(file: &CompanyFile, session: &Session) -> Result<CompanyInfo> {
     session.require(Permission::CompanyView)?;

@@ -1102,7 +1102,11 @@ path: string,
 /**
  * The trading name if set, else the legal name.
  */
-name: string, };
+name: string, 
+/**
+ * The company's time zone (IANA name, e.g. "Africa/Nairobi"): times are shown in it.
+ */
+time_zone: string, };
 
 export type StartInfo = { 
 /**

@@ -39,12 +39,7 @@ export function can(permissions: readonly Permission[] | undefined, permission: 
   return permissions?.includes(permission) ?? false
 }
 
-/** A stored timestamp (RFC 3339) as a short local date and time; unparseable text as is. */
-export function formatDateTime(text: string): string {
-  const date = new Date(text)
-  if (Number.isNaN(date.getTime())) return text
-  return date.toLocaleString('en-KE', { dateStyle: 'medium', timeStyle: 'short' })
-}
+export { formatDate, formatDateTime } from './dates'
 
 export const DOCUMENT_TYPE_LABELS: Record<DocumentType, string> = {
   purchase_order: 'Purchase order',

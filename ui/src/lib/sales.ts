@@ -200,11 +200,3 @@ export function renumberLineMessage(message: string, sent: number[]): { message:
   if (grid === undefined) return { message, line: null }
   return { message: message.replace(/^Line \d+/, `Line ${grid}`), line: grid }
 }
-
-/** Today as yyyy-mm-dd in the machine's local time zone. */
-export function todayText(now = new Date()): string {
-  const y = now.getFullYear()
-  const m = String(now.getMonth() + 1).padStart(2, '0')
-  const d = String(now.getDate()).padStart(2, '0')
-  return `${y}-${m}-${d}`
-}

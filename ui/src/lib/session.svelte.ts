@@ -2,6 +2,7 @@
 // current page of the shell. One instance, `app`, shared by every screen.
 import { ApiError } from './api'
 import type { OpenedCompany, Permission, SessionInfo, StartInfo } from './bindings'
+import { setTimeZone } from './dates'
 import { can } from './labels'
 
 export type Screen = 'loading' | 'start' | 'login' | 'shell'
@@ -85,6 +86,7 @@ class AppState {
 
   companyOpened(company: OpenedCompany, email = '') {
     this.company = company
+    setTimeZone(company.time_zone)
     this.session = null
     this.loginEmail = email
     this.screen = 'login'

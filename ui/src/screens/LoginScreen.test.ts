@@ -5,7 +5,7 @@ import { ADMIN, callsOf, commands, wireError } from '../test/tauri'
 import LoginScreen from './LoginScreen.svelte'
 
 function openCompany(email = '') {
-  app.companyOpened({ path: '/tmp/savannah.hesabu', name: 'Savannah Traders' }, email)
+  app.companyOpened({ path: '/tmp/savannah.hesabu', name: 'Savannah Traders', time_zone: 'Africa/Nairobi' }, email)
 }
 
 async function typeAndSubmit(email: string, password: string) {

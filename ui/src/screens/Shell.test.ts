@@ -21,7 +21,7 @@ const INFO: CompanyInfo = {
 }
 
 function enter(session = ADMIN, page: Parameters<typeof app.signedIn>[1] = 'dashboard') {
-  app.company = { path: '/data/savannah.hesabu', name: 'Savannah Traders' }
+  app.company = { path: '/data/savannah.hesabu', name: 'Savannah Traders', time_zone: 'Africa/Nairobi' }
   app.signedIn(session, page)
 }
 
