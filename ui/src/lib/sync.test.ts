@@ -22,7 +22,7 @@ describe('sync helpers', () => {
       'Sending: 2 of 5 finished (now: INV-7).',
     )
     expect(progressText(base)).toContain('Idle')
-    expect(progressText({ ...base, offline: ['etims'] })).toContain('Waiting for etims')
+    expect(progressText({ ...base, offline: ['etims'] })).toContain('Waiting for KRA e-TIMS')
     expect(progressText({ ...base, total: 3, done: 2, failed: 1, dead: 1 })).toBe(
       'Last sync: 2 done, 1 to retry later, 1 dead.',
     )

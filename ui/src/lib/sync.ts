@@ -22,6 +22,44 @@ export function queueByTarget(depth: QueueDepth[]): TargetQueue[] {
   return [...rows.values()].sort((a, b) => a.target.localeCompare(b.target))
 }
 
+/** A sync target as an accountant knows it. */
+export function targetLabel(target: string): string {
+  switch (target) {
+    case 'etims':
+      return 'KRA e-TIMS'
+    case 'qbo':
+    case 'quickbooks':
+      return 'QuickBooks Online'
+    default:
+      return target
+  }
+}
+
+/** The sync worker's state in words. */
+export function workerLabel(state: string): string {
+  switch (state) {
+    case 'idle':
+      return 'waiting for work'
+    case 'running':
+      return 'sending'
+    case 'paused_offline':
+      return 'paused until the connection is back'
+    case 'stopped':
+      return 'stopped'
+    case 'not_running':
+      return 'not running in this window'
+    default:
+      return state.replace(/_/g, ' ')
+  }
+}
+
+/** What an empty table says: the truth about whether the queue was read at all. */
+export function emptyQueueText(state: 'loading' | 'loaded' | 'failed', loaded: string): string {
+  if (state === 'loading') return 'Reading the queue…'
+  if (state === 'failed') return 'The queue could not be read (see the message above).'
+  return loaded
+}
+
 export function connectivityLabel(overall: string): string {
   switch (overall) {
     case 'online':
@@ -45,7 +83,7 @@ export function progressText(p: SyncProgress | null): string {
   }
   if (p.total === 0 && finished === 0) {
     return p.offline.length > 0
-      ? `Waiting for ${p.offline.join(', ')} to come back online; it resumes by itself.`
+      ? `Waiting for ${p.offline.map(targetLabel).join(', ')} to come back online; it resumes by itself.`
       : 'Idle. Queued items are sent every few minutes, or now with “Sync now”.'
   }
   const retry = p.failed > 0 ? `, ${p.failed} to retry later` : ''

@@ -81,7 +81,7 @@ describe('SyncPage', () => {
     render(SyncPage)
     await waitFor(() => expect(document.querySelector('#sync-targets tr[data-target="etims"]')).toBeTruthy())
     const cells = [...document.querySelectorAll('#sync-targets tr[data-target="etims"] td')].map((c) => c.textContent)
-    expect(cells).toEqual(['etims', '2', '0', '40', '1'])
+    expect(cells).toEqual(['KRA e-TIMS', '2', '0', '40', '1'])
     const bar = document.getElementById('sync-progress')!
     expect(bar.getAttribute('aria-valuemax')).toBe('4')
     expect(bar.getAttribute('aria-valuenow')).toBe('2')
@@ -89,7 +89,7 @@ describe('SyncPage', () => {
     expect(document.getElementById('sync-progress-text')!.textContent).toContain('2 of 4 finished (now: INV-10)')
     await waitFor(() => expect(document.getElementById('sync-connectivity')!.dataset.state).toBe('online'))
     expect(document.getElementById('sync-connectivity')!.textContent).toContain('Online')
-    expect(document.getElementById('sync-os-hint')!.textContent).toContain('etims: online')
+    expect(document.getElementById('sync-os-hint')!.textContent).toContain('KRA e-TIMS: online')
     expect(document.querySelector('#sync-dead tr[data-dead-id="o-1"]')!.textContent).toContain('910: invalid PIN')
   })
 
@@ -117,7 +117,7 @@ describe('SyncPage', () => {
     render(SyncPage)
     await waitFor(() => expect(document.getElementById('sync-connectivity')!.dataset.state).toBe('offline'))
     expect(document.getElementById('sync-connectivity')!.textContent).toContain('Offline')
-    await waitFor(() => expect(document.getElementById('sync-progress-text')!.textContent).toContain('Waiting for etims'))
+    await waitFor(() => expect(document.getElementById('sync-progress-text')!.textContent).toContain('Waiting for KRA e-TIMS'))
     expect(document.getElementById('sync-now')).toBeNull()
     expect(document.querySelector('button[data-retry]')).toBeNull()
   })
@@ -153,5 +153,21 @@ describe('SyncPage', () => {
     await waitFor(() => expect(document.getElementById('sync-now')).toBeTruthy())
     await fireEvent.click(document.getElementById('sync-now')!)
     await waitFor(() => expect(document.body.textContent).toContain('you may not run the sync'))
+  })
+
+  it('never says nothing is queued when it could not read the queue', async () => {
+    mock({
+      sync_status: () => {
+        throw wireError('storage', 'The company file could not be read or written (disk I/O error).')
+      },
+    })
+    app.session = ACCOUNTANT
+    render(SyncPage)
+    await waitFor(() => expect(document.body.textContent).toContain('could not be read or written'))
+    expect(document.getElementById('sync-targets-empty')!.textContent).toBe(
+      'The queue could not be read (see the message above).',
+    )
+    expect(document.body.textContent).not.toContain('Nothing has been queued')
+    expect(document.body.textContent).not.toContain('Nothing was given up on')
   })
 })
