@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { formatDate, formatDateTime, parseDate, setTimeZone, todayIso } from './dates'
+import { describePeriod, formatDate, formatDateTime, monthParts, parseDate, setTimeZone, todayIso } from './dates'
 
 describe('dates', () => {
   afterEach(() => setTimeZone('Africa/Nairobi'))
@@ -33,5 +33,17 @@ describe('dates', () => {
     for (const bad of ['', '31/02/2026', '29 Feb 2027', '12/31/2026', '2 Dcember 2026', '2 De 2026', 'tomorrow', '2026-13-01']) {
       expect(parseDate(bad), bad).toBeNull()
     }
+  })
+})
+
+describe('fiscal periods in words', () => {
+  it('explains years, quarters and months on the company calendar', () => {
+    expect(describePeriod('FY2026', 7)).toBe('1 Jul 2026 – 30 Jun 2027')
+    expect(describePeriod('2026-Q3', 7)).toBe('1 Jan 2027 – 31 Mar 2027')
+    expect(describePeriod('2026-Q1', 1)).toBe('1 Jan 2026 – 31 Mar 2026')
+    expect(describePeriod('FY2028', 1)).toBe('1 Jan 2028 – 31 Dec 2028')
+    expect(describePeriod('2027-02', 7)).toBe('Feb 2027')
+    expect(describePeriod('whenever', 7)).toBe('whenever')
+    expect(monthParts('2027-01')).toEqual({ month: 'Jan', year: '2027' })
   })
 })

@@ -103,3 +103,45 @@ export function parseDate(text: string): string | null {
   }
   return null
 }
+
+/** The last day of a month (1-based) as ISO. */
+function lastDay(y: number, m: number): string {
+  const d = new Date(Date.UTC(y, m, 0)).getUTCDate()
+  return `${y}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`
+}
+
+/**
+ * A fiscal period label in words, on the company's calendar (a fiscal year is named by the year
+ * it starts in, as the core's `budgets::period` says): with a July start, "FY2026" is
+ * "1 Jul 2026 – 30 Jun 2027" and "2026-Q3" is "1 Jan 2027 – 31 Mar 2027"; "2027-03" is "Mar 2027".
+ * Unknown labels come back as they are.
+ */
+export function describePeriod(label: string, fiscalStartMonth: number): string {
+  const start = (year: number, monthOffset: number) => {
+    const index = fiscalStartMonth - 1 + monthOffset
+    return { y: year + Math.floor(index / 12), m: (index % 12) + 1 }
+  }
+  const span = (a: { y: number; m: number }, b: { y: number; m: number }) =>
+    `${formatDate(`${a.y}-${String(a.m).padStart(2, '0')}-01`)} – ${formatDate(lastDay(b.y, b.m))}`
+  let m = /^FY(\d{4})$/.exec(label)
+  if (m) {
+    const y = Number(m[1])
+    return span(start(y, 0), start(y, 11))
+  }
+  m = /^(\d{4})-Q([1-4])$/.exec(label)
+  if (m) {
+    const y = Number(m[1])
+    const q = Number(m[2]) - 1
+    return span(start(y, q * 3), start(y, q * 3 + 2))
+  }
+  m = /^(\d{4})-(\d{2})$/.exec(label)
+  if (m && Number(m[2]) >= 1 && Number(m[2]) <= 12) return `${MONTHS[Number(m[2]) - 1]} ${m[1]}`
+  return label
+}
+
+/** A calendar month "2026-07" as its short name and year: { month: "Jul", year: "2026" }. */
+export function monthParts(yearMonth: string): { month: string; year: string } {
+  const m = /^(\d{4})-(\d{2})$/.exec(yearMonth)
+  if (!m) return { month: yearMonth, year: '' }
+  return { month: MONTHS[Number(m[2]) - 1] ?? m[2], year: m[1] }
+}

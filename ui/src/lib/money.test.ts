@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { barWidth, formatAmount, formatMoney, isAmount, normaliseAmount } from './money'
+import { barWidth, compactAmount, formatAmount, formatMoney, isAmount, niceTicks, normaliseAmount, sumAmounts } from './money'
 
 describe('money', () => {
   it('groups thousands and pads to two decimals without floats', () => {
@@ -26,5 +26,28 @@ describe('money', () => {
     expect(barWidth('82.5')).toBe(82.5)
     expect(barWidth('140.0')).toBe(100)
     expect(barWidth(null)).toBe(0)
+  })
+})
+
+describe('sums and chart axes', () => {
+  it('adds decimal strings exactly', () => {
+    expect(sumAmounts(['0.1', '0.2'])).toBe('0.3')
+    expect(sumAmounts(['12500.50', '99999999999999999.25', '-0.75'])).toBe('100000000000012499.00')
+    expect(sumAmounts(['1000', '250.5'])).toBe('1250.5')
+    expect(sumAmounts([])).toBe('0')
+    expect(sumAmounts(['-5', '2'])).toBe('-3')
+    expect(sumAmounts(['1', null, ''])).toBe('1')
+    expect(sumAmounts(['1', 'n/a'])).toBeNull()
+  })
+
+  it('puts round ticks on the axis, up to a round top above the largest value', () => {
+    expect(niceTicks(1_000_000)).toEqual([0, 250_000, 500_000, 750_000, 1_000_000])
+    expect(niceTicks(1_320_000)).toEqual([0, 500_000, 1_000_000, 1_500_000])
+    expect(niceTicks(7)).toEqual([0, 2, 4, 6, 8])
+    expect(niceTicks(0)).toEqual([0, 1])
+    expect(compactAmount(2_500_000)).toBe('2.5M')
+    expect(compactAmount(750_000)).toBe('750k')
+    expect(compactAmount(1_000_000_000)).toBe('1B')
+    expect(compactAmount(40)).toBe('40')
   })
 })

@@ -40,3 +40,49 @@ export function barWidth(percent: string | null | undefined): number {
   if (!Number.isFinite(value)) return 0
   return Math.max(0, Math.min(100, value))
 }
+
+/**
+ * The exact sum of decimal strings ("12500.50" + "0.25" = "12500.75"), on integers scaled by
+ * the most decimals present: no float ever adds money. Text that is not a decimal makes the sum
+ * null (shown as a dash rather than a wrong total).
+ */
+export function sumAmounts(texts: readonly (string | null | undefined)[]): string | null {
+  const parsed: { sign: bigint; whole: string; fraction: string }[] = []
+  for (const text of texts) {
+    if (text === null || text === undefined || text.trim() === '') continue
+    const m = /^([+-]?)(\d+)(?:\.(\d+))?$/.exec(text.trim())
+    if (!m) return null
+    parsed.push({ sign: m[1] === '-' ? -1n : 1n, whole: m[2], fraction: m[3] ?? '' })
+  }
+  const scale = Math.max(0, ...parsed.map((p) => p.fraction.length))
+  let total = 0n
+  for (const p of parsed) total += p.sign * BigInt(p.whole + p.fraction.padEnd(scale, '0'))
+  const negative = total < 0n
+  const digits = (negative ? -total : total).toString().padStart(scale + 1, '0')
+  const whole = digits.slice(0, digits.length - scale)
+  const fraction = scale > 0 ? `.${digits.slice(digits.length - scale)}` : ''
+  return `${negative ? '-' : ''}${whole}${fraction}`
+}
+
+/**
+ * Axis ticks for a chart whose largest value is `max`: 0 and 4–5 round steps (1, 2, 2.5 or 5 ×
+ * a power of ten) up to a round top at or above `max`. Only for placing gridlines.
+ */
+export function niceTicks(max: number, target = 4): number[] {
+  if (!Number.isFinite(max) || max <= 0) return [0, 1]
+  const rough = max / target
+  const power = 10 ** Math.floor(Math.log10(rough))
+  const step = [1, 2, 2.5, 5, 10].map((m) => m * power).find((s) => s >= rough) ?? 10 * power
+  const ticks: number[] = []
+  for (let v = 0; v < max + step * 0.999; v += step) ticks.push(Number(v.toPrecision(12)))
+  return ticks
+}
+
+/** An axis label: "0", "750k", "2.5M", "1.2B". Approximate on purpose; exact figures are in the table. */
+export function compactAmount(n: number): string {
+  const trim = (v: number) => v.toFixed(1).replace(/\.0$/, '')
+  if (n >= 1e9) return `${trim(n / 1e9)}B`
+  if (n >= 1e6) return `${trim(n / 1e6)}M`
+  if (n >= 1e3) return `${trim(n / 1e3)}k`
+  return String(Math.round(n))
+}

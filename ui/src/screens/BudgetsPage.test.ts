@@ -138,6 +138,35 @@ describe('BudgetsPage', () => {
     await waitFor(() => expect(callsOf('budget_report')).toEqual([{ period: null }, { period: 'FY2026' }]))
   })
 
+  it('totals each period exactly, per currency, and explains the fiscal periods', async () => {
+    commands({
+      ...READS,
+      budget_report: () => ({
+        ...REPORT,
+        rows: [
+          ...REPORT.rows,
+          row('b-hr', 'People', 'FY2026', {
+            balance: { budgeted: '0.10', available: '0.20', reserved: '0', committed: '0', spent: '0' },
+          }),
+          row('b-usd', 'Exports', 'FY2026', { currency: 'USD' }),
+        ],
+      }),
+      company_info: () => ({ fiscal_year_start_month: 7 }),
+    })
+    app.session = VIEWER
+    render(BudgetsPage)
+    const kes = await found('tr[data-totals="FY2026"][data-currency="KES"]')
+    const cells = [...kes.querySelectorAll('td')].map((c) => c.textContent)
+    // 1,000,000.00 × 2 + 0.10 exactly; USD is never added to KES.
+    expect(cells.slice(0, 5)).toEqual(['2,000,000.10', '200,000.00', '500,000.00', '1,000,000.00', '300,000.20'])
+    expect(kes.textContent).toContain('Total FY2026 (KES)')
+    expect(document.querySelector('tr[data-totals="FY2026"][data-currency="USD"]')).not.toBeNull()
+    // One budget in a period needs no totals row.
+    expect(document.querySelector('tr[data-totals="2026-Q1"]')).toBeNull()
+    await waitFor(() => expect(document.querySelector('tbody[data-period="FY2026"] .period-span')!.textContent).toBe('1 Jul 2026 – 30 Jun 2027'))
+    expect(document.querySelector('tbody[data-period="2026-Q1"] .period-span')!.textContent).toBe('1 Jul 2026 – 30 Sep 2026')
+  })
+
   it('drills down into one budget ledger', async () => {
     commands({
       ...READS,
