@@ -113,3 +113,52 @@ export function keyNamed(message: string): string | null {
   const match = /'([A-Za-z]+)'/.exec(message)
   return match ? match[1] : null
 }
+
+/** A status filter option in words. */
+export const EXECUTION_STATUS_LABELS: Record<string, string> = {
+  pending: 'Waiting or held',
+  running: 'Sending',
+  completed: 'Sent',
+  failed: 'Failed',
+  skipped: 'Skipped',
+}
+
+/**
+ * What an execution is doing, truthfully: a pending execution with an outbox row is waiting to be
+ * sent; one without is held for a person (a tax review, a manual run) and will not go by itself.
+ */
+export function executionStatusLabel(e: Pick<ExecutionView, 'status' | 'outbox_id' | 'error_kind' | 'error_message'>): string {
+  switch (e.status) {
+    case 'pending':
+      if (e.outbox_id) return 'Waiting to send'
+      if (e.error_kind === 'held') return 'Held for tax review'
+      if (e.error_kind === 'manual') return 'Held: run it by hand'
+      return 'Held'
+    case 'running':
+      return e.error_message?.startsWith('retrying') ? 'Retrying' : 'Sending'
+    case 'completed':
+      return 'Sent'
+    case 'failed':
+      return 'Failed'
+    case 'skipped':
+      return 'Skipped'
+    default:
+      return e.status
+  }
+}
+
+const ENTITY_LABELS: Record<string, string> = {
+  invoice: 'Invoice',
+  sales_invoice: 'Invoice',
+  credit_note: 'Credit note',
+  sale: 'Cash sale',
+  sales_receipt: 'Cash sale',
+  customer: 'Customer',
+  item: 'Item',
+  document: 'Document',
+}
+
+/** An execution's entity type in words ("Credit note"). */
+export function entityTypeLabel(type: string): string {
+  return ENTITY_LABELS[type] ?? type.replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase())
+}

@@ -153,6 +153,7 @@ describe('WorkflowsPage', () => {
     await waitFor(() => expect(document.querySelector('tr[data-execution-id="e1"]')).toBeNull())
     const failed = await found('tr[data-execution-id="e2"]')
     expect(failed.textContent).toContain('rejected by e-TIMS')
+    expect(failed.querySelector('.status')!.textContent).toBe('Failed')
     await fireEvent.click(failed.querySelector('.execution-retry')!)
     await waitFor(() => expect(callsOf('workflow_retry')).toEqual([{ id: 'e2' }]))
     expect((await found('#workflows-notice')).textContent).toContain('attempt 2')
