@@ -55,6 +55,7 @@ cargo run -q -p hesabu-cli --example approval_bench -- 50 5
 cargo run -q -p hesabu-cli --example budget_bench -- 20 500
 cargo run -q -p hesabu-cli --example outbox_bench -- 10 1
 cargo run -q -p hesabu-cli --example sales_bench -- 10 50 60 120
+cargo run -q -p hesabu-cli --example open_bench -- 1 500 1
 cargo run -q -p hesabu-receipts --example render_bench -- 2 1
 
 step "end-to-end: the real desktop window through WebDriver (Xvfb)"

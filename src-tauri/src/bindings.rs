@@ -183,7 +183,7 @@ mod tests {
         ));
         // The window a command emits to is not an invoke argument.
         assert!(text.contains(
-            "budget_import: { args: { path: string; skip: boolean }; returns: SyncRunView };"
+            "budget_import: { args: { path: string; skip: boolean; archive: boolean }; returns: SyncRunView };"
         ));
         assert!(text.contains(
             "budget_year: { args: { year: string | null; department: string | null }; returns: FiscalYearUtilisation };"

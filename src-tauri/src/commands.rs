@@ -15,6 +15,7 @@ use hesabu_app::connectivity::{self, ConnectivityView};
 use hesabu_app::monitor::{self, MonitorSnapshot};
 use hesabu_app::reports::{self, ReportInfo};
 use hesabu_core::approvals::policy_format::PolicySpec;
+use hesabu_core::approvals::register::{self, RegisterPage, RegisterQuery};
 use hesabu_core::approvals::wire::{
     ActionInput, ActionResult, BulkResult, DelegationView, DocumentView, HistoryEntry, InboxItem,
     NewDelegation, NewDocument, PolicyValidation, PolicyView, SlaCompliance, WorkWeekUpdate,
@@ -43,6 +44,7 @@ use hesabu_core::workflows::{self, ExecutionFilter, ExecutionView, WorkflowType,
 use hesabu_core::{company, departments, users};
 use hesabu_store::audit::AuditEntryView;
 use hesabu_store::audit::AuditVerifyReport;
+use hesabu_store::audit::{AuditPage, AuditQuery};
 use hesabu_store::auth::SessionInfo;
 use hesabu_store::notifications::{self, NotificationView};
 use hesabu_store::outbox::OutboxItemView;
@@ -223,6 +225,31 @@ pub async fn document_submit(
 pub async fn documents_mine(state: State<'_, AppState>) -> Result<Vec<DocumentView>, WireError> {
     let (open, session) = state.signed_in().await?;
     documents::mine(&open.file, &session).await.wire()
+}
+
+/// The audit log, filtered (user, entity, action, days in the company's time zone), newest
+/// first, with the actors' names; paged by `before_seq`.
+#[tauri::command]
+pub async fn audit_search(
+    state: State<'_, AppState>,
+    query: AuditQuery,
+) -> Result<AuditPage, WireError> {
+    let (open, session) = state.signed_in().await?;
+    let zone = company::time_zone(&open.file).await.wire()?;
+    audit::search(&open.file, &session, &query, &zone)
+        .await
+        .wire()
+}
+
+/// The document register: every document, approval and sales alike, newest first (finance,
+/// admins and auditors).
+#[tauri::command]
+pub async fn documents_register(
+    state: State<'_, AppState>,
+    query: RegisterQuery,
+) -> Result<RegisterPage, WireError> {
+    let (open, session) = state.signed_in().await?;
+    register::list(&open.file, &session, &query).await.wire()
 }
 
 /// One document with its lines and current request (steps carry "why is this with me").
@@ -497,7 +524,9 @@ pub async fn budget_release_commitment(
 pub const BUDGET_IMPORT_PROGRESS: &str = "budget-import-progress";
 
 /// Imports budgets from a CSV or XLSX file at `path` (`skip`: import the good rows and report the
-/// bad ones instead of importing nothing). Progress goes to the window as
+/// bad ones instead of importing nothing; `archive`: archive the active budgets the file leaves
+/// out, refused whole if one of them holds reserved or committed money; one word, as Tauri
+/// would otherwise expect `archiveMissing` from the page). Progress goes to the window as
 /// `budget-import-progress` events. A run that imported nothing is still `Ok`, with
 /// `status: "failed"` and its per-row errors: the dialog shows them.
 #[tauri::command]
@@ -506,6 +535,7 @@ pub async fn budget_import(
     window: tauri::Window,
     path: String,
     skip: bool,
+    archive: bool,
 ) -> Result<SyncRunView, WireError> {
     let (open, session) = state.signed_in().await?;
     let forward = move |progress: ImportProgress| {
@@ -518,7 +548,11 @@ pub async fn budget_import(
         &open.file,
         &session,
         std::path::Path::new(path.trim()),
-        skip,
+        import::ImportOptions {
+            skip_invalid: skip,
+            archive_missing: archive,
+            dry_run: false,
+        },
         Some(&forward),
     )
     .await
@@ -881,10 +915,12 @@ command_table! {
     department_add(name: String) -> DepartmentView;
     audit_list(limit: u32) -> Vec<AuditEntryView>;
     audit_verify() -> AuditVerifyReport;
+    audit_search(query: AuditQuery) -> AuditPage;
     approvals_inbox() -> Vec<InboxItem>;
     document_create(document: NewDocument) -> DocumentView;
     document_submit(id: String) -> DocumentView;
     documents_mine() -> Vec<DocumentView>;
+    documents_register(query: RegisterQuery) -> RegisterPage;
     document_show(id: String) -> DocumentView;
     document_history(id: String) -> Vec<HistoryEntry>;
     approval_act(request: String, action: ActionInput) -> ActionResult;
@@ -906,7 +942,7 @@ command_table! {
     budget_reserve(budget: String, request: String, amount: String, reason: Option<String>) -> LedgerOutcome;
     budget_release(budget: String, request: String, amount: Option<String>, action: ReleaseAction, reason: String) -> LedgerOutcome;
     budget_release_commitment(release: ReleaseCommitmentInput) -> LedgerOutcome;
-    budget_import[window](path: String, skip: bool) -> SyncRunView;
+    budget_import[window](path: String, skip: bool, archive: bool) -> SyncRunView;
     budget_sync_history(limit: u32) -> Vec<SyncRunView>;
     budget_year(year: Option<String>, department: Option<String>) -> FiscalYearUtilisation;
     notifications_list() -> Vec<NotificationView>;

@@ -296,6 +296,8 @@ enum S {
     ),
     /// Create like `Create`, but for another department (by name).
     CreateIn(&'static str, DocumentType, &'static str, &'static str),
+    /// This person becomes the head of this department.
+    Heads(&'static str, &'static str),
     /// The current request's explanation contains this text.
     Explain(&'static str),
     /// The admin sets the work week: days, start, end.
@@ -623,6 +625,12 @@ impl World {
                 )
                 .await
                 .unwrap();
+            }
+            Heads(who, department) => {
+                let admin = self.who("admin").await;
+                org::set_department_head(&self.file, &admin, department, &email(who))
+                    .await
+                    .unwrap();
             }
             CreateIn(by, doc_type, amount, department) => {
                 let session = self.who(by).await;
@@ -954,8 +962,8 @@ scenario!(delegation_chains_are_followed:
 
 scenario!(delegation_within_its_department_scope:
     // Martin delegates only Finance documents; Clara raises one for Operations (hers) and one
-    // for Finance — Martin is her reporting manager for both.
-    Policy(DEFAULT_POLICY),
+    // for Finance (she heads it here, so she may) — Martin is her reporting manager for both.
+    Policy(DEFAULT_POLICY), Heads("clerk", "Finance"),
     DelegateDepts("mgr", "temp", "2026-07-01", NOON_NEXT_WEEK, &["Finance"]),
     Create("clerk", PO, "20000", None), Submit, Expect(Pending, &["mgr"]),
     CreateIn("clerk", PO, "20000", "Finance"), Submit, Expect(Pending, &["temp"]),

@@ -781,6 +781,12 @@ async fn an_approver_without_budget_permissions_still_commits_and_releases_via_a
 #[tokio::test]
 async fn no_budget_is_recorded_and_does_not_block() {
     let mut world = World::new(Enforcement::HardBlock, "KES", false).await;
+    // Clara heads Finance too, so she may raise its documents (a role scoped to its own
+    // departments may raise documents only for them).
+    let admin = world.who("admin").await;
+    org::set_department_head(&world.file, &admin, "Finance", &email("clerk"))
+        .await
+        .unwrap();
     let clerk = world.who("clerk").await;
     let doc = documents::create(
         &world.file,

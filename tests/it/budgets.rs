@@ -701,6 +701,22 @@ async fn phasing_an_annual_budget_sums_exactly() {
 const HEADER: &str =
     "department,period,amount,currency,enforcement,auto_approve_threshold,category,project";
 
+fn skip_invalid() -> import::ImportOptions {
+    import::ImportOptions {
+        skip_invalid: true,
+        ..import::ImportOptions::default()
+    }
+}
+
+/// Budgets missing from the file are archived only when asked (issue 14: a header-only file
+/// once archived every budget).
+fn archive_missing() -> import::ImportOptions {
+    import::ImportOptions {
+        archive_missing: true,
+        ..import::ImportOptions::default()
+    }
+}
+
 fn write(dir: &Path, name: &str, lines: &[&str]) -> std::path::PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, lines.join("\n") + "\n").unwrap();
@@ -720,7 +736,7 @@ async fn import_creates_updates_keeps_and_archives() {
             "Sales,2026-07,10000,KES,ESCALATE,,,Expo",
         ],
     );
-    let run = import::import_file(&file, &admin, &first, false)
+    let run = import::import_file(&file, &admin, &first, import::ImportOptions::default())
         .await
         .unwrap();
     assert_eq!(
@@ -734,7 +750,7 @@ async fn import_creates_updates_keeps_and_archives() {
         ("ok", 3, 0, 0, 0),
         "{run:?}"
     );
-    let again = import::import_file(&file, &admin, &first, false)
+    let again = import::import_file(&file, &admin, &first, import::ImportOptions::default())
         .await
         .unwrap();
     assert_eq!((again.created, again.updated, again.unchanged), (0, 0, 3));
@@ -748,7 +764,7 @@ async fn import_creates_updates_keeps_and_archives() {
             "Operations,2026-Q1,30000,KES,SOFT_WARNING,,fuel,",
         ],
     );
-    let run = import::import_file(&file, &admin, &second, false)
+    let run = import::import_file(&file, &admin, &second, archive_missing())
         .await
         .unwrap();
     assert_eq!(
@@ -852,7 +868,7 @@ async fn malformed_files_import_nothing_and_say_which_line_to_fix() {
     let cases_len = cases.len();
     for (name, lines, line, message) in cases {
         let path = write(dir.path(), name, &lines);
-        let run = import::import_file(&file, &admin, &path, false)
+        let run = import::import_file(&file, &admin, &path, import::ImportOptions::default())
             .await
             .unwrap();
         assert_eq!(run.status, "failed", "{name}");
@@ -885,7 +901,7 @@ async fn malformed_files_import_nothing_and_say_which_line_to_fix() {
             "Sales,FY2026,abc,KES,HARD_BLOCK",
         ],
     );
-    let run = import::import_file(&file, &admin, &path, true)
+    let run = import::import_file(&file, &admin, &path, skip_invalid())
         .await
         .unwrap();
     assert_eq!(
@@ -906,7 +922,7 @@ async fn the_shipped_samples_import_and_the_xlsx_matches_the_csv() {
         &file,
         &admin,
         &root.join("docs/examples/budgets.csv"),
-        false,
+        import::ImportOptions::default(),
     )
     .await
     .unwrap();
@@ -915,7 +931,7 @@ async fn the_shipped_samples_import_and_the_xlsx_matches_the_csv() {
         &file,
         &admin,
         &root.join("docs/examples/budgets.xlsx"),
-        false,
+        import::ImportOptions::default(),
     )
     .await
     .unwrap();
@@ -965,7 +981,7 @@ async fn a_large_import_creates_every_row_then_finds_them_unchanged() {
     let (dir, file, admin) = july_company().await;
     let path = dir.path().join("large.csv");
     large_csv(&path, rows);
-    let run = import::import_file(&file, &admin, &path, false)
+    let run = import::import_file(&file, &admin, &path, import::ImportOptions::default())
         .await
         .unwrap();
     assert_eq!(
@@ -974,7 +990,7 @@ async fn a_large_import_creates_every_row_then_finds_them_unchanged() {
         "{:?}",
         run.errors.first()
     );
-    let again = import::import_file(&file, &admin, &path, false)
+    let again = import::import_file(&file, &admin, &path, import::ImportOptions::default())
         .await
         .unwrap();
     assert_eq!(again.unchanged, i64::try_from(rows).unwrap());
@@ -1715,9 +1731,15 @@ async fn import_reports_progress_every_few_hundred_rows() {
     let path = write(dir.path(), "many.csv", &refs);
     let seen = std::sync::Mutex::new(Vec::new());
     let record = |p: budgets::ImportProgress| seen.lock().unwrap().push(p);
-    let run = import::import_file_with_progress(&file, &admin, &path, false, Some(&record))
-        .await
-        .unwrap();
+    let run = import::import_file_with_progress(
+        &file,
+        &admin,
+        &path,
+        import::ImportOptions::default(),
+        Some(&record),
+    )
+    .await
+    .unwrap();
     assert_eq!((run.status.as_str(), run.created), ("ok", 1_200));
     let seen = seen.into_inner().unwrap();
     use budgets::ImportStage::{Done, Reading, Validating, Writing};
@@ -1825,7 +1847,7 @@ async fn malformed_xlsx_files_import_nothing_and_say_what_to_fix() {
     ];
     for (name, rows, line, message) in cases {
         let path = xlsx(dir.path(), name, &rows);
-        let run = import::import_file(&file, &admin, &path, false)
+        let run = import::import_file(&file, &admin, &path, import::ImportOptions::default())
             .await
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(
@@ -1856,7 +1878,7 @@ async fn malformed_xlsx_files_import_nothing_and_say_what_to_fix() {
             &["Operations", "date:2026-08-01", "100", "KES", "HARD_BLOCK"],
         ],
     );
-    let run = import::import_file(&file, &admin, &path, true)
+    let run = import::import_file(&file, &admin, &path, skip_invalid())
         .await
         .unwrap();
     assert_eq!(

@@ -154,6 +154,7 @@ const STORE_LAYERS: &[&[&str]] = &[
         "ids",
         "money",
         "limits",
+        "export",
         "permissions",
         "entities",
         "secrets",
@@ -173,7 +174,7 @@ const STORE_LAYERS: &[&[&str]] = &[
 
 /// The domain's modules, bottom first (the table in ARCHITECTURE.md).
 const DOMAIN_LAYERS: &[&[&str]] = &[
-    &["entities"],
+    &["entities", "tabular"],
     &["company", "users", "departments"],
     &["budgets"],
     &["documents"],

@@ -16,6 +16,7 @@ mod layers;
 mod monitor;
 mod outbox;
 mod permissions;
+mod register;
 mod rules;
 mod sales;
 mod scheduler;

@@ -689,7 +689,7 @@ async fn crash_test_sigkill_at_random_points_loses_nothing_and_sends_once() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(0x5eed_cafe);
-    let items = 1500;
+    let items = 3000;
     let (dir, file, session, _clock) = company_at().await;
     let mut keys = Vec::new();
     // A few ordered keys (like e-TIMS devices) and unordered rows.
@@ -702,7 +702,8 @@ async fn crash_test_sigkill_at_random_points_loses_nothing_and_sends_once() {
     file.close().await.unwrap();
     let path = dir.path().join("acme.hesabu");
     let server = LoopbackServer::start().await.unwrap();
-    // Slow enough that 100 short runs cannot finish 1500 rows: every run is killed mid-drain.
+    // Slow enough that 100 short runs cannot finish 3000 rows (1500 did once on a loaded machine,
+    // at ~15 rows a run): every run is killed mid-drain.
     server.set_latency(Duration::from_millis(4));
     let child_exe = env!("CARGO_BIN_EXE_outbox-crash-child");
     let mut rng = Rng(seed);

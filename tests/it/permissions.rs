@@ -89,6 +89,58 @@ const MATRIX: &[(&[&str], &[&str])] = &[
     (
         &[
             "budget",
+            "year",
+            "--fiscal-year",
+            "FY2026",
+            "--department",
+            "Operations",
+        ],
+        BUDGET_READERS,
+    ),
+    // Another department's budget: the approver (Operations' head) and the employee (in
+    // Operations) may neither read nor check nor reserve against Sales (issue 14).
+    (&["budget", "show", "{sales}"], EVERY_BUDGET_READERS),
+    (&["budget", "history", "{sales}"], EVERY_BUDGET_READERS),
+    (
+        &[
+            "budget",
+            "year",
+            "--fiscal-year",
+            "FY2026",
+            "--department",
+            "Sales",
+        ],
+        EVERY_BUDGET_READERS,
+    ),
+    (
+        &[
+            "budget",
+            "check",
+            "--department",
+            "Sales",
+            "--period",
+            "FY2026",
+            "--amount",
+            "1000",
+        ],
+        &["admin", "finance_manager", "finance_user"],
+    ),
+    (
+        &[
+            "budget",
+            "reserve",
+            "--budget",
+            "{sales}",
+            "--amount",
+            "1000",
+            "--request-id",
+            "PR-NEW-2",
+        ],
+        &["admin", "finance_manager", "finance_user"],
+    ),
+    (
+        &[
+            "budget",
             "check",
             "--department",
             "Operations",
@@ -365,6 +417,10 @@ const BUDGET_READERS: &[&str] = &[
     "auditor",
 ];
 
+/// Who reads every department's budgets: finance, admins and auditors. Approvers and employees
+/// see only their own departments' (docs/budgets.md, "Who sees which budgets").
+const EVERY_BUDGET_READERS: &[&str] = &["admin", "finance_manager", "finance_user", "auditor"];
+
 /// The ids behind `{ops}`, `{sales}` and `{administration}` (FY2026, untouched): every demo
 /// copy is the same file, so the same ids.
 async fn demo_budget_ids() -> (String, String, String) {
@@ -508,4 +564,110 @@ async fn the_core_refuses_even_without_the_cli() {
         .await
         .unwrap_err();
     assert_eq!(err.kind(), hesabu_store::ErrorKind::PermissionDenied);
+}
+
+/// A purchase order raised by the sales rep (Sales) and submitted: it waits for Faith Njeri, her
+/// manager. Returns its request id.
+async fn pending_sales_request(path: &std::path::Path) -> String {
+    use hesabu_core::approvals::{documents, wire};
+    let file = hesabu_app::open_company_file(path, support::clock())
+        .await
+        .unwrap();
+    let rep = hesabu_store::auth::login(&file, "sales.rep@demo.test", DEMO_PASSWORD)
+        .await
+        .unwrap();
+    let doc = documents::create(
+        &file,
+        &rep,
+        &wire::NewDocument {
+            doc_type: wire::DocumentType::PurchaseOrder,
+            title: "Trade fair stand".into(),
+            amount: rust_decimal::Decimal::new(75_000, 0),
+            currency: None,
+            department: None,
+            category: None,
+            project: None,
+            facts: None,
+            lines: Vec::new(),
+        },
+    )
+    .await
+    .unwrap();
+    let doc = documents::submit(&file, &rep, &doc.id).await.unwrap();
+    file.close().await.unwrap();
+    doc.current_request.unwrap().id
+}
+
+/// Bulk actions for every role (the matrix above cannot: the demo has no pending request). Only
+/// the approver it waits for may bulk-approve a request; for anyone else the refusal comes
+/// before the request is read: exit 3, nothing written, nothing about the document said.
+#[tokio::test]
+async fn bulk_approve_for_every_role() {
+    let mut failures = Vec::new();
+    let everyone = ROLES
+        .iter()
+        .copied()
+        .chain([("approver", "sales.manager@demo.test")]);
+    for (role, email) in everyone {
+        let dir = tempfile::tempdir().unwrap();
+        let path = support::demo_copy(dir.path()).await;
+        let request = pending_sales_request(&path).await;
+        let audit_before = support::count(&path, "audit_log").await;
+        let notices_before = support::count(&path, "notification").await;
+        let args = [
+            "--company",
+            path.to_str().unwrap(),
+            "--as",
+            email,
+            "--json",
+            "approval",
+            "bulk-approve",
+            &request,
+        ];
+        let out = hesabu(&args, env(Some(DEMO_PASSWORD), None)).await;
+        let expected = if email == "sales.manager@demo.test" {
+            0
+        } else {
+            3
+        };
+        if out.code != expected {
+            failures.push(format!(
+                "{email} bulk-approve: exit {} (wanted {expected}) {}",
+                out.code, out.stderr
+            ));
+            continue;
+        }
+        if expected == 3 {
+            let error = out.error_json();
+            assert_eq!(error["error"]["kind"], "permission_denied", "{email}");
+            let message = error["error"]["message"].as_str().unwrap();
+            assert!(message.contains(role), "{email}: {message}");
+            for secret in [
+                "Trade fair",
+                "PO-",
+                "75",
+                "Sales",
+                "Faith",
+                "Njeri",
+                "Mercy",
+            ] {
+                assert!(!message.contains(secret), "{email}: {message}");
+            }
+            assert_eq!(
+                support::count(&path, "audit_log").await,
+                audit_before,
+                "{email}"
+            );
+            assert_eq!(
+                support::count(&path, "notification").await,
+                notices_before,
+                "{email}"
+            );
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "bulk approve mismatches:\n{}",
+        failures.join("\n")
+    );
 }

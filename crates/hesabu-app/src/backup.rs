@@ -1,6 +1,7 @@
 //! Backups of the company file: `VACUUM INTO` copies, kept in a `backups/` folder next to the
-//! file (or another folder), the newest N kept; restore refuses a backup whose audit chain does
-//! not verify and keeps the file it replaces.
+//! file (or another folder), the newest N kept; restore refuses a backup that is not a company
+//! file, whose pages fail SQLite's full integrity check, or whose audit chain does not verify,
+//! and keeps the file it replaces.
 //!
 //! sqlx has no binding for SQLite's online backup API; `VACUUM INTO 'path'` (SQLite ≥ 3.27) is
 //! its SQL form: it reads one consistent snapshot of the database through a read transaction,
@@ -19,7 +20,7 @@ use ts_rs::TS;
 use hesabu_store::audit::{self, AuditDraft};
 use hesabu_store::auth::Session;
 use hesabu_store::clock::SharedClock;
-use hesabu_store::company_file::{CompanyFile, EXTENSION};
+use hesabu_store::company_file::{self, CompanyFile, EXTENSION, Thoroughness, Unfit};
 use hesabu_store::error::{Error, Result};
 use hesabu_store::permissions::Permission;
 
@@ -210,8 +211,9 @@ fn remove_sidecars(path: &Path) {
     }
 }
 
-/// Replaces the company file with `backup`, after checking that the backup opens as a company
-/// file and that its whole audit chain verifies; refuses otherwise and changes nothing. The
+/// Replaces the company file with `backup`, after checking that the backup is a sound company
+/// file (every page, `PRAGMA integrity_check`), that it is of this company, and that its whole
+/// audit chain verifies; refuses otherwise and changes nothing. The
 /// replaced file is kept in the backup folder as `<stem>.replaced-<timestamp>.hesabu`. Consumes
 /// (closes) `file`: the caller reopens the restored file if it needs it.
 pub async fn restore(
@@ -247,6 +249,31 @@ pub async fn restore(
             backup.display()
         ))
     })?;
+    // Every page of the copy, before anything reads it as a company file: the audit chain and
+    // the company settings live on a few pages, and a backup damaged elsewhere (a failing disk,
+    // a copy cut short) would otherwise be installed and fail at the next read.
+    let unfit = match company_file::examine(&staged, Thoroughness::Full).await {
+        Ok(Ok(())) => None,
+        Ok(Err(Unfit::NotACompanyFile(what))) => Some(format!(
+            "The backup {} cannot be restored: it is not a Hesabu company file (it {what}). Your \
+             company file was not changed.",
+            backup.display()
+        )),
+        Ok(Err(Unfit::Damaged(detail))) => Some(format!(
+            "The backup {} is damaged ({detail}) and was not restored. Your company file was not \
+             changed; restore another backup (`hesabu backup list` shows them).",
+            backup.display()
+        )),
+        Err(e) => Some(format!(
+            "The backup {} cannot be restored: {e} Your company file was not changed.",
+            backup.display()
+        )),
+    };
+    if let Some(message) = unfit {
+        let _ = std::fs::remove_file(&staged);
+        remove_sidecars(&staged);
+        return Err(Error::invalid(message));
+    }
     let this = hesabu_core::company::load(file.reader()).await?;
     let checked = async {
         let copy = CompanyFile::open(&staged, clock.clone()).await?;

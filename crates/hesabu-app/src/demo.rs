@@ -180,7 +180,7 @@ async fn seed_budgets(file: &CompanyFile, admin: &Session) -> Result<()> {
         table,
         "docs/examples/budgets.csv",
         "csv",
-        false,
+        budgets::import::ImportOptions::default(),
         file.clock().now(),
     )
     .await?;

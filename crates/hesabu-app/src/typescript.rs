@@ -15,7 +15,9 @@ use hesabu_core::sales as sl;
 use hesabu_core::users::{NewUser, UserView};
 use hesabu_core::workflows::config as wfc;
 use hesabu_core::workflows::wire as wf;
-use hesabu_store::audit::{AuditEntryView, AuditVerifyReport, BrokenAuditEntry};
+use hesabu_store::audit::{
+    AuditEntryView, AuditPage, AuditQuery, AuditVerifyReport, BrokenAuditEntry,
+};
 use hesabu_store::auth::SessionInfo;
 use hesabu_store::error::{ErrorKind, WireError};
 use hesabu_store::outbox::{DrainSummary, OutboxItemView, QueueDepth, SyncStatus};
@@ -41,6 +43,8 @@ pub fn typescript_declarations() -> Vec<String> {
         decl::<NewUser>(&cfg),
         decl::<AuditEntryView>(&cfg),
         decl::<AuditVerifyReport>(&cfg),
+        decl::<AuditQuery>(&cfg),
+        decl::<AuditPage>(&cfg),
         decl::<BrokenAuditEntry>(&cfg),
         decl::<budgets::Enforcement>(&cfg),
         decl::<budgets::EnforcementDecision>(&cfg),
@@ -70,6 +74,11 @@ pub fn typescript_declarations() -> Vec<String> {
         decl::<aw::RequestView>(&cfg),
         decl::<aw::StepView>(&cfg),
         decl::<aw::InboxItem>(&cfg),
+        decl::<hesabu_core::approvals::register::RegisterStage>(&cfg),
+        decl::<hesabu_core::approvals::register::RegisterSource>(&cfg),
+        decl::<hesabu_core::approvals::register::RegisterQuery>(&cfg),
+        decl::<hesabu_core::approvals::register::RegisterRow>(&cfg),
+        decl::<hesabu_core::approvals::register::RegisterPage>(&cfg),
         decl::<aw::Decision>(&cfg),
         decl::<aw::ActionInput>(&cfg),
         decl::<aw::ActionResult>(&cfg),

@@ -167,7 +167,7 @@ async fn main() {
     std::fs::write(&csv, text).unwrap();
     for label in ["first import (100k creates)", "re-import (100k unchanged)"] {
         let started = Instant::now();
-        let run = import::import_file(&file, &admin, &csv, false)
+        let run = import::import_file(&file, &admin, &csv, import::ImportOptions::default())
             .await
             .unwrap();
         let took = started.elapsed();

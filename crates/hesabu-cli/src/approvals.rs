@@ -16,7 +16,7 @@ use hesabu_store::notifications;
 use serde_json::json;
 
 use crate::output::{Reply, table};
-use crate::{Failure, bad_input};
+use crate::{Failure, bad_input, read_definition};
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum PolicyCommand {
@@ -181,7 +181,7 @@ pub(crate) async fn policy(
 ) -> Result<Reply, Failure> {
     Ok(match command {
         PolicyCommand::Import { file: path } => {
-            let spec = policy_service::parse(&read_file(path)?)?;
+            let spec = policy_service::parse(&read_definition(path, policy_service::POLICY)?)?;
             let p = policy_service::import(file, session, &spec).await?;
             let text = format!(
                 "Imported policy '{}' as version {} for {}.\n",
@@ -222,7 +222,7 @@ pub(crate) async fn policy(
             )
         }
         PolicyCommand::Validate { file: path } => {
-            let spec = policy_service::parse(&read_file(path)?)?;
+            let spec = policy_service::parse(&read_definition(path, policy_service::POLICY)?)?;
             let report = policy_service::validate(file, session, &spec).await?;
             if report.ok {
                 Reply::entity(&report, "The policy is valid.\n".into())

@@ -25,8 +25,8 @@ pub(crate) enum BackupCommand {
         #[command(flatten)]
         place: Place,
     },
-    /// Replace the company file with a backup whose audit log verifies; the replaced file is
-    /// kept in the backup folder.
+    /// Replace the company file with a backup whose pages pass SQLite's integrity check and
+    /// whose audit log verifies; the replaced file is kept in the backup folder.
     Restore {
         #[command(flatten)]
         place: Place,
@@ -79,7 +79,8 @@ pub(crate) async fn restore(
     let path = backup::resolve(file.path(), place.dir.as_deref(), name)?;
     let report = backup::restore(file, session, &path, place.dir.as_deref()).await?;
     let text = format!(
-        "Restored {} ({} audit entries verified). The replaced file is kept at {}.\n",
+        "Restored {} (every page checked, {} audit entries verified). The replaced file is kept \
+         at {}.\n",
         report.restored_from, report.audit_entries_verified, report.replaced_file_kept_at
     );
     Ok(Reply::entity(&report, text))

@@ -11,6 +11,7 @@ use hesabu_core::budgets::{
 };
 use hesabu_store::auth::Session;
 use hesabu_store::company_file::CompanyFile;
+use hesabu_store::export::Format as ExportFormat;
 use hesabu_store::money::{Currency, Money};
 use rust_decimal::Decimal;
 
@@ -21,13 +22,36 @@ use crate::output::{Reply, table};
 pub(crate) enum BudgetCommand {
     /// Sync budgets from a CSV or XLSX file (columns: department,period,amount,currency,
     /// enforcement[,auto_approve_threshold,category,project]). All or nothing unless
-    /// --skip-invalid.
+    /// --skip-invalid. Budgets missing from the file stay active unless --archive-missing.
     Import {
         /// The .csv or .xlsx file.
         file: PathBuf,
         /// Import the good rows and report the bad ones instead of importing nothing.
         #[arg(long)]
         skip_invalid: bool,
+        /// Archive the active budgets the file leaves out (refused if one of them holds
+        /// reserved or committed money).
+        #[arg(long)]
+        archive_missing: bool,
+        /// Check and count only: nothing is written or recorded.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Write the budget list (amounts, reserved, committed, spent, available) to a CSV or XLSX
+    /// file. Cells a spreadsheet would run as a formula are escaped with a leading '.
+    Export {
+        /// csv or xlsx (default: from the output file's extension).
+        #[arg(long)]
+        format: Option<String>,
+        /// The file to write (replaced if it exists).
+        #[arg(long)]
+        output: PathBuf,
+        /// Only budgets within this period: FY2026, 2026-Q1 or 2026-03.
+        #[arg(long)]
+        period: Option<String>,
+        /// Include archived (soft-deleted) budgets.
+        #[arg(long)]
+        all: bool,
     },
     /// Budgets with their balances.
     List {
@@ -203,11 +227,23 @@ pub(crate) async fn run(
         BudgetCommand::Import {
             file: path,
             skip_invalid,
+            archive_missing,
+            dry_run,
         } => {
-            let run = import::import_file(file, session, path, *skip_invalid).await?;
+            let options = import::ImportOptions {
+                skip_invalid: *skip_invalid,
+                archive_missing: *archive_missing,
+                dry_run: *dry_run,
+            };
+            let run = import::import_file(file, session, path, options).await?;
             let text = format!(
-                "Import of {} {}: {} created, {} updated, {} unchanged, {} archived, {} skipped \
-                 ({} rows in {} ms).\n{}",
+                "{} of {} {}: {} created, {} updated, {} unchanged, {} archived, {} skipped \
+                 ({} rows in {} ms).\n{}{}",
+                if options.dry_run {
+                    "Preview (nothing written)"
+                } else {
+                    "Import"
+                },
                 run.source,
                 run.status,
                 run.created,
@@ -221,19 +257,76 @@ pub(crate) async fn run(
                     String::new()
                 } else {
                     format!("{}\n", import::describe_errors(&run.errors))
+                },
+                if run.warnings.is_empty() {
+                    String::new()
+                } else {
+                    format!("Warnings:\n{}\n", import::describe_errors(&run.warnings))
                 }
             );
             let reply = Reply::entity(&run, text);
             if run.status == "failed" {
+                // --skip-invalid helps with bad rows (line 2 on), not with the header or a
+                // refusal about the whole file.
+                let rows_to_fix = run.errors.iter().any(|e| e.line > 1);
                 let message = format!(
-                    "Nothing was imported from {}: fix these rows (or pass --skip-invalid):\n{}",
+                    "Nothing was imported from {}: {}:\n{}",
                     run.source,
+                    if rows_to_fix {
+                        "fix these rows (or pass --skip-invalid)"
+                    } else {
+                        "fix this"
+                    },
                     import::describe_errors(&run.errors)
                 );
                 reply.with_failure(2, "invalid_input", &message)
             } else {
                 reply
             }
+        }
+        BudgetCommand::Export {
+            format,
+            output,
+            period,
+            all,
+        } => {
+            let format: ExportFormat = match format {
+                Some(f) => f.parse()?,
+                None => output
+                    .extension()
+                    .and_then(|e| e.to_str())
+                    .unwrap_or_default()
+                    .parse()
+                    .map_err(|_| {
+                        crate::bad_input(
+                            "Say which format to write: --format csv or --format xlsx (or end \
+                             the output file's name in .csv or .xlsx).",
+                        )
+                    })?,
+            };
+            let table = budgets::export::table(file, session, period.as_deref(), *all).await?;
+            let bytes = table.to_bytes(format, "Budgets")?;
+            std::fs::write(output, &bytes).map_err(|e| {
+                crate::bad_input(format!(
+                    "Could not write {}: {e}. Check the folder exists and you may write there.",
+                    output.display()
+                ))
+            })?;
+            let written = serde_json::json!({
+                "output": output.display().to_string(),
+                "format": format.extension(),
+                "rows": table.rows.len(),
+                "bytes": bytes.len(),
+            });
+            Reply::entity(
+                &written,
+                format!(
+                    "Wrote {} budgets to {} ({}).\n",
+                    table.rows.len(),
+                    output.display(),
+                    format.extension()
+                ),
+            )
         }
         BudgetCommand::List { period, all } => {
             let list = budgets::list(file, session, period.as_deref(), *all).await?;

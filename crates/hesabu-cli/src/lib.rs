@@ -261,10 +261,28 @@ enum DepartmentCommand {
 
 #[derive(Debug, Subcommand)]
 enum AuditCommand {
-    /// The newest entries first.
+    /// The newest entries first, optionally filtered.
     List {
         #[arg(long, default_value_t = 50)]
         limit: u64,
+        /// Part of the actor's email.
+        #[arg(long)]
+        user: Option<String>,
+        /// Entries about this kind of thing (budget, approval_document, sales_document, …).
+        #[arg(long)]
+        entity: Option<String>,
+        /// Entries about this one thing (its id).
+        #[arg(long)]
+        entity_id: Option<String>,
+        /// Actions starting with this (budget., document.submit).
+        #[arg(long)]
+        action: Option<String>,
+        /// First day, yyyy-mm-dd, in the company's time zone.
+        #[arg(long)]
+        from: Option<String>,
+        /// Last day, yyyy-mm-dd, inclusive.
+        #[arg(long)]
+        to: Option<String>,
     },
     /// Walk the hash chain; exit 1 naming the first broken entry.
     Verify,
@@ -305,6 +323,23 @@ pub(crate) fn bad_input(message: impl Into<String>) -> Failure {
         kind: ErrorKind::InvalidInput,
         message: message.into(),
     }
+}
+
+/// The text of a JSON definition file (a policy, a rule table, a workflow file): its size is
+/// checked before it is read, then its encoding (see `hesabu_core::rules::definition`).
+pub(crate) fn read_definition(
+    path: &std::path::Path,
+    definition: hesabu_core::rules::definition::Definition,
+) -> Result<String, Failure> {
+    let unreadable =
+        |e: std::io::Error| bad_input(format!("Could not read {}: {e}", path.display()));
+    let size = std::fs::metadata(path).map_err(unreadable)?.len();
+    hesabu_store::limits::check_bytes(
+        &format!("{} {}", definition.what, path.display()),
+        usize::try_from(size).unwrap_or(usize::MAX),
+        hesabu_store::limits::DEFINITION_BYTES,
+    )?;
+    Ok(definition.text_of(&std::fs::read(path).map_err(unreadable)?)?)
 }
 
 pub fn exit_code(kind: ErrorKind) -> i32 {
@@ -524,22 +559,44 @@ async fn acting_command(
                 .collect();
             Reply::list(&list, table(&["NAME", "ID"], rows))
         }
-        Command::Audit(AuditCommand::List { limit }) => {
-            let list = audit::list(file, session, *limit).await?;
-            let rows = list
+        Command::Audit(AuditCommand::List {
+            limit,
+            user,
+            entity,
+            entity_id,
+            action,
+            from,
+            to,
+        }) => {
+            let query = audit::AuditQuery {
+                actor: user.clone(),
+                entity_type: entity.clone(),
+                entity_id: entity_id.clone(),
+                action: action.clone(),
+                from: from.clone(),
+                to: to.clone(),
+                before_seq: None,
+                limit: Some(*limit),
+            };
+            let zone = hesabu_core::company::time_zone(file).await?;
+            let page = audit::search(file, session, &query, &zone).await?;
+            let rows = page
+                .entries
                 .iter()
                 .map(|e| {
                     vec![
                         e.seq.to_string(),
                         e.at.clone(),
-                        e.actor_email.clone(),
+                        e.actor_name
+                            .clone()
+                            .unwrap_or_else(|| e.actor_email.clone()),
                         e.action.clone(),
                         format!("{} {}", e.entity_type, e.entity_id),
                     ]
                 })
                 .collect();
             Reply::list(
-                &list,
+                &page.entries,
                 table(&["#", "AT", "ACTOR", "ACTION", "ENTITY"], rows),
             )
         }

@@ -283,7 +283,7 @@ pub(crate) fn read_lines(path: &Path) -> Result<Vec<NewSaleLine>, Failure> {
             })
             .collect()
     } else {
-        let table = hesabu_core::budgets::import::read_csv_text(&text)?;
+        let table = hesabu_core::tabular::read_csv_text(&text)?;
         let header: Vec<String> = table
             .header
             .iter()
@@ -556,10 +556,25 @@ pub(crate) async fn customer(
         }
         CustomerCommand::Import { file: path } => {
             let r = import::import_customers_file(file, session, path).await?;
-            let text = format!("Imported {} customer(s).\n", r.added);
+            let text = format!(
+                "Imported {} customer(s).\n{}",
+                r.added,
+                warnings_text(&r.warnings)
+            );
             Reply::entity(&r, text)
         }
     })
+}
+
+/// An import's warnings (float noise rounded, cells that start like a formula), one a line.
+fn warnings_text(warnings: &[hesabu_core::budgets::ImportRowError]) -> String {
+    if warnings.is_empty() {
+        return String::new();
+    }
+    format!(
+        "Warnings:\n{}\n",
+        hesabu_core::budgets::import::describe_errors(warnings)
+    )
 }
 
 pub(crate) async fn item(
@@ -671,7 +686,11 @@ pub(crate) async fn item(
         }
         ItemCommand::Import { file: path } => {
             let r = import::import_items_file(file, session, path).await?;
-            let text = format!("Imported {} item(s).\n", r.added);
+            let text = format!(
+                "Imported {} item(s).\n{}",
+                r.added,
+                warnings_text(&r.warnings)
+            );
             Reply::entity(&r, text)
         }
     })

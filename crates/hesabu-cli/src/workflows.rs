@@ -10,10 +10,9 @@ use hesabu_core::rules::{Evaluation, TableTrace};
 use hesabu_core::workflows::{self, ExecutionFilter, ExecutionView, WorkflowType, WorkflowView};
 use hesabu_store::auth::Session;
 use hesabu_store::company_file::CompanyFile;
-use serde_json::Value;
 
 use crate::output::{Reply, table};
-use crate::{Failure, bad_input};
+use crate::{Failure, read_definition};
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum WorkflowCommand {
@@ -87,9 +86,8 @@ pub(crate) enum RulesCommand {
     },
 }
 
-fn read_file(path: &Path) -> Result<String, Failure> {
-    std::fs::read_to_string(path)
-        .map_err(|e| bad_input(format!("Could not read {}: {e}", path.display())))
+fn read_rules(path: &Path) -> Result<String, Failure> {
+    read_definition(path, hesabu_core::rules::definition::RULE_TABLE)
 }
 
 fn workflow_type(text: &str) -> Result<WorkflowType, Failure> {
@@ -126,9 +124,8 @@ pub(crate) async fn workflow(
             file: path,
         } => {
             let w = workflow_type(workflow)?;
-            let text = read_file(path)?;
-            let value: Value = serde_json::from_str(&text)
-                .map_err(|e| bad_input(format!("{} is not valid JSON: {e}", path.display())))?;
+            let text = read_definition(path, workflows::config::WORKFLOW_FILE)?;
+            let value = workflows::config::parse_settings_json(&text)?;
             let view = workflows::set(file, session, w, &value).await?;
             Reply::entity(&view, saved_text(&view))
         }
@@ -255,7 +252,7 @@ pub(crate) async fn rules_command(
 ) -> Result<Reply, Failure> {
     Ok(match command {
         RulesCommand::Import { file: path } => {
-            let t = rules::import(file, session, &read_file(path)?).await?;
+            let t = rules::import(file, session, &read_rules(path)?).await?;
             Reply::entity(
                 &t,
                 format!(
@@ -290,7 +287,7 @@ pub(crate) async fn rules_command(
             )
         }
         RulesCommand::Test { file: path, doc } => {
-            let ev = rule_hooks::test(file, session, &read_file(path)?, doc).await?;
+            let ev = rule_hooks::test(file, session, &read_rules(path)?, doc).await?;
             Reply::entity(&ev, evaluation_text(&ev))
         }
         RulesCommand::Evaluations { doc, limit } => {

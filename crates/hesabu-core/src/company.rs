@@ -18,6 +18,7 @@ use hesabu_store::clock::SharedClock;
 use hesabu_store::company_file::CompanyFile;
 use hesabu_store::entities::app_user;
 use hesabu_store::error::{Error, Result};
+use hesabu_store::limits::{NAME, NOTE, check_optional_text, check_text, excerpt};
 use hesabu_store::permissions::{Permission, Role};
 
 pub const DEFAULT_BRANCH: &str = "00";
@@ -34,8 +35,9 @@ pub fn validate_kra_pin(pin: &str) -> Result<String> {
         Ok(pin)
     } else {
         Err(Error::invalid(format!(
-            "KRA PIN '{pin}' is not valid. Expected format: A or P, nine digits, then a letter \
-             (^[AP]\\d{{9}}[A-Z]$), e.g. P051234567X for a company or A012345678B for a person."
+            "KRA PIN '{}' is not valid. Expected format: A or P, nine digits, then a letter \
+             (^[AP]\\d{{9}}[A-Z]$), e.g. P051234567X for a company or A012345678B for a person.",
+            excerpt(&pin)
         )))
     }
 }
@@ -46,8 +48,9 @@ pub fn validate_branch_id(branch: &str) -> Result<String> {
         Ok(branch.to_owned())
     } else {
         Err(Error::invalid(format!(
-            "Branch id '{branch}' is not valid: use the two digits KRA gave the branch, \
-             '00' for the head office."
+            "Branch id '{}' is not valid: use the two digits KRA gave the branch, '00' for the \
+             head office.",
+            excerpt(branch)
         )))
     }
 }
@@ -68,18 +71,27 @@ fn validate_time_zone(tz: &str) -> Result<String> {
         .map(|_| tz.to_owned())
         .map_err(|_| {
             Error::invalid(format!(
-                "Time zone '{tz}' is not known: use an IANA name such as {DEFAULT_TIME_ZONE}."
+                "Time zone '{}' is not known: use an IANA name such as {DEFAULT_TIME_ZONE}.",
+                excerpt(tz)
             ))
         })
 }
 
+/// A required name: present, and at most `limits::NAME` characters.
 fn required(field: &str, value: &str) -> Result<String> {
     let value = value.trim();
     if value.is_empty() {
         Err(Error::invalid(format!("The {field} is required.")))
     } else {
+        check_text(field, value, NAME)?;
         Ok(value.to_owned())
     }
+}
+
+/// The free-text settings: a trading name and an address.
+fn check_settings_text(trading_name: Option<&str>, address: Option<&str>) -> Result<()> {
+    check_optional_text("trading name", trading_name.map(str::trim), NAME)?;
+    check_optional_text("address", address.map(str::trim), NOTE)
 }
 
 fn optional(value: Option<&str>) -> Option<String> {
@@ -98,6 +110,7 @@ pub async fn create(
     clock: SharedClock,
 ) -> Result<(CompanyFile, Session)> {
     let legal_name = required("legal name", &new.legal_name)?;
+    check_settings_text(new.trading_name.as_deref(), new.address.as_deref())?;
     let kra_pin = validate_kra_pin(&new.kra_pin)?;
     let branch_id = validate_branch_id(new.branch_id.as_deref().unwrap_or(DEFAULT_BRANCH))?;
     let fiscal = validate_fiscal_month(new.fiscal_year_start_month.unwrap_or(1))?;
@@ -237,6 +250,7 @@ pub async fn update(
 ) -> Result<CompanyInfo> {
     session.require(Permission::CompanyEdit)?;
     let legal_name = required("legal name", &change.legal_name)?;
+    check_settings_text(change.trading_name.as_deref(), change.address.as_deref())?;
     let kra_pin = validate_kra_pin(&change.kra_pin)?;
     let branch_id = validate_branch_id(&change.branch_id)?;
     let fiscal = validate_fiscal_month(change.fiscal_year_start_month)?;

@@ -10,18 +10,21 @@ use hesabu_store::audit::AuditDraft;
 use hesabu_store::auth::Session;
 use hesabu_store::company_file::CompanyFile;
 use hesabu_store::error::{Error, Result};
+use hesabu_store::limits::check_text;
 use hesabu_store::permissions::Permission;
 
+/// Stricter than `limits::NAME`: a department's name is shown in narrow columns and reports.
 pub const MAX_NAME_LEN: usize = 80;
 
 pub async fn add(file: &CompanyFile, session: &Session, name: &str) -> Result<DepartmentView> {
     session.require(Permission::DepartmentManage)?;
     let name = name.trim();
-    if name.is_empty() || name.chars().count() > MAX_NAME_LEN {
+    if name.is_empty() {
         return Err(Error::invalid(format!(
             "A department name needs 1 to {MAX_NAME_LEN} characters."
         )));
     }
+    check_text("department name", name, MAX_NAME_LEN)?;
     let mut uow = file.begin(session).await?;
     if find_by_name(uow.db(), name).await?.is_some() {
         return Err(Error::Conflict(format!(

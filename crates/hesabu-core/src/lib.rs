@@ -5,7 +5,8 @@
 //! The modules form layers, each importing only those below it (ARCHITECTURE.md has the table;
 //! `tests/it/layers.rs` fails on an upward import):
 //!
-//! 1. [`entities`] — the stored shape of the domain's tables.
+//! 1. [`entities`] — the stored shape of the domain's tables; [`tabular`] — reading the CSV and
+//!    XLSX files every import takes, with the size, encoding and formula checks done once.
 //! 2. organisation — [`company`], [`users`], [`departments`].
 //! 3. [`budgets`] — the budget ledger: check, reserve, commit, release; import; reports.
 //! 4. [`documents`] — the documents every flow works on (tables, lines, statuses, amounts).
@@ -23,5 +24,6 @@ pub mod documents;
 mod entities;
 pub mod rules;
 pub mod sales;
+pub mod tabular;
 pub mod users;
 pub mod workflows;

@@ -19,6 +19,7 @@ use hesabu_store::auth::{self, Session};
 use hesabu_store::company_file::CompanyFile;
 use hesabu_store::entities::app_user;
 use hesabu_store::error::{Error, Result};
+use hesabu_store::limits::{NAME, check_text, excerpt};
 use hesabu_store::permissions::{Permission, Role};
 use hesabu_store::uow::UnitOfWork;
 
@@ -27,6 +28,7 @@ static EMAIL: LazyLock<Regex> =
 
 /// Normalises (trim, lower-case) and checks an email address.
 pub fn validate_email(email: &str) -> Result<String> {
+    check_text("email address", email.trim(), NAME)?;
     let email = auth::normalise_email(email);
     if EMAIL.is_match(&email) {
         Ok(email)
@@ -45,6 +47,7 @@ pub async fn add(file: &CompanyFile, session: &Session, new: &NewUser) -> Result
     if name.is_empty() {
         return Err(Error::invalid("The user's name is required."));
     }
+    check_text("user name", &name, NAME)?;
     let password_hash = auth::hash_password(&new.password)?;
 
     let mut uow = file.begin(session).await?;
@@ -65,8 +68,9 @@ pub async fn add(file: &CompanyFile, session: &Session, new: &NewUser) -> Result
                 .await?
                 .ok_or_else(|| {
                     Error::invalid(format!(
-                        "The manager {manager_email} is not a user of this company file. Add \
-                         them first, or leave the manager empty."
+                        "The manager {} is not a user of this company file. Add them first, or \
+                         leave the manager empty.",
+                        excerpt(manager_email)
                     ))
                 })?;
             if !manager.active {
@@ -77,13 +81,23 @@ pub async fn add(file: &CompanyFile, session: &Session, new: &NewUser) -> Result
             Some(manager)
         }
     };
-    let department = match new.department.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
+    let department = match new
+        .department
+        .as_deref()
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+    {
         None => None,
-        Some(name) => Some(departments::find_by_name(uow.db(), name).await?.ok_or_else(|| {
-            Error::invalid(format!(
-                "There is no department named '{name}'. Add it first (hesabu department add)."
-            ))
-        })?),
+        Some(name) => Some(
+            departments::find_by_name(uow.db(), name)
+                .await?
+                .ok_or_else(|| {
+                    Error::invalid(format!(
+                        "There is no department named '{}'. Add it first (hesabu department add).",
+                        excerpt(name)
+                    ))
+                })?,
+        ),
     };
     let now = uow.now_text();
     let model = app_user::Model {
@@ -155,7 +169,10 @@ pub async fn deactivate_in(
     session.require(Permission::UserManage)?;
     let email = auth::normalise_email(email);
     let user = find_by_email(uow.db(), &email).await?.ok_or_else(|| {
-        Error::NotFound(format!("There is no user {email} in this company file."))
+        Error::NotFound(format!(
+            "There is no user {} in this company file.",
+            excerpt(&email)
+        ))
     })?;
     if user.id == session.user_id() {
         return Err(Error::invalid(

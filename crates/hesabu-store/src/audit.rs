@@ -11,7 +11,9 @@
 //! the whole chain after an edit. Exporting the head hash elsewhere (a printed daily summary, the
 //! backup set) is what catches that; later phases do so.
 
-use sea_orm::{ConnectionTrait, EntityTrait, QueryOrder, QuerySelect, Statement};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Statement,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -22,6 +24,10 @@ use crate::company_file::CompanyFile;
 use crate::entities::audit_log;
 use crate::error::{Error, Result};
 use crate::permissions::Permission;
+
+/// What a missing `audit_head` row means, in the words of verify and of a refused write.
+const HEAD_MISSING: &str = "the audit head (the record of the newest entry, kept apart from the \
+                            log) was deleted outside Hesabu";
 
 /// `prev_hash` of the first entry.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -93,7 +99,12 @@ pub(crate) async fn append(
             "SELECT last_seq, last_hash FROM audit_head WHERE id = 1",
         ))
         .await?
-        .ok_or_else(|| Error::Internal("the audit head row is missing".into()))?;
+        .ok_or_else(|| {
+            Error::AuditBroken(format!(
+                "Nothing was saved: {HEAD_MISSING}. `hesabu audit verify` shows the log as it \
+                 is; restore the company file from a backup."
+            ))
+        })?;
     let last_seq: i64 = head.try_get("", "last_seq")?;
     let last_hash: String = head.try_get("", "last_hash")?;
 
@@ -161,6 +172,162 @@ pub async fn list(
     Ok(rows.into_iter().map(AuditEntryView::from).collect())
 }
 
+/// What to read from the audit log, newest first. Every field is optional.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+pub struct AuditQuery {
+    /// Part of the actor's email (`grace`, `accountant@demo.test`).
+    #[serde(default)]
+    pub actor: Option<String>,
+    /// Entries about this kind of thing (`budget`, `approval_document`, `sales_document`).
+    #[serde(default)]
+    pub entity_type: Option<String>,
+    /// Entries about this one thing (its id).
+    #[serde(default)]
+    pub entity_id: Option<String>,
+    /// Entries whose action starts with this (`budget.`, `document.submit`).
+    #[serde(default)]
+    pub action: Option<String>,
+    /// yyyy-mm-dd, inclusive, a day in the company's time zone.
+    #[serde(default)]
+    pub from: Option<String>,
+    #[serde(default)]
+    pub to: Option<String>,
+    /// Only entries older than this one (the last `seq` of the page before): paging that stays
+    /// put while new entries are written.
+    #[serde(default)]
+    #[ts(type = "number | null")]
+    pub before_seq: Option<i64>,
+    #[serde(default)]
+    #[ts(type = "number | null")]
+    pub limit: Option<u64>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct AuditPage {
+    pub entries: Vec<AuditEntryView>,
+    /// Older entries match too: ask again with `before_seq` = the last entry's `seq`.
+    pub more: bool,
+}
+
+/// The audit log, filtered, newest first, with the actors' names. `time_zone` is the company's
+/// IANA zone (the days of `from`/`to` are its days).
+pub async fn search(
+    file: &CompanyFile,
+    session: &Session,
+    query: &AuditQuery,
+    time_zone: &str,
+) -> Result<AuditPage> {
+    session.require(Permission::AuditView)?;
+    let time_zone: chrono_tz::Tz = time_zone.parse().map_err(|_| {
+        Error::invalid(format!(
+            "The company's time zone '{}' is not known: fix it in the company settings.",
+            crate::limits::excerpt(time_zone)
+        ))
+    })?;
+    let text = |v: &Option<String>, what: &str| -> Result<Option<String>> {
+        match v.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            None => Ok(None),
+            Some(t) => {
+                crate::limits::check_text(what, t, crate::limits::LABEL)?;
+                // The user's own wildcards are dropped, as in every search.
+                Ok(Some(t.replace(['%', '_'], "")))
+            }
+        }
+    };
+    let mut select = audit_log::Entity::find();
+    if let Some(actor) = text(&query.actor, "user filter")? {
+        select = select.filter(audit_log::Column::ActorEmail.like(format!("%{actor}%")));
+    }
+    if let Some(t) = query
+        .entity_type
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        crate::limits::check_text("entity filter", t, crate::limits::LABEL)?;
+        select = select.filter(audit_log::Column::EntityType.eq(t));
+    }
+    if let Some(id) = query
+        .entity_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        crate::limits::check_text("entity id", id, crate::limits::LABEL)?;
+        select = select.filter(audit_log::Column::EntityId.eq(id));
+    }
+    if let Some(action) = text(&query.action, "action filter")? {
+        select = select.filter(audit_log::Column::Action.like(format!("{action}%")));
+    }
+    if let Some(from) = day_start(query.from.as_deref(), "from", time_zone, 0)? {
+        select = select.filter(audit_log::Column::At.gte(from));
+    }
+    if let Some(to) = day_start(query.to.as_deref(), "to", time_zone, 1)? {
+        select = select.filter(audit_log::Column::At.lt(to));
+    }
+    if let Some(seq) = query.before_seq {
+        select = select.filter(audit_log::Column::Seq.lt(seq));
+    }
+    let limit = query.limit.unwrap_or(100).clamp(1, 1_000);
+    let mut rows = select
+        .order_by_desc(audit_log::Column::Seq)
+        .limit(limit + 1)
+        .all(file.reader())
+        .await?;
+    let more = rows.len() as u64 > limit;
+    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    let names: std::collections::HashMap<String, String> =
+        crate::entities::app_user::Entity::find()
+            .all(file.reader())
+            .await?
+            .into_iter()
+            .map(|u| (u.id, u.name))
+            .collect();
+    let entries = rows
+        .into_iter()
+        .map(|m| {
+            let name = m.actor_id.as_ref().and_then(|id| names.get(id)).cloned();
+            AuditEntryView {
+                actor_name: name,
+                ..AuditEntryView::from(m)
+            }
+        })
+        .collect();
+    Ok(AuditPage { entries, more })
+}
+
+/// The instant (UTC, as stored) a company day starts, `plus_days` after the given one.
+fn day_start(
+    text: Option<&str>,
+    which: &str,
+    time_zone: chrono_tz::Tz,
+    plus_days: u64,
+) -> Result<Option<String>> {
+    use chrono::{NaiveDate, TimeZone};
+    let Some(t) = text.map(str::trim).filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    let bad = || {
+        Error::invalid(format!(
+            "The {which} date '{}' is not a date: write it as yyyy-mm-dd, e.g. 2026-12-02.",
+            crate::limits::excerpt(t)
+        ))
+    };
+    let day = NaiveDate::parse_from_str(t, "%Y-%m-%d")
+        .map_err(|_| bad())?
+        .checked_add_days(chrono::Days::new(plus_days))
+        .ok_or_else(bad)?;
+    let local = day.and_hms_opt(0, 0, 0).ok_or_else(bad)?;
+    let start = time_zone
+        .from_local_datetime(&local)
+        .earliest()
+        .ok_or_else(bad)?
+        .with_timezone(&chrono::Utc);
+    Ok(Some(
+        start.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+    ))
+}
+
 /// Walks the whole chain from the first entry and reports the first one that does not verify.
 pub async fn verify(file: &CompanyFile, session: &Session) -> Result<AuditVerifyReport> {
     session.require(Permission::AuditVerify)?;
@@ -217,10 +384,33 @@ pub async fn verify_chain(file: &CompanyFile) -> Result<AuditVerifyReport> {
                 file.reader().get_database_backend(),
                 "SELECT last_seq, last_hash FROM audit_head WHERE id = 1",
             ))
-            .await?
-            .ok_or_else(|| Error::Internal("the audit head row is missing".into()))?;
-        let head_seq: i64 = head.try_get("", "last_seq")?;
-        let head_hash: String = head.try_get("", "last_hash")?;
+            .await?;
+        let head = match head {
+            Some(head) => Some((
+                head.try_get::<i64>("", "last_seq")?,
+                head.try_get::<String>("", "last_hash")?,
+            )),
+            None => None,
+        };
+        let Some((head_seq, head_hash)) = head else {
+            // The head is the only witness of the newest entries: without it, deleting them
+            // would leave no trace. Its removal is tampering like any other.
+            broken = Some(BrokenAuditEntry {
+                seq: checked + 1,
+                id: None,
+                action: None,
+                at: None,
+                reason: format!(
+                    "{HEAD_MISSING}, so entries after #{checked} may have been deleted without \
+                     trace"
+                ),
+            });
+            return Ok(AuditVerifyReport {
+                ok: false,
+                entries_checked: checked,
+                first_broken: broken,
+            });
+        };
         if head_seq != checked || head_hash != prev_hash {
             broken = Some(BrokenAuditEntry {
                 seq: checked + 1,
@@ -250,6 +440,10 @@ pub struct AuditEntryView {
     pub id: String,
     pub at: String,
     pub actor_email: String,
+    /// The actor's name when they are a user of this file (filled by [`search`]); `None` for
+    /// the system and in [`list`].
+    #[serde(default)]
+    pub actor_name: Option<String>,
     pub action: String,
     pub entity_type: String,
     pub entity_id: String,
@@ -268,6 +462,7 @@ impl From<audit_log::Model> for AuditEntryView {
             id: m.id,
             at: m.at,
             actor_email: m.actor_email,
+            actor_name: None,
             action: m.action,
             entity_type: m.entity_type,
             entity_id: m.entity_id,

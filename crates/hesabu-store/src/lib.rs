@@ -17,6 +17,7 @@ pub mod columns;
 pub mod company_file;
 pub mod entities;
 pub mod error;
+pub mod export;
 pub mod ids;
 pub mod limits;
 pub mod money;

@@ -94,6 +94,9 @@ pub enum Permission {
     AuditVerify,
     /// Budgets, balances, ledgers, reports and the import history.
     BudgetView,
+    /// See and use every department's budgets, and raise documents for any department (without
+    /// it: only one's own department and those one heads).
+    BudgetViewAll,
     /// Import budgets, phase annual budgets.
     BudgetManage,
     /// Run a budget check (it is logged, so it is a write).
@@ -179,6 +182,7 @@ impl Permission {
             Permission::AuditView => "read the audit log",
             Permission::AuditVerify => "verify the audit log",
             Permission::BudgetView => "view budgets",
+            Permission::BudgetViewAll => "see and use every department's budgets",
             Permission::BudgetManage => "import or change budgets",
             Permission::BudgetCheck => "check budgets",
             Permission::BudgetReserve => "reserve budget",
@@ -234,6 +238,7 @@ pub const PERMISSIONS: &[(Role, &[Permission])] = &[
             AuditView,
             AuditVerify,
             BudgetView,
+            BudgetViewAll,
             BudgetManage,
             BudgetCheck,
             BudgetReserve,
@@ -280,6 +285,7 @@ pub const PERMISSIONS: &[(Role, &[Permission])] = &[
             AuditView,
             AuditVerify,
             BudgetView,
+            BudgetViewAll,
             BudgetManage,
             BudgetCheck,
             BudgetReserve,
@@ -321,6 +327,7 @@ pub const PERMISSIONS: &[(Role, &[Permission])] = &[
             UserView,
             DepartmentView,
             BudgetView,
+            BudgetViewAll,
             BudgetCheck,
             BudgetReserve,
             BudgetCommit,
@@ -389,6 +396,7 @@ pub const PERMISSIONS: &[(Role, &[Permission])] = &[
             AuditView,
             AuditVerify,
             BudgetView,
+            BudgetViewAll,
             ApprovalPolicyView,
             DocumentViewAll,
             SyncView,

@@ -25,6 +25,7 @@ import type {
   NewUser,
   PolicySpec,
   PriceBasis,
+  RegisterQuery,
   ReleaseAction,
   ReleaseCommitmentInput,
   SalesQuery,
@@ -146,6 +147,7 @@ export const approvalsInbox = () => call('approvals_inbox')
 export const documentCreate = (document: NewDocument) => call('document_create', { document })
 export const documentSubmit = (id: string) => call('document_submit', { id })
 export const documentsMine = () => call('documents_mine')
+export const documentsRegister = (query: RegisterQuery) => call('documents_register', { query })
 export const documentShow = (id: string) => call('document_show', { id })
 export const documentHistory = (id: string) => call('document_history', { id })
 export const approvalAct = (request: string, action: ActionInput) =>
@@ -183,7 +185,8 @@ export const budgetRelease = (
 export const budgetReleaseCommitment = (release: ReleaseCommitmentInput) =>
   call('budget_release_commitment', { release })
 /** Imports a CSV/XLSX file by path; `skip` imports the good rows and reports the bad ones. */
-export const budgetImport = (path: string, skip: boolean) => call('budget_import', { path, skip })
+export const budgetImport = (path: string, skip: boolean, archive: boolean) =>
+  call('budget_import', { path, skip, archive })
 export const budgetSyncHistory = (limit: number) => call('budget_sync_history', { limit })
 export const budgetYear = (year: string | null, department: string | null) =>
   call('budget_year', { year, department })

@@ -11,7 +11,7 @@ export type WireError = { kind: ErrorKind, message: string, };
 
 export type Role = "admin" | "finance_manager" | "finance_user" | "approver" | "employee" | "auditor";
 
-export type Permission = "company_view" | "company_edit" | "user_view" | "user_manage" | "department_view" | "department_manage" | "audit_view" | "audit_verify" | "budget_view" | "budget_manage" | "budget_check" | "budget_reserve" | "budget_commit" | "budget_spend" | "budget_release_any" | "budget_release_own" | "approval_policy_view" | "approval_policy_manage" | "document_create" | "document_view_all" | "document_cancel_any" | "approval_act" | "delegation_manage" | "jobs_run" | "org_manage" | "sync_view" | "sync_manage" | "backup_manage" | "workflow_view" | "workflow_manage" | "workflow_run" | "rules_view" | "rules_manage" | "jobs_view" | "jobs_manage" | "report_view" | "monitor_view" | "sales_view" | "sales_draft" | "sales_issue" | "sales_credit" | "sales_void" | "sales_master_data" | "sales_settings";
+export type Permission = "company_view" | "company_edit" | "user_view" | "user_manage" | "department_view" | "department_manage" | "audit_view" | "audit_verify" | "budget_view" | "budget_view_all" | "budget_manage" | "budget_check" | "budget_reserve" | "budget_commit" | "budget_spend" | "budget_release_any" | "budget_release_own" | "approval_policy_view" | "approval_policy_manage" | "document_create" | "document_view_all" | "document_cancel_any" | "approval_act" | "delegation_manage" | "jobs_run" | "org_manage" | "sync_view" | "sync_manage" | "backup_manage" | "workflow_view" | "workflow_manage" | "workflow_run" | "rules_view" | "rules_manage" | "jobs_view" | "jobs_manage" | "report_view" | "monitor_view" | "sales_view" | "sales_draft" | "sales_issue" | "sales_credit" | "sales_void" | "sales_master_data" | "sales_settings";
 
 export type SessionInfo = { user_id: string, email: string, name: string, role: Role, permissions: Array<Permission>, };
 
@@ -39,9 +39,47 @@ export type UserView = { id: string, email: string, name: string, role: Role, ma
 
 export type NewUser = { email: string, name: string, role: Role, manager_email: string | null, department: string | null, password: string, };
 
-export type AuditEntryView = { seq: number, id: string, at: string, actor_email: string, action: string, entity_type: string, entity_id: string, before: JsonValue | null, after: JsonValue | null, hash: string, };
+export type AuditEntryView = { seq: number, id: string, at: string, actor_email: string, 
+/**
+ * The actor's name when they are a user of this file (filled by [`search`]); `None` for
+ * the system and in [`list`].
+ */
+actor_name: string | null, action: string, entity_type: string, entity_id: string, before: JsonValue | null, after: JsonValue | null, hash: string, };
 
 export type AuditVerifyReport = { ok: boolean, entries_checked: number, first_broken: BrokenAuditEntry | null, };
+
+export type AuditQuery = { 
+/**
+ * Part of the actor's email (`grace`, `accountant@demo.test`).
+ */
+actor: string | null, 
+/**
+ * Entries about this kind of thing (`budget`, `approval_document`, `sales_document`).
+ */
+entity_type: string | null, 
+/**
+ * Entries about this one thing (its id).
+ */
+entity_id: string | null, 
+/**
+ * Entries whose action starts with this (`budget.`, `document.submit`).
+ */
+action: string | null, 
+/**
+ * yyyy-mm-dd, inclusive, a day in the company's time zone.
+ */
+from: string | null, to: string | null, 
+/**
+ * Only entries older than this one (the last `seq` of the page before): paging that stays
+ * put while new entries are written.
+ */
+before_seq: number | null, limit: number | null, };
+
+export type AuditPage = { entries: Array<AuditEntryView>, 
+/**
+ * Older entries match too: ask again with `before_seq` = the last entry's `seq`.
+ */
+more: boolean, };
 
 export type BrokenAuditEntry = { seq: number, id: string | null, action: string | null, at: string | null, reason: string, };
 
@@ -101,7 +139,13 @@ export type SyncRunView = { id: string, started_at: string, finished_at: string,
 /**
  * ok | partial (rows skipped with --skip-invalid) | failed (nothing imported)
  */
-status: string, rows_read: number, created: number, updated: number, unchanged: number, soft_deleted: number, skipped: number, errors: Array<ImportRowError>, actor_email: string, };
+status: string, rows_read: number, created: number, updated: number, unchanged: number, soft_deleted: number, skipped: number, errors: Array<ImportRowError>, 
+/**
+ * What the run noticed without refusing anything: spreadsheet float noise rounded, cells
+ * that start like a formula (kept as text), budgets left active because the run was not
+ * asked to archive what the file leaves out.
+ */
+warnings: Array<ImportRowError>, actor_email: string, };
 
 export type UtilisationRow = { budget_id: string, department: string, period: string, category: string | null, project: string | null, currency: string, enforcement: Enforcement, balance: BalanceView, percent_used: string | null, 
 /**
@@ -247,6 +291,60 @@ on_behalf_of: string | null, why: string,
  * Pass back as `expected_version` so a stale screen cannot decide twice.
  */
 version: number, };
+
+export type RegisterStage = "draft" | "in_progress" | "done" | "stopped";
+
+export type RegisterSource = "approval" | "sales";
+
+export type RegisterQuery = { 
+/**
+ * A document type (`purchase_order`, …) or a sales type (`invoice`, `credit_note`, `cash_sale`).
+ */
+kind: string | null, stage: RegisterStage | null, 
+/**
+ * A department's name (sales documents have none and are left out when it is set).
+ */
+department: string | null, 
+/**
+ * Part of a number (PO-000012, INV-000003), a title or a customer's name.
+ */
+search: string | null, 
+/**
+ * yyyy-mm-dd, inclusive, on the day the document was raised.
+ */
+from: string | null, to: string | null, limit: number | null, offset: number | null, };
+
+export type RegisterRow = { id: string, source: RegisterSource, 
+/**
+ * The document type or the sales type, as stored (`purchase_order`, `invoice`, …).
+ */
+kind: string, 
+/**
+ * In words: "Purchase order", "Sales invoice", "Credit note".
+ */
+kind_label: string, 
+/**
+ * "PO-000012"; a sale not yet issued has none ("Draft").
+ */
+number: string | null, 
+/**
+ * The document's title, or the sale's customer.
+ */
+title: string, 
+/**
+ * Who raised it (a person's name).
+ */
+raised_by: string, department: string | null, amount: string, currency: string, stage: RegisterStage, 
+/**
+ * The status in words: "Pending approval", "Issued", "Signed by KRA".
+ */
+status_label: string, created_at: string, };
+
+export type RegisterPage = { rows: Array<RegisterRow>, 
+/**
+ * More rows follow this page.
+ */
+more: boolean, };
 
 export type Decision = "approve" | "reject" | "return" | "clarify" | "delegate";
 
@@ -1076,7 +1174,12 @@ export type SalesSettings = { price_basis: PriceBasis,
  */
 approval_above: string | null, };
 
-export type MasterImportResult = { added: number, };
+export type MasterImportResult = { added: number, 
+/**
+ * What the import noticed without refusing: spreadsheet float noise rounded, cells that
+ * start like a formula (kept as text).
+ */
+warnings: Array<ImportRowError>, };
 
 // Desktop wire types (src-tauri/src/wire.rs, src-tauri/src/recent.rs).
 
@@ -1208,10 +1311,12 @@ export type Commands = {
   department_add: { args: { name: string }; returns: DepartmentView };
   audit_list: { args: { limit: number }; returns: Array<AuditEntryView> };
   audit_verify: { args: Record<string, never>; returns: AuditVerifyReport };
+  audit_search: { args: { query: AuditQuery }; returns: AuditPage };
   approvals_inbox: { args: Record<string, never>; returns: Array<InboxItem> };
   document_create: { args: { document: NewDocument }; returns: DocumentView };
   document_submit: { args: { id: string }; returns: DocumentView };
   documents_mine: { args: Record<string, never>; returns: Array<DocumentView> };
+  documents_register: { args: { query: RegisterQuery }; returns: RegisterPage };
   document_show: { args: { id: string }; returns: DocumentView };
   document_history: { args: { id: string }; returns: Array<HistoryEntry> };
   approval_act: { args: { request: string; action: ActionInput }; returns: ActionResult };
@@ -1233,7 +1338,7 @@ export type Commands = {
   budget_reserve: { args: { budget: string; request: string; amount: string; reason: string | null }; returns: LedgerOutcome };
   budget_release: { args: { budget: string; request: string; amount: string | null; action: ReleaseAction; reason: string }; returns: LedgerOutcome };
   budget_release_commitment: { args: { release: ReleaseCommitmentInput }; returns: LedgerOutcome };
-  budget_import: { args: { path: string; skip: boolean }; returns: SyncRunView };
+  budget_import: { args: { path: string; skip: boolean; archive: boolean }; returns: SyncRunView };
   budget_sync_history: { args: { limit: number }; returns: Array<SyncRunView> };
   budget_year: { args: { year: string | null; department: string | null }; returns: FiscalYearUtilisation };
   notifications_list: { args: Record<string, never>; returns: Array<NotificationView> };
@@ -1306,10 +1411,12 @@ export const COMMAND_NAMES: readonly CommandName[] = [
   "department_add",
   "audit_list",
   "audit_verify",
+  "audit_search",
   "approvals_inbox",
   "document_create",
   "document_submit",
   "documents_mine",
+  "documents_register",
   "document_show",
   "document_history",
   "approval_act",
@@ -1386,10 +1493,10 @@ export const COMMAND_NAMES: readonly CommandName[] = [
 
 /** What each role may do: `hesabu_store::permissions::PERMISSIONS`. The core enforces it; the UI only hides what a role cannot use. */
 export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
-  admin: ["company_view", "company_edit", "user_view", "user_manage", "department_view", "department_manage", "audit_view", "audit_verify", "budget_view", "budget_manage", "budget_check", "budget_reserve", "budget_commit", "budget_spend", "budget_release_any", "approval_policy_view", "approval_policy_manage", "document_create", "document_view_all", "document_cancel_any", "approval_act", "delegation_manage", "jobs_run", "org_manage", "sync_view", "sync_manage", "backup_manage", "workflow_view", "workflow_manage", "workflow_run", "rules_view", "rules_manage", "jobs_view", "jobs_manage", "report_view", "monitor_view", "sales_view", "sales_draft", "sales_issue", "sales_credit", "sales_void", "sales_master_data", "sales_settings"],
-  finance_manager: ["company_view", "user_view", "department_view", "department_manage", "audit_view", "audit_verify", "budget_view", "budget_manage", "budget_check", "budget_reserve", "budget_commit", "budget_spend", "budget_release_any", "approval_policy_view", "approval_policy_manage", "document_create", "document_view_all", "approval_act", "delegation_manage", "jobs_run", "sync_view", "sync_manage", "backup_manage", "workflow_view", "workflow_manage", "workflow_run", "rules_view", "rules_manage", "jobs_view", "jobs_manage", "report_view", "monitor_view", "sales_view", "sales_draft", "sales_issue", "sales_credit", "sales_void", "sales_master_data", "sales_settings"],
-  finance_user: ["company_view", "user_view", "department_view", "budget_view", "budget_check", "budget_reserve", "budget_commit", "budget_spend", "budget_release_any", "approval_policy_view", "document_create", "approval_act", "delegation_manage", "sync_view", "sync_manage", "workflow_view", "workflow_run", "rules_view", "monitor_view", "sales_view", "sales_draft", "sales_issue", "sales_credit", "sales_master_data"],
+  admin: ["company_view", "company_edit", "user_view", "user_manage", "department_view", "department_manage", "audit_view", "audit_verify", "budget_view", "budget_view_all", "budget_manage", "budget_check", "budget_reserve", "budget_commit", "budget_spend", "budget_release_any", "approval_policy_view", "approval_policy_manage", "document_create", "document_view_all", "document_cancel_any", "approval_act", "delegation_manage", "jobs_run", "org_manage", "sync_view", "sync_manage", "backup_manage", "workflow_view", "workflow_manage", "workflow_run", "rules_view", "rules_manage", "jobs_view", "jobs_manage", "report_view", "monitor_view", "sales_view", "sales_draft", "sales_issue", "sales_credit", "sales_void", "sales_master_data", "sales_settings"],
+  finance_manager: ["company_view", "user_view", "department_view", "department_manage", "audit_view", "audit_verify", "budget_view", "budget_view_all", "budget_manage", "budget_check", "budget_reserve", "budget_commit", "budget_spend", "budget_release_any", "approval_policy_view", "approval_policy_manage", "document_create", "document_view_all", "approval_act", "delegation_manage", "jobs_run", "sync_view", "sync_manage", "backup_manage", "workflow_view", "workflow_manage", "workflow_run", "rules_view", "rules_manage", "jobs_view", "jobs_manage", "report_view", "monitor_view", "sales_view", "sales_draft", "sales_issue", "sales_credit", "sales_void", "sales_master_data", "sales_settings"],
+  finance_user: ["company_view", "user_view", "department_view", "budget_view", "budget_view_all", "budget_check", "budget_reserve", "budget_commit", "budget_spend", "budget_release_any", "approval_policy_view", "document_create", "approval_act", "delegation_manage", "sync_view", "sync_manage", "workflow_view", "workflow_run", "rules_view", "monitor_view", "sales_view", "sales_draft", "sales_issue", "sales_credit", "sales_master_data"],
   approver: ["company_view", "user_view", "department_view", "budget_view", "budget_check", "budget_reserve", "budget_commit", "budget_release_own", "approval_policy_view", "document_create", "approval_act", "delegation_manage", "sales_view"],
   employee: ["company_view", "department_view", "budget_check", "budget_reserve", "budget_release_own", "document_create", "approval_act", "delegation_manage", "sales_view", "sales_draft"],
-  auditor: ["company_view", "user_view", "department_view", "audit_view", "audit_verify", "budget_view", "approval_policy_view", "document_view_all", "sync_view", "workflow_view", "rules_view", "jobs_view", "report_view", "monitor_view", "sales_view"],
+  auditor: ["company_view", "user_view", "department_view", "audit_view", "audit_verify", "budget_view", "budget_view_all", "approval_policy_view", "document_view_all", "sync_view", "workflow_view", "rules_view", "jobs_view", "report_view", "monitor_view", "sales_view"],
 };

@@ -10,6 +10,7 @@ export type Screen = 'loading' | 'start' | 'login' | 'shell'
 export type Page =
   | 'dashboard'
   | 'approvals'
+  | 'documents'
   | 'budgets'
   | 'sync'
   | 'monitoring'
@@ -36,6 +37,7 @@ export interface PageMeta {
 export const PAGES: PageMeta[] = [
   { id: 'dashboard', label: 'Dashboard', key: 'd', group: 'main' },
   { id: 'approvals', label: 'Approvals', key: 'a', group: 'main', anyOf: ['document_create', 'approval_act'] },
+  { id: 'documents', label: 'Documents', key: 'o', group: 'main', anyOf: ['document_view_all'] },
   { id: 'budgets', label: 'Budgets', key: 'b', group: 'main', anyOf: ['budget_view'] },
   { id: 'sync', label: 'Sync', key: 's', group: 'main', anyOf: ['sync_view'] },
   { id: 'monitoring', label: 'Monitoring', key: 'm', group: 'main', anyOf: ['monitor_view'] },

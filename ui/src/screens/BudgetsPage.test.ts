@@ -81,6 +81,7 @@ function run(extra: Partial<SyncRunView> = {}): SyncRunView {
     soft_deleted: 0,
     skipped: 0,
     errors: [],
+    warnings: [],
     actor_email: 'admin@demo.test',
     ...extra,
   }
@@ -254,7 +255,9 @@ describe('BudgetsPage', () => {
     await fireEvent.input(document.getElementById('budget-import-path')!, { target: { value: ' /home/grace/budgets.xlsx ' } })
     await fireEvent.click(document.getElementById('budget-import-skip')!)
     await fireEvent.submit(document.getElementById('budget-import')!)
-    await waitFor(() => expect(callsOf('budget_import')).toEqual([{ path: '/home/grace/budgets.xlsx', skip: true }]))
+    await waitFor(() =>
+      expect(callsOf('budget_import')).toEqual([{ path: '/home/grace/budgets.xlsx', skip: true, archive: false }]),
+    )
     const bar = await found('#budget-import-progress')
     expect(bar.getAttribute('aria-valuenow')).toBe('0')
 
@@ -274,6 +277,9 @@ describe('BudgetsPage', () => {
         errors: [
           { line: 3, message: "amount 'abc' is not a number: write it like 12500.00 (no currency sign)" },
           { line: 7, message: 'the period cell is a date (2025-03-01); type the period as text like 2025-03' },
+        ],
+        warnings: [
+          { line: 4, message: "category starts with '=': kept as text" },
           { line: 0, message: '2 rows were skipped, so budgets missing from the file were not archived' },
         ],
       }),
@@ -285,7 +291,9 @@ describe('BudgetsPage', () => {
     const errors = [...document.querySelectorAll('#budget-import-errors li')].map((li) => li.textContent)
     expect(errors[0]).toBe("Line 3: amount 'abc' is not a number: write it like 12500.00 (no currency sign)")
     expect(errors[1]).toContain('Line 7: the period cell is a date')
-    expect(errors[2]).not.toContain('Line 0')
+    const warnings = [...document.querySelectorAll('#budget-import-warnings li')].map((li) => li.textContent)
+    expect(warnings[0]).toBe("Line 4: category starts with '=': kept as text")
+    expect(warnings[1]).not.toContain('Line 0')
     expect(bar.getAttribute('aria-valuenow')).toBe('100')
     // The history and the figures are read again after the import.
     await waitFor(() => expect(callsOf('budget_sync_history')).toHaveLength(2))

@@ -111,6 +111,24 @@ describe('CustomersPage', () => {
     expect(callsOf('customers_import')).toEqual([{ path: '/home/grace/customers.csv' }])
   })
 
+  it('lists what an import noticed: cells that start like a formula, float noise rounded', async () => {
+    commands({
+      customers_list: () => LIST,
+      customers_import: () => ({
+        added: 2,
+        warnings: [{ line: 3, message: "name starts with '=': kept as text" }],
+      }),
+    })
+    app.session = ACCOUNTANT
+    render(CustomersPage)
+    await fireEvent.click(await found('#import-customers'))
+    await fireEvent.input(document.getElementById('customers-import-path')!, { target: { value: '/home/grace/customers.csv' } })
+    await fireEvent.click(document.getElementById('customers-import-submit')!)
+    expect((await found('#customers-import-result')).textContent).toContain('2 customers added')
+    const warnings = [...document.querySelectorAll('#customers-import-warnings li')].map((li) => li.textContent)
+    expect(warnings).toEqual(["Line 3: name starts with '=': kept as text"])
+  })
+
   it('is read-only for an auditor', async () => {
     commands({ customers_list: () => LIST })
     app.session = AUDITOR

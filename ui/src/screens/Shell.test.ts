@@ -183,15 +183,15 @@ describe('Shell', () => {
   it.each<[Role, string[], string[]]>([
     [
       'admin',
-      ['dashboard', 'approvals', 'budgets', 'sync', 'monitoring', 'workflows', 'sales', 'customers', 'items', 'settings-users', 'settings-company'],
+      ['dashboard', 'approvals', 'documents', 'budgets', 'sync', 'monitoring', 'workflows', 'sales', 'customers', 'items', 'settings-users', 'settings-company'],
       [],
     ],
     [
       'auditor',
-      ['dashboard', 'budgets', 'sync', 'monitoring', 'workflows', 'sales', 'customers', 'items', 'settings-users', 'settings-company'],
+      ['dashboard', 'documents', 'budgets', 'sync', 'monitoring', 'workflows', 'sales', 'customers', 'items', 'settings-users', 'settings-company'],
       ['approvals'],
     ],
-    ['employee', ['dashboard', 'approvals', 'sales', 'customers', 'items', 'settings-company'], ['budgets', 'sync', 'monitoring', 'workflows', 'settings-users']],
+    ['employee', ['dashboard', 'approvals', 'sales', 'customers', 'items', 'settings-company'], ['documents', 'budgets', 'sync', 'monitoring', 'workflows', 'settings-users']],
     ['approver', ['dashboard', 'approvals', 'budgets', 'sales', 'customers', 'items', 'settings-users', 'settings-company'], ['sync', 'monitoring', 'workflows']],
   ])('shows %s only the pages the role may use', async (role, shown, hidden) => {
     commands({ company_info: () => INFO })

@@ -1,6 +1,11 @@
 //! What approvers do: approve, reject, return, request clarification, delegate a step; their
 //! inbox; a document's history; bulk approve.
 //!
+//! Someone who may not see a document learns nothing about it from a refusal: acting on its
+//! request is answered "not waiting for you, or does not exist", never with its number, title,
+//! amount, department or approvers, and a bulk approval with nothing waiting for the caller is
+//! refused before any of the requests is read.
+//!
 //! A decision is a compare-and-swap on the step's `version` inside the unit of work: the step is
 //! read under the write lock, checked against the version the approver saw, and updated with
 //! `WHERE version = ?`. Two approvers (or a double click) racing on one step yield exactly one
@@ -28,6 +33,7 @@ use hesabu_store::audit::AuditDraft;
 use hesabu_store::auth::Session;
 use hesabu_store::company_file::CompanyFile;
 use hesabu_store::error::{Error, Result};
+use hesabu_store::limits::{NOTE, check_text, excerpt};
 use hesabu_store::notifications;
 use hesabu_store::permissions::Permission;
 use hesabu_store::uow::UnitOfWork;
@@ -81,6 +87,9 @@ pub async fn act(
         .map(str::trim)
         .filter(|c| !c.is_empty())
         .map(str::to_owned);
+    if let Some(c) = &comment {
+        check_text("comment", c, NOTE)?;
+    }
     match (input.decision, &comment) {
         (Decision::Reject, None) => {
             return Err(Error::invalid(
@@ -112,10 +121,17 @@ pub async fn act(
         .await?
         .ok_or_else(|| {
             Error::NotFound(format!(
-                "There is no approval request {request_id}. Check the id in hesabu approval inbox."
+                "There is no approval request {}. Check the id in hesabu approval inbox.",
+                excerpt(request_id)
             ))
         })?;
     let doc = crate::documents::load(uow.db(), &request.document_id).await?;
+    if documents::ensure_visible(uow.db(), session, &doc)
+        .await
+        .is_err()
+    {
+        return Err(not_yours(request_id));
+    }
     let dir = Directory::load(uow.db()).await?;
     let steps = steps_of(uow.db(), &request.id).await?;
     let me = session.user_id();
@@ -415,7 +431,8 @@ async fn delegate_step(
         .filter(|u| u.active)
         .ok_or_else(|| {
             Error::invalid(format!(
-                "Delegate to whom? '{email}' is not an active user of this company file."
+                "Delegate to whom? '{}' is not an active user of this company file.",
+                excerpt(email)
             ))
         })?
         .clone();
@@ -536,6 +553,16 @@ fn already_decided(
             dir.name(&fresh.acting_id)
         )),
     }
+}
+
+/// The refusal for a request whose document the caller may not see: the same words whether it
+/// exists or not, and nothing about it.
+fn not_yours(request_id: &str) -> Error {
+    Error::PermissionDenied(format!(
+        "Approval request {} is not waiting for you, or does not exist. Check the id in hesabu \
+         approval inbox.",
+        excerpt(request_id.trim())
+    ))
 }
 
 fn not_with_you(
@@ -727,7 +754,11 @@ pub async fn history(
 }
 
 /// Approves each request in its own unit of work; one failure does not stop the others. One
-/// audit entry summarises the batch.
+/// audit entry summarises a batch that approved anything.
+///
+/// Refused before any request is read when none of them waits for the caller (only the
+/// caller's own pending steps are looked at): nothing is written, and the message names none
+/// of the requests' documents or approvers.
 pub async fn bulk_approve(
     file: &CompanyFile,
     session: &Session,
@@ -738,6 +769,23 @@ pub async fn bulk_approve(
         return Err(Error::invalid(
             "Bulk approve needs at least one request id.",
         ));
+    }
+    let waiting: HashSet<String> = approval_step::Entity::find()
+        .filter(approval_step::Column::ActingId.eq(session.user_id()))
+        .filter(approval_step::Column::Status.eq(StepStatus::Pending))
+        .all(file.reader())
+        .await?
+        .into_iter()
+        .map(|s| s.request_id)
+        .collect();
+    if !request_ids.iter().any(|id| waiting.contains(id.trim())) {
+        return Err(Error::PermissionDenied(format!(
+            "Permission denied: {} ({}) has none of these approval requests waiting for them, so \
+             nothing was approved. Your inbox (hesabu approval inbox) lists what you may \
+             approve.",
+            session.email(),
+            session.role()
+        )));
     }
     let mut result = BulkResult {
         succeeded: Vec::new(),
@@ -758,6 +806,10 @@ pub async fn bulk_approve(
                 message: e.to_string(),
             }),
         }
+    }
+    if result.succeeded.is_empty() {
+        // Nothing changed: nothing to record.
+        return Ok(result);
     }
     let mut uow = file.begin(session).await?;
     uow.audit(AuditDraft {

@@ -189,6 +189,8 @@ async fn submitted(
         return Ok(OnSubmit::Route);
     }
     let amount = crate::documents::amount_of(doc);
+    // Documents are created within the maximum; one above it was changed outside Hesabu.
+    hesabu_store::money::check_max(&format!("amount of {}", doc.number), amount)?;
     let Some(department_id) = doc.department_id.as_deref() else {
         mark(
             uow,
@@ -291,7 +293,8 @@ async fn submitted(
             Ok(OnSubmit::Route)
         }
         EnforcementDecision::Escalate { reason } => {
-            let available = out.balance.available + amount;
+            // What was available before this reservation (both figures are within the maximum).
+            let available = budgets::plus(out.balance.available, amount, "the budget available")?;
             let detail = format!(
                 "budget {label}, available {}, requested {}",
                 budgets::show(available, &out.currency),

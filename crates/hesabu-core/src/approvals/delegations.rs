@@ -27,6 +27,7 @@ use hesabu_store::auth::Session;
 use hesabu_store::clock::{format_timestamp, parse_timestamp};
 use hesabu_store::company_file::CompanyFile;
 use hesabu_store::error::{Error, Result};
+use hesabu_store::limits::excerpt;
 use hesabu_store::notifications;
 use hesabu_store::permissions::Permission;
 use hesabu_store::uow::UnitOfWork;
@@ -44,7 +45,8 @@ pub fn parse_instant(text: &str, tz: chrono_tz::Tz) -> Result<DateTime<Utc>> {
         .map(|t| t.with_timezone(&Utc))
         .ok_or_else(|| {
             Error::invalid(format!(
-                "'{text}' is not a date: write 2026-12-01 or 2026-12-01T08:00:00+03:00."
+                "'{}' is not a date: write 2026-12-01 or 2026-12-01T08:00:00+03:00.",
+                excerpt(text)
             ))
         })
 }
@@ -89,7 +91,7 @@ pub async fn add(
         .ok_or_else(|| {
             Error::invalid(format!(
                 "'{}' is not an active user of this company file.",
-                new.to_email
+                excerpt(&new.to_email)
             ))
         })?
         .clone();
@@ -141,7 +143,7 @@ pub async fn add(
                 let dept = crate::departments::find_by_name(uow.db(), name)
                     .await?
                     .ok_or_else(|| {
-                        Error::invalid(format!("There is no department named '{name}'."))
+                        Error::invalid(format!("There is no department named '{}'.", excerpt(name)))
                     })?;
                 ids.push(dept.id);
             }
@@ -205,7 +207,7 @@ pub async fn revoke(file: &CompanyFile, session: &Session, id: &str) -> Result<D
     let d = delegation::Entity::find_by_id(id.trim().to_owned())
         .one(uow.db())
         .await?
-        .ok_or_else(|| Error::NotFound(format!("There is no delegation {id}.")))?;
+        .ok_or_else(|| Error::NotFound(format!("There is no delegation {}.", excerpt(id))))?;
     if d.delegator_id != session.user_id() && !session.may(Permission::UserManage) {
         return Err(Error::PermissionDenied(format!(
             "Permission denied: {} may only revoke their own delegations.",

@@ -32,7 +32,8 @@ use hesabu_store::auth::Session;
 use hesabu_store::clock::parse_timestamp;
 use hesabu_store::company_file::CompanyFile;
 use hesabu_store::error::{Error, Result};
-use hesabu_store::money::Currency;
+use hesabu_store::limits::{LABEL, NOTE, TITLE, check_optional_text, check_text, excerpt};
+use hesabu_store::money::{Currency, check_max, sum_overflow};
 use hesabu_store::permissions::Permission;
 use hesabu_store::uow::UnitOfWork;
 
@@ -43,10 +44,12 @@ pub async fn create(
     new: &NewDocument,
 ) -> Result<DocumentView> {
     session.require(Permission::DocumentCreate)?;
+    check_document_text(new)?;
     let title = new.title.trim();
     if title.is_empty() {
         return Err(Error::invalid("The document needs a title."));
     }
+    check_max("document amount", new.amount)?;
     if new.amount <= Decimal::ZERO {
         return Err(Error::invalid(format!(
             "The amount {} is not positive: enter the document's total, e.g. 12500.00.",
@@ -65,6 +68,7 @@ pub async fn create(
             "Facts must be a JSON object, e.g. {\"vehicles\": 2}.",
         ));
     }
+    let mut lines_total = Decimal::ZERO;
     for (i, line) in new.lines.iter().enumerate() {
         if line.description.trim().is_empty() || line.quantity <= Decimal::ZERO {
             return Err(Error::invalid(format!(
@@ -72,7 +76,21 @@ pub async fn create(
                 i + 1
             )));
         }
+        // Each figure, the line's total (quantity × unit price, which rules compute) and the
+        // lines' sum stay within the maximum, so nothing computed from them can overflow.
+        let n = i + 1;
+        check_max(&format!("quantity on line {n}"), line.quantity)?;
+        check_max(&format!("unit price on line {n}"), line.unit_price)?;
+        let total = line
+            .quantity
+            .checked_mul(line.unit_price)
+            .ok_or_else(|| sum_overflow(&format!("line {n}")))?;
+        check_max(&format!("total of line {n} (quantity × unit price)"), total)?;
+        lines_total = lines_total
+            .checked_add(total)
+            .ok_or_else(|| sum_overflow("the lines"))?;
     }
+    check_max("total of the lines", lines_total)?;
 
     let mut uow = file.begin(session).await?;
     let company = crate::company::load(uow.db()).await?;
@@ -96,14 +114,28 @@ pub async fn create(
                 .await?
                 .ok_or_else(|| {
                     Error::invalid(format!(
-                        "There is no department named '{name}'. Use one from hesabu department \
-                         list."
+                        "There is no department named '{}'. Use one from hesabu department list.",
+                        excerpt(name)
                     ))
                 })?
                 .id,
         ),
         None => requester.department_id.clone(),
     };
+    // A document reserves against its department's budget: a role that may use only its own
+    // departments' budgets may raise documents only for them (the name of another department
+    // is not echoed back with anything about it).
+    if let Some(id) = department_id.as_deref() {
+        let scope = crate::budgets::Scope::of(uow.db(), session).await?;
+        if !scope.allows(id) {
+            return Err(Error::PermissionDenied(format!(
+                "Permission denied: {} ({}) may raise documents only for their own department \
+                 or those they head. Leave the department out to use your own, or ask finance.",
+                session.email(),
+                session.role()
+            )));
+        }
+    }
     let count = approval_document::Entity::find()
         .filter(approval_document::Column::DocType.eq(new.doc_type.as_str()))
         .count(uow.db())
@@ -173,6 +205,36 @@ pub async fn create(
     show(file, session, &doc.id).await
 }
 
+/// Text over the limits (docs/limits.md) is refused, never cut: title, category, project,
+/// department, facts (as JSON) and each line's description and tax code.
+fn check_document_text(new: &NewDocument) -> Result<()> {
+    check_text("title", new.title.trim(), TITLE)?;
+    for (what, text) in [
+        ("category", &new.category),
+        ("project", &new.project),
+        ("department", &new.department),
+    ] {
+        check_optional_text(what, text.as_deref().map(str::trim), LABEL)?;
+    }
+    if let Some(facts) = &new.facts {
+        check_text("facts (as JSON)", &facts.to_string(), NOTE)?;
+    }
+    for (i, line) in new.lines.iter().enumerate() {
+        let n = i + 1;
+        check_text(
+            &format!("line {n} description"),
+            line.description.trim(),
+            NOTE,
+        )?;
+        check_optional_text(
+            &format!("line {n} tax code"),
+            line.tax_code.as_deref(),
+            LABEL,
+        )?;
+    }
+    Ok(())
+}
+
 /// The local event for a document (workflows read the document itself when they match it).
 pub(crate) fn document_event(doc: &approval_document::Model, event_type: EventType) -> NewEvent {
     NewEvent {
@@ -214,9 +276,12 @@ async fn send(
     note: Option<&str>,
 ) -> Result<DocumentView> {
     session.require(Permission::DocumentCreate)?;
+    check_optional_text("note", note.map(str::trim), NOTE)?;
     let mut uow = file.begin(session).await?;
     let doc = load(uow.db(), id).await?;
     if doc.requester_id != session.user_id() {
+        // Someone who may not see it is told only that (no number).
+        ensure_visible(uow.db(), session, &doc).await?;
         return Err(Error::PermissionDenied(format!(
             "Only the requester may submit {}. Ask them to do it.",
             doc.number
@@ -343,6 +408,7 @@ pub async fn recall(file: &CompanyFile, session: &Session, id: &str) -> Result<D
     let mut uow = file.begin(session).await?;
     let doc = load(uow.db(), id).await?;
     if doc.requester_id != session.user_id() {
+        ensure_visible(uow.db(), session, &doc).await?;
         return Err(Error::PermissionDenied(format!(
             "Only the requester may recall {}.",
             doc.number
@@ -468,12 +534,13 @@ pub(crate) async fn ensure_visible(
     if involved {
         Ok(())
     } else {
+        // The id the caller gave, never the document's number or anything else about it.
         Err(Error::PermissionDenied(format!(
-            "Permission denied: {} ({}) may not view {}: it is not yours and not in your \
-             approval chain.",
+            "Permission denied: {} ({}) may not view document {}: it does not exist, or it is \
+             not yours and not in your approval chain.",
             session.email(),
             session.role(),
-            doc.number
+            doc.id
         )))
     }
 }

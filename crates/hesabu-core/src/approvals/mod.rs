@@ -8,6 +8,8 @@
 //!   a document's status is the documents layer's: `crate::documents::state`).
 //! - [`routing`]: from a submitted document and its policy to a chain of approvers.
 //! - [`actions`]: approve / reject / return / clarify / delegate, the inbox, history, bulk.
+//! - [`register`]: every document of the company in one read-only list (approval documents and
+//!   sales), for the roles that may view every document.
 //! - [`delegations`]: out-of-office delegations and re-routing.
 //! - [`jobs`]: reminders, escalations, auto-approvals and delegation expiry as of an instant.
 //! - [`calendar`]: business hours for SLAs.
@@ -31,6 +33,7 @@ pub mod jobs;
 pub mod org;
 pub mod policy_format;
 pub mod policy_service;
+pub mod register;
 pub mod routing;
 pub mod rule_hooks;
 pub mod sales_gate;

@@ -14,6 +14,7 @@ use hesabu_store::audit::AuditDraft;
 use hesabu_store::auth::{self, Session};
 use hesabu_store::company_file::CompanyFile;
 use hesabu_store::error::{Error, Result};
+use hesabu_store::limits::{LABEL, NAME, check_text, excerpt};
 use hesabu_store::permissions::Permission;
 
 /// Makes `email` the head of `department` (replacing any previous head).
@@ -29,7 +30,8 @@ pub async fn set_department_head(
         .await?
         .ok_or_else(|| {
             Error::invalid(format!(
-                "There is no department named '{department}'. Add it first (hesabu department add)."
+                "There is no department named '{}'. Add it first (hesabu department add).",
+                excerpt(department)
             ))
         })?;
     let user = active_user(uow.db(), email).await?;
@@ -101,8 +103,13 @@ pub async fn add_holiday(
     name: &str,
 ) -> Result<()> {
     session.require(Permission::OrgManage)?;
-    let date = NaiveDate::parse_from_str(day.trim(), "%Y-%m-%d")
-        .map_err(|_| Error::invalid(format!("'{day}' is not a date: write it like 2026-12-12.")))?;
+    check_text("holiday name", name.trim(), NAME)?;
+    let date = NaiveDate::parse_from_str(day.trim(), "%Y-%m-%d").map_err(|_| {
+        Error::invalid(format!(
+            "'{}' is not a date: write it like 2026-12-12.",
+            excerpt(day)
+        ))
+    })?;
     let mut uow = file.begin(session).await?;
     uow.db()
         .execute_raw(Statement::from_sql_and_values(
@@ -123,6 +130,7 @@ pub async fn add_holiday(
 }
 
 pub(crate) fn normalise_designation(text: &str) -> Result<String> {
+    check_text("designation", text.trim(), LABEL)?;
     let d = text.trim().to_lowercase();
     if d.is_empty() || !d.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
         return Err(Error::invalid(format!(
@@ -139,7 +147,10 @@ async fn active_user(
 ) -> Result<hesabu_store::entities::app_user::Model> {
     let email = auth::normalise_email(email);
     let user = users::find_by_email(db, &email).await?.ok_or_else(|| {
-        Error::NotFound(format!("There is no user {email} in this company file."))
+        Error::NotFound(format!(
+            "There is no user {} in this company file.",
+            excerpt(&email)
+        ))
     })?;
     if !user.active {
         return Err(Error::invalid(format!(

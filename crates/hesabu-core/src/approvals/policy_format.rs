@@ -18,6 +18,8 @@ use serde_json::Value;
 use ts_rs::TS;
 
 use super::wire::DocumentType;
+use hesabu_store::limits::{LABEL, NAME, NOTE, check_optional_text, check_text, excerpt, shorten};
+use hesabu_store::money::{MAX_AMOUNT, max_amount_text};
 use hesabu_store::permissions::Role;
 
 /// At most this many levels per policy.
@@ -356,8 +358,12 @@ impl Condition {
         }
     }
 
+    /// The condition as written, cut short if its value is long (a message quotes it).
     fn describe(&self) -> String {
-        format!("{} {} {}", self.field, self.op.symbol(), self.value)
+        shorten(
+            &format!("{} {} {}", self.field, self.op.symbol(), self.value),
+            LABEL * 2,
+        )
     }
 }
 
@@ -438,9 +444,62 @@ fn decimal_of(value: &Value) -> Option<Decimal> {
     }
 }
 
+/// Text longer than the limits (docs/limits.md) anywhere in a policy, one message per field.
+/// Checked before anything else, so no other message quotes a huge name, and before a policy
+/// is saved, so its name never reaches the audit log.
+pub fn check_lengths(spec: &PolicySpec) -> Vec<String> {
+    let mut checks = vec![
+        check_text("policy name", &spec.name, NAME),
+        check_optional_text("policy module", spec.module.as_deref(), LABEL),
+        check_text("policy currency", &spec.currency, LABEL),
+    ];
+    let email = |what: String, approver: &ApproverSpec| match approver {
+        ApproverSpec::User { email } => check_text(&what, email, NAME),
+        ApproverSpec::Designation { designation } => check_text(&what, designation, LABEL),
+        _ => Ok(()),
+    };
+    for (i, level) in spec.levels.iter().enumerate() {
+        let at = format!("level {}", i + 1);
+        checks.push(check_text(&format!("{at} name"), &level.name, NAME));
+        for approver in &level.approvers {
+            checks.push(email(format!("{at} approver"), approver));
+        }
+        if let Some(EscalationSpec {
+            to: EscalationTarget::User { email },
+            ..
+        }) = &level.escalation
+        {
+            checks.push(check_text(&format!("{at} escalation email"), email, NAME));
+        }
+    }
+    for (i, rule) in spec.rules.iter().enumerate() {
+        let at = format!("rule {}", i + 1);
+        checks.push(check_text(&format!("{at} name"), &rule.name, NAME));
+        for (j, c) in rule.when.iter().enumerate() {
+            let at = format!("{at}, condition {}", j + 1);
+            checks.push(check_text(&format!("{at} field"), &c.field, LABEL));
+            let values: Vec<&Value> = match c.value.as_array() {
+                Some(items) => items.iter().collect(),
+                None => vec![&c.value],
+            };
+            for text in values.iter().filter_map(|v| v.as_str()) {
+                checks.push(check_text(&format!("{at} value"), text, NOTE));
+            }
+        }
+    }
+    checks
+        .into_iter()
+        .filter_map(|c| c.err().map(|e| e.to_string()))
+        .collect()
+}
+
 /// Checks a policy's shape. Errors name the level, rule or band and say how to fix it. The
 /// checks that need the company's people live in `approvals::policy_service::validate`.
 pub fn validate_shape(spec: &PolicySpec) -> Vec<String> {
+    let too_long = check_lengths(spec);
+    if !too_long.is_empty() {
+        return too_long;
+    }
     let mut errors = Vec::new();
     if spec.name.trim().is_empty() {
         errors.push("The policy needs a name.".into());
@@ -459,7 +518,7 @@ pub fn validate_shape(spec: &PolicySpec) -> Vec<String> {
     {
         errors.push(format!(
             "Currency '{}' is not a currency code: use three letters such as KES.",
-            spec.currency
+            excerpt(&spec.currency)
         ));
     }
     let n = spec.levels.len();
@@ -520,6 +579,15 @@ pub fn validate_shape(spec: &PolicySpec) -> Vec<String> {
             {
                 errors.push(format!(
                     "{label} has a negative {what} ({v}): use 0 or more, or remove it."
+                ));
+            }
+            if let Some(v) = value
+                && v.abs() > MAX_AMOUNT
+            {
+                errors.push(format!(
+                    "{label} has a {what} of {v}, above the largest amount Hesabu accepts \
+                     ({}): lower it, or remove it.",
+                    max_amount_text()
                 ));
             }
         }
@@ -620,6 +688,23 @@ pub fn validate_shape(spec: &PolicySpec) -> Vec<String> {
             if c.field != "amount" {
                 amount_only = false;
                 continue;
+            }
+            let values: Vec<&Value> = match c.value.as_array() {
+                Some(items) => items.iter().collect(),
+                None => vec![&c.value],
+            };
+            if let Some(v) = values
+                .into_iter()
+                .filter_map(decimal_of)
+                .find(|v| v.abs() > MAX_AMOUNT)
+            {
+                errors.push(format!(
+                    "{label}: condition {} compares the amount with {v}, above the largest amount \
+                     Hesabu accepts ({}). Use an amount up to it (a band with no upper limit \
+                     covers everything above).",
+                    c.describe(),
+                    max_amount_text()
+                ));
             }
             let tighten =
                 |band: &mut Band, low: Option<(Decimal, bool)>, high: Option<(Decimal, bool)>| {

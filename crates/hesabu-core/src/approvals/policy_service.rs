@@ -11,20 +11,24 @@ use super::Directory;
 use super::policy_format::{self, ApproverSpec, EscalationTarget, PolicySpec};
 use super::wire::{DocumentType, PolicyIssue, PolicyValidation, PolicyView};
 use crate::entities::approval_policy;
+use crate::rules::definition::Definition;
 use hesabu_store::audit::AuditDraft;
 use hesabu_store::auth::Session;
 use hesabu_store::company_file::CompanyFile;
 use hesabu_store::error::{Error, Result};
+use hesabu_store::limits::{self, excerpt};
 use hesabu_store::permissions::Permission;
 
-/// Parses policy JSON, with a message that points at the problem.
+/// An approval policy (docs/approval-policies.md), as a definition a person gives Hesabu.
+pub const POLICY: Definition = Definition {
+    what: "policy",
+    doc: "docs/approval-policies.md",
+};
+
+/// Parses policy JSON, with a message that points at the problem (see
+/// `rules::definition`: size, encoding, where the JSON is wrong).
 pub fn parse(json_text: &str) -> Result<PolicySpec> {
-    serde_json::from_str(json_text).map_err(|e| {
-        Error::invalid(format!(
-            "The policy file is not valid policy JSON ({e}). See docs/approval-policies.md for \
-             the format."
-        ))
-    })
+    POLICY.parse(json_text)
 }
 
 /// Validates without saving: the shape, then that every level resolves to at least one active
@@ -163,15 +167,19 @@ pub async fn import(
     spec: &PolicySpec,
 ) -> Result<PolicyView> {
     session.require(Permission::ApprovalPolicyManage)?;
+    // Text over the limits is refused before the file is touched (and quoted only in part).
+    let too_long = policy_format::check_lengths(spec);
+    if !too_long.is_empty() {
+        return Err(not_saved(spec, &too_long));
+    }
+    // The desktop hands over the policy itself, not a file: held to a file's size.
+    let spec_json = serde_json::to_string(spec).map_err(|e| Error::Internal(e.to_string()))?;
+    limits::check_bytes(POLICY.what, spec_json.len(), limits::DEFINITION_BYTES)?;
     let mut uow = file.begin(session).await?;
     let dir = Directory::load(uow.db()).await?;
     let report = validation(spec, &dir);
     if !report.ok {
-        return Err(Error::invalid(format!(
-            "The policy '{}' was not saved:\n- {}",
-            spec.name,
-            report.errors.join("\n- ")
-        )));
+        return Err(not_saved(spec, &report.errors));
     }
     let version = approval_policy::Entity::find()
         .order_by_desc(approval_policy::Column::Version)
@@ -184,7 +192,7 @@ pub async fn import(
         version,
         document_types: serde_json::to_string(&spec.document_types)
             .map_err(|e| Error::Internal(e.to_string()))?,
-        spec_json: serde_json::to_string(spec).map_err(|e| Error::Internal(e.to_string()))?,
+        spec_json,
         imported_at: uow.now_text(),
         imported_by: Some(session.user_id().to_owned()),
     };
@@ -207,6 +215,28 @@ pub async fn import(
     .await?;
     uow.commit().await?;
     Ok(view(&model, spec.clone(), &spec.document_types))
+}
+
+/// How many problems a refusal lists (a policy may have thousands); the rest are counted.
+const LISTED: usize = 20;
+
+fn not_saved(spec: &PolicySpec, errors: &[String]) -> Error {
+    let mut listed = errors
+        .iter()
+        .take(LISTED)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join("\n- ");
+    if errors.len() > LISTED {
+        listed.push_str(&format!(
+            "\n- … and {} more (hesabu policy validate lists them all)",
+            errors.len() - LISTED
+        ));
+    }
+    Error::invalid(format!(
+        "The policy '{}' was not saved:\n- {listed}",
+        excerpt(&spec.name)
+    ))
 }
 
 /// Every imported version, newest first, with the types each is active for.

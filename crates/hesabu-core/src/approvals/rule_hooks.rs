@@ -315,6 +315,7 @@ pub async fn resolve_tax_review(
             "Say how the tax review was resolved, e.g. --note \"tax code B added to line 2\".",
         ));
     }
+    hesabu_store::limits::check_text("note", note, hesabu_store::limits::NOTE)?;
     let mut uow = file.begin(session).await?;
     let doc = crate::documents::load(uow.db(), document_id).await?;
     let review = workflows::tax_review_of(uow.db(), &doc.id).await?;

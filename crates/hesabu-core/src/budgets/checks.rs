@@ -60,6 +60,13 @@ pub async fn check_in(
     input: &BudgetCheckInput,
 ) -> Result<BudgetCheckResult> {
     session.require(Permission::BudgetCheck)?;
+    let scope = Scope::of(uow.db(), session).await?;
+    if scope != Scope::All
+        && let Some(d) = crate::departments::find_by_name(uow.db(), &input.department).await?
+        && !scope.allows(&d.id)
+    {
+        return Err(scope.denied(session, &format!("{} is another department", d.name)));
+    }
     check_as(uow, &Mover::of(session), input).await
 }
 
@@ -115,7 +122,7 @@ pub(crate) async fn check_as(
             checked_at: checked_at.clone(),
         },
         Some(b) => {
-            let bal = balance_of(&load_balance(uow.db(), &b.id).await?)?;
+            let bal = stored_balance(uow.db(), b, &load_balance(uow.db(), &b.id).await?).await?;
             let available = amount <= bal.available;
             let threshold = b.auto_approve_threshold.map(DecimalText::get);
             let reason = if available {

@@ -1,17 +1,27 @@
 //! Budget import from CSV or XLSX: the seed's spreadsheet sync.
 //!
-//! The file is the source of truth for the budgets it could contain: a row whose key
-//! (department, period, category, project) is new creates a budget; a changed amount, currency,
-//! enforcement or threshold updates it (an amount change is an `adjust` ledger entry, so the
-//! balance stays explained by the ledger); an identical row leaves it alone; an active budget
-//! missing from the file is soft-deleted (archived, history kept). Budgets made by phasing
-//! (`parent_id` set) are not the spreadsheet's and are never archived by an import.
+//! The file is the source of truth for the budgets it holds: a row whose key (department,
+//! period, category, project) is new creates a budget; a changed amount, currency, enforcement
+//! or threshold updates it (an amount change is an `adjust` ledger entry, so the balance stays
+//! explained by the ledger); an identical row leaves it alone.
+//!
+//! Archiving is explicit (issue 14: a header-only file once archived every budget, and a
+//! HARD_BLOCK department then waved orders through as "no budget"). An active budget missing
+//! from the file is archived (soft-deleted, history kept) only with
+//! [`ImportOptions::archive_missing`]; without it the run says how many were left active. Even
+//! then, a missing budget that still holds reserved or committed money refuses the whole import,
+//! naming each such budget: releasing money is a decision, not a side effect of a spreadsheet.
+//! Budgets made by phasing (`parent_id` set) are not the spreadsheet's and are never archived.
+//! A file with a header and no budget rows is refused.
 //!
 //! All or nothing: one bad row and nothing is imported, unless `skip_invalid` is set, in which
 //! case the good rows are imported and — so that a typo cannot archive a budget — nothing is
-//! soft-deleted in that run. Every run, failed or not, leaves a `budget_sync_run` row with its
-//! counts, duration (from the injected clock) and per-row errors.
+//! archived in that run. Every run, failed or not, leaves a `budget_sync_run` row with its
+//! counts, duration (from the injected clock), per-row errors and warnings (float noise rounded,
+//! cells starting like a formula, budgets left active). [`ImportOptions::dry_run`] is the
+//! preview: the same checks and counts, nothing written and nothing recorded.
 //!
+//! Reading the file (size limits, encodings, formulas, float noise) is [`crate::tabular`]'s.
 //! Columns (header row required, names in any order, case-insensitive):
 //! `department,period,amount,currency,enforcement` and optionally
 //! `auto_approve_threshold,category,project`.
@@ -19,26 +29,30 @@
 //! Progress: [`import_file_with_progress`] reports an [`ImportProgress`] at each stage and every
 //! [`PROGRESS_EVERY`] rows, for the desktop's progress bar.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use rust_decimal::Decimal;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryOrder, QuerySelect, Set,
 };
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::period::FiscalPeriod;
 use super::{
     BudgetStatus, Enforcement, ImportProgress, ImportRowError, ImportStage, NewBudget, SyncRunView,
-    adjust_budgeted, fiscal_start_month, insert_new_budgets, new_budget_rows,
+    adjust_budgeted, fiscal_start_month, insert_new_budgets, new_budget_rows, show,
 };
 use crate::entities::{budget, budget_balance, budget_sync_run, department};
+use crate::tabular::{self, Format, Roundings, RowIssue};
+pub use crate::tabular::{RawRow, RawTable, read_csv_text};
 use hesabu_store::audit::AuditDraft;
 use hesabu_store::auth::Session;
 use hesabu_store::columns::DecimalText;
 use hesabu_store::company_file::CompanyFile;
 use hesabu_store::error::{Error, Result};
+use hesabu_store::limits;
 use hesabu_store::money::{Currency, Money};
 use hesabu_store::permissions::Permission;
 
@@ -49,6 +63,13 @@ pub const OPTIONAL_COLUMNS: [&str; 3] = ["auto_approve_threshold", "category", "
 /// At most this many row errors are kept per run (a 100k-row file of garbage should not make a
 /// 100k-entry error list).
 const MAX_ERRORS: usize = 1_000;
+
+/// Budgets named one by one in a message about missing budgets; the rest are counted.
+const MAX_NAMED: usize = 10;
+
+/// Characters kept of one stored message: every message is short already (cells over their
+/// limit are named, never quoted); this is the guard that keeps the history small regardless.
+const MAX_STORED_MESSAGE: usize = 1_000;
 
 /// A progress report is sent every this many rows (validated, or written).
 pub const PROGRESS_EVERY: usize = 500;
@@ -67,125 +88,27 @@ fn report(progress: Option<Progress<'_>>, stage: ImportStage, done: usize, total
     }
 }
 
-/// One data row as text, with its line number (the header is line 1).
-#[derive(Debug, Clone)]
-pub struct RawRow {
-    pub line: i64,
-    pub cells: Vec<String>,
-    /// Columns whose cell was typed as a date in the spreadsheet (XLSX only). Excel turns a
-    /// period typed as `2025-03` into a date, which the import then explains.
-    pub dates: Vec<usize>,
+/// How an import runs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ImportOptions {
+    /// Import the good rows and report the bad ones instead of importing nothing (nothing is
+    /// archived in such a run).
+    pub skip_invalid: bool,
+    /// Archive the active budgets the file leaves out. Refused, whole, when one of them still
+    /// holds reserved or committed money.
+    pub archive_missing: bool,
+    /// A preview: everything is checked and counted, nothing is written or recorded. The run
+    /// returned has an empty `id` (it is in no history).
+    pub dry_run: bool,
 }
 
-/// A file read into text rows, before validation.
-#[derive(Debug, Clone)]
-pub struct RawTable {
-    pub header: Vec<String>,
-    pub rows: Vec<RawRow>,
-    /// Rows that could not even be read (bad encoding).
-    pub errors: Vec<ImportRowError>,
-}
-
-fn file_error(path: &Path, e: impl std::fmt::Display) -> Error {
-    Error::invalid(format!("Could not read {}: {e}", path.display()))
-}
-
-/// Reads a CSV file.
-pub fn read_csv(path: &Path) -> Result<RawTable> {
-    let file = std::fs::File::open(path).map_err(|e| file_error(path, e))?;
-    read_csv_from(std::io::BufReader::new(file)).map_err(|e| file_error(path, e))
-}
-
-/// Reads CSV text (the demo company's embedded sample, tests).
-pub fn read_csv_text(text: &str) -> Result<RawTable> {
-    read_csv_from(text.as_bytes())
-        .map_err(|e| Error::invalid(format!("Could not read the CSV: {e}")))
-}
-
-fn read_csv_from(input: impl std::io::Read) -> std::result::Result<RawTable, csv::Error> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(input);
-    let header: Vec<String> = reader.headers()?.iter().map(str::to_owned).collect();
-    let mut rows = Vec::new();
-    let mut errors = Vec::new();
-    let line_of = |position: Option<&csv::Position>, i: usize| {
-        position.map_or(i64::try_from(i).unwrap_or(0) + 2, |p| {
-            i64::try_from(p.line()).unwrap_or(0)
-        })
-    };
-    for (i, record) in reader.records().enumerate() {
-        match record {
-            Ok(r) => {
-                if r.iter().all(str::is_empty) {
-                    continue; // a blank line
-                }
-                rows.push(RawRow {
-                    line: line_of(r.position(), i),
-                    cells: r.iter().map(str::to_owned).collect(),
-                    dates: Vec::new(),
-                });
-            }
-            Err(e) => errors.push(ImportRowError {
-                line: line_of(e.position(), i),
-                message: format!("this line could not be read ({e}); save the file as UTF-8 CSV"),
-            }),
+impl From<RowIssue> for ImportRowError {
+    fn from(issue: RowIssue) -> Self {
+        ImportRowError {
+            line: issue.line,
+            message: issue.message,
         }
     }
-    Ok(RawTable {
-        header,
-        rows,
-        errors,
-    })
-}
-
-/// Reads the first worksheet of an XLSX (or XLS/ODS) workbook.
-pub fn read_xlsx(path: &Path) -> Result<RawTable> {
-    use calamine::{Data, Reader};
-    let mut workbook = calamine::open_workbook_auto(path).map_err(|e| file_error(path, e))?;
-    let range = workbook
-        .worksheet_range_at(0)
-        .ok_or_else(|| file_error(path, "the workbook has no worksheet"))?
-        .map_err(|e| file_error(path, e))?;
-    let first_row = range.start().map_or(0, |(r, _)| i64::from(r));
-    let text = |cell: &Data| -> String {
-        match cell {
-            Data::Empty => String::new(),
-            // Shown as the date it is, so the error can quote it (the serial number would not
-            // mean anything to anyone).
-            Data::DateTime(d) => d
-                .as_datetime()
-                .map_or_else(|| d.to_string(), |t| t.date().to_string()),
-            // Numbers typed into Excel are stored as binary doubles; their shortest round-trip
-            // text is what was typed (up to 15 significant digits), and it is parsed exactly.
-            other => other.to_string().trim().to_owned(),
-        }
-    };
-    let mut rows = range.rows().enumerate();
-    let header = match rows.next() {
-        Some((_, cells)) => cells.iter().map(text).collect(),
-        None => Vec::new(),
-    };
-    let rows = rows
-        .map(|(i, cells)| RawRow {
-            line: first_row + i64::try_from(i).unwrap_or(0) + 1,
-            cells: cells.iter().map(text).collect(),
-            dates: cells
-                .iter()
-                .enumerate()
-                .filter(|(_, c)| matches!(c, Data::DateTime(_) | Data::DateTimeIso(_)))
-                .map(|(i, _)| i)
-                .collect(),
-        })
-        .filter(|r| r.cells.iter().any(|c| !c.is_empty()))
-        .collect();
-    Ok(RawTable {
-        header,
-        rows,
-        errors: Vec::new(),
-    })
 }
 
 /// Which column holds which field.
@@ -265,9 +188,23 @@ fn validate(
     cols: &Columns,
     departments: &HashMap<String, (String, String)>,
     fiscal: u32,
+    roundings: &mut Roundings,
 ) -> std::result::Result<Valid, String> {
-    let cell = |i: usize| row.cells.get(i).map_or("", |c| c.trim());
+    let cell = |i: usize| row.cell(i);
     let opt = |i: Option<usize>| i.map_or("", cell);
+    // Text over its field's limit is refused first, so no message below quotes a long cell.
+    for (name, column, max) in [
+        ("department", Some(cols.department), limits::NAME),
+        ("period", Some(cols.period), limits::LABEL),
+        ("amount", Some(cols.amount), limits::LABEL),
+        ("currency", Some(cols.currency), limits::LABEL),
+        ("enforcement", Some(cols.enforcement), limits::LABEL),
+        ("auto_approve_threshold", cols.threshold, limits::LABEL),
+        ("category", cols.category, limits::LABEL),
+        ("project", cols.project, limits::LABEL),
+    ] {
+        limits::check_text(name, opt(column), max).map_err(|e| e.to_string())?;
+    }
     if row.dates.contains(&cols.period) {
         let date = cell(cols.period);
         let like = date.get(..7).filter(|m| m.len() == 7).unwrap_or("2025-03");
@@ -285,28 +222,17 @@ fn validate(
         known.sort_unstable();
         format!(
             "there is no department '{dept_name}': use one of {} or add it first",
-            known.join(", ")
+            limits::shorten(&known.join(", "), 300)
         )
     })?;
     let period = FiscalPeriod::parse(cell(cols.period), fiscal).map_err(|e| e.to_string())?;
     let currency: Currency = cell(cols.currency)
         .parse()
         .map_err(|e: Error| e.to_string())?;
-    let amount_text = cell(cols.amount);
-    let amount = Money::parse(amount_text, currency.clone())
-        .map_err(|e| {
-            if e.to_string().contains("commas only group thousands") {
-                format!(
-                    "amount '{amount_text}' is not an amount: write 1.5 or 1,500 — commas only \
-                     group thousands"
-                )
-            } else {
-                format!(
-                    "amount '{amount_text}' is not a number: write it like 12500.00 (no currency \
-                     sign)"
-                )
-            }
-        })?
+    let places = tabular::minor_unit(currency.code());
+    let amount_text = roundings.amount(row, cols.amount, "amount", places);
+    let amount = Money::parse(&amount_text, currency.clone())
+        .map_err(|e| amount_error("amount", &amount_text, &e, "12500.00 (no currency sign)"))?
         .amount;
     if amount < Decimal::ZERO {
         return Err(format!(
@@ -314,22 +240,25 @@ fn validate(
         ));
     }
     let enforcement = Enforcement::parse(cell(cols.enforcement)).map_err(|e| e.to_string())?;
-    let threshold_text = opt(cols.threshold);
-    let threshold = if threshold_text.is_empty() {
-        None
-    } else {
-        let t = Money::parse(threshold_text, currency.clone())
-            .map_err(|_| {
-                format!(
-                    "auto_approve_threshold '{threshold_text}' is not a number: write it like \
-                     5000.00, or leave it empty"
-                )
-            })?
-            .amount;
-        if t < Decimal::ZERO {
-            return Err("auto_approve_threshold cannot be negative".into());
+    let threshold = match cols.threshold {
+        Some(column) if !cell(column).is_empty() => {
+            let text = roundings.amount(row, column, "auto_approve_threshold", places);
+            let t = Money::parse(&text, currency.clone())
+                .map_err(|e| {
+                    amount_error(
+                        "auto_approve_threshold",
+                        &text,
+                        &e,
+                        "5000.00, or leave it empty",
+                    )
+                })?
+                .amount;
+            if t < Decimal::ZERO {
+                return Err("auto_approve_threshold cannot be negative".into());
+            }
+            Some(t.normalize())
         }
-        Some(t.normalize())
+        _ => None,
     };
     let category = opt(cols.category).to_owned();
     let project = opt(cols.project).to_owned();
@@ -352,16 +281,35 @@ fn validate(
     })
 }
 
+/// What is wrong with an amount cell, in the import's words.
+fn amount_error(column: &str, text: &str, e: &Error, like: &str) -> String {
+    let why = e.to_string();
+    if why.contains("commas only group thousands") {
+        format!(
+            "{column} '{text}' is not an amount: write 1.5 or 1,500 — commas only group thousands"
+        )
+    } else if why.contains("decimal places") {
+        format!(
+            "{column} '{text}' has more than 4 decimal places: round it to the cent, like {like}"
+        )
+    } else if why.contains("largest amount") {
+        format!("{column}: {why}")
+    } else {
+        format!("{column} '{text}' is not a number: write it like {like}")
+    }
+}
+
 /// Imports a CSV (`.csv`) or XLSX (`.xlsx`, `.xls`, `.ods`) file. A failed run is returned as
 /// `Ok` with `status: "failed"` and its errors, after recording it in the sync history; the
-/// caller decides how loudly to fail.
+/// caller decides how loudly to fail. A file that cannot be read at all (too large, UTF-16, not
+/// a workbook) is an `InvalidInput` error and leaves no run.
 pub async fn import_file(
     file: &CompanyFile,
     session: &Session,
     path: &Path,
-    skip_invalid: bool,
+    options: ImportOptions,
 ) -> Result<SyncRunView> {
-    import_file_with_progress(file, session, path, skip_invalid, None).await
+    import_file_with_progress(file, session, path, options, None).await
 }
 
 /// [`import_file`], reporting progress to `progress`.
@@ -369,23 +317,15 @@ pub async fn import_file_with_progress(
     file: &CompanyFile,
     session: &Session,
     path: &Path,
-    skip_invalid: bool,
+    options: ImportOptions,
     progress: Option<Progress<'_>>,
 ) -> Result<SyncRunView> {
     session.require(Permission::BudgetManage)?;
-    let ext = path
-        .extension()
-        .map(|e| e.to_string_lossy().to_lowercase())
-        .unwrap_or_default();
-    let format = match ext.as_str() {
-        "csv" => "csv",
-        "xlsx" | "xls" | "ods" => "xlsx",
-        _ => {
-            return Err(Error::invalid(format!(
-                "{} is neither a .csv nor an .xlsx file: save the budget sheet as one of those.",
-                path.display()
-            )));
-        }
+    let Some(format) = Format::of(path) else {
+        return Err(Error::invalid(format!(
+            "{} is neither a .csv nor an .xlsx file: save the budget sheet as one of those.",
+            path.display()
+        )));
     };
     if !path.is_file() {
         return Err(Error::NotFound(format!(
@@ -395,27 +335,23 @@ pub async fn import_file_with_progress(
     }
     let started = file.clock().now();
     report(progress, ImportStage::Reading, 0, 0);
-    let table = if format == "csv" {
-        read_csv(path)?
-    } else {
-        read_xlsx(path)?
-    };
+    let table = tabular::read_file(path, format)?;
     let source = path.file_name().map_or_else(
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
-    let run = import_table_with_progress(
+    let format = if format == Format::Csv { "csv" } else { "xlsx" };
+    import_table_with_progress(
         file,
         session,
         table,
-        &source,
+        &limits::shorten(&source, limits::NAME),
         format,
-        skip_invalid,
+        options,
         started,
         progress,
     )
-    .await?;
-    Ok(run)
+    .await
 }
 
 /// The import itself, from rows already read.
@@ -425,20 +361,10 @@ pub async fn import_table(
     table: RawTable,
     source: &str,
     format: &str,
-    skip_invalid: bool,
+    options: ImportOptions,
     started: chrono::DateTime<chrono::Utc>,
 ) -> Result<SyncRunView> {
-    import_table_with_progress(
-        file,
-        session,
-        table,
-        source,
-        format,
-        skip_invalid,
-        started,
-        None,
-    )
-    .await
+    import_table_with_progress(file, session, table, source, format, options, started, None).await
 }
 
 /// [`import_table`], reporting progress to `progress`.
@@ -449,7 +375,7 @@ pub async fn import_table_with_progress(
     table: RawTable,
     source: &str,
     format: &str,
-    skip_invalid: bool,
+    options: ImportOptions,
     started: chrono::DateTime<chrono::Utc>,
     progress: Option<Progress<'_>>,
 ) -> Result<SyncRunView> {
@@ -457,10 +383,12 @@ pub async fn import_table_with_progress(
         file,
         session,
         table,
-        source,
-        format,
-        skip_invalid,
-        started,
+        Run {
+            source,
+            format,
+            options,
+            started,
+        },
         progress,
     )
     .await?;
@@ -469,51 +397,97 @@ pub async fn import_table_with_progress(
     Ok(run)
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What a run is, apart from its rows.
+#[derive(Clone, Copy)]
+struct Run<'a> {
+    source: &'a str,
+    format: &'a str,
+    options: ImportOptions,
+    started: chrono::DateTime<chrono::Utc>,
+}
+
+/// A run's counts and messages, as recorded.
+#[derive(Default)]
+struct Outcome {
+    rows_read: i64,
+    created: i64,
+    updated: i64,
+    unchanged: i64,
+    soft_deleted: i64,
+    skipped: i64,
+    errors: Vec<ImportRowError>,
+    warnings: Vec<ImportRowError>,
+}
+
+impl Outcome {
+    fn error(&mut self, line: i64, message: String) {
+        if self.errors.len() < MAX_ERRORS {
+            self.errors.push(ImportRowError { line, message });
+        }
+    }
+}
+
 async fn import_rows(
     file: &CompanyFile,
     session: &Session,
     table: RawTable,
-    source: &str,
-    format: &str,
-    skip_invalid: bool,
-    started: chrono::DateTime<chrono::Utc>,
+    run: Run<'_>,
     progress: Option<Progress<'_>>,
 ) -> Result<SyncRunView> {
     session.require(Permission::BudgetManage)?;
     let mut uow = file.begin(session).await?;
-    let mut errors = table.errors.clone();
-    let rows_read = i64::try_from(table.rows.len() + table.errors.len()).unwrap_or(i64::MAX);
+    let unreadable = i64::try_from(table.unreadable).unwrap_or(i64::MAX);
+    let mut out = Outcome {
+        rows_read: i64::try_from(table.rows.len())
+            .unwrap_or(i64::MAX)
+            .saturating_add(unreadable),
+        skipped: unreadable,
+        errors: table.errors.into_iter().map(Into::into).collect(),
+        warnings: table.warnings.into_iter().map(Into::into).collect(),
+        ..Outcome::default()
+    };
     let cols = if table.header.iter().all(|h| h.trim().is_empty()) {
-        errors.push(ImportRowError {
-            line: 1,
-            message: format!(
+        out.error(
+            1,
+            format!(
                 "the file is empty or its first row is blank: put the header row {} on line 1 \
                  and one budget per row below it",
                 REQUIRED_COLUMNS.join(",")
             ),
-        });
+        );
         None
     } else {
         match columns(&table.header) {
             Ok(c) => Some(c),
             Err(message) => {
-                errors.push(ImportRowError { line: 1, message });
+                out.error(1, limits::shorten(&message, 400));
                 None
             }
         }
     };
+    if cols.is_some() && table.rows.is_empty() && table.unreadable == 0 {
+        // A header alone once archived every budget; now it is refused.
+        out.error(
+            1,
+            "The file has a header but no budget rows: put one budget per row below the header. \
+             Nothing was imported or archived."
+                .into(),
+        );
+    }
     let fiscal = fiscal_start_month(uow.db()).await?;
-    let departments: HashMap<String, (String, String)> = department::Entity::find()
-        .all(uow.db())
-        .await?
+    let department_rows = department::Entity::find().all(uow.db()).await?;
+    let department_names: HashMap<String, String> = department_rows
+        .iter()
+        .map(|d| (d.id.clone(), d.name.clone()))
+        .collect();
+    let departments: HashMap<String, (String, String)> = department_rows
         .into_iter()
         .map(|d| (d.name_key, (d.id, d.name)))
         .collect();
 
     let mut valid: Vec<Valid> = Vec::with_capacity(table.rows.len());
     let mut seen: HashMap<Key, i64> = HashMap::with_capacity(table.rows.len());
-    let mut skipped = i64::try_from(table.errors.len()).unwrap_or(0);
+    let mut roundings = Roundings::default();
     let total_rows = table.rows.len();
     report(progress, ImportStage::Validating, 0, total_rows);
     if let Some(cols) = cols {
@@ -521,12 +495,12 @@ async fn import_rows(
             if i > 0 && i.is_multiple_of(PROGRESS_EVERY) {
                 report(progress, ImportStage::Validating, i, total_rows);
             }
-            let result = validate(row, &cols, &departments, fiscal).and_then(|v| {
+            let result = validate(row, &cols, &departments, fiscal, &mut roundings).and_then(|v| {
                 let key = key_of(&v.department_id, &v.period.label, &v.category, &v.project);
                 match seen.get(&key) {
                     Some(first) => Err(format!(
-                        "duplicate of line {first}: the same department, period, category and \
-                         project appear twice; keep one row"
+                        "duplicate of line {first}: the same department, period, category \
+                             and project appear twice; keep one row"
                     )),
                     None => {
                         seen.insert(key, v.line);
@@ -537,27 +511,30 @@ async fn import_rows(
             match result {
                 Ok(v) => valid.push(v),
                 Err(message) => {
-                    skipped += 1;
-                    if errors.len() < MAX_ERRORS {
-                        errors.push(ImportRowError {
-                            line: row.line,
-                            message,
-                        });
-                    }
+                    out.skipped += 1;
+                    out.error(row.line, message);
                 }
             }
         }
     }
+    if let Some(summary) = roundings.summary() {
+        out.warnings.insert(0, summary.into());
+    }
+    if out.skipped > 0 && out.errors.len() >= MAX_ERRORS {
+        out.errors.push(ImportRowError {
+            line: 0,
+            message: format!(
+                "{} rows could not be used; the first {MAX_ERRORS} are listed",
+                out.skipped
+            ),
+        });
+    }
 
     report(progress, ImportStage::Validating, total_rows, total_rows);
-    let header_broken = cols.is_none();
-    if header_broken || (!errors.is_empty() && !skip_invalid) {
+    if cols.is_none() || (!out.errors.is_empty() && !run.options.skip_invalid) {
         // Nothing of the import is kept: roll back and record the failed run on its own.
         drop(uow);
-        return record_failed_run(
-            file, session, started, source, format, rows_read, skipped, errors,
-        )
-        .await;
+        return record_failed_run(file, session, run, out).await;
     }
 
     // Existing budgets by key.
@@ -584,16 +561,13 @@ async fn import_rows(
         })
         .collect();
 
-    let (mut created, mut updated, mut unchanged) = (0_i64, 0_i64, 0_i64);
     let mut to_create = Vec::new();
-    let mut in_file: std::collections::HashSet<Key> = std::collections::HashSet::new();
     // Rows are "written" as they are compared (updates, unchanged) or inserted (creates).
     let total_valid = valid.len();
     let mut written = 0_usize;
     report(progress, ImportStage::Writing, 0, total_valid);
     for v in &valid {
         let key = key_of(&v.department_id, &v.period.label, &v.category, &v.project);
-        in_file.insert(key.clone());
         let Some(current) = by_key.remove(&key) else {
             to_create.push(new_budget_rows(
                 &uow,
@@ -605,7 +579,7 @@ async fn import_rows(
                 &v.project,
                 None,
             ));
-            created += 1;
+            out.created += 1;
             continue;
         };
         let threshold = v.new.auto_approve_threshold.map(|t| t.normalize());
@@ -620,22 +594,22 @@ async fn import_rows(
             report(progress, ImportStage::Writing, written, total_valid);
         }
         if same {
-            unchanged += 1;
+            out.unchanged += 1;
             continue;
         }
         if current.currency != v.new.currency.code() && entries.get(&current.id) > Some(&1) {
             // Money is already reserved in the old currency; converting it is not an import's job.
-            skipped += 1;
-            errors.push(ImportRowError {
-                line: v.line,
-                message: format!(
+            out.skipped += 1;
+            out.error(
+                v.line,
+                format!(
                     "the currency cannot change from {} to {} once money is reserved on this \
                      budget; keep {}",
                     current.currency,
                     v.new.currency.code(),
                     current.currency
                 ),
-            });
+            );
             continue;
         }
         if current.amount.get() != v.new.amount {
@@ -649,15 +623,12 @@ async fn import_rows(
         row.status = Set(BudgetStatus::Active);
         row.updated_at = Set(uow.now_text());
         row.update(uow.db()).await?;
-        updated += 1;
+        out.updated += 1;
     }
-    if !errors.is_empty() && !skip_invalid {
+    if !out.errors.is_empty() && !run.options.skip_invalid {
         // A currency clash found while comparing: same all-or-nothing rule.
         drop(uow);
-        return record_failed_run(
-            file, session, started, source, format, rows_read, skipped, errors,
-        )
-        .await;
+        return record_failed_run(file, session, run, out).await;
     }
     for chunk in to_create.chunks(PROGRESS_EVERY) {
         insert_new_budgets(&uow, chunk).await?;
@@ -665,86 +636,241 @@ async fn import_rows(
         report(progress, ImportStage::Writing, written, total_valid);
     }
 
-    let mut soft_deleted = 0_i64;
-    if skipped == 0 {
-        for (_, b) in by_key {
-            if b.status == BudgetStatus::Active && b.parent_id.is_none() {
+    // The active budgets the file leaves out, in the order people read them.
+    let mut missing: Vec<budget::Model> = by_key
+        .into_values()
+        .filter(|b| b.status == BudgetStatus::Active && b.parent_id.is_none())
+        .collect();
+    missing.sort_by(|a, b| {
+        let name = |m: &budget::Model| department_names.get(&m.department_id).cloned();
+        (name(a), &a.period, &a.category, &a.project).cmp(&(
+            name(b),
+            &b.period,
+            &b.category,
+            &b.project,
+        ))
+    });
+    let label = |b: &budget::Model| {
+        let department = department_names
+            .get(&b.department_id)
+            .map_or(b.department_id.as_str(), String::as_str);
+        let extra: Vec<&str> = [b.category.as_str(), b.project.as_str()]
+            .into_iter()
+            .filter(|t| !t.is_empty())
+            .collect();
+        if extra.is_empty() {
+            format!("{department} {}", b.period)
+        } else {
+            format!("{department} {} {}", b.period, extra.join(" / "))
+        }
+    };
+    if missing.is_empty() {
+        // Nothing to archive.
+    } else if out.skipped > 0 {
+        out.warnings.push(ImportRowError {
+            line: 0,
+            message: format!(
+                "{} rows were skipped, so budgets missing from the file were not archived in \
+                 this run; fix the rows and import again",
+                out.skipped
+            ),
+        });
+    } else if !run.options.archive_missing {
+        out.warnings.push(ImportRowError {
+            line: 0,
+            message: format!(
+                "{} active {} not in the file and {} active: {}. To archive what the file leaves \
+                 out, import again with --archive-missing (in the desktop: \"Archive budgets \
+                 missing from the file\").",
+                missing.len(),
+                if missing.len() == 1 {
+                    "budget is"
+                } else {
+                    "budgets are"
+                },
+                if missing.len() == 1 { "stays" } else { "stay" },
+                named(missing.iter().map(&label)),
+            ),
+        });
+    } else {
+        let ids: HashSet<&str> = missing.iter().map(|b| b.id.as_str()).collect();
+        let balances: HashMap<String, budget_balance::Model> = budget_balance::Entity::find()
+            .all(uow.db())
+            .await?
+            .into_iter()
+            .filter(|b| ids.contains(b.budget_id.as_str()))
+            .map(|b| (b.budget_id.clone(), b))
+            .collect();
+        let holding: Vec<String> = missing
+            .iter()
+            .filter_map(|b| {
+                let balance = balances.get(&b.id)?;
+                let (reserved, committed) = (balance.reserved.get(), balance.committed.get());
+                let held: Vec<String> = [(reserved, "reserved"), (committed, "committed")]
+                    .into_iter()
+                    .filter(|(a, _)| !a.is_zero())
+                    .map(|(a, what)| format!("{} {what}", show(a, &b.currency)))
+                    .collect();
+                (!held.is_empty()).then(|| format!("{} ({})", label(b), held.join(", ")))
+            })
+            .collect();
+        if holding.is_empty() {
+            for b in missing {
                 let mut row = b.into_active_model();
                 row.status = Set(BudgetStatus::Archived);
                 row.updated_at = Set(uow.now_text());
                 row.update(uow.db()).await?;
-                soft_deleted += 1;
+                out.soft_deleted += 1;
             }
+        } else {
+            out.error(
+                0,
+                format!(
+                    "{} {} missing from the file still {} money, so nothing was imported or \
+                     archived: {}. Put {} back in the file, or release {} money first.",
+                    holding.len(),
+                    if holding.len() == 1 {
+                        "budget"
+                    } else {
+                        "budgets"
+                    },
+                    if holding.len() == 1 { "holds" } else { "hold" },
+                    named(holding.into_iter()),
+                    if missing.len() == 1 { "it" } else { "them" },
+                    if missing.len() == 1 { "its" } else { "their" },
+                ),
+            );
+            drop(uow);
+            return record_failed_run(file, session, run, out).await;
         }
-    } else {
-        errors.push(ImportRowError {
-            line: 0,
-            message: format!(
-                "{skipped} rows were skipped, so budgets missing from the file were not archived \
-                 in this run; fix the rows and import again"
-            ),
-        });
     }
-    let status = if skipped == 0 { "ok" } else { "partial" };
-    let run = record_run(
-        &uow,
-        file,
-        started,
-        source,
-        format,
-        status,
-        rows_read,
-        [created, updated, unchanged, soft_deleted, skipped],
-        errors,
-    )
-    .await?;
-    audit_run(&mut uow, &run).await?;
+    let status = if out.skipped == 0 { "ok" } else { "partial" };
+    if run.options.dry_run {
+        drop(uow); // a preview keeps nothing
+        return preview_view(file, session, run, status, out);
+    }
+    let view = record_run(&uow, file, run, status, out).await?;
+    audit_run(&mut uow, &view).await?;
     uow.commit().await?;
-    Ok(run)
+    Ok(view)
+}
+
+/// The first [`MAX_NAMED`] names, and how many more.
+fn named(names: impl Iterator<Item = String>) -> String {
+    let names: Vec<String> = names.collect();
+    let more = names.len().saturating_sub(MAX_NAMED);
+    let mut text = names
+        .into_iter()
+        .take(MAX_NAMED)
+        .collect::<Vec<_>>()
+        .join(", ");
+    if more > 0 {
+        text.push_str(&format!(" and {more} more"));
+    }
+    text
 }
 
 /// Records a run that kept nothing (all-or-nothing and a row failed) in a unit of work of its
-/// own: the import's unit of work has been dropped, so its changes are rolled back.
-#[allow(clippy::too_many_arguments)]
+/// own: the import's unit of work has been dropped, so its changes are rolled back. A preview
+/// records nothing.
 async fn record_failed_run(
     file: &CompanyFile,
     session: &Session,
-    started: chrono::DateTime<chrono::Utc>,
-    source: &str,
-    format: &str,
-    rows_read: i64,
-    skipped: i64,
-    errors: Vec<ImportRowError>,
+    run: Run<'_>,
+    mut out: Outcome,
 ) -> Result<SyncRunView> {
+    // A failed run created, updated and archived nothing, whatever it had counted.
+    out.created = 0;
+    out.updated = 0;
+    out.unchanged = 0;
+    out.soft_deleted = 0;
+    if run.options.dry_run {
+        return preview_view(file, session, run, "failed", out);
+    }
     let mut uow = file.begin(session).await?;
-    let run = record_run(
-        &uow,
-        file,
-        started,
-        source,
-        format,
-        "failed",
-        rows_read,
-        [0, 0, 0, 0, skipped],
-        errors,
-    )
-    .await?;
-    audit_run(&mut uow, &run).await?;
+    let view = record_run(&uow, file, run, "failed", out).await?;
+    audit_run(&mut uow, &view).await?;
     uow.commit().await?;
-    Ok(run)
+    Ok(view)
 }
 
-#[allow(clippy::too_many_arguments)]
+/// One message as kept in `budget_sync_run.errors_json`: the run's errors, then its warnings
+/// marked `warning` (one column for both; runs recorded before warnings existed have none).
+#[derive(Serialize, Deserialize)]
+struct Stored {
+    line: i64,
+    message: String,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    warning: bool,
+}
+
+fn model_of(
+    run: Run<'_>,
+    finished: chrono::DateTime<chrono::Utc>,
+    id: String,
+    run_no: i64,
+    actor_email: String,
+    status: &str,
+    out: Outcome,
+) -> Result<budget_sync_run::Model> {
+    let stored: Vec<Stored> = out
+        .errors
+        .into_iter()
+        .map(|e| (e, false))
+        .chain(out.warnings.into_iter().map(|w| (w, true)))
+        .map(|(e, warning)| Stored {
+            line: e.line,
+            message: limits::shorten(&e.message, MAX_STORED_MESSAGE),
+            warning,
+        })
+        .collect();
+    Ok(budget_sync_run::Model {
+        id,
+        run_no,
+        started_at: hesabu_store::clock::format_timestamp(run.started),
+        finished_at: hesabu_store::clock::format_timestamp(finished),
+        duration_ms: (finished - run.started).num_milliseconds().max(0),
+        source: run.source.to_owned(),
+        format: run.format.to_owned(),
+        status: status.to_owned(),
+        rows_read: out.rows_read,
+        created: out.created,
+        updated: out.updated,
+        unchanged: out.unchanged,
+        soft_deleted: out.soft_deleted,
+        skipped: out.skipped,
+        errors_json: serde_json::to_string(&stored)
+            .map_err(|e| Error::Internal(format!("serialising import errors: {e}")))?,
+        actor_email,
+    })
+}
+
+/// What a preview would have recorded, without recording it (no id: it is in no history).
+fn preview_view(
+    file: &CompanyFile,
+    session: &Session,
+    run: Run<'_>,
+    status: &str,
+    out: Outcome,
+) -> Result<SyncRunView> {
+    let model = model_of(
+        run,
+        file.clock().now(),
+        String::new(),
+        0,
+        session.email().to_owned(),
+        status,
+        out,
+    )?;
+    run_view(model)
+}
+
 async fn record_run(
     uow: &hesabu_store::uow::UnitOfWork,
     file: &CompanyFile,
-    started: chrono::DateTime<chrono::Utc>,
-    source: &str,
-    format: &str,
+    run: Run<'_>,
     status: &str,
-    rows_read: i64,
-    [created, updated, unchanged, soft_deleted, skipped]: [i64; 5],
-    errors: Vec<ImportRowError>,
+    out: Outcome,
 ) -> Result<SyncRunView> {
     let finished = file.clock().now();
     // Numbered under the write lock: ids alone do not order runs made in the same millisecond.
@@ -755,25 +881,15 @@ async fn record_run(
         .one(uow.db())
         .await?
         .flatten();
-    let model = budget_sync_run::Model {
-        id: uow.new_id(),
-        run_no: last.unwrap_or(0) + 1,
-        started_at: hesabu_store::clock::format_timestamp(started),
-        finished_at: hesabu_store::clock::format_timestamp(finished),
-        duration_ms: (finished - started).num_milliseconds().max(0),
-        source: source.to_owned(),
-        format: format.to_owned(),
-        status: status.to_owned(),
-        rows_read,
-        created,
-        updated,
-        unchanged,
-        soft_deleted,
-        skipped,
-        errors_json: serde_json::to_string(&errors)
-            .map_err(|e| Error::Internal(format!("serialising import errors: {e}")))?,
-        actor_email: uow.actor().email.clone(),
-    };
+    let model = model_of(
+        run,
+        finished,
+        uow.new_id(),
+        last.unwrap_or(0) + 1,
+        uow.actor().email.clone(),
+        status,
+        out,
+    )?;
     budget_sync_run::ActiveModel::from(model.clone())
         .insert(uow.db())
         .await?;
@@ -797,14 +913,27 @@ async fn audit_run(uow: &mut hesabu_store::uow::UnitOfWork, run: &SyncRunView) -
             "soft_deleted": run.soft_deleted,
             "skipped": run.skipped,
             "errors": run.errors.len(),
+            "warnings": run.warnings.len(),
         })),
     })
     .await
 }
 
 fn run_view(m: budget_sync_run::Model) -> Result<SyncRunView> {
-    let errors: Vec<ImportRowError> = serde_json::from_str(&m.errors_json)
+    let stored: Vec<Stored> = serde_json::from_str(&m.errors_json)
         .map_err(|e| Error::Internal(format!("stored import errors do not parse: {e}")))?;
+    let (mut errors, mut warnings) = (Vec::new(), Vec::new());
+    for s in stored {
+        let message = ImportRowError {
+            line: s.line,
+            message: s.message,
+        };
+        if s.warning {
+            warnings.push(message);
+        } else {
+            errors.push(message);
+        }
+    }
     Ok(SyncRunView {
         id: m.id,
         started_at: m.started_at,
@@ -820,6 +949,7 @@ fn run_view(m: budget_sync_run::Model) -> Result<SyncRunView> {
         soft_deleted: m.soft_deleted,
         skipped: m.skipped,
         errors,
+        warnings,
         actor_email: m.actor_email,
     })
 }
@@ -841,12 +971,19 @@ pub async fn sync_history(
         .collect()
 }
 
-/// The errors of a failed run as one message for people: the first few, and how many more.
+/// The errors (or warnings) of a run as one message for people: the first few, and how many
+/// more. A message about the whole file (line 0) has no line number.
 pub fn describe_errors(errors: &[ImportRowError]) -> String {
     let mut lines: Vec<String> = errors
         .iter()
         .take(20)
-        .map(|e| format!("line {}: {}", e.line, e.message))
+        .map(|e| {
+            if e.line == 0 {
+                e.message.clone()
+            } else {
+                format!("line {}: {}", e.line, e.message)
+            }
+        })
         .collect();
     if errors.len() > 20 {
         lines.push(format!("… and {} more", errors.len() - 20));

@@ -15,7 +15,9 @@ pub(super) struct Entry<'a> {
 }
 
 /// Appends one ledger entry and moves the balance row to `after`, in the caller's unit of work.
-/// Refuses (as a bug) a balance that breaks the invariant.
+/// Refuses a movement that would take a figure of the balance beyond ±[`MAX_AMOUNT`] (so no
+/// stored balance can make a later sum overflow), and (as a bug) a balance that breaks the
+/// invariant.
 pub(super) async fn append(
     uow: &UnitOfWork,
     budget_id: &str,
@@ -23,6 +25,15 @@ pub(super) async fn append(
     after: &BalanceView,
     entry: Entry<'_>,
 ) -> Result<String> {
+    if let Some((what, figure)) = after.out_of_range() {
+        return Err(Error::invalid(format!(
+            "This would take the {what} figure of budget {} to {figure}, above the largest \
+             amount Hesabu accepts ({}). Nothing was changed; split the amount over several \
+             budgets or correct it.",
+            label_of(uow.db(), budget_id).await?,
+            max_amount_text()
+        )));
+    }
     if !after.holds() {
         return Err(Error::Internal(format!(
             "budget {budget_id} would break budgeted = available + reserved + committed + spent"
@@ -126,6 +137,8 @@ pub fn decide(
     if amount <= available {
         return EnforcementDecision::WithinBudget;
     }
+    // `amount` is above `available` here, so it is positive, and taking a figure of zero or
+    // more from it cannot overflow.
     match enforcement {
         Enforcement::HardBlock => EnforcementDecision::Refused {
             reason: insufficient(available, amount, currency),
@@ -162,6 +175,7 @@ pub async fn reserve_for_request(
     input: &ReserveInput,
 ) -> Result<LedgerOutcome> {
     session.require(Permission::BudgetReserve)?;
+    require_in_scope(uow.db(), session, &input.budget_id).await?;
     reserve_as(uow, &Mover::of(session), input).await
 }
 
@@ -181,7 +195,7 @@ pub(crate) async fn reserve_as(
             label(&b, &dept)
         )));
     }
-    let before = balance_of(&stored)?;
+    let before = stored_balance(uow.db(), &b, &stored).await?;
     let enforcement = Enforcement::parse(&b.enforcement)?;
     // The department's name is only needed to word an over-budget flag.
     let budget_label = if amount > before.available {
@@ -204,7 +218,7 @@ pub(crate) async fn reserve_as(
     let now = uow.now_text();
     let reservation = match existing {
         Some(r) => {
-            let held = r.held.get() + amount;
+            let held = plus(r.held.get(), amount, &format!("what {request} holds"))?;
             let mut row = r.into_active_model();
             row.held = Set(held.into());
             row.updated_at = Set(now.clone());
@@ -251,8 +265,8 @@ pub(crate) async fn reserve_as(
         }
     };
     let mut after = before.clone();
-    after.available -= amount;
-    after.reserved += amount;
+    after.available = minus(after.available, amount, "the budget available")?;
+    after.reserved = plus(after.reserved, amount, "the budget reserved")?;
     let entry_id = append(
         uow,
         &b.id,
@@ -301,6 +315,7 @@ pub async fn commit_for_request(
     input: &MoveInput,
 ) -> Result<LedgerOutcome> {
     session.require(Permission::BudgetCommit)?;
+    require_in_scope(uow.db(), session, &input.budget_id).await?;
     commit_as(uow, &Mover::of(session), input).await
 }
 
@@ -313,6 +328,7 @@ pub(crate) async fn commit_as(
 ) -> Result<LedgerOutcome> {
     let request = request_id(&input.request_id)?;
     let (b, stored) = load_budget_with_balance(uow.db(), &input.budget_id).await?;
+    let before = stored_balance(uow.db(), &b, &stored).await?;
     let reservation = open_reservation(uow.db(), &b.id, &request).await?;
     let held = match &reservation {
         Some(r) => r.held.get(),
@@ -334,12 +350,11 @@ pub(crate) async fn commit_as(
             "committed",
         ));
     };
-    let before = balance_of(&stored)?;
     let over_budget = before.available < Decimal::ZERO;
     let is_override = over_budget && matches!(mover.role, Some(Role::FinanceManager | Role::Admin));
     let mut after = before.clone();
-    after.reserved -= amount;
-    after.committed += amount;
+    after.reserved = minus(after.reserved, amount, "the budget reserved")?;
+    after.committed = plus(after.committed, amount, "the budget committed")?;
     let entry_id = append(
         uow,
         &b.id,
@@ -356,9 +371,13 @@ pub(crate) async fn commit_as(
         },
     )
     .await?;
-    let committed = reservation.committed.get() + amount;
+    let committed = plus(
+        reservation.committed.get(),
+        amount,
+        &format!("what {request} has committed"),
+    )?;
     let mut row = reservation.into_active_model();
-    row.held = Set((held - amount).into());
+    row.held = Set(minus(held, amount, &format!("what {request} holds"))?.into());
     row.committed = Set(committed.into());
     row.updated_at = Set(uow.now_text());
     let reservation = row.update(uow.db()).await?;
@@ -397,8 +416,10 @@ pub async fn spend_for_request(
     input: &MoveInput,
 ) -> Result<LedgerOutcome> {
     session.require(Permission::BudgetSpend)?;
+    require_in_scope(uow.db(), session, &input.budget_id).await?;
     let request = request_id(&input.request_id)?;
     let (b, stored) = load_budget_with_balance(uow.db(), &input.budget_id).await?;
+    let before = stored_balance(uow.db(), &b, &stored).await?;
     let reservation = open_reservation(uow.db(), &b.id, &request).await?;
     let committed = match &reservation {
         Some(r) => r.committed.get(),
@@ -420,10 +441,9 @@ pub async fn spend_for_request(
             "spent",
         ));
     };
-    let before = balance_of(&stored)?;
     let mut after = before.clone();
-    after.committed -= amount;
-    after.spent += amount;
+    after.committed = minus(after.committed, amount, "the budget committed")?;
+    after.spent = plus(after.spent, amount, "the budget spent")?;
     let entry_id = append(
         uow,
         &b.id,
@@ -441,9 +461,13 @@ pub async fn spend_for_request(
     )
     .await?;
     let held = reservation.held.get();
-    let spent = reservation.spent.get() + amount;
+    let spent = plus(
+        reservation.spent.get(),
+        amount,
+        &format!("what {request} has spent"),
+    )?;
     let mut row = reservation.into_active_model();
-    row.committed = Set((committed - amount).into());
+    row.committed = Set(minus(committed, amount, &format!("what {request} has committed"))?.into());
     row.spent = Set(spent.into());
     if held.is_zero() && committed == amount {
         row.status = Set(ReservationStatus::Closed);
@@ -499,6 +523,7 @@ pub async fn release_for_request(
             r.reserved_by_email
         )));
     }
+    require_in_scope(uow.db(), session, &input.budget_id).await?;
     release_as(uow, &Mover::of(session), input).await
 }
 
@@ -565,6 +590,7 @@ async fn give_back(
         )));
     }
     let (b, stored) = load_budget_with_balance(uow.db(), give.budget_id).await?;
+    let before = stored_balance(uow.db(), &b, &stored).await?;
     let reservation = open_reservation(uow.db(), &b.id, &request).await?;
     let (held, committed) = match &reservation {
         Some(r) => (r.held.get(), r.committed.get()),
@@ -590,13 +616,16 @@ async fn give_back(
             "released",
         ));
     };
-    let before = balance_of(&stored)?;
     let mut after = before.clone();
     match give.stage {
-        Stage::Reserved => after.reserved -= amount,
-        Stage::Committed => after.committed -= amount,
+        Stage::Reserved => {
+            after.reserved = minus(after.reserved, amount, "the budget reserved")?;
+        }
+        Stage::Committed => {
+            after.committed = minus(after.committed, amount, "the budget committed")?;
+        }
     }
-    after.available += amount;
+    after.available = plus(after.available, amount, "the budget available")?;
     let entry_id = append(
         uow,
         &b.id,
@@ -613,10 +642,17 @@ async fn give_back(
         },
     )
     .await?;
-    let released = reservation.released.get() + amount;
+    let released = plus(
+        reservation.released.get(),
+        amount,
+        &format!("what {request} has released"),
+    )?;
     let (held_after, committed_after) = match give.stage {
-        Stage::Reserved => (held - amount, committed),
-        Stage::Committed => (held, committed - amount),
+        Stage::Reserved => (minus(held, amount, "what the document holds")?, committed),
+        Stage::Committed => (
+            held,
+            minus(committed, amount, "what the document committed")?,
+        ),
     };
     let mut row = reservation.into_active_model();
     row.held = Set(held_after.into());
@@ -667,6 +703,7 @@ pub async fn release_commitment(
 ) -> Result<LedgerOutcome> {
     session.require(Permission::BudgetReleaseAny)?;
     let mut uow = file.begin(session).await?;
+    require_in_scope(uow.db(), session, &input.budget_id).await?;
     let out = release_commitment_as(&mut uow, &Mover::of(session), input).await?;
     uow.commit().await?;
     Ok(out)

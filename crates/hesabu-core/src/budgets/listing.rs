@@ -1,10 +1,13 @@
 //! Reads: listing budgets, one budget, its ledger history, and verifying every balance against
-//! its ledger.
+//! its ledger. Each keeps to the budgets the user's [`Scope`] allows. Listing and showing need no
+//! arithmetic, so they show even a figure stored out of range (finance must be able to find the
+//! budget to correct it); the verification adds up and reports such a budget as disagreeing.
 
 use super::*;
 
 /// Budgets with their balances. `period` keeps budgets that lie within it (FY2026 lists the
-/// year, its quarters and its months). Archived budgets only with `include_archived`.
+/// year, its quarters and its months). Archived budgets only with `include_archived`. Only the
+/// departments the user may see.
 pub async fn list(
     file: &CompanyFile,
     session: &Session,
@@ -12,15 +15,20 @@ pub async fn list(
     include_archived: bool,
 ) -> Result<Vec<BudgetView>> {
     session.require(Permission::BudgetView)?;
-    list_unchecked(file.reader(), period, include_archived).await
+    let scope = Scope::of(file.reader(), session).await?;
+    list_unchecked(file.reader(), &scope, period, include_archived).await
 }
 
 pub(crate) async fn list_unchecked(
     db: &impl ConnectionTrait,
+    scope: &Scope,
     period: Option<&str>,
     include_archived: bool,
 ) -> Result<Vec<BudgetView>> {
     let mut query = budget::Entity::find();
+    if let Scope::Departments(ids) = scope {
+        query = query.filter(budget::Column::DepartmentId.is_in(ids.keys().cloned()));
+    }
     if let Some(text) = period {
         let p = FiscalPeriod::parse(text, fiscal_start_month(db).await?)?;
         query = query
@@ -73,6 +81,9 @@ pub(crate) async fn list_unchecked(
 pub async fn get(file: &CompanyFile, session: &Session, id: &str) -> Result<BudgetView> {
     session.require(Permission::BudgetView)?;
     let b = load_budget(file.reader(), id).await?;
+    Scope::of(file.reader(), session)
+        .await?
+        .require(session, &b)?;
     let dept = department_name(file.reader(), &b.department_id).await?;
     let bal = balance_of(&load_balance(file.reader(), &b.id).await?)?;
     view(&b, &dept, &bal)
@@ -86,6 +97,9 @@ pub async fn history(
 ) -> Result<Vec<LedgerEntryView>> {
     session.require(Permission::BudgetView)?;
     let b = load_budget(file.reader(), id).await?;
+    Scope::of(file.reader(), session)
+        .await?
+        .require(session, &b)?;
     let rows = budget_ledger::Entity::find()
         .filter(budget_ledger::Column::BudgetId.eq(b.id.as_str()))
         .order_by_asc(budget_ledger::Column::Seq)
@@ -113,53 +127,82 @@ pub async fn history(
 }
 
 /// Recomputes every balance from the ledger and compares it with the materialised row: the
-/// "ledger, not recomputation" design, checked. Returns the ids of budgets that disagree.
+/// "ledger, not recomputation" design, checked. Returns the ids of budgets that disagree, and of
+/// budgets whose figures are out of range (stored above the maximum, or adding up to more than
+/// can be represented): never a crash. Only the budgets the user may see.
 pub async fn verify_balances(file: &CompanyFile, session: &Session) -> Result<Vec<String>> {
     session.require(Permission::BudgetView)?;
+    let scope = Scope::of(file.reader(), session).await?;
+    let visible: Option<HashSet<String>> = match &scope {
+        Scope::All => None,
+        Scope::Departments(ids) => Some(
+            budget::Entity::find()
+                .filter(budget::Column::DepartmentId.is_in(ids.keys().cloned()))
+                .all(file.reader())
+                .await?
+                .into_iter()
+                .map(|b| b.id)
+                .collect(),
+        ),
+    };
+    let shown = |id: &str| visible.as_ref().is_none_or(|v| v.contains(id));
     let entries = budget_ledger::Entity::find().all(file.reader()).await?;
-    let mut sums: HashMap<String, BalanceView> = HashMap::new();
-    for e in &entries {
-        let s = sums
+    // `None`: the budget's entries add up to more than can be represented.
+    let mut sums: HashMap<String, Option<BalanceView>> = HashMap::new();
+    for e in entries.iter().filter(|e| shown(&e.budget_id)) {
+        let slot = sums
             .entry(e.budget_id.clone())
-            .or_insert_with(|| BalanceView::new_budget(Decimal::ZERO));
-        let a = e.amount.get();
-        match e.kind.as_str() {
-            "budget" | "adjust" => {
-                s.budgeted += a;
-                s.available += a;
-            }
-            "reserve" => {
-                s.available -= a;
-                s.reserved += a;
-            }
-            "commit" => {
-                s.reserved -= a;
-                s.committed += a;
-            }
-            "spend" => {
-                s.committed -= a;
-                s.spent += a;
-            }
-            "release" => {
-                s.reserved -= a;
-                s.available += a;
-            }
-            RELEASE_COMMITMENT => {
-                s.committed -= a;
-                s.available += a;
-            }
-            other => {
-                return Err(Error::Internal(format!("unknown ledger kind '{other}'")));
-            }
+            .or_insert_with(|| Some(BalanceView::new_budget(Decimal::ZERO)));
+        if let Some(s) = slot.as_mut()
+            && replay(s, &e.kind, e.amount.get())?.is_none()
+        {
+            *slot = None;
         }
     }
     let mut bad = Vec::new();
     for bal in budget_balance::Entity::find().all(file.reader()).await? {
+        if !shown(&bal.budget_id) {
+            continue;
+        }
         let stored = balance_of(&bal)?;
-        let summed = sums.get(&bal.budget_id);
-        if !stored.holds() || summed != Some(&stored) {
+        let summed = sums.get(&bal.budget_id).cloned().flatten();
+        if !stored.holds() || !stored.within_limits() || summed.as_ref() != Some(&stored) {
             bad.push(bal.budget_id);
         }
     }
     Ok(bad)
+}
+
+/// Applies one ledger entry to a running balance; `None` when a figure overflows.
+fn replay(s: &mut BalanceView, kind: &str, a: Decimal) -> Result<Option<()>> {
+    let (add, take) = match kind {
+        "budget" | "adjust" => {
+            s.budgeted = match s.budgeted.checked_add(a) {
+                Some(v) => v,
+                None => return Ok(None),
+            };
+            (Some(&mut s.available), None)
+        }
+        "reserve" => (Some(&mut s.reserved), Some(&mut s.available)),
+        "commit" => (Some(&mut s.committed), Some(&mut s.reserved)),
+        "spend" => (Some(&mut s.spent), Some(&mut s.committed)),
+        "release" => (Some(&mut s.available), Some(&mut s.reserved)),
+        RELEASE_COMMITMENT => (Some(&mut s.available), Some(&mut s.committed)),
+        other => {
+            return Err(Error::Internal(format!("unknown ledger kind '{other}'")));
+        }
+    };
+    if let Some(to) = add {
+        match to.checked_add(a) {
+            Some(v) => *to = v,
+            None => return Ok(None),
+        }
+    }
+    if let Some(from) = take {
+        match from.checked_sub(a) {
+            Some(v) => *from = v,
+            None => return Ok(None),
+        }
+    }
+    Ok(Some(()))
 }

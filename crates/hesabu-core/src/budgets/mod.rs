@@ -14,10 +14,17 @@
 //! Map: this file has the inputs, reading stored amounts and loading; [`ledger`] writes the
 //! ledger (reserve, commit, spend, release); [`checks`] is the budget check and its log;
 //! [`services`] are the CLI's and UI's own units of work (and creating budgets); [`listing`] reads
-//! budgets, history and verifies balances; [`import`], [`phasing`], [`period`] and [`report`] are
-//! as named; [`wire`] holds the wire types.
+//! budgets, history and verifies balances; [`import`], [`export`], [`phasing`], [`period`] and
+//! [`report`] are as named; [`wire`] holds the wire types.
+//!
+//! Limits (issue 14): every amount that enters is at most [`MAX_AMOUNT`] and no balance figure
+//! may leave that range ([`BalanceView::within_limits`]); sums of stored figures are checked, and
+//! a figure stored above the maximum (a file changed outside Hesabu) is refused with a message
+//! naming the budget, never a panic. Department scoping: [`Scope`] is what a user's role lets
+//! them see and move (see docs/budgets.md, "Who sees which budgets").
 
 pub mod checks;
+pub mod export;
 pub mod import;
 pub mod ledger;
 pub mod listing;
@@ -32,7 +39,7 @@ pub use ledger::*;
 pub use listing::*;
 pub use services::*;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use rust_decimal::Decimal;
 use sea_orm::{
@@ -42,13 +49,15 @@ use sea_orm::{
 use serde_json::json;
 
 pub use crate::entities::{BudgetStatus, ReservationStatus};
-use crate::entities::{budget, budget_balance, budget_ledger, budget_reservation, department};
+use crate::entities::{
+    budget, budget_balance, budget_ledger, budget_reservation, department, department_head,
+};
 use hesabu_store::audit::AuditDraft;
 use hesabu_store::auth::Session;
 use hesabu_store::columns::DecimalText;
 use hesabu_store::company_file::CompanyFile;
 use hesabu_store::error::{Error, Result};
-use hesabu_store::money::{Currency, Money};
+use hesabu_store::money::{Currency, MAX_AMOUNT, Money, check_max, max_amount_text, sum_overflow};
 use hesabu_store::permissions::{Permission, Role};
 use hesabu_store::uow::UnitOfWork;
 
@@ -136,6 +145,100 @@ impl Mover {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Who sees which budgets.
+
+/// The budgets a user may see and move: every department's, or only their own departments'.
+/// Finance roles, admins and auditors see all; an employee or a manager (approver) sees the
+/// budgets of the department they belong to and of every department they head. Everything that
+/// reads or moves one budget for a signed-in user asks [`Scope::require`] first; listings,
+/// reports and the year view keep only what [`Scope::allows`]. The approval engine's own moves
+/// (`*_as`) are not scoped: they follow the document's department.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    All,
+    /// Department ids, with their names (for messages and the check log, which stores names).
+    Departments(HashMap<String, String>),
+}
+
+impl Scope {
+    /// The scope of `session`'s user, read from the company file now (so a move to another
+    /// department, or becoming a head, counts at once).
+    pub async fn of(db: &impl ConnectionTrait, session: &Session) -> Result<Scope> {
+        if session.may(Permission::BudgetViewAll) {
+            return Ok(Scope::All);
+        }
+        let mut ids: HashSet<String> = department_head::Entity::find()
+            .filter(department_head::Column::UserId.eq(session.user_id()))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|h| h.department_id)
+            .collect();
+        let user = hesabu_store::entities::app_user::Entity::find_by_id(session.user_id())
+            .one(db)
+            .await?;
+        ids.extend(user.and_then(|u| u.department_id));
+        let names = department::Entity::find()
+            .filter(department::Column::Id.is_in(ids))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|d| (d.id, d.name))
+            .collect();
+        Ok(Scope::Departments(names))
+    }
+
+    pub fn allows(&self, department_id: &str) -> bool {
+        match self {
+            Scope::All => true,
+            Scope::Departments(ids) => ids.contains_key(department_id),
+        }
+    }
+
+    /// Whether check-log entries about the department named `name` are visible.
+    fn allows_name(&self, name: &str) -> bool {
+        match self {
+            Scope::All => true,
+            Scope::Departments(ids) => ids.values().any(|n| n.eq_ignore_ascii_case(name)),
+        }
+    }
+
+    /// Refuses a budget of another department. The message names neither that department nor
+    /// any of its figures: only what the user may see.
+    pub(crate) fn require(&self, session: &Session, b: &budget::Model) -> Result<()> {
+        if self.allows(&b.department_id) {
+            Ok(())
+        } else {
+            Err(self.denied(
+                session,
+                &format!("budget {} belongs to another department", b.id),
+            ))
+        }
+    }
+
+    /// The refusal, ending with `clause` (what was asked for, without its figures).
+    fn denied(&self, session: &Session, clause: &str) -> Error {
+        let own = match self {
+            Scope::All => String::new(),
+            Scope::Departments(ids) if ids.is_empty() => {
+                " (they belong to no department: ask an admin to set theirs)".to_owned()
+            }
+            Scope::Departments(ids) => {
+                let mut names: Vec<&str> = ids.values().map(String::as_str).collect();
+                names.sort_unstable();
+                format!(" ({})", names.join(", "))
+            }
+        };
+        Error::PermissionDenied(format!(
+            "Permission denied: {} ({}) may only see and use the budgets of their own \
+             department{own}; {clause}. Ask finance.",
+            session.email(),
+            session.role(),
+        ))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Reading stored amounts.
 
 /// The amount with its currency, as people read it: `KES 2,000.00`.
@@ -146,6 +249,9 @@ pub fn show(amount: Decimal, currency: &str) -> String {
     }
 }
 
+/// The stored balance as it is, for showing (listing, one budget): no arithmetic, so even a
+/// figure out of range is shown rather than refused. Anything that computes with a balance
+/// refuses one first ([`stored_balance`], [`BalanceView::within_limits`]).
 pub(crate) fn balance_of(m: &budget_balance::Model) -> Result<BalanceView> {
     Ok(BalanceView {
         budgeted: m.budgeted.get(),
@@ -154,6 +260,27 @@ pub(crate) fn balance_of(m: &budget_balance::Model) -> Result<BalanceView> {
         committed: m.committed.get(),
         spent: m.spent.get(),
     })
+}
+
+/// A figure stored above [`MAX_AMOUNT`]: Hesabu never writes one, so the file was changed
+/// outside it (or by an older version). Says which budget and figure, and what to do.
+pub(crate) fn stored_out_of_range(label: &str, what: &str, figure: Decimal) -> Error {
+    Error::invalid(format!(
+        "Budget {label} holds a {what} figure of {figure}, above the largest amount Hesabu \
+         accepts ({}): the company file was changed outside Hesabu. Restore it from a backup \
+         made before the change (hesabu backup list shows them); nothing was changed.",
+        max_amount_text()
+    ))
+}
+
+/// `a + b`, or a message naming the total when it cannot be represented.
+pub(crate) fn plus(a: Decimal, b: Decimal, what: &str) -> Result<Decimal> {
+    a.checked_add(b).ok_or_else(|| sum_overflow(what))
+}
+
+/// `a - b`, or a message naming the figure when it cannot be represented.
+pub(crate) fn minus(a: Decimal, b: Decimal, what: &str) -> Result<Decimal> {
+    a.checked_sub(b).ok_or_else(|| sum_overflow(what))
 }
 
 impl BalanceView {
@@ -168,9 +295,35 @@ impl BalanceView {
         }
     }
 
-    /// `budgeted = available + reserved + committed + spent`.
+    /// `budgeted = available + reserved + committed + spent`. A sum too large to represent does
+    /// not hold (it cannot equal a stored figure).
     pub fn holds(&self) -> bool {
-        self.available + self.reserved + self.committed + self.spent == self.budgeted
+        hesabu_store::money::checked_sum([
+            self.available,
+            self.reserved,
+            self.committed,
+            self.spent,
+        ])
+        .is_ok_and(|sum| sum == self.budgeted)
+    }
+
+    /// Every figure is within ±[`MAX_AMOUNT`]: what every movement keeps, so that any sum of a
+    /// balance's figures can be computed.
+    pub fn within_limits(&self) -> bool {
+        self.out_of_range().is_none()
+    }
+
+    /// The first figure beyond ±[`MAX_AMOUNT`], named.
+    fn out_of_range(&self) -> Option<(&'static str, Decimal)> {
+        [
+            ("budgeted", self.budgeted),
+            ("available", self.available),
+            ("reserved", self.reserved),
+            ("committed", self.committed),
+            ("spent", self.spent),
+        ]
+        .into_iter()
+        .find(|(_, figure)| figure.abs() > MAX_AMOUNT)
     }
 
     fn summary(&self) -> serde_json::Value {
@@ -185,6 +338,7 @@ impl BalanceView {
 }
 
 fn positive(amount: Decimal, what: &str) -> Result<Decimal> {
+    check_max(&format!("{what} amount"), amount)?;
     if amount <= Decimal::ZERO {
         return Err(Error::invalid(format!(
             "The {what} amount must be more than zero (got {amount})."
@@ -260,6 +414,37 @@ async fn department_name(db: &impl ConnectionTrait, id: &str) -> Result<String> 
         .await?
         .map(|d| d.name)
         .unwrap_or_else(|| id.to_owned()))
+}
+
+/// Refuses, for a user who sees only some departments, a budget outside them (and an unknown
+/// budget, as not found). Finance roles, admins and auditors cost no query.
+async fn require_in_scope(
+    db: &impl ConnectionTrait,
+    session: &Session,
+    budget_id: &str,
+) -> Result<()> {
+    let scope = Scope::of(db, session).await?;
+    if scope == Scope::All {
+        return Ok(());
+    }
+    scope.require(session, &load_budget(db, budget_id).await?)
+}
+
+/// The stored balance of `b`, for a movement or a check: refused when a figure is out of range
+/// (the department's name is looked up only then, to say which budget).
+async fn stored_balance(
+    db: &impl ConnectionTrait,
+    b: &budget::Model,
+    stored: &budget_balance::Model,
+) -> Result<BalanceView> {
+    let balance = balance_of(stored)?;
+    match balance.out_of_range() {
+        None => Ok(balance),
+        Some((what, figure)) => {
+            let dept = department_name(db, &b.department_id).await?;
+            Err(stored_out_of_range(&label(b, &dept), what, figure))
+        }
+    }
 }
 
 /// "Operations 2026-Q1" (plus category and project when set): how a budget is named in messages.

@@ -6,6 +6,9 @@
 //! archives the annual budget so the money is not counted twice. An annual budget that already
 //! has movements (anything but its opening entry) cannot be phased: its reservations would be
 //! orphaned.
+//!
+//! The arithmetic is checked: a total within the maximum amount and percentages between 0 and
+//! 100 cannot overflow, and other inputs to the public [`split`] are refused, never a panic.
 
 use rust_decimal::Decimal;
 use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set};
@@ -14,7 +17,7 @@ use serde_json::json;
 use super::period::{FiscalPeriod, PeriodKind};
 use super::{
     BudgetStatus, BudgetView, Enforcement, NewBudget, balance_of, fiscal_start_month,
-    insert_new_budgets, load_balance, load_budget, new_budget_rows, view,
+    insert_new_budgets, load_balance, load_budget, new_budget_rows, stored_balance, view,
 };
 use crate::entities::budget;
 use hesabu_store::audit::AuditDraft;
@@ -22,7 +25,7 @@ use hesabu_store::auth::Session;
 use hesabu_store::columns::DecimalText;
 use hesabu_store::company_file::CompanyFile;
 use hesabu_store::error::{Error, Result};
-use hesabu_store::money::Currency;
+use hesabu_store::money::{Currency, checked_sum, sum_overflow};
 use hesabu_store::permissions::Permission;
 
 /// Monthly (12 parts) or quarterly (4 parts).
@@ -35,7 +38,8 @@ pub enum Phasing {
 /// Splits `total` into parts proportional to `weights` (equal when empty), each rounded to
 /// `scale` decimal places, that sum exactly to `total`. Largest remainder: every part is first
 /// rounded down, then the units left over go one each to the parts that lost most, earliest
-/// first on ties.
+/// first on ties. Inputs whose arithmetic would overflow (far beyond any amount Hesabu accepts)
+/// are refused.
 pub fn split(
     total: Decimal,
     parts: usize,
@@ -59,7 +63,8 @@ pub fn split(
     if weights.iter().any(|w| *w < Decimal::ZERO) {
         return Err(Error::invalid("Percentages cannot be negative."));
     }
-    let weight_sum: Decimal = weights.iter().sum();
+    let overflow = || sum_overflow("the parts of the amount");
+    let weight_sum = checked_sum(weights.iter().copied()).map_err(|_| overflow())?;
     if weight_sum.is_zero() {
         return Err(Error::invalid("The percentages add up to zero."));
     }
@@ -76,16 +81,22 @@ pub fn split(
     let mut floors = Vec::with_capacity(parts);
     let mut remainders = Vec::with_capacity(parts);
     for w in &weights {
-        let exact = total_abs * *w / weight_sum;
+        let exact = total_abs
+            .checked_mul(*w)
+            .and_then(|x| x.checked_div(weight_sum))
+            .ok_or_else(overflow)?;
         let floor = exact.round_dp_with_strategy(scale, rust_decimal::RoundingStrategy::ToZero);
         floors.push(floor);
         remainders.push(exact - floor);
     }
-    let mut left = total_abs - floors.iter().sum::<Decimal>();
+    let floored = checked_sum(floors.iter().copied()).map_err(|_| overflow())?;
+    let mut left = total_abs.checked_sub(floored).ok_or_else(overflow)?;
     let mut order: Vec<usize> = (0..parts).collect();
     // Stable sort: ties keep the earlier part first.
     order.sort_by(|a, b| remainders[*b].cmp(&remainders[*a]));
     let mut i = 0;
+    // No overflow below: each remainder is under one unit, and a part that gets a unit stays at
+    // or under the total (the floors sum to at most the total minus what is left).
     while left >= unit {
         floors[order[i % parts]] += unit;
         left -= unit;
@@ -106,8 +117,17 @@ pub async fn phase(
     percentages: &[Decimal],
 ) -> Result<Vec<BudgetView>> {
     session.require(Permission::BudgetManage)?;
+    if let Some(bad) = percentages
+        .iter()
+        .find(|p| **p < Decimal::ZERO || **p > Decimal::ONE_HUNDRED)
+    {
+        return Err(Error::invalid(format!(
+            "A percentage of {bad} is not between 0 and 100: give each part's share of the year."
+        )));
+    }
     if !percentages.is_empty() {
-        let sum: Decimal = percentages.iter().sum();
+        // Each at most 100: no list of them adds up past a Decimal.
+        let sum = checked_sum(percentages.iter().copied())?;
         if sum != Decimal::ONE_HUNDRED {
             return Err(Error::invalid(format!(
                 "The percentages add up to {sum}, not 100: adjust them."
@@ -130,7 +150,7 @@ pub async fn phase(
             "This budget already has reservations or adjustments; phase it before use.".into(),
         ));
     }
-    let total = balance_of(&stored)?.budgeted;
+    let total = stored_balance(uow.db(), &annual, &stored).await?.budgeted;
     let periods = match phasing {
         Phasing::Monthly => period.months(),
         Phasing::Quarterly => period.quarters(),
@@ -248,6 +268,9 @@ mod tests {
 
     #[test]
     fn bad_splits_are_refused() {
+        // Far beyond any amount Hesabu accepts: refused, not a panic.
+        assert!(split(Decimal::MAX, 2, &[d("100"), d("1")], 2).is_err());
+        assert!(split(d("10"), 2, &[Decimal::MAX, Decimal::MAX], 2).is_err());
         assert!(split(d("10"), 0, &[], 2).is_err());
         assert!(split(d("10"), 3, &[d("1")], 2).is_err());
         assert!(split(d("10.001"), 3, &[], 2).is_err());

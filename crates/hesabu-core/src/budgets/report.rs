@@ -11,6 +11,10 @@
 //! [`fiscal_year`] is the utilisation chart: month by month over one fiscal year, the planned
 //! budget (cumulative) against what is reserved, committed and spent at each month's end,
 //! replayed from the ledger entries' timestamps.
+//!
+//! Both keep to the departments the user's [`Scope`] allows (the check statistics too: checks of
+//! those departments). Every sum is checked: a figure stored above the maximum (only a file
+//! changed outside Hesabu holds one) refuses the report with a message naming the budget.
 
 use std::collections::{HashMap, HashSet};
 
@@ -21,23 +25,73 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use super::period::{FiscalPeriod, PeriodKind};
 use super::phasing::split;
 use super::{
-    BudgetReport, BudgetStatus, CheckStats, FiscalYearUtilisation, MonthUtilisation,
-    RELEASE_COMMITMENT, UtilisationRow, fiscal_start_month, list_unchecked,
+    BudgetReport, BudgetStatus, BudgetView, CheckStats, FiscalYearUtilisation, MonthUtilisation,
+    RELEASE_COMMITMENT, Scope, UtilisationRow, balance_of, fiscal_start_month, list_unchecked,
+    minus, plus, stored_out_of_range,
 };
 use crate::entities::{budget, budget_balance, budget_check_log, budget_ledger};
 use hesabu_store::auth::Session;
 use hesabu_store::company_file::CompanyFile;
 use hesabu_store::error::{Error, Result};
+use hesabu_store::money::{MAX_AMOUNT, checked_sum, sum_overflow};
 use hesabu_store::permissions::Permission;
 
-fn percent(part: Decimal, whole: Decimal) -> Option<Decimal> {
+/// `part / whole × 100`, one decimal; `None` for a zero whole. Checked: with both within the
+/// maximum it cannot overflow, and if it ever would the message names `what`.
+fn percent(part: Decimal, whole: Decimal, what: &str) -> Result<Option<Decimal>> {
     if whole.is_zero() {
-        None
-    } else {
-        let mut p = (part * Decimal::ONE_HUNDRED / whole).round_dp(1);
-        p.rescale(1); // always one decimal: "0.0", "12.5"
-        Some(p)
+        return Ok(None);
     }
+    let mut p = part
+        .checked_mul(Decimal::ONE_HUNDRED)
+        .and_then(|x| x.checked_div(whole))
+        .ok_or_else(|| sum_overflow(what))?
+        .round_dp(1);
+    p.rescale(1); // always one decimal: "0.0", "12.5"
+    Ok(Some(p))
+}
+
+/// "Operations 2026-Q1 / Fuel", as the budgets module names a budget in messages.
+fn view_label(b: &BudgetView) -> String {
+    let mut out = format!("{} {}", b.department, b.period);
+    for extra in [&b.category, &b.project].into_iter().flatten() {
+        out.push_str(&format!(" / {extra}"));
+    }
+    out
+}
+
+/// One budget's utilisation row: its stored figures refused when out of range, every sum checked.
+fn utilisation(b: BudgetView) -> Result<UtilisationRow> {
+    let name = view_label(&b);
+    let bal = b.balance;
+    if let Some((what, figure)) = bal.out_of_range() {
+        return Err(stored_out_of_range(&name, what, figure));
+    }
+    let used = checked_sum([bal.reserved, bal.committed, bal.spent])
+        .map_err(|_| sum_overflow(&format!("what budget {name} uses")))?;
+    let variance = minus(
+        bal.budgeted,
+        bal.spent,
+        &format!("the variance of budget {name}"),
+    )?;
+    let of_budget = format!("the percentages of budget {name}");
+    Ok(UtilisationRow {
+        budget_id: b.id,
+        department: b.department,
+        period: b.period,
+        category: b.category,
+        project: b.project,
+        currency: b.currency,
+        enforcement: b.enforcement,
+        percent_used: percent(used, bal.budgeted, &of_budget)?,
+        percent_reserved: percent(bal.reserved, bal.budgeted, &of_budget)?,
+        percent_committed: percent(bal.committed, bal.budgeted, &of_budget)?,
+        percent_spent: percent(bal.spent, bal.budgeted, &of_budget)?,
+        variance,
+        variance_percent: percent(variance, bal.budgeted, &of_budget)?,
+        over_budget: bal.available < Decimal::ZERO,
+        balance: bal,
+    })
 }
 
 /// Utilisation, variance and check statistics, for one period or for everything.
@@ -48,32 +102,12 @@ pub async fn report(
 ) -> Result<BudgetReport> {
     session.require(Permission::BudgetView)?;
     let db = file.reader();
-    let budgets = list_unchecked(db, period, false).await?;
+    let scope = Scope::of(db, session).await?;
+    let budgets = list_unchecked(db, &scope, period, false).await?;
     let rows = budgets
         .into_iter()
-        .map(|b| {
-            let bal = b.balance;
-            let used = bal.reserved + bal.committed + bal.spent;
-            let variance = bal.budgeted - bal.spent;
-            UtilisationRow {
-                budget_id: b.id,
-                department: b.department,
-                period: b.period,
-                category: b.category,
-                project: b.project,
-                currency: b.currency,
-                enforcement: b.enforcement,
-                percent_used: percent(used, bal.budgeted),
-                percent_reserved: percent(bal.reserved, bal.budgeted),
-                percent_committed: percent(bal.committed, bal.budgeted),
-                percent_spent: percent(bal.spent, bal.budgeted),
-                variance,
-                variance_percent: percent(variance, bal.budgeted),
-                over_budget: bal.available < Decimal::ZERO,
-                balance: bal,
-            }
-        })
-        .collect();
+        .map(utilisation)
+        .collect::<Result<Vec<_>>>()?;
 
     let mut query = budget_check_log::Entity::find();
     let label = match period {
@@ -86,7 +120,12 @@ pub async fn report(
         }
         None => None,
     };
-    let checks = query.all(db).await?;
+    let checks: Vec<budget_check_log::Model> = query
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|c| scope.allows_name(&c.department))
+        .collect();
     let total = i64::try_from(checks.len()).unwrap_or(i64::MAX);
     let ok = i64::try_from(checks.iter().filter(|c| c.available).count()).unwrap_or(0);
     let no_budget =
@@ -98,7 +137,11 @@ pub async fn report(
             checks: total,
             available: ok,
             no_budget,
-            success_rate_percent: percent(Decimal::from(ok), Decimal::from(total)),
+            success_rate_percent: percent(
+                Decimal::from(ok),
+                Decimal::from(total),
+                "the check success rate",
+            )?,
         },
     })
 }
@@ -125,6 +168,7 @@ pub async fn fiscal_year(
 ) -> Result<FiscalYearUtilisation> {
     session.require(Permission::BudgetView)?;
     let db = file.reader();
+    let scope = Scope::of(db, session).await?;
     let start_month = fiscal_start_month(db).await?;
     let company = crate::company::load(db).await?;
     let tz: chrono_tz::Tz = company
@@ -169,10 +213,18 @@ pub async fn fiscal_year(
                         "There is no department named '{name}'. Pick one from the list."
                     ))
                 })?;
+            if !scope.allows(&d.id) {
+                return Err(scope.denied(session, &format!("{} is another department", d.name)));
+            }
             query = query.filter(budget::Column::DepartmentId.eq(d.id.as_str()));
             Some(d.name)
         }
-        None => None,
+        None => {
+            if let Scope::Departments(ids) = &scope {
+                query = query.filter(budget::Column::DepartmentId.is_in(ids.keys().cloned()));
+            }
+            None
+        }
     };
     let all = query.all(db).await?;
     let parents: HashSet<&str> = all.iter().filter_map(|b| b.parent_id.as_deref()).collect();
@@ -197,11 +249,34 @@ pub async fn fiscal_year(
         .into_iter()
         .map(|b| (b.budget_id.clone(), b))
         .collect();
+    // Names a budget in a message about one of its figures (only on that path: a query).
+    let name_of = |id: &str| {
+        let found = all.iter().find(|b| b.id == id).cloned();
+        let fallback = id.to_owned();
+        async move {
+            match found {
+                Some(b) => Ok::<String, Error>(super::label(
+                    &b,
+                    &super::department_name(db, &b.department_id).await?,
+                )),
+                None => Ok(fallback),
+            }
+        }
+    };
     for b in &budgets {
-        let amount = match balances.get(&b.id) {
-            Some(bal) => bal.budgeted.get(),
-            None => b.amount.get(),
+        let (amount, out_of_range) = match balances.get(&b.id) {
+            Some(bal) => {
+                let stored = balance_of(bal)?;
+                (stored.budgeted, stored.out_of_range())
+            }
+            None => (
+                b.amount.get(),
+                Some(("budgeted", b.amount.get())).filter(|(_, a)| a.abs() > MAX_AMOUNT),
+            ),
         };
+        if let Some((what, figure)) = out_of_range {
+            return Err(stored_out_of_range(&name_of(&b.id).await?, what, figure));
+        }
         let own: Vec<usize> = FiscalPeriod::parse(&b.period, start_month)?
             .months()
             .iter()
@@ -212,7 +287,7 @@ pub async fn fiscal_year(
         }
         let parts = split(amount, own.len(), &[], amount.scale().max(2))?;
         for (i, part) in own.into_iter().zip(parts) {
-            planned[i] += part;
+            planned[i] = plus(planned[i], part, "the budget planned for the year")?;
         }
     }
 
@@ -232,29 +307,42 @@ pub async fn fiscal_year(
         let end = m.end_text();
         while let Some(e) = next.next_if(|e| e.at.as_str() < end.as_str()) {
             let a = e.amount.get();
+            if a.abs() > MAX_AMOUNT {
+                return Err(stored_out_of_range(
+                    &name_of(&e.budget_id).await?,
+                    &format!("ledger entry #{} ({})", e.seq, e.kind),
+                    a,
+                ));
+            }
+            let (r, c, s) = (
+                "the year's reserved amounts",
+                "the year's committed amounts",
+                "the year's spending",
+            );
             match e.kind.as_str() {
-                "reserve" => reserved += a,
+                "reserve" => reserved = plus(reserved, a, r)?,
                 "commit" => {
-                    reserved -= a;
-                    committed += a;
+                    reserved = minus(reserved, a, r)?;
+                    committed = plus(committed, a, c)?;
                 }
                 "spend" => {
-                    committed -= a;
-                    spent += a;
+                    committed = minus(committed, a, c)?;
+                    spent = plus(spent, a, s)?;
                 }
-                "release" => reserved -= a,
-                k if k == RELEASE_COMMITMENT => committed -= a,
+                "release" => reserved = minus(reserved, a, r)?,
+                k if k == RELEASE_COMMITMENT => committed = minus(committed, a, c)?,
                 _ => {} // budget and adjust entries: the plan uses the current amount
             }
         }
-        budgeted += planned[i];
+        budgeted = plus(budgeted, planned[i], "the budget planned for the year")?;
         out.push(MonthUtilisation {
             month: m.label.clone(),
             budgeted,
             reserved,
             committed,
             spent,
-            used: reserved + committed + spent,
+            used: checked_sum([reserved, committed, spent])
+                .map_err(|_| sum_overflow("what the year's budgets use"))?,
             future: m.start > today,
         });
     }
@@ -313,14 +401,18 @@ mod tests {
 
     #[test]
     fn percentages_round_to_one_decimal_and_skip_zero_budgets() {
+        let p = |part, whole| percent(part, whole, "test").unwrap();
         assert_eq!(
-            percent(Decimal::ONE, Decimal::from(3)),
+            p(Decimal::ONE, Decimal::from(3)),
             Some(Decimal::new(333, 1))
         );
         assert_eq!(
-            percent(Decimal::from(2), Decimal::from(3)),
+            p(Decimal::from(2), Decimal::from(3)),
             Some(Decimal::new(667, 1))
         );
-        assert_eq!(percent(Decimal::ONE, Decimal::ZERO), None);
+        assert_eq!(p(Decimal::ONE, Decimal::ZERO), None);
+        // Far beyond any stored figure: an error naming the total, never a panic.
+        let err = percent(Decimal::MAX, Decimal::ONE, "test figures").unwrap_err();
+        assert!(err.to_string().contains("test figures"), "{err}");
     }
 }

@@ -75,6 +75,9 @@ pub async fn create(file: &CompanyFile, session: &Session, new: &NewBudget) -> R
             ))
         })?;
     let amount = non_negative(new.amount)?;
+    if let Some(threshold) = new.auto_approve_threshold {
+        check_max("auto-approve threshold", threshold)?;
+    }
     let category = new.category.as_deref().unwrap_or("").trim().to_owned();
     let project = new.project.as_deref().unwrap_or("").trim().to_owned();
     let clash = budget::Entity::find()
@@ -118,6 +121,7 @@ pub async fn create(file: &CompanyFile, session: &Session, new: &NewBudget) -> R
 }
 
 fn non_negative(amount: Decimal) -> Result<Decimal> {
+    check_max("budget amount", amount)?;
     if amount < Decimal::ZERO || amount.scale() > 4 {
         return Err(Error::invalid(format!(
             "A budget amount must be zero or more with at most 4 decimal places (got {amount})."
@@ -214,22 +218,24 @@ pub(crate) async fn insert_new_budgets(uow: &UnitOfWork, rows: &[NewRows]) -> Re
 }
 
 /// Changes a budget's budgeted amount through an `adjust` ledger entry: the difference moves
-/// `available` (which may go negative if more is held than the new amount).
+/// `available` (which may go negative if more is held than the new amount). The new amount is
+/// at most [`MAX_AMOUNT`], and so is every figure after it (see [`append`]).
 pub(crate) async fn adjust_budgeted(
     uow: &UnitOfWork,
     budget_id: &str,
     new_amount: Decimal,
     reason: &str,
 ) -> Result<()> {
-    let stored = load_balance(uow.db(), budget_id).await?;
-    let before = balance_of(&stored)?;
-    let delta = new_amount - before.budgeted;
+    check_max("budget amount", new_amount)?;
+    let (b, stored) = load_budget_with_balance(uow.db(), budget_id).await?;
+    let before = stored_balance(uow.db(), &b, &stored).await?;
+    let delta = minus(new_amount, before.budgeted, "the change of the budget")?;
     if delta.is_zero() {
         return Ok(());
     }
     let mut after = before;
     after.budgeted = new_amount;
-    after.available += delta;
+    after.available = plus(after.available, delta, "the budget available")?;
     append(
         uow,
         budget_id,

@@ -252,6 +252,11 @@ pub struct SyncRunView {
     #[ts(type = "number")]
     pub skipped: i64,
     pub errors: Vec<ImportRowError>,
+    /// What the run noticed without refusing anything: spreadsheet float noise rounded, cells
+    /// that start like a formula (kept as text), budgets left active because the run was not
+    /// asked to archive what the file leaves out.
+    #[serde(default)]
+    pub warnings: Vec<ImportRowError>,
     pub actor_email: String,
 }
 

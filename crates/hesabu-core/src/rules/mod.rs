@@ -8,9 +8,12 @@
 //! - [`service`]: importing and listing tables, testing a file against a document, and the
 //!   approval engine's hook ([`service::on_document`]) that evaluates the active tables in the
 //!   same unit of work as a document's creation or submission and applies the actions.
+//! - [`definition`]: reading a JSON definition (size, encoding, serde's errors in words), for
+//!   rule tables and for the policies and workflow settings of the layers above.
 //!
 //! See docs/rules.md for the format and the seed examples in docs/examples/rules-*.json.
 
+pub mod definition;
 pub mod service;
 
 use std::cmp::Ordering;
@@ -22,6 +25,8 @@ use ts_rs::TS;
 
 use crate::documents::DocumentType;
 use hesabu_store::error::{Error, Result};
+use hesabu_store::limits::{LABEL, NAME, NOTE, check_optional_text, check_text, excerpt};
+use hesabu_store::money::{MAX_AMOUNT, max_amount_text};
 use hesabu_store::permissions::Role;
 
 /// One decision table.
@@ -191,8 +196,93 @@ pub const LINE_FIELDS: [&str; 5] = [
     "line_amount",
 ];
 
+/// What a condition's field holds, so its values can be checked against it: a threshold typed
+/// as text (`"50,000"`) against a number would never match, silently disabling its row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FieldKind {
+    Number,
+    Text,
+    /// true or false (`foreign_currency`).
+    YesNo,
+    /// `facts.<key>`: only the document knows the type.
+    Fact,
+}
+
+fn kind_of(field: &str) -> FieldKind {
+    match field {
+        "amount" | "line_count" | "quantity" | "unit_price" | "line_amount" => FieldKind::Number,
+        "foreign_currency" => FieldKind::YesNo,
+        _ if field.starts_with("facts.") => FieldKind::Fact,
+        _ => FieldKind::Text,
+    }
+}
+
+/// Refuses text longer than the limits (docs/limits.md) anywhere in a table, before any other
+/// check quotes it back.
+fn check_lengths(spec: &RuleTableSpec) -> Result<()> {
+    check_text("rule table name", &spec.name, NAME)?;
+    check_optional_text("rule table description", spec.description.as_deref(), NOTE)?;
+    for (i, row) in spec.rows.iter().enumerate() {
+        let at = format!("row {}", i + 1);
+        check_text(&format!("{at} name"), &row.name, NAME)?;
+        for (j, c) in row.when.iter().enumerate() {
+            check_condition_lengths(c, &format!("{at}, condition {}", j + 1))?;
+        }
+        for (j, a) in row.then.iter().enumerate() {
+            let at = format!("{at}, action {}", j + 1);
+            match a {
+                RuleAction::RequireApproval {
+                    level_name,
+                    designations,
+                    users,
+                    reason,
+                    ..
+                } => {
+                    check_text(&format!("{at} level_name"), level_name, NAME)?;
+                    for d in designations {
+                        check_text(&format!("{at} designation"), d, LABEL)?;
+                    }
+                    for u in users {
+                        check_text(&format!("{at} user"), u, NAME)?;
+                    }
+                    check_optional_text(&format!("{at} reason"), reason.as_deref(), NOTE)?;
+                }
+                RuleAction::FlagForTaxReview { reason } | RuleAction::Block { reason } => {
+                    check_text(&format!("{at} reason"), reason, NOTE)?;
+                }
+                RuleAction::Notify { message, .. } => {
+                    check_text(&format!("{at} message"), message, NOTE)?;
+                }
+                RuleAction::SetField { field, value } => {
+                    check_text(&format!("{at} field"), field, LABEL)?;
+                    check_text(&format!("{at} value"), &value.to_string(), NOTE)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check_condition_lengths(c: &RuleCondition, at: &str) -> Result<()> {
+    check_text(&format!("{at} field"), &c.field, LABEL)?;
+    if let Some(value) = &c.value {
+        let texts: Vec<&Value> = match value.as_array() {
+            Some(items) => items.iter().collect(),
+            None => vec![value],
+        };
+        for text in texts.iter().filter_map(|v| v.as_str()) {
+            check_text(&format!("{at} value"), text, NOTE)?;
+        }
+    }
+    for (k, inner) in c.when.iter().enumerate() {
+        check_condition_lengths(inner, &format!("{at}, line condition {}", k + 1))?;
+    }
+    Ok(())
+}
+
 /// Checks a table's shape beyond what serde checks, naming the row and condition at fault.
 pub fn validate(spec: &RuleTableSpec) -> Result<()> {
+    check_lengths(spec)?;
     if spec.name.trim().is_empty() {
         return Err(Error::invalid("The rule table needs a name."));
     }
@@ -212,8 +302,8 @@ pub fn validate(spec: &RuleTableSpec) -> Result<()> {
                 "{at} has no actions: list at least one under then."
             )));
         }
-        for c in &row.when {
-            validate_condition(c, false, &at)?;
+        for (j, c) in row.when.iter().enumerate() {
+            validate_condition(c, false, &format!("{at}, condition {}", j + 1))?;
         }
         for a in &row.then {
             validate_action(a, &at)?;
@@ -243,7 +333,7 @@ fn validate_condition(c: &RuleCondition, in_line: bool, at: &str) -> Result<()> 
             c.field
         )));
     }
-    let what = format!("{at}: condition '{} {}'", c.field, c.op.symbol());
+    let what = format!("{at} ({} {})", c.field, c.op.symbol());
     match c.op {
         RuleOp::AnyLine => {
             if in_line || c.field != "lines" {
@@ -256,8 +346,8 @@ fn validate_condition(c: &RuleCondition, in_line: bool, at: &str) -> Result<()> 
                     "{what}: give the line conditions under when, and no value."
                 )));
             }
-            for inner in &c.when {
-                validate_condition(inner, true, at)?;
+            for (k, inner) in c.when.iter().enumerate() {
+                validate_condition(inner, true, &format!("{at}, line condition {}", k + 1))?;
             }
             return Ok(());
         }
@@ -294,6 +384,79 @@ fn validate_condition(c: &RuleCondition, in_line: bool, at: &str) -> Result<()> 
     if !c.when.is_empty() {
         return Err(Error::invalid(format!(
             "{what}: only any_line takes a when list."
+        )));
+    }
+    check_types(c, &what)
+}
+
+/// Checks a condition's values against what its field holds (numbers, text or true/false):
+/// a value of the wrong type would make the condition never hold.
+fn check_types(c: &RuleCondition, what: &str) -> Result<()> {
+    let kind = kind_of(&c.field);
+    if kind == FieldKind::YesNo && !matches!(c.op, RuleOp::Eq | RuleOp::In | RuleOp::IsMissing) {
+        return Err(Error::invalid(format!(
+            "{what}: {} is true or false, so it can only be compared with = or IN.",
+            c.field
+        )));
+    }
+    let values: Vec<&Value> = match (&c.value, c.op) {
+        (Some(Value::Array(items)), RuleOp::Between | RuleOp::In) => items.iter().collect(),
+        (Some(value), _) => vec![value],
+        (None, _) => Vec::new(),
+    };
+    for value in values {
+        match (kind, value) {
+            (FieldKind::Fact, _) => {}
+            (FieldKind::Number, Value::String(text)) => {
+                let number = Decimal::from_str_exact(text.trim()).map_err(|_| {
+                    Error::invalid(format!(
+                        "{what}: the value '{}' is not a number, so the condition could never \
+                         hold. Write digits only, without thousands separators or a currency, \
+                         e.g. \"50000\" or \"2500.50\".",
+                        excerpt(text)
+                    ))
+                })?;
+                check_threshold(number, what)?;
+            }
+            (FieldKind::Number, Value::Number(n)) => {
+                // validate_condition let only whole numbers through.
+                if let Ok(number) = Decimal::from_str_exact(&n.to_string()) {
+                    check_threshold(number, what)?;
+                }
+            }
+            (FieldKind::Number, other) => {
+                return Err(Error::invalid(format!(
+                    "{what}: the value {other} is not a number, so the condition could never \
+                     hold. Write a number such as \"50000\"."
+                )));
+            }
+            (FieldKind::YesNo, Value::Bool(_)) | (FieldKind::Text, Value::String(_)) => {}
+            (FieldKind::YesNo, other) => {
+                return Err(Error::invalid(format!(
+                    "{what}: {} is true or false; write true or false without quotes, not {}.",
+                    c.field,
+                    excerpt(&other.to_string())
+                )));
+            }
+            (FieldKind::Text, other) => {
+                return Err(Error::invalid(format!(
+                    "{what}: {} holds text, so {other} would never match it. Write the value as \
+                     text in quotes, e.g. \"{}\".",
+                    c.field,
+                    excerpt(&other.to_string())
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check_threshold(number: Decimal, what: &str) -> Result<()> {
+    if number.abs() > MAX_AMOUNT {
+        return Err(Error::invalid(format!(
+            "{what}: the value {number} is above the largest amount Hesabu accepts ({}); check \
+             the figure.",
+            max_amount_text()
         )));
     }
     Ok(())
@@ -357,10 +520,10 @@ fn validate_action(a: &RuleAction, at: &str) -> Result<()> {
     Ok(())
 }
 
-/// Parses and validates a rule table file.
+/// Parses and validates a rule table file (see [`definition`] for what is refused before
+/// the table is read).
 pub fn parse(text: &str) -> Result<RuleTableSpec> {
-    let spec: RuleTableSpec = serde_json::from_str(text)
-        .map_err(|e| Error::invalid(format!("The rules file is not a valid rule table: {e}.")))?;
+    let spec: RuleTableSpec = definition::RULE_TABLE.parse(text)?;
     validate(&spec)?;
     Ok(spec)
 }
@@ -463,18 +626,30 @@ fn line_field(field: &str, l: &LineSubject) -> Option<Scalar> {
         "quantity" => Some(Scalar::Number(l.quantity)),
         "unit_price" => Some(Scalar::Number(l.unit_price)),
         "tax_code" => text(l.tax_code.as_ref()),
-        "line_amount" => Some(Scalar::Number(l.quantity * l.unit_price)),
+        // Too large to compute counts as missing, never a panic.
+        "line_amount" => l.quantity.checked_mul(l.unit_price).map(Scalar::Number),
         _ => None,
     }
 }
 
-/// Whether `actual` meets `op value` (not for `any_line`).
-fn holds(op: RuleOp, actual: Option<&Scalar>, value: Option<&Value>) -> bool {
+/// A condition's value as `field` holds it: for a text field, text stays text even when it is
+/// digits (`project = "2024"`); otherwise as [`scalar`] reads it.
+fn wanted(field: &str, value: &Value) -> Option<Scalar> {
+    match (kind_of(field), value) {
+        (FieldKind::Text, Value::String(s)) if !s.trim().is_empty() => {
+            Some(Scalar::Text(s.trim().to_owned()))
+        }
+        _ => scalar(value),
+    }
+}
+
+/// Whether `actual` (the value of `field`) meets `op value` (not for `any_line`).
+fn holds(field: &str, op: RuleOp, actual: Option<&Scalar>, value: Option<&Value>) -> bool {
     if op == RuleOp::IsMissing {
         return actual.is_none();
     }
     let Some(actual) = actual else { return false };
-    let cmp = |v: &Value| scalar(v).and_then(|want| compare(actual, &want));
+    let cmp = |v: &Value| wanted(field, v).and_then(|want| compare(actual, &want));
     match op {
         RuleOp::Eq => value.and_then(cmp) == Some(Ordering::Equal),
         RuleOp::Gt => value.and_then(cmp) == Some(Ordering::Greater),
@@ -581,9 +756,10 @@ fn trace_condition(c: &RuleCondition, s: &Subject) -> ConditionTrace {
             .iter()
             .enumerate()
             .filter(|(_, l)| {
-                c.when
-                    .iter()
-                    .all(|i| holds(i.op, line_field(&i.field, l).as_ref(), i.value.as_ref()))
+                c.when.iter().all(|i| {
+                    let actual = line_field(&i.field, l);
+                    holds(&i.field, i.op, actual.as_ref(), i.value.as_ref())
+                })
             })
             .map(|(n, _)| (n + 1).to_string())
             .collect();
@@ -600,7 +776,7 @@ fn trace_condition(c: &RuleCondition, s: &Subject) -> ConditionTrace {
     let actual = document_field(&c.field, s);
     ConditionTrace {
         condition: written,
-        holds: holds(c.op, actual.as_ref(), c.value.as_ref()),
+        holds: holds(&c.field, c.op, actual.as_ref(), c.value.as_ref()),
         actual: actual.map(|a| a.show()),
     }
 }

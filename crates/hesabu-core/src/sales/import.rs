@@ -1,6 +1,11 @@
 //! Customer and item import from CSV or XLSX: all or nothing. Every row is validated and added
 //! inside one unit of work; if any row is wrong nothing is kept and every wrong row is named
 //! with its line number (the header is line 1), like the budget import.
+//!
+//! The file is read by [`crate::tabular`], like the budget import's: size limits, encodings,
+//! cells that start like a formula (kept, and listed in the result's `warnings`) and XLSX float
+//! noise in `credit_limit` and `unit_price` (rounded to the cent and listed). Each text column
+//! has its limit from `hesabu_store::limits`, checked before the row is added.
 
 use std::path::Path;
 
@@ -12,11 +17,12 @@ use ts_rs::TS;
 use super::customers::{self, NewCustomer};
 use super::items::{self, NewItem};
 use crate::budgets::ImportRowError;
-use crate::budgets::import::{RawRow, RawTable, read_csv, read_xlsx};
+use crate::tabular::{self, Format, RawRow, RawTable, Roundings};
 use hesabu_store::audit::AuditDraft;
 use hesabu_store::auth::Session;
 use hesabu_store::company_file::CompanyFile;
 use hesabu_store::error::{Error, Result};
+use hesabu_store::limits;
 use hesabu_store::permissions::Permission;
 
 pub const CUSTOMER_COLUMNS: &[&str] = &[
@@ -41,6 +47,31 @@ pub const ITEM_COLUMNS: &[&str] = &[
     "barcode",
     "service_level",
 ];
+/// The most characters each column may hold, in the order of [`CUSTOMER_COLUMNS`].
+const CUSTOMER_LIMITS: &[usize] = &[
+    limits::NAME,
+    limits::LABEL,
+    limits::LABEL,
+    limits::NAME,
+    limits::LABEL,
+    limits::NOTE,
+    limits::LABEL,
+];
+/// The most characters each column may hold, in the order of [`ITEM_COLUMNS`]: the name is a
+/// name, the rest are codes and labels.
+const ITEM_LIMITS: &[usize] = &[
+    limits::LABEL,
+    limits::NAME,
+    limits::LABEL,
+    limits::LABEL,
+    limits::LABEL,
+    limits::LABEL,
+    limits::LABEL,
+    limits::LABEL,
+    limits::LABEL,
+    limits::LABEL,
+    limits::LABEL,
+];
 const REQUIRED_CUSTOMER: &[&str] = &["name"];
 const REQUIRED_ITEM: &[&str] = &["code", "name", "tax_type", "product_type", "unit_price"];
 
@@ -51,19 +82,44 @@ const MAX_ERRORS: usize = 200;
 pub struct MasterImportResult {
     #[ts(type = "number")]
     pub added: i64,
+    /// What the import noticed without refusing: spreadsheet float noise rounded, cells that
+    /// start like a formula (kept as text).
+    pub warnings: Vec<ImportRowError>,
 }
 
-/// Reads a `.csv`, `.xlsx`, `.xls` or `.ods` file.
+/// Reads a `.xlsx`, `.xlsm`, `.xls` or `.ods` workbook, or any other file as CSV.
 pub fn read_table(path: &Path) -> Result<RawTable> {
-    match path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_lowercase)
-        .as_deref()
-    {
-        Some("xlsx" | "xls" | "xlsm" | "ods") => read_xlsx(path),
-        _ => read_csv(path),
+    tabular::read_file(path, Format::of(path).unwrap_or(Format::Csv))
+}
+
+/// Every non-empty text cell of `row` within its column's limit: the first that is not, as a
+/// message naming the column.
+fn check_lengths(
+    cols: &Columns,
+    row: &RawRow,
+    names: &[&str],
+    limits_of: &[usize],
+) -> std::result::Result<(), String> {
+    for (column, (name, max)) in names.iter().zip(limits_of).enumerate() {
+        if let Some(text) = cols.cell(row, column) {
+            limits::check_text(name, text, *max).map_err(|e| e.to_string())?;
+        }
     }
+    Ok(())
+}
+
+/// An amount cell, with spreadsheet float noise rounded to the cent.
+fn amount(
+    cols: &Columns,
+    row: &RawRow,
+    column: usize,
+    name: &str,
+    roundings: &mut Roundings,
+) -> Option<std::result::Result<Decimal, String>> {
+    let index = cols.index[column]?;
+    cols.cell(row, column)?;
+    let text = roundings.amount(row, index, name, tabular::minor_unit("KES"));
+    Some(parse_amount_cell(&text).map_err(|m| format!("{name}: {m}")))
 }
 
 /// A money cell: `1500`, `1500.50`, `1,500.50` (commas only in groups of three). Anything else
@@ -149,7 +205,15 @@ fn refuse(what: &str, table_errors: Vec<ImportRowError>) -> Error {
 
 fn check_rows(what: &str, table: &RawTable) -> Result<()> {
     if !table.errors.is_empty() {
-        return Err(refuse(what, table.errors.clone()));
+        let errors = table
+            .errors
+            .iter()
+            .map(|e| ImportRowError {
+                line: e.line,
+                message: e.message.clone(),
+            })
+            .collect();
+        return Err(refuse(what, errors));
     }
     if table.rows.is_empty() {
         return Err(Error::invalid(format!(
@@ -170,13 +234,21 @@ pub async fn import_customers(
     let cols = Columns::new(&table.header, CUSTOMER_COLUMNS, REQUIRED_CUSTOMER)?;
     let mut uow = file.begin(session).await?;
     let mut errors = Vec::new();
+    let mut roundings = Roundings::default();
     for row in &table.rows {
-        let credit_limit = match cols.cell(row, 6).map(parse_amount_cell) {
+        if let Err(message) = check_lengths(&cols, row, CUSTOMER_COLUMNS, CUSTOMER_LIMITS) {
+            errors.push(ImportRowError {
+                line: row.line,
+                message,
+            });
+            continue;
+        }
+        let credit_limit = match amount(&cols, row, 6, "credit_limit", &mut roundings) {
             Some(Ok(a)) => Some(a),
-            Some(Err(m)) => {
+            Some(Err(message)) => {
                 errors.push(ImportRowError {
                     line: row.line,
-                    message: format!("credit_limit: {m}"),
+                    message,
                 });
                 continue;
             }
@@ -204,7 +276,15 @@ pub async fn import_customers(
             }
         }
     }
-    finish(uow, "customer", "customers.import", table, errors).await
+    finish(
+        uow,
+        "customer",
+        "customers.import",
+        table,
+        errors,
+        roundings,
+    )
+    .await
 }
 
 /// Imports items, all or nothing. Each gets its KRA item code.
@@ -218,13 +298,21 @@ pub async fn import_items(
     let cols = Columns::new(&table.header, ITEM_COLUMNS, REQUIRED_ITEM)?;
     let mut uow = file.begin(session).await?;
     let mut errors = Vec::new();
+    let mut roundings = Roundings::default();
     for row in &table.rows {
-        let unit_price = match cols.cell(row, 8).map(parse_amount_cell) {
+        if let Err(message) = check_lengths(&cols, row, ITEM_COLUMNS, ITEM_LIMITS) {
+            errors.push(ImportRowError {
+                line: row.line,
+                message,
+            });
+            continue;
+        }
+        let unit_price = match amount(&cols, row, 8, "unit_price", &mut roundings) {
             Some(Ok(a)) => a,
-            Some(Err(m)) => {
+            Some(Err(message)) => {
                 errors.push(ImportRowError {
                     line: row.line,
-                    message: format!("unit_price: {m}"),
+                    message,
                 });
                 continue;
             }
@@ -263,7 +351,7 @@ pub async fn import_items(
             }
         }
     }
-    finish(uow, "item", "items.import", table, errors).await
+    finish(uow, "item", "items.import", table, errors, roundings).await
 }
 
 async fn finish(
@@ -272,6 +360,7 @@ async fn finish(
     action: &'static str,
     table: &RawTable,
     errors: Vec<ImportRowError>,
+    roundings: Roundings,
 ) -> Result<MasterImportResult> {
     if !errors.is_empty() {
         drop(uow); // rolls back every row added so far
@@ -287,7 +376,16 @@ async fn finish(
     })
     .await?;
     uow.commit().await?;
-    Ok(MasterImportResult { added })
+    let warnings = roundings
+        .summary()
+        .into_iter()
+        .chain(table.warnings.iter().cloned())
+        .map(|w| ImportRowError {
+            line: w.line,
+            message: w.message,
+        })
+        .collect();
+    Ok(MasterImportResult { added, warnings })
 }
 
 /// Imports from a path (CSV or spreadsheet by extension).

@@ -14,7 +14,10 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Value, json};
 use ts_rs::TS;
 
+use crate::rules::definition::Definition;
 use hesabu_store::error::{Error, Result};
+use hesabu_store::limits::{self, check_bytes, excerpt, shorten};
+use hesabu_store::money::{MAX_AMOUNT, max_amount_text};
 
 /// A workflow: which kind of entity it sends to e-TIMS.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
@@ -217,18 +220,28 @@ impl<'de> Deserialize<'de> for Amount {
             Value::Number(n) => n.to_string(),
             other => {
                 return Err(serde::de::Error::custom(format!(
-                    "expected an amount such as \"50000.00\", found {other}"
+                    "expected an amount such as \"50000.00\", found {}",
+                    excerpt(&other.to_string())
                 )));
             }
         };
         let amount = Decimal::from_str_exact(&text)
             .or_else(|_| Decimal::from_scientific(&text))
             .map_err(|_| {
-                serde::de::Error::custom(format!("'{text}' is not an amount such as \"50000.00\""))
+                serde::de::Error::custom(format!(
+                    "'{}' is not an amount such as \"50000.00\"",
+                    excerpt(&text)
+                ))
             })?;
         if amount < Decimal::ZERO {
             return Err(serde::de::Error::custom(format!(
                 "{text} is negative; amounts here are zero or more"
+            )));
+        }
+        if amount > MAX_AMOUNT {
+            return Err(serde::de::Error::custom(format!(
+                "{text} is above the largest amount Hesabu accepts ({})",
+                max_amount_text()
             )));
         }
         Ok(Amount(amount))
@@ -398,6 +411,9 @@ impl WorkflowConfig {
     }
 }
 
+/// How much of serde's words a config message keeps (they may quote the offending value).
+const DETAIL: usize = 300;
+
 /// Deserialises a config object. serde's own message for a wrong type gives a line and column,
 /// not a key; since every field has a default, trying each key on its own finds the culprit.
 fn typed<T: DeserializeOwned>(workflow: WorkflowType, config: &Value) -> Result<T> {
@@ -412,7 +428,8 @@ fn typed<T: DeserializeOwned>(workflow: WorkflowType, config: &Value) -> Result<
             for (key, value) in object {
                 let single = Value::Object([(key.clone(), value.clone())].into_iter().collect());
                 if let Err(e) = serde_json::from_value::<T>(single) {
-                    let text = e.to_string();
+                    let text = shorten(&e.to_string(), DETAIL);
+                    let key = excerpt(key);
                     let message = if text.starts_with("unknown field") {
                         format!("{workflow} config: unknown key '{key}' ({text}).")
                     } else {
@@ -421,7 +438,10 @@ fn typed<T: DeserializeOwned>(workflow: WorkflowType, config: &Value) -> Result<
                     return Err(Error::invalid(message));
                 }
             }
-            Err(Error::invalid(format!("{workflow} config: {whole}.")))
+            Err(Error::invalid(format!(
+                "{workflow} config: {}.",
+                shorten(&whole.to_string(), DETAIL)
+            )))
         }
     }
 }
@@ -443,12 +463,30 @@ pub struct WorkflowSettings {
     pub config: WorkflowConfig,
 }
 
+/// A workflow settings file (docs/workflows.md), as a definition a person gives Hesabu.
+pub const WORKFLOW_FILE: Definition = Definition {
+    what: "workflow file",
+    doc: "docs/workflows.md",
+};
+
+/// Reads the text of a settings file, before [`parse_settings`] checks its keys (see
+/// `rules::definition`: size, encoding, where the JSON is wrong).
+pub fn parse_settings_json(text: &str) -> Result<Value> {
+    WORKFLOW_FILE.parse(text)
+}
+
 /// Parses a settings file `{"enabled", "autoSync", "config"}`; keys left out keep `current`.
+/// Settings handed over as a value (the desktop's) are held to the size of a file.
 pub fn parse_settings(
     workflow: WorkflowType,
     file: &Value,
     current: &WorkflowSettings,
 ) -> Result<WorkflowSettings> {
+    check_bytes(
+        WORKFLOW_FILE.what,
+        file.to_string().len(),
+        limits::DEFINITION_BYTES,
+    )?;
     let Some(object) = file.as_object() else {
         return Err(Error::invalid(
             "A workflow file must be a JSON object: {\"enabled\": true, \"autoSync\": true, \
@@ -461,18 +499,24 @@ pub fn parse_settings(
             "config" => true,
             _ => {
                 return Err(Error::invalid(format!(
-                    "Unknown key '{key}' in the workflow file. Use enabled, autoSync and config."
+                    "Unknown key '{}' in the workflow file. Use enabled, autoSync and config.",
+                    excerpt(key)
                 )));
             }
         };
         if !ok {
             return Err(Error::invalid(format!(
-                "Key '{key}' must be true or false, not {value}."
+                "Key '{key}' must be true or false, not {}.",
+                excerpt(&value.to_string())
             )));
         }
     }
-    let parsed: SettingsFile = serde_json::from_value(file.clone())
-        .map_err(|e| Error::invalid(format!("The workflow file: {e}.")))?;
+    let parsed: SettingsFile = serde_json::from_value(file.clone()).map_err(|e| {
+        Error::invalid(format!(
+            "The workflow file: {}.",
+            shorten(&e.to_string(), DETAIL)
+        ))
+    })?;
     Ok(WorkflowSettings {
         enabled: parsed.enabled.unwrap_or(current.enabled),
         auto_sync: parsed.auto_sync.unwrap_or(current.auto_sync),
