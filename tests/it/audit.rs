@@ -237,3 +237,132 @@ async fn employees_cannot_read_the_audit_log() {
     .await;
     assert_eq!(out.code, 3, "{}", out.stderr);
 }
+
+/// The audit log page's search (issue 15): filters by person, record and action, days in the
+/// company's time zone (not UTC's), people's names, and paging that stays put.
+#[tokio::test]
+async fn the_audit_log_is_searched_by_person_record_action_and_company_days() {
+    use chrono::TimeZone;
+    use hesabu_store::audit::{self, AuditQuery};
+    let dir = tempfile::tempdir().unwrap();
+    let clock = support::clock(); // 2026-07-01 06:00 UTC = 09:00 in Nairobi
+    let (file, admin) = hesabu_app::create_company(
+        &dir.path().join("acme.hesabu"),
+        &support::new_company(),
+        clock.clone(),
+    )
+    .await
+    .unwrap();
+    hesabu_core::users::add(
+        &file,
+        &admin,
+        &hesabu_core::users::NewUser {
+            email: "grace@acme.test".into(),
+            name: "Grace Wanjiru".into(),
+            role: hesabu_store::permissions::Role::Employee,
+            manager_email: None,
+            department: None,
+            password: "grace-pass-1".into(),
+        },
+    )
+    .await
+    .unwrap();
+    // 22:30 UTC on 1 July is 01:30 on 2 July in Nairobi.
+    clock.set(chrono::Utc.with_ymd_and_hms(2026, 7, 1, 22, 30, 0).unwrap());
+    hesabu_core::departments::add(&file, &admin, "Logistics")
+        .await
+        .unwrap();
+    let tz = "Africa/Nairobi";
+    let search = |q: AuditQuery| {
+        let (file, admin) = (&file, &admin);
+        async move { audit::search(file, admin, &q, tz).await }
+    };
+
+    let all = search(AuditQuery::default()).await.unwrap();
+    assert!(all.entries.len() >= 3, "{:?}", all.entries);
+    assert!(all.entries.windows(2).all(|w| w[0].seq > w[1].seq));
+    assert_eq!(all.entries[0].action, "department.add");
+    assert_eq!(all.entries[0].actor_name.as_deref(), Some("Akinyi Admin"));
+
+    // Days are the company's: the department was added on 2 July in Nairobi (1 July in UTC).
+    let second = search(AuditQuery {
+        from: Some("2026-07-02".into()),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        second
+            .entries
+            .iter()
+            .map(|e| e.action.as_str())
+            .collect::<Vec<_>>(),
+        ["department.add"]
+    );
+    let first = search(AuditQuery {
+        to: Some("2026-07-01".into()),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    assert!(first.entries.iter().all(|e| e.action != "department.add"));
+    assert_eq!(first.entries.len() + 1, all.entries.len());
+
+    let users = search(AuditQuery {
+        action: Some("user.".into()),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    assert!(users.entries.iter().all(|e| e.action.starts_with("user.")));
+    assert!(!users.entries.is_empty());
+    let by_entity = search(AuditQuery {
+        entity_type: Some("department".into()),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    assert_eq!(by_entity.entries.len(), 1);
+    let nobody = search(AuditQuery {
+        actor: Some("grace".into()),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    assert!(nobody.entries.is_empty(), "Grace changed nothing");
+
+    // Paging by sequence: the second page starts below the first page's last entry.
+    let page1 = search(AuditQuery {
+        limit: Some(1),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    assert!(page1.more);
+    let page2 = search(AuditQuery {
+        limit: Some(1),
+        before_seq: Some(page1.entries[0].seq),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    assert_eq!(page2.entries[0].seq, all.entries[1].seq);
+
+    let err = search(AuditQuery {
+        from: Some("1/7/2026".into()),
+        ..Default::default()
+    })
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("yyyy-mm-dd"), "{err}");
+    let grace = hesabu_store::auth::login(&file, "grace@acme.test", "grace-pass-1")
+        .await
+        .unwrap();
+    let err = audit::search(&file, &grace, &AuditQuery::default(), tz)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, hesabu_store::Error::PermissionDenied(_)),
+        "{err}"
+    );
+}

@@ -5,6 +5,7 @@ import { invoke } from '@tauri-apps/api/core'
 import { listen } from '@tauri-apps/api/event'
 import type {
   ActionInput,
+  AuditQuery,
   BudgetCheckInput,
   CommandName,
   Commands,
@@ -142,6 +143,7 @@ export const departmentAdd = (name: string) => call('department_add', { name })
 
 export const auditList = (limit: number) => call('audit_list', { limit })
 export const auditVerify = () => call('audit_verify')
+export const auditSearch = (query: AuditQuery) => call('audit_search', { query })
 
 export const approvalsInbox = () => call('approvals_inbox')
 export const documentCreate = (document: NewDocument) => call('document_create', { document })

@@ -183,16 +183,16 @@ describe('Shell', () => {
   it.each<[Role, string[], string[]]>([
     [
       'admin',
-      ['dashboard', 'approvals', 'documents', 'budgets', 'sync', 'monitoring', 'workflows', 'sales', 'customers', 'items', 'settings-users', 'settings-company'],
+      ['dashboard', 'approvals', 'documents', 'budgets', 'sync', 'monitoring', 'workflows', 'sales', 'customers', 'items', 'audit', 'settings-users', 'settings-company'],
       [],
     ],
     [
       'auditor',
-      ['dashboard', 'documents', 'budgets', 'sync', 'monitoring', 'workflows', 'sales', 'customers', 'items', 'settings-users', 'settings-company'],
+      ['dashboard', 'documents', 'budgets', 'sync', 'monitoring', 'workflows', 'sales', 'customers', 'items', 'audit', 'settings-users', 'settings-company'],
       ['approvals'],
     ],
-    ['employee', ['dashboard', 'approvals', 'sales', 'customers', 'items', 'settings-company'], ['documents', 'budgets', 'sync', 'monitoring', 'workflows', 'settings-users']],
-    ['approver', ['dashboard', 'approvals', 'budgets', 'sales', 'customers', 'items', 'settings-users', 'settings-company'], ['sync', 'monitoring', 'workflows']],
+    ['employee', ['dashboard', 'approvals', 'sales', 'customers', 'items', 'settings-company'], ['documents', 'budgets', 'sync', 'monitoring', 'workflows', 'audit', 'settings-users']],
+    ['approver', ['dashboard', 'approvals', 'budgets', 'sales', 'customers', 'items', 'settings-users', 'settings-company'], ['sync', 'monitoring', 'workflows', 'audit']],
   ])('shows %s only the pages the role may use', async (role, shown, hidden) => {
     commands({ company_info: () => INFO })
     enter({ ...ADMIN, role, permissions: [...ROLE_PERMISSIONS[role]] as Permission[] })
