@@ -183,7 +183,10 @@ mod tests {
         ));
         // The window a command emits to is not an invoke argument.
         assert!(text.contains(
-            "budget_import: { args: { path: string; skip: boolean; archive: boolean }; returns: SyncRunView };"
+            "budget_import: { args: { path: string; skip: boolean; archive: boolean; preview: boolean }; returns: SyncRunView };"
+        ));
+        assert!(text.contains(
+            "export_list: { args: { request: ExportRequest; format: ExportFormat; path: string }; returns: ExportResult };"
         ));
         assert!(text.contains(
             "budget_year: { args: { year: string | null; department: string | null }; returns: FiscalYearUtilisation };"

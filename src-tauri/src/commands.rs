@@ -6,9 +6,12 @@
 //! ([`handler`]) and describes them to the TypeScript generator ([`signatures`]), and it fails to
 //! compile if a listed signature does not match the function, so the two cannot drift.
 //!
-//! The sales ledger's commands are in [`sales`] (re-exported here, listed in the same table).
+//! The sales ledger's commands are in [`sales`], exports in [`export`] (re-exported here,
+//! listed in the same table).
 
+mod export;
 mod sales;
+pub use export::*;
 pub use sales::*;
 
 use hesabu_app::connectivity::{self, ConnectivityView};
@@ -16,16 +19,17 @@ use hesabu_app::monitor::{self, MonitorSnapshot};
 use hesabu_app::reports::{self, ReportInfo};
 use hesabu_core::approvals::policy_format::PolicySpec;
 use hesabu_core::approvals::register::{self, RegisterPage, RegisterQuery};
+use hesabu_core::approvals::rule_hooks::{self, TaxReviewResolution, TaxReviewView};
 use hesabu_core::approvals::wire::{
-    ActionInput, ActionResult, BulkResult, DelegationView, DocumentView, HistoryEntry, InboxItem,
-    NewDelegation, NewDocument, PolicyValidation, PolicyView, SlaCompliance, WorkWeekUpdate,
-    WorkWeekView,
+    ActionInput, ActionResult, BulkResult, DelegationView, DocumentEdit, DocumentView,
+    HistoryEntry, InboxItem, NewDelegation, NewDocument, PolicyValidation, PolicyView,
+    SlaCompliance, WorkWeekUpdate, WorkWeekView,
 };
 use hesabu_core::approvals::{actions, calendar, delegations, documents, policy_service};
 use hesabu_core::budgets::{
-    self, BudgetCheckInput, BudgetCheckResult, BudgetReport, BudgetView, FiscalYearUtilisation,
-    ImportProgress, LedgerEntryView, LedgerOutcome, ReleaseAction, ReleaseCommitmentInput,
-    ReleaseInput, ReserveInput, SyncRunView, import,
+    self, BudgetCheckInput, BudgetCheckQuery, BudgetCheckResult, BudgetCheckView, BudgetReport,
+    BudgetView, FiscalYearUtilisation, ImportProgress, LedgerEntryView, LedgerOutcome,
+    ReleaseAction, ReleaseCommitmentInput, ReleaseInput, ReserveInput, SyncRunView, import,
 };
 use hesabu_core::company::CompanyInfo;
 use hesabu_core::company::CompanySettingsUpdate;
@@ -220,6 +224,34 @@ pub async fn document_submit(
     result
 }
 
+/// Creates a document and submits it in one step (the "New request" form): a refused
+/// submission saves nothing, so no draft is left behind.
+#[tauri::command]
+pub async fn document_create_and_submit(
+    state: State<'_, AppState>,
+    document: NewDocument,
+) -> Result<DocumentView, WireError> {
+    let (open, session) = state.signed_in().await?;
+    let result = documents::create_and_submit(&open.file, &session, &document)
+        .await
+        .wire();
+    state.delivery().deliver(&open.file, &session).await;
+    result
+}
+
+/// Corrects a draft, or a document returned or sent back for clarification (requester only).
+#[tauri::command]
+pub async fn document_edit(
+    state: State<'_, AppState>,
+    id: String,
+    change: DocumentEdit,
+) -> Result<DocumentView, WireError> {
+    let (open, session) = state.signed_in().await?;
+    documents::edit(&open.file, &session, &id, &change)
+        .await
+        .wire()
+}
+
 /// The documents the signed-in user raised, newest first.
 #[tauri::command]
 pub async fn documents_mine(state: State<'_, AppState>) -> Result<Vec<DocumentView>, WireError> {
@@ -237,6 +269,26 @@ pub async fn audit_search(
     let (open, session) = state.signed_in().await?;
     let zone = company::time_zone(&open.file).await.wire()?;
     audit::search(&open.file, &session, &query, &zone)
+        .await
+        .wire()
+}
+
+/// Documents held for a tax review, with the rule's reason.
+#[tauri::command]
+pub async fn tax_reviews_list(state: State<'_, AppState>) -> Result<Vec<TaxReviewView>, WireError> {
+    let (open, session) = state.signed_in().await?;
+    rule_hooks::tax_reviews(&open.file, &session).await.wire()
+}
+
+/// Resolves a tax review (with a note saying how); held executions are decided again.
+#[tauri::command]
+pub async fn tax_review_resolve(
+    state: State<'_, AppState>,
+    document: String,
+    note: String,
+) -> Result<TaxReviewResolution, WireError> {
+    let (open, session) = state.signed_in().await?;
+    rule_hooks::resolve_tax_review(&open.file, &session, &document, &note)
         .await
         .wire()
 }
@@ -526,9 +578,12 @@ pub const BUDGET_IMPORT_PROGRESS: &str = "budget-import-progress";
 /// Imports budgets from a CSV or XLSX file at `path` (`skip`: import the good rows and report the
 /// bad ones instead of importing nothing; `archive`: archive the active budgets the file leaves
 /// out, refused whole if one of them holds reserved or committed money; one word, as Tauri
-/// would otherwise expect `archiveMissing` from the page). Progress goes to the window as
-/// `budget-import-progress` events. A run that imported nothing is still `Ok`, with
-/// `status: "failed"` and its per-row errors: the dialog shows them.
+/// would otherwise expect `archiveMissing` from the page; `preview`: check and count only,
+/// writing and recording nothing, so the dialog can show what the import would create, update
+/// and archive (`missing_from_file` names the budgets the file leaves out) before the user
+/// confirms). Progress goes to the window as `budget-import-progress` events. A run that
+/// imported nothing is still `Ok`, with `status: "failed"` and its per-row errors: the dialog
+/// shows them.
 #[tauri::command]
 pub async fn budget_import(
     state: State<'_, AppState>,
@@ -536,6 +591,7 @@ pub async fn budget_import(
     path: String,
     skip: bool,
     archive: bool,
+    preview: bool,
 ) -> Result<SyncRunView, WireError> {
     let (open, session) = state.signed_in().await?;
     let forward = move |progress: ImportProgress| {
@@ -551,12 +607,24 @@ pub async fn budget_import(
         import::ImportOptions {
             skip_invalid: skip,
             archive_missing: archive,
-            dry_run: false,
+            dry_run: preview,
         },
         Some(&forward),
     )
     .await
     .wire()
+}
+
+/// The budget check log, newest first: who asked (by name), about which document, the answer.
+#[tauri::command]
+pub async fn budget_checks(
+    state: State<'_, AppState>,
+    query: BudgetCheckQuery,
+) -> Result<Vec<BudgetCheckView>, WireError> {
+    let (open, session) = state.signed_in().await?;
+    budgets::checks::list(&open.file, &session, &query)
+        .await
+        .wire()
 }
 
 /// Budget import runs, newest first.
@@ -916,9 +984,13 @@ command_table! {
     audit_list(limit: u32) -> Vec<AuditEntryView>;
     audit_verify() -> AuditVerifyReport;
     audit_search(query: AuditQuery) -> AuditPage;
+    tax_reviews_list() -> Vec<TaxReviewView>;
+    tax_review_resolve(document: String, note: String) -> TaxReviewResolution;
     approvals_inbox() -> Vec<InboxItem>;
     document_create(document: NewDocument) -> DocumentView;
     document_submit(id: String) -> DocumentView;
+    document_create_and_submit(document: NewDocument) -> DocumentView;
+    document_edit(id: String, change: DocumentEdit) -> DocumentView;
     documents_mine() -> Vec<DocumentView>;
     documents_register(query: RegisterQuery) -> RegisterPage;
     document_show(id: String) -> DocumentView;
@@ -942,7 +1014,8 @@ command_table! {
     budget_reserve(budget: String, request: String, amount: String, reason: Option<String>) -> LedgerOutcome;
     budget_release(budget: String, request: String, amount: Option<String>, action: ReleaseAction, reason: String) -> LedgerOutcome;
     budget_release_commitment(release: ReleaseCommitmentInput) -> LedgerOutcome;
-    budget_import[window](path: String, skip: bool, archive: bool) -> SyncRunView;
+    budget_import[window](path: String, skip: bool, archive: bool, preview: bool) -> SyncRunView;
+    budget_checks(query: BudgetCheckQuery) -> Vec<BudgetCheckView>;
     budget_sync_history(limit: u32) -> Vec<SyncRunView>;
     budget_year(year: Option<String>, department: Option<String>) -> FiscalYearUtilisation;
     notifications_list() -> Vec<NotificationView>;
@@ -993,4 +1066,5 @@ command_table! {
     sale_preview(lines: Vec<NewSaleLine>, basis: Option<PriceBasis>) -> DocumentTotals;
     sales_settings_get() -> SalesSettings;
     sales_settings_set(change: SalesSettings) -> SalesSettings;
+    export_list(request: hesabu_app::export::ExportRequest, format: hesabu_store::export::Format, path: String) -> hesabu_app::export::ExportResult;
 }

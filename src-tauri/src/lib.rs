@@ -24,6 +24,9 @@ use crate::state::{AppState, DATA_DIR_ENV};
 /// Builds and runs the app until its window closes.
 pub fn run() {
     let result = tauri::Builder::default()
+        // The OS open / save dialogs (ui/src/lib/files.ts); capabilities/default.json grants only
+        // open and save.
+        .plugin(tauri_plugin_dialog::init())
         .setup(|app| {
             let folders = Folders::find(app.handle())?;
             std::fs::create_dir_all(&folders.data_dir).map_err(|e| {

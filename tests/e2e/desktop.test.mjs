@@ -215,8 +215,10 @@ test('open the demo company and sign in as its admin', async () => {
     const png = await screenshot(driver, 'demo-users.png')
     if (process.env.E2E_DOCS_SCREENSHOT) writeFileSync(path.resolve(repo, process.env.E2E_DOCS_SCREENSHOT), png)
 
-    // The admin imports a budget sheet with one bad row, skipping it: progress events reach the
-    // window, and the result lists the row to fix.
+    // The admin imports a budget sheet with one bad row, skipping it: the preview lists the row
+    // to fix and changes nothing; confirmed, the import runs, progress events reach the window,
+    // and the result lists the row to fix. (The path is typed: WebDriver cannot drive the native
+    // file dialog behind "Choose file…".)
     const sheet = path.join(dataDir, 'e2e-budgets.csv')
     writeFileSync(
       sheet,
@@ -227,6 +229,10 @@ test('open the demo company and sign in as its admin', async () => {
     await fill(driver, '#budget-import-path', sheet)
     await click(driver, '#budget-import-skip')
     await click(driver, '#budget-import-submit')
+    const preview = await visible(driver, '#budget-import-preview')
+    assert.equal(await preview.getAttribute('data-status'), 'partial')
+    await visible(driver, '#budget-import-errors li[data-line="3"]')
+    await click(driver, '#budget-import-confirm')
     const result = await visible(driver, '#budget-import-result')
     assert.equal(await result.getAttribute('data-status'), 'partial')
     const bad = await visible(driver, '#budget-import-errors li[data-line="3"]')
@@ -580,5 +586,58 @@ test('in the demo, the admin adds a customer and an item, writes a three-line in
     assert.match(await (await visible(driver, '#sale-number')).getText(), /^CN-\d{6}$/)
     assert.equal(await (await visible(driver, '#sale-original')).getText(), number)
     assert.equal(await (await visible(driver, '#sale-total')).getText(), 'KES 1,000.00')
+  })
+})
+
+/**
+ * Visits every page in the menu at the given window size: each shows its heading and no
+ * permission error, and is screenshotted as `{prefix}-{page}-{width}.png`.
+ */
+async function tourAtSize(driver, prefix, width, height) {
+  await driver.manage().window().setRect({ width, height }).catch(() => {})
+  const pages = []
+  for (const link of await driver.findElements(By.css('nav a[data-nav]'))) pages.push(await link.getAttribute('data-nav'))
+  for (const page of pages) {
+    await click(driver, `nav a[data-nav="${page}"]`)
+    await visible(driver, 'main h1')
+    // Let the page's reads settle, then look for a refusal anywhere on it.
+    await sleep(400)
+    const alerts = await driver.findElements(By.css('main [role="alert"]'))
+    for (const alert of alerts) {
+      const text = await alert.getText()
+      assert.doesNotMatch(text, /permission denied|may not/i, `${prefix} on ${page}: ${text}`)
+    }
+    await screenshot(driver, `${prefix}-${page}-${width}.png`)
+  }
+  return pages
+}
+
+test('in the demo, the auditor reads everything and changes nothing; an employee sees only their pages', async () => {
+  await withApp('demo-roles', async (driver) => {
+    await click(driver, '#open-demo')
+    await signIn(driver, 'auditor@demo.test', 'hesabu-demo')
+    await visible(driver, '#user-menu')
+    const auditorPages = await tourAtSize(driver, 'auditor', 1366, 768)
+    assert.ok(auditorPages.includes('documents') && auditorPages.includes('audit'), auditorPages.join(', '))
+    assert.ok(!auditorPages.includes('approvals'), 'the auditor approves nothing')
+
+    // The register lists the demo's sales invoices; the audit log verifies.
+    await click(driver, 'nav a[data-nav="documents"]')
+    await driver.wait(until.elementTextContains(await visible(driver, '#documents-table'), 'INV-000001'), WAIT_MS)
+    await click(driver, 'nav a[data-nav="audit"]')
+    await visible(driver, '#audit-table tr[data-seq]')
+    await click(driver, '#audit-verify')
+    const verified = await visible(driver, '#audit-verify-result')
+    assert.equal(await verified.getAttribute('data-ok'), 'true')
+    await screenshot(driver, 'auditor-audit-verified-1366.png')
+    await tourAtSize(driver, 'auditor', 1920, 1080)
+    await click(driver, '#logout')
+
+    await driver.manage().window().setRect({ width: 1366, height: 768 }).catch(() => {})
+    await signIn(driver, 'storekeeper@demo.test', 'hesabu-demo')
+    await visible(driver, '#user-menu')
+    const employeePages = await tourAtSize(driver, 'employee', 1366, 768)
+    assert.deepEqual(employeePages, ['dashboard', 'approvals', 'sales', 'customers', 'items', 'settings-company'])
+    await tourAtSize(driver, 'employee', 1920, 1080)
   })
 })

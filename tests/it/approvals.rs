@@ -27,7 +27,7 @@ use std::sync::{Arc, OnceLock};
 use hesabu_app::demo;
 use hesabu_core::approvals::policy_format::ApproverSpec;
 use hesabu_core::approvals::wire::{
-    ActionInput, Decision, DocumentStatus, DocumentType, NewDelegation, NewDocument,
+    ActionInput, Decision, DocumentEdit, DocumentStatus, DocumentType, NewDelegation, NewDocument,
 };
 use hesabu_core::approvals::{actions, delegations, documents, jobs, org, policy_service};
 use hesabu_core::users::NewUser;
@@ -306,6 +306,30 @@ enum S {
     Due(&'static str),
     /// As seen by someone: SLA compliance over the last 30 days (decided, met, percent).
     Sla(&'static str, i64, i64, Option<&'static str>),
+    /// `by` edits the document: amount, title, department (`None`: left as it is).
+    Edit(
+        &'static str,
+        Option<&'static str>,
+        Option<&'static str>,
+        Option<&'static str>,
+    ),
+    /// The edit (by, amount, department) must fail with this kind and a message containing
+    /// the text; the document is unchanged.
+    EditFails(
+        &'static str,
+        Option<&'static str>,
+        Option<&'static str>,
+        ErrorKind,
+        &'static str,
+    ),
+    /// `by` resubmits; must fail with this kind and a message containing the text.
+    ResubmitFails(&'static str, ErrorKind, &'static str),
+    /// Someone has a notification about the document containing the text.
+    Notified(&'static str, &'static str),
+    /// Someone has no notification about the document containing the text.
+    NotNotified(&'static str, &'static str),
+    /// The admin adds another admin (short name).
+    NewAdmin(&'static str),
 }
 
 use DocumentType::{ExpenseClaim as EC, PaymentVoucher as PV, PurchaseOrder as PO};
@@ -703,6 +727,93 @@ impl World {
                     "SLA compliance as {viewer}: {sla:?}"
                 );
             }
+            Edit(by, amount, title, department) => {
+                let session = self.who(by).await;
+                let edited = documents::edit(
+                    &self.file,
+                    &session,
+                    &self.doc_id(),
+                    &edit_of(amount, title, department),
+                )
+                .await
+                .unwrap_or_else(|e| panic!("{by} edits: {e}"));
+                if let Some(a) = amount {
+                    assert_eq!(
+                        Decimal::from_str(&edited.amount).unwrap(),
+                        Decimal::from_str(a).unwrap()
+                    );
+                }
+                if let Some(t) = title {
+                    assert_eq!(edited.title, t);
+                }
+            }
+            EditFails(by, amount, department, kind, text) => {
+                let session = self.who(by).await;
+                let admin = self.who("admin").await;
+                let before = documents::show(&self.file, &admin, &self.doc_id())
+                    .await
+                    .unwrap();
+                let err = documents::edit(
+                    &self.file,
+                    &session,
+                    &self.doc_id(),
+                    &edit_of(amount, None, department),
+                )
+                .await
+                .unwrap_err();
+                assert_eq!(err.kind(), kind, "{err}");
+                assert!(err.to_string().contains(text), "{err}");
+                let after = documents::show(&self.file, &admin, &self.doc_id())
+                    .await
+                    .unwrap();
+                assert_eq!(
+                    (after.amount, after.department, after.updated_at),
+                    (before.amount, before.department, before.updated_at),
+                    "a refused edit changed nothing"
+                );
+            }
+            ResubmitFails(by, kind, text) => {
+                let session = self.who(by).await;
+                let err = documents::resubmit(&self.file, &session, &self.doc_id(), None)
+                    .await
+                    .unwrap_err();
+                assert_eq!(err.kind(), kind, "{err}");
+                assert!(err.to_string().contains(text), "{err}");
+            }
+            Notified(who, text) | NotNotified(who, text) => {
+                let session = self.who(who).await;
+                let doc = self.doc_id();
+                let list = hesabu_store::notifications::list(&self.file, &session)
+                    .await
+                    .unwrap();
+                let found = list.iter().any(|n| {
+                    n.document_id.as_deref() == Some(doc.as_str()) && n.message.contains(text)
+                });
+                let want = matches!(step, Notified(..));
+                assert_eq!(
+                    found,
+                    want,
+                    "{who} notified of {text:?}: {:#?}",
+                    list.iter().map(|n| &n.message).collect::<Vec<_>>()
+                );
+            }
+            NewAdmin(s) => {
+                let admin = self.who("admin").await;
+                hesabu_core::users::add(
+                    &self.file,
+                    &admin,
+                    &NewUser {
+                        email: email(s),
+                        name: format!("Second Admin {s}"),
+                        role: Role::Admin,
+                        manager_email: None,
+                        department: None,
+                        password: PASSWORD.into(),
+                    },
+                )
+                .await
+                .unwrap();
+            }
             History(text) => {
                 let admin = self.who("admin").await;
                 let history = actions::history(&self.file, &admin, &self.doc_id())
@@ -715,6 +826,19 @@ impl World {
                 );
             }
         }
+    }
+}
+
+/// A change of amount, title and department; everything else left as it is.
+fn edit_of(amount: Option<&str>, title: Option<&str>, department: Option<&str>) -> DocumentEdit {
+    DocumentEdit {
+        title: title.map(str::to_owned),
+        amount: amount.map(|a| Decimal::from_str_exact(a).unwrap()),
+        department: department.map(str::to_owned),
+        category: None,
+        project: None,
+        facts: None,
+        lines: None,
     }
 }
 
@@ -817,7 +941,7 @@ scenario!(parallel_level_any_rejection_rejects:
     Act("mgr", A, None), Act("cfo", A, None),
     Act("audit", R, Some("No supporting invoice")), Expect(Rejected, &[]),
     Refused("fm2", A, None, ErrorKind::Conflict, "Already decided by Ian Audit"),
-    History("Ian Audit: reject (level 2) — No supporting invoice"));
+    History("Ian Audit: rejected (level 2, Finance and internal audit) — No supporting invoice"));
 
 scenario!(parallel_policy_bands_route_small_vouchers_to_one_level:
     Policy(PARALLEL_POLICY), Create("clerk", PV, "50000", None), Submit,
@@ -869,7 +993,7 @@ scenario!(a_step_cannot_be_handed_to_someone_in_the_chain_but_can_to_others:
     DelegateStepFails("mgr", "head", "already in this approval chain"),
     DelegateStepFails("mgr", "clerk", "cannot approve it"),
     DelegateStep("mgr", "temp"), Expect(Pending, &["temp"]),
-    Act("temp", A, None), History("Tina Temp on behalf of Martin Manager: approve (level 1)"),
+    Act("temp", A, None), History("Tina Temp on behalf of Martin Manager: approved (level 1, Reporting manager)"),
     Expect(Pending, &["head"]));
 
 scenario!(repeats_count_when_the_policy_allows_them:
@@ -920,7 +1044,7 @@ scenario!(delegation_within_its_amount_scope:
     Policy(DEFAULT_POLICY),
     Delegate("mgr", "temp", "2026-07-01", NOON_NEXT_WEEK, None, Some("30000")),
     Create("clerk", PO, "20000", None), Submit, Expect(Pending, &["temp"]),
-    Act("temp", A, None), History("Tina Temp on behalf of Martin Manager: approve (level 1)"),
+    Act("temp", A, None), History("Tina Temp on behalf of Martin Manager: approved (level 1, Reporting manager)"),
     Expect(Approved, &[]),
     Create("clerk", PO, "30000.01", None), Submit, Expect(Pending, &["mgr"]));
 
@@ -958,7 +1082,7 @@ scenario!(delegation_chains_are_followed:
     Delegate("temp", "deputy", "2026-07-01", NOON_NEXT_WEEK, None, None),
     Delegate("mgr", "temp", "2026-07-01", NOON_NEXT_WEEK, None, None),
     Create("clerk", PO, "20000", None), Submit, Expect(Pending, &["deputy"]),
-    Act("deputy", A, None), History("Dan Deputy on behalf of Martin Manager: approve"));
+    Act("deputy", A, None), History("Dan Deputy on behalf of Martin Manager: approved"));
 
 scenario!(delegation_within_its_department_scope:
     // Martin delegates only Finance documents; Clara raises one for Operations (hers) and one
@@ -967,7 +1091,7 @@ scenario!(delegation_within_its_department_scope:
     DelegateDepts("mgr", "temp", "2026-07-01", NOON_NEXT_WEEK, &["Finance"]),
     Create("clerk", PO, "20000", None), Submit, Expect(Pending, &["mgr"]),
     CreateIn("clerk", PO, "20000", "Finance"), Submit, Expect(Pending, &["temp"]),
-    Act("temp", A, None), History("Tina Temp on behalf of Martin Manager: approve (level 1)"));
+    Act("temp", A, None), History("Tina Temp on behalf of Martin Manager: approved (level 1, Reporting manager)"));
 
 scenario!(when_a_later_link_of_a_delegation_chain_expires_the_step_goes_back_one_link:
     // Martin → Tina (all week) → Dan (one day). The step sits with Dan; when Tina → Dan ends it
@@ -978,7 +1102,7 @@ scenario!(when_a_later_link_of_a_delegation_chain_expires_the_step_goes_back_one
     Create("clerk", PO, "20000", None), Submit, Expect(Pending, &["deputy"]),
     Clock("2026-07-01T22:00:00Z"),
     Jobs(1, 0, 1), Expect(Pending, &["temp"]), Jobs(0, 0, 0), Expect(Pending, &["temp"]),
-    Act("temp", A, None), History("Tina Temp on behalf of Martin Manager: approve (level 1)"));
+    Act("temp", A, None), History("Tina Temp on behalf of Martin Manager: approved (level 1, Reporting manager)"));
 
 scenario!(revoking_a_later_link_of_a_delegation_chain_routes_the_step_back:
     Policy(DEFAULT_POLICY),
@@ -1018,7 +1142,7 @@ scenario!(escalation_runs_in_business_hours_with_a_settable_clock:
     Jobs(1, 0, 0), Jobs(0, 0, 0), Expect(Pending, &["mgr"]),
     Clock("2026-07-02T13:30:00Z"), // Thursday 16:30: overdue → to Martin's manager
     Jobs(0, 1, 0), Expect(Pending, &["head"]),
-    Act("head", A, None), History("Hannah Head on behalf of Martin Manager: approve (level 1)"),
+    Act("head", A, None), History("Hannah Head on behalf of Martin Manager: approved (level 1, Reporting manager)"),
     Expect(Approved, &[]));
 
 scenario!(a_weekend_does_not_count_against_the_sla:
@@ -1078,7 +1202,7 @@ scenario!(escalation_to_a_named_user_then_auto_approval:
     Jobs(0, 0, 0), // the cap: one escalation
     Clock("2026-07-08T05:59:00Z"), Jobs(0, 0, 0), Expect(Pending, &["audit"]),
     Clock("2026-07-08T06:00:00Z"), Jobs(0, 0, 0), Expect(Approved, &[]),
-    History("System: auto_approved (level 1)"));
+    History("System: auto-approved (level 1, Manager)"));
 
 scenario!(escalation_to_the_next_level_skips_an_overdue_level:
     // The default's finance level escalates to the next level (the executive) once.
@@ -1087,8 +1211,108 @@ scenario!(escalation_to_the_next_level_skips_an_overdue_level:
     Clock("2026-07-11T06:00:00Z"),
     // Both pool members' steps are overdue: each is escalated once, then level 4 opens.
     Jobs(0, 2, 0), Expect(Pending, &["md"]),
-    History("System: escalated_to_next_level (level 3)"),
+    History("System: escalated to the next level (level 3, Finance manager)"),
     Act("md", A, None), Expect(Approved, &[]));
+
+/// Escalations that tell someone instead of moving the step: level 1 tells the manager's
+/// manager (twice at most); level 2, the top of the chain, has no next level, so the admins are
+/// told.
+const NOTIFY_POLICY: &str = r#"{
+  "name": "Overdue steps stay; someone is told",
+  "document_types": ["expense_claim"],
+  "levels": [
+    {"name": "Reporting manager", "approvers": [{"type": "reporting_manager"}],
+     "escalation": {"to": {"type": "manager"}, "max": 2, "mode": "notify"}},
+    {"name": "Department head", "approvers": [{"type": "department_head"}],
+     "escalation": {"to": {"type": "next_level"}, "max": 1, "mode": "notify"}}
+  ],
+  "rules": [{"name": "Every claim", "levels": [1, 2]}]
+}"#;
+
+scenario!(an_escalated_step_is_late_against_its_original_due_time:
+    // Due Thursday 16:00 Nairobi; escalated to Hannah at 16:30, who approves at once: the step
+    // was decided after its original due time, so it is late, however soon Hannah acted.
+    Policy(DEFAULT_POLICY), Create("clerk", PO, "20000", None), Submit,
+    Clock("2026-07-02T13:30:00Z"), Jobs(0, 1, 0), Expect(Pending, &["head"]),
+    Act("head", A, None), Expect(Approved, &[]),
+    Sla("cfo", 1, 0, Some("0.0")), Sla("head", 1, 0, Some("0.0")));
+
+scenario!(a_notify_escalation_tells_the_manager_and_leaves_the_step_where_it_is:
+    Policy(NOTIFY_POLICY), NewAdmin("admin2"), Create("clerk", EC, "1000", None), Submit,
+    Due("2026-07-02T13:00:00Z"),
+    // Thursday 16:30 Nairobi: overdue. Martin keeps it, still due at its original time; Hannah
+    // (his manager) is told, and so is he.
+    Clock("2026-07-02T13:30:00Z"), Jobs(0, 1, 0), Expect(Pending, &["mgr"]),
+    Due("2026-07-02T13:00:00Z"), Chain(&[(1, "mgr"), (2, "head")]),
+    Notified("head", "is overdue at level 1 (Reporting manager) with Martin Manager"),
+    Notified("mgr", "is overdue at level 1 (Reporting manager)"),
+    NotNotified("admin", "overdue"),
+    History("System: overdue, escalation notice sent (level 1, Reporting manager) — Hannah Head told"),
+    // The next notice is one SLA (16 business hours) after the due time: Monday 14:00.
+    Jobs(0, 0, 0), Clock("2026-07-06T06:00:00Z"), Jobs(0, 0, 0),
+    Clock("2026-07-07T06:00:00Z"), Jobs(0, 1, 0), Jobs(0, 0, 0),
+    Clock("2026-07-20T06:00:00Z"), Jobs(0, 0, 0), Expect(Pending, &["mgr"]),
+    // Martin decides late: it counts as late, against the original due time.
+    Act("mgr", A, None), Expect(Pending, &["head"]), Sla("cfo", 1, 0, Some("0.0")),
+    // Hannah's level is the top of the chain: nobody higher, so every active admin is told.
+    Clock("2026-07-23T06:00:00Z"), Jobs(0, 1, 0), Expect(Pending, &["head"]),
+    Notified("admin", "is overdue at level 2 (Department head) with Hannah Head"),
+    Notified("admin2", "is overdue at level 2 (Department head) with Hannah Head"),
+    Notified("admin", "no higher level"));
+
+scenario!(a_notify_escalation_after_days_closed_sends_one_notice:
+    // Closed from Wednesday to the Monday after next: one run, one notice (the counter jumps
+    // to the cap), and the step has not moved.
+    Policy(NOTIFY_POLICY), Create("clerk", EC, "1000", None), Submit,
+    Clock("2026-07-13T06:00:00Z"), Jobs(0, 1, 0), Jobs(0, 0, 0), Expect(Pending, &["mgr"]));
+
+scenario!(an_escalation_with_nowhere_to_go_tells_the_admins:
+    // Hannah's own order: level 1 is Mary, who has no manager, and the only admin already holds
+    // level 2, so nobody may take the step: it stays with Mary, and the admins are told.
+    Policy(DEFAULT_POLICY), Create("head", PO, "60000", None), Submit,
+    Chain(&[(1, "md"), (2, "admin")]),
+    Clock("2026-07-02T13:30:00Z"), Jobs(0, 1, 0), Expect(Pending, &["md"]),
+    Notified("md", "is overdue at level 1"), Notified("admin", "is overdue at level 1"));
+
+// --- Editing before resubmission ----------------------------------------------------------------
+
+scenario!(a_returned_document_is_corrected_and_routed_for_its_new_amount:
+    Policy(DEFAULT_POLICY), Create("clerk", PO, "60000", None), Submit,
+    Chain(&[(1, "mgr"), (2, "head")]),
+    Act("mgr", A, None), Act("head", Ret, Some("The second quote is 20,000: use it")),
+    Expect(Returned, &[]),
+    Edit("clerk", Some("20000"), Some("Printer toner (second quote)"), None),
+    Expect(Returned, &[]),
+    History("Clara Clerk: edited — title 'Scenario step 1' → 'Printer toner (second quote)'; amount KES 60,000.00 → KES 20,000.00"),
+    // Planned afresh for 20,000: the reporting manager alone.
+    Resubmit, Chain(&[(1, "mgr")]), Expect(Pending, &["mgr"]),
+    Act("mgr", A, None), Expect(Approved, &[]));
+
+scenario!(only_the_requester_edits_and_only_a_draft_or_a_document_sent_back:
+    Policy(DEFAULT_POLICY), Create("clerk", PO, "60000", None),
+    // A draft is editable.
+    Edit("clerk", Some("65000"), None, None), Submit,
+    EditFails("clerk", Some("1000"), None, ErrorKind::Conflict, "waiting for approval: recall it"),
+    EditFails("mgr", Some("1000"), None, ErrorKind::PermissionDenied, "Only the requester may edit"),
+    Act("mgr", Q, Some("Which supplier?")), Expect(ClarificationRequested, &[]),
+    // The limits of create apply.
+    EditFails("clerk", Some("0"), None, ErrorKind::InvalidInput, "not positive"),
+    EditFails("clerk", Some("1000000000000000.01"), None, ErrorKind::InvalidInput, "largest amount"),
+    EditFails("clerk", Some("12.12345"), None, ErrorKind::InvalidInput, "more than 4 decimal places"),
+    // So does the department scoping rule: Clara may use only her own department.
+    EditFails("clerk", None, Some("Finance"), ErrorKind::PermissionDenied, "only for their own department"),
+    EditFails("clerk", None, Some("Nowhere"), ErrorKind::InvalidInput, "no department named 'Nowhere'"),
+    ResubmitFails("mgr", ErrorKind::PermissionDenied, "Only the requester may resubmit"),
+    Edit("clerk", Some("20000"), None, None), Resubmit, Chain(&[(1, "mgr")]),
+    Act("mgr", R, Some("No")), Expect(Rejected, &[]),
+    EditFails("clerk", Some("1000"), None, ErrorKind::Conflict, "is rejected"));
+
+scenario!(an_edit_may_move_a_document_to_a_department_the_requester_heads:
+    Policy(DEFAULT_POLICY), Heads("clerk", "Finance"), Create("clerk", PO, "60000", None),
+    Edit("clerk", None, None, Some("Finance")), Submit,
+    // Level 2 is now the head of Finance — Clara herself — so it falls to an admin (in
+    // Operations it would have been Hannah).
+    Chain(&[(1, "mgr"), (2, "admin")]), Explain("Over 25,000 up to 100,000"));
 
 // --- Deactivation -----------------------------------------------------------------------------
 
@@ -2161,13 +2385,15 @@ async fn cli_routes_a_document_through_the_demo_company() {
         .map(|h| h["text"].as_str().unwrap().to_owned())
         .collect();
     assert!(
-        texts.iter().any(|t| t == "John Mwangi: approve (level 1)"),
+        texts
+            .iter()
+            .any(|t| t == "John Mwangi: approved (level 1, Reporting manager)"),
         "{texts:?}"
     );
     assert!(
         texts
             .iter()
-            .any(|t| t.starts_with("System: escalated (level 2)")),
+            .any(|t| t.starts_with("System: escalated (level 2, Department head)")),
         "{texts:?}"
     );
     let other = run(as_("sales.rep@demo.test", &["doc", "show", &id])).await;
@@ -2376,4 +2602,187 @@ async fn cli_sets_the_work_week_and_refuses_bad_ones() {
     assert_eq!(sla.json()["percent"], serde_json::Value::Null);
     let bad = go("cfo@demo.test", &["approval", "sla", "--days", "0"]).await;
     assert_eq!(bad.code, 2, "{}", bad.stdout);
+}
+
+#[tokio::test]
+async fn cli_creates_and_submits_in_one_step_and_edits_a_returned_document() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = support::demo_copy(dir.path()).await;
+    let company = path.to_str().unwrap();
+    let as_ = |who: &'static str, args: &[&str]| {
+        let mut all = vec!["--company", company, "--as", who, "--json"];
+        all.extend_from_slice(args);
+        all.into_iter().map(str::to_owned).collect::<Vec<String>>()
+    };
+    let run = |args: Vec<String>| async move {
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        hesabu(&refs, env(Some(demo::DEMO_PASSWORD), None)).await
+    };
+    let sent = run(as_(
+        "storekeeper@demo.test",
+        &[
+            "doc",
+            "create",
+            "--type",
+            "purchase_order",
+            "--title",
+            "Cement",
+            "--amount",
+            "75,000",
+            "--submit",
+        ],
+    ))
+    .await;
+    assert_eq!(sent.code, 0, "{}", sent.stderr);
+    assert_eq!(sent.json()["status"], "pending_approval");
+    let id = sent.json()["id"].as_str().unwrap().to_owned();
+    let request = sent.json()["current_request"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // While it is with the approver it cannot be edited.
+    let early = run(as_(
+        "storekeeper@demo.test",
+        &["doc", "edit", &id, "--amount", "20000"],
+    ))
+    .await;
+    assert_eq!(early.code, 2, "a conflict: {}", early.stderr);
+    assert!(
+        early.error_json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("recall it first"),
+        "{}",
+        early.stderr
+    );
+    let returned = run(as_(
+        "ops.manager@demo.test",
+        &[
+            "approval",
+            "act",
+            &request,
+            "--return",
+            "--comment",
+            "Get a second quote",
+        ],
+    ))
+    .await;
+    assert_eq!(returned.code, 0, "{}", returned.stderr);
+
+    let not_json = run(as_(
+        "storekeeper@demo.test",
+        &["doc", "edit", &id, "--facts", "{nope"],
+    ))
+    .await;
+    assert_eq!(not_json.code, 2, "{}", not_json.stderr);
+    let theirs = run(as_(
+        "ops.manager@demo.test",
+        &["doc", "edit", &id, "--amount", "1"],
+    ))
+    .await;
+    assert_eq!(theirs.code, 3, "{}", theirs.stderr);
+    assert!(
+        theirs.error_json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Only the requester may edit"),
+        "{}",
+        theirs.stderr
+    );
+    let edited = run(as_(
+        "storekeeper@demo.test",
+        &[
+            "doc",
+            "edit",
+            &id,
+            "--amount",
+            "20,000",
+            "--title",
+            "Cement (second quote)",
+            "--category",
+            "materials",
+        ],
+    ))
+    .await;
+    assert_eq!(edited.code, 0, "{}", edited.stderr);
+    assert_eq!(edited.json()["amount"], "20000");
+    assert_eq!(edited.json()["title"], "Cement (second quote)");
+    assert_eq!(edited.json()["category"], "materials");
+    assert_eq!(edited.json()["status"], "returned");
+
+    let other = run(as_("ops.manager@demo.test", &["doc", "resubmit", &id])).await;
+    assert_eq!(other.code, 3, "{}", other.stderr);
+    assert!(
+        other.error_json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Only the requester may resubmit"),
+        "{}",
+        other.stderr
+    );
+    let again = run(as_("storekeeper@demo.test", &["doc", "resubmit", &id])).await;
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    // Planned afresh for 20,000: the reporting manager alone.
+    let levels: Vec<i64> = again.json()["current_request"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["level"].as_i64().unwrap())
+        .collect();
+    assert_eq!(levels, vec![1]);
+    let history = run(as_("storekeeper@demo.test", &["approval", "history", &id])).await;
+    let texts: Vec<String> = history
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["text"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        texts.iter().any(|t| t.contains(
+            "edited — title 'Cement' → 'Cement (second quote)'; amount KES 75,000.00 → KES \
+             20,000.00; category none → materials"
+        )),
+        "{texts:?}"
+    );
+    assert!(
+        texts.iter().any(
+            |t| t == "John Mwangi: returned for revision (level 1, Reporting manager) — Get a second quote"
+        ),
+        "{texts:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_create_and_submit_blocked_by_a_business_rule_saves_nothing() {
+    let d = crate::workflows::demo().await;
+    let cfo = crate::workflows::login(&d.file, "cfo@demo.test").await;
+    hesabu_core::rules::service::import(
+        &d.file,
+        &cfo,
+        include_str!("../../docs/examples/rules-foreign-currency.json"),
+    )
+    .await
+    .unwrap();
+    let rep = crate::workflows::login(&d.file, "sales.rep@demo.test").await;
+    let mut new = crate::workflows::invoice(1_000, &[Some("B")], serde_json::json!({}));
+    new.currency = Some("USD".into());
+    let before = support::count(&d.path, "approval_document").await;
+    let audit_before = support::count(&d.path, "audit_log").await;
+    let err = documents::create_and_submit(&d.file, &rep, &new)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Conflict, "{err}");
+    let text = err.to_string();
+    for part in [
+        "The request cannot be submitted:",
+        "no exchange rate",
+        "(rule table",
+        "nothing was saved",
+    ] {
+        assert!(text.contains(part), "{text}");
+    }
+    assert_eq!(support::count(&d.path, "approval_document").await, before);
+    assert_eq!(support::count(&d.path, "audit_log").await, audit_before);
 }

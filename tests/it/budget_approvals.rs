@@ -81,10 +81,17 @@ enum S {
     Jobs(i64, i64),
     /// Who the budget's last commit is attributed to.
     CommitBy(&'static str),
+    /// The budget's last commit's ledger reason contains this text.
+    CommitReason(&'static str),
     /// The admin deactivates someone.
     Deactivate(&'static str),
     /// The document is in this person's inbox and "why is this with me" contains the text.
     Inbox(&'static str, &'static str),
+    /// This person releases, by hand, everything the document holds on the Operations budget
+    /// (action cancel): refused with this kind and every text (nothing written), or done.
+    Release(&'static str, Option<ErrorKind>, &'static [&'static str]),
+    /// The admin imports a file setting the Operations budget to this amount (same mode).
+    Rebudget(i64),
 }
 
 use Decision::{Approve as A, Clarify as Q, Reject as R, Return as Ret};
@@ -105,6 +112,9 @@ struct World {
     clock: Arc<SettableClock>,
     /// Who creates and submits (short name).
     requester: &'static str,
+    /// The Operations budget's enforcement mode and currency.
+    mode: Enforcement,
+    currency: String,
 }
 
 fn d(n: i64) -> Decimal {
@@ -204,6 +214,8 @@ impl World {
             doc: None,
             clock,
             requester: "clerk",
+            mode,
+            currency: currency.to_owned(),
         }
     }
 
@@ -374,6 +386,17 @@ impl World {
                 let commit = entries.iter().rev().find(|e| e.kind == "commit").unwrap();
                 assert_eq!(commit.actor_email, who, "{at}");
             }
+            CommitReason(text) => {
+                let entries = budgets::history(&self.file, &self.admin, &self.budget)
+                    .await
+                    .unwrap();
+                let commit = entries.iter().rev().find(|e| e.kind == "commit").unwrap();
+                let reason = commit.reason.clone().unwrap_or_default();
+                assert!(
+                    reason.contains(text),
+                    "{at}: reason '{reason}' lacks '{text}'"
+                );
+            }
             Deactivate(who) => {
                 hesabu_core::approvals::org::deactivate_user(&self.file, &self.admin, &email(who))
                     .await
@@ -387,6 +410,63 @@ impl World {
                     .find(|i| i.document_id == self.doc())
                     .unwrap_or_else(|| panic!("{at}: not in {who}'s inbox"));
                 assert!(item.why.contains(why), "{at}: why '{}'", item.why);
+            }
+            Release(who, refused, texts) => {
+                let session = self.who(who).await;
+                let tables = ["audit_log", "budget_ledger", "budget_reservation"];
+                let mut before = Vec::new();
+                for t in tables {
+                    before.push(support::count(&self.path, t).await);
+                }
+                let input = budgets::ReleaseInput {
+                    budget_id: self.budget.clone(),
+                    request_id: self.doc(),
+                    amount: None,
+                    action: budgets::ReleaseAction::Cancel,
+                    reason: "no longer needed".into(),
+                };
+                let result = budgets::release(&self.file, &session, &input).await;
+                match refused {
+                    Some(kind) => {
+                        let e = result.expect_err(at);
+                        assert_eq!(e.kind(), kind, "{at}: {e}");
+                        for text in texts {
+                            assert!(e.to_string().contains(text), "{at}: '{e}' lacks '{text}'");
+                        }
+                        for (t, n) in tables.iter().zip(before) {
+                            assert_eq!(support::count(&self.path, t).await, n, "{at}: {t} changed");
+                        }
+                    }
+                    None => {
+                        result.unwrap_or_else(|e| panic!("{at}: {e}"));
+                    }
+                }
+            }
+            Rebudget(amount) => {
+                let csv = self.path.with_file_name(format!("rebudget-{amount}.csv"));
+                std::fs::write(
+                    &csv,
+                    format!(
+                        "department,period,amount,currency,enforcement\n\
+                         Operations,FY2026,{amount},{},{}\n",
+                        self.currency,
+                        self.mode.as_str()
+                    ),
+                )
+                .unwrap();
+                let run = budgets::import::import_file(
+                    &self.file,
+                    &self.admin,
+                    &csv,
+                    budgets::import::ImportOptions::default(),
+                )
+                .await
+                .unwrap_or_else(|e| panic!("{at}: {e}"));
+                assert_eq!(
+                    (run.status.as_str(), run.updated),
+                    ("ok", 1),
+                    "{at}: {run:?}"
+                );
             }
             Override(expected) => {
                 let entries = budgets::history(&self.file, &self.admin, &self.budget)
@@ -538,10 +618,8 @@ const OVER: [(&str, Enforcement, &[S]); 11] = [
             SubmitRefused(
                 ErrorKind::Conflict,
                 &[
-                    "Operations FY2026",
-                    "HARD_BLOCK",
-                    "Available: KES 50,000.00",
-                    "Requested: KES 80,000.00",
+                    "Not enough budget: Operations FY2026 has KES 50,000.00 available, this \
+                     request needs KES 80,000.00. Ask finance to move budget, or lower the amount.",
                 ],
             ),
             Expect(Draft, 50_000, 0, 0),
@@ -702,9 +780,8 @@ const OVER: [(&str, Enforcement, &[S]); 11] = [
             SubmitRefused(
                 ErrorKind::Conflict,
                 &[
-                    "Operations FY2026 / Fuel",
-                    "Available: KES 2,000.00",
-                    "Requested: KES 5,000.00",
+                    "Not enough budget: Operations FY2026 / Fuel has KES 2,000.00 available, \
+                     this request needs KES 5,000.00.",
                 ],
             ),
             Create(5_000, Some("Stationery")),
@@ -1167,4 +1244,337 @@ async fn a_policy_rule_can_route_on_the_budget_status() {
     .await
     .unwrap_err();
     assert!(refused.to_string().contains("budget_status"), "{refused}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Releasing by hand while the document is live, and ROUTE_TO_FINANCE.
+
+/// A document waiting for a decision keeps its reservation: releasing it by hand (as its owner
+/// or as finance) would leave the document pending with nothing held, approvable with nothing
+/// committed. The release is refused and names the way out; once the document is decided,
+/// releases follow the usual rules.
+const LIVE: [(&str, &[S]); 3] = [
+    (
+        "a pending document's reservation is not released by hand",
+        &[
+            Create(30_000, None),
+            Submit,
+            Release(
+                "clerk",
+                Some(ErrorKind::Conflict),
+                &[
+                    "PO-000001 is waiting for approval",
+                    "Cancel or recall the document PO-000001 instead",
+                    "Nothing was released",
+                ],
+            ),
+            Release(
+                "cfo",
+                Some(ErrorKind::Conflict),
+                &["Cancel or recall the document PO-000001 instead"],
+            ),
+            Expect(Pending, 20_000, 30_000, 0),
+            Flag("within_budget", "KES 30,000.00 reserved"),
+            Act("mgr", A),
+            Expect(Approved, 20_000, 0, 30_000),
+            Override(false),
+        ],
+    ),
+    (
+        "returned or questioned, still live; cancelled, the usual rules",
+        &[
+            Create(30_000, None),
+            Submit,
+            Act("mgr", Ret),
+            Release(
+                "cfo",
+                Some(ErrorKind::Conflict),
+                &[
+                    "PO-000001 was returned",
+                    "Cancel or recall the document PO-000001",
+                ],
+            ),
+            Resubmit,
+            Act("mgr", Q),
+            Release(
+                "clerk",
+                Some(ErrorKind::Conflict),
+                &["Cancel or recall the document PO-000001 instead"],
+            ),
+            Cancel,
+            Expect(Cancelled, 50_000, 0, 0),
+            Release(
+                "cfo",
+                Some(ErrorKind::InvalidInput),
+                &["Amount exceeds reserved"],
+            ),
+        ],
+    ),
+    (
+        "an approved document's commitment is not a reservation to release",
+        &[
+            Create(30_000, None),
+            Submit,
+            Act("mgr", A),
+            Release(
+                "cfo",
+                Some(ErrorKind::InvalidInput),
+                &["Amount exceeds reserved"],
+            ),
+            Expect(Approved, 20_000, 0, 30_000),
+        ],
+    ),
+];
+
+#[tokio::test]
+async fn a_live_documents_reservation_is_released_by_deciding_the_document_not_by_hand() {
+    for (name, steps) in LIVE {
+        run(name, Enforcement::HardBlock, "KES", steps).await;
+    }
+}
+
+/// ROUTE_TO_FINANCE, over budget (80,000 against 50,000): nothing is reserved, a finance
+/// manager joins the chain, and the final approval reserves and commits in one step.
+const ROUTED: [(&str, &[S]); 6] = [
+    (
+        "short: nothing reserved, finance decides, committed past zero as an override",
+        &[
+            Create(80_000, None),
+            Submit,
+            Flag("routed_to_finance", "nothing was reserved"),
+            Flag("routed_to_finance", "Not enough budget"),
+            Expect(Pending, 50_000, 0, 0),
+            Chain(
+                &[(1, "mgr"), (2, "cfo")],
+                "Not enough budget - sent to finance without reserving (budget Operations \
+                 FY2026, available KES 50,000.00, requested KES 80,000.00)",
+            ),
+            Act("mgr", A),
+            Expect(Pending, 50_000, 0, 0),
+            Inbox("cfo", "sent to finance without reserving"),
+            Act("cfo", A),
+            Expect(Approved, -30_000, 0, 80_000),
+            Override(true),
+            CommitBy("cfo@acme.test"),
+            CommitReason("funds were short by KES 30,000.00, committed past zero"),
+            Flag("routed_to_finance", "short by KES 30,000.00"),
+        ],
+    ),
+    (
+        "funds suffice by the time finance approves: reserved and committed, no override",
+        &[
+            Create(80_000, None),
+            Submit,
+            Expect(Pending, 50_000, 0, 0),
+            Rebudget(100_000),
+            Expect(Pending, 100_000, 0, 0),
+            Act("mgr", A),
+            Act("cfo", A),
+            Expect(Approved, 20_000, 0, 80_000),
+            Override(false),
+            CommitReason("PO-000001 approved, via approval"),
+            Flag("routed_to_finance", "Funds sufficed at approval"),
+        ],
+    ),
+    (
+        "within budget reserves as usual and finance is not asked",
+        &[
+            Create(30_000, None),
+            Submit,
+            Flag("within_budget", "Within budget Operations FY2026"),
+            Chain(&[(1, "mgr")], "reporting manager"),
+            Expect(Pending, 20_000, 30_000, 0),
+        ],
+    ),
+    (
+        "finance rejects: nothing was held, nothing is released",
+        &[
+            Create(80_000, None),
+            Submit,
+            Act("mgr", A),
+            Act("cfo", R),
+            Expect(Rejected, 50_000, 0, 0),
+        ],
+    ),
+    (
+        "finance already in the chain (over 100,000): nobody added, the reason on its step",
+        &[
+            Create(150_000, None),
+            Submit,
+            Chain(
+                &[(1, "mgr"), (2, "cfo")],
+                "sent to finance without reserving",
+            ),
+            Expect(Pending, 50_000, 0, 0),
+        ],
+    ),
+    (
+        "no finance manager: an admin decides",
+        &[
+            Deactivate("cfo"),
+            Create(80_000, None),
+            Submit,
+            Chain(
+                &[(1, "mgr"), (2, "admin")],
+                "nobody else is a finance manager, so an admin",
+            ),
+            Expect(Pending, 50_000, 0, 0),
+        ],
+    ),
+];
+
+#[tokio::test]
+async fn route_to_finance_reserves_nothing_when_short_and_commits_on_final_approval() {
+    for (name, steps) in ROUTED {
+        run(name, Enforcement::RouteToFinance, "KES", steps).await;
+    }
+}
+
+/// A purchase order for the Operations budget, as the desktop's "New request" form sends it.
+fn new_order(amount: i64) -> NewDocument {
+    NewDocument {
+        doc_type: hesabu_core::approvals::wire::DocumentType::PurchaseOrder,
+        title: "Generator service".into(),
+        amount: d(amount),
+        currency: None,
+        department: None,
+        category: None,
+        project: None,
+        facts: None,
+        lines: Vec::new(),
+    }
+}
+
+#[tokio::test]
+async fn a_refused_create_and_submit_leaves_no_draft_and_says_why_in_words() {
+    let world = World::new(Enforcement::HardBlock, "KES", false).await;
+    let clerk = world.who("clerk").await;
+    let tables = [
+        "approval_document",
+        "approval_document_line",
+        "approval_event",
+        "audit_log",
+        "budget_ledger",
+        "budget_reservation",
+    ];
+    let mut before = Vec::new();
+    for t in tables {
+        before.push(support::count(&world.path, t).await);
+    }
+    // Twice, as someone retrying the form would: no draft piles up.
+    for attempt in 1..=2 {
+        let e = documents::create_and_submit(&world.file, &clerk, &new_order(80_000))
+            .await
+            .expect_err("over a HARD_BLOCK budget");
+        assert_eq!(e.kind(), ErrorKind::Conflict, "{e}");
+        let message = e.to_string();
+        assert!(
+            message.contains(
+                "Not enough budget: Operations FY2026 has KES 50,000.00 available, this request \
+                 needs KES 80,000.00. Ask finance to move budget, or lower the amount."
+            ),
+            "attempt {attempt}: {message}"
+        );
+        for word in ["HARD_BLOCK", "SOFT_WARNING", "ESCALATE"] {
+            assert!(!message.contains(word), "attempt {attempt}: {message}");
+        }
+        for (t, n) in tables.iter().zip(&before) {
+            assert_eq!(
+                support::count(&world.path, t).await,
+                *n,
+                "attempt {attempt}: {t} changed"
+            );
+        }
+    }
+    let mine = documents::mine(&world.file, &clerk).await.unwrap();
+    assert!(mine.is_empty(), "no stray drafts: {mine:?}");
+
+    // Lowered, it goes through in one step, with the first number (nothing was used up).
+    let sent = documents::create_and_submit(&world.file, &clerk, &new_order(30_000))
+        .await
+        .unwrap();
+    assert_eq!(sent.status, Pending);
+    assert_eq!(sent.number, "PO-000001");
+    assert_eq!(world.balance(&world.budget).await, (20_000, 30_000, 0));
+    let audit = hesabu_store::audit::list(&world.file, &world.admin, 100)
+        .await
+        .unwrap();
+    let actions: Vec<&str> = audit
+        .iter()
+        .filter(|a| a.entity_id == sent.id)
+        .map(|a| a.action.as_str())
+        .collect();
+    assert!(
+        actions.contains(&"document.create") && actions.contains(&"document.submit"),
+        "{actions:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_edited_document_is_checked_and_reserved_again_for_its_new_amount() {
+    let mut world = World::new(Enforcement::HardBlock, "KES", false).await;
+    let first = [
+        Create(30_000, None),
+        Submit,
+        Expect(Pending, 20_000, 30_000, 0),
+        Act("mgr", Ret),
+        Expect(Returned, 50_000, 0, 0),
+    ];
+    for (i, step) in first.iter().enumerate() {
+        world.step(&format!("step {}", i + 1), *step).await;
+    }
+    let clerk = world.who("clerk").await;
+    let edit = |amount: i64| hesabu_core::approvals::wire::DocumentEdit {
+        title: None,
+        amount: Some(d(amount)),
+        department: None,
+        category: None,
+        project: None,
+        facts: None,
+        lines: None,
+    };
+    // Editing does not check the budget; resubmitting does, and refuses in words.
+    documents::edit(&world.file, &clerk, &world.doc(), &edit(80_000))
+        .await
+        .unwrap();
+    let e = documents::resubmit(&world.file, &clerk, &world.doc(), None)
+        .await
+        .expect_err("80,000 over a HARD_BLOCK budget of 50,000");
+    assert!(
+        e.to_string()
+            .contains("has KES 50,000.00 available, this request needs KES 80,000.00"),
+        "{e}"
+    );
+    world.step("refused", Expect(Returned, 50_000, 0, 0)).await;
+    // Lowered to 45,000: reserved at that amount, and approved at it.
+    documents::edit(&world.file, &clerk, &world.doc(), &edit(45_000))
+        .await
+        .unwrap();
+    for (i, step) in [
+        Resubmit,
+        Expect(Pending, 5_000, 45_000, 0),
+        Act("mgr", A),
+        Expect(Approved, 5_000, 0, 45_000),
+    ]
+    .iter()
+    .enumerate()
+    {
+        world
+            .step(&format!("after the edit, step {}", i + 1), *step)
+            .await;
+    }
+    // The edit is audited with what it was and what it became.
+    let audit = hesabu_store::audit::list(&world.file, &world.admin, 100)
+        .await
+        .unwrap();
+    let edits: Vec<_> = audit
+        .iter()
+        .filter(|a| a.action == "document.edit" && a.entity_id == world.doc())
+        .collect();
+    assert_eq!(edits.len(), 2, "{edits:?}");
+    let last = edits
+        .iter()
+        .find(|a| format!("{:?}", a.after).contains("45000"))
+        .expect("the edit to 45,000");
+    assert!(format!("{:?}", last.before).contains("80000"), "{last:?}");
 }

@@ -1964,3 +1964,383 @@ async fn the_cli_releases_committed_money_and_prints_the_fiscal_year() {
         "{last}"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// ROUTE_TO_FINANCE by hand and in a file; the check log and the ledger for people.
+
+#[tokio::test]
+async fn route_to_finance_reserves_nothing_by_hand_and_imports_by_name() {
+    let (dir, file, admin) = july_company().await;
+    let routed = new_budget(
+        &file,
+        &admin,
+        Enforcement::RouteToFinance,
+        "FY2026",
+        2_000,
+        "",
+    )
+    .await;
+    assert_eq!(
+        budgets::decide(Enforcement::RouteToFinance, d(2_000), d(5_000), "KES", "x"),
+        budgets::EnforcementDecision::RouteToFinance {
+            reason: "Insufficient budget. Available: KES 2,000.00, Requested: KES 5,000.00".into()
+        }
+    );
+    let ledger_before = support::count(file.path(), "budget_ledger").await;
+    let reservations_before = support::count(file.path(), "budget_reservation").await;
+    let input = ReserveInput {
+        budget_id: routed.id.clone(),
+        request_id: "PR-7".into(),
+        amount: d(5_000),
+        reason: None,
+    };
+    let err = budgets::reserve(&file, &admin, &input).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Conflict);
+    for text in [
+        "Available: KES 2,000.00",
+        "sends requests it cannot cover to finance: nothing was reserved",
+        "a finance manager decides",
+    ] {
+        assert!(err.to_string().contains(text), "'{err}' lacks '{text}'");
+    }
+    assert_eq!(
+        support::count(file.path(), "budget_ledger").await,
+        ledger_before
+    );
+    assert_eq!(
+        support::count(file.path(), "budget_reservation").await,
+        reservations_before
+    );
+    // Within what is available it reserves like any other mode.
+    let ok = budgets::reserve(
+        &file,
+        &admin,
+        &ReserveInput {
+            amount: d(1_500),
+            ..input.clone()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(ok.decision, budgets::EnforcementDecision::WithinBudget);
+
+    // A file may name the mode as written or in words.
+    let csv = write(
+        dir.path(),
+        "routed.csv",
+        &[
+            "department,period,amount,currency,enforcement",
+            "Sales,FY2026,9000,KES,ROUTE_TO_FINANCE",
+            "Sales,2026-Q1,3000,KES,route to finance",
+        ],
+    );
+    let run = import::import_file(&file, &admin, &csv, import::ImportOptions::default())
+        .await
+        .unwrap();
+    assert_eq!((run.status.as_str(), run.created), ("ok", 2), "{run:?}");
+    let sales: Vec<Enforcement> = budgets::list(&file, &admin, None, false)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|b| b.department == "Sales")
+        .map(|b| b.enforcement)
+        .collect();
+    assert_eq!(
+        sales,
+        [Enforcement::RouteToFinance, Enforcement::RouteToFinance]
+    );
+    let bad = write(
+        dir.path(),
+        "bad-mode.csv",
+        &[
+            "department,period,amount,currency,enforcement",
+            "Sales,2026-Q2,3000,KES,ASK_FINANCE",
+        ],
+    );
+    let failed = import::import_file(&file, &admin, &bad, import::ImportOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(failed.status, "failed");
+    assert!(
+        failed.errors[0].message.contains("ROUTE_TO_FINANCE"),
+        "{:?}",
+        failed.errors
+    );
+}
+
+/// The demo company with a purchase order submitted by the storekeeper (PO-000001, 2,000 on
+/// Operations: checked and reserved by the approval engine), then three checks by hand, one of
+/// each answer, by three people, a minute apart.
+async fn demo_with_checks(dir: &Path) -> (std::path::PathBuf, CompanyFile) {
+    let path = support::demo_copy(dir).await;
+    let clock = support::clock();
+    let file = hesabu_app::open_company_file(&path, clock.clone())
+        .await
+        .unwrap();
+    let as_user = |email: &'static str| {
+        let file = file.clone();
+        async move {
+            hesabu_store::auth::login(&file, email, hesabu_app::demo::DEMO_PASSWORD)
+                .await
+                .unwrap()
+        }
+    };
+    let storekeeper = as_user("storekeeper@demo.test").await;
+    let doc = hesabu_core::approvals::documents::create(
+        &file,
+        &storekeeper,
+        &hesabu_core::approvals::wire::NewDocument {
+            doc_type: hesabu_core::approvals::wire::DocumentType::PurchaseOrder,
+            title: "Pallet jack".into(),
+            amount: d(2_000),
+            currency: None,
+            department: None,
+            category: None,
+            project: None,
+            facts: None,
+            lines: Vec::new(),
+        },
+    )
+    .await
+    .unwrap();
+    let doc = hesabu_core::approvals::documents::submit(&file, &storekeeper, &doc.id)
+        .await
+        .unwrap();
+    assert_eq!(doc.number, "PO-000001");
+    let check = |department: &str, period: &str, amount: i64, request: &str| BudgetCheckInput {
+        request_id: Some(request.into()),
+        department: department.into(),
+        period: period.into(),
+        amount: d(amount),
+        vendor: None,
+        purpose: None,
+        category: None,
+        project: None,
+    };
+    let rep = as_user("sales.rep@demo.test").await;
+    let accountant = as_user("accountant@demo.test").await;
+    for (who, input) in [
+        (&storekeeper, check("Operations", "2026-09", 5_000, "CHK-1")),
+        (&rep, check("Sales", "2026-09", 900_000_000, "CHK-2")),
+        (&accountant, check("Administration", "2031-01", 10, "CHK-3")),
+    ] {
+        clock.advance(chrono::Duration::minutes(1));
+        budgets::check(&file, who, &input).await.unwrap();
+    }
+    (path, file)
+}
+
+#[tokio::test]
+async fn the_check_log_says_who_asked_by_name_and_keeps_to_the_users_departments() {
+    use budgets::{BudgetCheckQuery, CheckOutcome};
+    let dir = tempfile::tempdir().unwrap();
+    let (_, file) = demo_with_checks(dir.path()).await;
+    let login = |email: &'static str| {
+        let file = file.clone();
+        async move {
+            hesabu_store::auth::login(&file, email, hesabu_app::demo::DEMO_PASSWORD)
+                .await
+                .unwrap()
+        }
+    };
+    let accountant = login("accountant@demo.test").await;
+    let query =
+        |budget: Option<&str>, request: Option<&str>, limit: Option<u32>| BudgetCheckQuery {
+            budget_id: budget.map(str::to_owned),
+            request_id: request.map(str::to_owned),
+            limit,
+        };
+    let newest = budgets::checks::list(&file, &accountant, &query(None, None, Some(3)))
+        .await
+        .unwrap();
+    let seen: Vec<(&str, &str, CheckOutcome, Option<&str>)> = newest
+        .iter()
+        .map(|c| {
+            (
+                c.request_id.as_deref().unwrap(),
+                c.asked_by.as_str(),
+                c.outcome,
+                c.currency.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("CHK-3", "Grace Wanjiru", CheckOutcome::NoBudget, None),
+            (
+                "CHK-2",
+                "Mercy Achieng",
+                CheckOutcome::NotEnough,
+                Some("KES")
+            ),
+            (
+                "CHK-1",
+                "Brian Otieno",
+                CheckOutcome::Available,
+                Some("KES")
+            ),
+        ]
+    );
+    assert_eq!(newest[1].asked_by_email, "sales.rep@demo.test");
+    assert_eq!(newest[2].department, "Operations");
+    assert_eq!(newest[2].amount, d(5_000));
+
+    // The purchase order was checked when it was submitted, by the engine for its requester:
+    // found by its number, however it is typed.
+    let of_document =
+        budgets::checks::list(&file, &accountant, &query(None, Some("po-000001"), None))
+            .await
+            .unwrap();
+    assert_eq!(of_document.len(), 1, "{of_document:?}");
+    assert_eq!(of_document[0].document_number.as_deref(), Some("PO-000001"));
+    assert_eq!(of_document[0].asked_by, "Brian Otieno");
+    assert_eq!(of_document[0].outcome, CheckOutcome::Available);
+
+    let one = budgets::checks::list(&file, &accountant, &query(None, Some("CHK-2"), None))
+        .await
+        .unwrap();
+    assert_eq!(one.len(), 1);
+    let sales_budget = one[0].budget_id.clone().unwrap();
+    let on_budget =
+        budgets::checks::list(&file, &accountant, &query(Some(&sales_budget), None, None))
+            .await
+            .unwrap();
+    assert!(on_budget.iter().any(|c| c.id == one[0].id));
+    assert!(
+        on_budget
+            .iter()
+            .all(|c| c.budget_id.as_deref() == Some(sales_budget.as_str()))
+    );
+
+    // Operations' manager sees Operations' checks only, and not Sales' budget.
+    let manager = login("ops.manager@demo.test").await;
+    let theirs = budgets::checks::list(&file, &manager, &query(None, None, Some(500)))
+        .await
+        .unwrap();
+    let requests: Vec<&str> = theirs
+        .iter()
+        .filter_map(|c| c.document_number.as_deref().or(c.request_id.as_deref()))
+        .collect();
+    assert_eq!(requests, ["CHK-1", "PO-000001"], "{theirs:?}");
+    let denied = budgets::checks::list(&file, &manager, &query(Some(&sales_budget), None, None))
+        .await
+        .unwrap_err();
+    assert_eq!(denied.kind(), ErrorKind::PermissionDenied);
+    // An employee may check funds but not read the log.
+    let storekeeper = login("storekeeper@demo.test").await;
+    let denied = budgets::checks::list(&file, &storekeeper, &query(None, None, None))
+        .await
+        .unwrap_err();
+    assert_eq!(denied.kind(), ErrorKind::PermissionDenied);
+}
+
+#[tokio::test]
+async fn the_ledger_names_people_and_documents() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, file) = demo_with_checks(dir.path()).await;
+    let admin =
+        hesabu_store::auth::login(&file, "admin@demo.test", hesabu_app::demo::DEMO_PASSWORD)
+            .await
+            .unwrap();
+    let mut by_hand = 0;
+    let mut documents = Vec::new();
+    for b in budgets::list(&file, &admin, None, false).await.unwrap() {
+        for e in budgets::history(&file, &admin, &b.id).await.unwrap() {
+            assert!(!e.actor_name.contains('@'), "{e:?}");
+            if e.request_id.as_deref() == Some("PR-DEMO-0001") && e.kind == "reserve" {
+                assert_eq!(e.actor_name, "Brian Otieno");
+                assert_eq!(e.document_number, None, "not a document");
+                by_hand += 1;
+            }
+            if let Some(number) = e.document_number {
+                documents.push((number, e.kind, e.actor_name));
+            }
+        }
+    }
+    assert_eq!(by_hand, 1);
+    // Within the demo's auto-approve threshold: reserved and committed at once.
+    let entry = |kind: &str| {
+        (
+            "PO-000001".to_owned(),
+            kind.to_owned(),
+            "Brian Otieno".to_owned(),
+        )
+    };
+    assert_eq!(documents, [entry("reserve"), entry("commit")]);
+}
+
+#[tokio::test]
+async fn the_cli_lists_checks_and_the_ledger_in_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, file) = demo_with_checks(dir.path()).await;
+    file.close().await.unwrap();
+    let path = path.to_str().unwrap();
+    let run = |json: bool, args: Vec<&str>| {
+        let mut all = vec!["--company", path, "--as", "accountant@demo.test"];
+        if json {
+            all.push("--json");
+        }
+        all.push("budget");
+        all.extend(args);
+        let owned: Vec<String> = all.into_iter().map(str::to_owned).collect();
+        async move {
+            let args: Vec<&str> = owned.iter().map(String::as_str).collect();
+            hesabu(&args, env(Some(hesabu_app::demo::DEMO_PASSWORD), None)).await
+        }
+    };
+    let text = run(false, vec!["checks", "--request", "CHK-2"]).await;
+    assert_eq!(text.code, 0, "{}", text.stderr);
+    for words in [
+        "ASKED BY",
+        "Mercy Achieng",
+        "Not enough",
+        "Sales 2026-09",
+        "KES 900,000,000.00",
+    ] {
+        assert!(text.stdout.contains(words), "{words}: {}", text.stdout);
+    }
+    assert!(
+        !text.stdout.contains("sales.rep@demo.test"),
+        "{}",
+        text.stdout
+    );
+    let json = run(true, vec!["checks", "--limit", "2"]).await;
+    assert_eq!(json.code, 0, "{}", json.stderr);
+    let rows = json.json();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0]["asked_by"], "Grace Wanjiru");
+    assert_eq!(rows[0]["outcome"], "no_budget");
+
+    let list = run(true, vec!["list", "--period", "FY2026"]).await;
+    let ops = list
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| {
+            b["department"] == "Operations" && b["period"] == "FY2026" && b["category"].is_null()
+        })
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let history = run(false, vec!["history", &ops]).await;
+    assert_eq!(history.code, 0, "{}", history.stderr);
+    for words in [
+        "Budget set",
+        "Reserved",
+        "Brian Otieno",
+        "PR-DEMO-0001",
+        "PO-000001",
+    ] {
+        assert!(
+            history.stdout.contains(words),
+            "{words}: {}",
+            history.stdout
+        );
+    }
+    assert!(!history.stdout.contains("@demo.test"), "{}", history.stdout);
+    assert!(!history.stdout.contains(" reserve "), "{}", history.stdout);
+}

@@ -11,6 +11,7 @@ mod company_file;
 mod concurrency;
 mod demo;
 mod etims_payload;
+mod exports;
 mod hostile;
 mod layers;
 mod monitor;

@@ -230,6 +230,13 @@ async fn a_line_without_a_tax_code_is_held_from_etims_until_the_review_is_resolv
         "nothing goes to e-TIMS while flagged"
     );
 
+    // The review is listed, with the rule's reason in its words (the desktop's Tax reviews tab).
+    let waiting = rule_hooks::tax_reviews(&d.file, &cfo).await.unwrap();
+    assert_eq!(waiting.len(), 1, "{waiting:?}");
+    assert_eq!(waiting[0].number, doc.number);
+    assert_eq!(waiting[0].reason, "a line has no tax code");
+    assert_eq!(waiting[0].raised_by, "Mercy Achieng");
+
     // Resolving needs a note and RulesManage; it queues the held execution.
     let rep_err = rule_hooks::resolve_tax_review(&d.file, &rep, &doc.id, "ok")
         .await
@@ -244,7 +251,8 @@ async fn a_line_without_a_tax_code_is_held_from_etims_until_the_review_is_resolv
             "--json",
             "rules",
             "resolve",
-            &doc.id,
+            // By the number people use, not the id.
+            &doc.number,
             "--note",
             "line 2 is exempt: tax code A confirmed with KRA",
         ],
@@ -264,6 +272,13 @@ async fn a_line_without_a_tax_code_is_held_from_etims_until_the_review_is_resolv
         .await
         .unwrap_err();
     assert_eq!(again.kind(), ErrorKind::Conflict);
+    assert!(
+        rule_hooks::tax_reviews(&d.file, &cfo)
+            .await
+            .unwrap()
+            .is_empty(),
+        "resolved reviews leave the list"
+    );
 }
 
 #[tokio::test]

@@ -8,12 +8,15 @@
 //! - [`reports`], [`monitor`], [`connectivity`]: the daily summary PDF, monitoring figures, and
 //!   the online/offline view behind the Sync and Monitoring pages.
 //! - [`backup`]: `VACUUM INTO` backups, keep-N and verified restore.
+//! - [`export`]: any list (budgets, a budget's ledger, documents, the audit log, the execution
+//!   log, sales) to a CSV or XLSX file.
 //! - [`demo`]: the demo company seed (shared by the desktop and `hesabu demo create`).
 
 pub mod backup;
 pub mod connectivity;
 pub mod demo;
 pub mod etims;
+pub mod export;
 pub mod jobs;
 pub mod monitor;
 pub mod reports;

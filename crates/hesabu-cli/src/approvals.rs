@@ -6,7 +6,8 @@ use std::str::FromStr;
 
 use clap::{Args, Subcommand};
 use hesabu_core::approvals::wire::{
-    ActionInput, Decision, DocumentType, DocumentView, NewDelegation, NewDocument, NewDocumentLine,
+    ActionInput, Decision, DocumentEdit, DocumentType, DocumentView, NewDelegation, NewDocument,
+    NewDocumentLine,
 };
 use hesabu_core::approvals::{actions, delegations, documents, org, policy_service};
 use hesabu_store::auth::Session;
@@ -30,8 +31,13 @@ pub(crate) enum PolicyCommand {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum DocCommand {
-    /// Create a draft document; you are its requester.
+    /// Create a draft document; you are its requester. With --submit, submit it too, in one
+    /// step: if the submission is refused, nothing is saved (no draft is left behind).
     Create(CreateDocArgs),
+    /// Correct a draft, or a document returned or sent back for clarification, before you
+    /// (re)submit it. Only what you pass changes; an empty --department, --category or
+    /// --project clears it (an empty department means your own).
+    Edit(EditDocArgs),
     /// Send a draft for approval.
     Submit {
         id: String,
@@ -80,6 +86,33 @@ pub(crate) struct CreateDocArgs {
     /// A JSON file with an array of lines: [{"description", "quantity", "unit_price", "tax_code"}].
     #[arg(long)]
     lines: Option<PathBuf>,
+    /// Submit it at once; a refused submission saves nothing.
+    #[arg(long)]
+    submit: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct EditDocArgs {
+    /// The document's id.
+    id: String,
+    #[arg(long)]
+    title: Option<String>,
+    /// The new total, e.g. 12500.00 (thousands separators allowed), in the document's currency.
+    #[arg(long)]
+    amount: Option<String>,
+    /// Department name ("" for your own).
+    #[arg(long)]
+    department: Option<String>,
+    #[arg(long)]
+    category: Option<String>,
+    #[arg(long)]
+    project: Option<String>,
+    /// A JSON file with an array of lines, replacing every line.
+    #[arg(long)]
+    lines: Option<PathBuf>,
+    /// A JSON object of facts, replacing the facts, e.g. '{"vehicles": 2}'.
+    #[arg(long)]
+    facts: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -251,41 +284,49 @@ pub(crate) async fn doc(
                 None => Currency::kes(),
             };
             let amount = Money::parse(&args.amount, currency)?.amount;
-            let facts = match &args.facts {
+            let facts = args.facts.as_deref().map(parse_facts).transpose()?;
+            let lines = args
+                .lines
+                .as_deref()
+                .map(read_lines)
+                .transpose()?
+                .unwrap_or_default();
+            let new = NewDocument {
+                doc_type,
+                title: args.title.clone(),
+                amount,
+                currency: args.currency.clone(),
+                department: args.department.clone(),
+                category: args.category.clone(),
+                project: args.project.clone(),
+                facts,
+                lines,
+            };
+            if args.submit {
+                documents::create_and_submit(file, session, &new).await?
+            } else {
+                documents::create(file, session, &new).await?
+            }
+        }
+        DocCommand::Edit(args) => {
+            // The amount is read in the document's own currency.
+            let amount = match &args.amount {
                 None => None,
-                Some(text) => Some(serde_json::from_str(text).map_err(|e| {
-                    bad_input(format!(
-                        "--facts is not JSON ({e}): write '{{\"key\": \"value\"}}'."
-                    ))
-                })?),
+                Some(text) => {
+                    let current = documents::show(file, session, &args.id).await?;
+                    Some(Money::parse(text, Currency::from_str(&current.currency)?)?.amount)
+                }
             };
-            let lines: Vec<NewDocumentLine> = match &args.lines {
-                None => Vec::new(),
-                Some(path) => serde_json::from_str(&read_file(path)?).map_err(|e| {
-                    bad_input(format!(
-                        "{} is not a JSON array of lines ({e}). Each line: {{\"description\": \
-                         \"..\", \"quantity\": \"2\", \"unit_price\": \"1500.00\", \"tax_code\": \
-                         \"B\"}}.",
-                        path.display()
-                    ))
-                })?,
+            let change = DocumentEdit {
+                title: args.title.clone(),
+                amount,
+                department: args.department.clone(),
+                category: args.category.clone(),
+                project: args.project.clone(),
+                facts: args.facts.as_deref().map(parse_facts).transpose()?,
+                lines: args.lines.as_deref().map(read_lines).transpose()?,
             };
-            documents::create(
-                file,
-                session,
-                &NewDocument {
-                    doc_type,
-                    title: args.title.clone(),
-                    amount,
-                    currency: args.currency.clone(),
-                    department: args.department.clone(),
-                    category: args.category.clone(),
-                    project: args.project.clone(),
-                    facts,
-                    lines,
-                },
-            )
-            .await?
+            documents::edit(file, session, &args.id, &change).await?
         }
         DocCommand::Submit { id } => documents::submit(file, session, id).await?,
         DocCommand::Resubmit { id, note } => {
@@ -297,6 +338,29 @@ pub(crate) async fn doc(
     };
     let text = document_text(&view);
     Ok(Reply::entity(&view, text))
+}
+
+fn parse_facts(text: &str) -> Result<serde_json::Value, Failure> {
+    serde_json::from_str(text).map_err(|e| {
+        bad_input(format!(
+            "--facts is not JSON ({e}): write '{{\"key\": \"value\"}}'."
+        ))
+    })
+}
+
+fn read_lines(path: &Path) -> Result<Vec<NewDocumentLine>, Failure> {
+    serde_json::from_str(&read_file(path)?).map_err(|e| {
+        bad_input(format!(
+            "{} is not a JSON array of lines ({e}). Each line: {{\"description\": \"..\", \
+             \"quantity\": \"2\", \"unit_price\": \"1500.00\", \"tax_code\": \"B\"}}.",
+            path.display()
+        ))
+    })
+}
+
+/// A stored word as people read it: "pending approval", not `pending_approval`.
+fn words(stored: &str) -> String {
+    stored.replace('_', " ")
 }
 
 /// "KES 12,500.00", like every other amount Hesabu shows; the raw text if it does not parse.
@@ -312,9 +376,9 @@ fn document_text(d: &DocumentView) -> String {
     let mut out = format!(
         "{} {} — {}\nStatus:     {}\nAmount:     {}\nRequester:  {} <{}>\nDepartment: {}\nId:         {}\n",
         d.number,
-        d.doc_type,
+        words(d.doc_type.as_str()),
         d.title,
-        d.status,
+        words(d.status.as_str()),
         display_amount(&d.amount, &d.currency),
         d.requester_name,
         d.requester_email,
@@ -342,7 +406,7 @@ fn document_text(d: &DocumentView) -> String {
                     s.level.to_string(),
                     s.level_name.clone(),
                     who,
-                    s.status.clone(),
+                    words(&s.status),
                     s.due_at.clone().unwrap_or_default(),
                 ]
             })
@@ -415,7 +479,7 @@ pub(crate) async fn approval(
             let text = format!(
                 "Done: {}. The document is now {}{}.\n",
                 result.decision.as_str(),
-                result.document_status,
+                words(result.document_status.as_str()),
                 result
                     .pending_level
                     .map(|l| format!(" (waiting at level {l})"))

@@ -5,13 +5,16 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
+use hesabu_core::budgets::export::entry_label;
 use hesabu_core::budgets::{
-    self, BudgetCheckInput, EnforcementDecision, LedgerOutcome, MoveInput, ReleaseAction,
-    ReleaseCommitmentInput, ReleaseInput, ReserveInput, import, phasing, report, show,
+    self, BudgetCheckInput, BudgetCheckQuery, EnforcementDecision, LedgerOutcome, MoveInput,
+    ReleaseAction, ReleaseCommitmentInput, ReleaseInput, ReserveInput, import, phasing, report,
+    show,
 };
 use hesabu_store::auth::Session;
 use hesabu_store::company_file::CompanyFile;
 use hesabu_store::export::Format as ExportFormat;
+use hesabu_store::export::local_time;
 use hesabu_store::money::{Currency, Money};
 use rust_decimal::Decimal;
 
@@ -117,8 +120,19 @@ pub(crate) enum BudgetCommand {
         #[arg(long)]
         format: Option<String>,
     },
-    /// A budget's ledger entries, oldest first.
+    /// A budget's ledger entries, oldest first: what moved, for which document, by whom.
     History { id: String },
+    /// The budget check log, newest first: who asked, about which document, and the answer.
+    Checks {
+        /// Only checks that found this budget.
+        #[arg(long)]
+        budget: Option<String>,
+        /// Only checks for this document (its number, PO-000012) or request id.
+        #[arg(long)]
+        request: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
     /// Import runs, newest first.
     SyncHistory {
         #[arg(long, default_value_t = 20)]
@@ -213,6 +227,9 @@ fn ledger_text(verb: &str, out: &LedgerOutcome) -> String {
         EnforcementDecision::Flagged { flag } => text.push_str(&format!("Warning: {flag}\n")),
         EnforcementDecision::Escalate { reason } => {
             text.push_str(&format!("Escalated: {reason}\n"));
+        }
+        EnforcementDecision::RouteToFinance { reason } => {
+            text.push_str(&format!("Not reserved, for finance to decide: {reason}\n"));
         }
     }
     text
@@ -619,18 +636,25 @@ pub(crate) async fn run(
         }
         BudgetCommand::History { id } => {
             let entries = budgets::history(file, session, id).await?;
+            let zone = hesabu_store::export::zone(&hesabu_core::company::time_zone(file).await?)?;
             let rows = entries
                 .iter()
                 .map(|e| {
                     vec![
                         e.seq.to_string(),
-                        e.at.clone(),
-                        e.kind.clone(),
-                        e.action.clone().unwrap_or_default(),
-                        e.request_id.clone().unwrap_or_default(),
+                        local_time(&e.at, zone),
+                        format!(
+                            "{}{}",
+                            entry_label(&e.kind, e.action.as_deref()),
+                            if e.is_override { " (override)" } else { "" }
+                        ),
+                        e.document_number
+                            .clone()
+                            .or_else(|| e.request_id.clone())
+                            .unwrap_or_default(),
                         e.amount.to_string(),
                         e.available_after.to_string(),
-                        e.actor_email.clone(),
+                        e.actor_name.clone(),
                         e.reason.clone().unwrap_or_default(),
                     ]
                 })
@@ -640,14 +664,61 @@ pub(crate) async fn run(
                 table(
                     &[
                         "#",
-                        "AT",
-                        "KIND",
-                        "ACTION",
-                        "REQUEST",
+                        "WHEN",
+                        "ENTRY",
+                        "DOCUMENT",
                         "AMOUNT",
                         "AVAILABLE",
                         "BY",
                         "REASON",
+                    ],
+                    rows,
+                ),
+            )
+        }
+        BudgetCommand::Checks {
+            budget,
+            request,
+            limit,
+        } => {
+            let query = BudgetCheckQuery {
+                budget_id: budget.clone(),
+                request_id: request.clone(),
+                limit: Some(*limit),
+            };
+            let checks = budgets::checks::list(file, session, &query).await?;
+            let zone = hesabu_store::export::zone(&hesabu_core::company::time_zone(file).await?)?;
+            let rows = checks
+                .iter()
+                .map(|c| {
+                    vec![
+                        local_time(&c.checked_at, zone),
+                        c.document_number
+                            .clone()
+                            .or_else(|| c.request_id.clone())
+                            .unwrap_or_default(),
+                        format!("{} {}", c.department, c.period),
+                        match &c.currency {
+                            Some(currency) => show(c.amount, currency),
+                            None => c.amount.to_string(),
+                        },
+                        c.outcome.words().to_owned(),
+                        if c.can_auto_approve { "yes" } else { "no" }.to_owned(),
+                        c.asked_by.clone(),
+                    ]
+                })
+                .collect();
+            Reply::list(
+                &checks,
+                table(
+                    &[
+                        "WHEN",
+                        "DOCUMENT",
+                        "BUDGET",
+                        "AMOUNT",
+                        "RESULT",
+                        "AUTO-APPROVE",
+                        "ASKED BY",
                     ],
                     rows,
                 ),

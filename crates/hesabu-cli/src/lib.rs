@@ -8,6 +8,7 @@
 mod approvals;
 mod backup;
 mod budget;
+mod export;
 mod jobs;
 mod output;
 mod sales;
@@ -157,6 +158,10 @@ enum Command {
     /// Invoices, credit notes and cash sales: create, issue, void, show, list, totals.
     #[command(subcommand)]
     Sale(sales::SaleCommand),
+    /// Write a list (budgets, a budget's ledger, documents, the audit log, executions, sales)
+    /// to a CSV or XLSX file: --format csv|xlsx --output FILE, and the list's own filters.
+    #[command(subcommand)]
+    Export(export::ExportCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -636,6 +641,7 @@ async fn acting_command(
         Command::Customer(c) => sales::customer(c, file, session).await?,
         Command::Item(c) => sales::item(c, file, session).await?,
         Command::Sale(c) => sales::sale(c, file, session).await?,
+        Command::Export(c) => export::run(c, file, session).await?,
         Command::Company(CompanyCommand::Create(_)) | Command::Demo(_) => unreachable_command()?,
     })
 }

@@ -78,7 +78,9 @@ pub(crate) enum RulesCommand {
         #[arg(long, default_value_t = rules::DEFAULT_EVALUATIONS)]
         limit: u64,
     },
-    /// Resolve a document's tax review so it may be sent to e-TIMS.
+    /// Documents held for a tax review, with the rule's reason.
+    Reviews,
+    /// Resolve a document's tax review so it may be sent to e-TIMS (its number or id).
     Resolve {
         doc: String,
         #[arg(long)]
@@ -312,6 +314,25 @@ pub(crate) async fn rules_command(
             }
             Reply::list(&list, text)
         }
+        RulesCommand::Reviews => {
+            let list = rule_hooks::tax_reviews(file, session).await?;
+            let rows = list
+                .iter()
+                .map(|r| {
+                    vec![
+                        r.number.clone(),
+                        r.title.clone(),
+                        r.raised_by.clone(),
+                        format!("{} {}", r.currency, r.amount),
+                        r.reason.clone(),
+                    ]
+                })
+                .collect();
+            Reply::list(
+                &list,
+                table(&["NUMBER", "TITLE", "RAISED BY", "AMOUNT", "WHY"], rows),
+            )
+        }
         RulesCommand::Resolve { doc, note } => {
             let r = rule_hooks::resolve_tax_review(file, session, doc, note).await?;
             Reply::entity(
@@ -354,12 +375,17 @@ fn trace_text(trace: &[TableTrace]) -> String {
             };
             text.push_str(&format!("    row {} '{}': {verdict}\n", r.row, r.name));
             for c in &r.conditions {
-                text.push_str(&format!(
-                    "      {} {} (value: {})\n",
-                    if c.holds { "✓" } else { "✗" },
-                    c.condition,
-                    c.actual.as_deref().unwrap_or("missing")
-                ));
+                let mark = if c.holds { "✓" } else { "✗" };
+                if c.sentence.is_empty() {
+                    // An evaluation stored before sentences existed.
+                    text.push_str(&format!(
+                        "      {mark} {} (value: {})\n",
+                        c.condition,
+                        c.actual.as_deref().unwrap_or("missing")
+                    ));
+                } else {
+                    text.push_str(&format!("      {mark} {} [{}]\n", c.sentence, c.condition));
+                }
             }
         }
     }

@@ -328,6 +328,69 @@ fn day_start(
     ))
 }
 
+/// The columns of the audit log's export.
+pub const EXPORT_COLUMNS: [&str; 8] = [
+    "#",
+    "When",
+    "Who",
+    "Action",
+    "Subject",
+    "Subject id",
+    "Before",
+    "After",
+];
+
+/// Every entry `query` matches (its `before_seq` and `limit` are the screen's paging and are
+/// ignored: the whole filtered log is read, a thousand entries at a time by `seq`), as an export
+/// table, newest first: times in the company's zone, the actor by name (their email when they
+/// are not a user of this file), the action and subject as recorded (what `hesabu audit list
+/// --action/--entity` filter on), the before/after summaries as JSON text. Needs what [`search`]
+/// needs.
+pub async fn table(
+    file: &CompanyFile,
+    session: &Session,
+    query: &AuditQuery,
+    time_zone: &str,
+) -> Result<crate::export::Table> {
+    use crate::export::{Cell, Table, local_time, zone};
+    let zone = zone(time_zone)?;
+    let mut page_query = AuditQuery {
+        before_seq: None,
+        limit: Some(1_000),
+        ..query.clone()
+    };
+    let json = |v: Option<Value>| -> Cell {
+        v.map_or(Cell::Empty, |v| match v {
+            Value::String(text) => Cell::Text(text),
+            other => Cell::Text(other.to_string()),
+        })
+    };
+    let mut rows = Vec::new();
+    loop {
+        let page = search(file, session, &page_query, time_zone).await?;
+        page_query.before_seq = page.entries.last().map(|e| e.seq);
+        for e in page.entries {
+            rows.push(vec![
+                Cell::Number(e.seq.into()),
+                Cell::Text(local_time(&e.at, zone)),
+                Cell::Text(e.actor_name.unwrap_or(e.actor_email)),
+                Cell::Text(e.action),
+                Cell::Text(e.entity_type),
+                Cell::Text(e.entity_id),
+                json(e.before),
+                json(e.after),
+            ]);
+        }
+        if !page.more || page_query.before_seq.is_none() {
+            break;
+        }
+    }
+    Ok(Table {
+        headers: EXPORT_COLUMNS.iter().map(|c| (*c).to_owned()).collect(),
+        rows,
+    })
+}
+
 /// Walks the whole chain from the first entry and reports the first one that does not verify.
 pub async fn verify(file: &CompanyFile, session: &Session) -> Result<AuditVerifyReport> {
     session.require(Permission::AuditVerify)?;

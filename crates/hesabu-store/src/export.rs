@@ -11,9 +11,13 @@
 //!   otherwise the exact text rather than a silently rounded figure ([`write_amount`]).
 //! - CSV is UTF-8 with a byte-order mark, which Excel needs to show `é` or `ũ` correctly and
 //!   which Hesabu's own imports accept.
+//! - **Dates** are ISO 8601 text: a day as `2026-12-02`, an instant in the company's time zone
+//!   to the minute, `2026-12-02 14:05` ([`local_time`]); a spreadsheet sorts both and reads them
+//!   as dates.
 //!
-//! Domain-free (layer 0 of the store): the domain builds a `Table` (e.g.
-//! `hesabu_core::budgets::export`), a shell writes the bytes to the file the user chose.
+//! Domain-free (layer 0 of the store): each service builds its list's `Table` beside it (e.g.
+//! `hesabu_core::budgets::export`, `hesabu_store::audit::table`), and `hesabu_app::export`
+//! writes the bytes to the file the user chose.
 
 use std::borrow::Cow;
 use std::str::FromStr;
@@ -61,6 +65,22 @@ impl From<Option<Decimal>> for Cell {
     }
 }
 
+impl Cell {
+    /// An amount of money: a number shown with at least two decimals (`48000.5` → `48000.50`),
+    /// never rounded.
+    pub fn money(mut amount: Decimal) -> Self {
+        if amount.scale() < 2 {
+            amount.rescale(2);
+        }
+        Cell::Number(amount)
+    }
+
+    /// A stored amount's text as money; text that is not an amount stays text.
+    pub fn money_text(text: &str) -> Self {
+        Decimal::from_str(text.trim()).map_or_else(|_| Cell::Text(text.to_owned()), Cell::money)
+    }
+}
+
 /// A list to export: a header row, then one row per item.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Table {
@@ -68,8 +88,10 @@ pub struct Table {
     pub rows: Vec<Vec<Cell>>,
 }
 
-/// The file formats of an export.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The file formats of an export: `"csv"` or `"xlsx"` on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, ts_rs::TS)]
+#[serde(rename_all = "lowercase")]
+#[ts(rename = "ExportFormat")]
 pub enum Format {
     Csv,
     Xlsx,
@@ -96,6 +118,26 @@ impl FromStr for Format {
             ))),
         }
     }
+}
+
+/// A stored instant (RFC 3339, UTC) as every export writes it: ISO 8601 in the company's time
+/// zone, to the minute (`2026-12-02 14:05`), which a spreadsheet sorts and reads as a date and
+/// time. Text that is not a stored instant is written as it is.
+pub fn local_time(stored: &str, zone: chrono_tz::Tz) -> String {
+    match crate::clock::parse_timestamp(stored) {
+        Ok(at) => at.with_timezone(&zone).format("%Y-%m-%d %H:%M").to_string(),
+        Err(_) => stored.to_owned(),
+    }
+}
+
+/// The company's IANA time zone, parsed (`Africa/Nairobi`), or what to fix.
+pub fn zone(name: &str) -> Result<chrono_tz::Tz> {
+    name.parse().map_err(|_| {
+        Error::invalid(format!(
+            "The company's time zone '{}' is not known: fix it in the company settings.",
+            crate::limits::excerpt(name)
+        ))
+    })
 }
 
 /// A text cell as it is safe to write: prefixed with `'` when a spreadsheet would take it as a
@@ -287,6 +329,17 @@ mod tests {
              \"Café, \"\"quoted\"\"\",\n\
              '@SUM(A1),'-x\n"
         );
+    }
+
+    #[test]
+    fn instants_are_written_in_the_company_zone_to_the_minute() {
+        let nairobi = zone("Africa/Nairobi").unwrap();
+        assert_eq!(
+            local_time("2026-12-02T21:30:15.123Z", nairobi),
+            "2026-12-03 00:30"
+        );
+        assert_eq!(local_time("2026-12-02", nairobi), "2026-12-02");
+        assert!(zone("Mars/Olympus").is_err());
     }
 
     #[test]

@@ -7,6 +7,7 @@ import type {
   ActionInput,
   AuditQuery,
   BudgetCheckInput,
+  BudgetCheckQuery,
   CommandName,
   Commands,
   CompanySettingsUpdate,
@@ -14,12 +15,15 @@ import type {
   ErrorKind,
   ImportProgress,
   ExecutionFilter,
+  ExportFormat,
+  ExportRequest,
   ItemQuery,
   JsonValue,
   NewCompany,
   NewCustomer,
   NewDelegation,
   NewDocument,
+  DocumentEdit,
   NewItem,
   NewSale,
   NewSaleLine,
@@ -144,10 +148,18 @@ export const departmentAdd = (name: string) => call('department_add', { name })
 export const auditList = (limit: number) => call('audit_list', { limit })
 export const auditVerify = () => call('audit_verify')
 export const auditSearch = (query: AuditQuery) => call('audit_search', { query })
+export const taxReviewsList = () => call('tax_reviews_list')
+export const taxReviewResolve = (document: string, note: string) =>
+  call('tax_review_resolve', { document, note })
 
 export const approvalsInbox = () => call('approvals_inbox')
 export const documentCreate = (document: NewDocument) => call('document_create', { document })
 export const documentSubmit = (id: string) => call('document_submit', { id })
+/** Creates and submits in one step; a refused submission saves nothing (no stray draft). */
+export const documentCreateAndSubmit = (document: NewDocument) =>
+  call('document_create_and_submit', { document })
+/** Corrects a draft, or a document returned or sent back for clarification (requester only). */
+export const documentEdit = (id: string, change: DocumentEdit) => call('document_edit', { id, change })
 export const documentsMine = () => call('documents_mine')
 export const documentsRegister = (query: RegisterQuery) => call('documents_register', { query })
 export const documentShow = (id: string) => call('document_show', { id })
@@ -186,9 +198,15 @@ export const budgetRelease = (
 ) => call('budget_release', { budget, request, amount, action, reason })
 export const budgetReleaseCommitment = (release: ReleaseCommitmentInput) =>
   call('budget_release_commitment', { release })
-/** Imports a CSV/XLSX file by path; `skip` imports the good rows and reports the bad ones. */
-export const budgetImport = (path: string, skip: boolean, archive: boolean) =>
-  call('budget_import', { path, skip, archive })
+/**
+ * Imports a CSV/XLSX file by path; `skip` imports the good rows and reports the bad ones,
+ * `archive` archives the budgets the file leaves out, `preview` only checks and counts (nothing
+ * is written; `missing_from_file` names what the file leaves out).
+ */
+export const budgetImport = (path: string, skip: boolean, archive: boolean, preview: boolean) =>
+  call('budget_import', { path, skip, archive, preview })
+/** The budget check log, newest first (who asked, by name; the document's number). */
+export const budgetChecks = (query: BudgetCheckQuery) => call('budget_checks', { query })
 export const budgetSyncHistory = (limit: number) => call('budget_sync_history', { limit })
 export const budgetYear = (year: string | null, department: string | null) =>
   call('budget_year', { year, department })
@@ -266,3 +284,7 @@ export const salePreview = (lines: NewSaleLine[], basis: PriceBasis | null) =>
   call('sale_preview', { lines, basis })
 export const salesSettingsGet = () => call('sales_settings_get')
 export const salesSettingsSet = (change: SalesSettings) => call('sales_settings_set', { change })
+
+/** Writes a list (with its page's filters) to a CSV or XLSX file; resolves to the file and its row count. */
+export const exportList = (request: ExportRequest, format: ExportFormat, path: string) =>
+  call('export_list', { request, format, path })

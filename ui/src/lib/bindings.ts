@@ -83,9 +83,9 @@ more: boolean, };
 
 export type BrokenAuditEntry = { seq: number, id: string | null, action: string | null, at: string | null, reason: string, };
 
-export type Enforcement = "HARD_BLOCK" | "SOFT_WARNING" | "ESCALATE";
+export type Enforcement = "HARD_BLOCK" | "SOFT_WARNING" | "ESCALATE" | "ROUTE_TO_FINANCE";
 
-export type EnforcementDecision = { "kind": "within_budget" } | { "kind": "refused", reason: string, } | { "kind": "flagged", flag: string, } | { "kind": "escalate", reason: string, };
+export type EnforcementDecision = { "kind": "within_budget" } | { "kind": "refused", reason: string, } | { "kind": "flagged", flag: string, } | { "kind": "escalate", reason: string, } | { "kind": "route_to_finance", reason: string, };
 
 export type BudgetView = { id: string, department: string, category: string | null, project: string | null, period: string, period_start: string, period_end: string, currency: string, enforcement: Enforcement, auto_approve_threshold: string | null, parent_id: string | null, status: string, balance: BalanceView, updated_at: string, };
 
@@ -94,12 +94,22 @@ export type BalanceView = { budgeted: string, available: string, reserved: strin
 export type LedgerEntryView = { id: string, budget_id: string, seq: number, 
 /**
  * budget | adjust | reserve | commit | release | spend | release_commitment
+ * (`export::entry_label` says them in words).
  */
-kind: string, request_id: string | null, reservation_id: string | null, 
+kind: string, request_id: string | null, 
+/**
+ * The document's number when the request is a document (PO-000012).
+ */
+document_number: string | null, reservation_id: string | null, 
 /**
  * For releases: reject | cancel | return.
  */
-action: string | null, amount: string, is_override: boolean, reason: string | null, available_after: string, actor_email: string, at: string, };
+action: string | null, amount: string, is_override: boolean, reason: string | null, available_after: string, actor_email: string, 
+/**
+ * Who made the entry, as people read it: the user's name, [`SYSTEM_NAME`] for scheduled
+ * work, the email when the user is no longer in the file.
+ */
+actor_name: string, at: string, };
 
 export type BudgetCheckInput = { request_id: string | null, 
 /**
@@ -116,6 +126,44 @@ export type BudgetCheckResult = {
  * The check log entry.
  */
 id: string, request_id: string | null, available: boolean, can_auto_approve: boolean, reason: string, budget_id: string | null, department: string, period: string, currency: string | null, enforcement: Enforcement | null, requested: string, budgeted: string | null, available_amount: string | null, checked_at: string, };
+
+export type BudgetCheckQuery = { 
+/**
+ * Only checks that found this budget.
+ */
+budget_id: string | null, 
+/**
+ * Only checks for this request: a document's number (PO-000012) or a request id as typed.
+ */
+request_id: string | null, 
+/**
+ * At most this many (default 50, at most 500).
+ */
+limit: number | null, };
+
+export type CheckOutcome = "available" | "not_enough" | "no_budget";
+
+export type BudgetCheckView = { id: string, checked_at: string, 
+/**
+ * The request id as given (a document's id when the approval engine checked).
+ */
+request_id: string | null, 
+/**
+ * The document's number when the request is a document (PO-000012).
+ */
+document_number: string | null, department: string, period: string, amount: string, 
+/**
+ * The covering budget's currency; `None` when no budget covered it.
+ */
+currency: string | null, outcome: CheckOutcome, can_auto_approve: boolean, 
+/**
+ * The check's answer in words ("Insufficient budget. Available: …").
+ */
+reason: string, budget_id: string | null, 
+/**
+ * Who asked: their name ([`SYSTEM_NAME`] for scheduled work).
+ */
+asked_by: string, asked_by_email: string, purpose: string | null, };
 
 export type ReleaseAction = "reject" | "cancel" | "return";
 
@@ -145,7 +193,13 @@ status: string, rows_read: number, created: number, updated: number, unchanged: 
  * that start like a formula (kept as text), budgets left active because the run was not
  * asked to archive what the file leaves out.
  */
-warnings: Array<ImportRowError>, actor_email: string, };
+warnings: Array<ImportRowError>, 
+/**
+ * Every active budget the file leaves out ("Operations 2026-Q1 Fuel"), on the run just
+ * made or previewed: archived when `soft_deleted` counts them, otherwise left active. Runs
+ * read back from the history do not keep the list (their warning names the first ten).
+ */
+missing_from_file: Array<string>, actor_email: string, };
 
 export type UtilisationRow = { budget_id: string, department: string, period: string, category: string | null, project: string | null, currency: string, enforcement: Enforcement, balance: BalanceView, percent_used: string | null, 
 /**
@@ -235,6 +289,8 @@ department: string | null, category: string | null, project: string | null,
  * Free-form facts that policy conditions can test (`facts.<key>`).
  */
 facts: Record<string, unknown> | null, lines: Array<NewDocumentLine>, };
+
+export type DocumentEdit = { title: string | null, amount: string | null, department: string | null, category: string | null, project: string | null, facts: Record<string, unknown> | null, lines: Array<NewDocumentLine> | null, };
 
 export type DocumentLineView = { position: number, description: string, quantity: string, unit_price: string, tax_code: string | null, };
 
@@ -368,9 +424,22 @@ export type BulkFailure = { request_id: string, kind: ErrorKind, message: string
 
 export type BulkResult = { succeeded: Array<ActionResult>, failed: Array<BulkFailure>, };
 
-export type HistoryEntry = { at: string, action: string, actor_name: string, actor_email: string | null, on_behalf_of_name: string | null, level: number | null, comment: string | null, sla_met: boolean | null, 
+export type HistoryEntry = { at: string, 
 /**
- * "Jane Doe on behalf of John Kamau: approve (level 1)".
+ * What happened, as stored: `created`, `edited`, `submitted`, `approve`, `reject`,
+ * `return`, `clarify`, `escalated`, `escalation_notice`, … (for code to branch on).
+ */
+action: string, 
+/**
+ * The same in words for people: "approved", "returned for revision", "escalated".
+ */
+action_label: string, actor_name: string, actor_email: string | null, on_behalf_of_name: string | null, level: number | null, 
+/**
+ * The level's name in the policy ("Reporting manager"), when the entry is about a level.
+ */
+level_name: string | null, comment: string | null, sla_met: boolean | null, 
+/**
+ * "Jane Doe on behalf of John Kamau: approved (level 1, Reporting manager)".
  */
 text: string, };
 
@@ -548,11 +617,19 @@ export type EscalationSpec = {
  */
 to: EscalationTarget, 
 /**
- * At most this many escalations per step; each one restarts the SLA.
+ * At most this many escalations per step. A `move` restarts the step's SLA for its new
+ * holder; with `notify`, the next notice is one more SLA after the previous one's due time.
  */
-max: number, };
+max: number, 
+/**
+ * What an escalation does: `move` (when left out) hands the step to the target; `notify`
+ * leaves it with its approver and tells the target. See [`EscalationSpec::mode`].
+ */
+mode?: EscalationMode, };
 
 export type EscalationTarget = { "type": "next_level" } | { "type": "manager" } | { "type": "user", email: string, };
+
+export type EscalationMode = "move" | "notify";
 
 export type RuleSpec = { name: string, 
 /**
@@ -743,6 +820,20 @@ overall: string, os: OsNetworkHint, targets: Array<TargetConnectivity>,
  */
 worker: string, };
 
+export type ExportFormat = "csv" | "xlsx";
+
+export type ExportRequest = { "list": "budgets", period: string | null, department: string | null, } | { "list": "budget_ledger", budget: string, } | { "list": "documents", query: RegisterQuery, } | { "list": "audit_log", query: AuditQuery, } | { "list": "executions", filter: ExecutionFilter, } | { "list": "sales", query: SalesQuery, };
+
+export type ExportResult = { 
+/**
+ * The file written (the chosen path, with the format's extension added when it had none).
+ */
+path: string, format: ExportFormat, 
+/**
+ * Data rows, not counting the header row.
+ */
+rows: number, bytes: number, };
+
 export type WorkflowType = "invoice_sync" | "customer_sync" | "item_sync" | "credit_note_sync" | "sales_sync";
 
 export type WorkflowView = { workflow_type: WorkflowType, description: string, enabled: boolean, 
@@ -911,7 +1002,12 @@ condition: string,
 /**
  * The document's value (`None`: missing); for `any_line`, which lines met it.
  */
-actual: string | null, holds: boolean, };
+actual: string | null, holds: boolean, 
+/**
+ * The outcome as a sentence for people: "Amount KES 12,500.00 is at most KES 25,000.00".
+ * Empty in evaluations stored before it existed (show `condition` then).
+ */
+sentence: string, };
 
 export type RowTrace = { 
 /**
@@ -950,6 +1046,12 @@ export type TaxReviewResolution = { document_id: string, number: string, note: s
  * Executions that were held for the review and have been decided again.
  */
 executions: Array<ExecutionView>, };
+
+export type TaxReviewView = { document_id: string, number: string, title: string, 
+/**
+ * The rule's reason, as its author wrote it ("Zero-rated sale: check the export papers").
+ */
+reason: string, raised_by: string, department: string | null, amount: string, currency: string, created_at: string, };
 
 export type SalesType = "invoice" | "credit_note" | "cash_sale";
 
@@ -1312,9 +1414,13 @@ export type Commands = {
   audit_list: { args: { limit: number }; returns: Array<AuditEntryView> };
   audit_verify: { args: Record<string, never>; returns: AuditVerifyReport };
   audit_search: { args: { query: AuditQuery }; returns: AuditPage };
+  tax_reviews_list: { args: Record<string, never>; returns: Array<TaxReviewView> };
+  tax_review_resolve: { args: { document: string; note: string }; returns: TaxReviewResolution };
   approvals_inbox: { args: Record<string, never>; returns: Array<InboxItem> };
   document_create: { args: { document: NewDocument }; returns: DocumentView };
   document_submit: { args: { id: string }; returns: DocumentView };
+  document_create_and_submit: { args: { document: NewDocument }; returns: DocumentView };
+  document_edit: { args: { id: string; change: DocumentEdit }; returns: DocumentView };
   documents_mine: { args: Record<string, never>; returns: Array<DocumentView> };
   documents_register: { args: { query: RegisterQuery }; returns: RegisterPage };
   document_show: { args: { id: string }; returns: DocumentView };
@@ -1338,7 +1444,8 @@ export type Commands = {
   budget_reserve: { args: { budget: string; request: string; amount: string; reason: string | null }; returns: LedgerOutcome };
   budget_release: { args: { budget: string; request: string; amount: string | null; action: ReleaseAction; reason: string }; returns: LedgerOutcome };
   budget_release_commitment: { args: { release: ReleaseCommitmentInput }; returns: LedgerOutcome };
-  budget_import: { args: { path: string; skip: boolean; archive: boolean }; returns: SyncRunView };
+  budget_import: { args: { path: string; skip: boolean; archive: boolean; preview: boolean }; returns: SyncRunView };
+  budget_checks: { args: { query: BudgetCheckQuery }; returns: Array<BudgetCheckView> };
   budget_sync_history: { args: { limit: number }; returns: Array<SyncRunView> };
   budget_year: { args: { year: string | null; department: string | null }; returns: FiscalYearUtilisation };
   notifications_list: { args: Record<string, never>; returns: Array<NotificationView> };
@@ -1389,6 +1496,7 @@ export type Commands = {
   sale_preview: { args: { lines: Array<NewSaleLine>; basis: PriceBasis | null }; returns: DocumentTotals };
   sales_settings_get: { args: Record<string, never>; returns: SalesSettings };
   sales_settings_set: { args: { change: SalesSettings }; returns: SalesSettings };
+  export_list: { args: { request: ExportRequest; format: ExportFormat; path: string }; returns: ExportResult };
 };
 
 export type CommandName = keyof Commands;
@@ -1412,9 +1520,13 @@ export const COMMAND_NAMES: readonly CommandName[] = [
   "audit_list",
   "audit_verify",
   "audit_search",
+  "tax_reviews_list",
+  "tax_review_resolve",
   "approvals_inbox",
   "document_create",
   "document_submit",
+  "document_create_and_submit",
+  "document_edit",
   "documents_mine",
   "documents_register",
   "document_show",
@@ -1439,6 +1551,7 @@ export const COMMAND_NAMES: readonly CommandName[] = [
   "budget_release",
   "budget_release_commitment",
   "budget_import",
+  "budget_checks",
   "budget_sync_history",
   "budget_year",
   "notifications_list",
@@ -1489,6 +1602,7 @@ export const COMMAND_NAMES: readonly CommandName[] = [
   "sale_preview",
   "sales_settings_get",
   "sales_settings_set",
+  "export_list",
 ];
 
 /** What each role may do: `hesabu_store::permissions::PERMISSIONS`. The core enforces it; the UI only hides what a role cannot use. */

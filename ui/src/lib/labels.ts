@@ -1,4 +1,4 @@
-import type { DocumentStatus, DocumentType, Permission, Role } from './bindings'
+import type { CheckOutcome, DocumentStatus, DocumentType, Enforcement, Permission, Role } from './bindings'
 
 export const ROLE_LABELS: Record<Role, string> = {
   admin: 'Administrator',
@@ -87,4 +87,42 @@ export function documentStatusTone(status: DocumentStatus): 'on' | 'off' | 'warn
     default:
       return 'off'
   }
+}
+
+/**
+ * What a budget does when a document asks for more than is available (the export's "When over
+ * budget" column says the same: `budgets::export::enforcement_label`).
+ */
+export const ENFORCEMENT_LABELS: Record<Enforcement, string> = {
+  HARD_BLOCK: 'Block the document',
+  SOFT_WARNING: 'Warn and let it through',
+  ESCALATE: 'Add the executive approval level',
+  ROUTE_TO_FINANCE: 'Send it to a finance manager',
+}
+
+export function enforcementLabel(enforcement: Enforcement): string {
+  return ENFORCEMENT_LABELS[enforcement] ?? enforcement
+}
+
+/** A budget ledger entry in words; a release says why (as `budgets::export::entry_label`). */
+export function ledgerEntryLabel(kind: string, action: string | null): string {
+  const words: Record<string, string> = {
+    budget: 'Budget set',
+    adjust: 'Budget changed',
+    reserve: 'Reserved',
+    commit: 'Committed',
+    spend: 'Spent',
+    release: 'Released',
+    release_commitment: 'Commitment released',
+  }
+  const why: Record<string, string> = { reject: 'rejected', cancel: 'cancelled', return: 'returned' }
+  const base = words[kind] ?? kind.replaceAll('_', ' ')
+  return action ? `${base} (${why[action] ?? action})` : base
+}
+
+/** What a budget check found. */
+export const CHECK_OUTCOME_LABELS: Record<CheckOutcome, string> = {
+  available: 'Available',
+  not_enough: 'Not enough',
+  no_budget: 'No budget',
 }

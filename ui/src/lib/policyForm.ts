@@ -7,6 +7,7 @@ import type {
   ApproverSpec,
   Condition,
   DocumentType,
+  EscalationMode,
   EmptyApprover,
   EscalationTarget,
   LevelMode,
@@ -58,6 +59,8 @@ export type LevelForm = {
   escalation_to: EscalationTarget['type']
   escalation_email: string
   escalation_max: string
+  /** `move` hands the overdue step over; `notify` leaves it and tells the target. */
+  escalation_mode: EscalationMode
   auto_approve_days: string
   if_empty: EmptyApprover
   /** The level's own amount band (empty = no limit). */
@@ -89,6 +92,7 @@ export function newLevel(n: number): LevelForm {
     escalation_to: 'manager',
     escalation_email: '',
     escalation_max: '1',
+    escalation_mode: 'move',
     auto_approve_days: '',
     if_empty: 'fail',
     min_amount: '',
@@ -155,7 +159,14 @@ function levelSpec(l: LevelForm): LevelSpec {
     mode: l.mode,
     sla_hours: whole(l.sla_hours),
     reminder: l.reminder ? { after_hours: whole(l.reminder_after), max: whole(l.reminder_max) } : null,
-    escalation: l.escalation ? { to: escalationTo, max: whole(l.escalation_max) } : null,
+    escalation: l.escalation
+      ? {
+          to: escalationTo,
+          max: whole(l.escalation_max),
+          // `move` is the core's default and is left out, as a saved policy does.
+          ...(l.escalation_mode === 'notify' ? { mode: 'notify' as const } : {}),
+        }
+      : null,
     auto_approve_after_days: l.auto_approve_days.trim() === '' ? null : whole(l.auto_approve_days),
     if_empty: l.if_empty,
     min_amount: optionalAmount(l.min_amount),
@@ -239,6 +250,7 @@ export function fromSpec(spec: PolicySpec): PolicyForm {
       escalation_to: l.escalation?.to.type ?? 'manager',
       escalation_email: l.escalation?.to.type === 'user' ? l.escalation.to.email : '',
       escalation_max: String(l.escalation?.max ?? 1),
+      escalation_mode: l.escalation?.mode ?? 'move',
       auto_approve_days: l.auto_approve_after_days === null ? '' : String(l.auto_approve_after_days),
       if_empty: l.if_empty,
       min_amount: l.min_amount ?? '',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { entityTypeLabel, executionStatusLabel } from './workflows'
+import { entityTypeLabel, evaluationOutcomeLabel, evaluationTriggerLabel, executionStatusLabel } from './workflows'
 
 describe('execution log wording', () => {
   const base = { outbox_id: null, error_kind: null, error_message: null }
@@ -18,5 +18,8 @@ describe('execution log wording', () => {
     expect(entityTypeLabel('credit_note')).toBe('Credit note')
     expect(entityTypeLabel('sale')).toBe('Cash sale')
     expect(entityTypeLabel('stock_move')).toBe('Stock move')
+    expect(evaluationTriggerLabel('submitted')).toBe('when submitted')
+    expect(evaluationOutcomeLabel('blocked')).toBe('Blocked by a rule')
+    expect(evaluationOutcomeLabel('passed')).toBe('No rule applied')
   })
 })

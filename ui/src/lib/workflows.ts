@@ -162,3 +162,22 @@ const ENTITY_LABELS: Record<string, string> = {
 export function entityTypeLabel(type: string): string {
   return ENTITY_LABELS[type] ?? type.replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase())
 }
+
+/** When rules were evaluated, in words. */
+export function evaluationTriggerLabel(trigger: string): string {
+  return trigger === 'created' ? 'when raised' : trigger === 'submitted' ? 'when submitted' : trigger
+}
+
+/** A rule evaluation's outcome, in words. */
+export function evaluationOutcomeLabel(outcome: string): string {
+  switch (outcome) {
+    case 'passed':
+      return 'No rule applied'
+    case 'actions':
+      return 'Rules applied'
+    case 'blocked':
+      return 'Blocked by a rule'
+    default:
+      return outcome
+  }
+}

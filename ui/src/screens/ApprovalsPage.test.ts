@@ -153,13 +153,13 @@ describe('ApprovalsPage', () => {
     await waitFor(() => expect(callsOf('approvals_bulk_approve')).toEqual([{ requests: ['req-1', 'req-2'] }]))
   })
 
-  it('creates and submits a new request from My requests', async () => {
+  it('creates and submits a new request from My requests in one step', async () => {
     commands({
       approvals_inbox: () => [],
       documents_mine: () => [],
       departments_list: () => [{ id: 'd1', name: 'Operations', active: true, created_at: '2026-01-01T00:00:00Z' }],
-      document_create: ({ document }) => doc('doc-new', { status: 'draft', title: (document as { title: string }).title }),
-      document_submit: ({ id }) => doc(id as string, { title: 'Printer toner' }),
+      document_create_and_submit: ({ document }) =>
+        doc('doc-new', { title: (document as { title: string }).title }),
       document_show: ({ id }) => doc(id as string),
       document_history: () => [],
     })
@@ -172,22 +172,26 @@ describe('ApprovalsPage', () => {
     await fireEvent.change(document.getElementById('request-department')!, { target: { value: 'Operations' } })
     await fireEvent.input(document.getElementById('request-category')!, { target: { value: 'Supplies' } })
     await fireEvent.click(document.getElementById('request-submit')!)
-    await waitFor(() => expect(callsOf('document_submit')).toEqual([{ id: 'doc-new' }]))
-    expect(callsOf('document_create')).toEqual([
-      {
-        document: {
-          doc_type: 'purchase_order',
-          title: 'Printer toner',
-          amount: '12500.00',
-          currency: null,
-          department: 'Operations',
-          category: 'Supplies',
-          project: null,
-          facts: null,
-          lines: [],
+    await waitFor(() =>
+      expect(callsOf('document_create_and_submit')).toEqual([
+        {
+          document: {
+            doc_type: 'purchase_order',
+            title: 'Printer toner',
+            amount: '12500.00',
+            currency: null,
+            department: 'Operations',
+            category: 'Supplies',
+            project: null,
+            facts: null,
+            lines: [],
+          },
         },
-      },
-    ])
+      ]),
+    )
+    // One step: no separate draft to create and submit.
+    expect(callsOf('document_create')).toHaveLength(0)
+    expect(callsOf('document_submit')).toHaveLength(0)
     const row = await found('#my-requests tr[data-document-id="doc-new"]')
     expect(row.textContent).toContain('Pending approval')
     expect(row.textContent).toContain('KES 12,500.00')
@@ -207,24 +211,55 @@ describe('ApprovalsPage', () => {
 })
 
 describe('ApprovalsPage when the submit fails', () => {
-  it('keeps the draft in My requests and says why it was not submitted', async () => {
+  it('leaves no draft behind, says why in words and replaces the earlier success banner', async () => {
+    const refusal =
+      'Not enough budget: Operations FY2026 has KES 12,000.00 available, this request needs KES 50,000.00. Ask finance to move budget, or lower the amount. Nothing was submitted or reserved.'
+    let answer: (document: { amount: string }) => DocumentView = () => doc('doc-1', { number: 'PO-000001' })
     commands({
       approvals_inbox: () => [],
       documents_mine: () => [],
       departments_list: () => [],
-      document_create: () => doc('doc-draft', { status: 'draft', number: 'PO-000010' }),
-      document_submit: () => {
-        throw { kind: 'invalid_input', message: 'No budget covers Operations FY2027.' }
-      },
+      document_create_and_submit: ({ document }) => answer(document as { amount: string }),
+      document_show: ({ id }) => doc(id as string, { number: 'PO-000001' }),
+      document_history: () => [],
     })
     signIn()
     render(ApprovalsPage)
+    const request = async (amount: string) => {
+      await fireEvent.input(await found('#request-title'), { target: { value: 'Generator service' } })
+      await fireEvent.input(document.getElementById('request-amount')!, { target: { value: amount } })
+      await fireEvent.click(document.getElementById('request-submit')!)
+    }
+    // A first request goes through: the page says so.
     await fireEvent.click(document.getElementById('new-request')!)
-    await fireEvent.input(document.getElementById('request-title')!, { target: { value: 'Toner' } })
-    await fireEvent.input(document.getElementById('request-amount')!, { target: { value: '500' } })
-    await fireEvent.click(document.getElementById('request-submit')!)
+    await request('5,000')
+    expect((await found('#approvals-notice')).textContent).toContain('PO-000001 submitted')
+
+    // The next one is refused: the earlier banner goes, the form says why, in words.
+    answer = () => {
+      throw { kind: 'conflict', message: refusal }
+    }
+    await fireEvent.click(document.getElementById('new-request')!)
+    expect(document.getElementById('approvals-notice')).toBeNull()
+    await request('50,000')
     const alert = await found('#new-request-form [role="alert"]')
-    expect(alert.textContent).toContain('PO-000010 was saved as a draft but not submitted: No budget covers')
-    expect((await found('#my-requests tr[data-document-id="doc-draft"]')).textContent).toContain('Draft')
+    expect(alert.textContent).toContain('Not enough budget: Operations FY2026 has KES 12,000.00 available')
+    expect(alert.textContent).not.toMatch(/HARD_BLOCK|SOFT_WARNING|ESCALATE/)
+    expect(alert.textContent).not.toContain('saved as a draft')
+    expect(document.getElementById('approvals-notice')).toBeNull()
+    // Nothing was saved: My requests lists only the first request, and no draft.
+    const rows = () => [...document.querySelectorAll('#my-requests tr[data-document-id]')]
+    expect(rows().map((r) => r.getAttribute('data-document-id'))).toEqual(['doc-1'])
+
+    // Trying again with a lower amount sends the whole request again (no draft to reuse).
+    answer = () => doc('doc-2', { number: 'PO-000002', amount: '12000' })
+    await request('12,000')
+    expect((await found('#approvals-notice')).textContent).toContain('PO-000002 submitted')
+    expect(callsOf('document_create_and_submit').map((c) => (c.document as { amount: string }).amount)).toEqual([
+      '5000',
+      '50000',
+      '12000',
+    ])
+    expect(rows().map((r) => r.getAttribute('data-document-id'))).toEqual(['doc-2', 'doc-1'])
   })
 })

@@ -1,9 +1,12 @@
 import { fireEvent, render, waitFor } from '@testing-library/svelte'
-import { describe, expect, it } from 'vitest'
+import { save } from '@tauri-apps/plugin-dialog'
+import { describe, expect, it, vi } from 'vitest'
 import type { AuditEntryView } from '../lib/bindings'
 import { app } from '../lib/session.svelte'
 import { AUDITOR, EMPLOYEE, callsOf, commands } from '../test/tauri'
 import AuditPage from './AuditPage.svelte'
+
+vi.mock('@tauri-apps/plugin-dialog', () => ({ open: vi.fn(), save: vi.fn() }))
 
 function entry(seq: number, extra: Partial<AuditEntryView> = {}): AuditEntryView {
   return {
@@ -74,5 +77,26 @@ describe('AuditPage', () => {
     expect(document.getElementById('audit-not-allowed')).not.toBeNull()
     expect(document.getElementById('audit-verify')).toBeNull()
     expect(callsOf('audit_search')).toHaveLength(0)
+  })
+
+  it('exports every entry the filters match', async () => {
+    vi.mocked(save).mockReset()
+    vi.mocked(save).mockResolvedValueOnce('/home/david/Audit log.xlsx')
+    commands({
+      users_list: () => [],
+      audit_search: () => ({ entries: [entry(2)], more: true }),
+      export_list: () => ({ path: '/home/david/Audit log.xlsx', format: 'xlsx', rows: 5210, bytes: 400_000 }),
+    })
+    app.session = AUDITOR
+    render(AuditPage)
+    await waitFor(() => expect(callsOf('audit_search')).toHaveLength(1))
+    await fireEvent.input(document.getElementById('audit-action')!, { target: { value: 'budget.' } })
+    await fireEvent.click(document.getElementById('audit-export-xlsx')!)
+    await waitFor(() => expect(callsOf('export_list')).toHaveLength(1))
+    const call = callsOf('export_list')[0] as { request: { list: string; query: Record<string, unknown> }; format: string }
+    expect(call.request.list).toBe('audit_log')
+    expect(call.request.query).toMatchObject({ action: 'budget.', before_seq: null })
+    expect(call.format).toBe('xlsx')
+    await waitFor(() => expect(document.getElementById('audit-export-result')!.textContent).toBe('Exported 5,210 rows to /home/david/Audit log.xlsx.'))
   })
 })

@@ -1,8 +1,10 @@
 import { fireEvent, render, waitFor } from '@testing-library/svelte'
-import { describe, expect, it } from 'vitest'
+import { open, save } from '@tauri-apps/plugin-dialog'
+import { describe, expect, it, vi } from 'vitest'
 import type {
   BudgetReport,
   FiscalYearUtilisation,
+  LedgerEntryView,
   LedgerOutcome,
   MonthUtilisation,
   SyncRunView,
@@ -12,6 +14,8 @@ import { app } from '../lib/session.svelte'
 import { found } from '../test/dom'
 import { FINANCE_USER, callsOf, commands, emitEvent, wireError } from '../test/tauri'
 import BudgetsPage from './BudgetsPage.svelte'
+
+vi.mock('@tauri-apps/plugin-dialog', () => ({ open: vi.fn(), save: vi.fn() }))
 
 function row(id: string, department: string, period: string, extra: Partial<UtilisationRow> = {}): UtilisationRow {
   return {
@@ -82,6 +86,7 @@ function run(extra: Partial<SyncRunView> = {}): SyncRunView {
     skipped: 0,
     errors: [],
     warnings: [],
+    missing_from_file: [],
     actor_email: 'admin@demo.test',
     ...extra,
   }
@@ -93,6 +98,7 @@ const READS = {
   budget_history: () => [],
   budget_year: () => YEAR,
   budget_sync_history: () => [run()],
+  budget_checks: () => [],
 }
 
 /** An approver: may reserve and release their own requests, not give back committed money. */
@@ -168,33 +174,77 @@ describe('BudgetsPage', () => {
     expect(document.querySelector('tbody[data-period="2026-Q1"] .period-span')!.textContent).toBe('1 Jul 2026 – 30 Sep 2026')
   })
 
-  it('drills down into one budget ledger', async () => {
+  it('drills down into one budget ledger: entries in words, people by name, documents by number', async () => {
+    const entry = (seq: number, extra: Partial<LedgerEntryView>): LedgerEntryView => ({
+      id: `l${seq}`,
+      budget_id: 'b-ops',
+      seq,
+      kind: 'budget',
+      request_id: null,
+      document_number: null,
+      reservation_id: null,
+      action: null,
+      amount: '1000000.00',
+      is_override: false,
+      reason: 'Imported',
+      available_after: '1000000.00',
+      actor_email: 'admin@demo.test',
+      actor_name: 'Amina Odhiambo',
+      at: '2026-01-05T08:00:00Z',
+      ...extra,
+    })
     commands({
       ...READS,
       budget_history: () => [
-        {
-          id: 'l1',
-          budget_id: 'b-ops',
-          seq: 1,
-          kind: 'budget',
-          request_id: null,
-          reservation_id: null,
-          action: null,
-          amount: '1000000.00',
-          is_override: false,
-          reason: 'Imported',
-          available_after: '1000000.00',
-          actor_email: 'admin@demo.test',
-          at: '2026-01-05T08:00:00Z',
-        },
+        entry(1, {}),
+        entry(2, {
+          kind: 'reserve',
+          request_id: '019a-doc-id',
+          document_number: 'PO-000012',
+          amount: '25000.00',
+          available_after: '975000.00',
+          reason: 'PO-000012 submitted, via approval',
+          actor_email: 'storekeeper@demo.test',
+          actor_name: 'Brian Otieno',
+        }),
+        entry(3, {
+          kind: 'release',
+          action: 'reject',
+          request_id: '019a-doc-id',
+          document_number: 'PO-000012',
+          amount: '25000.00',
+          reason: 'PO-000012 rejected, via approval',
+          actor_email: 'ops.manager@demo.test',
+          actor_name: 'John Mwangi',
+        }),
+        entry(4, { kind: 'commit', is_override: true, request_id: 'PR-7', reason: null, actor_email: 'system', actor_name: 'Hesabu (scheduled work)' }),
       ],
     })
     app.session = VIEWER
     render(BudgetsPage)
     const button = await found('button[data-ledger="b-ops"]')
     await fireEvent.click(button)
-    await waitFor(() => expect(document.querySelector('#budget-ledger tr[data-seq="1"]')).not.toBeNull())
+    await waitFor(() => expect(document.querySelector('#budget-ledger tr[data-seq="4"]')).not.toBeNull())
     expect(callsOf('budget_history')).toEqual([{ id: 'b-ops' }])
+    const cells = (seq: number) =>
+      [...document.querySelectorAll(`#budget-ledger tr[data-seq="${seq}"] td`)].map((td) => td.textContent!.trim())
+    expect(cells(1)[2]).toBe('Budget set')
+    expect(cells(2).slice(2, 4)).toEqual(['Reserved', 'PO-000012'])
+    expect(cells(2)[6]).toBe('Brian Otieno')
+    expect(cells(3)[2]).toBe('Released (rejected)')
+    expect(cells(3)[6]).toBe('John Mwangi')
+    expect(cells(4)[2]).toMatch(/^Committed\s*Override$/)
+    expect(cells(4)[3]).toBe('PR-7')
+    const ledger = document.getElementById('budget-ledger')!.textContent!
+    expect(ledger).not.toContain('@demo.test')
+    expect(ledger).not.toMatch(/\breserve\b|\brelease\b/)
+    // The budget's mode in words, not SOFT_WARNING.
+    expect(document.getElementById('budget-ledger-mode')!.textContent).toContain('Warn and let it through')
+    // The check log follows the open ledger's budget.
+    await waitFor(() =>
+      expect(callsOf('budget_checks').at(-1)).toEqual({ query: { budget_id: 'b-ops', request_id: null, limit: 50 } }),
+    )
+    expect(document.querySelector('#budget-checks h2')!.textContent).toContain('Operations FY2026')
   })
 
   it('explains when the role cannot view budgets', () => {
@@ -238,7 +288,7 @@ describe('BudgetsPage', () => {
     expect(document.getElementById('budget-import-open')).toBeNull()
   })
 
-  it('imports a file with a moving progress bar, then lists the rows to fix', async () => {
+  it('previews an import with a moving progress bar, lists the rows to fix, and imports only when confirmed', async () => {
     let finish: (run: SyncRunView) => void = () => {}
     commands({
       ...READS,
@@ -256,7 +306,7 @@ describe('BudgetsPage', () => {
     await fireEvent.click(document.getElementById('budget-import-skip')!)
     await fireEvent.submit(document.getElementById('budget-import')!)
     await waitFor(() =>
-      expect(callsOf('budget_import')).toEqual([{ path: '/home/grace/budgets.xlsx', skip: true, archive: false }]),
+      expect(callsOf('budget_import')).toEqual([{ path: '/home/grace/budgets.xlsx', skip: true, archive: false, preview: true }]),
     )
     const bar = await found('#budget-import-progress')
     expect(bar.getAttribute('aria-valuenow')).toBe('0')
@@ -268,26 +318,26 @@ describe('BudgetsPage', () => {
     await waitFor(() => expect(bar.getAttribute('aria-valuenow')).toBe('75'))
     expect((bar.querySelector('span') as HTMLElement).style.width).toBe('75%')
 
-    finish(
-      run({
-        status: 'partial',
-        rows_read: 1000,
-        created: 997,
-        skipped: 2,
-        errors: [
-          { line: 3, message: "amount 'abc' is not a number: write it like 12500.00 (no currency sign)" },
-          { line: 7, message: 'the period cell is a date (2025-03-01); type the period as text like 2025-03' },
-        ],
-        warnings: [
-          { line: 4, message: "category starts with '=': kept as text" },
-          { line: 0, message: '2 rows were skipped, so budgets missing from the file were not archived' },
-        ],
-      }),
-    )
-    const result = await found('#budget-import-result')
-    expect(result.getAttribute('data-status')).toBe('partial')
-    expect(result.querySelector('[data-count="created"]')!.textContent).toBe('997 created')
-    expect(result.querySelector('[data-count="skipped"]')!.textContent).toBe('2 skipped')
+    const partial = {
+      status: 'partial',
+      rows_read: 1000,
+      created: 997,
+      skipped: 2,
+      errors: [
+        { line: 3, message: "amount 'abc' is not a number: write it like 12500.00 (no currency sign)" },
+        { line: 7, message: 'the period cell is a date (2025-03-01); type the period as text like 2025-03' },
+      ],
+      warnings: [
+        { line: 4, message: "category starts with '=': kept as text" },
+        { line: 0, message: '2 rows were skipped, so budgets missing from the file were not archived' },
+      ],
+    }
+    finish(run({ ...partial, id: '' }))
+    const preview = await found('#budget-import-preview')
+    expect(preview.getAttribute('data-status')).toBe('partial')
+    expect(preview.textContent).toContain('Nothing has changed yet')
+    expect(preview.querySelector('[data-count="created"]')!.textContent).toBe('997 created')
+    expect(preview.querySelector('[data-count="skipped"]')!.textContent).toBe('2 skipped')
     const errors = [...document.querySelectorAll('#budget-import-errors li')].map((li) => li.textContent)
     expect(errors[0]).toBe("Line 3: amount 'abc' is not a number: write it like 12500.00 (no currency sign)")
     expect(errors[1]).toContain('Line 7: the period cell is a date')
@@ -295,9 +345,112 @@ describe('BudgetsPage', () => {
     expect(warnings[0]).toBe("Line 4: category starts with '=': kept as text")
     expect(warnings[1]).not.toContain('Line 0')
     expect(bar.getAttribute('aria-valuenow')).toBe('100')
+    // Nothing was imported: no result, the history is not read again.
+    expect(document.getElementById('budget-import-result')).toBeNull()
+    expect(callsOf('budget_sync_history')).toHaveLength(1)
+
+    await fireEvent.click(document.getElementById('budget-import-confirm')!)
+    await waitFor(() => expect(callsOf('budget_import')).toHaveLength(2))
+    expect(callsOf('budget_import')[1]).toEqual({ path: '/home/grace/budgets.xlsx', skip: true, archive: false, preview: false })
+    finish(run(partial))
+    const result = await found('#budget-import-result')
+    expect(result.getAttribute('data-status')).toBe('partial')
+    expect(result.querySelector('[data-count="created"]')!.textContent).toBe('997 created')
+    expect(document.getElementById('budget-import-preview')).toBeNull()
     // The history and the figures are read again after the import.
     await waitFor(() => expect(callsOf('budget_sync_history')).toHaveLength(2))
     await waitFor(() => expect(callsOf('budget_report').length).toBeGreaterThan(1))
+  })
+
+  it('never archives silently: the preview names every budget the file leaves out before the import archives them', async () => {
+    const missing = ['Operations 2026-Q1 Fuel', 'Sales FY2026']
+    commands({
+      ...READS,
+      budget_import: (args) =>
+        run({
+          id: args.preview ? '' : 'run-2',
+          created: 1,
+          updated: 2,
+          soft_deleted: args.archive ? missing.length : 0,
+          missing_from_file: missing,
+        }),
+    })
+    app.session = MANAGER
+    render(BudgetsPage)
+    await fireEvent.click(await found('#budget-import-open'))
+    await fireEvent.input(document.getElementById('budget-import-path')!, { target: { value: '/home/grace/budgets.csv' } })
+    await fireEvent.submit(document.getElementById('budget-import')!)
+    const head = await found('#budget-import-missing-head')
+    expect(head.textContent).toContain('2 budgets are not in the file and would stay active')
+    expect([...document.querySelectorAll('#budget-import-missing li')].map((li) => li.textContent)).toEqual(missing)
+    expect(document.getElementById('budget-import-confirm')!.textContent).toContain('Import')
+    expect(document.getElementById('budget-import-confirm')!.textContent).not.toContain('archive')
+
+    // Ticking the box previews again with it, and the button says what it will do.
+    await fireEvent.click(document.getElementById('budget-import-archive')!)
+    await waitFor(() => expect(callsOf('budget_import')).toHaveLength(2))
+    expect(callsOf('budget_import')[1]).toEqual({ path: '/home/grace/budgets.csv', skip: false, archive: true, preview: true })
+    await waitFor(() =>
+      expect(document.getElementById('budget-import-missing-head')!.textContent).toContain(
+        '2 budgets are not in the file and would be archived',
+      ),
+    )
+    const preview = document.getElementById('budget-import-preview')!
+    expect(preview.querySelector('[data-count="soft_deleted"]')!.textContent).toBe('2 would be archived')
+    const confirm = document.getElementById('budget-import-confirm')!
+    expect(confirm.textContent).toContain('Import and archive 2')
+    expect(callsOf('budget_import').every((c) => c.preview === true)).toBe(true)
+
+    await fireEvent.click(confirm)
+    await waitFor(() => expect(callsOf('budget_import')).toHaveLength(3))
+    expect(callsOf('budget_import')[2]).toEqual({ path: '/home/grace/budgets.csv', skip: false, archive: true, preview: false })
+    const result = await found('#budget-import-result')
+    expect(result.querySelector('[data-count="soft_deleted"]')!.textContent).toBe('2 archived')
+  })
+
+  it('chooses the file in the system dialog, keeping the typed path as the fallback', async () => {
+    vi.mocked(open).mockReset()
+    vi.mocked(open).mockResolvedValueOnce('/home/grace/Documents/budgets FY2027.xlsx').mockResolvedValueOnce(null)
+    commands({ ...READS, budget_import: () => run({ id: '' }) })
+    app.session = MANAGER
+    render(BudgetsPage)
+    await fireEvent.click(await found('#budget-import-open'))
+    await fireEvent.click(document.getElementById('budget-import-choose')!)
+    const path = document.getElementById('budget-import-path') as HTMLInputElement
+    await waitFor(() => expect(path.value).toBe('/home/grace/Documents/budgets FY2027.xlsx'))
+    expect(vi.mocked(open).mock.calls[0][0]).toMatchObject({ multiple: false, directory: false, title: 'Import budgets' })
+    // Cancelling the dialog keeps what is there.
+    await fireEvent.click(document.getElementById('budget-import-choose')!)
+    await waitFor(() => expect(vi.mocked(open)).toHaveBeenCalledTimes(2))
+    expect(path.value).toBe('/home/grace/Documents/budgets FY2027.xlsx')
+    await fireEvent.submit(document.getElementById('budget-import')!)
+    await waitFor(() =>
+      expect(callsOf('budget_import')).toEqual([
+        { path: '/home/grace/Documents/budgets FY2027.xlsx', skip: false, archive: false, preview: true },
+      ]),
+    )
+  })
+
+  it('exports the report rows of the period and department shown', async () => {
+    vi.mocked(save).mockReset()
+    vi.mocked(save).mockResolvedValueOnce('/home/grace/Budgets Sales.xlsx')
+    commands({
+      ...READS,
+      export_list: () => ({ path: '/home/grace/Budgets Sales.xlsx', format: 'xlsx', rows: 1, bytes: 5120 }),
+    })
+    app.session = VIEWER
+    render(BudgetsPage)
+    await waitFor(() => expect(document.querySelector('#budget-department option[value="Sales"]')).not.toBeNull())
+    await fireEvent.change(document.getElementById('budget-department')!, { target: { value: 'Sales' } })
+    await fireEvent.click(await found('#budgets-export-xlsx'))
+    await waitFor(() => expect(callsOf('export_list')).toHaveLength(1))
+    expect(vi.mocked(save).mock.calls[0][0]).toMatchObject({ defaultPath: 'Budgets Sales.xlsx' })
+    expect(callsOf('export_list')[0]).toEqual({
+      request: { list: 'budgets', period: null, department: 'Sales' },
+      format: 'xlsx',
+      path: '/home/grace/Budgets Sales.xlsx',
+    })
+    expect((await found('#budgets-export-result')).textContent).toBe('Exported 1 row to /home/grace/Budgets Sales.xlsx.')
   })
 
   it('checks funds for a department and shows the answer, with what to fix on bad input', async () => {

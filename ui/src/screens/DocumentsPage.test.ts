@@ -1,9 +1,12 @@
 import { fireEvent, render, waitFor } from '@testing-library/svelte'
-import { describe, expect, it } from 'vitest'
+import { save } from '@tauri-apps/plugin-dialog'
+import { describe, expect, it, vi } from 'vitest'
 import type { RegisterRow } from '../lib/bindings'
 import { app } from '../lib/session.svelte'
 import { AUDITOR, EMPLOYEE, callsOf, commands } from '../test/tauri'
 import DocumentsPage from './DocumentsPage.svelte'
+
+vi.mock('@tauri-apps/plugin-dialog', () => ({ open: vi.fn(), save: vi.fn() }))
 
 function row(id: string, extra: Partial<RegisterRow> = {}): RegisterRow {
   return {
@@ -92,5 +95,27 @@ describe('DocumentsPage', () => {
     render(DocumentsPage)
     await waitFor(() => expect(document.getElementById('documents-empty')!.textContent).toBe('The register could not be read.'))
     expect(document.body.textContent).toContain('disk I/O error')
+  })
+
+  it('exports every document the filters match, not only the page shown', async () => {
+    vi.mocked(save).mockReset()
+    vi.mocked(save).mockResolvedValueOnce('/home/peter/Documents.csv')
+    commands({
+      departments_list: () => [],
+      documents_register: () => ({ rows: [row('po')], more: true }),
+      export_list: () => ({ path: '/home/peter/Documents.csv', format: 'csv', rows: 312, bytes: 40_000 }),
+    })
+    app.session = AUDITOR
+    render(DocumentsPage)
+    await found('tr[data-document-id="po"]')
+    await fireEvent.change(document.getElementById('documents-stage')!, { target: { value: 'done' } })
+    await fireEvent.click(document.getElementById('documents-export-csv')!)
+    await waitFor(() => expect(callsOf('export_list')).toHaveLength(1))
+    expect(vi.mocked(save).mock.calls[0][0]).toMatchObject({ defaultPath: 'Documents.csv' })
+    const call = callsOf('export_list')[0] as { request: { list: string; query: Record<string, unknown> }; format: string }
+    expect(call.request.list).toBe('documents')
+    expect(call.request.query).toMatchObject({ stage: 'done', offset: 0 })
+    expect(call.format).toBe('csv')
+    expect((await found('#documents-export-result')).textContent).toBe('Exported 312 rows to /home/peter/Documents.csv.')
   })
 })

@@ -1,10 +1,13 @@
 import { fireEvent, render, waitFor } from '@testing-library/svelte'
-import { describe, expect, it } from 'vitest'
+import { save } from '@tauri-apps/plugin-dialog'
+import { describe, expect, it, vi } from 'vitest'
 import { app } from '../lib/session.svelte'
 import { found } from '../test/dom'
 import { ACCOUNTANT, AUDITOR, CODE_LISTS, MANAGER, TOTALS, sale, summary } from '../test/sales'
 import { callsOf, commands, wireError } from '../test/tauri'
 import SalesPage from './SalesPage.svelte'
+
+vi.mock('@tauri-apps/plugin-dialog', () => ({ open: vi.fn(), save: vi.fn() }))
 
 const ROWS = [
   summary(),
@@ -173,5 +176,22 @@ describe('SalesPage', () => {
     expect(reasons).toEqual(['', '01', '06'])
     const qty = editor.querySelector<HTMLInputElement>('tr[data-line="1"] [data-cell="qty"]')!
     expect(qty.value).toBe('0.5')
+  })
+
+  it('exports the sales the filters match to Excel', async () => {
+    vi.mocked(save).mockReset()
+    vi.mocked(save).mockResolvedValueOnce('/home/grace/Sales.xlsx')
+    commands({ ...READS, export_list: () => ({ path: '/home/grace/Sales.xlsx', format: 'xlsx', rows: 6, bytes: 7000 }) })
+    app.session = ACCOUNTANT
+    render(SalesPage)
+    await found('#sales-table tr[data-sale-id="s-1"]')
+    await fireEvent.change(document.getElementById('sales-type')!, { target: { value: 'invoice' } })
+    await fireEvent.click(document.getElementById('sales-export-xlsx')!)
+    await waitFor(() => expect(callsOf('export_list')).toHaveLength(1))
+    const call = callsOf('export_list')[0] as { request: { list: string; query: Record<string, unknown> }; format: string; path: string }
+    expect(call.request.list).toBe('sales')
+    expect(call.request.query).toMatchObject({ doc_type: 'invoice', status: null, offset: 0 })
+    expect(call).toMatchObject({ format: 'xlsx', path: '/home/grace/Sales.xlsx' })
+    expect((await found('#sales-export-result')).textContent).toBe('Exported 6 rows to /home/grace/Sales.xlsx.')
   })
 })

@@ -1,11 +1,14 @@
 import { fireEvent, render, waitFor } from '@testing-library/svelte'
-import { describe, expect, it } from 'vitest'
+import { save } from '@tauri-apps/plugin-dialog'
+import { describe, expect, it, vi } from 'vitest'
 import type { EvaluationView, ExecutionView, SessionInfo, WorkflowType, WorkflowView } from '../lib/bindings'
 import { app } from '../lib/session.svelte'
 import { readConfig } from '../lib/workflows'
 import { found } from '../test/dom'
 import { callsOf, commands, wireError } from '../test/tauri'
 import WorkflowsPage from './WorkflowsPage.svelte'
+
+vi.mock('@tauri-apps/plugin-dialog', () => ({ open: vi.fn(), save: vi.fn() }))
 
 const CFO: SessionInfo = {
   user_id: 'u-cfo',
@@ -162,6 +165,29 @@ describe('WorkflowsPage', () => {
     })
   })
 
+  it('exports the whole execution log the filters match, not only the 200 shown', async () => {
+    vi.mocked(save).mockReset()
+    vi.mocked(save).mockResolvedValueOnce('/home/peter/Execution log.csv')
+    commands({
+      workflows_list: () => WORKFLOWS,
+      workflow_executions: () => [execution('e2', 'failed')],
+      export_list: () => ({ path: '/home/peter/Execution log.csv', format: 'csv', rows: 1, bytes: 300 }),
+    })
+    app.session = AUDITOR
+    render(WorkflowsPage)
+    await fireEvent.click(await found('#tab-executions'))
+    await fireEvent.change(document.getElementById('execution-status-filter')!, { target: { value: 'failed' } })
+    await fireEvent.click(await found('#executions-export-csv'))
+    await waitFor(() => expect(callsOf('export_list')).toHaveLength(1))
+    expect(vi.mocked(save).mock.calls[0][0]).toMatchObject({ defaultPath: 'Execution log.csv' })
+    expect(callsOf('export_list')[0]).toEqual({
+      request: { list: 'executions', filter: { status: 'failed', workflow_type: null, entity_id: null, limit: null } },
+      format: 'csv',
+      path: '/home/peter/Execution log.csv',
+    })
+    expect((await found('#executions-export-result')).textContent).toBe('Exported 1 row to /home/peter/Execution log.csv.')
+  })
+
   it('shows decision tables and the latest traces; read-only for an auditor', async () => {
     const evaluation: EvaluationView = {
       id: 'ev1',
@@ -188,7 +214,7 @@ describe('WorkflowsPage', () => {
               name: 'Exchange rate missing',
               evaluated: true,
               matched: true,
-              conditions: [{ condition: 'facts.exchange_rate is_missing', actual: null, holds: true }],
+              conditions: [{ condition: 'facts.exchange_rate is_missing', actual: null, holds: true, sentence: 'Fact \'exchange_rate\' is missing' }],
               actions: ['block: no exchange rate'],
             },
           ],
@@ -219,7 +245,7 @@ describe('WorkflowsPage', () => {
     await found('#rules-table tr[data-rule-table="Foreign currency exchange rate"]')
     const ev = await found('[data-evaluation-id="ev1"]')
     expect(ev.getAttribute('data-outcome')).toBe('blocked')
-    expect(ev.textContent).toContain('facts.exchange_rate is_missing (value: missing)')
+    expect(ev.textContent).toContain("Fact 'exchange_rate' is missing")
     expect(callsOf('rules_evaluations')).toEqual([{ document: null, limit: 20 }])
   })
 })

@@ -12,7 +12,7 @@
 //! decision; the loser is told who decided and when.
 
 use crate::entities::{RequestStatus, StepStatus};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::json;
@@ -167,11 +167,7 @@ pub async fn act(
         return Ok(target);
     }
 
-    let sla_met = step
-        .due_at
-        .as_deref()
-        .map(|due| Ok::<bool, Error>(uow.now() <= at(due)?))
-        .transpose()?;
+    let sla_met = sla_verdict(&step, uow.now())?;
     let new_status = match input.decision {
         Decision::Approve => StepStatus::Approved,
         Decision::Reject => StepStatus::Rejected,
@@ -259,6 +255,20 @@ pub async fn act(
         request_status: request_status.to_string(),
         pending_level,
     })
+}
+
+/// Whether a decision at `now` on `step` met its SLA, measured against the step's original due
+/// time. An escalation that moves a step gives its new holder a fresh `due_at`, but it only
+/// happens once the step is overdue — so a step escalated at least once was decided after its
+/// original due time, however soon the new holder acted. `None` for a step with no due time.
+fn sla_verdict(
+    step: &approval_step::Model,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Option<bool>> {
+    step.due_at
+        .as_deref()
+        .map(|due| Ok::<bool, Error>(step.escalations == 0 && now <= at(due)?))
+        .transpose()
 }
 
 /// Moves the chain on after a recorded decision on `decided`.
@@ -719,6 +729,19 @@ pub async fn history(
         .order_by_asc(approval_event::Column::Id)
         .all(db)
         .await?;
+    // The level names of the steps the events are about, as the policy named them.
+    let step_ids: Vec<String> = events.iter().filter_map(|e| e.step_id.clone()).collect();
+    let level_names: HashMap<String, String> = if step_ids.is_empty() {
+        HashMap::new()
+    } else {
+        approval_step::Entity::find()
+            .filter(approval_step::Column::Id.is_in(step_ids))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|s| (s.id, s.level_name))
+            .collect()
+    };
     Ok(events
         .into_iter()
         .map(|e| {
@@ -727,13 +750,21 @@ pub async fn history(
                 .as_deref()
                 .map_or_else(|| "System".to_owned(), |id| dir.name(id));
             let on_behalf = e.on_behalf_of_id.as_deref().map(|id| dir.name(id));
+            let level_name = e
+                .step_id
+                .as_deref()
+                .and_then(|id| level_names.get(id))
+                .cloned();
+            let action_label = action_words(&e.action);
             let mut text = actor_name.clone();
             if let Some(other) = &on_behalf {
                 text.push_str(&format!(" on behalf of {other}"));
             }
-            text.push_str(&format!(": {}", e.action));
-            if let Some(level) = e.level {
-                text.push_str(&format!(" (level {level})"));
+            text.push_str(&format!(": {action_label}"));
+            match (e.level, &level_name) {
+                (Some(level), Some(name)) => text.push_str(&format!(" (level {level}, {name})")),
+                (Some(level), None) => text.push_str(&format!(" (level {level})")),
+                _ => {}
             }
             if let Some(c) = &e.comment {
                 text.push_str(&format!(" — {c}"));
@@ -741,16 +772,36 @@ pub async fn history(
             HistoryEntry {
                 at: e.at,
                 action: e.action,
+                action_label,
                 actor_email: e.actor_id.as_deref().map(|id| dir.email(id)),
                 actor_name,
                 on_behalf_of_name: on_behalf,
                 level: e.level,
+                level_name,
                 comment: e.comment,
                 sla_met: e.sla_met,
                 text,
             }
         })
         .collect())
+}
+
+/// A history action in words for people ("returned for revision", not `return`).
+pub fn action_words(action: &str) -> String {
+    match action {
+        "approve" => "approved",
+        "reject" => "rejected",
+        "return" => "returned for revision",
+        "clarify" => "asked for clarification",
+        "delegated" => "handed over",
+        "auto_approved" => "auto-approved",
+        "escalated_to_next_level" => "escalated to the next level",
+        "escalation_notice" => "overdue, escalation notice sent",
+        "delegation_ended" => "back from a delegation",
+        "rerouted_to_delegate" => "moved to a delegate",
+        other => return other.replace('_', " "),
+    }
+    .to_owned()
 }
 
 /// Approves each request in its own unit of work; one failure does not stop the others. One

@@ -8,12 +8,15 @@
 //!   quarter, then year; a category/project line before the department's general one) and the
 //!   amount reserved. HARD_BLOCK with funds short refuses the submission (the whole unit of work
 //!   rolls back); SOFT_WARNING flags the document and continues; ESCALATE asks the engine to add
-//!   the executive level to the chain once it is routed ([`add_executive_level`]). No budget:
+//!   the executive level to the chain once it is routed ([`add_budget_level`]); ROUTE_TO_FINANCE
+//!   reserves nothing and asks for a finance manager's level the same way. No budget:
 //!   the document is marked "no budget" and goes on. Within budget, at or under the budget's
 //!   auto-approve threshold (when it has one), the engine approves the document without an
 //!   approval chain ([`OnSubmit::AutoApprove`]).
 //! - `FinalApproved` commits what the document holds (an over-budget commit approved by a
-//!   finance manager or admin is recorded as an override by the budgets module).
+//!   finance manager or admin is recorded as an override by the budgets module). A document sent
+//!   to finance without reserving is reserved and committed in that one step, past zero when
+//!   funds are still short, the shortfall written in the ledger and on the document.
 //! - `Rejected`, `Returned`, `Recalled`, `ClarificationRequested` and `Cancelled` release exactly
 //!   what the document holds (nothing, when it holds nothing).
 //!
@@ -25,12 +28,14 @@ use crate::entities::StepStatus;
 use std::str::FromStr;
 
 use chrono::Datelike;
+use rust_decimal::Decimal;
 use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set};
 
 use super::Directory;
 use super::policy_format::{ApproverSpec, LevelSpec};
 use crate::budgets::{
-    self, BudgetCheckInput, EnforcementDecision, MoveInput, Mover, ReleaseAction, ReserveInput,
+    self, BudgetCheckInput, EnforcementDecision, LedgerOutcome, MoveInput, Mover, ReleaseAction,
+    ReserveInput,
 };
 use crate::entities::{approval_document, approval_step};
 use hesabu_store::error::{Error, Result};
@@ -72,10 +77,13 @@ impl BudgetEvent {
     }
 }
 
-/// `within_budget`, `over_budget`, `escalated`, `no_budget`: stored on the document.
+/// `within_budget`, `over_budget`, `escalated`, `routed_to_finance`, `no_budget`: stored on the
+/// document.
 pub const WITHIN_BUDGET: &str = "within_budget";
 pub const OVER_BUDGET: &str = "over_budget";
 pub const ESCALATED: &str = "escalated";
+/// ROUTE_TO_FINANCE with funds short: nothing reserved, a finance manager decides.
+pub const ROUTED_TO_FINANCE: &str = "routed_to_finance";
 pub const NO_BUDGET: &str = "no_budget";
 
 /// What the budget asks of the engine after a submission's check and reservation.
@@ -83,8 +91,11 @@ pub const NO_BUDGET: &str = "no_budget";
 pub(crate) enum OnSubmit {
     /// Route through the policy as usual.
     Route,
-    /// Route, then add the executive level ([`add_executive_level`]) with this reason.
+    /// Route, then add the executive level ([`add_budget_level`]) with this reason.
     Escalate { reason: String, detail: String },
+    /// Route, then add a finance manager's level ([`add_budget_level`]) with this reason:
+    /// nothing was reserved.
+    RouteToFinance { reason: String, detail: String },
     /// Approve without an approval chain: within budget and at or under the budget's
     /// auto-approve threshold. `reason` goes into the document's history.
     AutoApprove { reason: String },
@@ -101,11 +112,12 @@ pub(crate) async fn on_submitted(
 }
 
 /// The value a policy condition on `budget_status` sees: `within`, `exceeds` (SOFT_WARNING
-/// flagged or ESCALATE escalated) or `no_budget`; `None` before the first check.
+/// flagged, ESCALATE escalated or ROUTE_TO_FINANCE sent to finance) or `no_budget`; `None`
+/// before the first check.
 pub fn policy_budget_status(stored: Option<&str>) -> Option<&'static str> {
     match stored? {
         WITHIN_BUDGET => Some("within"),
-        OVER_BUDGET | ESCALATED => Some("exceeds"),
+        OVER_BUDGET | ESCALATED | ROUTED_TO_FINANCE => Some("exceeds"),
         NO_BUDGET => Some("no_budget"),
         _ => None,
     }
@@ -121,7 +133,16 @@ pub(crate) async fn on_document_event(
     let mover = engine_mover(uow).await?;
     match event {
         BudgetEvent::FinalApproved => {
+            let routed = if document.budget_status.as_deref() == Some(ROUTED_TO_FINANCE) {
+                reserve_at_approval(uow, &mover, document).await?
+            } else {
+                None
+            };
             for (budget_id, _) in budgets::held_by(uow.db(), &document.id).await? {
+                let shortfall = routed
+                    .as_ref()
+                    .filter(|r| r.budget_id == budget_id)
+                    .and_then(|r| r.shortfall.clone());
                 budgets::commit_as(
                     uow,
                     &mover,
@@ -129,10 +150,20 @@ pub(crate) async fn on_document_event(
                         budget_id,
                         request_id: document.id.clone(),
                         amount: None,
-                        reason: Some(format!("{} approved, via approval", document.number)),
+                        reason: Some(match shortfall {
+                            Some(short) => format!(
+                                "{} approved, via approval; funds were short by {short}, \
+                                 committed past zero",
+                                document.number
+                            ),
+                            None => format!("{} approved, via approval", document.number),
+                        }),
                     },
                 )
                 .await?;
+            }
+            if let Some(routed) = routed {
+                mark(uow, document, ROUTED_TO_FINANCE, routed.note).await?;
             }
             Ok(())
         }
@@ -158,6 +189,84 @@ pub(crate) async fn on_document_event(
             Ok(())
         }
     }
+}
+
+/// What the final approval of a document sent to finance reserved.
+struct ReservedAtApproval {
+    budget_id: String,
+    /// How much more than was available, in words (`KES 30,000.00`), when funds were short.
+    shortfall: Option<String>,
+    /// The document's new budget note.
+    note: String,
+}
+
+/// ROUTE_TO_FINANCE: the document reserved nothing at submission, and a finance manager has
+/// now approved it. Reserve what it lacks on the budget it was checked against (the latest
+/// check logged for it, which its submission wrote) so that the usual commit follows; past
+/// zero when funds are still short. `None` when no budget was found for it.
+async fn reserve_at_approval(
+    uow: &mut UnitOfWork,
+    mover: &Mover,
+    doc: &approval_document::Model,
+) -> Result<Option<ReservedAtApproval>> {
+    let Some(budget_id) = budgets::last_checked_budget(uow.db(), &doc.id).await? else {
+        return Ok(None);
+    };
+    let amount = crate::documents::amount_of(doc);
+    // A document has at most one open reservation per budget.
+    let held = budgets::held_by(uow.db(), &doc.id)
+        .await?
+        .into_iter()
+        .find(|(b, _)| *b == budget_id)
+        .map_or(Decimal::ZERO, |(_, held)| held);
+    let label = budgets::label_of(uow.db(), &budget_id).await?;
+    let lacking = budgets::minus(amount, held, "what the document lacks")?;
+    if lacking <= Decimal::ZERO {
+        return Ok(None);
+    }
+    let out: LedgerOutcome = budgets::reserve_decided_as(
+        uow,
+        mover,
+        &ReserveInput {
+            budget_id: budget_id.clone(),
+            request_id: doc.id.clone(),
+            amount: lacking,
+            reason: Some(format!(
+                "{} approved after finance review: reserved at approval, via approval",
+                doc.number
+            )),
+        },
+    )
+    .await?;
+    let c = &out.currency;
+    let available_before = budgets::plus(out.balance.available, lacking, "the budget available")?;
+    let short = budgets::minus(
+        lacking,
+        available_before.max(Decimal::ZERO),
+        "the shortfall",
+    )?;
+    let (shortfall, note) = if short > Decimal::ZERO {
+        let words = budgets::show(short, c);
+        let note = format!(
+            "Approved with funds short: {} reserved and committed at approval on budget \
+             {label}, short by {words} (available now {}).",
+            budgets::show(amount, c),
+            budgets::show(out.balance.available, c)
+        );
+        (Some(words), note)
+    } else {
+        let note = format!(
+            "Funds sufficed at approval: {} reserved and committed on budget {label}, {} left.",
+            budgets::show(amount, c),
+            budgets::show(out.balance.available, c)
+        );
+        (None, note)
+    };
+    Ok(Some(ReservedAtApproval {
+        budget_id,
+        shortfall,
+        note,
+    }))
 }
 
 /// The user whose action moved the document (or the system, for jobs), with their role.
@@ -282,10 +391,13 @@ async fn submitted(
                 }
             }
         }
-        EnforcementDecision::Refused { reason } => Err(Error::Conflict(format!(
-            "{} cannot be submitted: budget {label} is HARD_BLOCK. {reason}. Nothing was \
-             submitted or reserved.",
-            doc.number
+        // In words, without the document's number: a refused create-and-submit leaves no
+        // document behind to number (`documents::create_and_submit`).
+        EnforcementDecision::Refused { .. } => Err(Error::Conflict(format!(
+            "Not enough budget: {label} has {} available, this request needs {}. Ask finance \
+             to move budget, or lower the amount. Nothing was submitted or reserved.",
+            budgets::show(out.balance.available, &out.currency),
+            budgets::show(amount, &out.currency)
         ))),
         EnforcementDecision::Flagged { flag } => {
             let note = capitalise(&flag);
@@ -302,6 +414,22 @@ async fn submitted(
             );
             mark(uow, doc, ESCALATED, format!("{reason} ({detail}).")).await?;
             Ok(OnSubmit::Escalate { reason, detail })
+        }
+        EnforcementDecision::RouteToFinance { .. } => {
+            // Nothing was reserved, so the balance is the one before.
+            let available = budgets::show(out.balance.available, &out.currency);
+            let requested = budgets::show(amount, &out.currency);
+            let detail = format!("budget {label}, available {available}, requested {requested}");
+            let note = format!(
+                "Not enough budget on {label} (available {available}, requested {requested}), \
+                 so nothing was reserved. Sent to a finance manager to decide; the final \
+                 approval reserves and commits it."
+            );
+            mark(uow, doc, ROUTED_TO_FINANCE, note).await?;
+            Ok(OnSubmit::RouteToFinance {
+                reason: budgets::ROUTE_TO_FINANCE_REASON.to_owned(),
+                detail,
+            })
         }
     }
 }
@@ -329,11 +457,81 @@ async fn mark(
     Ok(())
 }
 
-fn is_executive(level: &LevelSpec) -> bool {
-    level.approvers.iter().any(|a| {
-        matches!(a, ApproverSpec::Designation { designation }
-            if designation.trim().eq_ignore_ascii_case("executive"))
-    })
+/// The level a budget decision adds to a routed document's chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AddedLevel {
+    /// ESCALATE: everyone designated `executive`.
+    Executive,
+    /// ROUTE_TO_FINANCE: the finance managers.
+    Finance,
+}
+
+impl AddedLevel {
+    /// Whether a policy level is this one: its approvers include the executive designation, or
+    /// the finance_manager role.
+    fn is(self, level: &LevelSpec) -> bool {
+        level.approvers.iter().any(|a| match (self, a) {
+            (AddedLevel::Executive, ApproverSpec::Designation { designation }) => {
+                designation.trim().eq_ignore_ascii_case("executive")
+            }
+            (AddedLevel::Finance, ApproverSpec::Role { role }) => *role == Role::FinanceManager,
+            _ => false,
+        })
+    }
+
+    /// The level used when the policy has none of its own: any one of them.
+    fn default_level(self) -> serde_json::Value {
+        match self {
+            AddedLevel::Executive => serde_json::json!({
+                "name": "Executive",
+                "approvers": [{ "type": "designation", "designation": "executive" }],
+                "mode": "any_one",
+                "sla_hours": 24,
+            }),
+            AddedLevel::Finance => serde_json::json!({
+                "name": "Finance manager",
+                "approvers": [{ "type": "role", "role": "finance_manager" }],
+                "mode": "any_one",
+                "sla_hours": 24,
+            }),
+        }
+    }
+
+    /// Who takes the level when nobody else can: said in each added step's "why".
+    fn to_admins(self) -> &'static str {
+        match self {
+            AddedLevel::Executive => "nobody else is designated executive, so an admin",
+            AddedLevel::Finance => "nobody else is a finance manager, so an admin",
+        }
+    }
+
+    /// What to do when nobody at all can take it.
+    fn remedy(self) -> &'static str {
+        match self {
+            AddedLevel::Executive => "designate one with hesabu org designate EMAIL executive",
+            AddedLevel::Finance => {
+                "add a finance manager with hesabu user add --role finance_manager"
+            }
+        }
+    }
+}
+
+/// After routing: the level the budget asked for on submission, if any (ESCALATE's executive
+/// level, ROUTE_TO_FINANCE's finance level); nothing for the other answers.
+pub(crate) async fn add_budget_level(
+    uow: &UnitOfWork,
+    doc: &approval_document::Model,
+    on_submit: &OnSubmit,
+) -> Result<()> {
+    match on_submit {
+        OnSubmit::Escalate { reason, detail } => {
+            add_level(uow, doc, AddedLevel::Executive, reason, detail).await
+        }
+        OnSubmit::RouteToFinance { reason, detail } => {
+            add_level(uow, doc, AddedLevel::Finance, reason, detail).await
+        }
+        OnSubmit::Route | OnSubmit::AutoApprove { .. } => Ok(()),
+    }
 }
 
 /// ESCALATE: the executive level joins the request's pinned chain (after everything already in
@@ -342,10 +540,12 @@ fn is_executive(level: &LevelSpec) -> bool {
 /// used when it has one; otherwise an any-one level of everyone designated executive. When the
 /// chain already includes an executive, their steps get the reason and nobody is added. Nobody
 /// designated executive: the level goes to an admin, as a policy's `if_empty: admin` would; no
-/// admin either refuses the submission.
-pub(crate) async fn add_executive_level(
+/// admin either refuses the submission. ROUTE_TO_FINANCE does the same with the finance
+/// managers (the policy's first level whose approvers include the `finance_manager` role).
+async fn add_level(
     uow: &UnitOfWork,
     doc: &approval_document::Model,
+    added: AddedLevel,
     reason: &str,
     detail: &str,
 ) -> Result<()> {
@@ -355,17 +555,12 @@ pub(crate) async fn add_executive_level(
     let spec = crate::approvals::routing::pinned_spec(uow.db(), &request).await?;
     let dir = Directory::load(uow.db()).await?;
     let steps = crate::approvals::routing::steps_of(uow.db(), &request.id).await?;
-    let (number, level) = match spec.levels.iter().position(is_executive) {
+    let (number, level) = match spec.levels.iter().position(|l| added.is(l)) {
         Some(i) => (i64::try_from(i + 1).unwrap_or(0), spec.levels[i].clone()),
         None => (
             0,
-            serde_json::from_value::<LevelSpec>(serde_json::json!({
-                "name": "Executive",
-                "approvers": [{ "type": "designation", "designation": "executive" }],
-                "mode": "any_one",
-                "sla_hours": 24,
-            }))
-            .map_err(|e| Error::Internal(format!("the executive level: {e}")))?,
+            serde_json::from_value::<LevelSpec>(added.default_level())
+                .map_err(|e| Error::Internal(format!("the {added:?} level: {e}")))?,
         ),
     };
     let (found, why) = crate::approvals::routing::resolve(&level, &dir, doc);
@@ -386,15 +581,16 @@ pub(crate) async fn add_executive_level(
     let (ids, to_admins) =
         crate::approvals::routing::appended_level_approvers(doc, &spec, &steps, &dir, found);
     let who = if to_admins {
-        "nobody else is designated executive, so an admin".to_owned()
+        added.to_admins().to_owned()
     } else {
         why
     };
     if ids.is_empty() {
         return Err(Error::invalid(format!(
-            "{} cannot be submitted: {reason} ({detail}), but nobody can give it (designate one \
-             with hesabu org designate EMAIL executive). Nothing was submitted.",
-            doc.number
+            "{} cannot be submitted: {reason} ({detail}), but nobody can give it ({}). Nothing \
+             was submitted.",
+            doc.number,
+            added.remedy()
         )));
     }
     let last = steps.iter().map(|s| s.level).max().unwrap_or(0);

@@ -16,7 +16,8 @@ use super::Directory;
 use super::budget_hooks::{self, BudgetEvent, OnSubmit};
 use super::routing::{close_request, current_request, route, steps_of};
 use super::wire::{
-    DocumentLineView, DocumentStatus, DocumentView, NewDocument, RequestView, StepView,
+    DocumentEdit, DocumentLineView, DocumentStatus, DocumentView, NewDocument, NewDocumentLine,
+    RequestView, StepView,
 };
 use crate::departments;
 use crate::documents::load;
@@ -44,6 +45,46 @@ pub async fn create(
     new: &NewDocument,
 ) -> Result<DocumentView> {
     session.require(Permission::DocumentCreate)?;
+    let facts = check_new(new)?;
+    let mut uow = file.begin(session).await?;
+    let doc = create_in(&mut uow, session, new, facts).await?;
+    uow.commit().await?;
+    show(file, session, &doc.id).await
+}
+
+/// Creates a document and submits it in one unit of work: what the desktop's "New request"
+/// does. When the submission is refused (the budget, a business rule, the policy) nothing is
+/// kept — no draft, and no number used up — so trying again leaves no stray drafts behind.
+/// A business rule's refusal is not stored as an evaluation here, as it is for a draft's
+/// submission: there is no document left to store it against; the message names the rule.
+pub async fn create_and_submit(
+    file: &CompanyFile,
+    session: &Session,
+    new: &NewDocument,
+) -> Result<DocumentView> {
+    session.require(Permission::DocumentCreate)?;
+    let facts = check_new(new)?;
+    let mut uow = file.begin(session).await?;
+    let doc = create_in(&mut uow, session, new, facts).await?;
+    let id = doc.id.clone();
+    match send_in(&mut uow, doc, Transition::Submit, None).await {
+        Ok(()) => {}
+        Err(Refused::Blocked { detail, .. }) => {
+            return Err(Error::Conflict(format!(
+                "The request cannot be submitted: {detail}. Correct it and submit it again; \
+                 nothing was saved."
+            )));
+        }
+        Err(Refused::Error(e)) => return Err(e),
+    }
+    uow.commit().await?;
+    show(file, session, &id).await
+}
+
+/// Checks a new document (or an edited one, as it would be) before anything is written: the
+/// text and amount limits, the amount's sign and scale, the facts' shape and each line. Returns
+/// the facts to store.
+fn check_new(new: &NewDocument) -> Result<serde_json::Value> {
     check_document_text(new)?;
     let title = new.title.trim();
     if title.is_empty() {
@@ -91,26 +132,33 @@ pub async fn create(
             .ok_or_else(|| sum_overflow("the lines"))?;
     }
     check_max("total of the lines", lines_total)?;
+    Ok(facts)
+}
 
-    let mut uow = file.begin(session).await?;
-    let company = crate::company::load(uow.db()).await?;
-    let currency = match new.currency.as_deref() {
-        Some(c) => Currency::from_str(c)?,
-        None => Currency::from_str(&company.base_currency)?,
-    };
-    let requester =
-        hesabu_store::entities::app_user::Entity::find_by_id(session.user_id().to_owned())
-            .one(uow.db())
-            .await?
-            .ok_or_else(|| Error::Internal("the signed-in user is missing".into()))?;
-    let department_id = match new
-        .department
-        .as_deref()
-        .map(str::trim)
-        .filter(|d| !d.is_empty())
-    {
+/// The signed-in user, who raises (or edits) the document.
+async fn requester_of(
+    db: &impl ConnectionTrait,
+    session: &Session,
+) -> Result<hesabu_store::entities::app_user::Model> {
+    hesabu_store::entities::app_user::Entity::find_by_id(session.user_id().to_owned())
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::Internal("the signed-in user is missing".into()))
+}
+
+/// The department a document is raised for: the one named, or (none named, or an empty name)
+/// the requester's own. A document reserves against its department's budget, so a role that
+/// may use only its own departments' budgets may raise documents only for them (the name of
+/// another department is not echoed back with anything about it).
+async fn department_for(
+    db: &impl ConnectionTrait,
+    session: &Session,
+    requester: &hesabu_store::entities::app_user::Model,
+    name: Option<&str>,
+) -> Result<Option<String>> {
+    let department_id = match name.map(str::trim).filter(|d| !d.is_empty()) {
         Some(name) => Some(
-            departments::find_by_name(uow.db(), name)
+            departments::find_by_name(db, name)
                 .await?
                 .ok_or_else(|| {
                     Error::invalid(format!(
@@ -122,11 +170,8 @@ pub async fn create(
         ),
         None => requester.department_id.clone(),
     };
-    // A document reserves against its department's budget: a role that may use only its own
-    // departments' budgets may raise documents only for them (the name of another department
-    // is not echoed back with anything about it).
     if let Some(id) = department_id.as_deref() {
-        let scope = crate::budgets::Scope::of(uow.db(), session).await?;
+        let scope = crate::budgets::Scope::of(db, session).await?;
         if !scope.allows(id) {
             return Err(Error::PermissionDenied(format!(
                 "Permission denied: {} ({}) may raise documents only for their own department \
@@ -136,6 +181,25 @@ pub async fn create(
             )));
         }
     }
+    Ok(department_id)
+}
+
+/// Writes a checked new document as a draft inside `uow` (with its lines, history, rules
+/// evaluation, workflow event and audit entry).
+async fn create_in(
+    uow: &mut UnitOfWork,
+    session: &Session,
+    new: &NewDocument,
+    facts: serde_json::Value,
+) -> Result<approval_document::Model> {
+    let company = crate::company::load(uow.db()).await?;
+    let currency = match new.currency.as_deref() {
+        Some(c) => Currency::from_str(c)?,
+        None => Currency::from_str(&company.base_currency)?,
+    };
+    let requester = requester_of(uow.db(), session).await?;
+    let department_id =
+        department_for(uow.db(), session, &requester, new.department.as_deref()).await?;
     let count = approval_document::Entity::find()
         .filter(approval_document::Column::DocType.eq(new.doc_type.as_str()))
         .count(uow.db())
@@ -146,7 +210,7 @@ pub async fn create(
         id: uow.new_id(),
         doc_type: new.doc_type.as_str().into(),
         number,
-        title: title.to_owned(),
+        title: new.title.trim().to_owned(),
         requester_id: requester.id.clone(),
         department_id,
         amount: new.amount.normalize().into(),
@@ -165,28 +229,16 @@ pub async fn create(
     approval_document::ActiveModel::from(doc.clone())
         .insert(uow.db())
         .await?;
-    for (i, line) in new.lines.iter().enumerate() {
-        approval_document_line::ActiveModel::from(approval_document_line::Model {
-            id: uow.new_id(),
-            document_id: doc.id.clone(),
-            position: i64::try_from(i + 1).unwrap_or(0),
-            description: line.description.trim().to_owned(),
-            quantity: line.quantity.normalize().into(),
-            unit_price: line.unit_price.normalize().into(),
-            tax_code: clean(line.tax_code.as_deref()),
-        })
-        .insert(uow.db())
-        .await?;
-    }
-    event(&uow, &doc, None, None, "created", None, None).await?;
+    insert_lines(uow, &doc.id, &new.lines).await?;
+    event(uow, &doc, None, None, "created", None, None).await?;
     // Business rules first (a tax-review flag must be in place before any workflow looks at
     // the document), then the local event that workflows match, all in this unit of work.
     if let Some(mut evaluation) = rules::service::evaluate_document(uow.db(), &doc).await? {
-        super::rule_hooks::apply_before_routing(&uow, &doc, &mut evaluation, RuleTrigger::Created)
+        super::rule_hooks::apply_before_routing(uow, &doc, &mut evaluation, RuleTrigger::Created)
             .await?;
-        rules::service::store(&uow, &doc.id, RuleTrigger::Created, &evaluation).await?;
+        rules::service::store(uow, &doc.id, RuleTrigger::Created, &evaluation).await?;
     }
-    workflows::events::record(&mut uow, document_event(&doc, EventType::Created)).await?;
+    workflows::events::record(uow, document_event(&doc, EventType::Created)).await?;
     uow.audit(AuditDraft {
         action: "document.create",
         entity_type: "document",
@@ -201,8 +253,28 @@ pub async fn create(
         })),
     })
     .await?;
-    uow.commit().await?;
-    show(file, session, &doc.id).await
+    Ok(doc)
+}
+
+async fn insert_lines(
+    uow: &UnitOfWork,
+    document_id: &str,
+    lines: &[NewDocumentLine],
+) -> Result<()> {
+    for (i, line) in lines.iter().enumerate() {
+        approval_document_line::ActiveModel::from(approval_document_line::Model {
+            id: uow.new_id(),
+            document_id: document_id.to_owned(),
+            position: i64::try_from(i + 1).unwrap_or(0),
+            description: line.description.trim().to_owned(),
+            quantity: line.quantity.normalize().into(),
+            unit_price: line.unit_price.normalize().into(),
+            tax_code: clean(line.tax_code.as_deref()),
+        })
+        .insert(uow.db())
+        .await?;
+    }
+    Ok(())
 }
 
 /// Text over the limits (docs/limits.md) is refused, never cut: title, category, project,
@@ -282,33 +354,89 @@ async fn send(
     if doc.requester_id != session.user_id() {
         // Someone who may not see it is told only that (no number).
         ensure_visible(uow.db(), session, &doc).await?;
+        let dir = Directory::load(uow.db()).await?;
         return Err(Error::PermissionDenied(format!(
-            "Only the requester may submit {}. Ask them to do it.",
-            doc.number
+            "Only the requester may {} {}: ask {} to do it.",
+            if transition == Transition::Resubmit {
+                "resubmit"
+            } else {
+                "submit"
+            },
+            doc.number,
+            dir.name(&doc.requester_id)
         )));
     }
-    let doc = set_status(&uow, doc, transition).await?;
-    // Business rules: a block refuses the submission (this unit of work rolls back; the
-    // evaluation is kept in its own), set_field / tax review / notify act before routing, and
-    // require_approval adds levels once the chain exists.
+    let number = doc.number.clone();
+    match send_in(&mut uow, doc, transition, note).await {
+        Ok(()) => {}
+        Err(Refused::Blocked {
+            document_id,
+            evaluation,
+            detail,
+        }) => {
+            // This unit of work rolls back; the evaluation is kept in its own.
+            drop(uow);
+            super::rule_hooks::record_blocked(file, session, &document_id, &evaluation).await?;
+            return Err(Error::Conflict(format!(
+                "{number} cannot be submitted: {detail}. Fix the document and submit again; \
+                 nothing was submitted."
+            )));
+        }
+        Err(Refused::Error(e)) => return Err(e),
+    }
+    uow.commit().await?;
+    show(file, session, id).await
+}
+
+/// Why a submission did not go through.
+enum Refused {
+    /// A business rule blocked it: `detail` says which rule and why. The caller words the
+    /// refusal and keeps the evaluation where there is a document to keep it for.
+    Blocked {
+        document_id: String,
+        evaluation: rules::Evaluation,
+        detail: String,
+    },
+    Error(Error),
+}
+
+impl From<Error> for Refused {
+    fn from(e: Error) -> Self {
+        Refused::Error(e)
+    }
+}
+
+/// Submits (or resubmits) `doc` inside `uow`: the state machine, business rules, the budget
+/// check and reservation, then routing (or approval at the budget's auto-approve threshold).
+/// Every refusal leaves `uow` to be dropped, so nothing of the submission is written.
+async fn send_in(
+    uow: &mut UnitOfWork,
+    doc: approval_document::Model,
+    transition: Transition,
+    note: Option<&str>,
+) -> std::result::Result<(), Refused> {
+    let doc = set_status(uow, doc, transition).await?;
+    // Business rules: a block refuses the submission, set_field / tax review / notify act
+    // before routing, and require_approval adds levels once the chain exists.
     let mut evaluation = rules::service::evaluate_document(uow.db(), &doc).await?;
-    if let Some(blocked) = evaluation.as_ref().and_then(|e| e.blocked().cloned()) {
-        drop(uow);
+    if let Some(e) = evaluation.as_ref()
+        && let Some(blocked) = e.blocked().cloned()
+    {
         let reason = match &blocked.action {
             RuleAction::Block { reason } => reason.clone(),
             other => other.describe(),
         };
-        if let Some(e) = &evaluation {
-            super::rule_hooks::record_blocked(file, session, &doc.id, e).await?;
-        }
-        return Err(Error::Conflict(format!(
-            "{} cannot be submitted: {reason} (rule table '{}', row {} '{}'). Fix the \
-             document and submit again; nothing was submitted.",
-            doc.number, blocked.table, blocked.row, blocked.row_name
-        )));
+        return Err(Refused::Blocked {
+            document_id: doc.id.clone(),
+            evaluation: e.clone(),
+            detail: format!(
+                "{reason} (rule table '{}', row {} '{}')",
+                blocked.table, blocked.row, blocked.row_name
+            ),
+        });
     }
     if let Some(e) = evaluation.as_mut() {
-        super::rule_hooks::apply_before_routing(&uow, &doc, e, RuleTrigger::Submitted).await?;
+        super::rule_hooks::apply_before_routing(uow, &doc, e, RuleTrigger::Submitted).await?;
     }
     // set_field may have changed what routing looks at.
     let doc = load(uow.db(), &doc.id).await?;
@@ -317,11 +445,11 @@ async fn send(
     } else {
         "resubmitted"
     };
-    event(&uow, &doc, None, None, action, None, clean(note)).await?;
+    event(uow, &doc, None, None, action, None, clean(note)).await?;
     // The budget first: policy rules may test its verdict (`budget_status`), and a document
     // within its budget's auto-approve threshold needs no chain at all — unless a business rule
     // requires approval, which always wins over the threshold.
-    let budget = budget_hooks::on_submitted(&mut uow, &doc).await?;
+    let budget = budget_hooks::on_submitted(uow, &doc).await?;
     let doc = load(uow.db(), &doc.id).await?;
     let rule_requires_approval = evaluation.as_ref().is_some_and(|e| {
         e.actions
@@ -330,22 +458,21 @@ async fn send(
     });
     let (doc, request) = match budget {
         OnSubmit::AutoApprove { reason } if !rule_requires_approval => {
-            (auto_approve(&mut uow, doc, &reason).await?, None)
+            (auto_approve(uow, doc, &reason).await?, None)
         }
         other => {
             let dir = Directory::load(uow.db()).await?;
-            let (doc, request) = route(&mut uow, &dir, doc).await?;
-            if let OnSubmit::Escalate { reason, detail } = other {
-                budget_hooks::add_executive_level(&uow, &doc, &reason, &detail).await?;
-            }
+            let (doc, request) = route(uow, &dir, doc).await?;
+            // ESCALATE's executive level, ROUTE_TO_FINANCE's finance level.
+            budget_hooks::add_budget_level(uow, &doc, &other).await?;
             if let Some(e) = evaluation.as_mut() {
-                super::rule_hooks::apply_require_approval(&uow, &doc, e).await?;
+                super::rule_hooks::apply_require_approval(uow, &doc, e).await?;
             }
             (doc, Some(request))
         }
     };
     if let Some(e) = evaluation.as_ref() {
-        rules::service::store(&uow, &doc.id, RuleTrigger::Submitted, e).await?;
+        rules::service::store(uow, &doc.id, RuleTrigger::Submitted, e).await?;
     }
     uow.audit(AuditDraft {
         action: if transition == Transition::Submit {
@@ -366,6 +493,228 @@ async fn send(
             "auto_approved": request.is_none(),
             "note": clean(note),
         })),
+    })
+    .await?;
+    Ok(())
+}
+
+/// Corrects a draft, or a document returned or sent back for clarification, before it is
+/// (re)submitted: its title, amount, department, category, project, facts or lines. Requester
+/// only; the text and amount limits of [`create`] apply, and so does its department rule (a
+/// role without `budget_view_all` may move a document only to its own departments). Audited
+/// with what changed, before and after, and recorded in the history.
+///
+/// The budget and the chain follow at the (re)submission: a document that can be edited holds
+/// no budget (a return, a clarification request and a recall release what it held; a draft
+/// never reserved), so the submission checks the budget for the new amount and reserves it,
+/// and routing plans the chain afresh for it. The budget's verdict of the last submission no
+/// longer applies to an edited amount or department, so it is cleared.
+pub async fn edit(
+    file: &CompanyFile,
+    session: &Session,
+    id: &str,
+    change: &DocumentEdit,
+) -> Result<DocumentView> {
+    session.require(Permission::DocumentCreate)?;
+    let mut uow = file.begin(session).await?;
+    let doc = load(uow.db(), id).await?;
+    if doc.requester_id != session.user_id() {
+        ensure_visible(uow.db(), session, &doc).await?;
+        let dir = Directory::load(uow.db()).await?;
+        return Err(Error::PermissionDenied(format!(
+            "Only the requester may edit {}: ask {} to correct it (return it to them with a \
+             comment saying what to change).",
+            doc.number,
+            dir.name(&doc.requester_id)
+        )));
+    }
+    state::editable(&doc.number, doc.status)?;
+    if crate::sales::documents::exists(uow.db(), &doc.id).await? {
+        return Err(Error::Conflict(format!(
+            "{} is the approval request of a sale: correct the sale itself (Sales), then \
+             submit it again.",
+            doc.number
+        )));
+    }
+    let old_lines: Vec<NewDocumentLine> = approval_document_line::Entity::find()
+        .filter(approval_document_line::Column::DocumentId.eq(doc.id.as_str()))
+        .order_by_asc(approval_document_line::Column::Position)
+        .all(uow.db())
+        .await?
+        .into_iter()
+        .map(|l| NewDocumentLine {
+            description: l.description,
+            quantity: l.quantity.get(),
+            unit_price: l.unit_price.get(),
+            tax_code: l.tax_code,
+        })
+        .collect();
+    let old_facts: serde_json::Value =
+        serde_json::from_str(&doc.facts_json).unwrap_or_else(|_| json!({}));
+    // The document as it would be, checked exactly as a new one.
+    let keep_or = |new: &Option<String>, old: &Option<String>| match new {
+        Some(text) => clean(Some(text)),
+        None => old.clone(),
+    };
+    let proposed = NewDocument {
+        doc_type: doc.doc_type.parse()?,
+        title: change.title.clone().unwrap_or_else(|| doc.title.clone()),
+        amount: change.amount.unwrap_or_else(|| doc.amount.get()),
+        currency: Some(doc.currency.clone()),
+        department: change.department.clone(),
+        category: keep_or(&change.category, &doc.category),
+        project: keep_or(&change.project, &doc.project),
+        facts: Some(change.facts.clone().unwrap_or_else(|| old_facts.clone())),
+        lines: change.lines.clone().unwrap_or_else(|| old_lines.clone()),
+    };
+    let facts = check_new(&proposed)?;
+    let department_id = match &change.department {
+        None => doc.department_id.clone(),
+        Some(name) => {
+            let requester = requester_of(uow.db(), session).await?;
+            department_for(uow.db(), session, &requester, Some(name)).await?
+        }
+    };
+
+    let dir = Directory::load(uow.db()).await?;
+    let money = |amount: Decimal| match Currency::from_str(&doc.currency) {
+        Ok(c) => hesabu_store::money::Money::new(amount, c).to_string(),
+        Err(_) => format!("{} {amount}", doc.currency),
+    };
+    let or_none = |text: Option<String>| text.unwrap_or_else(|| "none".into());
+    let mut said: Vec<String> = Vec::new();
+    let mut before = serde_json::Map::new();
+    let mut after = serde_json::Map::new();
+    let mut note = |field: &str, old: serde_json::Value, new: serde_json::Value, words: String| {
+        before.insert(field.to_owned(), old);
+        after.insert(field.to_owned(), new);
+        said.push(words);
+    };
+    let title = proposed.title.trim().to_owned();
+    if title != doc.title {
+        note(
+            "title",
+            json!(doc.title),
+            json!(title),
+            format!("title '{}' → '{title}'", doc.title),
+        );
+    }
+    let amount = proposed.amount.normalize();
+    if amount != doc.amount.get() {
+        note(
+            "amount",
+            json!(doc.amount),
+            json!(amount.to_string()),
+            format!("amount {} → {}", money(doc.amount.get()), money(amount)),
+        );
+    }
+    if department_id != doc.department_id {
+        let name = |id: &Option<String>| dir.department_name(id.as_deref());
+        note(
+            "department",
+            json!(name(&doc.department_id)),
+            json!(name(&department_id)),
+            format!(
+                "department {} → {}",
+                or_none(name(&doc.department_id)),
+                or_none(name(&department_id))
+            ),
+        );
+    }
+    for (field, old, new) in [
+        ("category", &doc.category, &proposed.category),
+        ("project", &doc.project, &proposed.project),
+    ] {
+        if old != new {
+            note(
+                field,
+                json!(old),
+                json!(new),
+                format!(
+                    "{field} {} → {}",
+                    or_none(old.clone()),
+                    or_none(new.clone())
+                ),
+            );
+        }
+    }
+    if facts != old_facts {
+        note(
+            "facts",
+            old_facts.clone(),
+            facts.clone(),
+            "facts changed".into(),
+        );
+    }
+    let lines_changed = proposed.lines.len() != old_lines.len()
+        || proposed.lines.iter().zip(&old_lines).any(|(a, b)| {
+            a.description.trim() != b.description
+                || a.quantity != b.quantity
+                || a.unit_price != b.unit_price
+                || clean(a.tax_code.as_deref()) != b.tax_code
+        });
+    if lines_changed {
+        // The audit entry keeps how many lines there were and are, not their text (up to 4,000
+        // characters each): the document holds the lines, and the chain stays small.
+        let count = |n: usize| format!("{n} line{}", if n == 1 { "" } else { "s" });
+        note(
+            "lines",
+            json!(old_lines.len()),
+            json!(proposed.lines.len()),
+            format!(
+                "lines replaced ({} → {})",
+                count(old_lines.len()),
+                count(proposed.lines.len())
+            ),
+        );
+    }
+    if said.is_empty() {
+        // Nothing to change, nothing to record.
+        drop(uow);
+        return show(file, session, id).await;
+    }
+    let budget_inputs_changed = ["amount", "department", "category", "project"]
+        .iter()
+        .any(|f| after.contains_key(*f));
+    let mut active = doc.clone().into_active_model();
+    active.title = Set(title);
+    active.amount = Set(amount.into());
+    active.department_id = Set(department_id);
+    active.category = Set(proposed.category.clone());
+    active.project = Set(proposed.project.clone());
+    active.facts_json = Set(facts.to_string());
+    active.updated_at = Set(uow.now_text());
+    if budget_inputs_changed {
+        active.budget_status = Set(None);
+        active.budget_note = Set(None);
+    }
+    let edited = active.update(uow.db()).await?;
+    if lines_changed {
+        approval_document_line::Entity::delete_many()
+            .filter(approval_document_line::Column::DocumentId.eq(doc.id.as_str()))
+            .exec(uow.db())
+            .await?;
+        insert_lines(&uow, &doc.id, &proposed.lines).await?;
+    }
+    event(
+        &uow,
+        &edited,
+        None,
+        None,
+        "edited",
+        None,
+        Some(said.join("; ")),
+    )
+    .await?;
+    before.insert("number".into(), json!(doc.number));
+    before.insert("status".into(), json!(doc.status));
+    after.insert("number".into(), json!(edited.number));
+    uow.audit(AuditDraft {
+        action: "document.edit",
+        entity_type: "document",
+        entity_id: doc.id.clone(),
+        before: Some(serde_json::Value::Object(before)),
+        after: Some(serde_json::Value::Object(after)),
     })
     .await?;
     uow.commit().await?;

@@ -3,10 +3,16 @@
 //! runs it with `hesabu jobs run [--as-of]`. Also the reassignment of a deactivated user's steps.
 //!
 //! Catch-up: each run looks at each pending step once and does at most one thing to it. An
-//! overdue step gets one escalation (which restarts its SLA from the run's instant), not one per
-//! missed reminder; a step with several reminder intervals elapsed gets one reminder and its
-//! counter jumps to the number of intervals elapsed. So after the app was closed for ten days,
-//! one run produces one consolidated escalation per step.
+//! overdue step gets one escalation (a `move` restarts its SLA from the run's instant), not one
+//! per missed reminder; a step with several reminder (or `notify` escalation) intervals elapsed
+//! gets one notice and its counter jumps to the number of intervals elapsed. So after the app
+//! was closed for ten days, one run produces one consolidated escalation per step.
+//!
+//! An escalation either moves the step (`move`, the default) or leaves it with its approver and
+//! tells someone (`notify`: the approver's manager, a named user, or the next level's
+//! approvers). When an escalation has nobody to go to — the top of the chain, nobody who may
+//! take it — every active admin is told. Either way the step's SLA verdict is measured against
+//! its original due time (see `actions`).
 
 use crate::entities::StepStatus;
 use std::collections::{HashMap, HashSet};
@@ -24,7 +30,9 @@ use super::delegations::{
     held_through_later_link, reroute_pending_of, route_back, route_back_later_link,
 };
 use super::documents::{at, event};
-use super::policy_format::{EmptyApprover, EscalationTarget, LevelMode, LevelSpec, PolicySpec};
+use super::policy_format::{
+    EmptyApprover, EscalationMode, EscalationTarget, LevelMode, LevelSpec, PolicySpec,
+};
 use super::routing::{advance, delegate_for, resolve};
 use super::wire::{Decision, JobRunReport};
 use crate::entities::{approval_request, approval_step, delegation};
@@ -173,6 +181,10 @@ pub async fn run(file: &CompanyFile, session: &Session) -> Result<JobRunReport> 
                 escalate(&mut uow, &dir, &cal, spec, &level, &request, &step, &to).await?;
                 report.escalations += 1;
             }
+            Some(Work::Notify(to, count)) => {
+                notify_overdue(&mut uow, &dir, &request, &step, &to, count).await?;
+                report.escalations += 1;
+            }
             Some(Work::Remind(elapsed)) => {
                 remind(&mut uow, &dir, &request, &step, elapsed).await?;
                 report.reminders += 1;
@@ -186,7 +198,11 @@ pub async fn run(file: &CompanyFile, session: &Session) -> Result<JobRunReport> 
 /// What a run does to one pending step, if anything: at most one thing.
 enum Work {
     AutoApprove(i64),
+    /// Move the step (`mode: move`).
     Escalate(EscalationTarget),
+    /// Tell someone and leave the step (`mode: notify`); the escalation counter after this one
+    /// (the number of intervals elapsed since the due time, capped by the policy's `max`).
+    Notify(EscalationTarget, i64),
     /// The reminder counter after this reminder (the number of intervals elapsed).
     Remind(i64),
 }
@@ -210,7 +226,21 @@ fn due_work(
         && now > due
         && step.escalations < esc.max
     {
-        return Ok(Some(Work::Escalate(esc.to.clone())));
+        match esc.mode() {
+            EscalationMode::Move => return Ok(Some(Work::Escalate(esc.to.clone()))),
+            EscalationMode::Notify => {
+                // The step keeps its due time; the n-th notice is due (n - 1) SLAs after it.
+                let mut count = step.escalations;
+                while count < esc.max
+                    && (count == 0 || now > cal.add_business_hours(due, level.sla_hours * count))
+                {
+                    count += 1;
+                }
+                if count > step.escalations {
+                    return Ok(Some(Work::Notify(esc.to.clone(), count)));
+                }
+            }
+        }
     }
     if let Some(reminder) = &level.reminder {
         let mut elapsed = step.reminders_sent;
@@ -405,8 +435,18 @@ async fn escalate(
             .map(|t| format!(" and was escalated to {}", dir.name(t)))
             .unwrap_or_default()
     );
+    // Nobody may take it: the admins are told, so that someone with the authority to act does.
+    let admins = if target.is_none() {
+        dir.admins()
+    } else {
+        Vec::new()
+    };
     let mut told = HashSet::new();
-    for who in target.iter().chain([&step.acting_id, &step.approver_id]) {
+    for who in target
+        .iter()
+        .chain([&step.acting_id, &step.approver_id])
+        .chain(admins.iter())
+    {
         if told.insert(who.clone()) {
             notifications::enqueue(
                 uow,
@@ -431,6 +471,148 @@ async fn escalate(
         })),
     })
     .await
+}
+
+/// A `notify` escalation: the step stays with its holder, keeps its due time (the SLA verdict
+/// is against it) and its reminders; the target is told — the holder's manager, a named user,
+/// or the next level's approvers — and so are the holder and the approver. With no target (the
+/// top of the chain, no manager, an inactive user) every active admin is told instead.
+/// Recorded in the document's history as `escalation_notice`.
+async fn notify_overdue(
+    uow: &mut UnitOfWork,
+    dir: &Directory,
+    request: &approval_request::Model,
+    step: &approval_step::Model,
+    to: &EscalationTarget,
+    count: i64,
+) -> Result<()> {
+    let doc = crate::documents::load(uow.db(), &request.document_id).await?;
+    let steps = crate::approvals::routing::steps_of(uow.db(), &request.id).await?;
+    let holder = dir.name(&step.acting_id);
+    // Someone to tell: active, not the requester, not the holder.
+    let may_hear =
+        |id: &String| dir.is_active(id) && *id != doc.requester_id && *id != step.acting_id;
+    let (targets, as_who): (Vec<String>, String) = match to {
+        EscalationTarget::Manager => {
+            let ids: Vec<String> = dir
+                .users
+                .get(&step.acting_id)
+                .and_then(|u| u.manager_id.clone())
+                .filter(may_hear)
+                .into_iter()
+                .collect();
+            (ids, format!("{holder}'s manager"))
+        }
+        EscalationTarget::User { email } => (
+            dir.by_email(email)
+                .map(|u| u.id.clone())
+                .filter(may_hear)
+                .into_iter()
+                .collect(),
+            "named in the policy".to_owned(),
+        ),
+        EscalationTarget::NextLevel => {
+            let next = steps
+                .iter()
+                .filter(|s| s.status == StepStatus::Waiting && s.level > step.level)
+                .map(|s| s.level)
+                .min();
+            let mut ids: Vec<String> = steps
+                .iter()
+                .filter(|s| Some(s.level) == next)
+                .map(|s| s.acting_id.clone())
+                .filter(may_hear)
+                .collect();
+            ids.dedup();
+            (ids, "the next level's approver".to_owned())
+        }
+    };
+    let names = |ids: &[String]| {
+        ids.iter()
+            .map(|id| dir.name(id))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let (told_ids, told_words) = if targets.is_empty() {
+        let admins = dir.admins();
+        let why = match to {
+            EscalationTarget::NextLevel => "there is no higher level".to_owned(),
+            EscalationTarget::Manager => format!("{holder} has no manager who may be told"),
+            EscalationTarget::User { .. } => {
+                "the user the policy names may not be told (inactive, or the requester)".into()
+            }
+        };
+        let words = format!("{why}, so the admins ({}) are told", names(&admins));
+        (admins, words)
+    } else {
+        let words = format!("{} ({as_who}) told", names(&targets));
+        (targets, words)
+    };
+    let zone = company_zone(uow).await?;
+    let due = step
+        .due_at
+        .as_deref()
+        .map(|d| hesabu_store::export::local_time(d, zone))
+        .unwrap_or_default();
+    let level = format!("level {} ({})", step.level, step.level_name);
+    let mut active = step.clone().into_active_model();
+    active.version = Set(step.version + 1);
+    active.escalations = Set(count);
+    let noted = active.update(uow.db()).await?;
+    event(
+        uow,
+        &doc,
+        None,
+        Some(&noted),
+        "escalation_notice",
+        None,
+        Some(format!(
+            "{} told; it stays with {holder} (due {due})",
+            names(&told_ids)
+        )),
+    )
+    .await?;
+    let message = format!(
+        "{} {} is overdue at {level} with {holder} (due {due}): {told_words}. It stays with \
+         {holder}.",
+        doc.number, doc.title
+    );
+    let mut told = HashSet::new();
+    for who in told_ids.iter().chain([&step.acting_id, &step.approver_id]) {
+        if told.insert(who.clone()) {
+            notifications::enqueue(
+                uow,
+                who,
+                super::notice::ESCALATION,
+                Some(&doc.id),
+                message.clone(),
+            )
+            .await?;
+        }
+    }
+    uow.audit(AuditDraft {
+        action: "approval.escalate",
+        entity_type: "approval_step",
+        entity_id: step.id.clone(),
+        before: Some(json!({ "escalations": step.escalations, "due_at": step.due_at })),
+        after: Some(json!({
+            "document": doc.number,
+            "mode": "notify",
+            "acting": dir.email(&step.acting_id),
+            "told": told_ids.iter().map(|id| dir.email(id)).collect::<Vec<_>>(),
+            "escalations": count,
+        })),
+    })
+    .await
+}
+
+/// The company's time zone, for the times in notices.
+async fn company_zone(uow: &UnitOfWork) -> Result<chrono_tz::Tz> {
+    let company = crate::company::load(uow.db()).await?;
+    Ok(company
+        .time_zone
+        .parse()
+        .unwrap_or(chrono_tz::Africa::Nairobi))
 }
 
 async fn remind(

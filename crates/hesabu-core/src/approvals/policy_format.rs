@@ -214,9 +214,36 @@ pub struct ReminderSpec {
 pub struct EscalationSpec {
     /// Escalate when the step is overdue (past `due_at`).
     pub to: EscalationTarget,
-    /// At most this many escalations per step; each one restarts the SLA.
+    /// At most this many escalations per step. A `move` restarts the step's SLA for its new
+    /// holder; with `notify`, the next notice is one more SLA after the previous one's due time.
     #[ts(type = "number")]
     pub max: i64,
+    /// What an escalation does: `move` (when left out) hands the step to the target; `notify`
+    /// leaves it with its approver and tells the target. See [`EscalationSpec::mode`].
+    #[serde(default, rename = "mode", skip_serializing_if = "Option::is_none")]
+    #[ts(optional, rename = "mode")]
+    pub mode_given: Option<EscalationMode>,
+}
+
+impl EscalationSpec {
+    /// What the escalation does: `move` unless the policy says `notify`.
+    pub fn mode(&self) -> EscalationMode {
+        self.mode_given.unwrap_or_default()
+    }
+}
+
+/// What an escalation does to an overdue step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum EscalationMode {
+    /// Hand the step to the target (the approver's manager, a named user, or the next level),
+    /// which restarts its SLA for the new holder.
+    #[default]
+    Move,
+    /// The step stays with its approver; the target (the approver's manager, a named user, or
+    /// the next level's approvers) is notified and the escalation is recorded in the history.
+    /// With no target — the top of the chain — every active admin is notified.
+    Notify,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -936,6 +963,40 @@ mod tests {
                 .join("\n")
                 .contains("budget_status is within, exceeds or no_budget")
         );
+    }
+
+    #[test]
+    fn escalation_moves_the_step_unless_the_policy_says_notify() {
+        let level = |escalation: Value| {
+            serde_json::from_value::<LevelSpec>(json!({
+                "name": "Manager",
+                "approvers": [{"type": "reporting_manager"}],
+                "escalation": escalation,
+            }))
+        };
+        let moved = level(json!({"to": {"type": "manager"}, "max": 1})).unwrap();
+        assert_eq!(
+            moved.escalation.as_ref().map(EscalationSpec::mode),
+            Some(EscalationMode::Move)
+        );
+        // Saved as it was written: the default is not added.
+        let saved = serde_json::to_value(&moved).unwrap();
+        assert_eq!(
+            saved["escalation"],
+            json!({"to": {"type": "manager"}, "max": 1})
+        );
+        let told =
+            level(json!({"to": {"type": "next_level"}, "max": 2, "mode": "notify"})).unwrap();
+        assert_eq!(
+            told.escalation.as_ref().map(EscalationSpec::mode),
+            Some(EscalationMode::Notify)
+        );
+        assert_eq!(
+            serde_json::to_value(&told).unwrap()["escalation"]["mode"],
+            "notify"
+        );
+        let typo = level(json!({"to": {"type": "manager"}, "max": 1, "mode": "tell"})).unwrap_err();
+        assert!(typo.to_string().contains("notify"), "{typo}");
     }
 
     #[test]

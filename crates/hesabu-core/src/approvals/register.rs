@@ -109,6 +109,91 @@ pub async fn list(
     session: &Session,
     query: &RegisterQuery,
 ) -> Result<RegisterPage> {
+    let offset = query.offset.unwrap_or(0);
+    let limit = query.limit.unwrap_or(100).clamp(1, 500);
+    let rows = matching(file, session, query, Some(offset + limit + 1)).await?;
+    let skip = usize::try_from(offset).unwrap_or(usize::MAX);
+    let take = usize::try_from(limit).unwrap_or(100);
+    let more = rows.len() > skip.saturating_add(take);
+    Ok(RegisterPage {
+        rows: rows.into_iter().skip(skip).take(take).collect(),
+        more,
+    })
+}
+
+/// Every row the query's filters match, newest first (its `limit` and `offset` are the
+/// screen's paging and are ignored): what the register's export holds. Needs what [`list`]
+/// needs.
+pub async fn all(
+    file: &CompanyFile,
+    session: &Session,
+    query: &RegisterQuery,
+) -> Result<Vec<RegisterRow>> {
+    matching(file, session, query, None).await
+}
+
+/// The columns of the register's export.
+pub const EXPORT_COLUMNS: [&str; 10] = [
+    "Number",
+    "Kind",
+    "Title or customer",
+    "Raised by",
+    "Department",
+    "Currency",
+    "Amount",
+    "Stage",
+    "Status",
+    "Raised on",
+];
+
+/// Register rows as an export table: kinds, stages and statuses in words, the amount a number,
+/// the time raised in the company's zone (`2026-12-02 14:05`).
+pub fn table(rows: Vec<RegisterRow>, zone: chrono_tz::Tz) -> hesabu_store::export::Table {
+    use hesabu_store::export::{Cell, Table, local_time};
+    Table {
+        headers: EXPORT_COLUMNS.iter().map(|c| (*c).to_owned()).collect(),
+        rows: rows
+            .into_iter()
+            .map(|r| {
+                vec![
+                    Cell::Text(
+                        r.number
+                            .unwrap_or_else(|| "Draft (no number yet)".to_owned()),
+                    ),
+                    Cell::Text(r.kind_label),
+                    Cell::Text(r.title),
+                    Cell::Text(r.raised_by),
+                    r.department.into(),
+                    Cell::Text(r.currency),
+                    Cell::money_text(&r.amount),
+                    Cell::Text(r.stage.label().to_owned()),
+                    Cell::Text(r.status_label),
+                    Cell::Text(local_time(&r.created_at, zone)),
+                ]
+            })
+            .collect(),
+    }
+}
+
+impl RegisterStage {
+    /// In words, as the Documents page's stage filter says it.
+    pub fn label(self) -> &'static str {
+        match self {
+            RegisterStage::Draft => "Draft",
+            RegisterStage::InProgress => "In approval or returned",
+            RegisterStage::Done => "Approved or issued",
+            RegisterStage::Stopped => "Rejected, cancelled or void",
+        }
+    }
+}
+
+/// The matching rows, newest first; at most `wanted` of each kind of document when given.
+async fn matching(
+    file: &CompanyFile,
+    session: &Session,
+    query: &RegisterQuery,
+    wanted: Option<u64>,
+) -> Result<Vec<RegisterRow>> {
     if !session.may(Permission::DocumentViewAll) {
         return Err(Error::PermissionDenied(format!(
             "Permission denied: {} ({}) may not view every document. Your own requests, and \
@@ -119,9 +204,6 @@ pub async fn list(
     }
     let db = file.reader();
     let dir = Directory::load(db).await?;
-    let offset = query.offset.unwrap_or(0);
-    let limit = query.limit.unwrap_or(100).clamp(1, 500);
-    let wanted = offset + limit + 1;
     let search = query
         .search
         .as_deref()
@@ -247,13 +329,7 @@ pub async fn list(
     }
 
     rows.sort_by(|a, b| (&b.created_at, &b.id).cmp(&(&a.created_at, &a.id)));
-    let skip = usize::try_from(offset).unwrap_or(usize::MAX);
-    let take = usize::try_from(limit).unwrap_or(100);
-    let more = rows.len() > skip.saturating_add(take);
-    Ok(RegisterPage {
-        rows: rows.into_iter().skip(skip).take(take).collect(),
-        more,
-    })
+    Ok(rows)
 }
 
 /// A yyyy-mm-dd bound, checked.

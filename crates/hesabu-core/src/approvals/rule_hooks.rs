@@ -300,6 +300,54 @@ pub(crate) async fn record_blocked(
     uow.commit().await
 }
 
+/// A document held for tax review: what the rule said, about which document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct TaxReviewView {
+    pub document_id: String,
+    pub number: String,
+    pub title: String,
+    /// The rule's reason, as its author wrote it ("Zero-rated sale: check the export papers").
+    pub reason: String,
+    pub raised_by: String,
+    pub department: Option<String>,
+    pub amount: String,
+    pub currency: String,
+    pub created_at: String,
+}
+
+/// The documents waiting for a tax review, oldest first (the longest-waiting at the top).
+pub async fn tax_reviews(file: &CompanyFile, session: &Session) -> Result<Vec<TaxReviewView>> {
+    session.require(Permission::RulesView)?;
+    let db = file.reader();
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(
+            db.get_database_backend(),
+            "SELECT id, tax_review_note FROM approval_document WHERE tax_review = ? \
+             ORDER BY created_at, id",
+            ["flagged".into()],
+        ))
+        .await?;
+    let dir = Directory::load(db).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let id: String = row.try_get("", "id")?;
+        let note: Option<String> = row.try_get("", "tax_review_note")?;
+        let doc = crate::documents::load(db, &id).await?;
+        out.push(TaxReviewView {
+            number: doc.number.clone(),
+            title: doc.title.clone(),
+            reason: note.unwrap_or_default(),
+            raised_by: dir.name(&doc.requester_id),
+            department: dir.department_name(doc.department_id.as_deref()),
+            amount: doc.amount.to_string(),
+            currency: doc.currency.clone(),
+            created_at: doc.created_at.clone(),
+            document_id: doc.id,
+        });
+    }
+    Ok(out)
+}
+
 /// Resolves a document's tax review: it may be sent to e-TIMS again, and executions held for
 /// the review are decided again (queued, if their workflow still sends). Audited.
 pub async fn resolve_tax_review(
@@ -317,7 +365,15 @@ pub async fn resolve_tax_review(
     }
     hesabu_store::limits::check_text("note", note, hesabu_store::limits::NOTE)?;
     let mut uow = file.begin(session).await?;
-    let doc = crate::documents::load(uow.db(), document_id).await?;
+    // By id, or by the number people use (SI-000002).
+    let by_number = approval_document::Entity::find()
+        .filter(approval_document::Column::Number.eq(document_id.trim()))
+        .one(uow.db())
+        .await?;
+    let doc = match by_number {
+        Some(doc) => doc,
+        None => crate::documents::load(uow.db(), document_id).await?,
+    };
     let review = workflows::tax_review_of(uow.db(), &doc.id).await?;
     let Some((state, reason)) = review.filter(|(s, _)| s == "flagged") else {
         return Err(Error::Conflict(format!(

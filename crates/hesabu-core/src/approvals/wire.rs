@@ -45,6 +45,30 @@ pub struct NewDocument {
     pub lines: Vec<NewDocumentLine>,
 }
 
+/// A correction of a draft, or of a document returned or sent back for clarification, before it
+/// is (re)submitted. Each field left out (`null`) stays as it is; an empty department, category
+/// or project clears it (an empty department means the requester's own, as at creation).
+/// `lines`, when given, replace every line.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+pub struct DocumentEdit {
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default, with = "rust_decimal::serde::str_option")]
+    #[ts(type = "string | null")]
+    pub amount: Option<Decimal>,
+    #[serde(default)]
+    pub department: Option<String>,
+    #[serde(default)]
+    pub category: Option<String>,
+    #[serde(default)]
+    pub project: Option<String>,
+    #[serde(default)]
+    #[ts(type = "Record<string, unknown> | null")]
+    pub facts: Option<Value>,
+    #[serde(default)]
+    pub lines: Option<Vec<NewDocumentLine>>,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 pub struct DocumentLineView {
     #[ts(type = "number")]
@@ -225,15 +249,21 @@ pub struct BulkResult {
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 pub struct HistoryEntry {
     pub at: String,
+    /// What happened, as stored: `created`, `edited`, `submitted`, `approve`, `reject`,
+    /// `return`, `clarify`, `escalated`, `escalation_notice`, … (for code to branch on).
     pub action: String,
+    /// The same in words for people: "approved", "returned for revision", "escalated".
+    pub action_label: String,
     pub actor_name: String,
     pub actor_email: Option<String>,
     pub on_behalf_of_name: Option<String>,
     #[ts(type = "number | null")]
     pub level: Option<i64>,
+    /// The level's name in the policy ("Reporting manager"), when the entry is about a level.
+    pub level_name: Option<String>,
     pub comment: Option<String>,
     pub sla_met: Option<bool>,
-    /// "Jane Doe on behalf of John Kamau: approve (level 1)".
+    /// "Jane Doe on behalf of John Kamau: approved (level 1, Reporting manager)".
     pub text: String,
 }
 

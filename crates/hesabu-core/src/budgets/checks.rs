@@ -2,6 +2,8 @@
 //! mode decides; every check is logged.
 
 use super::*;
+use crate::entities::{approval_document, budget_check_log};
+use sea_orm::QuerySelect;
 
 /// Checks whether a budget can carry a request, in its own unit of work (every check is
 /// written to the check log with its full response, and audited).
@@ -190,4 +192,137 @@ pub(crate) async fn check_as(
     })
     .await?;
     Ok(result)
+}
+
+/// The budget the latest check for `request_id` found: for a document, the check its latest
+/// submission wrote (the approval engine checks with the document's id; a person checking by
+/// hand with a document's id would be read here too, which nobody does on purpose).
+pub(crate) async fn last_checked_budget(
+    db: &impl ConnectionTrait,
+    request_id: &str,
+) -> Result<Option<String>> {
+    Ok(budget_check_log::Entity::find()
+        .filter(budget_check_log::Column::RequestId.eq(request_id))
+        .order_by_desc(budget_check_log::Column::CheckedAt)
+        .order_by_desc(budget_check_log::Column::Id)
+        .one(db)
+        .await?
+        .and_then(|c| c.budget_id))
+}
+
+/// The check log, newest first, for people: who asked by name, the document's number, the
+/// answer as [`CheckOutcome`]. Needs `budget_view`; a user who sees only some departments sees
+/// only checks about them (by the department name each check stored), and asking for another
+/// department's budget is refused like reading its ledger.
+pub async fn list(
+    file: &CompanyFile,
+    session: &Session,
+    query: &BudgetCheckQuery,
+) -> Result<Vec<BudgetCheckView>> {
+    session.require(Permission::BudgetView)?;
+    let db = file.reader();
+    let scope = Scope::of(db, session).await?;
+    let mut select = budget_check_log::Entity::find();
+    if let Some(id) = query
+        .budget_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        let b = load_budget(db, id).await?;
+        scope.require(session, &b)?;
+        select = select.filter(budget_check_log::Column::BudgetId.eq(b.id));
+    }
+    if let Some(text) = query
+        .request_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        // A document's number stands for the document (the engine checks with its id).
+        let by_number = approval_document::Entity::find()
+            .filter(approval_document::Column::Number.eq(text.to_uppercase()))
+            .one(db)
+            .await?;
+        let mut ids = vec![text.to_owned()];
+        ids.extend(by_number.map(|d| d.id));
+        select = select.filter(budget_check_log::Column::RequestId.is_in(ids));
+    }
+    if let Scope::Departments(names) = &scope {
+        select = select.filter(budget_check_log::Column::Department.is_in(names.values().cloned()));
+    }
+    let limit = u64::from(query.limit.unwrap_or(50).clamp(1, 500));
+    let rows = select
+        .order_by_desc(budget_check_log::Column::CheckedAt)
+        .order_by_desc(budget_check_log::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?;
+
+    let user_ids: HashSet<String> = rows.iter().filter_map(|r| r.user_id.clone()).collect();
+    let names: HashMap<String, String> = hesabu_store::entities::app_user::Entity::find()
+        .filter(hesabu_store::entities::app_user::Column::Id.is_in(user_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.name))
+        .collect();
+    let request_ids: HashSet<String> = rows.iter().filter_map(|r| r.request_id.clone()).collect();
+    let numbers: HashMap<String, String> = approval_document::Entity::find()
+        .filter(approval_document::Column::Id.is_in(request_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|d| (d.id, d.number))
+        .collect();
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            // The stored answer carries the budget's currency; the row itself does not.
+            let currency = serde_json::from_str::<serde_json::Value>(&r.response_json)
+                .ok()
+                .and_then(|v| v.get("currency")?.as_str().map(str::to_owned));
+            let outcome = if r.available {
+                CheckOutcome::Available
+            } else if r.budget_id.is_some() {
+                CheckOutcome::NotEnough
+            } else {
+                CheckOutcome::NoBudget
+            };
+            BudgetCheckView {
+                asked_by: person_name(&names, r.user_id.as_deref(), &r.user_email),
+                document_number: r
+                    .request_id
+                    .as_ref()
+                    .and_then(|id| numbers.get(id))
+                    .cloned(),
+                amount: r.amount.get(),
+                id: r.id,
+                checked_at: r.checked_at,
+                request_id: r.request_id,
+                department: r.department,
+                period: r.period,
+                currency,
+                outcome,
+                can_auto_approve: r.can_auto_approve,
+                reason: r.reason,
+                budget_id: r.budget_id,
+                asked_by_email: r.user_email,
+                purpose: r.purpose,
+            }
+        })
+        .collect())
+}
+
+/// A person as people read them: their name; [`SYSTEM_NAME`] for scheduled work; the email
+/// when the user is not in `names` (no longer in the file).
+pub(crate) fn person_name(
+    names: &HashMap<String, String>,
+    user_id: Option<&str>,
+    email: &str,
+) -> String {
+    match user_id {
+        None => SYSTEM_NAME.to_owned(),
+        Some(id) => names.get(id).cloned().unwrap_or_else(|| email.to_owned()),
+    }
 }

@@ -417,6 +417,8 @@ struct Outcome {
     skipped: i64,
     errors: Vec<ImportRowError>,
     warnings: Vec<ImportRowError>,
+    /// The active budgets the file leaves out, named (`SyncRunView::missing_from_file`).
+    missing: Vec<String>,
 }
 
 impl Outcome {
@@ -664,6 +666,8 @@ async fn import_rows(
             format!("{department} {} {}", b.period, extra.join(" / "))
         }
     };
+    // Named in full on the run (the preview lists them all; warnings name the first ten).
+    out.missing = missing.iter().map(&label).collect();
     if missing.is_empty() {
         // Nothing to archive.
     } else if out.skipped > 0 {
@@ -851,8 +855,9 @@ fn preview_view(
     session: &Session,
     run: Run<'_>,
     status: &str,
-    out: Outcome,
+    mut out: Outcome,
 ) -> Result<SyncRunView> {
+    let missing = std::mem::take(&mut out.missing);
     let model = model_of(
         run,
         file.clock().now(),
@@ -862,7 +867,10 @@ fn preview_view(
         status,
         out,
     )?;
-    run_view(model)
+    Ok(SyncRunView {
+        missing_from_file: missing,
+        ..run_view(model)?
+    })
 }
 
 async fn record_run(
@@ -870,8 +878,9 @@ async fn record_run(
     file: &CompanyFile,
     run: Run<'_>,
     status: &str,
-    out: Outcome,
+    mut out: Outcome,
 ) -> Result<SyncRunView> {
+    let missing = std::mem::take(&mut out.missing);
     let finished = file.clock().now();
     // Numbered under the write lock: ids alone do not order runs made in the same millisecond.
     let last: Option<i64> = budget_sync_run::Entity::find()
@@ -893,7 +902,10 @@ async fn record_run(
     budget_sync_run::ActiveModel::from(model.clone())
         .insert(uow.db())
         .await?;
-    run_view(model)
+    Ok(SyncRunView {
+        missing_from_file: missing,
+        ..run_view(model)?
+    })
 }
 
 async fn audit_run(uow: &mut hesabu_store::uow::UnitOfWork, run: &SyncRunView) -> Result<()> {
@@ -950,6 +962,7 @@ fn run_view(m: budget_sync_run::Model) -> Result<SyncRunView> {
         skipped: m.skipped,
         errors,
         warnings,
+        missing_from_file: Vec::new(),
         actor_email: m.actor_email,
     })
 }

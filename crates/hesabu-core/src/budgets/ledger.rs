@@ -3,6 +3,7 @@
 //! `*_for_request` functions are what the approval engine calls inside its own unit of work.
 
 use super::*;
+use crate::entities::{DocumentStatus, approval_document};
 
 pub(super) struct Entry<'a> {
     pub(super) kind: &'static str,
@@ -152,6 +153,9 @@ pub fn decide(
         Enforcement::Escalate => EnforcementDecision::Escalate {
             reason: ESCALATE_REASON.to_owned(),
         },
+        Enforcement::RouteToFinance => EnforcementDecision::RouteToFinance {
+            reason: insufficient(available, amount, currency),
+        },
     }
 }
 
@@ -167,8 +171,9 @@ pub(super) fn insufficient(available: Decimal, requested: Decimal, currency: &st
 /// submit). Takes no lock of its own: the unit of work already holds the write lock, so the
 /// balance read here is the balance the reservation is written against.
 ///
-/// HARD_BLOCK with funds short returns `decision: Refused` and writes nothing; SOFT_WARNING and
-/// ESCALATE reserve (available goes negative) and say so in `decision`.
+/// HARD_BLOCK with funds short returns `decision: Refused` and ROUTE_TO_FINANCE `decision:
+/// RouteToFinance`, and both write nothing; SOFT_WARNING and ESCALATE reserve (available goes
+/// negative) and say so in `decision`.
 pub async fn reserve_for_request(
     uow: &mut UnitOfWork,
     session: &Session,
@@ -185,10 +190,39 @@ pub(crate) async fn reserve_as(
     mover: &Mover,
     input: &ReserveInput,
 ) -> Result<LedgerOutcome> {
+    reserve_with(uow, mover, input, Enforce::Mode).await
+}
+
+/// Reserves regardless of the budget's mode, past zero when funds are short: the final approval
+/// of a ROUTE_TO_FINANCE document, which a finance manager has decided on (see docs/budgets.md,
+/// "ROUTE_TO_FINANCE"). `decision` still says whether funds were short. An archived budget is
+/// not refused here, as [`commit_as`] does not refuse one: the document was checked against it.
+pub(crate) async fn reserve_decided_as(
+    uow: &mut UnitOfWork,
+    mover: &Mover,
+    input: &ReserveInput,
+) -> Result<LedgerOutcome> {
+    reserve_with(uow, mover, input, Enforce::Decided).await
+}
+
+/// Whether a reservation follows the budget's enforcement mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Enforce {
+    Mode,
+    /// Someone entitled to has already decided to spend past what is available.
+    Decided,
+}
+
+async fn reserve_with(
+    uow: &mut UnitOfWork,
+    mover: &Mover,
+    input: &ReserveInput,
+    enforce: Enforce,
+) -> Result<LedgerOutcome> {
     let amount = positive(input.amount, "reserve")?;
     let request = request_id(&input.request_id)?;
     let (b, stored) = load_budget_with_balance(uow.db(), &input.budget_id).await?;
-    if b.status != BudgetStatus::Active {
+    if b.status != BudgetStatus::Active && enforce == Enforce::Mode {
         let dept = department_name(uow.db(), &b.department_id).await?;
         return Err(Error::Conflict(format!(
             "The budget {} is archived: nothing can be reserved against it.",
@@ -211,7 +245,11 @@ pub(crate) async fn reserve_as(
         &budget_label,
     );
     let existing = open_reservation(uow.db(), &b.id, &request).await?;
-    if matches!(decision, EnforcementDecision::Refused { .. }) {
+    let writes_nothing = matches!(
+        decision,
+        EnforcementDecision::Refused { .. } | EnforcementDecision::RouteToFinance { .. }
+    );
+    if writes_nothing && enforce == Enforce::Mode {
         return outcome(None, &b, &request, existing.as_ref(), decision, before);
     }
 
@@ -524,7 +562,58 @@ pub async fn release_for_request(
         )));
     }
     require_in_scope(uow.db(), session, &input.budget_id).await?;
+    if let Some(doc) = live_document(uow.db(), &request).await? {
+        return Err(Error::Conflict(format!(
+            "{number} {state}, and its budget moves with the document. Cancel or recall the \
+             document {number} instead: that releases what it holds. Nothing was released.",
+            number = doc.number,
+            state = live_state(doc.status),
+        )));
+    }
     release_as(uow, &Mover::of(session), input).await
+}
+
+/// The approval document `request` names (its id, or its number as people type it) when it is
+/// still live: submitted, waiting for approval, returned or waiting for clarification. Its
+/// reservation then belongs to the approval engine, which releases it when the document is
+/// cancelled, recalled, rejected or returned, and commits it on approval: released by hand,
+/// the document would stay pending and could be approved with nothing committed.
+async fn live_document(
+    db: &impl ConnectionTrait,
+    request: &str,
+) -> Result<Option<approval_document::Model>> {
+    let doc = match approval_document::Entity::find_by_id(request.to_owned())
+        .one(db)
+        .await?
+    {
+        Some(doc) => Some(doc),
+        None => {
+            approval_document::Entity::find()
+                .filter(approval_document::Column::Number.eq(request.to_uppercase()))
+                .one(db)
+                .await?
+        }
+    };
+    Ok(doc.filter(|d| {
+        matches!(
+            d.status,
+            DocumentStatus::Submitted
+                | DocumentStatus::PendingApproval
+                | DocumentStatus::Returned
+                | DocumentStatus::ClarificationRequested
+        )
+    }))
+}
+
+/// "is waiting for approval": a live document's state, after its number.
+fn live_state(status: DocumentStatus) -> &'static str {
+    match status {
+        DocumentStatus::Submitted => "has been submitted",
+        DocumentStatus::PendingApproval => "is waiting for approval",
+        DocumentStatus::Returned => "was returned to its requester",
+        DocumentStatus::ClarificationRequested => "is waiting for its requester's clarification",
+        _ => "is still open",
+    }
 }
 
 /// [`release_for_request`] without the permission checks: for the approval engine.

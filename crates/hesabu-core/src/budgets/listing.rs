@@ -105,9 +105,27 @@ pub async fn history(
         .order_by_asc(budget_ledger::Column::Seq)
         .all(file.reader())
         .await?;
+    let actors: HashSet<String> = rows.iter().filter_map(|r| r.actor_id.clone()).collect();
+    let names: HashMap<String, String> = hesabu_store::entities::app_user::Entity::find()
+        .filter(hesabu_store::entities::app_user::Column::Id.is_in(actors))
+        .all(file.reader())
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.name))
+        .collect();
+    let requests: HashSet<String> = rows.iter().filter_map(|r| r.request_id.clone()).collect();
+    let numbers: HashMap<String, String> = crate::entities::approval_document::Entity::find()
+        .filter(crate::entities::approval_document::Column::Id.is_in(requests))
+        .all(file.reader())
+        .await?
+        .into_iter()
+        .map(|d| (d.id, d.number))
+        .collect();
     rows.into_iter()
         .map(|m| {
             Ok(LedgerEntryView {
+                actor_name: checks::person_name(&names, m.actor_id.as_deref(), &m.actor_email),
+                document_number: m.request_id.as_ref().and_then(|r| numbers.get(r)).cloned(),
                 amount: m.amount.get(),
                 available_after: m.available_after.get(),
                 id: m.id,

@@ -34,7 +34,9 @@ pub mod report;
 pub mod services;
 pub mod wire;
 
-pub use checks::*;
+// Not a glob: `checks::list` (the check log) would clash with `listing::list` (the budgets).
+pub use checks::{check, check_in, find_covering};
+pub(crate) use checks::{check_as, last_checked_budget};
 pub use ledger::*;
 pub use listing::*;
 pub use services::*;
@@ -66,6 +68,9 @@ pub use wire::*;
 
 /// The reason ESCALATE gives the approval engine for adding the executive level.
 pub const ESCALATE_REASON: &str = "Budget exceeded - requires executive approval";
+
+/// The reason ROUTE_TO_FINANCE gives the approval engine for adding the finance level.
+pub const ROUTE_TO_FINANCE_REASON: &str = "Not enough budget - sent to finance without reserving";
 
 /// A budget to create (the import and `budget phase` use the same path).
 #[derive(Debug, Clone)]

@@ -3,8 +3,8 @@
 
 use super::*;
 
-/// Reserves in its own unit of work. A HARD_BLOCK refusal is an error here (exit 2), and
-/// nothing is written.
+/// Reserves in its own unit of work. A HARD_BLOCK refusal, and a ROUTE_TO_FINANCE budget short
+/// of funds, is an error here (exit 2), and nothing is written.
 pub async fn reserve(
     file: &CompanyFile,
     session: &Session,
@@ -13,10 +13,22 @@ pub async fn reserve(
     session.require(Permission::BudgetReserve)?;
     let mut uow = file.begin(session).await?;
     let out = reserve_for_request(&mut uow, session, input).await?;
-    if let EnforcementDecision::Refused { reason } = &out.decision {
-        return Err(Error::Conflict(format!(
-            "{reason}. The budget is HARD_BLOCK: nothing was reserved."
-        )));
+    match &out.decision {
+        EnforcementDecision::Refused { reason } => {
+            return Err(Error::Conflict(format!(
+                "{reason}. This budget blocks spending beyond what is available: nothing was \
+                 reserved. Ask finance to move budget, or lower the amount."
+            )));
+        }
+        EnforcementDecision::RouteToFinance { reason } => {
+            return Err(Error::Conflict(format!(
+                "{reason}. This budget sends requests it cannot cover to finance: nothing was \
+                 reserved. Submit the \
+                 document for approval: a finance manager decides on it, and its approval \
+                 reserves and commits the amount."
+            )));
+        }
+        _ => {}
     }
     uow.commit().await?;
     Ok(out)

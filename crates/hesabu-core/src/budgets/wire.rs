@@ -15,13 +15,17 @@ pub enum Enforcement {
     SoftWarning,
     /// Let it through, with the executive level added to its approval chain.
     Escalate,
+    /// Reserve nothing and send it to a finance manager, who decides; the final approval
+    /// reserves and commits in one step (past zero when funds are still short).
+    RouteToFinance,
 }
 
 impl Enforcement {
-    pub const ALL: [Enforcement; 3] = [
+    pub const ALL: [Enforcement; 4] = [
         Enforcement::HardBlock,
         Enforcement::SoftWarning,
         Enforcement::Escalate,
+        Enforcement::RouteToFinance,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -29,6 +33,7 @@ impl Enforcement {
             Enforcement::HardBlock => "HARD_BLOCK",
             Enforcement::SoftWarning => "SOFT_WARNING",
             Enforcement::Escalate => "ESCALATE",
+            Enforcement::RouteToFinance => "ROUTE_TO_FINANCE",
         }
     }
 
@@ -39,7 +44,8 @@ impl Enforcement {
             .find(|e| e.as_str() == t)
             .ok_or_else(|| {
                 hesabu_store::Error::invalid(format!(
-                    "Enforcement '{text}' is not known: use HARD_BLOCK, SOFT_WARNING or ESCALATE."
+                    "Enforcement '{text}' is not known: use HARD_BLOCK, SOFT_WARNING, ESCALATE or \
+                     ROUTE_TO_FINANCE."
                 ))
             })
     }
@@ -57,6 +63,9 @@ pub enum EnforcementDecision {
     Flagged { flag: String },
     /// ESCALATE and over budget: reserved; add the executive level with `reason`.
     Escalate { reason: String },
+    /// ROUTE_TO_FINANCE and the funds are short: nothing was reserved; send the document to a
+    /// finance manager (`reason` says what was short).
+    RouteToFinance { reason: String },
 }
 
 /// A budget with its balance.
@@ -108,8 +117,11 @@ pub struct LedgerEntryView {
     #[ts(type = "number")]
     pub seq: i64,
     /// budget | adjust | reserve | commit | release | spend | release_commitment
+    /// (`export::entry_label` says them in words).
     pub kind: String,
     pub request_id: Option<String>,
+    /// The document's number when the request is a document (PO-000012).
+    pub document_number: Option<String>,
     pub reservation_id: Option<String>,
     /// For releases: reject | cancel | return.
     pub action: Option<String>,
@@ -122,7 +134,75 @@ pub struct LedgerEntryView {
     #[ts(type = "string")]
     pub available_after: Decimal,
     pub actor_email: String,
+    /// Who made the entry, as people read it: the user's name, [`SYSTEM_NAME`] for scheduled
+    /// work, the email when the user is no longer in the file.
+    pub actor_name: String,
     pub at: String,
+}
+
+/// How the system (scheduled jobs, the outbox worker) is named where a person's name would be.
+pub const SYSTEM_NAME: &str = "Hesabu (scheduled work)";
+
+/// Which budget checks to list (`budgets::checks::list`), newest first.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+pub struct BudgetCheckQuery {
+    /// Only checks that found this budget.
+    pub budget_id: Option<String>,
+    /// Only checks for this request: a document's number (PO-000012) or a request id as typed.
+    pub request_id: Option<String>,
+    /// At most this many (default 50, at most 500).
+    #[ts(type = "number | null")]
+    pub limit: Option<u32>,
+}
+
+/// What a budget check found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckOutcome {
+    /// The budget could carry the amount.
+    Available,
+    /// A budget covers it, but not enough of it is available.
+    NotEnough,
+    /// No budget covers the department and period.
+    NoBudget,
+}
+
+impl CheckOutcome {
+    /// The words the CLI and the desktop show.
+    pub fn words(self) -> &'static str {
+        match self {
+            CheckOutcome::Available => "Available",
+            CheckOutcome::NotEnough => "Not enough",
+            CheckOutcome::NoBudget => "No budget",
+        }
+    }
+}
+
+/// One entry of the budget check log, for people: who asked (by name), about which document.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct BudgetCheckView {
+    pub id: String,
+    pub checked_at: String,
+    /// The request id as given (a document's id when the approval engine checked).
+    pub request_id: Option<String>,
+    /// The document's number when the request is a document (PO-000012).
+    pub document_number: Option<String>,
+    pub department: String,
+    pub period: String,
+    #[serde(with = "rust_decimal::serde::str")]
+    #[ts(type = "string")]
+    pub amount: Decimal,
+    /// The covering budget's currency; `None` when no budget covered it.
+    pub currency: Option<String>,
+    pub outcome: CheckOutcome,
+    pub can_auto_approve: bool,
+    /// The check's answer in words ("Insufficient budget. Available: …").
+    pub reason: String,
+    pub budget_id: Option<String>,
+    /// Who asked: their name ([`SYSTEM_NAME`] for scheduled work).
+    pub asked_by: String,
+    pub asked_by_email: String,
+    pub purpose: Option<String>,
 }
 
 /// A budget check, like the seed's Budget Check API. The user is the signed-in user.
@@ -257,6 +337,11 @@ pub struct SyncRunView {
     /// asked to archive what the file leaves out.
     #[serde(default)]
     pub warnings: Vec<ImportRowError>,
+    /// Every active budget the file leaves out ("Operations 2026-Q1 Fuel"), on the run just
+    /// made or previewed: archived when `soft_deleted` counts them, otherwise left active. Runs
+    /// read back from the history do not keep the list (their warning names the first ten).
+    #[serde(default)]
+    pub missing_from_file: Vec<String>,
     pub actor_email: String,
 }
 

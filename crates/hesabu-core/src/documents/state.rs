@@ -72,6 +72,24 @@ pub fn next(from: DocumentStatus, transition: Transition) -> Result<DocumentStat
     })
 }
 
+/// Whether a document's content (title, amount, department, lines, facts) may be corrected: a
+/// draft, or a document handed back to its requester (returned, or sent back for
+/// clarification). Anywhere else it is with its approvers, decided, or final. `number` names
+/// the document in the refusal.
+pub fn editable(number: &str, status: DocumentStatus) -> Result<()> {
+    let why = match status {
+        Draft | Returned | ClarificationRequested => return Ok(()),
+        Submitted | PendingApproval => {
+            " while it is waiting for approval: recall it first (before anyone decides), then \
+             edit it."
+        }
+        Rejected => ": it is rejected. Resubmit it as it is, or raise a new document.",
+        Approved => ": it is approved and final. Raise a new document to change it.",
+        Cancelled => ": it is cancelled. Raise a new document instead.",
+    };
+    Err(Error::Conflict(format!("{number} cannot be edited{why}")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,5 +113,23 @@ mod tests {
         assert_eq!(next(Submitted, Transition::AutoApprove).unwrap(), Approved);
         assert!(next(PendingApproval, Transition::AutoApprove).is_err());
         assert!(next(Draft, Transition::AutoApprove).is_err());
+    }
+
+    #[test]
+    fn only_a_draft_or_a_document_handed_back_is_editable() {
+        for ok in [Draft, Returned, ClarificationRequested] {
+            assert!(editable("PO-000001", ok).is_ok(), "{ok:?}");
+        }
+        for (status, words) in [
+            (Submitted, "waiting for approval: recall it first"),
+            (PendingApproval, "waiting for approval: recall it first"),
+            (Rejected, "it is rejected"),
+            (Approved, "approved and final"),
+            (Cancelled, "cancelled"),
+        ] {
+            let e = editable("PO-000001", status).unwrap_err().to_string();
+            assert!(e.starts_with("PO-000001 cannot be edited"), "{e}");
+            assert!(e.contains(words), "{status:?}: {e}");
+        }
     }
 }

@@ -681,6 +681,10 @@ pub struct ConditionTrace {
     /// The document's value (`None`: missing); for `any_line`, which lines met it.
     pub actual: Option<String>,
     pub holds: bool,
+    /// The outcome as a sentence for people: "Amount KES 12,500.00 is at most KES 25,000.00".
+    /// Empty in evaluations stored before it existed (show `condition` then).
+    #[serde(default)]
+    pub sentence: String,
 }
 
 /// One row's outcome in the trace.
@@ -763,6 +767,32 @@ fn trace_condition(c: &RuleCondition, s: &Subject) -> ConditionTrace {
             })
             .map(|(n, _)| (n + 1).to_string())
             .collect();
+        let wanted: Vec<String> = c
+            .when
+            .iter()
+            .map(|i| {
+                let v = i.value.as_ref();
+                format!(
+                    "{} {}",
+                    field_words(&i.field).to_lowercase(),
+                    op_words(&i.field, i.op, v, true, &s.currency)
+                )
+            })
+            .collect();
+        let sentence = if hits.is_empty() {
+            format!(
+                "On none of the {} lines: {}",
+                s.lines.len(),
+                wanted.join(" and ")
+            )
+        } else {
+            format!(
+                "On line{} {}: {}",
+                if hits.len() == 1 { "" } else { "s" },
+                hits.join(", "),
+                wanted.join(" and ")
+            )
+        };
         return ConditionTrace {
             condition: written,
             actual: Some(if hits.is_empty() {
@@ -771,13 +801,128 @@ fn trace_condition(c: &RuleCondition, s: &Subject) -> ConditionTrace {
                 format!("line {}", hits.join(", "))
             }),
             holds: !hits.is_empty(),
+            sentence,
         };
     }
     let actual = document_field(&c.field, s);
+    let held = holds(&c.field, c.op, actual.as_ref(), c.value.as_ref());
+    let sentence = match (&actual, c.op) {
+        (None, RuleOp::IsMissing) => format!("{} is missing", field_words(&c.field)),
+        (None, _) => format!(
+            "{} is missing, so it is not compared",
+            field_words(&c.field)
+        ),
+        (Some(a), _) => format!(
+            "{} {} {}",
+            field_words(&c.field),
+            scalar_words(&c.field, a, &s.currency),
+            op_words(&c.field, c.op, c.value.as_ref(), held, &s.currency)
+        ),
+    };
     ConditionTrace {
         condition: written,
-        holds: holds(&c.field, c.op, actual.as_ref(), c.value.as_ref()),
+        holds: held,
         actual: actual.map(|a| a.show()),
+        sentence,
+    }
+}
+
+/// Fields whose values are money, shown with the document's currency.
+fn is_money(field: &str) -> bool {
+    matches!(field, "amount" | "unit_price" | "line_amount")
+}
+
+/// A field as people call it: "Amount", "Tax code", "Fact 'supplier'".
+fn field_words(field: &str) -> String {
+    if let Some(key) = field.strip_prefix("facts.") {
+        return format!("Fact '{key}'");
+    }
+    match field {
+        "doc_type" => "Document type".into(),
+        "line_count" => "Number of lines".into(),
+        "line_amount" => "Line amount".into(),
+        "foreign_currency" => "Foreign currency".into(),
+        "base_currency" => "Base currency".into(),
+        other => {
+            let spaced = other.replace('_', " ");
+            let mut chars = spaced.chars();
+            chars
+                .next()
+                .map(|c| c.to_uppercase().collect::<String>() + chars.as_str())
+                .unwrap_or_default()
+        }
+    }
+}
+
+/// A value of `field` as people read it: money with its currency and separators.
+fn scalar_words(field: &str, value: &Scalar, currency: &str) -> String {
+    match value {
+        Scalar::Number(d) if is_money(field) => money_words(*d, currency),
+        Scalar::Number(d) => d.normalize().to_string(),
+        Scalar::Text(t) => format!("'{t}'"),
+        Scalar::Bool(true) => "yes".into(),
+        Scalar::Bool(false) => "no".into(),
+    }
+}
+
+fn money_words(amount: Decimal, currency: &str) -> String {
+    match currency.parse::<hesabu_store::money::Currency>() {
+        Ok(c) => hesabu_store::money::Money::new(amount, c).to_string(),
+        Err(_) => amount.normalize().to_string(),
+    }
+}
+
+/// A value written in the table, in words.
+fn value_words(field: &str, value: &Value, currency: &str) -> String {
+    match value {
+        Value::Array(items) => {
+            let words: Vec<String> = items
+                .iter()
+                .map(|v| value_words(field, v, currency))
+                .collect();
+            words.join(", ")
+        }
+        other => match scalar(other) {
+            Some(v) => scalar_words(field, &v, currency),
+            None => other.to_string(),
+        },
+    }
+}
+
+/// The comparison in words, affirmed or denied: "is at most KES 25,000.00", "is not one of …".
+fn op_words(field: &str, op: RuleOp, value: Option<&Value>, holds: bool, currency: &str) -> String {
+    let v = || {
+        value
+            .map(|v| value_words(field, v, currency))
+            .unwrap_or_default()
+    };
+    match (op, holds) {
+        (RuleOp::Eq, true) => format!("is {}", v()),
+        (RuleOp::Eq, false) => format!("is not {}", v()),
+        (RuleOp::Gt, true) => format!("is more than {}", v()),
+        (RuleOp::Gt, false) => format!("is not more than {}", v()),
+        (RuleOp::Gte, true) => format!("is at least {}", v()),
+        (RuleOp::Gte, false) => format!("is less than {}", v()),
+        (RuleOp::Lt, true) => format!("is less than {}", v()),
+        (RuleOp::Lt, false) => format!("is not less than {}", v()),
+        (RuleOp::Lte, true) => format!("is at most {}", v()),
+        (RuleOp::Lte, false) => format!("is more than {}", v()),
+        (RuleOp::Between, h) => {
+            let bounds = match value {
+                Some(Value::Array(b)) if b.len() == 2 => format!(
+                    "{} and {}",
+                    value_words(field, &b[0], currency),
+                    value_words(field, &b[1], currency)
+                ),
+                _ => v(),
+            };
+            format!("is {}between {bounds}", if h { "" } else { "not " })
+        }
+        (RuleOp::In, true) => format!("is one of {}", v()),
+        (RuleOp::In, false) => format!("is none of {}", v()),
+        (RuleOp::IsMissing, true) => "is missing".into(),
+        (RuleOp::IsMissing, false) => "is given".into(),
+        (RuleOp::AnyLine, _) => String::new(),
     }
 }
 
@@ -1038,6 +1183,61 @@ mod tests {
             Some("line 2, 3")
         );
         assert_eq!(ev.actions[0].row_name, "A line has no tax code");
+    }
+
+    #[test]
+    fn every_condition_is_explained_in_a_sentence() {
+        let sentence = |cond: Value, s: &Subject| {
+            let spec = parse(
+                &json!({
+                    "name": "t", "document_type": "sales_invoice",
+                    "rows": [{ "name": "r", "when": [cond], "then": [{ "action": "notify", "role": "admin", "message": "m" }] }]
+                })
+                .to_string(),
+            )
+            .unwrap();
+            evaluate(&[(spec, 1)], s).trace[0].rows[0].conditions[0]
+                .sentence
+                .clone()
+        };
+        let s = invoice(
+            "12500",
+            "KES",
+            json!({ "region": "Coast" }),
+            vec![line(Some("B")), line(None)],
+        );
+        for (cond, want) in [
+            (
+                json!({ "field": "amount", "op": "<=", "value": "25000" }),
+                "Amount KES 12,500.00 is at most KES 25,000.00",
+            ),
+            (
+                json!({ "field": "amount", "op": ">", "value": "50000" }),
+                "Amount KES 12,500.00 is not more than KES 50,000.00",
+            ),
+            (
+                json!({ "field": "amount", "op": "BETWEEN", "value": ["10000", "20000"] }),
+                "Amount KES 12,500.00 is between KES 10,000.00 and KES 20,000.00",
+            ),
+            (
+                json!({ "field": "facts.region", "op": "IN", "value": ["Nairobi", "Kisumu"] }),
+                "Fact 'region' 'Coast' is none of 'Nairobi', 'Kisumu'",
+            ),
+            (
+                json!({ "field": "category", "op": "is_missing" }),
+                "Category is missing",
+            ),
+            (
+                json!({ "field": "project", "op": "=", "value": "Dam" }),
+                "Project is missing, so it is not compared",
+            ),
+            (
+                json!({ "field": "lines", "op": "any_line", "when": [{ "field": "tax_code", "op": "is_missing" }] }),
+                "On line 2: tax code is missing",
+            ),
+        ] {
+            assert_eq!(sentence(cond.clone(), &s), want, "{cond}");
+        }
     }
 
     #[test]

@@ -5,7 +5,8 @@
 //! - [`tax`] — KRA tax maths (spec §12), the only place a line or band total is computed;
 //! - [`customers`], [`items`] — the master data, with their import ([`import`]);
 //! - [`documents`] — drafts, issuing (numbered without gaps), voiding, credit-note limits;
-//! - [`settings`] — the company's price basis and approval threshold.
+//! - [`settings`] — the company's price basis and approval threshold;
+//! - [`export`] — the sales list as an export table.
 //!
 //! Issuing may need approval: that gate is `approvals::sales_gate`, one layer up, which calls
 //! [`documents::issue_in`] once a sale may be issued (at once, or on final approval).
@@ -14,6 +15,7 @@
 
 pub mod customers;
 pub mod documents;
+pub mod export;
 pub mod import;
 pub mod items;
 pub mod settings;

@@ -6,6 +6,7 @@
 //! - [`events`]: local events recorded in the business unit of work, matched to workflows.
 //! - [`executions`]: the execution log; an execution that sends owns one outbox row and follows
 //!   its outcome (the outbox worker reports each move in the same transaction).
+//! - [`export`]: the execution log as an export table, in the page's words.
 //! - this file: the services behind `hesabu workflow …` and the Workflows screen.
 //!
 //! The e-TIMS client is phase 2 of the product: today an execution's outbox row (target
@@ -17,6 +18,7 @@ pub mod config;
 pub(crate) mod entities;
 pub mod events;
 pub mod executions;
+pub mod export;
 pub mod wire;
 
 use sea_orm::{
@@ -344,40 +346,44 @@ pub async fn executions(
 /// (INV-000012), a customer's number, an item's code, or an approval document's number.
 async fn label_documents(db: &impl ConnectionTrait, views: &mut [ExecutionView]) -> Result<()> {
     use crate::entities::{approval_document, customer, item, sales_document};
-    let ids: Vec<String> = views.iter().map(|v| v.entity_id.clone()).collect();
-    if ids.is_empty() {
-        return Ok(());
-    }
-    let mut labels: std::collections::HashMap<String, String> = approval_document::Entity::find()
-        .filter(approval_document::Column::Id.is_in(ids.clone()))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|d| (d.id, d.number))
-        .collect();
-    // A sale shares its id with its approval request; the sale's own number wins.
-    for d in sales_document::Entity::find()
-        .filter(sales_document::Column::Id.is_in(ids.clone()))
-        .all(db)
-        .await?
-    {
-        if let Some(number) = d.number {
-            labels.insert(d.id, number);
+    let mut ids: Vec<String> = views.iter().map(|v| v.entity_id.clone()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut labels: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    // A few hundred ids per query: an export labels every execution, far more than SQLite
+    // takes as parameters of one statement.
+    for ids in ids.chunks(500) {
+        for d in approval_document::Entity::find()
+            .filter(approval_document::Column::Id.is_in(ids.to_vec()))
+            .all(db)
+            .await?
+        {
+            labels.entry(d.id).or_insert(d.number);
         }
-    }
-    for c in customer::Entity::find()
-        .filter(customer::Column::Id.is_in(ids.clone()))
-        .all(db)
-        .await?
-    {
-        labels.insert(c.id, format!("{} {}", c.number, c.name));
-    }
-    for i in item::Entity::find()
-        .filter(item::Column::Id.is_in(ids))
-        .all(db)
-        .await?
-    {
-        labels.insert(i.id, format!("{} {}", i.code, i.name));
+        // A sale shares its id with its approval request; the sale's own number wins.
+        for d in sales_document::Entity::find()
+            .filter(sales_document::Column::Id.is_in(ids.to_vec()))
+            .all(db)
+            .await?
+        {
+            if let Some(number) = d.number {
+                labels.insert(d.id, number);
+            }
+        }
+        for c in customer::Entity::find()
+            .filter(customer::Column::Id.is_in(ids.to_vec()))
+            .all(db)
+            .await?
+        {
+            labels.insert(c.id, format!("{} {}", c.number, c.name));
+        }
+        for i in item::Entity::find()
+            .filter(item::Column::Id.is_in(ids.to_vec()))
+            .all(db)
+            .await?
+        {
+            labels.insert(i.id, format!("{} {}", i.code, i.name));
+        }
     }
     for v in views {
         v.entity_label = labels.get(&v.entity_id).cloned();

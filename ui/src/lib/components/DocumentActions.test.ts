@@ -51,16 +51,33 @@ function doc(extra: Partial<DocumentView> = {}): DocumentView {
   }
 }
 
+// As the core records a clarification request: action `clarify`, in words for people.
 const returned: HistoryEntry = {
   at: '2026-03-01T09:00:00Z',
-  action: 'clarification_requested',
+  action: 'clarify',
+  action_label: 'asked for clarification',
   actor_name: 'John Mwangi',
   actor_email: 'ops.manager@demo.test',
   on_behalf_of_name: null,
   level: 1,
+  level_name: 'Reporting manager',
   comment: 'Which supplier?',
   sla_met: true,
-  text: 'John Mwangi: clarification_requested (level 1) — Which supplier?',
+  text: 'John Mwangi: asked for clarification (level 1, Reporting manager) — Which supplier?',
+}
+
+const edited: HistoryEntry = {
+  at: '2026-03-02T09:00:00Z',
+  action: 'edited',
+  action_label: 'edited',
+  actor_name: 'Kevin Otieno',
+  actor_email: 'storekeeper@demo.test',
+  on_behalf_of_name: null,
+  level: null,
+  level_name: null,
+  comment: 'amount KES 60,000.00 → KES 20,000.00',
+  sla_met: null,
+  text: 'Kevin Otieno: edited — amount KES 60,000.00 → KES 20,000.00',
 }
 
 describe('DocumentDetail requester actions', () => {
@@ -127,6 +144,127 @@ describe('DocumentDetail requester actions', () => {
     await waitFor(() => expect(callsOf('document_cancel')).toEqual([{ id: 'doc-1' }]))
     await waitFor(() => expect(document.getElementById('document-status')!.textContent).toBe('Cancelled'))
     expect(document.getElementById('doc-cancel')).toBeNull()
+  })
+
+  it('the requester edits a returned document with the new-request fields; the timeline says what changed', async () => {
+    let current = doc({ status: 'returned', amount: '60000', category: 'Supplies' })
+    let history: HistoryEntry[] = [returned]
+    const changed: DocumentView[] = []
+    commands({
+      document_show: () => current,
+      document_history: () => history,
+      document_edit: ({ change }) => {
+        const c = change as { amount: string }
+        current = doc({ status: 'returned', amount: c.amount, category: null, updated_at: '2026-03-02T09:00:00Z' })
+        history = [returned, edited]
+        return current
+      },
+    })
+    app.session = CLERK
+    render(DocumentDetail, { id: 'doc-1', onchanged: (d: DocumentView) => changed.push(d) })
+    await fireEvent.click(await found('#doc-edit'))
+    const form = await found('#edit-request-form')
+    expect(form.textContent).toContain('Edit PO-000009')
+    expect((document.getElementById('request-title') as HTMLInputElement).value).toBe('Printer toner')
+    expect((document.getElementById('request-amount') as HTMLInputElement).value).toBe('60000')
+    expect((document.getElementById('request-department') as HTMLSelectElement).value).toBe('Operations')
+    // The type of a document cannot change.
+    expect((document.getElementById('request-type') as HTMLSelectElement).disabled).toBe(true)
+    await fireEvent.input(document.getElementById('request-amount')!, { target: { value: '20,000' } })
+    await fireEvent.input(document.getElementById('request-category')!, { target: { value: '' } })
+    await fireEvent.click(document.getElementById('request-submit')!)
+    await waitFor(() =>
+      expect(callsOf('document_edit')).toEqual([
+        {
+          id: 'doc-1',
+          change: {
+            title: 'Printer toner',
+            amount: '20000',
+            department: null,
+            category: '',
+            project: null,
+            facts: null,
+            lines: null,
+          },
+        },
+      ]),
+    )
+    expect((await found('#document-action-notice')).textContent).toContain('PO-000009 saved. Resubmit it')
+    expect(document.getElementById('edit-request-form')).toBeNull()
+    expect(document.getElementById('document-detail')!.textContent).toContain('KES 20,000.00')
+    await waitFor(() =>
+      expect(document.getElementById('document-timeline')!.textContent).toContain('amount KES 60,000.00 → KES 20,000.00'),
+    )
+    expect(changed.map((d) => d.amount)).toEqual(['20000'])
+    // Still returned: resubmit and edit stay on offer.
+    expect(document.getElementById('doc-resubmit')).not.toBeNull()
+    expect(document.getElementById('doc-edit')).not.toBeNull()
+  })
+
+  it('shows the core refusal of an edit in its form and keeps the document as it was', async () => {
+    commands({
+      document_show: () => doc({ status: 'clarification_requested' }),
+      document_history: () => [returned],
+      document_edit: () => {
+        throw wireError(
+          'permission_denied',
+          'Permission denied: storekeeper@demo.test (employee) may raise documents only for their own department or those they head.',
+        )
+      },
+    })
+    app.session = CLERK
+    render(DocumentDetail, { id: 'doc-1', departments: [{ id: 'd2', name: 'Finance', active: true, created_at: '2026-01-01T00:00:00Z' }] })
+    await fireEvent.click(await found('#doc-edit'))
+    await fireEvent.change(await found('#request-department'), { target: { value: 'Finance' } })
+    await fireEvent.click(document.getElementById('request-submit')!)
+    const alert = await found('#edit-request-form [role="alert"]')
+    expect(alert.textContent).toContain('only for their own department')
+    expect(callsOf('document_edit')[0].change).toMatchObject({ department: 'Finance' })
+    expect(document.getElementById('document-status')!.textContent).toBe('Clarification requested')
+  })
+
+  it('offers no edit while the document is with its approvers, or once it is rejected', async () => {
+    for (const status of ['pending_approval', 'rejected', 'approved'] as const) {
+      commands({ document_show: () => doc({ status }), document_history: () => [] })
+      app.session = CLERK
+      const { unmount } = render(DocumentDetail, { id: 'doc-1' })
+      await found('#document-title')
+      expect(document.getElementById('doc-edit'), status).toBeNull()
+      unmount()
+    }
+  })
+
+  it('submits a draft after a confirmation', async () => {
+    let current = doc({ status: 'draft' })
+    commands({
+      document_show: () => current,
+      document_history: () => [],
+      document_submit: () => (current = doc({ status: 'pending_approval' })),
+    })
+    app.session = CLERK
+    render(DocumentDetail, { id: 'doc-1' })
+    expect(await found('#doc-edit')).not.toBeNull()
+    await fireEvent.click(await found('#doc-submit'))
+    await fireEvent.click(await found('#doc-action-confirm'))
+    await waitFor(() => expect(callsOf('document_submit')).toEqual([{ id: 'doc-1' }]))
+    expect((await found('#document-action-notice')).textContent).toContain('PO-000009 submitted for approval')
+  })
+
+  it('the timeline says what happened in words, with the level by its name', async () => {
+    const approved: HistoryEntry = {
+      ...returned,
+      action: 'approve',
+      action_label: 'approved',
+      comment: null,
+      text: 'John Mwangi: approved (level 1, Reporting manager)',
+    }
+    commands({ document_show: () => doc(), document_history: () => [approved] })
+    app.session = CLERK
+    render(DocumentDetail, { id: 'doc-1' })
+    const entry = await found('#document-timeline .timeline-entry')
+    expect(entry.textContent).toContain('approved')
+    expect(entry.textContent).toContain('level 1, Reporting manager')
+    expect(entry.textContent).not.toContain('approve (')
   })
 
   it('offers nothing to someone who is not the requester', async () => {

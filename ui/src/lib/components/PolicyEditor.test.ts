@@ -112,6 +112,18 @@ describe('policy form conversion', () => {
     expect(spec.levels[0].reminder).toEqual({ after_hours: 8, max: 2 })
     expect(spec.levels[1].approvers).toEqual([{ type: 'role', role: 'finance_manager' }])
   })
+
+  it('keeps an escalation that only notifies through a round trip (move stays the default)', () => {
+    const form = fromSpec(SPEC)
+    form.levels[0].escalation = true
+    form.levels[0].escalation_to = 'manager'
+    form.levels[0].escalation_mode = 'notify'
+    const spec = toSpec(form)
+    expect(spec.levels[0].escalation).toEqual({ to: { type: 'manager' }, max: 1, mode: 'notify' })
+    expect(fromSpec(spec).levels[0].escalation_mode).toBe('notify')
+    form.levels[0].escalation_mode = 'move'
+    expect(toSpec(form).levels[0].escalation).toEqual({ to: { type: 'manager' }, max: 1 })
+  })
 })
 
 describe('PolicyEditor', () => {
