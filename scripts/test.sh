@@ -57,6 +57,9 @@ cargo run -q -p hesabu-cli --example outbox_bench -- 10 1
 cargo run -q -p hesabu-cli --example sales_bench -- 10 50 60 120
 cargo run -q -p hesabu-cli --example open_bench -- 1 500 1
 cargo run -q -p hesabu-receipts --example render_bench -- 2 1
+# The desktop start-up and memory bench needs a release build and minutes: only parse it here
+# (the workspace build above already built its minimal window).
+bash -n scripts/bench-desktop.sh && node --check bench/desktop/bench.mjs
 
 step "end-to-end: the real desktop window through WebDriver (Xvfb)"
 tests/e2e/run.sh

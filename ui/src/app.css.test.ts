@@ -26,4 +26,25 @@ describe('app.css', () => {
     })
     expect(depth, 'a block is never closed').toBe(0)
   })
+
+  // On Linux, WebKitGTK asks fontconfig for every family in a font stack that is not installed,
+  // at the first layout of each size and weight: the old cross-platform stack (-apple-system,
+  // 'Segoe UI', Roboto, Ubuntu, Cantarell, ...) made the start screen's first layout take
+  // 110–150 ms instead of 15–40 ms (docs/benchmarks.md, "Desktop start-up and memory"). Each
+  // webview Hesabu runs in (WebKitGTK, WebView2, WKWebView) resolves `system-ui` to the desktop's
+  // own font, so the stacks name that and the generic families only.
+  it('names only system and generic font families', () => {
+    const css = stylesheet.replace(/\/\*[\s\S]*?\*\//g, '')
+    const allowed = new Set(['system-ui', 'ui-monospace', 'sans-serif', 'monospace', 'serif', 'inherit'])
+    const stacks = [...css.matchAll(/font-family\s*:\s*([^;}]+)/g)].map((m) => m[1].trim())
+    expect(stacks.length).toBeGreaterThan(0)
+    for (const stack of stacks) {
+      const families = stack
+        .replace(/var\(\s*--[\w-]+\s*,\s*([^)]*)\)/g, '$1') // var(--mono, monospace): the fallback
+        .split(',')
+        .map((f) => f.trim().replace(/^['"]|['"]$/g, ''))
+        .filter((f) => f !== '')
+      for (const family of families) expect(allowed, `font-family: ${stack}`).toContain(family)
+    }
+  })
 })
