@@ -73,15 +73,7 @@ pub fn shorten(text: &str, max: usize) -> String {
 }
 
 fn group(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    crate::money::group_thousands(&n.to_string())
 }
 
 #[cfg(test)]

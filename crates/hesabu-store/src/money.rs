@@ -54,7 +54,8 @@ pub fn sum_overflow(what: &str) -> Error {
     ))
 }
 
-fn group_thousands(digits: &str) -> String {
+/// Digits (with an optional leading `-`) with commas between groups of three: "1,500,000".
+pub(crate) fn group_thousands(digits: &str) -> String {
     let (sign, digits) = match digits.strip_prefix('-') {
         Some(rest) => ("-", rest),
         None => ("", digits),
@@ -169,13 +170,7 @@ impl fmt::Display for Money {
         }
         let text = amount.abs().to_string();
         let (whole, frac) = text.split_once('.').unwrap_or((&text, ""));
-        let mut grouped = String::new();
-        for (i, ch) in whole.chars().enumerate() {
-            if i > 0 && (whole.len() - i) % 3 == 0 {
-                grouped.push(',');
-            }
-            grouped.push(ch);
-        }
+        let grouped = group_thousands(whole);
         let sign = if amount.is_sign_negative() && !amount.is_zero() {
             "-"
         } else {
