@@ -202,6 +202,15 @@ async fn an_approved_invoice_is_queued_for_etims_and_its_execution_follows_the_o
     assert!(e.result_ref.is_some(), "{e:?}");
     assert!(e.started_at.is_some() && e.completed_at.is_some());
     assert!(e.duration_ms.is_some_and(|ms| ms >= 0));
+    // One attempt, sent, carrying the target's reference.
+    assert_eq!(e.attempt_log.len(), 1, "{:#?}", e.attempt_log);
+    let a = &e.attempt_log[0];
+    assert_eq!(
+        (a.number, a.started_by.as_str(), a.outcome.as_str()),
+        (1, "event", "sent")
+    );
+    assert_eq!(a.result_ref, e.result_ref);
+    assert!(a.finished_at.is_some() && a.duration_ms.is_some());
     let applied = server.applied();
     let payload = &applied[&format!("inv:{id}:v1")];
     assert_eq!(payload["entity"]["amount"], "10000");
@@ -281,6 +290,91 @@ async fn a_dead_send_fails_the_execution_notifies_and_retry_requeues_it() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("maxRetries"), "{err}");
+}
+
+/// The execution log keeps one row per try: the first send, the queue's own retries after a
+/// retryable failure, the final failure, and a person's retry that went through.
+#[tokio::test]
+async fn every_attempt_of_an_execution_is_kept_in_order() {
+    let d = demo().await;
+    enable(
+        &d.file,
+        WorkflowType::InvoiceSync,
+        json!({ "enabled": true, "autoSync": true }),
+    )
+    .await;
+    let id = approved_invoice(&d.file, 6_000).await;
+    let server = LoopbackServer::start().await.unwrap();
+    server.inject([Fault::Unavailable, Fault::Unavailable, Fault::Unavailable]);
+    let drainer = etims_drainer(&d, &server);
+    for _ in 0..10 {
+        drainer.drain_until_idle().await.unwrap();
+        if executions_of(&d.file, &id).await[0].status == "failed" {
+            break;
+        }
+        d.clock.advance(chrono::Duration::seconds(61));
+    }
+    let e = executions_of(&d.file, &id).await.remove(0);
+    assert_eq!(e.status, "failed", "{e:#?}");
+    let tries = &e.attempt_log;
+    assert_eq!(tries.len(), 3, "max_retries 2: three sends, {tries:#?}");
+    let outline: Vec<(i64, &str, &str)> = tries
+        .iter()
+        .map(|a| (a.number, a.started_by.as_str(), a.outcome.as_str()))
+        .collect();
+    assert_eq!(
+        outline,
+        vec![
+            (1, "event", "will_retry"),
+            (2, "automatic", "will_retry"),
+            (3, "automatic", "failed"),
+        ]
+    );
+    assert!(
+        tries
+            .iter()
+            .all(|a| a.error_message.is_some() && a.finished_at.is_some())
+    );
+    assert!(tries[0].started_at < tries[1].started_at);
+
+    let admin = login(&d.file, "admin@demo.test").await;
+    let retried = workflows::retry(&d.file, &admin, &e.id).await.unwrap();
+    assert_eq!(
+        retried.attempt_log.len(),
+        3,
+        "a retry opens no attempt until it is sent"
+    );
+    drainer.drain_until_idle().await.unwrap();
+    let e = workflows::execution(&d.file, &admin, &e.id).await.unwrap();
+    assert_eq!(e.status, "completed");
+    let last = e.attempt_log.last().unwrap();
+    assert_eq!(
+        (last.number, last.started_by.as_str(), last.outcome.as_str()),
+        (4, "retry", "sent")
+    );
+    assert_eq!(e.entity_label.as_deref().map(|l| l.is_empty()), Some(false));
+
+    // The export has the same rows, newest first.
+    let table = hesabu_core::workflows::export::table(
+        &d.file,
+        &admin,
+        &ExecutionFilter {
+            entity_id: Some(id.clone()),
+            ..ExecutionFilter::default()
+        },
+        hesabu_store::export::zone("Africa/Nairobi").unwrap(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(table.rows.len(), 4);
+    assert_eq!(
+        table.rows[0][6],
+        hesabu_store::export::Cell::Text("Sent".into())
+    );
+    assert_eq!(
+        table.rows[3][6],
+        hesabu_store::export::Cell::Text("Failed, will retry".into())
+    );
 }
 
 #[tokio::test]

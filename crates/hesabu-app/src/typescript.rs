@@ -134,6 +134,7 @@ pub fn typescript_declarations() -> Vec<String> {
         decl::<wfc::WorkflowType>(&cfg),
         decl::<wf::WorkflowView>(&cfg),
         decl::<wf::ExecutionView>(&cfg),
+        decl::<wf::AttemptView>(&cfg),
         decl::<wf::ExecutionFilter>(&cfg),
         decl::<wf::EventView>(&cfg),
         decl::<wfc::InvoiceConfig>(&cfg),

@@ -220,28 +220,52 @@ fn execution_text(e: &ExecutionView) -> String {
     text
 }
 
+/// One line per attempt (newest first, like the desktop's log); an execution that sent nothing
+/// is one line with its status.
 fn executions_table(list: &[ExecutionView]) -> String {
-    let rows = list
-        .iter()
-        .map(|e| {
-            vec![
+    let mut rows = Vec::new();
+    for e in list {
+        let entity = format!(
+            "{} {}",
+            e.entity_type,
+            e.entity_label.as_deref().unwrap_or(&e.entity_id)
+        );
+        if e.attempt_log.is_empty() {
+            rows.push(vec![
                 e.id.clone(),
                 e.workflow_type.clone(),
-                format!(
-                    "{} {}",
-                    e.entity_type,
-                    e.entity_label.as_deref().unwrap_or(&e.entity_id)
-                ),
+                entity,
+                String::new(),
+                e.trigger.clone(),
                 e.status.clone(),
-                e.attempts.to_string(),
                 e.duration_ms.map(|d| format!("{d} ms")).unwrap_or_default(),
                 e.error_message.clone().unwrap_or_default(),
-            ]
-        })
-        .collect();
+            ]);
+            continue;
+        }
+        for a in e.attempt_log.iter().rev() {
+            rows.push(vec![
+                e.id.clone(),
+                e.workflow_type.clone(),
+                entity.clone(),
+                a.number.to_string(),
+                a.started_by.clone(),
+                a.outcome.clone(),
+                a.duration_ms.map(|d| format!("{d} ms")).unwrap_or_default(),
+                a.error_message.clone().unwrap_or_default(),
+            ]);
+        }
+    }
     table(
         &[
-            "ID", "WORKFLOW", "ENTITY", "STATUS", "ATTEMPTS", "DURATION", "ERROR",
+            "ID",
+            "WORKFLOW",
+            "ENTITY",
+            "ATTEMPT",
+            "STARTED BY",
+            "OUTCOME",
+            "DURATION",
+            "ERROR",
         ],
         rows,
     )

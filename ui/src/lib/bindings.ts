@@ -862,7 +862,31 @@ trigger: string, event_id: string | null, outbox_id: string | null,
 /**
  * pending | running | completed | failed | skipped
  */
-status: string, started_at: string | null, completed_at: string | null, duration_ms: number | null, attempts: number, error_kind: string | null, error_message: string | null, result_ref: string | null, created_at: string, updated_at: string, };
+status: string, started_at: string | null, completed_at: string | null, duration_ms: number | null, attempts: number, error_kind: string | null, error_message: string | null, result_ref: string | null, created_at: string, updated_at: string, 
+/**
+ * Every try of the send, oldest first (empty when nothing was sent: skipped, held, or
+ * waiting in the queue). The execution log shows one row per attempt.
+ */
+attempt_log: Array<AttemptView>, };
+
+export type AttemptView = { 
+/**
+ * 1 for the first send, then counting every automatic and manual retry.
+ */
+number: number, 
+/**
+ * event | manual (the execution's first send) | automatic (the queue retrying after a
+ * retryable failure or an interrupted send) | retry (a person's retry)
+ */
+started_by: string, 
+/**
+ * sending | sent | will_retry | failed | interrupted
+ */
+outcome: string, started_at: string, finished_at: string | null, duration_ms: number | null, error_kind: string | null, error_message: string | null, 
+/**
+ * The target's reference for a sent attempt (e-TIMS: the receipt number).
+ */
+result_ref: string | null, };
 
 export type ExecutionFilter = { status: string | null, workflow_type: WorkflowType | null, entity_id: string | null, limit: number | null, };
 

@@ -147,6 +147,72 @@ export function executionStatusLabel(e: Pick<ExecutionView, 'status' | 'outbox_i
   }
 }
 
+/** How one attempt ended (mirrors `outcome_label` in crates/hesabu-core/src/workflows/export.rs). */
+export function attemptOutcomeLabel(outcome: string): string {
+  switch (outcome) {
+    case 'sending':
+      return 'Sending'
+    case 'sent':
+      return 'Sent'
+    case 'will_retry':
+      return 'Failed, will retry'
+    case 'failed':
+      return 'Failed'
+    case 'interrupted':
+      return 'Interrupted (app stopped)'
+    default:
+      return outcome
+  }
+}
+
+/** Who started an attempt or an execution (mirrors `trigger_label` in export.rs). */
+export function startedByLabel(startedBy: string): string {
+  switch (startedBy) {
+    case 'event':
+      return 'Automatically'
+    case 'manual':
+      return 'By hand'
+    case 'retry':
+      return 'Retry by a person'
+    case 'automatic':
+      return 'Automatic retry'
+    default:
+      return startedBy
+  }
+}
+
+/** The tone of an attempt's outcome (a status chip class). */
+export const ATTEMPT_TONE: Record<string, string> = {
+  sending: 'warn',
+  sent: 'on',
+  will_retry: 'warn',
+  failed: 'bad',
+  interrupted: 'warn',
+}
+
+/** One row of the execution log: an attempt, or an execution that sent nothing. */
+export interface ExecutionLogRow {
+  key: string
+  execution: ExecutionView
+  attempt: ExecutionView['attempt_log'][number] | null
+  /** The newest row of its execution (where its Retry button goes). */
+  newest: boolean
+}
+
+/** The execution log's rows: one per attempt, newest first within each execution. */
+export function executionLogRows(executions: ExecutionView[]): ExecutionLogRow[] {
+  const rows: ExecutionLogRow[] = []
+  for (const execution of executions) {
+    if (execution.attempt_log.length === 0) {
+      rows.push({ key: execution.id, execution, attempt: null, newest: true })
+      continue
+    }
+    const attempts = [...execution.attempt_log].reverse()
+    attempts.forEach((attempt, i) => rows.push({ key: `${execution.id}:${attempt.number}`, execution, attempt, newest: i === 0 }))
+  }
+  return rows
+}
+
 const ENTITY_LABELS: Record<string, string> = {
   invoice: 'Invoice',
   sales_invoice: 'Invoice',

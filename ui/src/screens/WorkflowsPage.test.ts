@@ -70,6 +70,22 @@ function execution(id: string, status: string, extra: Partial<ExecutionView> = {
     result_ref: null,
     created_at: '2026-07-01T06:00:00Z',
     updated_at: '2026-07-01T06:00:00Z',
+    attempt_log: [],
+    ...extra,
+  }
+}
+
+function attempt(number: number, started_by: string, outcome: string, extra: Partial<ExecutionView['attempt_log'][number]> = {}) {
+  return {
+    number,
+    started_by,
+    outcome,
+    started_at: `2026-07-01T06:0${number}:00Z`,
+    finished_at: `2026-07-01T06:0${number}:01Z`,
+    duration_ms: 1000,
+    error_kind: outcome === 'sent' ? null : 'retryable',
+    error_message: outcome === 'sent' ? null : `try ${number}: e-TIMS unavailable`,
+    result_ref: outcome === 'sent' ? 'rcpt-1' : null,
     ...extra,
   }
 }
@@ -134,12 +150,14 @@ describe('WorkflowsPage', () => {
       workflow_executions: ({ filter }) => {
         const f = filter as { status: string | null }
         const all = [
-          execution('e1', 'completed', { duration_ms: 120, entity_label: 'SI-000002' }),
-          execution('e2', 'failed'),
+          execution('e1', 'completed', { duration_ms: 120, entity_label: 'SI-000002', attempt_log: [attempt(1, 'event', 'sent', { duration_ms: 120 })] }),
+          execution('e2', 'failed', { attempt_log: [attempt(1, 'event', 'will_retry'), attempt(2, 'automatic', 'failed')] }),
+          execution('e3', 'skipped', { outbox_id: null, error_message: 'skipped: already sent by execution e1 (completed)' }),
         ]
         return f.status ? all.filter((e) => e.status === f.status) : all
       },
-      workflow_retry: ({ id }) => execution(id as string, 'pending', { attempts: 2 }),
+      workflow_retry: ({ id }) =>
+        execution(id as string, 'pending', { attempts: 2, attempt_log: [attempt(1, 'event', 'will_retry'), attempt(2, 'automatic', 'failed')] }),
     })
     app.session = CFO
     render(WorkflowsPage)
@@ -151,15 +169,26 @@ describe('WorkflowsPage', () => {
     expect(entity.textContent).toBe('SI-000002')
     expect(entity.getAttribute('title')).toBe('doc-e1')
     expect(document.querySelector('tr[data-execution-id="e1"] .execution-retry')).toBeNull()
+    // One row per attempt, newest first; an execution that sent nothing is one row.
+    const attempts = [...document.querySelectorAll<HTMLElement>('tr[data-execution-id="e2"]')]
+    expect(attempts.map((r) => r.dataset.attempt)).toEqual(['2', '1'])
+    expect(attempts.map((r) => r.querySelector('.status')!.textContent)).toEqual(['Failed', 'Failed, will retry'])
+    expect(attempts[1].textContent).toContain('Automatically')
+    expect(attempts[0].textContent).toContain('Automatic retry')
+    expect(attempts[0].querySelector('.execution-retry')).not.toBeNull()
+    expect(attempts[1].querySelector('.execution-retry')).toBeNull()
+    const skipped = document.querySelector<HTMLElement>('tr[data-execution-id="e3"]')!
+    expect(skipped.dataset.attempt).toBe('')
+    expect(skipped.querySelector('.status')!.textContent).toBe('Skipped')
 
     await fireEvent.change(document.getElementById('execution-status-filter')!, { target: { value: 'failed' } })
     await waitFor(() => expect(document.querySelector('tr[data-execution-id="e1"]')).toBeNull())
-    const failed = await found('tr[data-execution-id="e2"]')
-    expect(failed.textContent).toContain('rejected by e-TIMS')
+    const failed = await found('tr[data-execution-id="e2"][data-attempt="2"]')
+    expect(failed.textContent).toContain('try 2: e-TIMS unavailable')
     expect(failed.querySelector('.status')!.textContent).toBe('Failed')
     await fireEvent.click(failed.querySelector('.execution-retry')!)
     await waitFor(() => expect(callsOf('workflow_retry')).toEqual([{ id: 'e2' }]))
-    expect((await found('#workflows-notice')).textContent).toContain('attempt 2')
+    expect((await found('#workflows-notice')).textContent).toContain('attempt 3')
     expect(callsOf('workflow_executions').at(-1)).toEqual({
       filter: { status: 'failed', workflow_type: null, entity_id: null, limit: 200 },
     })

@@ -103,3 +103,30 @@ pub mod workflow_execution {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod workflow_execution_attempt {
+    use sea_orm::entity::prelude::*;
+
+    /// One try of an execution's send (see migrations/20261202000300_workflow_attempts.sql).
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "workflow_execution_attempt")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub execution_id: String,
+        pub number: i64,
+        pub started_by: String,
+        pub outcome: String,
+        pub started_at: String,
+        pub finished_at: Option<String>,
+        pub duration_ms: Option<i64>,
+        pub error_kind: Option<String>,
+        pub error_message: Option<String>,
+        pub result_ref: Option<String>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -6,12 +6,18 @@
 //! transaction as the move, so the log cannot disagree with the queue:
 //! claimed → `running`; acknowledged → `completed` (with the target's reference); a retryable
 //! failure → stays `running` with the error; dead → `failed`; a person's retry → `pending`.
+//!
+//! Each claim is also one *attempt* (`workflow_execution_attempt`), closed by the move that
+//! ends it: sent, will retry, failed, or interrupted (found still open by the next claim: the
+//! app stopped mid-send). The execution log shows one row per attempt.
 
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
+};
 use serde_json::{Value, json};
 
 use super::config::{WorkflowConfig, WorkflowSettings, WorkflowType};
-use super::entities::workflow_execution;
+use super::entities::{workflow_execution, workflow_execution_attempt};
 use super::events::{self, Decision, Entity};
 use super::wire::ExecutionStatus;
 use hesabu_store::clock::parse_timestamp;
@@ -290,6 +296,7 @@ async fn on_outbox_change(
         return Ok(());
     };
     let now = moved.now.clone();
+    record_attempt(moved, &row, change).await?;
     let mut active = row.clone().into_active_model();
     active.updated_at = Set(now.clone());
     let finish = |active: &mut workflow_execution::ActiveModel| {
@@ -359,6 +366,121 @@ async fn on_outbox_change(
         }
     }
     active.update(moved.db).await?;
+    Ok(())
+}
+
+/// What an attempt's outcome is called in `workflow_execution_attempt.outcome`.
+pub(crate) mod outcome {
+    pub const SENDING: &str = "sending";
+    pub const SENT: &str = "sent";
+    pub const WILL_RETRY: &str = "will_retry";
+    pub const FAILED: &str = "failed";
+    pub const INTERRUPTED: &str = "interrupted";
+}
+
+/// Keeps the attempt rows in step with the outbox: a claim opens an attempt (closing one a
+/// stopped app left open as interrupted), the move that ends the send closes it, a claim given
+/// back unsent removes it. A person's retry (`Requeued`) opens nothing: the next claim does.
+async fn record_attempt(
+    moved: &OutboxMove<'_>,
+    execution: &workflow_execution::Model,
+    change: OutboxChange<'_>,
+) -> Result<()> {
+    let last = workflow_execution_attempt::Entity::find()
+        .filter(workflow_execution_attempt::Column::ExecutionId.eq(execution.id.as_str()))
+        .order_by_desc(workflow_execution_attempt::Column::Number)
+        .one(moved.db)
+        .await?;
+    let open = last.clone().filter(|a| a.outcome == outcome::SENDING);
+    let close = |attempt: workflow_execution_attempt::Model,
+                 outcome: &str,
+                 error: Option<(&str, &str)>,
+                 result_ref: Option<&str>| {
+        let ms = match (
+            parse_timestamp(&attempt.started_at),
+            parse_timestamp(&moved.now),
+        ) {
+            (Ok(a), Ok(b)) => (b - a).num_milliseconds().max(0),
+            _ => 0,
+        };
+        let mut active = attempt.into_active_model();
+        active.outcome = Set(outcome.to_owned());
+        active.finished_at = Set(Some(moved.now.clone()));
+        active.duration_ms = Set(Some(ms));
+        active.error_kind = Set(error.map(|(kind, _)| kind.to_owned()));
+        active.error_message = Set(error.map(|(_, message)| message.to_owned()));
+        active.result_ref = Set(result_ref.map(str::to_owned));
+        active
+    };
+    match change {
+        OutboxChange::Claimed => {
+            if let Some(open) = open {
+                close(
+                    open,
+                    outcome::INTERRUPTED,
+                    Some((
+                        "interrupted",
+                        "the app stopped during the send; the target is checked before \
+                         sending again",
+                    )),
+                    None,
+                )
+                .update(moved.db)
+                .await?;
+            }
+            let started_by = match last.as_ref().map(|a| a.outcome.as_str()) {
+                None => execution.trigger.clone(),
+                Some(outcome::FAILED) => "retry".to_owned(),
+                Some(_) => "automatic".to_owned(),
+            };
+            let number = last.as_ref().map_or(1, |a| a.number + 1);
+            workflow_execution_attempt::ActiveModel::from(workflow_execution_attempt::Model {
+                id: moved.new_id(),
+                execution_id: execution.id.clone(),
+                number,
+                started_by,
+                outcome: outcome::SENDING.to_owned(),
+                started_at: moved.now.clone(),
+                finished_at: None,
+                duration_ms: None,
+                error_kind: None,
+                error_message: None,
+                result_ref: None,
+            })
+            .insert(moved.db)
+            .await?;
+        }
+        OutboxChange::Done { remote_ref } => {
+            if let Some(open) = open {
+                close(open, outcome::SENT, None, remote_ref)
+                    .update(moved.db)
+                    .await?;
+            }
+        }
+        OutboxChange::Retrying { kind, message } => {
+            if let Some(open) = open {
+                close(open, outcome::WILL_RETRY, Some((kind, message)), None)
+                    .update(moved.db)
+                    .await?;
+            }
+        }
+        OutboxChange::Dead { kind, message } => {
+            if let Some(open) = open {
+                close(open, outcome::FAILED, Some((kind, message)), None)
+                    .update(moved.db)
+                    .await?;
+            }
+        }
+        OutboxChange::Unclaimed => {
+            // Claimed in a batch and given back before anything went out: not an attempt.
+            if let Some(open) = open {
+                workflow_execution_attempt::Entity::delete_by_id(open.id)
+                    .exec(moved.db)
+                    .await?;
+            }
+        }
+        OutboxChange::Requeued => {}
+    }
     Ok(())
 }
 

@@ -30,7 +30,9 @@ use serde_json::{Value, json};
 pub use config::{WorkflowConfig, WorkflowSettings, WorkflowType};
 pub use events::{EventType, NewEvent};
 pub use executions::ExecutionLog;
-pub use wire::{EventView, ExecutionFilter, ExecutionStatus, ExecutionView, WorkflowView};
+pub use wire::{
+    AttemptView, EventView, ExecutionFilter, ExecutionStatus, ExecutionView, WorkflowView,
+};
 
 use entities::{event, workflow_config, workflow_config_history, workflow_execution};
 use executions::Trigger;
@@ -239,8 +241,11 @@ pub async fn run(
         })),
     })
     .await?;
+    let mut view = [ExecutionView::from(row)];
+    attach_attempts(uow.db(), &mut view).await?;
     uow.commit().await?;
-    Ok(ExecutionView::from(row))
+    let [view] = view;
+    Ok(view)
 }
 
 /// Puts a failed execution back to work: its dead outbox row is queued again (checked with the
@@ -305,8 +310,11 @@ pub async fn retry(file: &CompanyFile, session: &Session, id: &str) -> Result<Ex
         })),
     })
     .await?;
+    let mut view = [ExecutionView::from(updated)];
+    attach_attempts(uow.db(), &mut view).await?;
     uow.commit().await?;
-    Ok(ExecutionView::from(updated))
+    let [view] = view;
+    Ok(view)
 }
 
 /// The execution log, newest first.
@@ -339,7 +347,34 @@ pub async fn executions(
         .await?;
     let mut views: Vec<ExecutionView> = rows.into_iter().map(ExecutionView::from).collect();
     label_documents(file.reader(), &mut views).await?;
+    attach_attempts(file.reader(), &mut views).await?;
     Ok(views)
+}
+
+/// Fills each view's `attempt_log`, oldest attempt first (one query per few hundred views).
+async fn attach_attempts(db: &impl ConnectionTrait, views: &mut [ExecutionView]) -> Result<()> {
+    use entities::workflow_execution_attempt as attempt;
+    let ids: Vec<String> = views.iter().map(|v| v.id.clone()).collect();
+    let mut by_execution: std::collections::HashMap<String, Vec<AttemptView>> =
+        std::collections::HashMap::new();
+    for ids in ids.chunks(500) {
+        for a in attempt::Entity::find()
+            .filter(attempt::Column::ExecutionId.is_in(ids.to_vec()))
+            .order_by_asc(attempt::Column::ExecutionId)
+            .order_by_asc(attempt::Column::Number)
+            .all(db)
+            .await?
+        {
+            by_execution
+                .entry(a.execution_id.clone())
+                .or_default()
+                .push(AttemptView::from(a));
+        }
+    }
+    for v in views {
+        v.attempt_log = by_execution.remove(&v.id).unwrap_or_default();
+    }
+    Ok(())
 }
 
 /// Fills `entity_label` for the page (a few queries for the whole page): a sale's number
@@ -394,9 +429,13 @@ async fn label_documents(db: &impl ConnectionTrait, views: &mut [ExecutionView])
 /// One execution.
 pub async fn execution(file: &CompanyFile, session: &Session, id: &str) -> Result<ExecutionView> {
     session.require(Permission::WorkflowView)?;
-    executions::find(file.reader(), id)
-        .await
-        .map(ExecutionView::from)
+    let mut view = [ExecutionView::from(
+        executions::find(file.reader(), id).await?,
+    )];
+    label_documents(file.reader(), &mut view).await?;
+    attach_attempts(file.reader(), &mut view).await?;
+    let [view] = view;
+    Ok(view)
 }
 
 /// Recorded events, newest first (optionally for one entity).

@@ -7,7 +7,7 @@ use serde_json::Value;
 use ts_rs::TS;
 
 use super::config::WorkflowType;
-use super::entities::{event, workflow_execution};
+use super::entities::{event, workflow_execution, workflow_execution_attempt};
 
 /// One workflow's settings.
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
@@ -106,6 +106,46 @@ pub struct ExecutionView {
     pub result_ref: Option<String>,
     pub created_at: String,
     pub updated_at: String,
+    /// Every try of the send, oldest first (empty when nothing was sent: skipped, held, or
+    /// waiting in the queue). The execution log shows one row per attempt.
+    pub attempt_log: Vec<AttemptView>,
+}
+
+/// One try of an execution's send.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct AttemptView {
+    /// 1 for the first send, then counting every automatic and manual retry.
+    #[ts(type = "number")]
+    pub number: i64,
+    /// event | manual (the execution's first send) | automatic (the queue retrying after a
+    /// retryable failure or an interrupted send) | retry (a person's retry)
+    pub started_by: String,
+    /// sending | sent | will_retry | failed | interrupted
+    pub outcome: String,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    #[ts(type = "number | null")]
+    pub duration_ms: Option<i64>,
+    pub error_kind: Option<String>,
+    pub error_message: Option<String>,
+    /// The target's reference for a sent attempt (e-TIMS: the receipt number).
+    pub result_ref: Option<String>,
+}
+
+impl From<workflow_execution_attempt::Model> for AttemptView {
+    fn from(m: workflow_execution_attempt::Model) -> Self {
+        Self {
+            number: m.number,
+            started_by: m.started_by,
+            outcome: m.outcome,
+            started_at: m.started_at,
+            finished_at: m.finished_at,
+            duration_ms: m.duration_ms,
+            error_kind: m.error_kind,
+            error_message: m.error_message,
+            result_ref: m.result_ref,
+        }
+    }
 }
 
 impl From<workflow_execution::Model> for ExecutionView {
@@ -130,6 +170,7 @@ impl From<workflow_execution::Model> for ExecutionView {
             result_ref: m.result_ref,
             created_at: m.created_at,
             updated_at: m.updated_at,
+            attempt_log: Vec::new(),
         }
     }
 }
