@@ -67,6 +67,7 @@ mod format;
 mod grid;
 mod model;
 mod pdf;
+pub mod print;
 mod qr;
 pub mod samples;
 mod thermal;
