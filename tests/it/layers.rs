@@ -98,6 +98,21 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
             "tauri",
         ],
     ),
+    // The local e-TIMS sandbox, a test double of KRA: the client's wire types and nothing else
+    // of ours, no database or keyring.
+    (
+        "hesabu-etims-sandbox",
+        &[
+            "sea-orm",
+            "sqlx",
+            "rusqlite",
+            "keyring",
+            "hesabu-store",
+            "hesabu-core",
+            "hesabu-app",
+            "tauri",
+        ],
+    ),
     // The receipt renderer: plain data in, PDF bytes out; no database and nothing of ours.
     (
         "hesabu-receipts",
@@ -120,6 +135,7 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
             "hesabu-cli",
             "hesabu-desktop",
             "hesabu-etims",
+            "hesabu-etims-sandbox",
             "tauri",
         ],
     ),
