@@ -113,6 +113,35 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
             "tauri",
         ],
     ),
+    // The QuickBooks Online client and its sandbox: the sync contract and nothing else of ours,
+    // no database or keyring (tokens go through the contract's SecretStore).
+    (
+        "hesabu-qbo",
+        &[
+            "sea-orm",
+            "sqlx",
+            "rusqlite",
+            "keyring",
+            "hesabu-etims",
+            "hesabu-store",
+            "hesabu-core",
+            "hesabu-app",
+            "tauri",
+        ],
+    ),
+    (
+        "hesabu-qbo-sandbox",
+        &[
+            "sea-orm",
+            "sqlx",
+            "rusqlite",
+            "keyring",
+            "hesabu-store",
+            "hesabu-core",
+            "hesabu-app",
+            "tauri",
+        ],
+    ),
     // The receipt renderer: plain data in, PDF bytes out; no database and nothing of ours.
     (
         "hesabu-receipts",
@@ -136,6 +165,8 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
             "hesabu-desktop",
             "hesabu-etims",
             "hesabu-etims-sandbox",
+            "hesabu-qbo",
+            "hesabu-qbo-sandbox",
             "tauri",
         ],
     ),
