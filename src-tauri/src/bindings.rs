@@ -74,7 +74,46 @@ pub fn generate() -> String {
     }
     out.push_str("];\n\n");
     push_role_permissions(&mut out);
+    push_audit_words(&mut out);
     out
+}
+
+/// The audit log's vocabulary (`hesabu_store::audit::words`), so the Audit log page and the
+/// export say the same words.
+fn push_audit_words(out: &mut String) {
+    use hesabu_store::audit::words;
+    let tables = [
+        (
+            "AUDIT_SUBJECTS",
+            "what an action's subject is called",
+            words::SUBJECTS,
+        ),
+        (
+            "AUDIT_VERBS",
+            "what an action's verb is called",
+            words::VERBS,
+        ),
+        (
+            "AUDIT_ENTITIES",
+            "entity types whose name is not a subject's",
+            words::ENTITIES,
+        ),
+    ];
+    for (name, what, table) in tables {
+        let _ = writeln!(
+            out,
+            "\n/** The audit log's words, {what}: `hesabu_store::audit::words`. */\n\
+             export const {name}: Readonly<Record<string, string>> = {{"
+        );
+        for (key, label) in table {
+            let _ = writeln!(
+                out,
+                "  {key}: {},",
+                serde_json::to_string(label).unwrap_or_default()
+            );
+        }
+        out.push_str("};\n");
+    }
 }
 
 /// The core's permission table as data, so the UI's role-aware navigation and its tests read

@@ -705,8 +705,16 @@ async fn the_cli_exports_any_list_with_json_and_exit_codes() {
     assert!(
         cells[1..]
             .iter()
-            .all(|r| r[3].to_string().starts_with("budget.")),
+            .all(|r| r[8].to_string().starts_with("budget.")),
         "the filter applies"
+    );
+    // What happened in words, the code kept in the last column for filtering.
+    assert!(
+        cells[1..]
+            .iter()
+            .all(|r| r[3].to_string().starts_with("Budget ")),
+        "{:?}",
+        &cells[1..]
     );
 
     // No format and no extension: say how to choose one (exit 2).

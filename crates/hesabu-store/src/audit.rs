@@ -329,15 +329,16 @@ fn day_start(
 }
 
 /// The columns of the audit log's export.
-pub const EXPORT_COLUMNS: [&str; 8] = [
+pub const EXPORT_COLUMNS: [&str; 9] = [
     "#",
     "When",
     "Who",
-    "Action",
+    "What happened",
     "Subject",
     "Subject id",
     "Before",
     "After",
+    "Action code",
 ];
 
 /// Every entry `query` matches (its `before_seq` and `limit` are the screen's paging and are
@@ -374,11 +375,12 @@ pub async fn table(
                 Cell::Number(e.seq.into()),
                 Cell::Text(local_time(&e.at, zone)),
                 Cell::Text(e.actor_name.unwrap_or(e.actor_email)),
-                Cell::Text(e.action),
-                Cell::Text(e.entity_type),
+                Cell::Text(words::action_label(&e.action)),
+                Cell::Text(words::entity_label(&e.entity_type)),
                 Cell::Text(e.entity_id),
                 json(e.before),
                 json(e.after),
+                Cell::Text(e.action),
             ]);
         }
         if !page.more || page_query.before_seq.is_none() {
@@ -609,5 +611,149 @@ mod tests {
         other_actor.actor_email = "z@y.test".into();
         assert_ne!(h, entry_hash(GENESIS_HASH, &canonical(&other_actor)));
         assert_ne!(h, entry_hash("1", &canonical(&base)));
+    }
+}
+
+/// The audit log in words: what an action ("budget.reserve" → "Budget reserved") and an entity
+/// type ("approval_document" → "Document") are called on the Audit log page and in its export.
+/// The one vocabulary: the desktop's bindings carry these tables (`AUDIT_SUBJECTS`,
+/// `AUDIT_VERBS`, `AUDIT_ENTITIES` in ui/src/lib/bindings.ts) and ui/src/lib/audit.ts reads them.
+pub mod words {
+    /// The part of an action before the dot.
+    pub const SUBJECTS: &[(&str, &str)] = &[
+        ("approval", "Approval"),
+        ("approval_policy", "Approval policy"),
+        ("backup", "Backup"),
+        ("budget", "Budget"),
+        ("company", "Company"),
+        ("customer", "Customer"),
+        ("delegation", "Delegation"),
+        ("department", "Department"),
+        ("document", "Document"),
+        ("event", "Event"),
+        ("holiday", "Holiday"),
+        ("item", "Item"),
+        ("notification", "Notification"),
+        ("outbox", "Sync item"),
+        ("report", "Report"),
+        ("rules", "Business rules"),
+        ("sale", "Sale"),
+        ("sales", "Sales"),
+        ("scheduled_job", "Scheduled job"),
+        ("user", "User"),
+        ("workflow", "Workflow"),
+    ];
+
+    /// The part after the dot, as a past participle.
+    pub const VERBS: &[(&str, &str)] = &[
+        ("add", "added"),
+        ("approve", "approved"),
+        ("auto_approve", "approved automatically"),
+        ("blocked", "blocked a submission"),
+        ("bulk_approve", "approved in bulk"),
+        ("cancel", "cancelled"),
+        ("check", "checked"),
+        ("create", "created"),
+        ("deactivate", "deactivated"),
+        ("dead_letter", "given up on"),
+        ("delegate", "delegated"),
+        ("deliver", "delivered"),
+        ("designate", "designation set"),
+        ("edit", "edited"),
+        ("enable", "switched on"),
+        ("disable", "switched off"),
+        ("set", "set up"),
+        ("escalate", "escalated"),
+        ("expire", "expired"),
+        ("fiscalise", "signed by KRA"),
+        ("import", "imported"),
+        ("issue", "issued"),
+        ("phase", "phased by month"),
+        ("read", "read"),
+        ("recall", "recalled"),
+        ("record", "recorded"),
+        ("release", "released"),
+        ("remind", "reminder sent"),
+        ("reserve", "reserved"),
+        ("restore", "restored"),
+        ("retry", "retried"),
+        ("revoke", "revoked"),
+        ("run", "run"),
+        ("set_head", "head set"),
+        ("settings", "settings changed"),
+        ("spend", "spent"),
+        ("start", "started"),
+        ("submit", "submitted"),
+        ("tax_review_resolve", "tax review resolved"),
+        ("update", "changed"),
+        ("void", "voided"),
+        ("work_week", "work week changed"),
+        ("commit", "committed"),
+        ("reject", "rejected"),
+        ("return", "returned"),
+        ("clarify", "clarification asked"),
+        ("resubmit", "resubmitted"),
+    ];
+
+    /// Entity types whose name is not a subject's.
+    pub const ENTITIES: &[(&str, &str)] = &[
+        ("approval_document", "Document"),
+        ("approval_request", "Approval request"),
+        ("approval_step", "Approval step"),
+        ("sales_document", "Sale"),
+        ("app_user", "User"),
+        ("budget_reservation", "Reservation"),
+    ];
+
+    fn find(table: &[(&str, &'static str)], key: &str) -> Option<&'static str> {
+        table.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
+    }
+
+    /// "stock_move" → "Stock move".
+    fn spelt_out(text: &str) -> String {
+        let spaced = text.replace(['.', '_'], " ");
+        let spaced = spaced.trim();
+        let mut chars = spaced.chars();
+        chars.next().map_or_else(String::new, |first| {
+            first.to_uppercase().chain(chars).collect::<String>()
+        })
+    }
+
+    /// "budget.reserve" → "Budget reserved"; an action it does not know, spelt out in words.
+    pub fn action_label(action: &str) -> String {
+        if let Some((subject, verb)) = action.split_once('.')
+            && let (Some(subject), Some(verb)) = (find(SUBJECTS, subject), find(VERBS, verb))
+        {
+            return format!("{subject} {verb}");
+        }
+        spelt_out(action)
+    }
+
+    /// "approval_document" → "Document".
+    pub fn entity_label(entity_type: &str) -> String {
+        find(ENTITIES, entity_type)
+            .or_else(|| find(SUBJECTS, entity_type))
+            .map_or_else(|| spelt_out(entity_type), str::to_owned)
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        /// The same examples as ui/src/lib/audit.test.ts.
+        #[test]
+        fn says_what_happened_in_words() {
+            assert_eq!(action_label("budget.reserve"), "Budget reserved");
+            assert_eq!(
+                action_label("document.tax_review_resolve"),
+                "Document tax review resolved"
+            );
+            assert_eq!(action_label("sale.fiscalise"), "Sale signed by KRA");
+            assert_eq!(action_label("outbox.dead_letter"), "Sync item given up on");
+            assert_eq!(action_label("widget.frobnicate"), "Widget frobnicate");
+            assert_eq!(entity_label("approval_document"), "Document");
+            assert_eq!(entity_label("budget"), "Budget");
+            assert_eq!(entity_label("stock_move"), "Stock move");
+        }
     }
 }

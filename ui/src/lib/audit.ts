@@ -1,78 +1,11 @@
 // The audit log in words: what an action and an entity type are called on the Audit log page.
 
-const SUBJECTS: Record<string, string> = {
-  approval: 'Approval',
-  approval_policy: 'Approval policy',
-  backup: 'Backup',
-  budget: 'Budget',
-  company: 'Company',
-  customer: 'Customer',
-  delegation: 'Delegation',
-  department: 'Department',
-  document: 'Document',
-  event: 'Event',
-  holiday: 'Holiday',
-  item: 'Item',
-  notification: 'Notification',
-  outbox: 'Sync item',
-  report: 'Report',
-  rules: 'Business rules',
-  sale: 'Sale',
-  sales: 'Sales',
-  scheduled_job: 'Scheduled job',
-  user: 'User',
-  workflow: 'Workflow',
-}
+import { AUDIT_ENTITIES, AUDIT_SUBJECTS, AUDIT_VERBS } from './bindings'
 
-const VERBS: Record<string, string> = {
-  add: 'added',
-  approve: 'approved',
-  auto_approve: 'approved automatically',
-  blocked: 'blocked a submission',
-  bulk_approve: 'approved in bulk',
-  cancel: 'cancelled',
-  check: 'checked',
-  create: 'created',
-  deactivate: 'deactivated',
-  dead_letter: 'given up on',
-  delegate: 'delegated',
-  deliver: 'delivered',
-  designate: 'designation set',
-  edit: 'edited',
-  enable: 'switched on',
-  disable: 'switched off',
-  set: 'set up',
-  escalate: 'escalated',
-  expire: 'expired',
-  fiscalise: 'signed by KRA',
-  import: 'imported',
-  issue: 'issued',
-  phase: 'phased by month',
-  read: 'read',
-  recall: 'recalled',
-  record: 'recorded',
-  release: 'released',
-  remind: 'reminder sent',
-  reserve: 'reserved',
-  restore: 'restored',
-  retry: 'retried',
-  revoke: 'revoked',
-  run: 'run',
-  set_head: 'head set',
-  settings: 'settings changed',
-  spend: 'spent',
-  start: 'started',
-  submit: 'submitted',
-  tax_review_resolve: 'tax review resolved',
-  update: 'changed',
-  void: 'voided',
-  work_week: 'work week changed',
-  commit: 'committed',
-  reject: 'rejected',
-  return: 'returned',
-  clarify: 'clarification asked',
-  resubmit: 'resubmitted',
-}
+// The vocabulary is the core's (`hesabu_store::audit::words`, generated into the bindings), so
+// the page and the audit export say the same words.
+const SUBJECTS = AUDIT_SUBJECTS
+const VERBS = AUDIT_VERBS
 
 function words(text: string): string {
   const spaced = text.replace(/[._]/g, ' ').trim()
@@ -91,15 +24,7 @@ export function auditActionLabel(action: string): string {
 
 /** "approval_document" → "Document". */
 export function auditEntityLabel(entityType: string): string {
-  const known: Record<string, string> = {
-    approval_document: 'Document',
-    approval_request: 'Approval request',
-    approval_step: 'Approval step',
-    sales_document: 'Sale',
-    app_user: 'User',
-    budget_reservation: 'Reservation',
-  }
-  return known[entityType] ?? SUBJECTS[entityType] ?? words(entityType)
+  return AUDIT_ENTITIES[entityType] ?? SUBJECTS[entityType] ?? words(entityType)
 }
 
 /** A before/after summary as short "key: value" lines for people (JSON stays in the tooltip). */
