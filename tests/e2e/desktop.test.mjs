@@ -556,7 +556,7 @@ test('in the demo, the admin adds a customer and an item, writes a three-line in
 
     await click(driver, '#sale-save-issue')
     const status = await visible(driver, '#sale-detail[data-status="issued"] #sale-status')
-    assert.equal(await status.getText(), 'Issued')
+    assert.equal(await status.getText(), 'Issued, waiting for KRA')
     const number = await (await visible(driver, '#sale-number')).getText()
     assert.match(number, /^INV-\d{6}$/)
     assert.equal(await (await visible(driver, '#sale-customer-pin')).getText(), pin)

@@ -26,11 +26,12 @@ export function salesTypeLabel(type: SalesType): string {
 
 export const SALES_STATUSES: SalesStatus[] = ['draft', 'pending_approval', 'issued', 'fiscalised', 'void']
 
+/** The words the document register and the sales export use (`SalesStatus::label` in the core). */
 export const SALES_STATUS_LABELS: Record<SalesStatus, string> = {
   draft: 'Draft',
   pending_approval: 'Pending approval',
-  issued: 'Issued',
-  fiscalised: 'Fiscalised',
+  issued: 'Issued, waiting for KRA',
+  fiscalised: 'Signed by KRA',
   void: 'Void',
 }
 

@@ -32,10 +32,10 @@ describe('SalesPage', () => {
     expect(issued.textContent).toContain('INV-000012')
     expect(issued.querySelector('.sale-total')!.textContent!.trim()).toBe('125,000.00')
     expect(issued.querySelector('.sale-total')!.className).toContain('num')
-    expect(issued.querySelector('.sale-status')!.textContent).toBe('Issued')
+    expect(issued.querySelector('.sale-status')!.textContent).toBe('Issued, waiting for KRA')
 
     const badges = [...document.querySelectorAll('#sales-table .sale-status')].map((b) => [b.textContent, b.className])
-    expect(badges.map(([text]) => text)).toEqual(['Issued', 'Draft', 'Fiscalised', 'Void', 'Pending approval', 'Issued'])
+    expect(badges.map(([text]) => text)).toEqual(['Issued, waiting for KRA', 'Draft', 'Signed by KRA', 'Void', 'Pending approval', 'Issued, waiting for KRA'])
     expect(badges[3][1]).toContain('bad')
     expect(badges[4][1]).toContain('warn')
     expect(badges[2][1]).toContain(' on')
@@ -62,7 +62,7 @@ describe('SalesPage', () => {
     expect(document.getElementById('sale-number')!.textContent).toBe('INV-000012')
     expect(document.getElementById('sale-title')!.textContent!.replace(/\s+/g, ' ').trim()).toBe('Invoice INV-000012')
     expect(detail.querySelector('#sale-customer-pin')!.textContent).toBe('P051234567X')
-    expect(detail.querySelector('#sale-status')!.textContent).toBe('Issued')
+    expect(detail.querySelector('#sale-status')!.textContent).toBe('Issued, waiting for KRA')
     expect(detail.querySelector('#sale-lines-view tbody tr')!.textContent).toContain('Consulting (per day)')
     const b = detail.querySelector('#sale-detail-totals tr[data-band="B"]')!
     expect(b.querySelector('[data-taxable]')!.textContent).toBe('4,310.34')
