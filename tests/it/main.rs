@@ -10,6 +10,7 @@ mod cli;
 mod company_file;
 mod concurrency;
 mod demo;
+mod etims_fiscal;
 mod etims_payload;
 mod exports;
 mod hostile;

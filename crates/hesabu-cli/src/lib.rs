@@ -8,6 +8,7 @@
 mod approvals;
 mod backup;
 mod budget;
+mod etims;
 mod export;
 mod jobs;
 mod output;
@@ -52,8 +53,9 @@ pub struct Env {
     /// Whether stderr is a terminal, so `sync run` may draw a live progress bar there.
     pub progress: bool,
     pub clock: SharedClock,
-    /// The outbox targets this installation can send to. Empty until the e-TIMS and QuickBooks
-    /// clients exist (phase 2 registers them in `from_process`); tests pass loopback targets.
+    /// The outbox targets this installation can send to, besides the open file's own (its
+    /// e-TIMS device's target is added per file by `hesabu_app::etims::targets_for_file` for
+    /// `sync` and `jobs`); tests pass loopback targets.
     pub targets: Targets,
 }
 
@@ -162,6 +164,9 @@ enum Command {
     /// to a CSV or XLSX file: --format csv|xlsx --output FILE, and the list's own filters.
     #[command(subcommand)]
     Export(export::ExportCommand),
+    /// KRA e-TIMS: the device (init, show), a sale's status, payload, checklist, send; lookup.
+    #[command(subcommand)]
+    Etims(etims::EtimsCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -630,11 +635,17 @@ async fn acting_command(
         Command::Doc(c) => approvals::doc(c, file, session).await?,
         Command::Approval(c) => approvals::approval(c, file, session).await?,
         Command::Delegation(c) => approvals::delegation(c, file, session).await?,
-        Command::Jobs(c) => jobs::jobs(c, file, session, env).await?,
+        Command::Jobs(c) => {
+            let env = etims::with_file_targets(env, file).await?;
+            jobs::jobs(c, file, session, &env).await?
+        }
         Command::Reports(c) => jobs::reports_cmd(c, file, session).await?,
         Command::Monitor => jobs::monitor_cmd(file, session).await?,
         Command::Org(c) => approvals::org(c, file, session).await?,
-        Command::Sync(command) => sync::run(command, file, session, env).await?,
+        Command::Sync(command) => {
+            let env = etims::with_file_targets(env, file).await?;
+            sync::run(command, file, session, &env).await?
+        }
         Command::Backup(command) => backup::run(command, file, session).await?,
         Command::Workflow(c) => workflows::workflow(c, file, session).await?,
         Command::Rules(c) => workflows::rules_command(c, file, session).await?,
@@ -642,6 +653,7 @@ async fn acting_command(
         Command::Item(c) => sales::item(c, file, session).await?,
         Command::Sale(c) => sales::sale(c, file, session).await?,
         Command::Export(c) => export::run(c, file, session).await?,
+        Command::Etims(c) => etims::run(c, file, session).await?,
         Command::Company(CompanyCommand::Create(_)) | Command::Demo(_) => unreachable_command()?,
     })
 }

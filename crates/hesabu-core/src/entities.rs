@@ -684,6 +684,89 @@ entity!(sales_line, "sales_line", {
     total_amount: hesabu_store::columns::DecimalText,
 }, id: String);
 
+// The e-TIMS fiscal flow's tables (migration 20261202000400_etims_fiscal.sql).
+
+/// Where a sale's e-TIMS submission is (`fiscal_submission.state`, TEXT). Only `sales::fiscal`
+/// changes it; a signed row never changes again.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize, TS,
+)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+#[serde(rename_all = "snake_case")]
+pub enum FiscalState {
+    /// The invoice number is taken and the request frozen; not known to have been answered.
+    #[sea_orm(string_value = "reserved")]
+    Reserved,
+    /// Sent without an answer: KRA is asked before anything is sent again.
+    #[sea_orm(string_value = "unknown")]
+    Unknown,
+    /// Signed by KRA: immutable.
+    #[sea_orm(string_value = "signed")]
+    Signed,
+    /// Refused by KRA (its code and message kept verbatim).
+    #[sea_orm(string_value = "rejected")]
+    Rejected,
+}
+
+stored_words!(FiscalState {
+    Reserved => "reserved",
+    Unknown => "unknown",
+    Signed => "signed",
+    Rejected => "rejected",
+});
+
+entity!(etims_device, "etims_device", {
+    gateway: String,
+    base_url: String,
+    token_url: Option<String>,
+    consumer_key: Option<String>,
+    tin: String,
+    bhf_id: String,
+    dvc_srl_no: String,
+    dvc_id: Option<String>,
+    sdc_id: Option<String>,
+    mrc_no: Option<String>,
+    taxpayer_name: Option<String>,
+    branch_name: Option<String>,
+    init_info: Option<String>,
+    key_source: String,
+    initialised_at: String,
+    initialised_by: Option<String>,
+    last_invc_no: i64,
+    unused_band_rate: String,
+    price_basis: String,
+    updated_at: String,
+}, company_id: String);
+
+entity!(fiscal_submission, "fiscal_submission", {
+    document_id: String,
+    state: crate::entities::FiscalState,
+    tin: String,
+    bhf_id: String,
+    invc_no: Option<i64>,
+    released_invc_no: Option<i64>,
+    org_invc_no: i64,
+    rcpt_ty_cd: String,
+    request_json: String,
+    response_json: Option<String>,
+    cur_rcpt_no: Option<i64>,
+    tot_rcpt_no: Option<i64>,
+    intrl_data: Option<String>,
+    rcpt_sign: Option<String>,
+    sdc_date_time: Option<String>,
+    sdc_id: Option<String>,
+    mrc_no: Option<String>,
+    cfm_dt: String,
+    result_cd: Option<String>,
+    result_msg: Option<String>,
+    adopted: bool,
+    attempts: i64,
+    created_at: String,
+    updated_at: String,
+    last_attempt_at: Option<String>,
+    signed_at: Option<String>,
+}, id: String);
+
 #[cfg(test)]
 mod tests {
     use sea_orm::{ActiveEnum, Iterable};
@@ -706,5 +789,6 @@ mod tests {
         check::<ReservationStatus>();
         check::<SalesStatus>();
         check::<SalesType>();
+        check::<FiscalState>();
     }
 }

@@ -1,10 +1,53 @@
-//! KRA e-TIMS on the sales ledger: what the app layer adds between the ledger (`hesabu-core`)
-//! and the typed client (`hesabu-etims`, which knows no database).
+//! KRA e-TIMS on the sales ledger: what the app layer adds between the ledger (`hesabu-core`,
+//! whose `sales::fiscal` keeps the device and the fiscal records) and the typed client
+//! (`hesabu-etims`, which knows no database). See docs/etims.md.
 //!
 //! - [`payload`]: the `saveTrnsSalesOsdc` request built from a stored sale, its amounts taken
 //!   from the ledger's tax module (never recomputed here).
+//! - [`device`]: setting the device up once (the key to the secret store), and its client.
+//! - [`fiscal`]: the safe-send algorithm (spec §11.4), the pre-send checklist, the payload
+//!   preview, looking an invoice up at KRA, queueing a sale.
+//! - [`target`]: [`EtimsTarget`], the outbox target the sync worker drains `etims` rows to.
+//! - [`targets_for_file`]: the targets of an opened company file (its device's target).
 //!
-//! Still to come (issue 16): device set-up, reference data, the fiscal outbox target with the
-//! safe-send algorithm (spec §11.4), the local sandbox.
+//! Still to come (issue 16): reference data (code lists, item classes, notices), customer and
+//! item registration, stock and purchases.
 
+pub mod device;
+pub mod fiscal;
 pub mod payload;
+pub mod target;
+
+pub use hesabu_etims::Timeouts;
+pub use target::EtimsTarget;
+
+use std::sync::Arc;
+
+use hesabu_store::company_file::CompanyFile;
+use hesabu_store::error::Result;
+use hesabu_store::outbox::Targets;
+use hesabu_store::secrets::SecretStore;
+
+/// The outbox targets of an opened company file: `base` (the process's own, e.g. a test's
+/// loopback target) plus, when the company has an initialised e-TIMS device and `base` has no
+/// `etims` target, an [`EtimsTarget`] with the device's key from `secrets`. An initialised
+/// device whose key cannot be read is an error that says what to do (rows would otherwise wait
+/// silently). Call it after opening a file, and again after `etims device init`.
+pub async fn targets_for_file(
+    file: &CompanyFile,
+    secrets: &dyn SecretStore,
+    base: &Targets,
+    timeouts: Timeouts,
+) -> Result<Targets> {
+    let mut targets = base.clone();
+    if targets
+        .get(hesabu_core::workflows::executions::ETIMS_TARGET)
+        .is_some()
+    {
+        return Ok(targets);
+    }
+    if let Some(client) = device::client(file, secrets, timeouts).await? {
+        targets.add(Arc::new(EtimsTarget::new(file.clone(), client)));
+    }
+    Ok(targets)
+}

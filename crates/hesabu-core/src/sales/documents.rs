@@ -1355,7 +1355,15 @@ pub async fn void(
     let mut uow = file.begin(session).await?;
     let doc = find(uow.db(), key).await?;
     match doc.status {
-        SalesStatus::Issued => {}
+        SalesStatus::Issued => {
+            // Its number may be out at KRA (issue 16): KRA may have signed it.
+            if let Some(why) = super::fiscal::blocks_void(uow.db(), &doc.id).await? {
+                return Err(Error::Conflict(format!(
+                    "{} cannot be voided: {why}.",
+                    label(&doc)
+                )));
+            }
+        }
         SalesStatus::Fiscalised => {
             return Err(Error::Conflict(format!(
                 "{} is signed by KRA and cannot be voided: raise a credit note against it \

@@ -16,6 +16,7 @@
 pub mod customers;
 pub mod documents;
 pub mod export;
+pub mod fiscal;
 pub mod import;
 pub mod items;
 pub mod settings;

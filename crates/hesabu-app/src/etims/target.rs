@@ -1,0 +1,161 @@
+//! The e-TIMS outbox target: what the sync worker drains the `etims` rows to.
+//!
+//! The rows are queued by the five e-TIMS workflows (`hesabu_core::workflows`) with the
+//! payload `{workflow, execution_id, entity_type, entity_id, entity_version, entity, options}`
+//! and the operation of the workflow. Sales, invoices and credit notes (ordering key
+//! `etims:fiscal`: one in flight, FIFO) are signed by [`super::fiscal::send_document`], the
+//! safe-send algorithm; crash recovery and lost answers go through
+//! [`super::fiscal::check_document`], which asks KRA before anything is resent.
+//!
+//! Registering customers and items (`customer.save`, `item.save`) is not built yet: those rows
+//! fail permanently with a message saying so, rather than waiting forever.
+
+use std::time::Duration;
+
+use hesabu_core::workflows::executions::ETIMS_TARGET;
+use hesabu_etims::Client;
+use hesabu_store::company_file::CompanyFile;
+use hesabu_store::outbox::{Ack, OutboxItem, RemoteState, SendError, Target, TargetConfig};
+use serde_json::Value;
+
+use super::fiscal;
+
+/// The operations that sign a sale (`WorkflowType::operation`).
+const FISCAL_OPERATIONS: [&str; 3] = ["invoice.submit", "credit_note.submit", "sales.submit"];
+
+/// The e-TIMS client of one open company file, as the outbox sees it.
+#[derive(Debug, Clone)]
+pub struct EtimsTarget {
+    file: CompanyFile,
+    client: Client,
+}
+
+impl EtimsTarget {
+    /// The target of `file`'s device, talking through `client` (with the device's key).
+    pub fn new(file: CompanyFile, client: Client) -> Self {
+        EtimsTarget { file, client }
+    }
+}
+
+/// What an outbox row asks for.
+enum Job {
+    /// Sign this sales document.
+    Fiscal(String),
+    /// Not built yet: the message says what.
+    Unsupported(String),
+}
+
+fn job_of(item: &OutboxItem) -> Result<Job, SendError> {
+    let payload: Value = serde_json::from_str(&item.payload).map_err(|e| {
+        SendError::permanent(format!("the outbox row {} is not JSON: {e}", item.id))
+    })?;
+    let entity_id = payload
+        .get("entity_id")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            SendError::permanent(format!(
+                "the outbox row {} names no entity (entity_id) to send",
+                item.id
+            ))
+        })?;
+    if FISCAL_OPERATIONS.contains(&item.operation.as_str()) {
+        return Ok(Job::Fiscal(entity_id));
+    }
+    Ok(Job::Unsupported(match item.operation.as_str() {
+        "customer.save" => "Registering customers with e-TIMS (saveBhfCustomer) is not built \
+                            yet in this version of Hesabu; sales to the customer are signed \
+                            without it on the legacy gateway. Turn the customer workflow off \
+                            until it is."
+            .into(),
+        "item.save" => "Registering items with e-TIMS (saveItem) is not built yet in this \
+                        version of Hesabu; on the legacy gateway sales are signed without it. \
+                        Turn the item workflow off until it is."
+            .into(),
+        other => format!("The e-TIMS client does not know the operation '{other}'."),
+    }))
+}
+
+#[async_trait::async_trait]
+impl Target for EtimsTarget {
+    fn name(&self) -> &str {
+        ETIMS_TARGET
+    }
+
+    fn config(&self) -> TargetConfig {
+        hesabu_etims::contract::target_config()
+    }
+
+    async fn send(&self, item: &OutboxItem) -> Result<Ack, SendError> {
+        match job_of(item)? {
+            Job::Fiscal(document_id) => {
+                fiscal::send_document(&self.file, &self.client, &document_id).await
+            }
+            Job::Unsupported(message) => Err(SendError::permanent(message)),
+        }
+    }
+
+    async fn check_before_resend(&self, item: &OutboxItem) -> RemoteState {
+        match job_of(item) {
+            Ok(Job::Fiscal(document_id)) => {
+                fiscal::check_document(&self.file, &self.client, &document_id).await
+            }
+            // Nothing of these was ever sent.
+            Ok(Job::Unsupported(_)) | Err(_) => RemoteState::NotReceived,
+        }
+    }
+
+    /// A TCP connection to the gateway's host: cheap, and it sends KRA nothing (an API call
+    /// would count against KRA's rate limit).
+    async fn probe(&self) -> bool {
+        let Some(addr) = host_port(&self.client.config().base_url) else {
+            return false;
+        };
+        matches!(
+            tokio::time::timeout(Duration::from_secs(5), tokio::net::TcpStream::connect(addr))
+                .await,
+            Ok(Ok(_))
+        )
+    }
+}
+
+/// `host:port` of an http(s) URL (the scheme's port when none is given).
+fn host_port(url: &str) -> Option<String> {
+    let (scheme, rest) = url.trim().split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let authority = authority.rsplit('@').next()?;
+    if authority.is_empty() {
+        return None;
+    }
+    let has_port = match authority.rfind(']') {
+        Some(close) => authority[close..].contains(':'),
+        None => authority.contains(':'),
+    };
+    if has_port {
+        return Some(authority.to_owned());
+    }
+    let port = match scheme.to_ascii_lowercase().as_str() {
+        "https" => 443,
+        "http" => 80,
+        _ => return None,
+    };
+    Some(format!("{authority}:{port}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::host_port;
+
+    #[test]
+    fn probe_addresses() {
+        assert_eq!(
+            host_port("http://127.0.0.1:4711/etims-api/").as_deref(),
+            Some("127.0.0.1:4711")
+        );
+        assert_eq!(
+            host_port("https://etims-api-sbx.kra.go.ke/etims-api/").as_deref(),
+            Some("etims-api-sbx.kra.go.ke:443")
+        );
+        assert_eq!(host_port("not a url"), None);
+    }
+}

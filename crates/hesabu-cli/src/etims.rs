@@ -1,0 +1,323 @@
+//! `hesabu etims …`: the company's KRA e-TIMS device and the fiscal status of its sales. Thin:
+//! parse, call one service (`hesabu_app::etims`, `hesabu_core::sales::fiscal`), print.
+//!
+//! The device's communication key goes to the secret store chosen by `HESABU_SECRETS` (the OS
+//! keyring by default), never to the company file.
+
+use clap::Subcommand;
+use hesabu_app::etims::{Timeouts, device, fiscal};
+use hesabu_core::sales::fiscal::{self as ledger, DeviceView, GatewayProfile, SubmissionView};
+use hesabu_core::sales::tax::UnusedBandRate;
+use hesabu_store::auth::Session;
+use hesabu_store::company_file::CompanyFile;
+use hesabu_store::secrets::{SecretStore, store_from_env};
+
+use crate::output::{Reply, table};
+use crate::{Env, Failure, bad_input};
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum EtimsCommand {
+    /// The company's OSCU device: initialise it once, show it, set its counter.
+    #[command(subcommand)]
+    Device(DeviceCommand),
+    /// A sale's e-TIMS status: submission state, KRA's message, its numbers.
+    Status { document: String },
+    /// Print the JSON a sale is (or would be) sent to KRA with, without sending it.
+    Payload { document: String },
+    /// The pre-send checklist of a sale: every problem that would stop it, with the fix.
+    Checklist { document: String },
+    /// Look an e-TIMS invoice number up at KRA (changes nothing).
+    Lookup { invc_no: i64 },
+    /// Queue a sale for KRA now (runs its workflow); `hesabu sync run` sends it.
+    Send { document: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum DeviceCommand {
+    /// Initialise the device with KRA (once), or enter the key of an installed device.
+    Init(Box<InitArgs>),
+    /// The device as stored (never the key).
+    Show,
+    /// Set the last e-TIMS invoice number used, after KRA named another one ("expected N").
+    Counter {
+        #[arg(long)]
+        last: i64,
+    },
+}
+
+/// `hesabu etims device init`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct InitArgs {
+    /// The device serial number declared on the eTIMS portal.
+    #[arg(long)]
+    pub(crate) serial: String,
+    /// legacy (the direct OSCU API) or integrator (GavaConnect).
+    #[arg(long, default_value = "legacy")]
+    pub(crate) profile: String,
+    /// The gateway's base URL (default: KRA's sandbox of the profile).
+    #[arg(long)]
+    pub(crate) base_url: Option<String>,
+    /// The taxpayer's KRA PIN (default: the company's).
+    #[arg(long)]
+    pub(crate) tin: Option<String>,
+    /// The branch id KRA gave the device (default: the company's).
+    #[arg(long)]
+    pub(crate) bhf_id: Option<String>,
+    /// The key KRA issued at the first initialisation (after a 902 "device installed").
+    #[arg(long, env = "HESABU_ETIMS_CMC_KEY", hide_env_values = true)]
+    pub(crate) cmc_key: Option<String>,
+    /// With --cmc-key: the SCU id (sdcId) from the portal or an earlier receipt.
+    #[arg(long)]
+    pub(crate) sdc_id: Option<String>,
+    /// With --cmc-key: the MRC number.
+    #[arg(long)]
+    pub(crate) mrc_no: Option<String>,
+    /// Integrator: the consumer key of your developer.go.ke app.
+    #[arg(long)]
+    pub(crate) consumer_key: Option<String>,
+    /// Integrator: its consumer secret.
+    #[arg(long, env = "HESABU_ETIMS_CONSUMER_SECRET", hide_env_values = true)]
+    pub(crate) consumer_secret: Option<String>,
+    /// Integrator: the OAuth token URL (default: the integrator sandbox's).
+    #[arg(long)]
+    pub(crate) token_url: Option<String>,
+    /// The rate sent for tax bands a sale does not use: zero or code-list.
+    #[arg(long, default_value = "zero")]
+    pub(crate) unused_band_rate: String,
+    /// Replace an initialised device (KRA answers 902 to a second initialisation).
+    #[arg(long)]
+    pub(crate) force: bool,
+}
+
+fn secrets() -> Result<Box<dyn SecretStore>, Failure> {
+    Ok(store_from_env()?)
+}
+
+/// `env` with the targets of the open file (its e-TIMS device's), for the commands that drain
+/// the outbox (`sync`, `jobs`).
+pub(crate) async fn with_file_targets(env: &Env, file: &CompanyFile) -> Result<Env, Failure> {
+    if hesabu_core::sales::fiscal::device(file.reader())
+        .await?
+        .is_none()
+    {
+        return Ok(env.clone());
+    }
+    let store = secrets()?;
+    let targets = hesabu_app::etims::targets_for_file(
+        file,
+        store.as_ref(),
+        &env.targets,
+        Timeouts::default(),
+    )
+    .await?;
+    Ok(Env {
+        targets,
+        ..env.clone()
+    })
+}
+
+pub(crate) async fn run(
+    command: &EtimsCommand,
+    file: &CompanyFile,
+    session: &Session,
+) -> Result<Reply, Failure> {
+    Ok(match command {
+        EtimsCommand::Device(DeviceCommand::Init(args)) => {
+            let InitArgs {
+                serial,
+                profile,
+                base_url,
+                tin,
+                bhf_id,
+                cmc_key,
+                sdc_id,
+                mrc_no,
+                consumer_key,
+                consumer_secret,
+                token_url,
+                unused_band_rate,
+                force,
+            } = args.as_ref();
+            let setup = device::DeviceSetup {
+                profile: profile.parse::<GatewayProfile>()?,
+                base_url: base_url.clone(),
+                tin: tin.clone(),
+                bhf_id: bhf_id.clone(),
+                serial: serial.clone(),
+                cmc_key: cmc_key.clone(),
+                sdc_id: sdc_id.clone(),
+                mrc_no: mrc_no.clone(),
+                consumer_key: consumer_key.clone(),
+                consumer_secret: consumer_secret.clone(),
+                token_url: token_url.clone(),
+                unused_band_rate: Some(match unused_band_rate.as_str() {
+                    "zero" => UnusedBandRate::Zero,
+                    "code-list" | "code_list" | "code_list_rate" => UnusedBandRate::CodeListRate,
+                    other => {
+                        return Err(bad_input(format!(
+                            "--unused-band-rate '{other}': use zero or code-list."
+                        )));
+                    }
+                }),
+                force: *force,
+            };
+            let store = secrets()?;
+            let d =
+                device::init(file, session, store.as_ref(), &setup, Timeouts::default()).await?;
+            let text = format!(
+                "{}The key is kept in {}, not in the company file.\n",
+                device_text(&d),
+                store.describe()
+            );
+            Reply::entity(&d, text)
+        }
+        EtimsCommand::Device(DeviceCommand::Show) => {
+            match ledger::show_device(file, session).await? {
+                Some(d) => Reply::entity(&d, device_text(&d)),
+                None => Reply::entity(
+                    &serde_json::Value::Null,
+                    "No e-TIMS device is set up. Run `hesabu etims device init --serial SERIAL`.\n"
+                        .into(),
+                ),
+            }
+        }
+        EtimsCommand::Device(DeviceCommand::Counter { last }) => {
+            let d = ledger::set_counter(file, session, *last).await?;
+            Reply::entity(
+                &d,
+                format!(
+                    "The last e-TIMS invoice number used is now {}; the next sale is sent as {}.\n",
+                    d.last_invc_no,
+                    d.last_invc_no + 1
+                ),
+            )
+        }
+        EtimsCommand::Status { document } => {
+            let status = ledger::status(file, session, document).await?;
+            let label = status
+                .document_number
+                .clone()
+                .unwrap_or_else(|| status.document_id.clone());
+            let text = match &status.submission {
+                None => format!(
+                    "{label} ({}): not sent to e-TIMS yet.\n",
+                    status.document_status
+                ),
+                Some(s) => submission_text(&label, s),
+            };
+            Reply::entity(&status, text)
+        }
+        EtimsCommand::Payload { document } => {
+            let preview = fiscal::payload_preview(file, session, document).await?;
+            let mut text = serde_json::to_string_pretty(&preview.payload).unwrap_or_default();
+            text.push('\n');
+            if preview.kind == "preview" {
+                text.push_str(
+                    "(A preview: invcNo is the next free number, taken only when the sale is sent.)\n",
+                );
+            }
+            Reply::entity(&preview, text)
+        }
+        EtimsCommand::Checklist { document } => {
+            let list = fiscal::checklist(file, session, document).await?;
+            let label = list
+                .document_number
+                .clone()
+                .unwrap_or_else(|| list.document_id.clone());
+            let text = if list.ready {
+                format!("{label} is ready to be sent to KRA.\n")
+            } else {
+                let rows = list
+                    .problems
+                    .iter()
+                    .map(|p| vec![p.code.clone(), p.message.clone(), p.fix.clone()])
+                    .collect();
+                format!(
+                    "{label} cannot be sent yet:\n{}",
+                    table(&["PROBLEM", "WHAT", "FIX"], rows)
+                )
+            };
+            Reply::entity(&list, text)
+        }
+        EtimsCommand::Lookup { invc_no } => {
+            let store = secrets()?;
+            let found =
+                fiscal::lookup(file, session, store.as_ref(), *invc_no, Timeouts::default())
+                    .await?;
+            let mut text = match &found.kra {
+                Some(k) => format!(
+                    "KRA has e-TIMS invoice {}: {} total {} ({}).\n",
+                    found.invc_no,
+                    k.trd_invc_no.as_deref().unwrap_or("?"),
+                    k.tot_amt.map(|t| t.to_string()).unwrap_or_default(),
+                    k.rcpt_ty_cd.as_deref().unwrap_or("?")
+                ),
+                None => format!(
+                    "KRA has no e-TIMS invoice {} ({} {}).\n",
+                    found.invc_no, found.result_cd, found.result_msg
+                ),
+            };
+            if let Some(s) = &found.local {
+                text.push_str(&format!(
+                    "In this company file it is {} ({}).\n",
+                    s.document_number.as_deref().unwrap_or(&s.document_id),
+                    s.state
+                ));
+            }
+            Reply::entity(&found, text)
+        }
+        EtimsCommand::Send { document } => {
+            let execution = fiscal::queue(file, session, document).await?;
+            let text = match &execution.error_message {
+                Some(m) => format!("Execution {} {}: {m}\n", execution.id, execution.status),
+                None => format!(
+                    "Queued for KRA (execution {}); `hesabu sync run` sends it.\n",
+                    execution.id
+                ),
+            };
+            Reply::entity(&execution, text)
+        }
+    })
+}
+
+fn device_text(d: &DeviceView) -> String {
+    let rows = vec![
+        vec!["Gateway".into(), d.gateway.as_str().into()],
+        vec!["Base URL".into(), d.base_url.clone()],
+        vec!["PIN".into(), d.tin.clone()],
+        vec!["Branch".into(), d.bhf_id.clone()],
+        vec!["Serial".into(), d.dvc_srl_no.clone()],
+        vec!["SCU id".into(), d.sdc_id.clone().unwrap_or_default()],
+        vec!["MRC".into(), d.mrc_no.clone().unwrap_or_default()],
+        vec!["Device id".into(), d.dvc_id.clone().unwrap_or_default()],
+        vec![
+            "Taxpayer".into(),
+            d.taxpayer_name.clone().unwrap_or_default(),
+        ],
+        vec![
+            "Branch name".into(),
+            d.branch_name.clone().unwrap_or_default(),
+        ],
+        vec!["Key".into(), d.key_source.clone()],
+        vec!["Initialised".into(), d.initialised_at.clone()],
+        vec!["Last invcNo".into(), d.last_invc_no.to_string()],
+    ];
+    table(&["DEVICE", ""], rows)
+}
+
+fn submission_text(label: &str, s: &SubmissionView) -> String {
+    let mut text = format!("{label}: e-TIMS {}", s.state);
+    if let Some(n) = s.invc_no {
+        text.push_str(&format!(", invoice number {n}"));
+    }
+    if let Some(cu) = &s.cu_invoice_no {
+        text.push_str(&format!(", CU invoice {cu}"));
+    }
+    text.push_str(&format!(" ({} attempt(s)).\n", s.attempts));
+    if let (Some(code), Some(message)) = (&s.result_cd, &s.result_msg) {
+        text.push_str(&format!("KRA: {code} {message}\n"));
+    } else if let Some(message) = &s.result_msg {
+        text.push_str(&format!("Last error: {message}\n"));
+    }
+    text
+}
