@@ -230,6 +230,12 @@ mod tests {
         assert!(text.contains(
             "budget_year: { args: { year: string | null; department: string | null }; returns: FiscalYearUtilisation };"
         ));
+        assert!(text.contains(
+            "receipt_print: { args: { key: string; request: PrintRequest }; returns: PrintResult };"
+        ));
+        for ty in ["ReceiptRow", "ReceiptDetail", "PrintRecord", "PaperFormat"] {
+            assert!(text.contains(&format!("export type {ty} ")), "{ty} missing");
+        }
         for ty in [
             "ImportProgress",
             "ImportStage",

@@ -6,12 +6,14 @@
 //! ([`handler`]) and describes them to the TypeScript generator ([`signatures`]), and it fails to
 //! compile if a listed signature does not match the function, so the two cannot drift.
 //!
-//! The sales ledger's commands are in [`sales`], exports in [`export`] (re-exported here,
-//! listed in the same table).
+//! The sales ledger's commands are in [`sales`], exports in [`export`], ETR receipts in
+//! [`receipts`] (re-exported here, listed in the same table).
 
 mod export;
+mod receipts;
 mod sales;
 pub use export::*;
+pub use receipts::*;
 pub use sales::*;
 
 use hesabu_app::connectivity::{self, ConnectivityView};
@@ -1067,4 +1069,11 @@ command_table! {
     sales_settings_get() -> SalesSettings;
     sales_settings_set(change: SalesSettings) -> SalesSettings;
     export_list(request: hesabu_app::export::ExportRequest, format: hesabu_store::export::Format, path: String) -> hesabu_app::export::ExportResult;
+    receipts_list(query: hesabu_app::receipts::ReceiptQuery) -> hesabu_app::receipts::ReceiptPage;
+    receipt_show(key: String) -> hesabu_app::receipts::ReceiptDetail;
+    receipt_preview(key: String, format: hesabu_app::receipts::PaperFormat, copy: bool) -> hesabu_app::receipts::ReceiptPreview;
+    receipt_save_pdf(key: String, format: hesabu_app::receipts::PaperFormat, copy: bool, path: String) -> hesabu_app::receipts::PrintResult;
+    receipt_print(key: String, request: hesabu_app::receipts::PrintRequest) -> hesabu_app::receipts::PrintResult;
+    receipt_printers() -> hesabu_app::receipts::PrinterList;
+    receipt_settings_set(change: hesabu_app::receipts::ReceiptSettings) -> hesabu_app::receipts::ReceiptSettings;
 }

@@ -10,6 +10,8 @@
 //! - [`backup`]: `VACUUM INTO` backups, keep-N and verified restore.
 //! - [`export`]: any list (budgets, a budget's ledger, documents, the audit log, the execution
 //!   log, sales) to a CSV or XLSX file.
+//! - [`receipts`]: ETR receipts: stored at first rendering after KRA signed, PDF, printing,
+//!   the print log.
 //! - [`demo`]: the demo company seed (shared by the desktop and `hesabu demo create`).
 
 pub mod backup;
@@ -19,6 +21,7 @@ pub mod etims;
 pub mod export;
 pub mod jobs;
 pub mod monitor;
+pub mod receipts;
 pub mod reports;
 pub mod typescript;
 

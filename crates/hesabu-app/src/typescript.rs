@@ -187,6 +187,23 @@ pub fn typescript_declarations() -> Vec<String> {
         decl::<sl::documents::SalesQuery>(&cfg),
         decl::<sl::settings::SalesSettings>(&cfg),
         decl::<sl::import::MasterImportResult>(&cfg),
+        // ETR receipts.
+        decl::<crate::receipts::PaperFormat>(&cfg),
+        decl::<crate::receipts::ReceiptStatus>(&cfg),
+        decl::<crate::receipts::PrintKind>(&cfg),
+        decl::<crate::receipts::ReceiptQuery>(&cfg),
+        decl::<crate::receipts::ReceiptRow>(&cfg),
+        decl::<crate::receipts::ReceiptPage>(&cfg),
+        decl::<crate::receipts::SignatureView>(&cfg),
+        decl::<crate::receipts::OriginalView>(&cfg),
+        decl::<crate::receipts::StoredView>(&cfg),
+        decl::<crate::receipts::PrintRecord>(&cfg),
+        decl::<crate::receipts::ReceiptDetail>(&cfg),
+        decl::<crate::receipts::ReceiptPreview>(&cfg),
+        decl::<crate::receipts::PrintRequest>(&cfg),
+        decl::<crate::receipts::PrintResult>(&cfg),
+        decl::<crate::receipts::ReceiptSettings>(&cfg),
+        decl::<crate::receipts::PrinterList>(&cfg),
     ]
 }
 

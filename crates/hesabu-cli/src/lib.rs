@@ -12,6 +12,7 @@ mod etims;
 mod export;
 mod jobs;
 mod output;
+mod receipts;
 mod sales;
 mod sync;
 mod workflows;
@@ -160,6 +161,9 @@ enum Command {
     /// Invoices, credit notes and cash sales: create, issue, void, show, list, totals.
     #[command(subcommand)]
     Sale(sales::SaleCommand),
+    /// ETR receipts: list, show, preview, save as PDF, print (original, then COPY), printers.
+    #[command(subcommand)]
+    Receipt(receipts::ReceiptCommand),
     /// Write a list (budgets, a budget's ledger, documents, the audit log, executions, sales)
     /// to a CSV or XLSX file: --format csv|xlsx --output FILE, and the list's own filters.
     #[command(subcommand)]
@@ -652,6 +656,7 @@ async fn acting_command(
         Command::Customer(c) => sales::customer(c, file, session).await?,
         Command::Item(c) => sales::item(c, file, session).await?,
         Command::Sale(c) => sales::sale(c, file, session).await?,
+        Command::Receipt(c) => receipts::run(c, file, session).await?,
         Command::Export(c) => export::run(c, file, session).await?,
         Command::Etims(c) => etims::run(c, file, session).await?,
         Command::Company(CompanyCommand::Create(_)) | Command::Demo(_) => unreachable_command()?,

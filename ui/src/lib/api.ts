@@ -28,8 +28,12 @@ import type {
   NewSale,
   NewSaleLine,
   NewUser,
+  PaperFormat,
   PolicySpec,
   PriceBasis,
+  PrintRequest,
+  ReceiptQuery,
+  ReceiptSettings,
   RegisterQuery,
   ReleaseAction,
   ReleaseCommitmentInput,
@@ -288,3 +292,15 @@ export const salesSettingsSet = (change: SalesSettings) => call('sales_settings_
 /** Writes a list (with its page's filters) to a CSV or XLSX file; resolves to the file and its row count. */
 export const exportList = (request: ExportRequest, format: ExportFormat, path: string) =>
   call('export_list', { request, format, path })
+
+// ETR receipts.
+export const receiptsList = (query: ReceiptQuery) => call('receipts_list', { query })
+export const receiptShow = (key: string) => call('receipt_show', { key })
+export const receiptPreview = (key: string, format: PaperFormat, copy = false) =>
+  call('receipt_preview', { key, format, copy })
+/** Saves the receipt's PDF at `path` (from the save dialog); recorded like a print. */
+export const receiptSavePdf = (key: string, format: PaperFormat, path: string, copy = false) =>
+  call('receipt_save_pdf', { key, format, copy, path })
+export const receiptPrint = (key: string, request: PrintRequest) => call('receipt_print', { key, request })
+export const receiptPrinters = () => call('receipt_printers')
+export const receiptSettingsSet = (change: ReceiptSettings) => call('receipt_settings_set', { change })

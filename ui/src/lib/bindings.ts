@@ -1307,6 +1307,152 @@ export type MasterImportResult = { added: number,
  */
 warnings: Array<ImportRowError>, };
 
+export type PaperFormat = "80mm" | "58mm" | "a4";
+
+export type ReceiptStatus = "signed" | "awaiting" | "rejected";
+
+export type PrintKind = "original" | "copy" | "provisional";
+
+export type ReceiptQuery = { 
+/**
+ * A document number (or part of it), a customer's name (part) or PIN, or a CU invoice
+ * number.
+ */
+search: string | null, 
+/**
+ * yyyy-mm-dd, inclusive (the document's issue date).
+ */
+from: string | null, to: string | null, status: ReceiptStatus | null, limit: number | null, offset: number | null, };
+
+export type ReceiptRow = { document_id: string, number: string, doc_type: SalesType, customer_name: string, customer_pin: string | null, issue_date: string, issued_at: string | null, currency: string, total: string, status: ReceiptStatus, 
+/**
+ * Awaiting KRA: seconds since the document was issued.
+ */
+awaiting_seconds: number | null, 
+/**
+ * KRA's last result code and message (awaiting or rejected), verbatim.
+ */
+kra_code: string | null, kra_message: string | null, 
+/**
+ * `{sdcId}/{curRcptNo}`, once signed.
+ */
+cu_invoice_no: string | null, signed_at: string | null, 
+/**
+ * Successful prints and saved PDFs, and how many of them were copies.
+ */
+prints: number, copies: number, };
+
+export type ReceiptPage = { rows: Array<ReceiptRow>, total: number, };
+
+export type SignatureView = { cu_invoice_no: string | null, sdc_id: string | null, mrc_no: string | null, cur_rcpt_no: number | null, tot_rcpt_no: number | null, 
+/**
+ * Dashed every 4 characters, as printed.
+ */
+internal_data: string | null, receipt_signature: string | null, 
+/**
+ * As KRA sent it.
+ */
+sdc_date_time: string | null, signed_at: string | null, 
+/**
+ * Signed by looking the invoice up at KRA rather than by its answer.
+ */
+adopted: boolean, 
+/**
+ * The verification URL in the QR code (none when a segment has the wrong width).
+ */
+qr_url: string | null, 
+/**
+ * The seller's PIN and branch the device signed with.
+ */
+pin: string, branch_id: string, };
+
+export type OriginalView = { format: PaperFormat, sha256: string, size_bytes: number, rendered_at: string, };
+
+export type StoredView = { stored_at: string, 
+/**
+ * Who first rendered it (the name).
+ */
+stored_by: string, snapshot_sha256: string, renderer_version: string, originals: Array<OriginalView>, };
+
+export type PrintRecord = { id: string, document_id: string, 
+/**
+ * 1, 2, …: this print's place among the document's prints.
+ */
+seq: number, format: PaperFormat, kind: PrintKind, 
+/**
+ * 1, 2, … for copies that printed.
+ */
+copy_number: number | null, 
+/**
+ * `file:PATH`, `cups:NAME` or `network:HOST:PORT`.
+ */
+destination: string, 
+/**
+ * CUPS's job id.
+ */
+job_id: string | null, content_sha256: string | null, size_bytes: number | null, printed_at: string, printed_by: string, printed_by_name: string, 
+/**
+ * Why it failed (`paper_out`, `unreachable`, …); none when it printed.
+ */
+error_kind: string | null, error: string | null, };
+
+export type ReceiptDetail = { row: ReceiptRow, signature: SignatureView | null, stored: StoredView | null, 
+/**
+ * Newest first.
+ */
+prints: Array<PrintRecord>, 
+/**
+ * What the next print will be (original, copy, provisional).
+ */
+next_print: PrintKind, 
+/**
+ * Attempts at KRA so far.
+ */
+kra_attempts: number, };
+
+export type ReceiptPreview = { number: string, format: PaperFormat, kind: PrintKind, text: string, };
+
+export type PrintRequest = { format: PaperFormat | null, printer: string | null, copy: boolean, };
+
+export type PrintResult = { record: PrintRecord, 
+/**
+ * Things worth knowing that did not stop it (paper nearly out, characters the printer
+ * lacks).
+ */
+warnings: Array<string>, };
+
+export type ReceiptSettings = { 
+/**
+ * Printed under the title (e.g. "Welcome"); none: nothing.
+ */
+top_message: string | null, 
+/**
+ * Printed before "End of Legal Receipt" (default "THANK YOU").
+ */
+bottom_message: string | null, 
+/**
+ * The format printed when none is named.
+ */
+default_format: PaperFormat, 
+/**
+ * The printer of each format: `cups:NAME` or `network:HOST:PORT`.
+ */
+printer_80mm: string | null, printer_58mm: string | null, printer_a4: string | null, };
+
+export type PrinterList = { 
+/**
+ * The OS printers (CUPS `lpstat -e`).
+ */
+os_printers: Array<string>, 
+/**
+ * The OS default printer (`lpstat -d`).
+ */
+os_default: string | null, 
+/**
+ * Why the OS printers could not be listed (CUPS missing or stopped, Windows), if so.
+ */
+os_problem: string | null, settings: ReceiptSettings, };
+
 // Desktop wire types (src-tauri/src/wire.rs, src-tauri/src/recent.rs).
 
 export type RecentCompany = { 
@@ -1521,6 +1667,13 @@ export type Commands = {
   sales_settings_get: { args: Record<string, never>; returns: SalesSettings };
   sales_settings_set: { args: { change: SalesSettings }; returns: SalesSettings };
   export_list: { args: { request: ExportRequest; format: ExportFormat; path: string }; returns: ExportResult };
+  receipts_list: { args: { query: ReceiptQuery }; returns: ReceiptPage };
+  receipt_show: { args: { key: string }; returns: ReceiptDetail };
+  receipt_preview: { args: { key: string; format: PaperFormat; copy: boolean }; returns: ReceiptPreview };
+  receipt_save_pdf: { args: { key: string; format: PaperFormat; copy: boolean; path: string }; returns: PrintResult };
+  receipt_print: { args: { key: string; request: PrintRequest }; returns: PrintResult };
+  receipt_printers: { args: Record<string, never>; returns: PrinterList };
+  receipt_settings_set: { args: { change: ReceiptSettings }; returns: ReceiptSettings };
 };
 
 export type CommandName = keyof Commands;
@@ -1627,6 +1780,13 @@ export const COMMAND_NAMES: readonly CommandName[] = [
   "sales_settings_get",
   "sales_settings_set",
   "export_list",
+  "receipts_list",
+  "receipt_show",
+  "receipt_preview",
+  "receipt_save_pdf",
+  "receipt_print",
+  "receipt_printers",
+  "receipt_settings_set",
 ];
 
 /** What each role may do: `hesabu_store::permissions::PERMISSIONS`. The core enforces it; the UI only hides what a role cannot use. */

@@ -19,6 +19,7 @@ export type Page =
   | 'sales'
   | 'customers'
   | 'items'
+  | 'receipts'
   | 'settings-users'
   | 'settings-company'
 
@@ -46,6 +47,7 @@ export const PAGES: PageMeta[] = [
   { id: 'sales', label: 'Sales', key: 'i', group: 'sales', anyOf: ['sales_view'] },
   { id: 'customers', label: 'Customers', key: 'e', group: 'sales', anyOf: ['sales_view'] },
   { id: 'items', label: 'Items', key: 't', group: 'sales', anyOf: ['sales_view'] },
+  { id: 'receipts', label: 'Receipts', key: 'r', group: 'sales', anyOf: ['sales_view'] },
   { id: 'audit', label: 'Audit log', key: 'l', group: 'settings', anyOf: ['audit_view'] },
   { id: 'settings-users', label: 'Users', key: 'u', group: 'settings', anyOf: ['user_view'] },
   { id: 'settings-company', label: 'Company', key: 'c', group: 'settings', anyOf: ['company_view'] },
