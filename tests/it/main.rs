@@ -18,6 +18,7 @@ mod layers;
 mod monitor;
 mod outbox;
 mod permissions;
+mod qbo;
 mod receipts;
 mod register;
 mod rules;

@@ -12,6 +12,8 @@
 //!   log, sales) to a CSV or XLSX file.
 //! - [`receipts`]: ETR receipts: stored at first rendering after KRA signed, PDF, printing,
 //!   the print log.
+//! - [`qbo`]: QuickBooks Online: the connection, pulling sales into the ledger, the ETR
+//!   write-back (outbox target `qbo`).
 //! - [`demo`]: the demo company seed (shared by the desktop and `hesabu demo create`).
 
 pub mod backup;
@@ -21,6 +23,7 @@ pub mod etims;
 pub mod export;
 pub mod jobs;
 pub mod monitor;
+pub mod qbo;
 pub mod receipts;
 pub mod reports;
 pub mod typescript;

@@ -20,6 +20,7 @@ pub mod fiscal;
 pub mod import;
 pub mod items;
 pub mod settings;
+pub mod synced;
 pub mod tax;
 
 use rust_decimal::Decimal;

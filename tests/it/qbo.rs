@@ -1,0 +1,507 @@
+//! QuickBooks Online sync end to end against the local sandbox (`hesabu-qbo-sandbox`):
+//! connecting by paste-back with the `state` checked, the initial pull into the ledger, CDC,
+//! echo suppression, a signed sale changed in QuickBooks flagged (never re-signed), and the
+//! ETR write-back's steps with dropped answers, a crash between upload and update, and a 5010.
+
+use std::sync::Arc;
+
+use hesabu_app::qbo::{self, ConnectMode, ConnectionSettings, PinSource, pull, push};
+use hesabu_core::sales::SalesStatus;
+use hesabu_core::sales::documents;
+use hesabu_core::sales::fiscal::{self, Answer, GatewayProfile, NewDevice, Reservation, Signature};
+use hesabu_core::sales::tax::UnusedBandRate;
+use hesabu_qbo_sandbox::{InjectedFault, Sandbox, SandboxOptions};
+use hesabu_store::auth::Session;
+use hesabu_store::clock::{Clock, SharedClock};
+use hesabu_store::company_file::CompanyFile;
+use hesabu_store::secrets::{SecretStore, store_from_spec};
+use rust_decimal::Decimal;
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
+
+use crate::support;
+
+const REDIRECT: &str = "https://connect.example.com/qbo/callback";
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    file: CompanyFile,
+    admin: Session,
+    sandbox: Sandbox,
+    secrets: Arc<dyn SecretStore>,
+}
+
+async fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = support::clock();
+    let (file, admin) = hesabu_app::create_company(
+        &dir.path().join("acme.hesabu"),
+        &support::new_company(),
+        clock.clone() as SharedClock,
+    )
+    .await
+    .unwrap();
+    let sandbox = Sandbox::start_with(
+        "127.0.0.1:0".parse().unwrap(),
+        SandboxOptions {
+            now: Some(clock.now()),
+            ..SandboxOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    let secrets: Arc<dyn SecretStore> = Arc::from(
+        store_from_spec(&format!(
+            "file:{}",
+            dir.path().join("secrets.json").display()
+        ))
+        .unwrap(),
+    );
+    Fixture {
+        _dir: dir,
+        file,
+        admin,
+        sandbox,
+        secrets,
+    }
+}
+
+/// What the browser's address bar shows after the sandbox's consent page.
+async fn consent(url: &str) -> String {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let response = http.get(url).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 302);
+    response.headers()["location"].to_str().unwrap().to_owned()
+}
+
+async fn sql(file: &CompanyFile, text: &str) {
+    let mut uow = file.begin_system().await.unwrap();
+    uow.db()
+        .execute_raw(Statement::from_string(DbBackend::Sqlite, text))
+        .await
+        .unwrap();
+    uow.audit(hesabu_store::audit::AuditDraft {
+        action: "test.simulate_crash",
+        entity_type: "qbo_push",
+        entity_id: "test".into(),
+        before: None,
+        after: None,
+    })
+    .await
+    .unwrap();
+    uow.commit().await.unwrap();
+}
+
+async fn one_text(file: &CompanyFile, text: &str) -> Option<String> {
+    file.reader()
+        .query_one_raw(Statement::from_string(DbBackend::Sqlite, text))
+        .await
+        .unwrap()
+        .and_then(|r| r.try_get_by_index::<Option<String>>(0).unwrap())
+}
+
+impl Fixture {
+    async fn connect(&self) -> qbo::Qbo {
+        qbo::configure(
+            &self.file,
+            &self.admin,
+            self.secrets.as_ref(),
+            &ConnectionSettings {
+                mode: ConnectMode::Paste,
+                client_id: Some(self.sandbox.client_id()),
+                broker_url: None,
+                redirect_uri: REDIRECT.into(),
+                base_url: Some(self.sandbox.base_url()),
+                sandbox: true,
+                cu_field: Some("1".into()),
+                pin_source: PinSource::TaxId,
+            },
+            Some(&self.sandbox.client_secret()),
+        )
+        .await
+        .unwrap();
+        let url = qbo::authorize_url(&self.file, &self.admin).await.unwrap();
+        let pasted = consent(&url).await;
+        let view = qbo::connect_paste(&self.file, &self.admin, self.secrets.clone(), &pasted)
+            .await
+            .unwrap();
+        assert_eq!(
+            view.realm_id.as_deref(),
+            Some(self.sandbox.realm_id().as_str())
+        );
+        qbo::open(&self.file, self.secrets.clone())
+            .await
+            .unwrap()
+            .unwrap()
+    }
+
+    /// The local document an object was pulled into.
+    async fn local_of(&self, entity: &str, id: &str) -> Option<String> {
+        one_text(
+            &self.file,
+            &format!(
+                "SELECT local_id FROM qbo_object WHERE entity = '{entity}' AND qbo_id = '{id}'"
+            ),
+        )
+        .await
+    }
+
+    /// Signs `document_id` as KRA would (a device and a signature straight into the ledger's
+    /// fiscal records; the e-TIMS flow itself is tested in etims_fiscal.rs).
+    async fn sign(&self, document_id: &str, invc_no: i64) {
+        let mut uow = self.file.begin(&self.admin).await.unwrap();
+        if fiscal::device(uow.db()).await.unwrap().is_none() {
+            fiscal::save_device_in(
+                &mut uow,
+                &NewDevice {
+                    gateway: GatewayProfile::Legacy,
+                    base_url: "http://127.0.0.1:9/etims-api/".into(),
+                    token_url: None,
+                    consumer_key: None,
+                    tin: "P051234567X".into(),
+                    bhf_id: "00".into(),
+                    dvc_srl_no: "HESABU/1".into(),
+                    dvc_id: Some("DVC1".into()),
+                    sdc_id: Some("KRACU0100000001".into()),
+                    mrc_no: Some("WIS00000001".into()),
+                    taxpayer_name: Some("Acme Traders Ltd".into()),
+                    branch_name: Some("HQ".into()),
+                    init_info: None,
+                    key_source: "entered",
+                    unused_band_rate: UnusedBandRate::Zero,
+                },
+                false,
+            )
+            .await
+            .unwrap();
+        }
+        fiscal::reserve_in(
+            &mut uow,
+            &Reservation {
+                document_id: document_id.into(),
+                invc_no,
+                org_invc_no: 0,
+                rcpt_ty_cd: "S".into(),
+                request_json: "{}".into(),
+                cfm_dt: "20260701090000".into(),
+            },
+        )
+        .await
+        .unwrap();
+        fiscal::record_signed_in(
+            &mut uow,
+            document_id,
+            &Signature {
+                cur_rcpt_no: invc_no,
+                tot_rcpt_no: invc_no,
+                intrl_data: "ABCDEFGHIJKLMNOPQRSTUVWXYZ".into(),
+                rcpt_sign: "SIGNSIGNSIGNSIGN".into(),
+                sdc_date_time: "20260701090000".into(),
+                answer: Answer {
+                    result_cd: Some("000".into()),
+                    result_msg: Some("It is succeeded".into()),
+                    response_json: None,
+                },
+                adopted: false,
+            },
+        )
+        .await
+        .unwrap();
+        uow.commit().await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn paste_back_checks_the_state_and_a_foreign_answer_is_refused() {
+    let f = fixture().await;
+    qbo::configure(
+        &f.file,
+        &f.admin,
+        f.secrets.as_ref(),
+        &ConnectionSettings {
+            mode: ConnectMode::Paste,
+            client_id: Some(f.sandbox.client_id()),
+            broker_url: None,
+            redirect_uri: REDIRECT.into(),
+            base_url: Some(f.sandbox.base_url()),
+            sandbox: true,
+            cu_field: None,
+            pin_source: PinSource::TaxId,
+        },
+        Some(&f.sandbox.client_secret()),
+    )
+    .await
+    .unwrap();
+    // Nothing waiting yet.
+    assert!(
+        qbo::connect_paste(
+            &f.file,
+            &f.admin,
+            f.secrets.clone(),
+            "https://x/cb?code=1&state=2&realmId=3"
+        )
+        .await
+        .is_err()
+    );
+    let url = qbo::authorize_url(&f.file, &f.admin).await.unwrap();
+    let pasted = consent(&url).await;
+    let forged = format!(
+        "{REDIRECT}?code=STOLEN&state=0123456789abcdef0123456789abcdef&realmId={}",
+        f.sandbox.realm_id()
+    );
+    let err = qbo::connect_paste(&f.file, &f.admin, f.secrets.clone(), &forged)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("different connection attempt"),
+        "{err}"
+    );
+    assert_eq!(
+        f.sandbox.stats().code_exchanges,
+        0,
+        "a foreign code is never exchanged"
+    );
+    let view = qbo::connect_paste(&f.file, &f.admin, f.secrets.clone(), &pasted)
+        .await
+        .unwrap();
+    assert_eq!(view.realm_id, Some(f.sandbox.realm_id()));
+    let status = qbo::status(&f.file, &f.admin, f.secrets.clone())
+        .await
+        .unwrap();
+    assert!(status.connected);
+    // The tokens are in the secret store, not the company file.
+    let stored = f.secrets.get(&format!(
+        "{}/qbo/{}/tokens",
+        hesabu_core::company::load(f.file.reader())
+            .await
+            .unwrap()
+            .id,
+        f.sandbox.realm_id()
+    ));
+    assert!(stored.unwrap().is_some());
+    let view = qbo::disconnect(&f.file, &f.admin, f.secrets.clone(), false)
+        .await
+        .unwrap();
+    assert_eq!(view.realm_id, None);
+    assert_eq!(f.sandbox.stats().revokes, 1);
+}
+
+#[tokio::test]
+async fn pull_maps_quickbooks_into_the_ledger_then_follows_changes() {
+    let f = fixture().await;
+    let q = f.connect().await;
+    let first = pull::pull(&q, &f.admin, false).await.unwrap();
+    assert_eq!(first.mode, Some(pull::PullMode::Initial));
+    assert_eq!(first.customers, 5);
+    assert_eq!(first.items, 5);
+    assert_eq!(
+        first.sales_issued, 13,
+        "10 invoices and 3 sales receipts: {first:?}"
+    );
+    assert!(first.watermark.is_some());
+
+    // Every pulled invoice is an issued ledger document with QuickBooks' lines, and its total is
+    // either QuickBooks' total to the cent or listed for review with both figures.
+    let reviews = pull::reviews(&f.file, &f.admin).await.unwrap();
+    for id in f.sandbox.ids("Invoice") {
+        let raw: serde_json::Value =
+            serde_json::from_str(&f.sandbox.object("Invoice", &id).unwrap()).unwrap();
+        let local = f.local_of("Invoice", &id).await.expect("mapped");
+        let sale = documents::show(&f.file, &f.admin, &local).await.unwrap();
+        assert_eq!(sale.status, SalesStatus::Issued);
+        let item_lines: Vec<&serde_json::Value> = raw["Line"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|l| l["DetailType"] == "SalesItemLineDetail")
+            .collect();
+        assert_eq!(sale.lines.len(), item_lines.len());
+        for (ours, theirs) in sale.lines.iter().zip(&item_lines) {
+            let qty: Decimal = theirs["SalesItemLineDetail"]["Qty"]
+                .to_string()
+                .parse()
+                .unwrap();
+            let price: Decimal = theirs["SalesItemLineDetail"]["UnitPrice"]
+                .to_string()
+                .parse()
+                .unwrap();
+            assert_eq!(ours.quantity.parse::<Decimal>().unwrap(), qty);
+            assert_eq!(ours.unit_price.parse::<Decimal>().unwrap(), price);
+            assert_eq!(ours.tax_type.as_str(), "B");
+        }
+        let qbo_total: Decimal = raw["TotalAmt"].to_string().parse().unwrap();
+        let flagged = reviews
+            .iter()
+            .any(|r| r.qbo_id == id && r.entity == "Invoice" && r.kind == "totals_differ");
+        assert_eq!(sale.totals.total != qbo_total, flagged, "invoice {id}");
+    }
+    // The KRA PIN came from the tax id.
+    let customer = hesabu_core::sales::customers::show(&f.file, &f.admin, "P051000000A")
+        .await
+        .unwrap();
+    assert_eq!(customer.name, "Mama Njeri's Kiosk");
+
+    // A memo-only edit and a new invoice: CDC picks up exactly those.
+    let edited = f.sandbox.ids("Invoice")[0].clone();
+    f.sandbox
+        .edit("Invoice", &edited, "PrivateNote", "\"Deliver Tuesday\"")
+        .unwrap();
+    let new_id = f.sandbox.seed_invoices(1).pop().unwrap();
+    let second = pull::pull(&q, &f.admin, false).await.unwrap();
+    assert_eq!(second.mode, Some(pull::PullMode::Cdc));
+    assert_eq!(second.sales_issued, 1, "{second:?}");
+    assert!(f.local_of("Invoice", &new_id).await.is_some());
+    assert!(
+        second.reviews <= 1,
+        "only the new invoice may differ: {second:?}"
+    );
+    // A third pull with nothing new changes nothing.
+    let third = pull::pull(&q, &f.admin, false).await.unwrap();
+    assert_eq!(third.sales_issued, 0);
+    assert_eq!(third.customers + third.items, 0);
+}
+
+#[tokio::test]
+async fn a_signed_sale_changed_in_quickbooks_is_flagged_and_our_write_back_is_an_echo() {
+    let f = fixture().await;
+    let q = f.connect().await;
+    pull::pull(&q, &f.admin, false).await.unwrap();
+    let ids = f.sandbox.ids("Invoice");
+    let (a, b) = (ids[0].clone(), ids[1].clone());
+    let doc_a = f.local_of("Invoice", &a).await.unwrap();
+    let doc_b = f.local_of("Invoice", &b).await.unwrap();
+    f.sign(&doc_a, 1).await;
+    f.sign(&doc_b, 2).await;
+    // The next pull queues the write-back of both.
+    let report = pull::pull(&q, &f.admin, false).await.unwrap();
+    assert_eq!(report.pushes_queued, 2);
+
+    // Our write-back comes back through CDC as an echo, not a change.
+    push::push_document(&q, &doc_a).await.unwrap();
+    let echo = pull::pull(&q, &f.admin, false).await.unwrap();
+    assert_eq!(echo.echoes, 1, "{echo:?}");
+    assert_eq!(echo.reviews, 0);
+
+    // Someone changes the signed invoice's total in QuickBooks: flagged, never re-signed.
+    f.sandbox.edit("Invoice", &b, "TotalAmt", "999.00").unwrap();
+    let changed = pull::pull(&q, &f.admin, false).await.unwrap();
+    assert_eq!(changed.reviews, 1, "{changed:?}");
+    let reviews = pull::reviews(&f.file, &f.admin).await.unwrap();
+    let r = reviews
+        .iter()
+        .find(|r| r.kind == "changed_after_signing")
+        .expect("flagged for a credit note");
+    assert_eq!(r.document_id.as_deref(), Some(doc_b.as_str()));
+    let sale = documents::show(&f.file, &f.admin, &doc_b).await.unwrap();
+    assert_eq!(sale.status, SalesStatus::Fiscalised);
+    let status = fiscal::status(&f.file, &f.admin, &doc_b).await.unwrap();
+    assert_eq!(
+        status.submission.unwrap().attempts,
+        1,
+        "signed once, never again"
+    );
+    // Pulling again does not flag it twice.
+    let again = pull::pull(&q, &f.admin, false).await.unwrap();
+    assert_eq!(again.reviews, 0);
+}
+
+#[tokio::test]
+async fn the_write_back_attaches_and_updates_once_through_lost_answers_crashes_and_conflicts() {
+    let f = fixture().await;
+    let q = f.connect().await;
+    pull::pull(&q, &f.admin, false).await.unwrap();
+    let ids = f.sandbox.ids("Invoice");
+    let (a, b) = (ids[0].clone(), ids[1].clone());
+    let doc_a = f.local_of("Invoice", &a).await.unwrap();
+    let doc_b = f.local_of("Invoice", &b).await.unwrap();
+    f.sign(&doc_a, 1).await;
+    f.sign(&doc_b, 2).await;
+    pull::pull(&q, &f.admin, false).await.unwrap();
+
+    // Upload, then a "crash" before the attachment's id was recorded: the retry finds it by
+    // its name and uploads nothing.
+    let attachment = push::attach(&q, &doc_a).await.unwrap();
+    assert_eq!(f.sandbox.stats().uploads, 1);
+    sql(&f.file, &format!("UPDATE qbo_push SET attachable_id = NULL, state = 'pending' WHERE document_id = '{doc_a}'")).await;
+    assert_eq!(push::attach(&q, &doc_a).await.unwrap(), attachment);
+    assert_eq!(f.sandbox.stats().uploads, 1, "no duplicate attachment");
+    let pdf = f.sandbox.attachment_bytes(&attachment).unwrap();
+    assert!(pdf.starts_with(b"%PDF"));
+
+    // The update's answer is lost after QuickBooks applied it: the retry sends the same
+    // requestid and gets the original answer back.
+    assert!(push::prepare_update(&q, &doc_a).await.unwrap());
+    let row = push::row(f.file.reader(), &doc_a).await.unwrap().unwrap();
+    let request_id = row.update_request_id.clone().unwrap();
+    f.sandbox.fail_next(1, InjectedFault::DropAfterProcessing);
+    assert!(push::send_update(&q, &doc_a).await.is_err());
+    let replays = f.sandbox.stats().replays;
+    push::send_update(&q, &doc_a).await.unwrap();
+    assert_eq!(f.sandbox.stats().replays, replays + 1);
+    let updates: Vec<_> = f
+        .sandbox
+        .writes()
+        .into_iter()
+        .filter(|w| w.entity == "Invoice" && w.id == a)
+        .collect();
+    assert_eq!(updates.len(), 1, "{updates:?}");
+    assert_eq!(updates[0].request_id.as_deref(), Some(request_id.as_str()));
+    let cu = fiscal::status(&f.file, &f.admin, &doc_a)
+        .await
+        .unwrap()
+        .submission
+        .unwrap()
+        .cu_invoice_no
+        .unwrap();
+    let after: serde_json::Value =
+        serde_json::from_str(&f.sandbox.object("Invoice", &a).unwrap()).unwrap();
+    assert!(
+        after["PrivateNote"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("[ETR] CU={cu}"))
+    );
+    assert_eq!(after["CustomField"][0]["StringValue"], cu.as_str());
+    // Done: pushing again writes nothing.
+    let writes = f.sandbox.stats().writes;
+    push::push_document(&q, &doc_a).await.unwrap();
+    assert_eq!(f.sandbox.stats().writes, writes);
+
+    // 5010: someone edits the invoice between our read and our update. Re-read, re-apply, a
+    // new requestid; what they wrote is kept.
+    push::attach(&q, &doc_b).await.unwrap();
+    assert!(push::prepare_update(&q, &doc_b).await.unwrap());
+    let first_id = push::row(f.file.reader(), &doc_b)
+        .await
+        .unwrap()
+        .unwrap()
+        .update_request_id
+        .unwrap();
+    f.sandbox
+        .edit("Invoice", &b, "PrivateNote", "\"Deliver Tuesday\"")
+        .unwrap();
+    push::send_update(&q, &doc_b).await.unwrap();
+    let after: serde_json::Value =
+        serde_json::from_str(&f.sandbox.object("Invoice", &b).unwrap()).unwrap();
+    let note = after["PrivateNote"].as_str().unwrap();
+    assert!(note.starts_with("Deliver Tuesday\n[ETR] CU="), "{note}");
+    let ours: Vec<_> = f
+        .sandbox
+        .writes()
+        .into_iter()
+        .filter(|w| w.entity == "Invoice" && w.id == b && w.request_id.is_some())
+        .collect();
+    assert_eq!(ours.len(), 1, "{ours:?}");
+    assert_ne!(ours[0].request_id.as_deref(), Some(first_id.as_str()));
+    assert_eq!(
+        one_text(
+            &f.file,
+            &format!("SELECT CAST(conflicts AS TEXT) FROM qbo_push WHERE document_id = '{doc_b}'")
+        )
+        .await
+        .as_deref(),
+        Some("1")
+    );
+}
