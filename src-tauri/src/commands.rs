@@ -847,7 +847,7 @@ pub async fn sync_progress(state: State<'_, AppState>) -> Result<SyncProgress, W
 #[tauri::command]
 pub async fn sync_connectivity(state: State<'_, AppState>) -> Result<ConnectivityView, WireError> {
     let (open, session) = state.signed_in().await?;
-    connectivity::check(&open.file, &session, state.targets(), None)
+    connectivity::check(&open.file, &session, &state.targets(), None)
         .await
         .wire()
 }

@@ -72,9 +72,12 @@ pub struct AppState {
     lifecycle: Mutex<()>,
     /// Desktop delivery of the signed-in user's notifications.
     delivery: crate::notify::Delivery,
-    /// The outbox clients of this installation. Empty until the e-TIMS and QuickBooks clients
-    /// exist; they register here.
+    /// The outbox clients of this installation itself (none today; tests may add loopback
+    /// ones). The open file's own (its e-TIMS device, its QuickBooks connection) are added in
+    /// `file_targets` when it opens.
     targets: Targets,
+    /// `targets` plus the open file's, made by `hesabu_app::targets_for_file` on opening.
+    file_targets: std::sync::RwLock<Targets>,
     /// The scheduler loop of the open company while a user who may run jobs is signed in.
     background: Background,
     /// Sync progress for the Sync page, fed by the scheduler's outbox job.
@@ -92,13 +95,43 @@ impl AppState {
             lifecycle: Mutex::new(()),
             delivery: crate::notify::Delivery::default(),
             targets: Targets::new(),
+            file_targets: std::sync::RwLock::new(Targets::new()),
             background: Background::default(),
             sync: SyncTracker::default(),
         }
     }
 
-    pub fn targets(&self) -> &Targets {
-        &self.targets
+    /// The targets the open file's outbox drains to.
+    pub fn targets(&self) -> Targets {
+        self.file_targets
+            .read()
+            .map_or_else(|_| self.targets.clone(), |t| t.clone())
+    }
+
+    /// Makes the open file's targets again: on opening, and after its e-TIMS device is set up or
+    /// QuickBooks is connected. A file whose device key cannot be read from the keyring keeps
+    /// only the installation's targets, and the reason is printed: its e-TIMS rows wait in the
+    /// queue (the Sync page shows the target as missing) rather than fail.
+    pub async fn refresh_targets(&self, file: &CompanyFile) {
+        let targets = match self.targets_of(file).await {
+            Ok(targets) => targets,
+            Err(e) => {
+                eprintln!("hesabu-desktop: the company's sync targets are not available: {e}");
+                self.targets.clone()
+            }
+        };
+        if let Ok(mut slot) = self.file_targets.write() {
+            *slot = targets;
+        }
+    }
+
+    async fn targets_of(&self, file: &CompanyFile) -> hesabu_store::Result<Targets> {
+        if !hesabu_app::has_external_targets(file).await? {
+            return Ok(self.targets.clone());
+        }
+        let secrets: Arc<dyn hesabu_store::secrets::SecretStore> =
+            hesabu_store::secrets::store_from_env()?.into();
+        hesabu_app::targets_for_file(file, secrets, &self.targets).await
     }
 
     pub fn background(&self) -> &Background {
@@ -111,7 +144,7 @@ impl AppState {
 
     /// The scheduler with this installation's targets, reporting sync progress to the tracker.
     pub fn scheduler(&self) -> Scheduler {
-        hesabu_app::jobs::standard_scheduler(self.targets.clone())
+        hesabu_app::jobs::standard_scheduler(self.targets())
             .with_sync_events(self.sync.sender())
     }
 
@@ -268,6 +301,7 @@ impl AppState {
             }
         };
         self.background.stop(STOP_TIMEOUT).await;
+        self.refresh_targets(&file).await;
         let previous = self.open.write().await.replace(OpenCompany {
             file,
             session: None,

@@ -37,6 +37,37 @@ use hesabu_store::clock::SharedClock;
 use hesabu_store::company_file::CompanyFile;
 use hesabu_store::error::Result;
 
+/// Whether `file` sends anywhere outside: an initialised e-TIMS device or a connected QuickBooks
+/// company. When it does not, [`targets_for_file`] needs no secret store.
+pub async fn has_external_targets(file: &CompanyFile) -> Result<bool> {
+    Ok(hesabu_core::sales::fiscal::device(file.reader())
+        .await?
+        .is_some()
+        || qbo::stored(file.reader())
+            .await?
+            .is_some_and(|s| s.realm_id.is_some()))
+}
+
+/// The outbox targets of an opened company file: `base` (the process's own, e.g. a test's
+/// loopback targets) plus the file's e-TIMS device ([`etims::targets_for_file`]) and its
+/// QuickBooks connection ([`qbo::push::QboTarget`]), each unless `base` already has a target of
+/// that name. The CLI (`sync`, `jobs`) and the desktop (on opening a file, and after a device is
+/// set up or QuickBooks connected) call it.
+pub async fn targets_for_file(
+    file: &CompanyFile,
+    secrets: Arc<dyn hesabu_store::secrets::SecretStore>,
+    base: &hesabu_store::outbox::Targets,
+) -> Result<hesabu_store::outbox::Targets> {
+    let mut targets =
+        etims::targets_for_file(file, secrets.as_ref(), base, etims::Timeouts::default()).await?;
+    if targets.get(qbo::QBO_TARGET).is_none()
+        && let Some(target) = qbo::push::QboTarget::for_file(file, secrets).await?
+    {
+        targets.add(Arc::new(target));
+    }
+    Ok(targets)
+}
+
 /// Opens an existing company file (see [`CompanyFile::open`]) with the domain's observers
 /// registered. What the app, the CLI and the tests use.
 pub async fn open_company_file(path: &Path, clock: SharedClock) -> Result<CompanyFile> {

@@ -93,23 +93,14 @@ fn secrets() -> Result<Box<dyn SecretStore>, Failure> {
     Ok(store_from_env()?)
 }
 
-/// `env` with the targets of the open file (its e-TIMS device's), for the commands that drain
-/// the outbox (`sync`, `jobs`).
+/// `env` with the targets of the open file (its e-TIMS device's, its QuickBooks connection's),
+/// for the commands that drain the outbox (`sync`, `jobs`).
 pub(crate) async fn with_file_targets(env: &Env, file: &CompanyFile) -> Result<Env, Failure> {
-    if hesabu_core::sales::fiscal::device(file.reader())
-        .await?
-        .is_none()
-    {
+    if !hesabu_app::has_external_targets(file).await? {
         return Ok(env.clone());
     }
-    let store = secrets()?;
-    let targets = hesabu_app::etims::targets_for_file(
-        file,
-        store.as_ref(),
-        &env.targets,
-        Timeouts::default(),
-    )
-    .await?;
+    let store: std::sync::Arc<dyn SecretStore> = secrets()?.into();
+    let targets = hesabu_app::targets_for_file(file, store, &env.targets).await?;
     Ok(Env {
         targets,
         ..env.clone()
