@@ -144,8 +144,7 @@ impl AppState {
 
     /// The scheduler with this installation's targets, reporting sync progress to the tracker.
     pub fn scheduler(&self) -> Scheduler {
-        hesabu_app::jobs::standard_scheduler(self.targets())
-            .with_sync_events(self.sync.sender())
+        hesabu_app::jobs::standard_scheduler(self.targets()).with_sync_events(self.sync.sender())
     }
 
     /// On exit: stop the scheduler (letting a running job finish, up to a timeout) and close
