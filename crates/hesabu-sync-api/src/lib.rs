@@ -8,11 +8,13 @@
 //!   429/5xx, e-TIMS 894/990/991–993/999) or permanent (a business rejection).
 //! - [`Targets`]: the clients a process has, by name, handed to the outbox worker.
 //! - [`secrets::SecretStore`]: where a client's keys and tokens are kept (never the company file).
+//! - [`amount`]: exact JSON numbers for money, which every client reads and writes the same way.
 //! - `testing` (feature `testing`): a loopback fake target for tests and examples.
 //!
 //! The outbox itself (the table, the drainer that claims, sends and settles rows) is in
 //! `hesabu-store`, which implements the other side of this contract.
 
+pub mod amount;
 mod item;
 pub mod secrets;
 mod target;
