@@ -61,25 +61,36 @@ fn problem(code: &str, message: impl Into<String>, fix: impl Into<String>) -> Pr
     }
 }
 
-/// The pre-send checklist of one sale: ready when there is no problem.
+/// The pre-send checklist of one sale: ready when there is no problem. Warnings do not stop
+/// it (e.g. an item not registered, which the legacy gateway signs without).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Checklist {
     pub document_id: String,
     pub document_number: Option<String>,
     pub ready: bool,
     pub problems: Vec<Problem>,
+    #[serde(default)]
+    pub warnings: Vec<Problem>,
 }
 
 /// The pre-send checklist of a sale (by id or number), for `hesabu etims checklist` and the UI.
 pub async fn checklist(file: &CompanyFile, session: &Session, key: &str) -> Result<Checklist> {
     session.require(Permission::SalesView)?;
     let ctx = ledger::context(file.reader(), key).await?;
-    let problems = problems_of(&ctx, file.clock().now());
+    let mut problems = problems_of(&ctx, file.clock().now());
+    let mut warnings = Vec::new();
+    // The master data's checks (PIN at KRA, items registered, codes per the cache).
+    if !problems.iter().any(|p| p.code == "signed") {
+        let found = super::masters::sale_findings(file.reader(), &ctx).await?;
+        problems.extend(found.blocking);
+        warnings = found.warnings;
+    }
     Ok(Checklist {
         document_id: ctx.sale.id.clone(),
         document_number: ctx.sale.number.clone(),
         ready: problems.is_empty(),
         problems,
+        warnings,
     })
 }
 
@@ -196,8 +207,11 @@ pub fn problems_of(ctx: &FiscalContext, now: DateTime<Utc>) -> Vec<Problem> {
                              refuses sales of unregistered items.",
                             item.code
                         ),
-                        "Register it (the item workflow; sending items to e-TIMS is not built \
-                         yet in this version).",
+                        format!(
+                            "Register it: `hesabu etims item register {}` (or the item \
+                             workflow).",
+                            item.code
+                        ),
                     ));
                 }
             }
@@ -610,6 +624,9 @@ pub async fn send_document(
             Err(e) => return Err(waiting(e.message().to_owned())),
         }
     }
+    // The customer's PIN at KRA (strict mode stops a sale to an unknown or inactive one in
+    // the checklist below).
+    super::masters::look_up_sale_pin(file, client, &ctx).await?;
     let reserved = reserve(file, document_id).await?;
     send_frozen(file, client, &reserved).await
 }
@@ -628,7 +645,13 @@ async fn reserve(
         .number
         .clone()
         .unwrap_or_else(|| document_id.into());
-    let problems = problems_of(&ctx, uow.now());
+    let mut problems = problems_of(&ctx, uow.now());
+    problems.extend(
+        super::masters::sale_findings(uow.db(), &ctx)
+            .await
+            .map_err(stored)?
+            .blocking,
+    );
     if !problems.is_empty() {
         let list = problems
             .iter()

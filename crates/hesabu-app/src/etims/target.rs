@@ -7,8 +7,10 @@
 //! safe-send algorithm; crash recovery and lost answers go through
 //! [`super::fiscal::check_document`], which asks KRA before anything is resent.
 //!
-//! Registering customers and items (`customer.save`, `item.save`) is not built yet: those rows
-//! fail permanently with a message saying so, rather than waiting forever.
+//! Customers and items (`customer.save`, `item.save`, no ordering key) are registered by
+//! [`super::masters`]: pre-checks, the PIN looked up, then `saveBhfCustomer` / `saveItem`;
+//! a registered, unchanged entity is acknowledged without a call. Both calls are upserts at
+//! KRA, so a lost answer is simply sent again (nothing to look up first).
 
 use std::time::Duration;
 
@@ -18,7 +20,7 @@ use hesabu_store::company_file::CompanyFile;
 use hesabu_store::outbox::{Ack, OutboxItem, RemoteState, SendError, Target, TargetConfig};
 use serde_json::Value;
 
-use super::fiscal;
+use super::{fiscal, masters};
 
 /// The operations that sign a sale (`WorkflowType::operation`).
 const FISCAL_OPERATIONS: [&str; 3] = ["invoice.submit", "credit_note.submit", "sales.submit"];
@@ -41,7 +43,12 @@ impl EtimsTarget {
 enum Job {
     /// Sign this sales document.
     Fiscal(String),
-    /// Not built yet: the message says what.
+    /// Register this customer; `pin_omitted`: the workflow's lenient PIN validation dropped an
+    /// invalid PIN.
+    Customer { id: String, pin_omitted: bool },
+    /// Register (or update) this item.
+    Item(String),
+    /// An operation this client does not know: the message says which.
     Unsupported(String),
 }
 
@@ -62,18 +69,19 @@ fn job_of(item: &OutboxItem) -> Result<Job, SendError> {
     if FISCAL_OPERATIONS.contains(&item.operation.as_str()) {
         return Ok(Job::Fiscal(entity_id));
     }
-    Ok(Job::Unsupported(match item.operation.as_str() {
-        "customer.save" => "Registering customers with e-TIMS (saveBhfCustomer) is not built \
-                            yet in this version of Hesabu; sales to the customer are signed \
-                            without it on the legacy gateway. Turn the customer workflow off \
-                            until it is."
-            .into(),
-        "item.save" => "Registering items with e-TIMS (saveItem) is not built yet in this \
-                        version of Hesabu; on the legacy gateway sales are signed without it. \
-                        Turn the item workflow off until it is."
-            .into(),
-        other => format!("The e-TIMS client does not know the operation '{other}'."),
-    }))
+    Ok(match item.operation.as_str() {
+        "customer.save" => Job::Customer {
+            id: entity_id,
+            pin_omitted: payload
+                .pointer("/options/pinOmitted")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+        },
+        "item.save" => Job::Item(entity_id),
+        other => Job::Unsupported(format!(
+            "The e-TIMS client does not know the operation '{other}'."
+        )),
+    })
 }
 
 #[async_trait::async_trait]
@@ -91,6 +99,10 @@ impl Target for EtimsTarget {
             Job::Fiscal(document_id) => {
                 fiscal::send_document(&self.file, &self.client, &document_id).await
             }
+            Job::Customer { id, pin_omitted } => {
+                masters::send_customer(&self.file, &self.client, &id, pin_omitted).await
+            }
+            Job::Item(id) => masters::send_item(&self.file, &self.client, &id).await,
             Job::Unsupported(message) => Err(SendError::permanent(message)),
         }
     }
@@ -100,8 +112,11 @@ impl Target for EtimsTarget {
             Ok(Job::Fiscal(document_id)) => {
                 fiscal::check_document(&self.file, &self.client, &document_id).await
             }
-            // Nothing of these was ever sent.
-            Ok(Job::Unsupported(_)) | Err(_) => RemoteState::NotReceived,
+            // Registrations are upserts keyed by custNo / itemCd: sending again is harmless.
+            // Unknown operations were never sent.
+            Ok(Job::Customer { .. } | Job::Item(_) | Job::Unsupported(_)) | Err(_) => {
+                RemoteState::NotReceived
+            }
         }
     }
 
