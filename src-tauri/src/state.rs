@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use hesabu_app::demo;
+use hesabu_app::etims::demo_sandbox::{self, DemoSandbox};
 use hesabu_core::company;
 use hesabu_core::company::NewCompany;
 use hesabu_store::auth::SessionInfo;
@@ -82,6 +83,9 @@ pub struct AppState {
     background: Background,
     /// Sync progress for the Sync page, fed by the scheduler's outbox job.
     sync: SyncTracker,
+    /// The local e-TIMS sandbox (a test double of KRA) while the demo company is open: its
+    /// device signs there (`hesabu_app::etims::demo_sandbox`). None for any other company.
+    demo_sandbox: std::sync::Mutex<Option<Arc<DemoSandbox>>>,
 }
 
 impl AppState {
@@ -98,6 +102,7 @@ impl AppState {
             file_targets: std::sync::RwLock::new(Targets::new()),
             background: Background::default(),
             sync: SyncTracker::default(),
+            demo_sandbox: std::sync::Mutex::new(None),
         }
     }
 
@@ -129,9 +134,27 @@ impl AppState {
         if !hesabu_app::has_external_targets(file).await? {
             return Ok(self.targets.clone());
         }
+        // The demo's e-TIMS target talks to its running sandbox; QuickBooks (if connected) and
+        // any real device come from the secret store as usual.
+        let base = match self.demo_sandbox() {
+            Some(sandbox) => sandbox.targets(file, &self.targets).await?,
+            None => self.targets.clone(),
+        };
         let secrets: Arc<dyn hesabu_store::secrets::SecretStore> =
             hesabu_store::secrets::store_from_env()?.into();
-        hesabu_app::targets_for_file(file, secrets, &self.targets).await
+        hesabu_app::targets_for_file(file, secrets, &base).await
+    }
+
+    /// The demo's running local e-TIMS sandbox, if the open company is the demo.
+    pub fn demo_sandbox(&self) -> Option<Arc<DemoSandbox>> {
+        self.demo_sandbox.lock().ok().and_then(|slot| slot.clone())
+    }
+
+    /// Puts `sandbox` in place of the previous one, which stops.
+    fn set_demo_sandbox(&self, sandbox: Option<Arc<DemoSandbox>>) {
+        if let Ok(mut slot) = self.demo_sandbox.lock() {
+            *slot = sandbox;
+        }
     }
 
     pub fn background(&self) -> &Background {
@@ -203,7 +226,7 @@ impl AppState {
         let file = hesabu_app::open_company_file(&path, self.clock.clone())
             .await
             .wire()?;
-        self.install(file).await
+        self.install(file, None).await
     }
 
     /// Creates a company file with its first admin and opens it with nobody signed in: the UI
@@ -218,7 +241,7 @@ impl AppState {
         let (file, _admin) = hesabu_app::create_company(&path, new, self.clock.clone())
             .await
             .wire()?;
-        self.install(file).await
+        self.install(file, None).await
     }
 
     /// Opens the demo company, creating it the first time.
@@ -235,9 +258,12 @@ impl AppState {
             }
             let (file, _admin) = demo::create(&path, self.clock.clone()).await.wire()?;
             demo::add_workflow_showcase(&file).await.wire()?;
-            file
+            // Its invoices and credit note signed by the app's local e-TIMS sandbox, which keeps
+            // running while the demo is open.
+            let (sandbox, _summary) = demo::sign_with_local_sandbox(&file).await.wire()?;
+            return self.install(file, Some(sandbox)).await;
         };
-        self.install(file).await
+        self.install(file, None).await
     }
 
     /// Closes the open company, if any, and ends the session.
@@ -246,6 +272,7 @@ impl AppState {
         self.background.stop(STOP_TIMEOUT).await;
         let previous = self.open.write().await.take();
         close_quietly(previous).await;
+        self.set_demo_sandbox(None);
     }
 
     /// Signs in to the open company.
@@ -286,8 +313,13 @@ impl AppState {
     }
 
     /// Makes `file` the open company (nobody signed in), closes the previous one and puts the
-    /// file at the top of the recent list.
-    async fn install(&self, file: CompanyFile) -> Result<OpenedCompany, WireError> {
+    /// file at the top of the recent list. The demo company gets its local e-TIMS sandbox:
+    /// `sandbox` when seeding just started one, else one started here; any other file gets none.
+    async fn install(
+        &self,
+        file: CompanyFile,
+        sandbox: Option<DemoSandbox>,
+    ) -> Result<OpenedCompany, WireError> {
         let opened = match describe(&file).await {
             Ok(opened) => opened,
             Err(error) => {
@@ -300,6 +332,16 @@ impl AppState {
             }
         };
         self.background.stop(STOP_TIMEOUT).await;
+        let sandbox = match sandbox {
+            Some(sandbox) => Some(sandbox),
+            // A failed start leaves the demo's e-TIMS rows waiting in the queue; the demo still
+            // opens.
+            None => DemoSandbox::for_file(&file).await.unwrap_or_else(|e| {
+                eprintln!("hesabu-desktop: the demo's local e-TIMS sandbox did not start: {e}");
+                None
+            }),
+        };
+        self.set_demo_sandbox(sandbox.map(Arc::new));
         self.refresh_targets(&file).await;
         let previous = self.open.write().await.replace(OpenCompany {
             file,
@@ -352,6 +394,7 @@ async fn describe(file: &CompanyFile) -> Result<OpenedCompany, WireError> {
         path: file.path().to_string_lossy().into_owned(),
         name: company::display_name(file).await.wire()?,
         time_zone: company::time_zone(file).await.wire()?,
+        etims_sandbox: demo_sandbox::notice(file).await.wire()?.map(str::to_owned),
     })
 }
 
@@ -432,6 +475,9 @@ mod tests {
         let expected = dir.path().join("companies").join("baraka.hesabu");
         assert_eq!(opened.path, expected.to_string_lossy());
         assert_eq!(opened.name, "Baraka Hardware Limited");
+        // A real company never gets the demo's sandbox.
+        assert_eq!(opened.etims_sandbox, None);
+        assert!(state.demo_sandbox().is_none());
         assert!(state.session_info().await.is_none());
         assert_eq!(state.recent()[0].path, opened.path);
 
@@ -455,9 +501,26 @@ mod tests {
         let first = state.open_demo().await.unwrap();
         assert_eq!(first.name, "Savannah Traders");
         assert!(state.session_info().await.is_none());
+        // It signs with the app's local e-TIMS sandbox, and says so.
+        assert!(
+            first
+                .etims_sandbox
+                .as_deref()
+                .is_some_and(|t| t.contains("test double of KRA") && t.contains("not by KRA")),
+            "{first:?}"
+        );
+        let first_sandbox = state
+            .demo_sandbox()
+            .expect("the demo's sandbox runs")
+            .base_url();
+        assert!(state.targets().get("etims").is_some());
         let again = state.open_demo().await.unwrap();
         assert_eq!(again, first);
         assert_eq!(state.recent().len(), 1);
+        // Opened again: a new sandbox, on its own port, serving the same device.
+        let second_sandbox = state.demo_sandbox().expect("started again").base_url();
+        assert_ne!(first_sandbox, second_sandbox);
+        assert!(state.targets().get("etims").is_some());
         let info = state
             .login(demo::DEMO_ADMIN_EMAIL, demo::DEMO_PASSWORD)
             .await

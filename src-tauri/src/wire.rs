@@ -19,6 +19,11 @@ pub struct OpenedCompany {
     pub name: String,
     /// The company's time zone (IANA name, e.g. "Africa/Nairobi"): times are shown in it.
     pub time_zone: String,
+    /// Set when the company signs with the app's local e-TIMS sandbox (the demo company): what
+    /// to tell people, plainly, in a banner (it is a test double of KRA, not KRA).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub etims_sandbox: Option<String>,
 }
 
 /// Everything the start screen shows.

@@ -251,11 +251,32 @@ pub const DEMO_RULES: [&str; 4] = [
 pub const DEMO_INVOICE_SYNC: &str =
     include_str!("../../../docs/examples/workflow-invoice-sync.json");
 
+/// A demo-only decision table: a sale in another currency is held for tax review, so it is not
+/// sent to e-TIMS until someone has looked at its KES figures (sending foreign-currency sales is
+/// not built yet: KRA takes KES amounts, and the checklist would refuse it). It reads the sale's
+/// own currency (`facts.currency`): a sale's approval request is in KES, so `foreign_currency`
+/// never holds for one.
+pub const DEMO_FOREIGN_CURRENCY_REVIEW: &str = r#"{
+  "name": "Foreign-currency invoices for tax review",
+  "document_type": "sales_invoice",
+  "description": "e-TIMS takes KES amounts: an invoice in another currency waits for a tax review before it is sent.",
+  "rows": [
+    {
+      "name": "Not in KES",
+      "when": [{ "field": "facts.currency", "op": "IN", "value": ["USD", "EUR", "GBP", "UGX", "TZS"] }],
+      "then": [
+        { "action": "flag_for_tax_review", "reason": "the invoice is not in KES; check its KES amounts before it goes to e-TIMS" }
+      ]
+    }
+  ]
+}"#;
+
 /// What the desktop's demo adds on top of [`create`] so that the Sales, Workflows, Sync and
-/// Monitoring pages have something to show on first run: the seed's business rules, invoice
-/// sync switched on, and the sales ledger ([`add_sales_ledger`]) — whose issued invoices wait in
-/// the outbox for e-TIMS (the e-TIMS client comes with its own issue). Kept apart from
-/// [`create`] so the test suite's demo stays minimal.
+/// Monitoring pages have something to show on first run: the seed's business rules (plus
+/// [`DEMO_FOREIGN_CURRENCY_REVIEW`]), the invoice and credit-note workflows switched on, and the
+/// sales ledger ([`add_sales_ledger`]), whose issued invoices and credit note wait in the outbox
+/// for e-TIMS until [`sign_with_local_sandbox`] signs them. Kept apart from [`create`] so the
+/// test suite's demo stays minimal.
 pub async fn add_workflow_showcase(file: &CompanyFile) -> Result<()> {
     let admin = sign_in_as(file, DEMO_ADMIN_EMAIL).await?;
     for table in DEMO_RULES {
@@ -270,7 +291,34 @@ pub async fn add_workflow_showcase(file: &CompanyFile) -> Result<()> {
         &settings,
     )
     .await?;
+    hesabu_core::rules::service::import(file, &admin, DEMO_FOREIGN_CURRENCY_REVIEW).await?;
+    let on = serde_json::json!({ "enabled": true, "autoSync": true });
+    hesabu_core::workflows::set(
+        file,
+        &admin,
+        hesabu_core::workflows::WorkflowType::CreditNoteSync,
+        &on,
+    )
+    .await?;
     add_sales_ledger(file).await
+}
+
+/// Signs what the demo's workflows queued for e-TIMS against the app's own local sandbox (a
+/// test double of KRA, not KRA; see [`crate::etims::demo_sandbox`]): starts it on loopback,
+/// initialises the demo's device there (its key in the demo's own secret store) and drains the
+/// outbox through the real fiscal flow, so the Receipts and Sync pages have signed sales on
+/// first run. Works offline. Returns the running sandbox (keep it while the demo is open: the
+/// scheduler's sync sends to it) and what the drain did.
+pub async fn sign_with_local_sandbox(
+    file: &CompanyFile,
+) -> Result<(
+    crate::etims::demo_sandbox::DemoSandbox,
+    hesabu_store::outbox::DrainSummary,
+)> {
+    let sandbox = crate::etims::demo_sandbox::DemoSandbox::start(file).await?;
+    sandbox.init_device(file).await?;
+    let summary = sandbox.drain(file).await?;
+    Ok((sandbox, summary))
 }
 
 /// A demo customer: name, KRA PIN, email, mobile.
@@ -501,8 +549,9 @@ pub async fn add_sales_ledger(file: &CompanyFile) -> Result<()> {
     Ok(())
 }
 
-/// Approves a demo document step by step, as whoever each pending step is with.
-async fn approve_through_the_chain(file: &CompanyFile, document_id: &str) -> Result<()> {
+/// Approves a demo document step by step, as whoever each pending step is with (the seed, and
+/// tests that issue more demo sales).
+pub async fn approve_through_the_chain(file: &CompanyFile, document_id: &str) -> Result<()> {
     let approvers = ["sales.manager@demo.test", "cfo@demo.test", DEMO_ADMIN_EMAIL];
     // At most five levels; a round in which nobody acted means the chain is done.
     for _level in 0..5 {
