@@ -296,6 +296,19 @@ describe('ReceiptsPage', () => {
     expect(document.getElementById('receipt-next')!.textContent).toContain('not print them')
   })
 
+  it('opens the receipt printers from the list', async () => {
+    commands(READS)
+    app.session = FINANCE_USER
+    render(ReceiptsPage)
+    await found('#receipts-table tr[data-receipt-id="d-1"]')
+    expect(document.getElementById('printer-settings')).toBeNull()
+    await fireEvent.click(document.getElementById('receipts-printers')!)
+    expect((await found('#printer-address-80mm') as HTMLInputElement).value).toBe('10.0.0.5:9100')
+    expect(document.getElementById('printer-test-80mm')).not.toBeNull()
+    await fireEvent.click(document.getElementById('receipts-printers')!)
+    await waitFor(() => expect(document.getElementById('printer-settings')).toBeNull())
+  })
+
   it('is not offered to a role without sales, and calls nothing', () => {
     commands({})
     app.session = { ...EMPLOYEE, permissions: EMPLOYEE.permissions.filter((p) => p !== 'sales_view') }

@@ -3,6 +3,7 @@ import { save } from '@tauri-apps/plugin-dialog'
 import { describe, expect, it, vi } from 'vitest'
 import { app } from '../lib/session.svelte'
 import { found } from '../test/dom'
+import { REJECTED, SIGNED, badge } from '../test/etims'
 import { ACCOUNTANT, AUDITOR, CODE_LISTS, MANAGER, TOTALS, sale, summary } from '../test/sales'
 import { callsOf, commands, wireError } from '../test/tauri'
 import SalesPage from './SalesPage.svelte'
@@ -24,6 +25,26 @@ const READS = {
 }
 
 describe('SalesPage', () => {
+  it('shows the KRA e-TIMS badge of issued and signed sales in the list', async () => {
+    commands({
+      ...READS,
+      etims_statuses: ({ keys }: Record<string, unknown>) =>
+        (keys as string[]).map((id) =>
+          id === 's-3' ? { ...SIGNED, document_id: id } : id === 's-6' ? { ...REJECTED, document_id: id } : badge({ document_id: id }),
+        ),
+    })
+    app.session = ACCOUNTANT
+    render(SalesPage)
+    await waitFor(() => expect(document.querySelector('tr[data-sale-id="s-1"] .fiscal-badge')).not.toBeNull())
+    expect(callsOf('etims_statuses')[0]).toEqual({ keys: ['s-1', 's-3', 's-6'] })
+    expect(document.querySelector('tr[data-sale-id="s-1"] .fiscal-badge')!.textContent).toBe('Awaiting KRA signature (5 h)')
+    expect(document.querySelector('tr[data-sale-id="s-3"] .fiscal-cu')!.textContent).toBe('KRACU0100000001/152')
+    expect(document.querySelector('tr[data-sale-id="s-6"] .fiscal-kra-message')!.textContent).toContain('custTin is invalid')
+    // Drafts and void sales keep the sale's own status.
+    expect(document.querySelector('tr[data-sale-id="s-2"] .sale-status')!.textContent).toBe('Draft')
+    expect(document.querySelector('tr[data-sale-id="s-4"] .sale-status')!.textContent).toBe('Void')
+  })
+
   it('lists sales with KES totals and status badges, and searches', async () => {
     commands(READS)
     app.session = ACCOUNTANT
