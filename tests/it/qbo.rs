@@ -1,10 +1,13 @@
 //! QuickBooks Online sync end to end against the local sandbox (`hesabu-qbo-sandbox`):
 //! connecting by paste-back with the `state` checked, the initial pull into the ledger, CDC,
 //! echo suppression, a signed sale changed in QuickBooks flagged (never re-signed), and the
-//! ETR write-back's steps with dropped answers, a crash between upload and update, and a 5010.
+//! ETR write-back's steps with dropped answers, a crash between upload and update, and a 5010;
+//! the write-back drained by the real outbox drainer; connecting through a loopback listener and
+//! through the token broker (`hesabu_app::qbo::broker`).
 
 use std::sync::Arc;
 
+use hesabu_app::qbo::broker::{Broker, BrokerConfig};
 use hesabu_app::qbo::{self, ConnectMode, ConnectionSettings, PinSource, pull, push};
 use hesabu_core::sales::SalesStatus;
 use hesabu_core::sales::documents;
@@ -12,8 +15,9 @@ use hesabu_core::sales::fiscal::{self, Answer, GatewayProfile, NewDevice, Reserv
 use hesabu_core::sales::tax::UnusedBandRate;
 use hesabu_qbo_sandbox::{InjectedFault, Sandbox, SandboxOptions};
 use hesabu_store::auth::Session;
-use hesabu_store::clock::{Clock, SharedClock};
+use hesabu_store::clock::{Clock, SettableClock, SharedClock};
 use hesabu_store::company_file::CompanyFile;
+use hesabu_store::outbox::{self, ClockSleeper, Drainer, OutboxState, Targets};
 use hesabu_store::secrets::{SecretStore, store_from_spec};
 use rust_decimal::Decimal;
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
@@ -22,15 +26,16 @@ use crate::support;
 
 const REDIRECT: &str = "https://connect.example.com/qbo/callback";
 
-struct Fixture {
-    _dir: tempfile::TempDir,
-    file: CompanyFile,
+pub(crate) struct Fixture {
+    pub(crate) dir: tempfile::TempDir,
+    clock: Arc<SettableClock>,
+    pub(crate) file: CompanyFile,
     admin: Session,
-    sandbox: Sandbox,
+    pub(crate) sandbox: Sandbox,
     secrets: Arc<dyn SecretStore>,
 }
 
-async fn fixture() -> Fixture {
+pub(crate) async fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let clock = support::clock();
     let (file, admin) = hesabu_app::create_company(
@@ -57,7 +62,8 @@ async fn fixture() -> Fixture {
         .unwrap(),
     );
     Fixture {
-        _dir: dir,
+        dir,
+        clock,
         file,
         admin,
         sandbox,
@@ -66,7 +72,7 @@ async fn fixture() -> Fixture {
 }
 
 /// What the browser's address bar shows after the sandbox's consent page.
-async fn consent(url: &str) -> String {
+pub(crate) async fn consent(url: &str) -> String {
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -151,66 +157,72 @@ impl Fixture {
     /// Signs `document_id` as KRA would (a device and a signature straight into the ledger's
     /// fiscal records; the e-TIMS flow itself is tested in etims_fiscal.rs).
     async fn sign(&self, document_id: &str, invc_no: i64) {
-        let mut uow = self.file.begin(&self.admin).await.unwrap();
-        if fiscal::device(uow.db()).await.unwrap().is_none() {
-            fiscal::save_device_in(
-                &mut uow,
-                &NewDevice {
-                    gateway: GatewayProfile::Legacy,
-                    base_url: "http://127.0.0.1:9/etims-api/".into(),
-                    token_url: None,
-                    consumer_key: None,
-                    tin: "P051234567X".into(),
-                    bhf_id: "00".into(),
-                    dvc_srl_no: "HESABU/1".into(),
-                    dvc_id: Some("DVC1".into()),
-                    sdc_id: Some("KRACU0100000001".into()),
-                    mrc_no: Some("WIS00000001".into()),
-                    taxpayer_name: Some("Acme Traders Ltd".into()),
-                    branch_name: Some("HQ".into()),
-                    init_info: None,
-                    key_source: "entered",
-                    unused_band_rate: UnusedBandRate::Zero,
-                },
-                false,
-            )
-            .await
-            .unwrap();
-        }
-        fiscal::reserve_in(
-            &mut uow,
-            &Reservation {
-                document_id: document_id.into(),
-                invc_no,
-                org_invc_no: 0,
-                rcpt_ty_cd: "S".into(),
-                request_json: "{}".into(),
-                cfm_dt: "20260701090000".into(),
-            },
-        )
-        .await
-        .unwrap();
-        fiscal::record_signed_in(
-            &mut uow,
-            document_id,
-            &Signature {
-                cur_rcpt_no: invc_no,
-                tot_rcpt_no: invc_no,
-                intrl_data: "ABCDEFGHIJKLMNOPQRSTUVWXYZ".into(),
-                rcpt_sign: "SIGNSIGNSIGNSIGN".into(),
-                sdc_date_time: "20260701090000".into(),
-                answer: Answer {
-                    result_cd: Some("000".into()),
-                    result_msg: Some("It is succeeded".into()),
-                    response_json: None,
-                },
-                adopted: false,
-            },
-        )
-        .await
-        .unwrap();
-        uow.commit().await.unwrap();
+        sign(&self.file, &self.admin, document_id, invc_no).await;
     }
+}
+
+/// Signs `document_id` as KRA would: a device and a signature straight into the ledger's fiscal
+/// records (the CLI tests use it on a file they then close).
+pub(crate) async fn sign(file: &CompanyFile, admin: &Session, document_id: &str, invc_no: i64) {
+    let mut uow = file.begin(admin).await.unwrap();
+    if fiscal::device(uow.db()).await.unwrap().is_none() {
+        fiscal::save_device_in(
+            &mut uow,
+            &NewDevice {
+                gateway: GatewayProfile::Legacy,
+                base_url: "http://127.0.0.1:9/etims-api/".into(),
+                token_url: None,
+                consumer_key: None,
+                tin: "P051234567X".into(),
+                bhf_id: "00".into(),
+                dvc_srl_no: "HESABU/1".into(),
+                dvc_id: Some("DVC1".into()),
+                sdc_id: Some("KRACU0100000001".into()),
+                mrc_no: Some("WIS00000001".into()),
+                taxpayer_name: Some("Acme Traders Ltd".into()),
+                branch_name: Some("HQ".into()),
+                init_info: None,
+                key_source: "entered",
+                unused_band_rate: UnusedBandRate::Zero,
+            },
+            false,
+        )
+        .await
+        .unwrap();
+    }
+    fiscal::reserve_in(
+        &mut uow,
+        &Reservation {
+            document_id: document_id.into(),
+            invc_no,
+            org_invc_no: 0,
+            rcpt_ty_cd: "S".into(),
+            request_json: "{}".into(),
+            cfm_dt: "20260701090000".into(),
+        },
+    )
+    .await
+    .unwrap();
+    fiscal::record_signed_in(
+        &mut uow,
+        document_id,
+        &Signature {
+            cur_rcpt_no: invc_no,
+            tot_rcpt_no: invc_no,
+            intrl_data: "ABCDEFGHIJKLMNOPQRSTUVWXYZ".into(),
+            rcpt_sign: "SIGNSIGNSIGNSIGN".into(),
+            sdc_date_time: "20260701090000".into(),
+            answer: Answer {
+                result_cd: Some("000".into()),
+                result_msg: Some("It is succeeded".into()),
+                response_json: None,
+            },
+            adopted: false,
+        },
+    )
+    .await
+    .unwrap();
+    uow.commit().await.unwrap();
 }
 
 #[tokio::test]
@@ -504,4 +516,248 @@ async fn the_write_back_attaches_and_updates_once_through_lost_answers_crashes_a
         .as_deref(),
         Some("1")
     );
+}
+
+#[tokio::test]
+async fn write_backs_drain_through_the_outbox_and_a_failure_is_retried() {
+    let f = fixture().await;
+    let q = f.connect().await;
+    pull::pull(&q, &f.admin, false).await.unwrap();
+    let ids = f.sandbox.ids("Invoice");
+    let (a, b) = (ids[0].clone(), ids[1].clone());
+    let doc_a = f.local_of("Invoice", &a).await.unwrap();
+    let doc_b = f.local_of("Invoice", &b).await.unwrap();
+    f.sign(&doc_a, 1).await;
+    f.sign(&doc_b, 2).await;
+    // The e-TIMS target of the file needs its device key; the drain below must not touch KRA.
+    let company = hesabu_core::company::load(f.file.reader()).await.unwrap();
+    f.secrets
+        .set(
+            &hesabu_app::etims::device::cmc_key_name(&company.id),
+            "TESTKEY",
+        )
+        .unwrap();
+    let report = pull::pull(&q, &f.admin, false).await.unwrap();
+    assert_eq!(report.pushes_queued, 2);
+
+    // The outbox targets the CLI and the desktop use for this file, drained for real.
+    let drain = || async {
+        let targets = hesabu_app::targets_for_file(&f.file, f.secrets.clone(), &Targets::new())
+            .await
+            .unwrap();
+        assert!(targets.get(qbo::QBO_TARGET).is_some());
+        let drainer =
+            Drainer::new(f.file.clone(), targets, ClockSleeper::new(f.clock.clone())).unwrap();
+        drainer.recover().await.unwrap();
+        drainer.drain_until_idle().await.unwrap()
+    };
+    // QuickBooks fails the first call: that write-back waits for its retry, the other goes.
+    f.sandbox.fail_next(1, InjectedFault::ServerError);
+    let first = drain().await;
+    assert_eq!(
+        (first.done, first.failed, first.dead),
+        (1, 1, 0),
+        "{first:?}"
+    );
+    assert_eq!(f.sandbox.stats().uploads, 1);
+    f.clock.advance(chrono::Duration::hours(2));
+    let second = drain().await;
+    assert_eq!((second.done, second.failed), (1, 0), "{second:?}");
+    assert_eq!(f.sandbox.stats().uploads, 2, "one attachment each");
+
+    for (qbo_id, doc) in [(&a, &doc_a), (&b, &doc_b)] {
+        let row = push::row(f.file.reader(), doc).await.unwrap().unwrap();
+        assert_eq!(row.state, "done");
+        let after: serde_json::Value =
+            serde_json::from_str(&f.sandbox.object("Invoice", qbo_id).unwrap()).unwrap();
+        assert!(
+            after["PrivateNote"].as_str().unwrap().contains("[ETR] CU="),
+            "{after}"
+        );
+        let updates = f
+            .sandbox
+            .writes()
+            .into_iter()
+            .filter(|w| w.entity == "Invoice" && &w.id == qbo_id && w.request_id.is_some())
+            .count();
+        assert_eq!(updates, 1, "invoice {qbo_id} updated once");
+    }
+    let done = outbox::list(&f.file, &f.admin, Some(OutboxState::Done), 100)
+        .await
+        .unwrap();
+    assert_eq!(
+        done.iter().filter(|r| r.target == qbo::QBO_TARGET).count(),
+        2
+    );
+    // Nothing is left: another drain sends nothing to QuickBooks.
+    let writes = f.sandbox.stats().writes;
+    let third = drain().await;
+    assert_eq!(third.sent, 0);
+    assert_eq!(f.sandbox.stats().writes, writes);
+}
+
+/// Settings of a direct connection to the fixture's sandbox.
+fn direct(f: &Fixture) -> ConnectionSettings {
+    ConnectionSettings {
+        mode: ConnectMode::Direct,
+        client_id: Some(f.sandbox.client_id()),
+        broker_url: None,
+        redirect_uri: "http://127.0.0.1/qbo/callback".into(),
+        base_url: Some(f.sandbox.base_url()),
+        sandbox: true,
+        cu_field: None,
+        pin_source: PinSource::TaxId,
+    }
+}
+
+/// A browser: follows the consent page's redirect to wherever it points.
+fn browse(url: &str) {
+    let url = url.to_owned();
+    tokio::spawn(async move {
+        // The listener answers with a short page; a refused consent lands there too.
+        let _ = reqwest::get(&url).await;
+    });
+}
+
+#[tokio::test]
+async fn connect_loopback_receives_the_sandboxs_redirect() {
+    let f = fixture().await;
+    qbo::configure(
+        &f.file,
+        &f.admin,
+        f.secrets.as_ref(),
+        &direct(&f),
+        Some(&f.sandbox.client_secret()),
+    )
+    .await
+    .unwrap();
+    let mut opened = None;
+    let view = qbo::connect_loopback(
+        &f.file,
+        &f.admin,
+        f.secrets.clone(),
+        |url| {
+            opened = Some(url.to_owned());
+            browse(url);
+        },
+        std::time::Duration::from_secs(20),
+    )
+    .await
+    .unwrap();
+    let opened = opened.expect("the consent address was handed out");
+    assert!(
+        opened.contains("redirect_uri=http%3A%2F%2F127.0.0.1%3A"),
+        "the listener's own port, not the configured redirect: {opened}"
+    );
+    assert_eq!(view.realm_id, Some(f.sandbox.realm_id()));
+    assert!(
+        qbo::status(&f.file, &f.admin, f.secrets.clone())
+            .await
+            .unwrap()
+            .connected
+    );
+    assert_eq!(f.sandbox.stats().code_exchanges, 1);
+
+    // A refused consent comes back to the listener as an error, and nothing is exchanged.
+    f.sandbox.deny_next_consent();
+    let err = qbo::connect_loopback(
+        &f.file,
+        &f.admin,
+        f.secrets.clone(),
+        browse,
+        std::time::Duration::from_secs(20),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().to_lowercase().contains("denied"), "{err}");
+    assert_eq!(f.sandbox.stats().code_exchanges, 1);
+}
+
+#[tokio::test]
+async fn a_company_connects_through_the_broker_which_holds_the_secret() {
+    let f = fixture().await;
+    let broker = Broker::start(
+        "127.0.0.1:0".parse().unwrap(),
+        BrokerConfig {
+            client_id: f.sandbox.client_id(),
+            client_secret: f.sandbox.client_secret(),
+            token_url: f.sandbox.token_url(),
+            revoke_url: f.sandbox.revoke_url(),
+            redirect_uri: None,
+        },
+    )
+    .await
+    .unwrap();
+    qbo::configure(
+        &f.file,
+        &f.admin,
+        f.secrets.as_ref(),
+        &ConnectionSettings {
+            mode: ConnectMode::Broker,
+            client_id: Some(f.sandbox.client_id()),
+            broker_url: Some(broker.url()),
+            redirect_uri: REDIRECT.into(),
+            base_url: Some(f.sandbox.base_url()),
+            sandbox: true,
+            cu_field: None,
+            pin_source: PinSource::TaxId,
+        },
+        None,
+    )
+    .await
+    .unwrap();
+    let url = qbo::authorize_url(&f.file, &f.admin).await.unwrap();
+    let pasted = consent(&url).await;
+    let view = qbo::connect_paste(&f.file, &f.admin, f.secrets.clone(), &pasted)
+        .await
+        .unwrap();
+    assert_eq!(view.realm_id, Some(f.sandbox.realm_id()));
+    assert_eq!(f.sandbox.stats().code_exchanges, 1);
+
+    // The access token expires: the refresh goes through the broker too.
+    f.sandbox.expire_access_tokens();
+    let q = qbo::open(&f.file, f.secrets.clone())
+        .await
+        .unwrap()
+        .unwrap();
+    let report = pull::pull(&q, &f.admin, false).await.unwrap();
+    assert_eq!(report.sales_issued, 13);
+    let stats = f.sandbox.stats();
+    assert!(stats.refresh_requests >= 1, "{stats:?}");
+    assert_eq!(stats.refresh_rejected, 0);
+    assert_eq!(
+        stats.broker_calls, 0,
+        "our broker, not the sandbox's stand-in, did the work"
+    );
+    // The secret is on the broker only.
+    let company = hesabu_core::company::load(f.file.reader()).await.unwrap();
+    assert_eq!(
+        f.secrets
+            .get(&qbo::client_secret_name(&company.id))
+            .unwrap(),
+        None
+    );
+
+    // Disconnecting revokes through the broker.
+    let view = qbo::disconnect(&f.file, &f.admin, f.secrets.clone(), false)
+        .await
+        .unwrap();
+    assert_eq!(view.realm_id, None);
+    assert_eq!(f.sandbox.stats().revokes, 1);
+
+    // A broker that is gone: Intuit cannot be told, nothing is wiped without --force.
+    let url = qbo::authorize_url(&f.file, &f.admin).await.unwrap();
+    let pasted = consent(&url).await;
+    qbo::connect_paste(&f.file, &f.admin, f.secrets.clone(), &pasted)
+        .await
+        .unwrap();
+    drop(broker);
+    let err = qbo::disconnect(&f.file, &f.admin, f.secrets.clone(), false)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("--force"), "{err}");
+    let view = qbo::disconnect(&f.file, &f.admin, f.secrets.clone(), true)
+        .await
+        .unwrap();
+    assert_eq!(view.realm_id, None);
 }

@@ -13,7 +13,9 @@
 //!   deletion reconciliation, echo suppression, the review list.
 //! - [`push`]: the ETR write-back (§4–§5) as resumable steps, and [`push::QboTarget`], the
 //!   outbox target `qbo`.
+//! - [`broker`]: the stateless token broker a firm hosts (`hesabu qbo broker`).
 
+pub mod broker;
 pub mod mapping;
 pub mod pull;
 pub mod push;
@@ -246,11 +248,16 @@ pub(crate) async fn stored(db: &impl ConnectionTrait) -> Result<Option<Stored>> 
     }))
 }
 
+/// Whether QuickBooks is set up for `file` (a connection mode chosen), connected or not.
+pub async fn is_configured(file: &CompanyFile) -> Result<bool> {
+    Ok(stored(file.reader()).await?.is_some())
+}
+
 pub(crate) async fn require_stored(db: &impl ConnectionTrait) -> Result<Stored> {
     stored(db).await?.ok_or_else(|| {
         Error::invalid(
             "QuickBooks is not set up for this company: choose how to connect first (hesabu qbo \
-             setup, or the QuickBooks settings).",
+             configure, or the QuickBooks page).",
         )
     })
 }

@@ -1,0 +1,131 @@
+//! QuickBooks Online: the connection's status, setting it up, connecting by paste-back (the
+//! consent page opened in the browser), pulling now, the review list and disconnecting. Each is
+//! a thin adapter over one service of `hesabu_app::qbo`. Listed in the command table in
+//! [`super`].
+//!
+//! Setting up, connecting and disconnecting change where the company's sales go, so they are
+//! for admins (`company_edit`) on top of the services' own check (`sync_manage`). Connecting
+//! and disconnecting remake the open file's outbox targets, so the write-back starts or stops at
+//! once.
+
+use std::sync::Arc;
+
+use hesabu_app::qbo::pull::{self, PullReport, ReviewRow};
+use hesabu_app::qbo::{self, ConnectionSettings, ConnectionView};
+use hesabu_store::permissions::Permission;
+use hesabu_store::secrets::{SecretStore, store_from_env};
+use hesabu_store::{Error, WireError};
+use tauri::State;
+
+use crate::state::{AppState, IntoWire};
+
+fn secrets() -> Result<Arc<dyn SecretStore>, WireError> {
+    Ok(store_from_env().wire()?.into())
+}
+
+fn admin_only(session: &hesabu_store::auth::Session) -> Result<(), WireError> {
+    session.require(Permission::CompanyEdit).wire()
+}
+
+/// The connection, or `null` when QuickBooks is not set up for the company.
+#[tauri::command]
+pub async fn qbo_status(state: State<'_, AppState>) -> Result<Option<ConnectionView>, WireError> {
+    let (open, session) = state.signed_in().await?;
+    session.require(Permission::SyncView).wire()?;
+    if !qbo::is_configured(&open.file).await.wire()? {
+        return Ok(None);
+    }
+    qbo::status(&open.file, &session, secrets()?)
+        .await
+        .wire()
+        .map(Some)
+}
+
+/// Chooses how the company connects; the client secret (direct and paste-back) goes to the
+/// OS keyring, never the company file.
+#[tauri::command]
+pub async fn qbo_configure(
+    state: State<'_, AppState>,
+    settings: ConnectionSettings,
+    client_secret: Option<String>,
+) -> Result<ConnectionView, WireError> {
+    let (open, session) = state.signed_in().await?;
+    admin_only(&session)?;
+    let store = secrets()?;
+    qbo::configure(
+        &open.file,
+        &session,
+        store.as_ref(),
+        &settings,
+        client_secret.as_deref(),
+    )
+    .await
+    .wire()
+}
+
+/// Starts connecting: the consent page's address, opened in the browser when `open` (the
+/// address is returned either way, for the user to copy when no browser opens).
+#[tauri::command]
+pub async fn qbo_authorize_url(
+    state: State<'_, AppState>,
+    open: bool,
+) -> Result<String, WireError> {
+    let (company, session) = state.signed_in().await?;
+    admin_only(&session)?;
+    let url = qbo::authorize_url(&company.file, &session).await.wire()?;
+    if open && let Err(e) = crate::opener::open(std::path::Path::new(&url)) {
+        // The page shows the address to copy; the failure is only worth a log line.
+        eprintln!("hesabu-desktop: the browser did not open: {}", e.message);
+    }
+    Ok(url)
+}
+
+/// Finishes connecting with the address the browser landed on (its `state` is checked).
+#[tauri::command]
+pub async fn qbo_connect_paste(
+    state: State<'_, AppState>,
+    pasted: String,
+) -> Result<ConnectionView, WireError> {
+    let (open, session) = state.signed_in().await?;
+    admin_only(&session)?;
+    let view = qbo::connect_paste(&open.file, &session, secrets()?, &pasted)
+        .await
+        .wire()?;
+    state.refresh_targets(&open.file).await;
+    Ok(view)
+}
+
+/// Pulls QuickBooks now (`full`: everything again); the write-backs it queues go with the next
+/// sync.
+#[tauri::command]
+pub async fn qbo_pull(state: State<'_, AppState>, full: bool) -> Result<PullReport, WireError> {
+    let (open, session) = state.signed_in().await?;
+    let connected = qbo::open(&open.file, secrets()?).await.wire()?;
+    let q = connected.ok_or_else(|| {
+        Error::invalid("QuickBooks is not connected for this company: connect it first.").to_wire()
+    })?;
+    Box::pin(pull::pull(&q, &session, full)).await.wire()
+}
+
+/// What pulls listed for a person, newest first.
+#[tauri::command]
+pub async fn qbo_reviews(state: State<'_, AppState>) -> Result<Vec<ReviewRow>, WireError> {
+    let (open, session) = state.signed_in().await?;
+    pull::reviews(&open.file, &session).await.wire()
+}
+
+/// Revokes the connection at Intuit and wipes the tokens (`force`: even when Intuit cannot be
+/// reached).
+#[tauri::command]
+pub async fn qbo_disconnect(
+    state: State<'_, AppState>,
+    force: bool,
+) -> Result<ConnectionView, WireError> {
+    let (open, session) = state.signed_in().await?;
+    admin_only(&session)?;
+    let view = qbo::disconnect(&open.file, &session, secrets()?, force)
+        .await
+        .wire()?;
+    state.refresh_targets(&open.file).await;
+    Ok(view)
+}
