@@ -57,6 +57,7 @@ step "benchmark smoke runs (tiny sizes: they must still run; figures are not che
 cargo run -q -p hesabu-cli --example approval_bench -- 50 5
 cargo run -q -p hesabu-cli --example budget_bench -- 20 500
 cargo run -q -p hesabu-cli --example outbox_bench -- 10 1
+cargo run -q -p hesabu-cli --example etims_bench -- 3 1
 cargo run -q -p hesabu-cli --example sales_bench -- 10 50 60 120
 cargo run -q -p hesabu-cli --example open_bench -- 1 500 1
 cargo run -q -p hesabu-receipts --example render_bench -- 2 1

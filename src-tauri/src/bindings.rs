@@ -32,7 +32,9 @@ pub fn generate() -> String {
         push_decl(&mut out, &decl);
     }
 
-    out.push_str("// Desktop wire types (src-tauri/src/wire.rs, src-tauri/src/recent.rs).\n\n");
+    out.push_str(
+        "// Desktop wire types (src-tauri/src/wire.rs, src-tauri/src/recent.rs, src-tauri/src/commands/).\n\n",
+    );
     for decl in [
         hesabu_app::typescript::decl::<RecentCompany>(&cfg),
         hesabu_app::typescript::decl::<OpenedCompany>(&cfg),
@@ -41,6 +43,19 @@ pub fn generate() -> String {
         hesabu_app::typescript::decl::<CodeName>(&cfg),
         hesabu_app::typescript::decl::<TaxBand>(&cfg),
         hesabu_app::typescript::decl::<SalesCodeLists>(&cfg),
+        hesabu_app::typescript::decl::<commands::TestPrintResult>(&cfg),
+        hesabu_app::typescript::decl::<commands::EtimsDeviceInfo>(&cfg),
+        hesabu_app::typescript::decl::<commands::DeviceSetupInput>(&cfg),
+        hesabu_app::typescript::decl::<commands::DeviceSetupResult>(&cfg),
+        hesabu_app::typescript::decl::<commands::KraStage>(&cfg),
+        hesabu_app::typescript::decl::<commands::FiscalBadge>(&cfg),
+        hesabu_app::typescript::decl::<commands::ChecklistProblem>(&cfg),
+        hesabu_app::typescript::decl::<commands::ChecklistView>(&cfg),
+        hesabu_app::typescript::decl::<commands::PayloadView>(&cfg),
+        hesabu_app::typescript::decl::<commands::LookupResult>(&cfg),
+        hesabu_app::typescript::decl::<commands::FiscalQueueRow>(&cfg),
+        hesabu_app::typescript::decl::<commands::KraNotice>(&cfg),
+        hesabu_app::typescript::decl::<commands::NoticesView>(&cfg),
     ] {
         push_decl(&mut out, &decl);
     }

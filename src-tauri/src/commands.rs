@@ -7,12 +7,19 @@
 //! compile if a listed signature does not match the function, so the two cannot drift.
 //!
 //! The sales ledger's commands are in [`sales`], exports in [`export`], ETR receipts in
-//! [`receipts`] (re-exported here, listed in the same table).
+//! [`receipts`] (re-exported here, listed in the same table), KRA e-TIMS in [`etims`], the
+//! receipt printers' test print in [`printers`], QuickBooks Online in [`qbo`].
 
+mod etims;
 mod export;
+mod printers;
+mod qbo;
 mod receipts;
 mod sales;
+pub use etims::*;
 pub use export::*;
+pub use printers::*;
+pub use qbo::*;
 pub use receipts::*;
 pub use sales::*;
 
@@ -1076,4 +1083,24 @@ command_table! {
     receipt_print(key: String, request: hesabu_app::receipts::PrintRequest) -> hesabu_app::receipts::PrintResult;
     receipt_printers() -> hesabu_app::receipts::PrinterList;
     receipt_settings_set(change: hesabu_app::receipts::ReceiptSettings) -> hesabu_app::receipts::ReceiptSettings;
+    receipt_test_print(format: hesabu_app::receipts::PaperFormat, printer: Option<String>) -> printers::TestPrintResult;
+    etims_device() -> etims::EtimsDeviceInfo;
+    etims_device_init(setup: etims::DeviceSetupInput) -> etims::DeviceSetupResult;
+    etims_device_counter(last: u32) -> hesabu_core::sales::fiscal::DeviceView;
+    etims_status(key: String) -> etims::FiscalBadge;
+    etims_statuses(keys: Vec<String>) -> Vec<etims::FiscalBadge>;
+    etims_checklist(key: String) -> etims::ChecklistView;
+    etims_payload(key: String) -> etims::PayloadView;
+    etims_send(key: String) -> ExecutionView;
+    etims_lookup(number: u32) -> etims::LookupResult;
+    etims_queue() -> Vec<etims::FiscalQueueRow>;
+    etims_notices() -> etims::NoticesView;
+    etims_reference_refresh() -> etims::NoticesView;
+    qbo_status() -> Option<hesabu_app::qbo::ConnectionView>;
+    qbo_configure(settings: hesabu_app::qbo::ConnectionSettings, client_secret: Option<String>) -> hesabu_app::qbo::ConnectionView;
+    qbo_authorize_url(open: bool) -> String;
+    qbo_connect_paste(pasted: String) -> hesabu_app::qbo::ConnectionView;
+    qbo_pull(full: bool) -> hesabu_app::qbo::pull::PullReport;
+    qbo_reviews() -> Vec<hesabu_app::qbo::pull::ReviewRow>;
+    qbo_disconnect(force: bool) -> hesabu_app::qbo::ConnectionView;
 }

@@ -69,6 +69,8 @@ pub fn env(password: Option<&str>, new_password: Option<&str>) -> Env {
         progress: false,
         clock: clock() as SharedClock,
         targets: hesabu_store::outbox::Targets::new(),
+        secrets: None,
+        qbo_client_secret: None,
     }
 }
 

@@ -187,6 +187,13 @@ pub fn typescript_declarations() -> Vec<String> {
         decl::<sl::documents::SalesQuery>(&cfg),
         decl::<sl::settings::SalesSettings>(&cfg),
         decl::<sl::import::MasterImportResult>(&cfg),
+        // The e-TIMS fiscal flow.
+        decl::<sl::tax::UnusedBandRate>(&cfg),
+        decl::<sl::fiscal::GatewayProfile>(&cfg),
+        decl::<sl::fiscal::FiscalState>(&cfg),
+        decl::<sl::fiscal::DeviceView>(&cfg),
+        decl::<sl::fiscal::SubmissionView>(&cfg),
+        decl::<sl::fiscal::FiscalStatus>(&cfg),
         // ETR receipts.
         decl::<crate::receipts::PaperFormat>(&cfg),
         decl::<crate::receipts::ReceiptStatus>(&cfg),
@@ -204,6 +211,14 @@ pub fn typescript_declarations() -> Vec<String> {
         decl::<crate::receipts::PrintResult>(&cfg),
         decl::<crate::receipts::ReceiptSettings>(&cfg),
         decl::<crate::receipts::PrinterList>(&cfg),
+        // QuickBooks Online.
+        decl::<crate::qbo::ConnectMode>(&cfg),
+        decl::<crate::qbo::PinSource>(&cfg),
+        decl::<crate::qbo::ConnectionSettings>(&cfg),
+        decl::<crate::qbo::ConnectionView>(&cfg),
+        decl::<crate::qbo::pull::PullMode>(&cfg),
+        decl::<crate::qbo::pull::PullReport>(&cfg),
+        decl::<crate::qbo::pull::ReviewRow>(&cfg),
     ]
 }
 

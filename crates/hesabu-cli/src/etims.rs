@@ -5,7 +5,7 @@
 //! keyring by default), never to the company file.
 
 use clap::Subcommand;
-use hesabu_app::etims::{Timeouts, device, fiscal};
+use hesabu_app::etims::{Timeouts, device, fiscal, masters, reference};
 use hesabu_core::sales::fiscal::{self as ledger, DeviceView, GatewayProfile, SubmissionView};
 use hesabu_core::sales::tax::UnusedBandRate;
 use hesabu_store::auth::Session;
@@ -30,6 +30,50 @@ pub(crate) enum EtimsCommand {
     Lookup { invc_no: i64 },
     /// Queue a sale for KRA now (runs its workflow); `hesabu sync run` sends it.
     Send { document: String },
+    /// KRA's reference data (code lists, item classifications, notices) cached in the file.
+    #[command(subcommand)]
+    Codes(CodesCommand),
+    /// KRA's notices, as last pulled (`etims codes refresh`).
+    Notices,
+    /// Customers at KRA: look a PIN up, register a customer.
+    #[command(subcommand)]
+    Customer(CustomerCommand),
+    /// Items at KRA: check one against the reference data, register it.
+    #[command(subcommand)]
+    Item(ItemCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum CodesCommand {
+    /// Pull what changed at KRA since the last pull (code lists, item classes, notices).
+    Refresh,
+    /// The cached code lists: every class, or the codes of one (e.g. 04, 10, 17, 32).
+    Show {
+        #[arg(long = "class")]
+        class: Option<String>,
+    },
+    /// What is cached and when each list was last pulled.
+    Status,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum CustomerCommand {
+    /// Check a KRA PIN: its format here, then at KRA (what strict or lenient mode makes of it).
+    Check { pin: String },
+    /// Register a customer (number, id or PIN) with KRA (saveBhfCustomer).
+    Register { customer: String },
+    /// A customer's registration with KRA.
+    Show { customer: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ItemCommand {
+    /// Check an item against KRA's reference data (nothing is sent).
+    Check { item: String },
+    /// Register an item (code, id or KRA item code) with KRA (saveItem).
+    Register { item: String },
+    /// An item's registration with KRA.
+    Show { item: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -43,6 +87,9 @@ pub(crate) enum DeviceCommand {
         #[arg(long)]
         last: i64,
     },
+    /// Show or set what a PIN KRA does not know (or lists as inactive) does: strict blocks the
+    /// sale, lenient warns.
+    PinCheck { mode: Option<String> },
 }
 
 /// `hesabu etims device init`.
@@ -183,6 +230,216 @@ pub(crate) async fn run(
                 ),
             )
         }
+        EtimsCommand::Device(DeviceCommand::PinCheck { mode }) => {
+            let settings = match mode {
+                Some(mode) => masters::set_pin_check(file, session, mode.parse()?).await?,
+                None => masters::settings(file, session).await?,
+            };
+            let text = match settings.pin_check {
+                masters::PinCheckMode::Strict => {
+                    "PIN checks are strict: a sale to a PIN KRA does \
+                    not know, or lists as inactive, is blocked.\n"
+                }
+                masters::PinCheckMode::Lenient => {
+                    "PIN checks are lenient: a sale to a PIN KRA \
+                    does not know, or lists as inactive, goes ahead with a warning.\n"
+                }
+            };
+            Reply::entity(&settings, text.into())
+        }
+        EtimsCommand::Codes(CodesCommand::Refresh) => {
+            let store = secrets()?;
+            let report =
+                reference::refresh(file, session, store.as_ref(), Timeouts::default()).await?;
+            let rows = report
+                .lists
+                .iter()
+                .map(|l| {
+                    vec![
+                        l.list.endpoint().into(),
+                        format!("{:?}", l.outcome).to_lowercase(),
+                        l.received.to_string(),
+                        l.last_req_dt_sent.clone(),
+                        l.watermark.clone().unwrap_or_default(),
+                        l.error.clone().unwrap_or_default(),
+                    ]
+                })
+                .collect();
+            let mut text = table(
+                &[
+                    "LIST",
+                    "OUTCOME",
+                    "RECEIVED",
+                    "SENT lastReqDt",
+                    "NEXT lastReqDt",
+                    "ERROR",
+                ],
+                rows,
+            );
+            if let Some(of) = &report.snapshot_loaded {
+                text.push_str(&format!(
+                    "Nothing could be pulled yet: the bundled snapshot of {of} is loaded.\n"
+                ));
+            }
+            text.push_str(&format!("Code lists: {}.\n", report.codes_source));
+            Reply::entity(&report, text)
+        }
+        EtimsCommand::Codes(CodesCommand::Show { class }) => {
+            let codes = reference::show_codes(file, session).await?;
+            let source = codes.source.describe();
+            match class {
+                Some(cls) => {
+                    let found = codes.class(cls.trim()).ok_or_else(|| {
+                        bad_input(format!(
+                            "There is no code class '{cls}' ({source}). `hesabu etims codes \
+                             show` lists the classes."
+                        ))
+                    })?;
+                    let rows = found
+                        .codes
+                        .iter()
+                        .map(|c| {
+                            vec![
+                                c.code.clone(),
+                                c.name.clone().unwrap_or_default(),
+                                if c.in_use { "" } else { "withdrawn" }.into(),
+                                c.user_defined_1.clone().unwrap_or_default(),
+                            ]
+                        })
+                        .collect();
+                    let text = format!(
+                        "Class {} {} ({source}):\n{}",
+                        found.cls,
+                        found.name.clone().unwrap_or_default(),
+                        table(&["CODE", "NAME", "", "USER 1"], rows)
+                    );
+                    Reply::entity(&found, text)
+                }
+                None => {
+                    let rows = codes
+                        .classes()
+                        .map(|c| {
+                            vec![
+                                c.cls.clone(),
+                                c.name.clone().unwrap_or_default(),
+                                c.codes.len().to_string(),
+                            ]
+                        })
+                        .collect();
+                    let text = format!(
+                        "Code lists ({source}):\n{}",
+                        table(&["CLASS", "NAME", "CODES"], rows)
+                    );
+                    Reply::entity(&codes, text)
+                }
+            }
+        }
+        EtimsCommand::Codes(CodesCommand::Status) => {
+            let status = reference::status(file, session).await?;
+            let rows = status
+                .lists
+                .iter()
+                .map(|l| {
+                    vec![
+                        l.list.endpoint().into(),
+                        l.records.to_string(),
+                        l.state
+                            .last_req_dt
+                            .clone()
+                            .unwrap_or_else(|| "never".into()),
+                        l.state.refreshed_at.clone().unwrap_or_default(),
+                        l.state.last_error.clone().unwrap_or_default(),
+                    ]
+                })
+                .collect();
+            let text = format!(
+                "{}Code lists: {}.\n",
+                table(
+                    &["LIST", "CACHED", "LAST resultDt", "PULLED AT", "LAST ERROR"],
+                    rows
+                ),
+                status.codes_source
+            );
+            Reply::entity(&status, text)
+        }
+        EtimsCommand::Notices => {
+            let notices = reference::notices(file, session).await?;
+            let text = if notices.is_empty() {
+                "No notices from KRA (pull them with `hesabu etims codes refresh`).\n".into()
+            } else {
+                notices
+                    .iter()
+                    .map(|n| {
+                        format!(
+                            "#{} {} ({})\n{}\n",
+                            n.notice_no,
+                            n.title.as_deref().unwrap_or(""),
+                            n.registered_at.as_deref().unwrap_or(""),
+                            n.content.as_deref().unwrap_or("")
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            };
+            Reply::entity(&notices, text)
+        }
+        EtimsCommand::Customer(CustomerCommand::Check { pin }) => {
+            let store = secrets()?;
+            let check =
+                masters::check_pin(file, session, store.as_ref(), pin, Timeouts::default()).await?;
+            let text = format!("{}\n", check.message);
+            Reply::entity(&check, text)
+        }
+        EtimsCommand::Customer(CustomerCommand::Register { customer }) => {
+            let store = secrets()?;
+            let view = masters::register_customer(
+                file,
+                session,
+                store.as_ref(),
+                customer,
+                Timeouts::default(),
+            )
+            .await?;
+            Reply::entity(&view, registration_text("Customer", &view))
+        }
+        EtimsCommand::Customer(CustomerCommand::Show { customer }) => {
+            let view = masters::registration(file, session, "customer", customer).await?;
+            Reply::entity(&view, registration_text("Customer", &view))
+        }
+        EtimsCommand::Item(ItemCommand::Check { item }) => {
+            let check = masters::check_item(file, session, item).await?;
+            let mut text = if check.ready {
+                format!(
+                    "Item {} can be registered with e-TIMS as {} ({}).\n",
+                    check.code, check.item_cd, check.etims_state
+                )
+            } else {
+                format!(
+                    "Item {} cannot be registered yet:\n{}",
+                    check.code,
+                    table(&["PROBLEM", "WHAT", "FIX"], problem_rows(&check.problems))
+                )
+            };
+            if !check.warnings.is_empty() {
+                text.push_str(&format!(
+                    "Warnings:\n{}",
+                    table(&["WARNING", "WHAT", "FIX"], problem_rows(&check.warnings))
+                ));
+            }
+            text.push_str(&format!("Checked against {}.\n", check.codes_source));
+            Reply::entity(&check, text)
+        }
+        EtimsCommand::Item(ItemCommand::Register { item }) => {
+            let store = secrets()?;
+            let view =
+                masters::register_item(file, session, store.as_ref(), item, Timeouts::default())
+                    .await?;
+            Reply::entity(&view, registration_text("Item", &view))
+        }
+        EtimsCommand::Item(ItemCommand::Show { item }) => {
+            let view = masters::registration(file, session, "item", item).await?;
+            Reply::entity(&view, registration_text("Item", &view))
+        }
         EtimsCommand::Status { document } => {
             let status = ledger::status(file, session, document).await?;
             let label = status
@@ -215,7 +472,7 @@ pub(crate) async fn run(
                 .document_number
                 .clone()
                 .unwrap_or_else(|| list.document_id.clone());
-            let text = if list.ready {
+            let mut text = if list.ready {
                 format!("{label} is ready to be sent to KRA.\n")
             } else {
                 let rows = list
@@ -228,6 +485,12 @@ pub(crate) async fn run(
                     table(&["PROBLEM", "WHAT", "FIX"], rows)
                 )
             };
+            if !list.warnings.is_empty() {
+                text.push_str(&format!(
+                    "Warnings:\n{}",
+                    table(&["WARNING", "WHAT", "FIX"], problem_rows(&list.warnings))
+                ));
+            }
             Reply::entity(&list, text)
         }
         EtimsCommand::Lookup { invc_no } => {
@@ -269,6 +532,40 @@ pub(crate) async fn run(
             Reply::entity(&execution, text)
         }
     })
+}
+
+fn problem_rows(problems: &[fiscal::Problem]) -> Vec<Vec<String>> {
+    problems
+        .iter()
+        .map(|p| vec![p.code.clone(), p.message.clone(), p.fix.clone()])
+        .collect()
+}
+
+fn registration_text(what: &str, v: &masters::RegistrationView) -> String {
+    let mut text = match (v.state.as_str(), v.sent) {
+        ("registered", false) => format!(
+            "{what} {} is registered with e-TIMS as {} and unchanged: nothing was sent.\n",
+            v.label, v.kra_code
+        ),
+        ("registered", true) => format!(
+            "{what} {} is registered with e-TIMS as {}.\n",
+            v.label, v.kra_code
+        ),
+        (state, _) => format!("{what} {}: e-TIMS {state} ({}).\n", v.label, v.kra_code),
+    };
+    if let Some(message) = &v.result_msg {
+        text.push_str(&format!(
+            "KRA: {}{message}\n",
+            v.result_cd
+                .as_deref()
+                .map(|c| format!("{c} "))
+                .unwrap_or_default()
+        ));
+    }
+    for w in &v.warnings {
+        text.push_str(&format!("Warning: {w}\n"));
+    }
+    text
 }
 
 fn device_text(d: &DeviceView) -> String {

@@ -12,8 +12,10 @@ mod etims;
 mod export;
 mod jobs;
 mod output;
+mod qbo;
 mod receipts;
 mod sales;
+mod sandbox;
 mod sync;
 mod workflows;
 
@@ -58,6 +60,12 @@ pub struct Env {
     /// e-TIMS device's target is added per file by `hesabu_app::etims::targets_for_file` for
     /// `sync` and `jobs`); tests pass loopback targets.
     pub targets: Targets,
+    /// `HESABU_SECRETS`: where secrets are kept (`file:PATH`); `None`: the OS keyring. Read by
+    /// `hesabu qbo` (the other commands read the variable itself).
+    pub secrets: Option<String>,
+    /// `HESABU_QBO_CLIENT_SECRET`: the Intuit app's client secret for `qbo configure` and `qbo
+    /// broker` (never a flag).
+    pub qbo_client_secret: Option<String>,
 }
 
 impl Env {
@@ -72,6 +80,8 @@ impl Env {
             progress: std::io::stderr().is_terminal(),
             clock: Arc::new(SystemClock),
             targets: Targets::new(),
+            secrets: var(hesabu_store::secrets::SECRETS_ENV),
+            qbo_client_secret: var("HESABU_QBO_CLIENT_SECRET"),
         }
     }
 }
@@ -171,6 +181,13 @@ enum Command {
     /// KRA e-TIMS: the device (init, show), a sale's status, payload, checklist, send; lookup.
     #[command(subcommand)]
     Etims(etims::EtimsCommand),
+    /// QuickBooks Online: configure, connect, status, pull, push, reviews, disconnect; and the
+    /// token broker a firm hosts (`qbo broker`).
+    #[command(subcommand)]
+    Qbo(qbo::QboCommand),
+    /// Run a local sandbox (a test double of KRA e-TIMS or of QuickBooks Online) until Ctrl-C.
+    #[command(subcommand)]
+    Sandbox(sandbox::SandboxCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -305,7 +322,13 @@ enum AuditCommand {
 #[derive(Debug, Subcommand)]
 enum DemoCommand {
     /// Create the demo company (users @demo.test, password hesabu-demo).
-    Create { path: PathBuf },
+    Create {
+        path: PathBuf,
+        /// Also what the desktop's demo has: rules, the e-TIMS workflows, the sales ledger, and
+        /// its invoices and credit note signed by a local test double of KRA (not KRA).
+        #[arg(long)]
+        showcase: bool,
+    },
 }
 
 /// A failure on its way out: the kind decides the exit code.
@@ -401,7 +424,13 @@ pub async fn run(args: Vec<String>, env: Env) -> Outcome {
 async fn dispatch(cli: Cli, env: &Env) -> Result<Reply, Failure> {
     match &cli.command {
         Command::Company(CompanyCommand::Create(args)) => create_company(args, env).await,
-        Command::Demo(DemoCommand::Create { path }) => create_demo(path, env).await,
+        Command::Qbo(qbo::QboCommand::Broker(args)) => {
+            Box::pin(qbo::broker(args, env, cli.json)).await
+        }
+        Command::Demo(DemoCommand::Create { path, showcase }) => {
+            create_demo(path, *showcase, env).await
+        }
+        Command::Sandbox(command) => sandbox::run(command, cli.json).await,
         Command::Backup(restore @ backup::BackupCommand::Restore { .. }) => {
             // Restore replaces the file, so it takes (and closes) the open handle itself.
             let (file, session) = sign_in(&cli, env).await?;
@@ -640,14 +669,14 @@ async fn acting_command(
         Command::Approval(c) => approvals::approval(c, file, session).await?,
         Command::Delegation(c) => approvals::delegation(c, file, session).await?,
         Command::Jobs(c) => {
-            let env = etims::with_file_targets(env, file).await?;
+            let (env, _demo_sandbox) = sandbox::with_file_targets(env, file).await?;
             jobs::jobs(c, file, session, &env).await?
         }
         Command::Reports(c) => jobs::reports_cmd(c, file, session).await?,
         Command::Monitor => jobs::monitor_cmd(file, session).await?,
         Command::Org(c) => approvals::org(c, file, session).await?,
         Command::Sync(command) => {
-            let env = etims::with_file_targets(env, file).await?;
+            let (env, _demo_sandbox) = sandbox::with_file_targets(env, file).await?;
             sync::run(command, file, session, &env).await?
         }
         Command::Backup(command) => backup::run(command, file, session).await?,
@@ -659,7 +688,11 @@ async fn acting_command(
         Command::Receipt(c) => receipts::run(c, file, session).await?,
         Command::Export(c) => export::run(c, file, session).await?,
         Command::Etims(c) => etims::run(c, file, session).await?,
-        Command::Company(CompanyCommand::Create(_)) | Command::Demo(_) => unreachable_command()?,
+        // Boxed: the QuickBooks futures are large, and an inline one grows every command's.
+        Command::Qbo(c) => Box::pin(qbo::run(c, file, session, env)).await?,
+        Command::Company(CompanyCommand::Create(_)) | Command::Demo(_) | Command::Sandbox(_) => {
+            unreachable_command()?
+        }
     })
 }
 
@@ -700,13 +733,23 @@ async fn create_company(args: &CreateCompanyArgs, env: &Env) -> Result<Reply, Fa
     Ok(Reply::entity(&with_path(&info, &args.path), text))
 }
 
-async fn create_demo(path: &std::path::Path, env: &Env) -> Result<Reply, Failure> {
+async fn create_demo(path: &std::path::Path, showcase: bool, env: &Env) -> Result<Reply, Failure> {
     let (file, session) = demo::create(path, env.clock.clone()).await?;
+    let mut signed = String::new();
+    if showcase {
+        demo::add_workflow_showcase(&file).await?;
+        // The sandbox stops when this command ends; `sync` and `jobs` start another for the demo.
+        let (_sandbox, summary) = demo::sign_with_local_sandbox(&file).await?;
+        signed = format!(
+            "{} sales signed by the app's local e-TIMS sandbox (a test double of KRA, not KRA).\n",
+            summary.done
+        );
+    }
     let info = company::info(&file, &session).await?;
     let _ = file.close().await;
     let text = format!(
-        "Created the demo company {} at {}.\nSign in as {} (or any user ending @demo.test) with \
-         the password {}.\n",
+        "Created the demo company {} at {}.\n{signed}Sign in as {} (or any user ending \
+         @demo.test) with the password {}.\n",
         info.legal_name,
         path.display(),
         demo::DEMO_ADMIN_EMAIL,

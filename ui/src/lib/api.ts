@@ -11,7 +11,9 @@ import type {
   CommandName,
   Commands,
   CompanySettingsUpdate,
+  ConnectionSettings,
   CustomerQuery,
+  DeviceSetupInput,
   ErrorKind,
   ImportProgress,
   ExecutionFilter,
@@ -304,3 +306,42 @@ export const receiptSavePdf = (key: string, format: PaperFormat, path: string, c
 export const receiptPrint = (key: string, request: PrintRequest) => call('receipt_print', { key, request })
 export const receiptPrinters = () => call('receipt_printers')
 export const receiptSettingsSet = (change: ReceiptSettings) => call('receipt_settings_set', { change })
+/** Prints a sample receipt marked as a test on `printer` (or the format's printer); nothing is stored. */
+export const receiptTestPrint = (format: PaperFormat, printer: string | null) =>
+  call('receipt_test_print', { format, printer })
+
+// KRA e-TIMS.
+export const etimsDevice = () => call('etims_device')
+/** Sets the device up with KRA (administrators); `already_installed` asks for the key kept. */
+export const etimsDeviceInit = (setup: DeviceSetupInput) => call('etims_device_init', { setup })
+/** Sets the last e-TIMS invoice number used, after KRA named another one. */
+export const etimsDeviceCounter = (last: number) => call('etims_device_counter', { last })
+export const etimsStatus = (key: string) => call('etims_status', { key })
+/** The KRA status badges of several sales, in the order asked. */
+export const etimsStatuses = (keys: string[]) => call('etims_statuses', { keys })
+export const etimsChecklist = (key: string) => call('etims_checklist', { key })
+export const etimsPayload = (key: string) => call('etims_payload', { key })
+/** Queues a sale for KRA (its workflow); the sync sends it. */
+export const etimsSend = (key: string) => call('etims_send', { key })
+/** Asks KRA about an e-TIMS invoice number; nothing is changed. */
+export const etimsLookup = (number: number) => call('etims_lookup', { number })
+export const etimsQueue = () => call('etims_queue')
+/** KRA's notices as last downloaded with the reference data. */
+export const etimsNotices = () => call('etims_notices')
+/** Downloads KRA's reference data (code lists, item classes, notices), then answers the notices. */
+export const etimsReferenceRefresh = () => call('etims_reference_refresh')
+
+// QuickBooks Online.
+/** The connection, or null when QuickBooks is not set up for the company. */
+export const qboStatus = () => call('qbo_status')
+/** Sets how the company connects (administrators); the client secret goes to the OS keyring. */
+export const qboConfigure = (settings: ConnectionSettings, clientSecret: string | null) =>
+  call('qbo_configure', { settings, client_secret: clientSecret })
+/** Starts connecting: the consent page's address, opened in the browser when `open`. */
+export const qboAuthorizeUrl = (open: boolean) => call('qbo_authorize_url', { open })
+/** Finishes connecting with the address the browser landed on. */
+export const qboConnectPaste = (pasted: string) => call('qbo_connect_paste', { pasted })
+export const qboPull = (full = false) => call('qbo_pull', { full })
+export const qboReviews = () => call('qbo_reviews')
+/** Revokes at Intuit and wipes the tokens; `force` wipes even when Intuit cannot be reached. */
+export const qboDisconnect = (force = false) => call('qbo_disconnect', { force })

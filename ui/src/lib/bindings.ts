@@ -1307,6 +1307,58 @@ export type MasterImportResult = { added: number,
  */
 warnings: Array<ImportRowError>, };
 
+export type UnusedBandRate = "zero" | "code_list_rate";
+
+export type GatewayProfile = "legacy" | "integrator";
+
+export type FiscalState = "reserved" | "unknown" | "signed" | "rejected";
+
+export type DeviceView = { company_id: string, gateway: GatewayProfile, base_url: string, token_url: string | null, consumer_key: string | null, tin: string, bhf_id: string, dvc_srl_no: string, dvc_id: string | null, 
+/**
+ * The SCU id printed on every receipt.
+ */
+sdc_id: string | null, mrc_no: string | null, taxpayer_name: string | null, branch_name: string | null, 
+/**
+ * `init`: KRA issued the key to this file; `entered`: a person typed an existing key.
+ */
+key_source: string, initialised_at: string, 
+/**
+ * The user who set it up (none: the system, e.g. the demo's seeding).
+ */
+initialised_by: string | null, 
+/**
+ * The sales counter: the last `invcNo` used (0: none yet).
+ */
+last_invc_no: number, unused_band_rate: UnusedBandRate, price_basis: PriceBasis, updated_at: string, };
+
+export type SubmissionView = { id: string, document_id: string, document_number: string | null, state: FiscalState, tin: string, bhf_id: string, invc_no: number | null, 
+/**
+ * A number given back after a rejection (the next sale used it).
+ */
+released_invc_no: number | null, org_invc_no: number, rcpt_ty_cd: string, 
+/**
+ * The exact JSON sent (frozen before the first call).
+ */
+request_json: string, response_json: string | null, cur_rcpt_no: number | null, tot_rcpt_no: number | null, intrl_data: string | null, rcpt_sign: string | null, 
+/**
+ * As KRA sent it (`yyyyMMddHHmmss`, or `yyyy-MM-dd HH:mm:ss.S` when adopted by a lookup).
+ */
+sdc_date_time: string | null, sdc_id: string | null, mrc_no: string | null, cfm_dt: string, 
+/**
+ * KRA's code and message of the last answer, verbatim.
+ */
+result_cd: string | null, result_msg: string | null, 
+/**
+ * Signed by looking the invoice up at KRA (after a lost answer or a 994), not by an answer.
+ */
+adopted: boolean, attempts: number, created_at: string, updated_at: string, last_attempt_at: string | null, signed_at: string | null, 
+/**
+ * The CU invoice number printed on the receipt, `{sdcId}/{curRcptNo}`, once signed.
+ */
+cu_invoice_no: string | null, };
+
+export type FiscalStatus = { document_id: string, document_number: string | null, document_status: SalesStatus, submission: SubmissionView | null, };
+
 export type PaperFormat = "80mm" | "58mm" | "a4";
 
 export type ReceiptStatus = "signed" | "awaiting" | "rejected";
@@ -1453,7 +1505,84 @@ os_default: string | null,
  */
 os_problem: string | null, settings: ReceiptSettings, };
 
-// Desktop wire types (src-tauri/src/wire.rs, src-tauri/src/recent.rs).
+export type ConnectMode = "direct" | "paste" | "broker";
+
+export type PinSource = "tax_id" | { "field": string };
+
+export type ConnectionSettings = { mode: ConnectMode, 
+/**
+ * Direct and paste-back: the Intuit app's client id.
+ */
+client_id: string | null, 
+/**
+ * Broker mode: the broker's address.
+ */
+broker_url: string | null, 
+/**
+ * Exactly as registered with Intuit (paste-back: the firm's https page). Ignored by the
+ * loopback connect, which uses its own.
+ */
+redirect_uri: string, 
+/**
+ * Intuit's production endpoints when absent; `base` puts everything under one address (the
+ * local sandbox).
+ */
+base_url: string | null, 
+/**
+ * A sandbox company (Intuit's or the local one): shown as such.
+ */
+sandbox: boolean, 
+/**
+ * The legacy custom field (`"1"`–`"3"`) the CU invoice number goes into; none: only the
+ * private note and the attachment.
+ */
+cu_field: string | null, pin_source: PinSource, };
+
+export type ConnectionView = { mode: ConnectMode, realm_id: string | null, sandbox: boolean, api_base: string, connected: boolean, connected_at: string | null, cu_field: string | null, pin_source: PinSource, cdc_watermark: string | null, last_pull_at: string | null, last_full_sync_at: string | null, last_error: string | null, 
+/**
+ * Set when QuickBooks refused the refresh token: a person must connect again.
+ */
+reconnect_needed: string | null, 
+/**
+ * Set when the refresh token stops working within 30 days.
+ */
+warning: string | null, 
+/**
+ * Differences waiting for a person (`qbo_review`).
+ */
+open_reviews: number, };
+
+export type PullMode = "initial" | "cdc" | "resync";
+
+export type PullReport = { mode: PullMode | null, objects: number, customers: number, items: number, 
+/**
+ * Sales issued in the ledger from QuickBooks.
+ */
+sales_issued: number, 
+/**
+ * Objects seen before with the same `SyncToken`.
+ */
+unchanged: number, 
+/**
+ * Our own write-backs coming back.
+ */
+echoes: number, voided: number, deleted: number, 
+/**
+ * Review rows added.
+ */
+reviews: number, 
+/**
+ * CDC windows that reached 1000 objects and were fetched again by query.
+ */
+truncated_windows: number, 
+/**
+ * Push-backs queued for signed sales.
+ */
+pushes_queued: number, watermark: string | null, warnings: Array<string>, };
+
+export type ReviewRow = { id: string, entity: string, qbo_id: string, document_id: string | null, kind: string, detail: string, created_at: string, };
+
+// Desktop wire types (src-tauri/src/wire.rs, src-tauri/src/recent.rs, src-tauri/src/commands/).
 
 export type RecentCompany = { 
 /**
@@ -1481,7 +1610,12 @@ name: string,
 /**
  * The company's time zone (IANA name, e.g. "Africa/Nairobi"): times are shown in it.
  */
-time_zone: string, };
+time_zone: string, 
+/**
+ * Set when the company signs with the app's local e-TIMS sandbox (the demo company): what
+ * to tell people, plainly, in a banner (it is a test double of KRA, not KRA).
+ */
+etims_sandbox?: string, };
 
 export type StartInfo = { 
 /**
@@ -1560,6 +1694,157 @@ credit_note_reasons: Array<CodeName>,
  * cash, mpesa, bank, …
  */
 payment_methods: Array<string>, };
+
+export type TestPrintResult = { 
+/**
+ * `cups:NAME` or `network:HOST:PORT`.
+ */
+destination: string, 
+/**
+ * CUPS's job id (a network printer has none).
+ */
+job_id: string | null, 
+/**
+ * What did not stop it (paper nearly out, characters the printer lacks).
+ */
+warnings: Array<string>, };
+
+export type EtimsDeviceInfo = { device: DeviceView | null, 
+/**
+ * Whether the device talks to one of KRA's production hosts (sales are declared for real).
+ */
+production: boolean, legacy_sandbox_url: string, legacy_production_url: string, integrator_sandbox_url: string, integrator_token_url: string, };
+
+export type DeviceSetupInput = { 
+/**
+ * Default: the legacy (direct OSCU) gateway.
+ */
+profile: GatewayProfile | null, 
+/**
+ * Declare sales to KRA for real. Without it the device is set up on KRA's sandbox (or the
+ * test server named in `base_url`), and a production address is refused.
+ */
+production: boolean, 
+/**
+ * Default: KRA's sandbox of the profile (production: the legacy production address; the
+ * integrator's production address must be given).
+ */
+base_url: string | null, 
+/**
+ * Default: the company's KRA PIN and branch.
+ */
+tin: string | null, bhf_id: string | null, 
+/**
+ * The serial declared on the eTIMS portal.
+ */
+serial: string, 
+/**
+ * After KRA answered "device installed": the key kept from the first initialisation, with
+ * the SCU id and MRC number from the eTIMS portal or an earlier receipt.
+ */
+cmc_key: string | null, sdc_id: string | null, mrc_no: string | null, 
+/**
+ * The integrator gateway's app credentials (developer.go.ke) and token URL.
+ */
+consumer_key: string | null, consumer_secret: string | null, token_url: string | null, 
+/**
+ * Replace the device already set up (KRA issues a device's key once: this is on purpose).
+ */
+replace: boolean, };
+
+export type DeviceSetupResult = { device: DeviceView | null, 
+/**
+ * KRA's answer, when the device is already installed at KRA.
+ */
+already_installed: string | null, };
+
+export type KraStage = "not_for_kra" | "awaiting" | "unknown" | "signed" | "rejected";
+
+export type FiscalBadge = { document_id: string, document_number: string | null, document_status: SalesStatus, stage: KraStage, 
+/**
+ * The submission's own state (none: never sent).
+ */
+fiscal_state: FiscalState | null, 
+/**
+ * Awaiting or unknown: seconds since the sale was issued.
+ */
+waiting_seconds: number | null, 
+/**
+ * Signed: `{sdcId}/{curRcptNo}`, printed on the receipt.
+ */
+cu_invoice_no: string | null, signed_at: string | null, 
+/**
+ * KRA's last code and message (not signed), verbatim.
+ */
+kra_code: string | null, kra_message: string | null, 
+/**
+ * The e-TIMS invoice number the sale holds (or held) at KRA.
+ */
+invc_no: number | null, attempts: number, last_attempt_at: string | null, };
+
+export type ChecklistProblem = { 
+/**
+ * A stable word (`no_device`, `no_classification`, ...).
+ */
+code: string, message: string, fix: string, };
+
+export type ChecklistView = { document_id: string, document_number: string | null, ready: boolean, problems: Array<ChecklistProblem>, };
+
+export type PayloadView = { document_number: string | null, 
+/**
+ * True: stored before the first send, sent again as is; false: built now with the next
+ * free number, taken only when it is sent.
+ */
+frozen: boolean, 
+/**
+ * Pretty-printed.
+ */
+json: string, };
+
+export type LookupResult = { invc_no: number, 
+/**
+ * KRA holds an invoice under this number.
+ */
+found: boolean, kra_code: string, kra_message: string, 
+/**
+ * KRA's invoice: our document number as sent (`trdInvcNo`) and its total.
+ */
+kra_document: string | null, kra_total: string | null, 
+/**
+ * This file's sale holding the number, and where it is.
+ */
+local_document: string | null, local_state: FiscalState | null, 
+/**
+ * Both known: whether KRA's invoice is this file's sale.
+ */
+same_document: boolean | null, };
+
+export type FiscalQueueRow = { badge: FiscalBadge, doc_type: SalesType, customer_name: string, issue_date: string, currency: string, total: string, 
+/**
+ * The latest send of the sale (its workflow execution): pending | running | completed |
+ * failed | skipped; none when it was never queued or the role cannot see workflows.
+ */
+send_status: string | null, send_error: string | null, 
+/**
+ * A failed send a person may retry (`workflow_retry`).
+ */
+retry_execution: string | null, };
+
+export type KraNotice = { notice_no: number, title: string | null, content: string | null, url: string | null, registered_by: string | null, 
+/**
+ * `yyyyMMddHHmmss` as KRA sent it.
+ */
+registered_at: string | null, received_at: string, };
+
+export type NoticesView = { notices: Array<KraNotice>, 
+/**
+ * When the notices were last downloaded from KRA (none: never).
+ */
+refreshed_at: string | null, 
+/**
+ * Why the last download failed, if it did.
+ */
+last_error: string | null, };
 
 /**
  * Every Tauri command (src-tauri/src/commands.rs): `invoke(name, args)` resolves to
@@ -1674,6 +1959,26 @@ export type Commands = {
   receipt_print: { args: { key: string; request: PrintRequest }; returns: PrintResult };
   receipt_printers: { args: Record<string, never>; returns: PrinterList };
   receipt_settings_set: { args: { change: ReceiptSettings }; returns: ReceiptSettings };
+  receipt_test_print: { args: { format: PaperFormat; printer: string | null }; returns: TestPrintResult };
+  etims_device: { args: Record<string, never>; returns: EtimsDeviceInfo };
+  etims_device_init: { args: { setup: DeviceSetupInput }; returns: DeviceSetupResult };
+  etims_device_counter: { args: { last: number }; returns: DeviceView };
+  etims_status: { args: { key: string }; returns: FiscalBadge };
+  etims_statuses: { args: { keys: Array<string> }; returns: Array<FiscalBadge> };
+  etims_checklist: { args: { key: string }; returns: ChecklistView };
+  etims_payload: { args: { key: string }; returns: PayloadView };
+  etims_send: { args: { key: string }; returns: ExecutionView };
+  etims_lookup: { args: { number: number }; returns: LookupResult };
+  etims_queue: { args: Record<string, never>; returns: Array<FiscalQueueRow> };
+  etims_notices: { args: Record<string, never>; returns: NoticesView };
+  etims_reference_refresh: { args: Record<string, never>; returns: NoticesView };
+  qbo_status: { args: Record<string, never>; returns: ConnectionView | null };
+  qbo_configure: { args: { settings: ConnectionSettings; client_secret: string | null }; returns: ConnectionView };
+  qbo_authorize_url: { args: { open: boolean }; returns: string };
+  qbo_connect_paste: { args: { pasted: string }; returns: ConnectionView };
+  qbo_pull: { args: { full: boolean }; returns: PullReport };
+  qbo_reviews: { args: Record<string, never>; returns: Array<ReviewRow> };
+  qbo_disconnect: { args: { force: boolean }; returns: ConnectionView };
 };
 
 export type CommandName = keyof Commands;
@@ -1787,6 +2092,26 @@ export const COMMAND_NAMES: readonly CommandName[] = [
   "receipt_print",
   "receipt_printers",
   "receipt_settings_set",
+  "receipt_test_print",
+  "etims_device",
+  "etims_device_init",
+  "etims_device_counter",
+  "etims_status",
+  "etims_statuses",
+  "etims_checklist",
+  "etims_payload",
+  "etims_send",
+  "etims_lookup",
+  "etims_queue",
+  "etims_notices",
+  "etims_reference_refresh",
+  "qbo_status",
+  "qbo_configure",
+  "qbo_authorize_url",
+  "qbo_connect_paste",
+  "qbo_pull",
+  "qbo_reviews",
+  "qbo_disconnect",
 ];
 
 /** What each role may do: `hesabu_store::permissions::PERMISSIONS`. The core enforces it; the UI only hides what a role cannot use. */

@@ -20,8 +20,10 @@ export type Page =
   | 'customers'
   | 'items'
   | 'receipts'
+  | 'etims'
   | 'settings-users'
   | 'settings-company'
+  | 'settings-quickbooks'
 
 export interface PageMeta {
   id: Page
@@ -48,9 +50,11 @@ export const PAGES: PageMeta[] = [
   { id: 'customers', label: 'Customers', key: 'e', group: 'sales', anyOf: ['sales_view'] },
   { id: 'items', label: 'Items', key: 't', group: 'sales', anyOf: ['sales_view'] },
   { id: 'receipts', label: 'Receipts', key: 'r', group: 'sales', anyOf: ['sales_view'] },
+  { id: 'etims', label: 'KRA e-TIMS', key: 'k', group: 'sales', anyOf: ['sync_view', 'company_edit'] },
   { id: 'audit', label: 'Audit log', key: 'l', group: 'settings', anyOf: ['audit_view'] },
   { id: 'settings-users', label: 'Users', key: 'u', group: 'settings', anyOf: ['user_view'] },
   { id: 'settings-company', label: 'Company', key: 'c', group: 'settings', anyOf: ['company_view'] },
+  { id: 'settings-quickbooks', label: 'QuickBooks', key: 'q', group: 'settings', anyOf: ['sync_view'] },
 ]
 
 /** Whether the signed-in role may open the page (pages without a permission are for everyone). */

@@ -184,16 +184,16 @@ describe('Shell', () => {
   it.each<[Role, string[], string[]]>([
     [
       'admin',
-      ['dashboard', 'approvals', 'documents', 'budgets', 'sync', 'monitoring', 'workflows', 'sales', 'customers', 'items', 'receipts', 'audit', 'settings-users', 'settings-company'],
+      ['dashboard', 'approvals', 'documents', 'budgets', 'sync', 'monitoring', 'workflows', 'sales', 'customers', 'items', 'receipts', 'etims', 'audit', 'settings-users', 'settings-company', 'settings-quickbooks'],
       [],
     ],
     [
       'auditor',
-      ['dashboard', 'documents', 'budgets', 'sync', 'monitoring', 'workflows', 'sales', 'customers', 'items', 'receipts', 'audit', 'settings-users', 'settings-company'],
+      ['dashboard', 'documents', 'budgets', 'sync', 'monitoring', 'workflows', 'sales', 'customers', 'items', 'receipts', 'etims', 'audit', 'settings-users', 'settings-company', 'settings-quickbooks'],
       ['approvals'],
     ],
-    ['employee', ['dashboard', 'approvals', 'sales', 'customers', 'items', 'receipts', 'settings-company'], ['documents', 'budgets', 'sync', 'monitoring', 'workflows', 'audit', 'settings-users']],
-    ['approver', ['dashboard', 'approvals', 'budgets', 'sales', 'customers', 'items', 'receipts', 'settings-users', 'settings-company'], ['sync', 'monitoring', 'workflows', 'audit']],
+    ['employee', ['dashboard', 'approvals', 'sales', 'customers', 'items', 'receipts', 'settings-company'], ['documents', 'budgets', 'sync', 'monitoring', 'workflows', 'etims', 'audit', 'settings-users', 'settings-quickbooks']],
+    ['approver', ['dashboard', 'approvals', 'budgets', 'sales', 'customers', 'items', 'receipts', 'settings-users', 'settings-company'], ['sync', 'monitoring', 'workflows', 'etims', 'audit', 'settings-quickbooks']],
   ])('shows %s only the pages the role may use', async (role, shown, hidden) => {
     commands({ company_info: () => INFO })
     enter({ ...ADMIN, role, permissions: [...ROLE_PERMISSIONS[role]] as Permission[] })
@@ -220,5 +220,17 @@ describe('Shell', () => {
     render(Shell)
     await waitFor(() => expect(document.body.textContent).toContain('P051234567X'))
     expect(document.querySelector('#figure-pending')).toBeNull()
+  })
+
+  it('says plainly when the company signs with the local e-TIMS sandbox, and only then', async () => {
+    commands({ company_info: () => INFO })
+    enter()
+    const { unmount } = render(Shell)
+    expect(document.getElementById('etims-sandbox-banner')).toBeNull()
+    unmount()
+    const notice = 'Demo company: sales are signed by a local test double of KRA e-TIMS running inside Hesabu, not by KRA.'
+    app.company = { path: '/data/demo.hesabu', name: 'Savannah Traders', time_zone: 'Africa/Nairobi', etims_sandbox: notice }
+    render(Shell)
+    expect(document.getElementById('etims-sandbox-banner')!.textContent).toBe(notice)
   })
 })

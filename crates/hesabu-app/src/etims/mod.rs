@@ -9,13 +9,20 @@
 //!   preview, looking an invoice up at KRA, queueing a sale.
 //! - [`target`]: [`EtimsTarget`], the outbox target the sync worker drains `etims` rows to.
 //! - [`targets_for_file`]: the targets of an opened company file (its device's target).
+//! - [`reference`]: KRA's code lists, item classes and notices, cached with per-list watermarks
+//!   (a bundled snapshot until the first pull); [`masters`]: PIN look-ups, registering customers
+//!   and items, and what they add to a sale's checklist.
+//! - [`demo_sandbox`]: the demo company's local e-TIMS sandbox (a test double of KRA), run by
+//!   the app itself.
 //!
-//! Still to come (issue 16): reference data (code lists, item classes, notices), customer and
-//! item registration, stock and purchases.
+//! Still to come (issue 16): stock and purchases.
 
+pub mod demo_sandbox;
 pub mod device;
 pub mod fiscal;
+pub mod masters;
 pub mod payload;
+pub mod reference;
 pub mod target;
 
 pub use hesabu_etims::Timeouts;

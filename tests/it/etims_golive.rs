@@ -1,0 +1,906 @@
+//! KRA's e-TIMS go-live list (spec §4: the 23 test cases of KRA's certification dashboard), one
+//! test per case, end to end through the product against the local sandbox
+//! (`hesabu-etims-sandbox`, legacy gateway made strict on numbering and line maths): the device
+//! set up by `hesabu_app::etims::device`, sales issued in the ledger, the outbox drained through
+//! `hesabu_app::targets_for_file`, and what the company file stored compared with what KRA (the
+//! sandbox) signed.
+//!
+//! KRA's dashboard turns a case green when it has seen a successful call of the case's endpoint
+//! from the device; [`Fixture::passed`] asks the sandbox the same question, for calls from our
+//! device only. A case the product cannot do yet is a real test marked `#[ignore = "..."]` that
+//! names what is missing: it drives the product the way the feature is expected to be used
+//! (a workflow on, a sale issued, or the app's own background work: the scheduled jobs and the
+//! outbox, which is how reference data and KRA's lists would be fetched each day) and fails
+//! today because no call reaches KRA. A feature that arrives with another trigger changes its
+//! test with it. `cargo test -p hesabu-tests etims_golive -- --include-ignored` shows the gap.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use hesabu_app::etims::device::{self, DeviceSetup, cmc_key_name};
+use hesabu_app::etims::{Timeouts, fiscal, targets_for_file};
+use hesabu_core::approvals::sales_gate;
+use hesabu_core::sales::SalesType;
+use hesabu_core::sales::customers::{self, NewCustomer};
+use hesabu_core::sales::documents::{self as sales, NewSale, NewSaleLine, SaleView};
+use hesabu_core::sales::fiscal::{self as ledger, FiscalState, GatewayProfile, SubmissionView};
+use hesabu_core::sales::items::{self, NewItem};
+use hesabu_core::sales::tax::PriceBasis;
+use hesabu_core::workflows::{self, WorkflowType};
+use hesabu_etims::Endpoint;
+use hesabu_etims_sandbox::{
+    CONSUMER_KEY, CONSUMER_SECRET, ReceivedCall, Sandbox, SandboxConfig, SandboxHandle, SignedSale,
+};
+use hesabu_store::auth::Session;
+use hesabu_store::clock::{SettableClock, SharedClock};
+use hesabu_store::company_file::CompanyFile;
+use hesabu_store::outbox::{self, ClockSleeper, DrainSummary, Drainer, OutboxState, Targets};
+use hesabu_store::secrets::{SecretStore, store_from_spec};
+use rust_decimal::Decimal;
+
+use crate::support;
+
+const CMC_KEY: &str = "0123456789abcdef0123456789abcdef";
+const SERIAL: &str = "HESABU/P051234567X/1";
+const TIN: &str = "P051234567X";
+const CUSTOMER_PIN: &str = "A000123456F";
+
+/// KRA's go-live dashboard (spec §4, integrator gateway): the 23 cases and the endpoint each
+/// one exercises. Every endpoint of the catalogue but the PIN lookup.
+const CASES: [(u8, &str, Endpoint); 23] = [
+    (1, "initialisation", Endpoint::Init),
+    (2, "code list", Endpoint::CodeList),
+    (3, "item classification", Endpoint::ItemClassList),
+    (4, "branch list", Endpoint::BranchList),
+    (5, "notices", Endpoint::NoticeList),
+    (6, "save branch customer", Endpoint::SaveBranchCustomer),
+    (7, "save branch user", Endpoint::SaveBranchUser),
+    (8, "save branch insurance", Endpoint::SaveBranchInsurance),
+    (9, "product list", Endpoint::ItemList),
+    (10, "save item", Endpoint::SaveItem),
+    (11, "item composition", Endpoint::SaveItemComposition),
+    (12, "imported item list", Endpoint::ImportItemList),
+    (13, "update imported items", Endpoint::UpdateImportItem),
+    (14, "save sales", Endpoint::SaveSale),
+    (15, "purchases-sales list", Endpoint::PurchaseSalesList),
+    (16, "save purchases", Endpoint::SavePurchase),
+    (17, "stock master", Endpoint::SaveStockMaster),
+    (18, "stock movement", Endpoint::StockMoveList),
+    (19, "stock in/out", Endpoint::SaveStockIo),
+    (20, "invoice details", Endpoint::InvoiceDetails),
+    (21, "transaction sales list", Endpoint::SalesList),
+    (22, "customer list", Endpoint::CustomerList),
+    (23, "taxpayer info", Endpoint::TaxpayerInfo),
+];
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    file: CompanyFile,
+    admin: Session,
+    clock: Arc<SettableClock>,
+    sandbox: SandboxHandle,
+    secrets: Box<dyn SecretStore>,
+}
+
+fn timeouts() -> Timeouts {
+    Timeouts::all(Duration::from_secs(2))
+}
+
+async fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = support::clock();
+    let (file, admin) = hesabu_app::create_company(
+        &dir.path().join("acme.hesabu"),
+        &support::new_company(),
+        clock.clone() as SharedClock,
+    )
+    .await
+    .unwrap();
+    let sandbox = Sandbox::start_with(
+        "127.0.0.1:0".parse().unwrap(),
+        SandboxConfig {
+            cmc_key: Some(CMC_KEY.into()),
+            strict_legacy: true,
+            ..SandboxConfig::default()
+        },
+    )
+    .await
+    .unwrap();
+    let secrets = store_from_spec(&format!(
+        "file:{}",
+        dir.path().join("secrets.json").display()
+    ))
+    .unwrap();
+    Fixture {
+        _dir: dir,
+        file,
+        admin,
+        clock,
+        sandbox,
+        secrets,
+    }
+}
+
+impl Fixture {
+    /// Initialises the company's device (legacy gateway) through the product.
+    async fn init(&self) -> ledger::DeviceView {
+        device::init(
+            &self.file,
+            &self.admin,
+            self.secrets.as_ref(),
+            &DeviceSetup {
+                base_url: Some(self.sandbox.legacy_base_url()),
+                ..DeviceSetup::legacy(SERIAL)
+            },
+            timeouts(),
+        )
+        .await
+        .unwrap()
+    }
+
+    /// The same on the integrator gateway (token, renamed paths, inclusive prices).
+    async fn init_integrator(&self) -> ledger::DeviceView {
+        device::init(
+            &self.file,
+            &self.admin,
+            self.secrets.as_ref(),
+            &DeviceSetup {
+                profile: GatewayProfile::Integrator,
+                base_url: Some(self.sandbox.integrator_base_url()),
+                consumer_key: Some(CONSUMER_KEY.into()),
+                consumer_secret: Some(CONSUMER_SECRET.into()),
+                token_url: Some(self.sandbox.token_url()),
+                ..DeviceSetup::legacy(SERIAL)
+            },
+            timeouts(),
+        )
+        .await
+        .unwrap()
+    }
+
+    async fn workflow_on(&self, w: WorkflowType) {
+        let on = serde_json::json!({ "enabled": true, "autoSync": true });
+        workflows::set(&self.file, &self.admin, w, &on)
+            .await
+            .unwrap();
+    }
+
+    async fn customer(&self) {
+        customers::add(
+            &self.file,
+            &self.admin,
+            &NewCustomer {
+                name: "Ralph Jr".into(),
+                kra_pin: Some(CUSTOMER_PIN.into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    }
+
+    /// A service (no stock at KRA), as in the recorded Odoo sale.
+    async fn service(&self, quantity_unit: &str) -> items::ItemView {
+        items::add(
+            &self.file,
+            &self.admin,
+            &NewItem {
+                code: "FOC".into(),
+                name: "Fiscal Optimization Consultancy".into(),
+                classification_code: Some("81121500".into()),
+                packaging_unit: Some("OU".into()),
+                quantity_unit: Some(quantity_unit.into()),
+                tax_type: "B".into(),
+                product_type: "service".into(),
+                unit_price: Decimal::from(1000),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+    }
+
+    /// Goods (KRA keeps their stock).
+    async fn goods(&self) -> items::ItemView {
+        items::add(
+            &self.file,
+            &self.admin,
+            &NewItem {
+                code: "SUGAR-50".into(),
+                name: "Sugar 50 kg bag".into(),
+                classification_code: Some("50161500".into()),
+                packaging_unit: Some("BG".into()),
+                quantity_unit: Some("KG".into()),
+                tax_type: "B".into(),
+                product_type: "finished_good".into(),
+                unit_price: Decimal::from(6500),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+    }
+
+    /// A device, the customer and the service item, and the three sales workflows sending by
+    /// themselves (autoSync).
+    async fn ready(&self) -> ledger::DeviceView {
+        let device = self.init().await;
+        self.customer().await;
+        self.service("U").await;
+        for w in [
+            WorkflowType::InvoiceSync,
+            WorkflowType::SalesSync,
+            WorkflowType::CreditNoteSync,
+        ] {
+            self.workflow_on(w).await;
+        }
+        device
+    }
+
+    async fn issue(&self, new: NewSale) -> SaleView {
+        let draft = sales::create(&self.file, &self.admin, &new).await.unwrap();
+        sales_gate::issue(&self.file, &self.admin, &draft.id)
+            .await
+            .unwrap()
+    }
+
+    fn line(item: &str, quantity: i64) -> NewSaleLine {
+        NewSaleLine {
+            item: Some(item.into()),
+            quantity: Decimal::from(quantity),
+            ..Default::default()
+        }
+    }
+
+    async fn invoice(&self, item: &str, quantity: i64, basis: PriceBasis) -> SaleView {
+        self.issue(NewSale {
+            price_basis: Some(basis),
+            ..NewSale::new(
+                SalesType::Invoice,
+                Some("Ralph Jr"),
+                vec![Self::line(item, quantity)],
+            )
+        })
+        .await
+    }
+
+    async fn targets(&self) -> Targets {
+        targets_for_file(
+            &self.file,
+            self.secrets.as_ref(),
+            &Targets::new(),
+            timeouts(),
+        )
+        .await
+        .unwrap()
+    }
+
+    /// One drain until idle (recovery first, as at start-up), on the test clock.
+    async fn drain(&self) -> DrainSummary {
+        let drainer = Drainer::new(
+            self.file.clone(),
+            self.targets().await,
+            ClockSleeper::new(self.clock.clone()),
+        )
+        .unwrap();
+        drainer.recover().await.unwrap();
+        drainer.drain_until_idle().await.unwrap()
+    }
+
+    /// The app's own background work of a day: every scheduled job that is due a day later
+    /// (the desktop and `hesabu jobs run` run the same scheduler), then the outbox.
+    async fn background(&self) {
+        self.clock.advance(chrono::Duration::days(1));
+        let scheduler = hesabu_app::jobs::standard_scheduler(self.targets().await);
+        scheduler.run_due(&self.file, &self.admin).await.unwrap();
+        self.drain().await;
+    }
+
+    async fn signed(&self, sale: &SaleView) -> SubmissionView {
+        let status = ledger::status(&self.file, &self.admin, &sale.id)
+            .await
+            .unwrap();
+        let s = status.submission.expect("a submission");
+        assert_eq!(s.state, FiscalState::Signed, "{s:?}");
+        assert_eq!(status.document_status.as_str(), "fiscalised");
+        s
+    }
+
+    /// What KRA signed for `sale`; exactly one.
+    fn at_kra(&self, sale: &SaleView) -> SignedSale {
+        let number = sale.number.clone().unwrap();
+        let mut found: Vec<SignedSale> = self
+            .sandbox
+            .signed_sales()
+            .into_iter()
+            .filter(|s| s.trd_invc_no == number)
+            .collect();
+        assert_eq!(found.len(), 1, "KRA signed {number} {} times", found.len());
+        found.remove(0)
+    }
+
+    /// The stored submission of `sale` is exactly what KRA received and signed.
+    async fn stored_is_kras(&self, sale: &SaleView) -> SubmissionView {
+        let s = self.signed(sale).await;
+        let kra = self.at_kra(sale);
+        assert_eq!(s.invc_no, Some(i64::try_from(kra.invc_no).unwrap()));
+        assert_eq!(s.rcpt_ty_cd, kra.rcpt_ty_cd);
+        assert_eq!(s.org_invc_no, i64::try_from(kra.org_invc_no).unwrap());
+        assert_eq!(s.request_json, kra.request_json, "the JSON sent");
+        let sig = &kra.signature;
+        assert_eq!(
+            (s.cur_rcpt_no, s.tot_rcpt_no),
+            (
+                Some(i64::try_from(sig.cur_rcpt_no).unwrap()),
+                Some(i64::try_from(sig.tot_rcpt_no).unwrap())
+            )
+        );
+        assert_eq!(s.intrl_data.as_deref(), Some(sig.intrl_data.as_str()));
+        assert_eq!(s.rcpt_sign.as_deref(), Some(sig.rcpt_sign.as_str()));
+        assert_eq!(s.sdc_date_time.as_deref(), Some(sig.sdc_date_time.as_str()));
+        assert_eq!(sig.intrl_data.len(), 26);
+        assert_eq!(sig.rcpt_sign.len(), 16);
+        let sdc_id = s
+            .sdc_id
+            .clone()
+            .expect("the device's SCU id, snapshot at signing");
+        assert_eq!(
+            s.cu_invoice_no.as_deref(),
+            Some(format!("{sdc_id}/{}", sig.cur_rcpt_no).as_str())
+        );
+        s
+    }
+
+    /// The calls to `endpoint` KRA received from our device.
+    fn calls(&self, endpoint: Endpoint) -> Vec<ReceivedCall> {
+        self.sandbox
+            .received()
+            .into_iter()
+            .filter(|c| c.endpoint == endpoint)
+            .filter(|c| endpoint == Endpoint::Init || c.tin.as_deref() == Some(TIN))
+            .collect()
+    }
+
+    /// KRA's dashboard: go-live case `case` is green when KRA accepted a call of its endpoint
+    /// from our device. Returns the accepted calls.
+    fn passed(&self, case: u8) -> Vec<ReceivedCall> {
+        let (_, name, endpoint) = CASES[usize::from(case) - 1];
+        let calls = self.calls(endpoint);
+        let accepted: Vec<ReceivedCall> = calls
+            .iter()
+            .filter(|c| c.outcome == "000")
+            .cloned()
+            .collect();
+        assert!(
+            !accepted.is_empty(),
+            "go-live case {case} ({name}): KRA accepted no {endpoint:?} call from the device; \
+             it received {:?}",
+            calls
+                .iter()
+                .map(|c| (c.outcome.as_str(), c.body.as_str()))
+                .collect::<Vec<_>>()
+        );
+        accepted
+    }
+
+    async fn outbox_rows(&self, state: OutboxState) -> Vec<outbox::OutboxItemView> {
+        outbox::list(&self.file, &self.admin, Some(state), 1000)
+            .await
+            .unwrap()
+    }
+
+    /// The drain left nothing dead or waiting: every row done.
+    async fn all_done(&self) {
+        for state in [OutboxState::Dead, OutboxState::Ready] {
+            let rows = self.outbox_rows(state).await;
+            assert!(
+                rows.is_empty(),
+                "{state:?}: {:?}",
+                rows.iter()
+                    .map(|r| (&r.operation, &r.last_error_message))
+                    .collect::<Vec<_>>()
+            );
+        }
+    }
+}
+
+#[test]
+fn the_list_is_kras_23_cases_covering_the_catalogue_but_the_pin_lookup() {
+    for (i, (number, _, _)) in CASES.iter().enumerate() {
+        assert_eq!(usize::from(*number), i + 1);
+    }
+    for (_, name, endpoint) in CASES {
+        assert_eq!(
+            CASES.iter().filter(|(_, _, e)| *e == endpoint).count(),
+            1,
+            "{name}: {endpoint:?} twice"
+        );
+    }
+    let uncovered: Vec<Endpoint> = Endpoint::ALL
+        .into_iter()
+        .filter(|e| !CASES.iter().any(|(_, _, c)| c == e))
+        .collect();
+    assert_eq!(uncovered, vec![Endpoint::CustomerPin]);
+}
+
+// ---- 1: initialisation ---------------------------------------------------------------------------
+
+#[tokio::test]
+async fn case_01_initialisation() {
+    let f = fixture().await;
+    let d = f.init().await;
+    f.passed(1);
+    assert_eq!(f.calls(Endpoint::Init).len(), 1);
+    assert_eq!((d.tin.as_str(), d.bhf_id.as_str()), (TIN, "00"));
+    assert_eq!(d.dvc_srl_no, SERIAL);
+    for (what, value) in [
+        ("sdcId", &d.sdc_id),
+        ("mrcNo", &d.mrc_no),
+        ("dvcId", &d.dvc_id),
+        ("taxpayer", &d.taxpayer_name),
+        ("branch", &d.branch_name),
+    ] {
+        assert!(value.as_deref().is_some_and(|v| !v.is_empty()), "{what}");
+    }
+    // The key KRA issued once is in the secret store, and the device is not initialised twice.
+    assert_eq!(
+        f.secrets
+            .get(&cmc_key_name(&d.company_id))
+            .unwrap()
+            .as_deref(),
+        Some(CMC_KEY)
+    );
+    let again = device::init(
+        &f.file,
+        &f.admin,
+        f.secrets.as_ref(),
+        &DeviceSetup {
+            base_url: Some(f.sandbox.legacy_base_url()),
+            ..DeviceSetup::legacy(SERIAL)
+        },
+        timeouts(),
+    )
+    .await;
+    assert!(again.is_err());
+    assert_eq!(f.calls(Endpoint::Init).len(), 1);
+    // Every later call authenticates with the stored key: the outbox target is built from it.
+    assert!(
+        f.targets()
+            .await
+            .get(hesabu_core::workflows::executions::ETIMS_TARGET)
+            .is_some()
+    );
+}
+
+// ---- 2–5: reference data -------------------------------------------------------------------------
+
+#[tokio::test]
+#[ignore = "the product does not fetch KRA's code lists yet (reference data cached with resultDt \
+            watermarks, `etims codes refresh`: issue 16)"]
+async fn case_02_code_list() {
+    let f = fixture().await;
+    f.init().await;
+    f.background().await;
+    let first = f.passed(2);
+    // The next refresh asks only for what changed since KRA's resultDt, not from the start.
+    f.background().await;
+    let calls = f.calls(Endpoint::CodeList);
+    assert!(calls.len() > first.len(), "{calls:?}");
+    assert!(
+        !calls.last().unwrap().body.contains("20180101000000"),
+        "{:?}",
+        calls.last()
+    );
+}
+
+#[tokio::test]
+#[ignore = "the product does not fetch KRA's item classifications yet (reference data: issue 16)"]
+async fn case_03_item_classification() {
+    let f = fixture().await;
+    f.init().await;
+    f.background().await;
+    f.passed(3);
+}
+
+#[tokio::test]
+#[ignore = "the product does not fetch the taxpayer's branch list (selectBhfList) yet"]
+async fn case_04_branch_list() {
+    let f = fixture().await;
+    f.init().await;
+    f.background().await;
+    f.passed(4);
+}
+
+#[tokio::test]
+#[ignore = "the product does not fetch KRA's notices yet (the notices inbox: issue 16)"]
+async fn case_05_notices() {
+    let f = fixture().await;
+    f.init().await;
+    f.sandbox
+        .publish_notice("System maintenance", "eTIMS is down on Sunday night.");
+    f.background().await;
+    f.passed(5);
+}
+
+// ---- 6–8: branch customers, users, insurers ---------------------------------------------------
+
+#[tokio::test]
+#[ignore = "the product does not register branch customers yet: the customer workflow's outbox \
+            rows fail with 'not built yet' (EtimsTarget)"]
+async fn case_06_save_branch_customer() {
+    let f = fixture().await;
+    f.init().await;
+    f.workflow_on(WorkflowType::CustomerSync).await;
+    f.customer().await;
+    f.drain().await;
+    f.all_done().await;
+    let calls = f.passed(6);
+    assert!(calls[0].body.contains(CUSTOMER_PIN), "{}", calls[0].body);
+}
+
+#[tokio::test]
+#[ignore = "the product does not register its users as branch users (saveBhfUser) yet"]
+async fn case_07_save_branch_user() {
+    let f = fixture().await;
+    f.init().await;
+    hesabu_core::users::add(
+        &f.file,
+        &f.admin,
+        &hesabu_core::users::NewUser {
+            email: "cashier@acme.test".into(),
+            name: "Wanjiru Cashier".into(),
+            role: hesabu_store::permissions::Role::FinanceUser,
+            manager_email: None,
+            department: None,
+            password: "cashier-pass-1".into(),
+        },
+    )
+    .await
+    .unwrap();
+    f.background().await;
+    f.all_done().await;
+    let calls = f.passed(7);
+    assert!(
+        calls.iter().any(|c| c.body.contains("Wanjiru Cashier")),
+        "{calls:?}"
+    );
+}
+
+#[tokio::test]
+#[ignore = "the product has no insurers (pharmacies' isrcc* fields) and never calls \
+            saveBhfInsurance; this case needs the feature's own step"]
+async fn case_08_save_branch_insurance() {
+    let f = fixture().await;
+    f.init().await;
+    f.background().await;
+    f.passed(8);
+}
+
+// ---- 9–13: items, compositions, imports ----------------------------------------------------
+
+#[tokio::test]
+#[ignore = "the product does not fetch the items registered at KRA (selectItemList) yet"]
+async fn case_09_product_list() {
+    let f = fixture().await;
+    f.init().await;
+    f.background().await;
+    f.passed(9);
+}
+
+#[tokio::test]
+#[ignore = "the product does not register items yet: the item workflow's outbox rows fail with \
+            'not built yet' (EtimsTarget), so items stay 'unregistered'"]
+async fn case_10_save_item() {
+    let f = fixture().await;
+    f.init().await;
+    f.workflow_on(WorkflowType::ItemSync).await;
+    let item = f.service("U").await;
+    f.drain().await;
+    f.all_done().await;
+    let calls = f.passed(10);
+    assert!(
+        calls[0].body.contains(&item.kra_item_code),
+        "{}",
+        calls[0].body
+    );
+    let item = items::show(&f.file, &f.admin, "FOC").await.unwrap();
+    assert_eq!(item.etims_state, "registered");
+}
+
+#[tokio::test]
+#[ignore = "the product has no item compositions (bills of materials) and never calls \
+            saveItemComposition; this case needs the feature's own step"]
+async fn case_11_item_composition() {
+    let f = fixture().await;
+    f.init().await;
+    f.background().await;
+    f.passed(11);
+}
+
+#[tokio::test]
+#[ignore = "the product does not fetch imported items (selectImportItemList) yet"]
+async fn case_12_imported_item_list() {
+    let f = fixture().await;
+    f.init().await;
+    f.background().await;
+    f.passed(12);
+}
+
+#[tokio::test]
+#[ignore = "the product does not accept or convert imported items (updateImportItem) yet; this \
+            case needs the feature's own step"]
+async fn case_13_update_imported_items() {
+    let f = fixture().await;
+    f.init().await;
+    f.background().await;
+    f.passed(13);
+}
+
+// ---- 14: sales -------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn case_14_save_sales() {
+    let f = fixture().await;
+    f.ready().await;
+    let invoice = f.invoice("FOC", 2, PriceBasis::Exclusive).await;
+    let cash = f
+        .issue(NewSale {
+            price_basis: Some(PriceBasis::Exclusive),
+            walk_in_name: Some("Walk-in buyer".into()),
+            ..NewSale::new(SalesType::CashSale, None, vec![Fixture::line("FOC", 1)])
+        })
+        .await;
+    // Nothing reaches KRA before the outbox sends it, and the checklist is clear.
+    for sale in [&invoice, &cash] {
+        let list = fiscal::checklist(&f.file, &f.admin, &sale.id)
+            .await
+            .unwrap();
+        assert!(list.ready, "{:?}", list.problems);
+    }
+    assert!(f.calls(Endpoint::SaveSale).is_empty());
+    let summary = f.drain().await;
+    assert_eq!((summary.done, summary.dead), (2, 0), "{summary:?}");
+
+    // The credit note carries the original's number; it is signed after it.
+    let note = f
+        .issue(NewSale {
+            original: invoice.number.clone(),
+            reason_code: Some("06".into()),
+            price_basis: Some(PriceBasis::Exclusive),
+            ..NewSale::new(SalesType::CreditNote, None, vec![Fixture::line("FOC", 1)])
+        })
+        .await;
+    let summary = f.drain().await;
+    assert_eq!((summary.done, summary.dead), (1, 0), "{summary:?}");
+    f.all_done().await;
+
+    let s_invoice = f.stored_is_kras(&invoice).await;
+    let s_cash = f.stored_is_kras(&cash).await;
+    let s_note = f.stored_is_kras(&note).await;
+    assert_eq!(
+        [s_invoice.invc_no, s_cash.invc_no, s_note.invc_no],
+        [Some(1), Some(2), Some(3)]
+    );
+    assert_eq!(
+        [
+            s_invoice.rcpt_ty_cd.as_str(),
+            s_cash.rcpt_ty_cd.as_str(),
+            s_note.rcpt_ty_cd.as_str()
+        ],
+        ["S", "S", "R"]
+    );
+    assert_eq!(s_note.org_invc_no, 1);
+    // Receipt counters: per receipt type, and over all of them.
+    assert_eq!(
+        [
+            s_invoice.cur_rcpt_no,
+            s_cash.cur_rcpt_no,
+            s_note.cur_rcpt_no
+        ],
+        [Some(1), Some(2), Some(1)]
+    );
+    assert_eq!(
+        [
+            s_invoice.tot_rcpt_no,
+            s_cash.tot_rcpt_no,
+            s_note.tot_rcpt_no
+        ],
+        [Some(1), Some(2), Some(3)]
+    );
+    // The credit note's request names the original, its reason and its customer's PIN.
+    let sent: serde_json::Value = serde_json::from_str(&s_note.request_json).unwrap();
+    assert_eq!(sent["orgInvcNo"], 1);
+    assert_eq!(sent["rfdRsnCd"], "06");
+    assert_eq!(sent["custTin"], CUSTOMER_PIN);
+    // Every sale was sent once: no lookup, no resend on a clean run.
+    let passed = f.passed(14);
+    assert_eq!(passed.len(), 3);
+    assert_eq!(f.calls(Endpoint::SaveSale).len(), 3);
+    assert_eq!(f.sandbox.signed_sales().len(), 3);
+}
+
+#[tokio::test]
+#[ignore = "the integrator gateway (where KRA runs the 23-case go-live) refuses sales of \
+            unregistered items, and the product cannot register items yet (case 10); the \
+            checklist reports item_not_registered"]
+async fn case_14_save_sales_on_the_integrator_gateway() {
+    let f = fixture().await;
+    let d = f.init_integrator().await;
+    assert_eq!(d.price_basis, PriceBasis::Inclusive);
+    f.customer().await;
+    for w in [WorkflowType::ItemSync, WorkflowType::InvoiceSync] {
+        f.workflow_on(w).await;
+    }
+    // The integrator validates the quantity unit inside the item code: two letters (NO).
+    f.service("NO").await;
+    f.drain().await;
+    let invoice = f.invoice("FOC", 1, PriceBasis::Inclusive).await;
+    f.drain().await;
+    f.all_done().await;
+    f.passed(10);
+    f.passed(14);
+    let s = f.stored_is_kras(&invoice).await;
+    let sent: serde_json::Value = serde_json::from_str(&s.request_json).unwrap();
+    // Inclusive basis: 1000 incl. VAT at 16 % is 862.07 + 137.93.
+    let amount = |field: &str| Decimal::from_str_exact(&sent[field].to_string()).unwrap();
+    assert_eq!(amount("totAmt"), Decimal::from(1000));
+    assert_eq!(amount("taxblAmtB"), Decimal::new(86207, 2));
+    assert_eq!(amount("taxAmtB"), Decimal::new(13793, 2));
+}
+
+// ---- 15–16: purchases ------------------------------------------------------------------------
+
+#[tokio::test]
+#[ignore = "the product has no purchases: it does not fetch the sales suppliers declared \
+            against the PIN (selectTrnsPurchaseSalesList)"]
+async fn case_15_purchases_sales_list() {
+    let f = fixture().await;
+    f.init().await;
+    f.background().await;
+    f.passed(15);
+}
+
+#[tokio::test]
+#[ignore = "the product has no purchases: it does not confirm a supplier's sale \
+            (insertTrnsPurchase); this case needs the feature's own step"]
+async fn case_16_save_purchases() {
+    let f = fixture().await;
+    f.init().await;
+    f.background().await;
+    f.passed(16);
+}
+
+// ---- 17–19: stock ------------------------------------------------------------------------------
+
+/// A signed sale of goods, as the stock cases start from.
+async fn goods_sold(f: &Fixture) -> (items::ItemView, SaleView) {
+    f.init().await;
+    f.customer().await;
+    let item = f.goods().await;
+    f.workflow_on(WorkflowType::InvoiceSync).await;
+    let sale = f.invoice("SUGAR-50", 2, PriceBasis::Exclusive).await;
+    f.drain().await;
+    f.stored_is_kras(&sale).await;
+    (item, sale)
+}
+
+#[tokio::test]
+#[ignore = "the product keeps no stock: it does not report stock in/out (insertStockIO) after a \
+            sale of goods"]
+async fn case_19_stock_in_out() {
+    let f = fixture().await;
+    let (item, _) = goods_sold(&f).await;
+    f.background().await;
+    f.all_done().await;
+    let io = f.passed(19);
+    // KRA wants the sale reported before the stock movement it caused (spec §10).
+    let sale_seq = f.calls(Endpoint::SaveSale)[0].seq;
+    assert!(io.iter().all(|c| c.seq > sale_seq), "{io:?}");
+    assert!(
+        io.iter().any(|c| c.body.contains(&item.kra_item_code)),
+        "{io:?}"
+    );
+    assert!(f.sandbox.stock_of(TIN, "00", &item.kra_item_code).is_some());
+}
+
+#[tokio::test]
+#[ignore = "the product keeps no stock: it does not report an item's remaining quantity \
+            (saveStockMaster)"]
+async fn case_17_stock_master() {
+    let f = fixture().await;
+    let (item, _) = goods_sold(&f).await;
+    f.background().await;
+    f.all_done().await;
+    let master = f.passed(17);
+    // The remaining quantity follows the stock movement it sums up (spec §10).
+    let io_seq = f.passed(19)[0].seq;
+    assert!(master.iter().all(|c| c.seq > io_seq), "{master:?}");
+    assert!(
+        master.iter().any(|c| c.body.contains(&item.kra_item_code)),
+        "{master:?}"
+    );
+}
+
+#[tokio::test]
+#[ignore = "the product keeps no stock: it does not fetch KRA's stock movements \
+            (selectStockMoveList)"]
+async fn case_18_stock_movement() {
+    let f = fixture().await;
+    goods_sold(&f).await;
+    f.background().await;
+    f.passed(18);
+}
+
+// ---- 20: invoice details ---------------------------------------------------------------------
+
+#[tokio::test]
+async fn case_20_invoice_details() {
+    let f = fixture().await;
+    f.ready().await;
+    let invoice = f.invoice("FOC", 3, PriceBasis::Exclusive).await;
+    f.drain().await;
+    let stored = f.stored_is_kras(&invoice).await;
+
+    // `hesabu etims lookup 1`: KRA's record of the invoice, beside the submission holding it.
+    let found = fiscal::lookup(&f.file, &f.admin, f.secrets.as_ref(), 1, timeouts())
+        .await
+        .unwrap();
+    assert_eq!(found.result_cd, "000");
+    let kra = found.kra.expect("KRA's invoice");
+    assert_eq!(kra.trd_invc_no.as_deref(), invoice.number.as_deref());
+    let sig = kra.signature().expect("KRA's signature");
+    assert_eq!(Some(sig.rcpt_sign.as_str()), stored.rcpt_sign.as_deref());
+    assert_eq!(Some(sig.intrl_data.as_str()), stored.intrl_data.as_deref());
+    assert_eq!(
+        Some(i64::try_from(sig.cur_rcpt_no).unwrap()),
+        stored.cur_rcpt_no
+    );
+    let local = found.local.expect("the local submission");
+    assert_eq!(local.document_id, invoice.id);
+    f.passed(20);
+
+    // A number KRA does not hold: an empty lookup (001), not an error, and nothing local.
+    let missing = fiscal::lookup(&f.file, &f.admin, f.secrets.as_ref(), 99, timeouts())
+        .await
+        .unwrap();
+    assert_eq!(missing.result_cd, "001");
+    assert!(missing.kra.is_none() && missing.local.is_none());
+    // Looking up changes nothing.
+    let after = f.signed(&invoice).await;
+    assert_eq!(
+        (after.rcpt_sign, after.updated_at, after.attempts),
+        (stored.rcpt_sign, stored.updated_at, stored.attempts)
+    );
+    assert_eq!(f.sandbox.signed_sales().len(), 1);
+}
+
+// ---- 21–23: KRA's lists ------------------------------------------------------------------------
+
+#[tokio::test]
+#[ignore = "the product does not fetch its own sales list from KRA (selectTrnsSalesList) yet"]
+async fn case_21_transaction_sales_list() {
+    let f = fixture().await;
+    f.ready().await;
+    f.invoice("FOC", 1, PriceBasis::Exclusive).await;
+    f.drain().await;
+    f.background().await;
+    f.passed(21);
+}
+
+#[tokio::test]
+#[ignore = "the product does not fetch the branch customer list (selectCustomerList) yet"]
+async fn case_22_customer_list() {
+    let f = fixture().await;
+    f.init().await;
+    f.background().await;
+    f.passed(22);
+}
+
+#[tokio::test]
+#[ignore = "the product does not fetch taxpayer information (selectTaxpayerInfo) yet"]
+async fn case_23_taxpayer_info() {
+    let f = fixture().await;
+    f.init().await;
+    f.background().await;
+    f.passed(23);
+}
