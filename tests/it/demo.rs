@@ -397,6 +397,23 @@ async fn opening_the_demo_again_starts_a_new_sandbox_that_continues_the_numbers(
         .await
         .unwrap();
     assert!(targets.get("etims").is_some());
+
+    // "Check at KRA" outside the outbox reaches the same running sandbox, with the demo's own
+    // key store whatever secret store the caller has (here an empty one).
+    let empty = hesabu_store::secrets::FileStore::new(dir.path().join("no-secrets.json"));
+    let timeouts = hesabu_etims::Timeouts::all(std::time::Duration::from_secs(10));
+    let found = hesabu_app::etims::fiscal::lookup(&file, &admin, &empty, 4, timeouts)
+        .await
+        .unwrap();
+    assert_eq!(found.result_cd, "000", "{found:?}");
+    assert!(found.kra.is_some() && found.local.is_some(), "{found:?}");
+    // Once the demo's sandbox stops, a lookup says why instead of failing on the marker URL.
+    drop(sandbox);
+    let err = hesabu_app::etims::fiscal::lookup(&file, &admin, &empty, 4, timeouts)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("not running"), "{err}");
 }
 
 #[tokio::test]

@@ -87,6 +87,33 @@ pub fn secrets(file: &CompanyFile) -> FileStore {
 #[derive(Debug)]
 pub struct DemoSandbox {
     handle: SandboxHandle,
+    /// The company it serves, registered in [`RUNNING`] while it runs.
+    company_id: String,
+}
+
+/// The demo sandboxes running in this process, by company id: their base URL. A device stored
+/// with [`SANDBOX_BASE_URL`] is reached through this ([`running_base_url`]), so a lookup or a
+/// registration outside the outbox (the desktop's "Check at KRA", `hesabu etims lookup`) talks
+/// to the same sandbox the demo's target does.
+static RUNNING: std::sync::Mutex<std::collections::BTreeMap<String, String>> =
+    std::sync::Mutex::new(std::collections::BTreeMap::new());
+
+/// The base URL of the demo sandbox this process runs for `company_id`, if one runs.
+pub fn running_base_url(company_id: &str) -> Option<String> {
+    RUNNING
+        .lock()
+        .ok()
+        .and_then(|running| running.get(company_id).cloned())
+}
+
+impl Drop for DemoSandbox {
+    fn drop(&mut self) {
+        if let Ok(mut running) = RUNNING.lock()
+            && running.get(&self.company_id) == Some(&self.handle.legacy_base_url())
+        {
+            running.remove(&self.company_id);
+        }
+    }
 }
 
 impl DemoSandbox {
@@ -118,7 +145,13 @@ impl DemoSandbox {
                  that loopback networking is allowed, then open the demo again."
             ))
         })?;
-        Ok(DemoSandbox { handle })
+        if let Ok(mut running) = RUNNING.lock() {
+            running.insert(company.id.clone(), handle.legacy_base_url());
+        }
+        Ok(DemoSandbox {
+            handle,
+            company_id: company.id,
+        })
     }
 
     /// For an opened company file: when its device is the local sandbox's (the demo), a

@@ -299,7 +299,32 @@ pub async fn client(
     let Some(device) = fiscal::device(file.reader()).await? else {
         return Ok(None);
     };
-    client_of(&device, secrets, timeouts).map(Some)
+    client_for(file, &device, secrets, timeouts).map(Some)
+}
+
+/// The client of `device` as this process reaches it: a real device at its base URL with its
+/// key from `secrets`; the demo's device (stored with the sandbox marker as its URL) at the demo
+/// sandbox this process runs, with the demo's own key store beside its file.
+pub fn client_for(
+    file: &CompanyFile,
+    device: &DeviceView,
+    secrets: &dyn SecretStore,
+    timeouts: Timeouts,
+) -> Result<Client> {
+    if !super::demo_sandbox::is_sandbox_device(device) {
+        return client_of(device, secrets, timeouts);
+    }
+    let url = super::demo_sandbox::running_base_url(&device.company_id).ok_or_else(|| {
+        Error::Unavailable(
+            "The demo company signs with a local test double of KRA that runs only while the \
+             demo is open in Hesabu or during `hesabu sync`; it is not running in this process. \
+             Open the demo in the desktop, or run `hesabu sync run` for it."
+                .into(),
+        )
+    })?;
+    let mut device = device.clone();
+    device.base_url = url;
+    client_of(&device, &super::demo_sandbox::secrets(file), timeouts)
 }
 
 /// The client of `device`, with its key (and consumer secret) from `secrets`.

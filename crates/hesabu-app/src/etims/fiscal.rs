@@ -357,7 +357,7 @@ pub async fn lookup(
             "This company has no e-TIMS device: set it up with `hesabu etims device init`.".into(),
         )
     })?;
-    let client = device::client_of(&device_view, secrets, timeouts)?;
+    let client = device::client_for(file, &device_view, secrets, timeouts)?;
     let n = u64::try_from(invc_no)
         .map_err(|_| Error::invalid("An e-TIMS invoice number is 1 or more."))?;
     let reply = client
