@@ -10,8 +10,8 @@
 //! device only. A case the product cannot do yet is a real test marked `#[ignore = "..."]` that
 //! names what is missing: it drives the product the way the feature is expected to be used
 //! (a workflow on, a sale issued, or the app's own background work: the scheduled jobs and the
-//! outbox, which is how reference data and KRA's lists would be fetched each day) and fails
-//! today because no call reaches KRA. A feature that arrives with another trigger changes its
+//! outbox, which is how KRA's lists would be fetched each day) and fails today because no call
+//! reaches KRA. A feature that arrives with another trigger changes its
 //! test with it. `cargo test -p hesabu-tests etims_golive -- --include-ignored` shows the gap.
 
 use std::sync::Arc;
@@ -287,6 +287,18 @@ impl Fixture {
         drainer.drain_until_idle().await.unwrap()
     }
 
+    /// `hesabu etims codes refresh`: code lists, item classifications and notices from KRA.
+    async fn refresh(&self) -> hesabu_app::etims::reference::RefreshReport {
+        hesabu_app::etims::reference::refresh(
+            &self.file,
+            &self.admin,
+            self.secrets.as_ref(),
+            timeouts(),
+        )
+        .await
+        .unwrap()
+    }
+
     /// The app's own background work of a day: every scheduled job that is due a day later
     /// (the desktop and `hesabu jobs run` run the same scheduler), then the outbox.
     async fn background(&self) {
@@ -475,30 +487,38 @@ async fn case_01_initialisation() {
 // ---- 2–5: reference data -------------------------------------------------------------------------
 
 #[tokio::test]
-#[ignore = "the product does not fetch KRA's code lists yet (reference data cached with resultDt \
-            watermarks, `etims codes refresh`: issue 16)"]
 async fn case_02_code_list() {
     let f = fixture().await;
     f.init().await;
-    f.background().await;
-    let first = f.passed(2);
+    let first = f.refresh().await;
+    let calls = f.passed(2);
+    assert_eq!(calls.len(), 1);
     // The next refresh asks only for what changed since KRA's resultDt, not from the start.
-    f.background().await;
+    let watermark = first
+        .lists
+        .iter()
+        .find_map(|l| {
+            l.last_req_dt_sent
+                .eq("20180101000000")
+                .then(|| l.watermark.clone())
+                .flatten()
+        })
+        .expect("a first full pull with KRA's resultDt");
+    f.refresh().await;
     let calls = f.calls(Endpoint::CodeList);
-    assert!(calls.len() > first.len(), "{calls:?}");
+    assert_eq!(calls.len(), 2);
     assert!(
-        !calls.last().unwrap().body.contains("20180101000000"),
+        calls[1].body.contains(&watermark) && !calls[1].body.contains("20180101000000"),
         "{:?}",
-        calls.last()
+        calls[1]
     );
 }
 
 #[tokio::test]
-#[ignore = "the product does not fetch KRA's item classifications yet (reference data: issue 16)"]
 async fn case_03_item_classification() {
     let f = fixture().await;
     f.init().await;
-    f.background().await;
+    f.refresh().await;
     f.passed(3);
 }
 
@@ -512,21 +532,27 @@ async fn case_04_branch_list() {
 }
 
 #[tokio::test]
-#[ignore = "the product does not fetch KRA's notices yet (the notices inbox: issue 16)"]
 async fn case_05_notices() {
     let f = fixture().await;
     f.init().await;
     f.sandbox
         .publish_notice("System maintenance", "eTIMS is down on Sunday night.");
-    f.background().await;
+    f.refresh().await;
     f.passed(5);
+    let inbox = hesabu_app::etims::reference::notices(&f.file, &f.admin)
+        .await
+        .unwrap();
+    assert!(
+        inbox
+            .iter()
+            .any(|n| n.title.as_deref() == Some("System maintenance")),
+        "{inbox:?}"
+    );
 }
 
 // ---- 6–8: branch customers, users, insurers ---------------------------------------------------
 
 #[tokio::test]
-#[ignore = "the product does not register branch customers yet: the customer workflow's outbox \
-            rows fail with 'not built yet' (EtimsTarget)"]
 async fn case_06_save_branch_customer() {
     let f = fixture().await;
     f.init().await;
@@ -588,8 +614,6 @@ async fn case_09_product_list() {
 }
 
 #[tokio::test]
-#[ignore = "the product does not register items yet: the item workflow's outbox rows fail with \
-            'not built yet' (EtimsTarget), so items stay 'unregistered'"]
 async fn case_10_save_item() {
     let f = fixture().await;
     f.init().await;
@@ -720,9 +744,6 @@ async fn case_14_save_sales() {
 }
 
 #[tokio::test]
-#[ignore = "the integrator gateway (where KRA runs the 23-case go-live) refuses sales of \
-            unregistered items, and the product cannot register items yet (case 10); the \
-            checklist reports item_not_registered"]
 async fn case_14_save_sales_on_the_integrator_gateway() {
     let f = fixture().await;
     let d = f.init_integrator().await;
