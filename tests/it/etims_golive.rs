@@ -14,7 +14,6 @@
 //! reaches KRA. A feature that arrives with another trigger changes its
 //! test with it. `cargo test -p hesabu-tests etims_golive -- --include-ignored` shows the gap.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use hesabu_app::etims::device::{self, DeviceSetup, cmc_key_name};
@@ -28,20 +27,12 @@ use hesabu_core::sales::items::{self, NewItem};
 use hesabu_core::sales::tax::PriceBasis;
 use hesabu_core::workflows::{self, WorkflowType};
 use hesabu_etims::Endpoint;
-use hesabu_etims_sandbox::{
-    CONSUMER_KEY, CONSUMER_SECRET, ReceivedCall, Sandbox, SandboxConfig, SandboxHandle, SignedSale,
-};
-use hesabu_store::auth::Session;
-use hesabu_store::clock::{SettableClock, SharedClock};
-use hesabu_store::company_file::CompanyFile;
+use hesabu_etims_sandbox::{CONSUMER_KEY, CONSUMER_SECRET, ReceivedCall, SignedSale};
 use hesabu_store::outbox::{self, ClockSleeper, DrainSummary, Drainer, OutboxState, Targets};
-use hesabu_store::secrets::{SecretStore, store_from_spec};
 use rust_decimal::Decimal;
 
-use crate::support;
+use crate::etims_support::{CMC_KEY, SERIAL};
 
-const CMC_KEY: &str = "0123456789abcdef0123456789abcdef";
-const SERIAL: &str = "HESABU/P051234567X/1";
 const TIN: &str = "P051234567X";
 const CUSTOMER_PIN: &str = "A000123456F";
 
@@ -73,52 +64,22 @@ const CASES: [(u8, &str, Endpoint); 23] = [
     (23, "taxpayer info", Endpoint::TaxpayerInfo),
 ];
 
-struct Fixture {
-    _dir: tempfile::TempDir,
-    file: CompanyFile,
-    admin: Session,
-    clock: Arc<SettableClock>,
-    sandbox: SandboxHandle,
-    secrets: Box<dyn SecretStore>,
-}
-
 fn timeouts() -> Timeouts {
     Timeouts::all(Duration::from_secs(2))
 }
 
-async fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let clock = support::clock();
-    let (file, admin) = hesabu_app::create_company(
-        &dir.path().join("acme.hesabu"),
-        &support::new_company(),
-        clock.clone() as SharedClock,
-    )
-    .await
-    .unwrap();
-    let sandbox = Sandbox::start_with(
-        "127.0.0.1:0".parse().unwrap(),
-        SandboxConfig {
-            cmc_key: Some(CMC_KEY.into()),
-            strict_legacy: true,
-            ..SandboxConfig::default()
-        },
-    )
-    .await
-    .unwrap();
-    let secrets = store_from_spec(&format!(
-        "file:{}",
-        dir.path().join("secrets.json").display()
-    ))
-    .unwrap();
-    Fixture {
-        _dir: dir,
-        file,
-        admin,
-        clock,
-        sandbox,
-        secrets,
+/// The shared e-TIMS fixture ([`crate::etims_support`]) with this module's own helpers.
+struct Fixture(crate::etims_support::Fixture);
+
+impl std::ops::Deref for Fixture {
+    type Target = crate::etims_support::Fixture;
+    fn deref(&self) -> &Self::Target {
+        &self.0
     }
+}
+
+async fn fixture() -> Fixture {
+    Fixture(crate::etims_support::fixture().await)
 }
 
 impl Fixture {

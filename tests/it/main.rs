@@ -15,6 +15,7 @@ mod etims_fiscal;
 mod etims_golive;
 mod etims_masters;
 mod etims_payload;
+mod etims_support;
 mod exports;
 mod hostile;
 mod layers;
