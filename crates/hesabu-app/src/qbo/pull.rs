@@ -279,6 +279,14 @@ struct Mirror {
     deleted: bool,
 }
 
+impl Mirror {
+    /// Whether the mirror already holds this version of the object (same SyncToken, not
+    /// deleted): nothing to do.
+    fn holds(&self, sync_token: Option<&str>) -> bool {
+        self.sync_token.is_some() && self.sync_token.as_deref() == sync_token && !self.deleted
+    }
+}
+
 async fn mirror(uow: &UnitOfWork, realm: &str, entity: &str, id: &str) -> Result<Option<Mirror>> {
     let Some(row) = uow
         .db()
@@ -531,10 +539,8 @@ async fn apply(
             Change::Upsert(rec) => {
                 let id = rec.entity.id.clone().unwrap_or_default();
                 let m = mirror(uow, realm, "Customer", &id).await?;
-                if let Some(m) = &m
-                    && m.sync_token.is_some()
-                    && m.sync_token.as_deref() == rec.entity.sync_token.as_deref()
-                    && !m.deleted
+                if m.as_ref()
+                    .is_some_and(|m| m.holds(rec.entity.sync_token.as_deref()))
                 {
                     report.unchanged += 1;
                     continue;
@@ -569,10 +575,8 @@ async fn apply(
             Change::Upsert(rec) => {
                 let id = rec.entity.id.clone().unwrap_or_default();
                 let m = mirror(uow, realm, "Item", &id).await?;
-                if let Some(m) = &m
-                    && m.sync_token.is_some()
-                    && m.sync_token.as_deref() == rec.entity.sync_token.as_deref()
-                    && !m.deleted
+                if m.as_ref()
+                    .is_some_and(|m| m.holds(rec.entity.sync_token.as_deref()))
                 {
                     report.unchanged += 1;
                     continue;
@@ -758,7 +762,7 @@ where
     let label = format!("{} {}", entity, view.doc_number.unwrap_or(&id));
     let m = mirror(uow, realm, entity, &id).await?;
     if let Some(m) = &m {
-        if m.sync_token.is_some() && m.sync_token.as_deref() == token && !m.deleted {
+        if m.holds(token) {
             report.unchanged += 1;
             return Ok(());
         }
