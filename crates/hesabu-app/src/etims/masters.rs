@@ -732,6 +732,43 @@ fn view_of(
 }
 
 /// SHA-256 of a request without who sent it: the same entity sent by two people is the same.
+/// What a registration call's answer means for the stored attempt: accepted (with the request's
+/// fingerprint), or refused with KRA's code and message. A retryable failure is returned as the
+/// error (the outbox tries again); nothing is recorded for it.
+type Registration = (
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<hesabu_etims::Error>,
+);
+
+fn registration_answer(
+    answer: std::result::Result<hesabu_etims::Reply<hesabu_etims::NoData>, hesabu_etims::Error>,
+    print: String,
+    doing: impl FnOnce() -> String,
+) -> std::result::Result<Registration, Failure> {
+    Ok(match answer {
+        Ok(reply) => (
+            Some(print),
+            Some(reply.result_cd),
+            Some(reply.result_msg),
+            None,
+        ),
+        Err(e) if e.class() == ResultClass::Retryable => {
+            return Err(Failure::Kra {
+                doing: doing(),
+                error: e,
+            });
+        }
+        Err(e) => (
+            None,
+            e.result_code().map(str::to_owned),
+            Some(e.kra_message().map_or_else(|| e.to_string(), str::to_owned)),
+            Some(e),
+        ),
+    })
+}
+
 fn fingerprint(request: &impl Serialize) -> String {
     let mut value = serde_json::to_value(request).unwrap_or_default();
     if let Some(map) = value.as_object_mut() {
@@ -1046,27 +1083,10 @@ async fn register_customer_with(
         ));
     }
     let request_json = serde_json::to_string(&request).ok();
-    let answer = client.save_branch_customer(&request).await;
-    let (accepted, result_cd, result_msg, error) = match answer {
-        Ok(reply) => (
-            Some(print),
-            Some(reply.result_cd),
-            Some(reply.result_msg),
-            None,
-        ),
-        Err(e) if e.class() == ResultClass::Retryable => {
-            return Err(Failure::Kra {
-                doing: format!("Could not register customer {label} with e-TIMS"),
-                error: e,
-            });
-        }
-        Err(e) => (
-            None,
-            e.result_code().map(str::to_owned),
-            Some(e.kra_message().map_or_else(|| e.to_string(), str::to_owned)),
-            Some(e),
-        ),
-    };
+    let (accepted, result_cd, result_msg, error) =
+        registration_answer(client.save_branch_customer(&request).await, print, || {
+            format!("Could not register customer {label} with e-TIMS")
+        })?;
     let (state, stored) = record(
         file,
         session,
@@ -1521,26 +1541,10 @@ async fn register_item_with(
         set_item_code(file, session, &item, &item_cd).await?;
     }
     let request_json = serde_json::to_string(&request).ok();
-    let (accepted, result_cd, result_msg, error) = match client.save_item(&request).await {
-        Ok(reply) => (
-            Some(print),
-            Some(reply.result_cd),
-            Some(reply.result_msg),
-            None,
-        ),
-        Err(e) if e.class() == ResultClass::Retryable => {
-            return Err(Failure::Kra {
-                doing: format!("Could not register item {label} with e-TIMS"),
-                error: e,
-            });
-        }
-        Err(e) => (
-            None,
-            e.result_code().map(str::to_owned),
-            Some(e.kra_message().map_or_else(|| e.to_string(), str::to_owned)),
-            Some(e),
-        ),
-    };
+    let (accepted, result_cd, result_msg, error) =
+        registration_answer(client.save_item(&request).await, print, || {
+            format!("Could not register item {label} with e-TIMS")
+        })?;
     let (state, stored) = record(
         file,
         session,
