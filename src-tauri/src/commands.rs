@@ -854,7 +854,21 @@ pub async fn sync_progress(state: State<'_, AppState>) -> Result<SyncProgress, W
 #[tauri::command]
 pub async fn sync_connectivity(state: State<'_, AppState>) -> Result<ConnectivityView, WireError> {
     let (open, session) = state.signed_in().await?;
-    connectivity::check(&open.file, &session, &state.targets(), None)
+    // This window sends through its scheduler (the outbox job every few minutes) while a
+    // user who may run jobs is signed in: that is this window's worker.
+    let worker = if state.background().is_running().await {
+        let progress = state.sync().progress();
+        Some(if progress.running {
+            hesabu_store::outbox::WorkerState::Running
+        } else if !progress.offline.is_empty() {
+            hesabu_store::outbox::WorkerState::PausedOffline
+        } else {
+            hesabu_store::outbox::WorkerState::Idle
+        })
+    } else {
+        None
+    };
+    connectivity::check(&open.file, &session, &state.targets(), worker)
         .await
         .wire()
 }

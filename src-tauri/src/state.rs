@@ -571,6 +571,34 @@ mod tests {
         assert!(state.opened().await.unwrap().is_none());
     }
 
+    /// "Sync now" on the demo (its e-TIMS target is the running local sandbox) returns, on a
+    /// runtime like the app's, while the start-up run of the scheduler may be sending.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sync_now_on_the_demo_returns() {
+        let (_dir, state) = state();
+        state.open_demo().await.unwrap();
+        state
+            .login(demo::DEMO_ADMIN_EMAIL, demo::DEMO_PASSWORD)
+            .await
+            .unwrap();
+        let (open, session) = state.signed_in().await.unwrap();
+        let outcome = tokio::time::timeout(
+            std::time::Duration::from_secs(60),
+            state.scheduler().run_now(
+                &open.file,
+                &session,
+                hesabu_store::scheduler::names::OUTBOX,
+            ),
+        )
+        .await
+        .expect("Sync now returned")
+        .unwrap();
+        assert_eq!(outcome.status, "ok", "{outcome:?}");
+        assert_eq!(outcome.result["dead"], 0, "{outcome:?}");
+        drop(open);
+        state.shutdown().await;
+    }
+
     #[tokio::test]
     async fn a_failed_open_keeps_the_current_company() {
         let (dir, state) = state();
@@ -586,3 +614,4 @@ mod tests {
         assert_eq!(err.kind, ErrorKind::InvalidInput);
     }
 }
+
