@@ -584,11 +584,9 @@ mod tests {
         let (open, session) = state.signed_in().await.unwrap();
         let outcome = tokio::time::timeout(
             std::time::Duration::from_secs(60),
-            state.scheduler().run_now(
-                &open.file,
-                &session,
-                hesabu_store::scheduler::names::OUTBOX,
-            ),
+            state
+                .scheduler()
+                .run_now(&open.file, &session, hesabu_store::scheduler::names::OUTBOX),
         )
         .await
         .expect("Sync now returned")
@@ -614,4 +612,3 @@ mod tests {
         assert_eq!(err.kind, ErrorKind::InvalidInput);
     }
 }
-
