@@ -122,7 +122,7 @@ describe('SyncPage', () => {
     expect(document.querySelector('button[data-retry]')).toBeNull()
   })
 
-  it('says when queued items wait for a service this build cannot reach', async () => {
+  it('says when queued items wait for a service the company has not set up', async () => {
     mock({
       sync_run_now: () => ({
         name: 'outbox_retries',
@@ -139,7 +139,7 @@ describe('SyncPage', () => {
     await waitFor(() => expect(document.getElementById('sync-now')).toBeTruthy())
     await fireEvent.click(document.getElementById('sync-now')!)
     await waitFor(() => expect(document.getElementById('sync-notice')!.textContent).toContain('Sent 0'))
-    expect(document.getElementById('sync-notice')!.textContent).toContain('2 waiting for a service this app cannot reach yet')
+    expect(document.getElementById('sync-notice')!.textContent).toContain('2 waiting for a service this company has not set up')
   })
 
   it('shows the error when the sync fails', async () => {
