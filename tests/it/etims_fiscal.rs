@@ -700,3 +700,60 @@ async fn the_cli_shows_the_device_checklist_payload_and_status_as_json() {
     assert_eq!(out.code, 2, "{}", out.stdout);
     assert!(out.stderr.contains("already signed"), "{}", out.stderr);
 }
+
+/// The receipt is stored when KRA signs, with the receipt messages of that moment: a message
+/// changed before the first print does not change the original.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_receipt_is_stored_when_kra_signs_not_when_first_printed() {
+    use hesabu_app::receipts::{self, PaperFormat, ReceiptSettings};
+    let f = fixture().await;
+    f.ready().await;
+    let at_signing = ReceiptSettings {
+        top_message: Some("Karibu sana".into()),
+        ..ReceiptSettings::default()
+    };
+    receipts::update_settings(&f.file, &f.admin, &at_signing)
+        .await
+        .unwrap();
+    let invoice = f.invoice(1).await;
+    let summary = f.drain().await;
+    assert_eq!((summary.done, summary.dead), (1, 0), "{summary:?}");
+    // Stored on its own task right after the signature committed: wait for it (bounded).
+    let mut stored = None;
+    for _ in 0..200 {
+        stored = receipts::show(&f.file, &f.admin, &invoice.id)
+            .await
+            .unwrap()
+            .stored;
+        if stored.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let stored = stored.expect("the receipt was stored after signing, before any print");
+    assert_eq!(stored.originals.len(), 3, "{stored:?}");
+    assert_eq!(
+        stored.stored_by, "Hesabu (at signing)",
+        "stored by the fiscal flow"
+    );
+
+    receipts::update_settings(
+        &f.file,
+        &f.admin,
+        &ReceiptSettings {
+            top_message: Some("Changed later".into()),
+            ..ReceiptSettings::default()
+        },
+    )
+    .await
+    .unwrap();
+    let original = receipts::preview(&f.file, &f.admin, &invoice.id, PaperFormat::Roll80, false)
+        .await
+        .unwrap();
+    assert!(original.text.contains("Karibu sana"), "{}", original.text);
+    assert!(
+        !original.text.contains("Changed later"),
+        "{}",
+        original.text
+    );
+}

@@ -564,7 +564,21 @@ async fn resolve(
         .await
         .map_err(stored)?;
     uow.commit().await.map_err(stored)?;
+    store_receipt_soon(file, &s.document_id);
     Ok(Resolved::Signed(Box::new(signed)))
+}
+
+/// Stores the receipt of a document KRA has just signed (`receipts::store_after_signing`), on
+/// its own task so the next sale is sent meanwhile: rendering three PDFs takes milliseconds and
+/// the device sends one sale at a time. It runs after the signature committed and never undoes
+/// it; if it fails (or the process stops first), the receipt is stored at its first rendering
+/// instead, which reports any problem to the person printing.
+fn store_receipt_soon(file: &CompanyFile, document_id: &str) {
+    let file = file.clone();
+    let document_id = document_id.to_owned();
+    tokio::spawn(async move {
+        let _ = crate::receipts::store_after_signing(&file, &document_id).await;
+    });
 }
 
 /// Whether KRA's invoice is the one we sent: the same `trdInvcNo`, total and receipt type
@@ -728,6 +742,7 @@ async fn send_frozen(
                 .await
                 .map_err(stored)?;
             uow.commit().await.map_err(stored)?;
+            store_receipt_soon(file, &s.document_id);
             return Ok(ack_of(&signed));
         }
         Err(e) => e,

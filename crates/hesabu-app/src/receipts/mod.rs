@@ -7,8 +7,8 @@
 //!   receipt messages) and kept: the renderer's input as JSON and the original PDF of each
 //!   format with its SHA-256 (`receipt`, `receipt_original`). Later renderings come from that
 //!   row, never from KRA and never from settings changed since; the stored PDFs are checked
-//!   against their hashes when read. [`store_original_in`] lets the fiscal flow store it in its
-//!   signing unit of work; otherwise the first rendering stores it.
+//!   against their hashes when read. The fiscal flow stores it right after KRA signs
+//!   ([`store_after_signing`]); should that fail, the first rendering stores it.
 //! - **Original, copies, provisional.** The first successful print (or saved PDF) of a signed
 //!   receipt is the original; every later one is a COPY (the renderer marks it and relabels
 //!   NS→CS, NC→CC) with the next copy number. A document KRA has not signed only ever renders
@@ -381,15 +381,24 @@ fn render_error(e: RenderError) -> Error {
     }
 }
 
-/// Stores the receipt of a KRA-signed document if it is not stored yet: the renderer's input
-/// and the original PDF of each format, audited (`receipt.store`). Returns the snapshot, or
-/// `None` for a document KRA has not signed (nothing is stored). Renders all three formats; a
+/// A signed document's receipt, built and rendered, ready to be stored.
+struct Prepared {
+    snapshot: Snapshot,
+    json: String,
+    number: String,
+    submission_id: String,
+    cu_invoice_no: Option<String>,
+    rendered: Vec<(PaperFormat, Vec<u8>)>,
+}
+
+/// Builds and renders the receipt of `ctx`, or `None` when KRA has not signed it. Pure work
+/// (no write): callers may do it before taking the write lock. Renders all three formats; a
 /// format the renderer refuses (a roll too long) is left out and refused the same way later.
-async fn ensure_stored_in(uow: &mut UnitOfWork, ctx: &FiscalContext) -> Result<Option<Snapshot>> {
-    let id = ctx.sale.id.clone();
-    if let Some(stored) = store::receipt(uow.db(), &id).await? {
-        return Ok(Some(Snapshot::from_json(&stored.snapshot_json)?));
-    }
+fn prepare(
+    ctx: &FiscalContext,
+    company: &build::Company,
+    settings: &ReceiptSettings,
+) -> Result<Option<Prepared>> {
     let Some(submission) = ctx
         .submission
         .as_ref()
@@ -397,8 +406,7 @@ async fn ensure_stored_in(uow: &mut UnitOfWork, ctx: &FiscalContext) -> Result<O
     else {
         return Ok(None);
     };
-    let settings = store::settings(uow.db()).await?;
-    let receipt = build::receipt(ctx, &company(uow.db()).await?, &settings)?;
+    let receipt = build::receipt(ctx, company, settings)?;
     let snapshot = Snapshot::of(&receipt);
     let json = snapshot.to_json()?;
     let mut rendered = Vec::new();
@@ -414,38 +422,101 @@ async fn ensure_stored_in(uow: &mut UnitOfWork, ctx: &FiscalContext) -> Result<O
     if rendered.is_empty() {
         return Err(render_error(first_error.unwrap_or(RenderError::NoLines)));
     }
+    Ok(Some(Prepared {
+        snapshot,
+        json,
+        number: receipt.number.clone(),
+        submission_id: submission.id.clone(),
+        cu_invoice_no: submission.cu_invoice_no.clone(),
+        rendered,
+    }))
+}
+
+/// Writes a prepared receipt (snapshot and originals), audited (`receipt.store`). The caller
+/// has checked, under the write lock, that none is stored yet.
+async fn insert_prepared(uow: &mut UnitOfWork, document_id: &str, p: &Prepared) -> Result<()> {
     let now = uow.now_text();
     let by = uow.actor().id.clone();
-    store::insert_receipt(uow.db(), &id, &submission.id, &json, &now, by.as_deref()).await?;
+    store::insert_receipt(
+        uow.db(),
+        document_id,
+        &p.submission_id,
+        &p.json,
+        &now,
+        by.as_deref(),
+    )
+    .await?;
     let mut hashes = serde_json::Map::new();
-    for (format, pdf) in &rendered {
-        let sha = store::insert_original(uow.db(), &id, *format, pdf, &now).await?;
+    for (format, pdf) in &p.rendered {
+        let sha = store::insert_original(uow.db(), document_id, *format, pdf, &now).await?;
         hashes.insert(format.as_str().to_owned(), sha.into());
     }
     uow.audit(AuditDraft {
         action: "receipt.store",
         entity_type: "sale",
-        entity_id: id,
+        entity_id: document_id.to_owned(),
         before: None,
         after: Some(json!({
-            "number": receipt.number,
-            "cu_invoice_no": submission.cu_invoice_no,
-            "snapshot_sha256": store::sha256_hex(json.as_bytes()),
+            "number": p.number,
+            "cu_invoice_no": p.cu_invoice_no,
+            "snapshot_sha256": store::sha256_hex(p.json.as_bytes()),
             "originals": hashes,
             "renderer": store::RENDERER_VERSION,
         })),
     })
-    .await?;
-    Ok(Some(snapshot))
+    .await
 }
 
-/// Stores a signed document's receipt in the caller's unit of work (for the fiscal flow to call
-/// right after KRA signed it, so the stored original is the one of the signing moment). Returns
-/// whether the document has a stored receipt now (false: KRA has not signed it).
+/// Stores the receipt of a KRA-signed document if it is not stored yet: the renderer's input
+/// and the original PDF of each format, audited (`receipt.store`). Returns the snapshot, or
+/// `None` for a document KRA has not signed (nothing is stored).
+async fn ensure_stored_in(uow: &mut UnitOfWork, ctx: &FiscalContext) -> Result<Option<Snapshot>> {
+    let id = ctx.sale.id.clone();
+    if let Some(stored) = store::receipt(uow.db(), &id).await? {
+        return Ok(Some(Snapshot::from_json(&stored.snapshot_json)?));
+    }
+    let settings = store::settings(uow.db()).await?;
+    let Some(prepared) = prepare(ctx, &company(uow.db()).await?, &settings)? else {
+        return Ok(None);
+    };
+    insert_prepared(uow, &id, &prepared).await?;
+    Ok(Some(prepared.snapshot))
+}
+
+/// Stores a signed document's receipt in the caller's unit of work. Returns whether the
+/// document has a stored receipt now (false: KRA has not signed it).
 pub async fn store_original_in(uow: &mut UnitOfWork, document_id: &str) -> Result<bool> {
     let ctx = fiscal::context(uow.db(), document_id).await?;
     build::check_has_receipt(&ctx)?;
     Ok(ensure_stored_in(uow, &ctx).await?.is_some())
+}
+
+/// Stores a document's receipt as KRA just signed it, in its own unit of work (the fiscal flow
+/// calls it right after the signature commits), so the original keeps the seller details and
+/// messages of the signing moment even when it is first printed weeks later. The receipt is
+/// built and rendered before the write lock is taken (rendering takes milliseconds; the lock
+/// is held only for the inserts). Returns whether a receipt is stored now (false: not signed).
+pub async fn store_after_signing(file: &CompanyFile, document_id: &str) -> Result<bool> {
+    let ctx = fiscal::context(file.reader(), document_id).await?;
+    let id = ctx.sale.id.clone();
+    if store::receipt(file.reader(), &id).await?.is_some() {
+        return Ok(true);
+    }
+    let settings = store::settings(file.reader()).await?;
+    let company = company(file.reader()).await?;
+    let prepared = tokio::task::spawn_blocking(move || prepare(&ctx, &company, &settings))
+        .await
+        .map_err(|e| Error::Internal(format!("the receipt rendering task stopped: {e}")))??;
+    let Some(prepared) = prepared else {
+        return Ok(false);
+    };
+    let mut uow = file.begin_system().await?;
+    // Another window (or a print) may have stored it meanwhile: the first one stays.
+    if store::receipt(uow.db(), &id).await?.is_none() {
+        insert_prepared(&mut uow, &id, &prepared).await?;
+        uow.commit().await?;
+    }
+    Ok(true)
 }
 
 /// What a document's receipt is rendered from.
