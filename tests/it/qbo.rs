@@ -761,3 +761,79 @@ async fn a_company_connects_through_the_broker_which_holds_the_secret() {
         .unwrap();
     assert_eq!(view.realm_id, None);
 }
+
+/// Setting up, connecting and disconnecting QuickBooks are for admins, in the service itself:
+/// a finance manager (who may run the sync) is refused by every one of them, whatever calls it.
+#[tokio::test]
+async fn only_admins_set_up_connect_or_disconnect_quickbooks() {
+    let f = fixture().await;
+    hesabu_core::users::add(
+        &f.file,
+        &f.admin,
+        &hesabu_core::users::NewUser {
+            email: "fm@acme.test".into(),
+            name: "Fiona Finance".into(),
+            role: hesabu_store::permissions::Role::FinanceManager,
+            manager_email: None,
+            department: None,
+            password: "fm-pass-12345".into(),
+        },
+    )
+    .await
+    .unwrap();
+    let fm = hesabu_store::auth::login(&f.file, "fm@acme.test", "fm-pass-12345")
+        .await
+        .unwrap();
+    assert!(fm.may(hesabu_store::permissions::Permission::SyncManage));
+    let settings = ConnectionSettings {
+        mode: ConnectMode::Paste,
+        client_id: Some(f.sandbox.client_id()),
+        broker_url: None,
+        redirect_uri: REDIRECT.into(),
+        base_url: Some(f.sandbox.base_url()),
+        sandbox: true,
+        cu_field: None,
+        pin_source: PinSource::TaxId,
+    };
+    let refused = |e: hesabu_store::error::Error| {
+        assert!(
+            matches!(e, hesabu_store::error::Error::PermissionDenied(_)),
+            "{e:?}"
+        );
+    };
+    refused(
+        qbo::configure(
+            &f.file,
+            &fm,
+            f.secrets.as_ref(),
+            &settings,
+            Some(&f.sandbox.client_secret()),
+        )
+        .await
+        .unwrap_err(),
+    );
+    // Set up by the admin: the finance manager still may not connect or disconnect.
+    qbo::configure(
+        &f.file,
+        &f.admin,
+        f.secrets.as_ref(),
+        &settings,
+        Some(&f.sandbox.client_secret()),
+    )
+    .await
+    .unwrap();
+    refused(qbo::authorize_url(&f.file, &fm).await.unwrap_err());
+    refused(
+        qbo::connect_paste(&f.file, &fm, f.secrets.clone(), "https://x/cb?code=1")
+            .await
+            .unwrap_err(),
+    );
+    refused(
+        qbo::disconnect(&f.file, &fm, f.secrets.clone(), true)
+            .await
+            .unwrap_err(),
+    );
+    // Reading the connection is still theirs.
+    assert!(qbo::status(&f.file, &fm, f.secrets.clone()).await.is_ok());
+    assert_eq!(f.sandbox.stats().code_exchanges, 0);
+}

@@ -368,6 +368,14 @@ pub async fn open(file: &CompanyFile, secrets: Arc<dyn SecretStore>) -> Result<O
     }))
 }
 
+/// Setting the connection up, connecting and disconnecting change where the company's sales
+/// go: they need the sync permission and, on top, the company's own settings (admins). The
+/// desktop and the CLI both come through here, so neither can skip it.
+fn require_connection_admin(session: &Session) -> Result<()> {
+    session.require(Permission::SyncManage)?;
+    session.require(Permission::CompanyEdit)
+}
+
 /// Saves how the company connects (and the client secret, into the secret store). Keeps an
 /// existing connection's realm, watermark and tokens unless the endpoints change.
 pub async fn configure(
@@ -377,7 +385,7 @@ pub async fn configure(
     settings: &ConnectionSettings,
     client_secret: Option<&str>,
 ) -> Result<ConnectionView> {
-    session.require(Permission::SyncManage)?;
+    require_connection_admin(session)?;
     match settings.mode {
         ConnectMode::Broker if settings.broker_url.as_deref().is_none_or(str::is_empty) => {
             return Err(Error::invalid(
@@ -478,7 +486,7 @@ pub async fn configure(
 /// Starts a connection attempt: the consent page's address (open it in a browser). Its random
 /// `state` is kept in the company file, so the address pasted back later is checked against it.
 pub async fn authorize_url(file: &CompanyFile, session: &Session) -> Result<String> {
-    session.require(Permission::SyncManage)?;
+    require_connection_admin(session)?;
     let mut uow = file.begin(session).await?;
     let s = require_stored(uow.db()).await?;
     let client_id = s.client_id.clone().unwrap_or_else(|| "broker".into());
@@ -516,7 +524,7 @@ pub async fn connect_paste(
     secrets: Arc<dyn SecretStore>,
     pasted: &str,
 ) -> Result<ConnectionView> {
-    session.require(Permission::SyncManage)?;
+    require_connection_admin(session)?;
     let s = require_stored(file.reader()).await?;
     let state = s.pending_state.clone().ok_or_else(|| {
         Error::invalid(
@@ -545,7 +553,7 @@ pub async fn connect_loopback(
     open: impl FnOnce(&str),
     wait: Duration,
 ) -> Result<ConnectionView> {
-    session.require(Permission::SyncManage)?;
+    require_connection_admin(session)?;
     let s = require_stored(file.reader()).await?;
     let listener = LoopbackListener::bind(0, "/qbo/callback")
         .await
@@ -691,7 +699,7 @@ pub async fn disconnect(
     secrets: Arc<dyn SecretStore>,
     force: bool,
 ) -> Result<ConnectionView> {
-    session.require(Permission::SyncManage)?;
+    require_connection_admin(session)?;
     let s = require_stored(file.reader()).await?;
     let mut revoked = false;
     if let Some(realm) = s.realm_id.as_deref() {
