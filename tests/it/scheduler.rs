@@ -19,6 +19,29 @@ use serde_json::{Value, json};
 
 use crate::support::{self, env, hesabu};
 
+/// The PDF's lines as `pdftotext -layout` extracts them (poppler-utils, installed by
+/// scripts/install-deps.sh), each with its whitespace runs made one space.
+fn pdf_lines(pdf: &[u8]) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("summary.pdf");
+    std::fs::write(&path, pdf).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .args(["-layout", path.to_str().unwrap(), "-"])
+        .output()
+        .expect("pdftotext runs (install poppler-utils: scripts/install-deps.sh)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
 /// A job that notes each run in a shared log, or fails when told to.
 #[derive(Debug)]
 struct Probe {
@@ -396,30 +419,41 @@ async fn jobs_run_runs_the_standard_jobs_headless_and_keeps_the_approval_report(
         .count();
     assert_eq!(backups, 1);
 
-    // The PDF: a PDF, with the four sections and the demo's figures in it.
+    // The PDF: a PDF, with the four sections and the demo's figures in it, in order, read as a
+    // person would (its text is in compressed streams, in embedded fonts).
     let pdf = std::fs::read(reports[0]["path"].as_str().unwrap()).unwrap();
     assert!(pdf.starts_with(b"%PDF-"));
-    let text = String::from_utf8_lossy(&pdf);
-    for needle in [
-        "(Daily summary) Tj",
-        "(Savannah Traders Limited) Tj",
-        "Pending approvals: ",
-        "SLA compliance",
-        "(Budget utilisation per department) Tj",
-        "(Operations) Tj",
-        "Sync failures: 0 dead outbox item",
-        "Pending approvals: 1 (0 overdue)",
-        "(Cement for Thika) Tj",
-        "(KES 75,000.00) Tj",
+    let lines = pdf_lines(&pdf);
+    // Each step on a line of its own, after the previous step's line; a document's title and
+    // amount on one line.
+    let mut from = 0;
+    for step in [
+        &["Daily summary"][..],
+        &["Savannah Traders Limited"],
+        &["Pending approvals: 1 (0 overdue)"],
+        &["Cement for Thika", "KES 75,000.00"],
+        &["SLA compliance"],
+        &["Budget utilisation per department"],
+        &["Operations"],
+        &["Sync failures: 0 dead outbox item"],
     ] {
-        assert!(
-            text.contains(needle),
-            "{needle} not in the PDF:\n{}",
-            text.lines()
-                .filter(|l| l.contains("Tj"))
-                .collect::<Vec<_>>()
-                .join("\n")
-        );
+        let on_line = |l: &String| {
+            let mut at = 0;
+            step.iter().all(|part| match l[at..].find(part) {
+                Some(i) => {
+                    at += i + part.len();
+                    true
+                }
+                None => false,
+            })
+        };
+        match lines[from..].iter().position(on_line) {
+            Some(at) => from += at + 1,
+            None => panic!(
+                "{step:?} not in the PDF, or out of order:\n{}",
+                lines.join("\n")
+            ),
+        }
     }
     let audit = hesabu(
         &as_admin(path, &["audit", "list", "--limit", "20"]),

@@ -9,18 +9,18 @@ use crate::fonts::{self, Face, FaceData};
 use crate::pdf::{Draw, Page};
 use crate::qr;
 
-const PAGE_W: i64 = 210_000;
-const PAGE_H: i64 = 297_000;
-const LEFT: i64 = 18_000;
-const RIGHT: i64 = PAGE_W - 18_000;
-const WIDTH: i64 = RIGHT - LEFT;
-const TOP: i64 = 16_000;
+pub(crate) const PAGE_W: i64 = 210_000;
+pub(crate) const PAGE_H: i64 = 297_000;
+pub(crate) const LEFT: i64 = 18_000;
+pub(crate) const RIGHT: i64 = PAGE_W - 18_000;
+pub(crate) const WIDTH: i64 = RIGHT - LEFT;
+pub(crate) const TOP: i64 = 16_000;
 /// Where the body stops; the footer is below.
-const BOTTOM: i64 = PAGE_H - 20_000;
-const FOOTER_BASELINE: i64 = PAGE_H - 10_000;
+pub(crate) const BOTTOM: i64 = PAGE_H - 20_000;
+pub(crate) const FOOTER_BASELINE: i64 = PAGE_H - 10_000;
 
 /// 1 pt in µm, for font sizes.
-const PT: i64 = 25_400 / 72;
+pub(crate) const PT: i64 = 25_400 / 72;
 /// Body text: 9 pt, in lines of 4.6 mm.
 const BODY: i64 = 9 * PT;
 const LINE: i64 = 4_600;
@@ -30,17 +30,17 @@ const TITLE: i64 = 17 * PT;
 /// COPY: more than twice the amounts' 9 pt.
 const COPY: i64 = 22 * PT;
 const HEADING: i64 = 10 * PT;
-const FOOTER: i64 = 7 * PT;
+pub(crate) const FOOTER: i64 = 7 * PT;
 /// Where a label's value starts, from the left margin.
 const VALUE_AT: i64 = 48_000;
 /// The totals column: labels start this far left of the right margin.
 const TOTALS_W: i64 = 95_000;
 /// Gap between table columns.
-const GAP: i64 = 5_000;
+pub(crate) const GAP: i64 = 5_000;
 /// A QR module on A4, µm, and the room kept for the code beside the SCU fields.
 const MODULE: i64 = 700;
 const QR_ROOM: i64 = 40_000;
-const RULE: i64 = 180;
+pub(crate) const RULE: i64 = 180;
 
 pub(crate) fn pages(content: &Content) -> Result<Vec<Page>, RenderError> {
     let mut a4 = A4 {
@@ -430,15 +430,7 @@ impl A4 {
         };
         let mut pages = Vec::with_capacity(count);
         for (i, mut draws) in self.pages.into_iter().enumerate() {
-            let footer = format!("{} · Page {} of {count}", content.title, i + 1);
-            let w = self.regular.width_um(&footer, FOOTER);
-            draws.push(Draw::Text {
-                x: LEFT + (WIDTH - w) / 2,
-                baseline: FOOTER_BASELINE,
-                face: Face::Sans,
-                size: FOOTER,
-                text: footer,
-            });
+            draws.push(footer(self.regular, &content.title, i + 1, count));
             if content.watermark {
                 draws.push(Draw::Watermark {
                     cx: PAGE_W / 2,
@@ -458,8 +450,21 @@ impl A4 {
     }
 }
 
+/// The footer of page `page` of `count`: the title and the page number, centred under the body.
+pub(crate) fn footer(regular: &FaceData, title: &str, page: usize, count: usize) -> Draw {
+    let text = format!("{title} · Page {page} of {count}");
+    let w = regular.width_um(&text, FOOTER);
+    Draw::Text {
+        x: LEFT + (WIDTH - w) / 2,
+        baseline: FOOTER_BASELINE,
+        face: Face::Sans,
+        size: FOOTER,
+        text,
+    }
+}
+
 /// `text` filled into lines no wider than `max` µm; a word wider than a line is cut.
-fn wrap(face: &FaceData, text: &str, size: i64, max: i64) -> Vec<String> {
+pub(crate) fn wrap(face: &FaceData, text: &str, size: i64, max: i64) -> Vec<String> {
     let fits = |s: &str| face.width_um(s, size) <= max;
     let mut lines = Vec::new();
     let mut line = String::new();

@@ -112,8 +112,8 @@ pub enum RenderError {
     /// an error, not a panic).
     #[error("The QR code could not be encoded: {0}")]
     Qr(String),
-    /// The bundled fonts could not be read or the PDF could not be written: a bug, not an input
-    /// to fix.
-    #[error("The receipt could not be written ({0}). This is a bug in Hesabu: please report it.")]
+    /// The bundled fonts could not be read or the PDF (a receipt or a report) could not be
+    /// written: a bug, not an input to fix.
+    #[error("The PDF could not be written ({0}). This is a bug in Hesabu: please report it.")]
     Internal(String),
 }

@@ -50,6 +50,12 @@
 //! - **Nothing cut off**: on a roll, a label and its value that do not fit on one line take
 //!   two, and long words are cut to the width.
 //!
+//! # Plain reports
+//!
+//! [`report::Report`] lays out a plain A4 report (a title, lines of text, tables with
+//! right-aligned amount columns, page breaks and page numbers) with the same fonts and PDF
+//! writer: the app's daily summary is one.
+//!
 //! # Fonts and licence
 //!
 //! The PDFs embed subsets of DejaVu Sans Mono (rolls) and DejaVu Sans (A4), regular and bold,
@@ -69,6 +75,7 @@ mod model;
 mod pdf;
 pub mod print;
 mod qr;
+pub mod report;
 pub mod samples;
 mod thermal;
 mod validate;

@@ -6,11 +6,9 @@
 //! table tracks them. Names are `<company stem>-daily-summary-<UTC timestamp>-<nnn>.pdf`, so two
 //! company files in one folder keep their reports apart and name order is age order.
 
-mod pdf;
-
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Datelike, NaiveDateTime, Timelike, Utc};
 use rust_decimal::Decimal;
 use sea_orm::{ConnectionTrait, Statement};
 use serde::{Deserialize, Serialize};
@@ -18,13 +16,14 @@ use serde_json::json;
 use ts_rs::TS;
 
 use crate::monitor::{self, SlaFigures};
+use hesabu_receipts::Stamp;
+use hesabu_receipts::report::{Column, Report, Weight};
 use hesabu_store::audit::AuditDraft;
 use hesabu_store::auth::Session;
 use hesabu_store::clock::{format_timestamp, parse_timestamp};
 use hesabu_store::company_file::CompanyFile;
 use hesabu_store::error::{Error, Result};
 use hesabu_store::permissions::Permission;
-use pdf::{Font, Layout};
 
 const DAILY_SUMMARY: &str = "daily-summary";
 
@@ -245,8 +244,23 @@ fn fit(text: &str, max: usize) -> String {
     }
 }
 
-/// Lays the summary out as a PDF.
-pub fn render_daily_summary(summary: &DailySummary) -> Vec<u8> {
+/// The PDF's date: the summary's time in Nairobi, the zone the PDF writer labels its dates with
+/// (the text of the report gives the company's own zone).
+fn stamp(at: DateTime<Utc>) -> Stamp {
+    let t = at.with_timezone(&chrono_tz::Africa::Nairobi);
+    // Calendar fields are always in range (year within u16 for any date the clock gives).
+    Stamp {
+        year: u16::try_from(t.year()).unwrap_or(0),
+        month: u8::try_from(t.month()).unwrap_or(1),
+        day: u8::try_from(t.day()).unwrap_or(1),
+        hour: u8::try_from(t.hour()).unwrap_or(0),
+        minute: u8::try_from(t.minute()).unwrap_or(0),
+        second: u8::try_from(t.second()).unwrap_or(0),
+    }
+}
+
+/// Lays the summary out as an A4 PDF (`hesabu_receipts::report`, DejaVu Sans embedded).
+pub fn render_daily_summary(summary: &DailySummary) -> Result<Vec<u8>> {
     let tz: chrono_tz::Tz = summary
         .time_zone
         .parse()
@@ -258,89 +272,69 @@ pub fn render_daily_summary(summary: &DailySummary) -> Vec<u8> {
             .map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string())
             .unwrap_or_else(|| "-".into())
     };
-    let mut l = Layout::new();
-    l.row(&[(0, "Daily summary")], Font::Bold, 18);
-    l.row(&[(0, &summary.company)], Font::Bold, 12);
-    l.row(
-        &[(
-            0,
+    let mut r = Report::new(
+        format!("Daily summary – {}", summary.company),
+        stamp(summary.generated_at),
+    );
+    r.title("Daily summary")
+        .subtitle(&summary.company)
+        .line(
             &format!(
                 "Generated {} ({})",
                 local.format("%Y-%m-%d %H:%M"),
                 summary.time_zone
             ),
-        )],
-        Font::Regular,
-        10,
-    );
-    l.down(12);
+            Weight::Regular,
+        )
+        .space(4);
 
     // Pending approvals.
     let overdue = summary.pending.iter().filter(|p| p.overdue).count();
-    l.row(
-        &[(
-            0,
-            &format!(
-                "Pending approvals: {} ({} overdue)",
-                summary.pending.len(),
-                overdue
-            ),
-        )],
-        Font::Bold,
-        13,
-    );
+    r.heading(&format!(
+        "Pending approvals: {} ({} overdue)",
+        summary.pending.len(),
+        overdue
+    ));
     if summary.pending.is_empty() {
-        l.row(
-            &[(0, "Nothing is waiting for approval.")],
-            Font::Regular,
-            10,
-        );
+        r.line("Nothing is waiting for approval.", Weight::Regular);
     } else {
-        let head = [
-            (0, "Number"),
-            (80, "Title"),
-            (230, "Amount"),
-            (320, "Level"),
-            (390, "With"),
-            (460, "Due"),
-        ];
-        l.row(&head, Font::Bold, 9);
-        l.rule();
-        for p in &summary.pending {
-            let amount = format!("{} {}", p.currency, format_amount(p.amount));
-            let due = format!(
-                "{}{}",
-                local_due(&p.due_at),
-                if p.overdue { " !" } else { "" }
-            );
-            l.row(
-                &[
-                    (0, &fit(&p.number, 14)),
-                    (80, &fit(&p.title, 26)),
-                    (230, &amount),
-                    (320, &fit(&p.level_name, 12)),
-                    (390, &fit(&p.with_whom, 12)),
-                    (460, &due),
-                ],
-                Font::Regular,
-                9,
-            );
-        }
+        r.table(
+            [
+                // Shares in millimetres of the 159 mm the columns share: a due time with its
+                // mark, and most amounts, fit on one line; longer text wraps in its column.
+                Column::left("Number", 22),
+                Column::left("Title", 40),
+                Column::right("Amount", 27),
+                Column::left("Level", 16),
+                Column::left("With", 22),
+                Column::left("Due", 32),
+            ],
+            summary.pending.iter().map(|p| {
+                [
+                    fit(&p.number, 14),
+                    fit(&p.title, 26),
+                    format!("{} {}", p.currency, format_amount(p.amount)),
+                    fit(&p.level_name, 12),
+                    fit(&p.with_whom, 12),
+                    format!(
+                        "{}{}",
+                        local_due(&p.due_at),
+                        if p.overdue { " !" } else { "" }
+                    ),
+                ]
+            }),
+        );
         if overdue > 0 {
-            l.row(&[(0, "! past its SLA due time")], Font::Regular, 8);
+            r.note("! past its SLA due time");
         }
     }
-    l.down(10);
+    r.space(4);
 
     // SLA compliance.
-    l.row(
-        &[(
-            0,
-            &format!("SLA compliance (last {} days)", summary.sla.window_days),
-        )],
-        Font::Bold,
-        13,
-    );
+    r.heading(&format!(
+        "SLA compliance (last {} days)",
+        summary.sla.window_days
+    ));
     let sla = match summary.sla.percent {
         Some(p) => format!(
             "{p}% of approval steps decided within their SLA ({} of {}).",
@@ -348,100 +342,77 @@ pub fn render_daily_summary(summary: &DailySummary) -> Vec<u8> {
         ),
         None => "No approval steps with an SLA were decided in this period.".into(),
     };
-    l.row(&[(0, &sla)], Font::Regular, 10);
-    l.down(10);
+    r.line(&sla, Weight::Regular).space(4);
 
     // Budgets.
-    l.row(&[(0, "Budget utilisation per department")], Font::Bold, 13);
+    r.heading("Budget utilisation per department");
     if summary.budgets.is_empty() {
-        l.row(&[(0, "No budgets.")], Font::Regular, 10);
+        r.line("No budgets.", Weight::Regular);
     } else {
-        l.row(
-            &[
-                (0, "Department"),
-                (150, "Period"),
-                (230, "Budgeted"),
-                (340, "Used"),
-                (450, "% used"),
+        r.table(
+            [
+                Column::left("Department", 30),
+                Column::left("Period", 16),
+                Column::right("Budgeted", 22),
+                Column::right("Used", 22),
+                Column::right("% used", 10),
             ],
-            Font::Bold,
-            9,
+            summary.budgets.iter().map(|b| {
+                [
+                    fit(&b.department, 26),
+                    fit(&b.period, 12),
+                    format!("{} {}", b.currency, format_amount(b.budgeted)),
+                    format!("{} {}", b.currency, format_amount(b.used)),
+                    b.percent_used
+                        .map(|p| format!("{p}%"))
+                        .unwrap_or_else(|| "-".into()),
+                ]
+            }),
         );
-        l.rule();
-        for b in &summary.budgets {
-            let budgeted = format!("{} {}", b.currency, format_amount(b.budgeted));
-            let used = format!("{} {}", b.currency, format_amount(b.used));
-            let pct = b
-                .percent_used
-                .map(|p| format!("{p}%"))
-                .unwrap_or_else(|| "-".into());
-            l.row(
-                &[
-                    (0, &fit(&b.department, 26)),
-                    (150, &fit(&b.period, 12)),
-                    (230, &budgeted),
-                    (340, &used),
-                    (450, &pct),
-                ],
-                Font::Regular,
-                9,
-            );
-        }
     }
-    l.down(10);
+    r.space(4);
 
     // Sync failures.
-    l.row(
-        &[(
-            0,
-            &format!("Sync failures: {} dead outbox item(s)", summary.dead_count),
-        )],
-        Font::Bold,
-        13,
-    );
+    r.heading(&format!(
+        "Sync failures: {} dead outbox item(s)",
+        summary.dead_count
+    ));
     if summary.dead.is_empty() {
-        l.row(&[(0, "Nothing was given up on.")], Font::Regular, 10);
+        r.line("Nothing was given up on.", Weight::Regular);
     } else {
-        l.row(
-            &[
-                (0, "Target"),
-                (70, "Operation"),
-                (170, "Key"),
-                (290, "Last error"),
+        r.table(
+            [
+                Column::left("Target", 12),
+                Column::left("Operation", 18),
+                Column::left("Key", 22),
+                Column::left("Last error", 40),
             ],
-            Font::Bold,
-            9,
+            summary.dead.iter().map(|d| {
+                [
+                    fit(&d.target, 12),
+                    fit(&d.operation, 18),
+                    fit(&d.key, 22),
+                    fit(&d.error, 40),
+                ]
+            }),
         );
-        l.rule();
-        for d in &summary.dead {
-            l.row(
-                &[
-                    (0, &fit(&d.target, 12)),
-                    (70, &fit(&d.operation, 18)),
-                    (170, &fit(&d.key, 22)),
-                    (290, &fit(&d.error, 40)),
-                ],
-                Font::Regular,
-                9,
-            );
-        }
         let more = summary.dead_count - i64::try_from(summary.dead.len()).unwrap_or(0);
         if more > 0 {
-            l.row(
-                &[(0, &format!("... and {more} more: see `hesabu sync dead`."))],
-                Font::Regular,
-                9,
+            r.line(
+                &format!("... and {more} more: see `hesabu sync dead`."),
+                Weight::Regular,
             );
         }
     }
-    l.finish(&format!("Daily summary - {}", summary.company))
+    // Only the bundled fonts or the PDF writer can fail here: a bug, reported as one.
+    r.render().map_err(|e| Error::Internal(e.to_string()))
 }
 
 /// Generates the daily summary now and writes it to [`default_dir`]. Audited
 /// (`report.create`), like a backup: the file leaves the company file's control.
 pub async fn generate_daily_summary(file: &CompanyFile, session: &Session) -> Result<ReportInfo> {
     let summary = daily_summary(file, session).await?;
-    let bytes = render_daily_summary(&summary);
+    let bytes = render_daily_summary(&summary)?;
     let dir = default_dir(file.path());
     std::fs::create_dir_all(&dir).map_err(|e| {
         Error::Unavailable(format!(
@@ -599,6 +570,145 @@ mod tests {
         ] {
             assert_eq!(format_amount(input.parse().unwrap()), expected, "{input}");
         }
+    }
+
+    /// The PDF's lines as `pdftotext -layout` extracts them (poppler-utils, installed by
+    /// scripts/install-deps.sh), each with its whitespace runs made one space.
+    fn pdf_lines(pdf: &[u8]) -> Vec<String> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("summary.pdf");
+        std::fs::write(&path, pdf).unwrap();
+        let out = std::process::Command::new("pdftotext")
+            .args(["-layout", path.to_str().unwrap(), "-"])
+            .output()
+            .expect("pdftotext runs (install poppler-utils: scripts/install-deps.sh)");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+            .filter(|l| !l.is_empty())
+            .collect()
+    }
+
+    /// Checks that each needle is on a line of its own, in order.
+    #[track_caller]
+    fn expect_lines(lines: &[String], needles: &[&str]) {
+        let mut from = 0;
+        for needle in needles {
+            match lines[from..].iter().position(|l| l.contains(needle)) {
+                Some(at) => from += at + 1,
+                None => panic!(
+                    "'{needle}' missing from a line, or out of order, in:\n{}",
+                    lines.join("\n")
+                ),
+            }
+        }
+    }
+
+    fn summary() -> DailySummary {
+        DailySummary {
+            company: "Duka la Mama Wanjikũ Ltd".into(),
+            time_zone: "Africa/Nairobi".into(),
+            generated_at: "2026-07-11T06:00:00Z".parse().unwrap(),
+            pending: vec![PendingLine {
+                number: "PO-0042".into(),
+                title: "Saruji ya Thika — crème".into(),
+                amount: "75000".parse().unwrap(),
+                currency: "KES".into(),
+                level_name: "Finance".into(),
+                with_whom: "Zoë Njoroge".into(),
+                due_at: Some("2026-07-10T06:00:00.000Z".into()),
+                overdue: true,
+            }],
+            sla: SlaFigures {
+                window_days: 30,
+                decided: 8,
+                met: 6,
+                percent: Some("75.0".parse().unwrap()),
+            },
+            budgets: vec![BudgetLine {
+                department: "Operations".into(),
+                period: "2026-07".into(),
+                currency: "KES".into(),
+                budgeted: "1234567.5".parse().unwrap(),
+                used: "250000".parse().unwrap(),
+                percent_used: Some("20.3".parse().unwrap()),
+            }],
+            dead_count: 27,
+            dead: (0..25)
+                .map(|i| DeadLine {
+                    target: "etims".into(),
+                    operation: "send_sale".into(),
+                    key: format!("sale-{i:02}"),
+                    error: "KRA refused the invoice".into(),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn the_summary_prints_its_sections_in_order_with_unicode() {
+        let pdf = render_daily_summary(&summary()).unwrap();
+        assert!(pdf.starts_with(b"%PDF-"));
+        expect_lines(
+            &pdf_lines(&pdf),
+            &[
+                "Daily summary",
+                "Duka la Mama Wanjikũ Ltd",
+                "Generated 2026-07-11 09:00 (Africa/Nairobi)",
+                "Pending approvals: 1 (1 overdue)",
+                "Number Title Amount Level With Due",
+                "PO-0042 Saruji ya Thika — crème KES 75,000.00 Finance Zoë Njoroge 2026-07-10 09:00 !",
+                "! past its SLA due time",
+                "SLA compliance (last 30 days)",
+                "75.0% of approval steps decided within their SLA (6 of 8).",
+                "Budget utilisation per department",
+                "Department Period Budgeted Used % used",
+                "Operations 2026-07 KES 1,234,567.50 KES 250,000.00 20.3%",
+                "Sync failures: 27 dead outbox item(s)",
+                "Target Operation Key Last error",
+                "etims send_sale sale-00 KRA refused the invoice",
+                "etims send_sale sale-24 KRA refused the invoice",
+                "... and 2 more: see `hesabu sync dead`.",
+                "Daily summary – Duka la Mama Wanjikũ Ltd · Page 1 of 1",
+            ],
+        );
+    }
+
+    #[test]
+    fn an_empty_summary_says_so_in_each_section() {
+        let mut empty = summary();
+        empty.pending.clear();
+        empty.sla.percent = None;
+        empty.budgets.clear();
+        empty.dead.clear();
+        empty.dead_count = 0;
+        let text = pdf_lines(&render_daily_summary(&empty).unwrap()).join(" ");
+        for needle in [
+            "Pending approvals: 0 (0 overdue) Nothing is waiting for approval.",
+            "No approval steps with an SLA were decided in this period.",
+            "Budget utilisation per department No budgets.",
+            "Sync failures: 0 dead outbox item(s) Nothing was given up on.",
+        ] {
+            assert!(text.contains(needle), "'{needle}' not in:\n{text}");
+        }
+        assert!(!text.contains("past its SLA"), "{text}");
+    }
+
+    #[test]
+    fn the_pdf_is_dated_with_the_summary_not_the_wall_clock() {
+        let pdf = render_daily_summary(&summary()).unwrap();
+        let raw = String::from_utf8_lossy(&pdf);
+        assert!(
+            raw.contains("D:20260711090000+03'00'"),
+            "dated 09:00 Nairobi"
+        );
+        assert_eq!(pdf, render_daily_summary(&summary()).unwrap());
     }
 
     #[test]

@@ -35,6 +35,17 @@ pub fn pdftotext(pdf: &[u8]) -> String {
     run("pdftotext", &["-layout", &path, "-"], "poppler-utils")
 }
 
+/// The text of each page of the PDF (`pdftotext -layout`, split at its form feeds).
+pub fn pdftotext_pages(pdf: &[u8]) -> Vec<String> {
+    let text = pdftotext(pdf);
+    let mut pages: Vec<String> = text.split('\x0c').map(str::to_owned).collect();
+    // pdftotext ends every page, the last included, with a form feed.
+    if pages.last().is_some_and(|p| p.trim().is_empty()) {
+        pages.pop();
+    }
+    pages
+}
+
 /// A word and its box in points: (word, x_min, y_min, x_max, y_max).
 pub type Word = (String, i64, i64, i64, i64);
 

@@ -7,4 +7,5 @@ mod determinism;
 mod errors;
 mod layout;
 mod qr;
+mod report;
 mod unicode;
