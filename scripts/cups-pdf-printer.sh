@@ -51,10 +51,13 @@ done
 [ -x "$BACKEND" ] \
   || die "the cups-pdf backend ($BACKEND) is not installed: apt-get install printer-driver-cups-pdf (or run scripts/install-deps.sh --test)"
 # AppArmor's profile for cups-pdf lets it read /etc/cups/cups-pdf.conf only: under it the
-# queue's own configuration would be ignored and the PDFs would land elsewhere.
+# queue's own configuration would be ignored and the PDFs would land elsewhere. This is the one
+# failure that exits 3 rather than 1, so scripts/test.sh can tell it from a broken set-up: on a
+# developer's machine it skips the real-CUPS test with this message; in CI it fails.
 profiles=/sys/kernel/security/apparmor/profiles
 if [ -r "$profiles" ] && grep -q "^$BACKEND (enforce)" "$profiles"; then
-  die "AppArmor confines $BACKEND, so it cannot read $CONF. Put it in complain mode (sudo aa-complain $BACKEND, package apparmor-utils) or add '$CONF r,' to its profile in /etc/apparmor.d/usr.sbin.cupsd, then re-run"
+  echo "cups-pdf-printer: error: AppArmor confines $BACKEND, so it cannot read $CONF. Put it in complain mode (sudo aa-complain $BACKEND, package apparmor-utils) or add '$CONF r,' to its profile in /etc/apparmor.d/usr.sbin.cupsd, then re-run" >&2
+  exit 3
 fi
 
 # 1. The queue's cups-pdf configuration (written before any job can read it).

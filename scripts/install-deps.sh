@@ -23,6 +23,9 @@ for p in poppler-utils zbar-tools; do need_pkg "$p"; done
 if [ "$want_test" = 1 ]; then
   # Headless window, WebDriver for WebKitGTK, a session bus for the E2E run.
   for p in xvfb xauth webkit2gtk-driver dbus dbus-x11 at-spi2-core fonts-dejavu-core xdotool; do need_pkg "$p"; done
+  # A real CUPS scheduler and the cups-pdf virtual printer: the receipt printing test prints
+  # through them (scripts/cups-pdf-printer.sh sets the queue up).
+  for p in cups cups-client printer-driver-cups-pdf; do need_pkg "$p"; done
 fi
 if [ ${#apt_missing[@]} -gt 0 ]; then
   echo "==> apt: installing ${apt_missing[*]}"
