@@ -1066,3 +1066,132 @@ async fn the_cli_lists_shows_saves_and_prints_receipts() {
     .await;
     assert_eq!(out.code, 2, "{}", out.stderr);
 }
+
+/// An `lp` that takes a second to queue the job: time for a second print to start.
+const SLOW_LP: &str =
+    "#!/bin/sh\ncat > /dev/null\nsleep 1\necho \"request id is $2-7 (1 file(s))\"\n";
+
+#[tokio::test]
+async fn two_first_prints_at_once_make_one_original_and_one_copy() {
+    let l = ledger().await;
+    let (id, number) = signed_invoice(&l, 51).await;
+    let printers = Printers::with_cups_dir(fake_cups(l.dir.path(), SLOW_LP));
+    let request = PrintRequest {
+        format: Some(PaperFormat::A4),
+        printer: Some("cups:Office".into()),
+        copy: false,
+    };
+    let (a, b) = tokio::join!(
+        receipts::print(&l.file, &l.admin, &number, &request, &printers),
+        receipts::print(&l.file, &l.admin, &id, &request, &printers),
+    );
+    let mut kinds = [a.unwrap().record, b.unwrap().record];
+    kinds.sort_by_key(|r| r.seq);
+    assert_eq!(
+        kinds.iter().map(|r| r.kind).collect::<Vec<_>>(),
+        [PrintKind::Original, PrintKind::Copy],
+        "the first to claim prints the original; the other, started while it printed, a copy"
+    );
+    assert_eq!(kinds[1].copy_number, Some(1));
+    assert!(
+        kinds
+            .iter()
+            .all(|r| r.error.is_none() && r.error_kind.is_none())
+    );
+    let detail = receipts::show(&l.file, &l.admin, &id).await.unwrap();
+    assert_eq!(
+        detail.prints.len(),
+        2,
+        "the claim became the original's record"
+    );
+    assert_eq!(detail.next_print, PrintKind::Copy);
+    assert_eq!(audit_actions(&l, "receipt.original_claimed").await.len(), 1);
+    assert_eq!(audit_actions(&l, "receipt.print").await.len(), 2);
+}
+
+#[tokio::test]
+async fn a_print_that_never_ended_holds_the_original_only_for_a_while() {
+    let l = ledger().await;
+    let (id, number) = signed_invoice(&l, 52).await;
+    let bin = fake_cups(l.dir.path(), SLOW_LP);
+    let request = PrintRequest {
+        format: Some(PaperFormat::A4),
+        printer: Some("cups:Office".into()),
+        copy: false,
+    };
+    // The print is dropped while the printer has it, as when Hesabu stops mid-print.
+    let hung = {
+        let (file, admin, request) = (l.file.clone(), l.admin.clone(), request.clone());
+        let printers = Printers::with_cups_dir(&bin);
+        tokio::spawn(
+            async move { receipts::print(&file, &admin, &number, &request, &printers).await },
+        )
+    };
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    hung.abort();
+    let _ = hung.await;
+    let detail = receipts::show(&l.file, &l.admin, &id).await.unwrap();
+    assert_eq!(detail.prints.len(), 1);
+    assert_eq!(detail.prints[0].kind, PrintKind::Original);
+    assert_eq!(detail.prints[0].error_kind.as_deref(), Some("in_progress"));
+    assert!(
+        detail.prints[0]
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("print again"),
+        "{:?}",
+        detail.prints[0].error
+    );
+    // While the claim is live, the original may still be coming out: the next print is a copy.
+    assert_eq!(detail.next_print, PrintKind::Copy);
+    let printers = Printers::with_cups_dir(fake_cups(&l.dir.path().join("fast"), RECORDING_LP));
+    let copy = receipts::print(&l.file, &l.admin, &id, &request, &printers)
+        .await
+        .unwrap();
+    assert_eq!(copy.record.kind, PrintKind::Copy);
+
+    // After the claim's minutes, the print that never ended takes nothing: the next is the
+    // original, and the old claim stays in the history as what it was.
+    l.clock
+        .advance(receipts::CLAIM_LIVE + chrono::Duration::seconds(1));
+    let detail = receipts::show(&l.file, &l.admin, &id).await.unwrap();
+    assert_eq!(detail.next_print, PrintKind::Original);
+    let original = receipts::print(&l.file, &l.admin, &id, &request, &printers)
+        .await
+        .unwrap();
+    assert_eq!(original.record.kind, PrintKind::Original);
+    let detail = receipts::show(&l.file, &l.admin, &id).await.unwrap();
+    assert_eq!(detail.prints.len(), 3);
+    assert_eq!(detail.prints[2].error_kind.as_deref(), Some("in_progress"));
+}
+
+#[tokio::test]
+async fn a_claimed_original_that_cannot_be_made_is_given_back() {
+    let l = ledger().await;
+    let (id, number) = signed_invoice(&l, 53).await;
+    // The stored original is damaged: printing it must fail, and not hold the original.
+    receipts::render(&l.file, &l.admin, &id, PaperFormat::A4, false)
+        .await
+        .unwrap();
+    let pool = support::raw(&l.dir.path().join("acme.hesabu")).await;
+    sqlx::query("UPDATE receipt_original SET pdf = X'255044462D' WHERE format = 'a4'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let printers = Printers::with_cups_dir(fake_cups(l.dir.path(), RECORDING_LP));
+    let request = PrintRequest {
+        format: Some(PaperFormat::A4),
+        printer: Some("cups:Office".into()),
+        copy: false,
+    };
+    let err = receipts::print(&l.file, &l.admin, &number, &request, &printers)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::AuditBroken, "{err}");
+    let detail = receipts::show(&l.file, &l.admin, &id).await.unwrap();
+    assert_eq!(detail.prints.len(), 1);
+    assert_eq!(detail.prints[0].error_kind.as_deref(), Some("not_sent"));
+    assert_eq!(detail.next_print, PrintKind::Original);
+}

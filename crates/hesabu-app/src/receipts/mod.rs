@@ -20,10 +20,15 @@
 //!   saving a PDF (handing a receipt out) need `SalesIssue`; the receipt settings (messages,
 //!   default printers) need `SalesSettings`.
 //!
-//! Simplification: the kind of a print (original or copy) is decided before it is sent and
-//! recorded after, outside the write lock (a printer can take seconds); two people printing the
-//! same never-printed receipt at the same instant would both print an original, and the log
-//! shows both.
+//! - **One original, even when two print at once.** A printer can take seconds, too long to hold
+//!   the company file's write lock, so a print that would be the original first **claims** it: a
+//!   `receipt_print` row (kind `original`, `error_kind` `in_progress`) written in its own unit of
+//!   work, where the check and the claim are one transaction. A second print started while the
+//!   claim is live finds the original taken and prints a COPY. The print's outcome then turns the
+//!   claim into the record (or into a failure, which gives the original back). A claim older than
+//!   [`CLAIM_LIVE`] is a print that never ended (Hesabu stopped while the printer had it) and
+//!   takes nothing: the next print is the original again. Simplification: within those minutes
+//!   after such a crash the next print is a COPY, the safer of the two mistakes.
 
 mod build;
 mod list;
@@ -569,6 +574,99 @@ async fn load(file: &CompanyFile, session: &Session, key: &str) -> Result<Loaded
     })
 }
 
+/// How long a claimed original stays taken while its print has not ended. Printing answers
+/// within a minute (the network printer's time-outs are seconds, `lp` only queues); a claim
+/// older than this is a print that never ended.
+pub const CLAIM_LIVE: chrono::Duration = chrono::Duration::minutes(5);
+
+/// Originals taken now: printed, or claimed by a print still under way.
+async fn originals_taken(file: &CompanyFile, document_id: &str) -> Result<i64> {
+    let live_since = hesabu_store::clock::format_timestamp(file.clock().now() - CLAIM_LIVE);
+    store::originals_taken(file.reader(), document_id, &live_since).await
+}
+
+/// Claims the receipt's original for a print about to be sent, in its own unit of work
+/// (audited `receipt.original_claimed`): the claim's id, or `None` when another print has printed
+/// or claimed the original since `kind` was decided (this print is then a COPY).
+async fn claim_original(
+    file: &CompanyFile,
+    session: &Session,
+    loaded: &Loaded,
+    format: PaperFormat,
+    destination: &str,
+) -> Result<Option<String>> {
+    let mut uow = file.begin(session).await?;
+    let live_since = hesabu_store::clock::format_timestamp(uow.now() - CLAIM_LIVE);
+    if store::originals_taken(uow.db(), &loaded.id, &live_since).await? > 0 {
+        return Ok(None);
+    }
+    let id = uow.new_id();
+    store::insert_print(
+        uow.db(),
+        &store::NewPrint {
+            id: id.clone(),
+            document_id: &loaded.id,
+            format,
+            kind: PrintKind::Original,
+            copy_number: None,
+            destination,
+            job_id: None,
+            content_sha256: None,
+            size_bytes: None,
+            at: uow.now_text(),
+            by: session.user_id().to_owned(),
+            error_kind: Some(store::IN_PROGRESS.to_owned()),
+            error: Some(
+                "Being printed. If this stays, Hesabu stopped before the printer answered: \
+                 check the paper, then print again."
+                    .to_owned(),
+            ),
+        },
+    )
+    .await?;
+    uow.audit(AuditDraft {
+        action: "receipt.original_claimed",
+        entity_type: "sale",
+        entity_id: loaded.id.clone(),
+        before: None,
+        after: Some(json!({
+            "number": loaded.number,
+            "format": format.as_str(),
+            "kind": PrintKind::Original.as_str(),
+            "destination": destination,
+        })),
+    })
+    .await?;
+    uow.commit().await?;
+    Ok(Some(id))
+}
+
+/// The kind of a print about to be sent to `destination`, and the claim it holds: an original
+/// is claimed first; if another print took it meanwhile, this one is a copy.
+async fn decide_and_claim(
+    file: &CompanyFile,
+    session: &Session,
+    loaded: &Loaded,
+    format: PaperFormat,
+    copy: bool,
+    destination: &str,
+) -> Result<(PrintKind, Option<String>)> {
+    let kind = decide(
+        &loaded.source,
+        originals_taken(file, &loaded.id).await?,
+        copy,
+    );
+    if kind != PrintKind::Original {
+        return Ok((kind, None));
+    }
+    Ok(
+        match claim_original(file, session, loaded, format, destination).await? {
+            Some(claim) => (PrintKind::Original, Some(claim)),
+            None => (PrintKind::Copy, None),
+        },
+    )
+}
+
 fn decide(source: &Source, originals_printed: i64, copy: bool) -> PrintKind {
     match source {
         Source::Provisional(_) => PrintKind::Provisional,
@@ -664,7 +762,7 @@ pub async fn show(file: &CompanyFile, session: &Session, key: &str) -> Result<Re
         }),
         None => None,
     };
-    let (originals, _) = store::print_counts(db, &id).await?;
+    let originals = originals_taken(file, &id).await?;
     let next_print = if signature.is_some() {
         if originals > 0 {
             PrintKind::Copy
@@ -696,8 +794,11 @@ pub async fn render(
 ) -> Result<RenderedReceipt> {
     session.require(Permission::SalesView)?;
     let loaded = load(file, session, key).await?;
-    let (originals, _) = store::print_counts(file.reader(), &loaded.id).await?;
-    let kind = decide(&loaded.source, originals, copy);
+    let kind = decide(
+        &loaded.source,
+        originals_taken(file, &loaded.id).await?,
+        copy,
+    );
     let (pdf, from_store) = pdf_of(file, &loaded, kind, format).await?;
     Ok(RenderedReceipt {
         sha256: store::sha256_hex(&pdf),
@@ -721,8 +822,11 @@ pub async fn preview(
 ) -> Result<ReceiptPreview> {
     session.require(Permission::SalesView)?;
     let loaded = load(file, session, key).await?;
-    let (originals, _) = store::print_counts(file.reader(), &loaded.id).await?;
-    let kind = decide(&loaded.source, originals, copy);
+    let kind = decide(
+        &loaded.source,
+        originals_taken(file, &loaded.id).await?,
+        copy,
+    );
     let receipt = receipt_of(&loaded.source, kind)?;
     let text =
         hesabu_receipts::render_text(&receipt, format.format().columns()).map_err(render_error)?;
@@ -759,10 +863,11 @@ async fn record(
     loaded: &Loaded,
     format: PaperFormat,
     kind: PrintKind,
+    claim: Option<&str>,
     outcome: &Outcome,
 ) -> Result<PrintRecord> {
     let mut uow = file.begin(session).await?;
-    let id = uow.new_id();
+    let id = claim.map_or_else(|| uow.new_id(), str::to_owned);
     let (ok, destination) = match outcome {
         Outcome::Done { destination, .. } => (true, destination.as_str()),
         Outcome::Failed { destination, .. } => (false, destination.as_str()),
@@ -785,25 +890,25 @@ async fn record(
             (None, None, None, Some(kind.clone()), Some(message.clone()))
         }
     };
-    store::insert_print(
-        uow.db(),
-        &store::NewPrint {
-            id: id.clone(),
-            document_id: &loaded.id,
-            format,
-            kind,
-            copy_number,
-            destination,
-            job_id: job_id.clone(),
-            content_sha256: sha.clone(),
-            size_bytes: size,
-            at: uow.now_text(),
-            by: session.user_id().to_owned(),
-            error_kind: error_kind.clone(),
-            error: error.clone(),
-        },
-    )
-    .await?;
+    let print = store::NewPrint {
+        id: id.clone(),
+        document_id: &loaded.id,
+        format,
+        kind,
+        copy_number,
+        destination,
+        job_id: job_id.clone(),
+        content_sha256: sha.clone(),
+        size_bytes: size,
+        at: uow.now_text(),
+        by: session.user_id().to_owned(),
+        error_kind: error_kind.clone(),
+        error: error.clone(),
+    };
+    match claim {
+        Some(_) => store::finish_print(uow.db(), &print).await?,
+        None => store::insert_print(uow.db(), &print).await?,
+    }
     uow.audit(AuditDraft {
         action: if ok {
             "receipt.print"
@@ -827,6 +932,37 @@ async fn record(
     .await?;
     uow.commit().await?;
     store::print(file.reader(), &id).await
+}
+
+/// When what a claimed print needed could not be made (the stored original failed its hash
+/// check, the renderer refused), the claim is recorded as a print that was not sent, so the
+/// original is not held for [`CLAIM_LIVE`]; the error is what the user sees either way.
+async fn release_on_error<T>(
+    file: &CompanyFile,
+    session: &Session,
+    loaded: &Loaded,
+    format: PaperFormat,
+    claim: Option<&str>,
+    destination: &str,
+    prepared: Result<T>,
+) -> Result<T> {
+    if let (Err(e), Some(_)) = (&prepared, claim) {
+        let _ = record(
+            file,
+            session,
+            loaded,
+            format,
+            PrintKind::Original,
+            claim,
+            &Outcome::Failed {
+                destination: destination.to_owned(),
+                kind: "not_sent".to_owned(),
+                message: e.to_string(),
+            },
+        )
+        .await;
+    }
+    prepared
 }
 
 fn print_title(loaded: &Loaded, kind: PrintKind) -> String {
@@ -869,13 +1005,34 @@ pub async fn print(
         },
     };
     let loaded = load(file, session, key).await?;
-    let (originals, _) = store::print_counts(file.reader(), &loaded.id).await?;
-    let kind = decide(&loaded.source, originals, request.copy);
-    let receipt = receipt_of(&loaded.source, kind)?;
-    let pdf = match spec {
-        PrinterSpec::Cups(_) => Some(pdf_of(file, &loaded, kind, format).await?.0),
-        PrinterSpec::Network(_) => None,
-    };
+    let (kind, claim) = decide_and_claim(
+        file,
+        session,
+        &loaded,
+        format,
+        request.copy,
+        &spec.destination(),
+    )
+    .await?;
+    let prepared = async {
+        let receipt = receipt_of(&loaded.source, kind)?;
+        let pdf = match spec {
+            PrinterSpec::Cups(_) => Some(pdf_of(file, &loaded, kind, format).await?.0),
+            PrinterSpec::Network(_) => None,
+        };
+        Ok((receipt, pdf))
+    }
+    .await;
+    let (receipt, pdf) = release_on_error(
+        file,
+        session,
+        &loaded,
+        format,
+        claim.as_deref(),
+        &spec.destination(),
+        prepared,
+    )
+    .await?;
     let title = print_title(&loaded, kind);
     let sent = {
         let printers = printers.clone();
@@ -894,6 +1051,7 @@ pub async fn print(
                 &loaded,
                 format,
                 kind,
+                claim.as_deref(),
                 &Outcome::Done {
                     destination: sent.destination,
                     job_id: sent.job_id,
@@ -916,6 +1074,7 @@ pub async fn print(
                 &loaded,
                 format,
                 kind,
+                claim.as_deref(),
                 &Outcome::Failed {
                     destination: not_sent.destination,
                     kind: not_sent.error.kind().to_owned(),
@@ -940,10 +1099,20 @@ pub async fn save_pdf(
 ) -> Result<PrintResult> {
     session.require(Permission::SalesIssue)?;
     let loaded = load(file, session, key).await?;
-    let (originals, _) = store::print_counts(file.reader(), &loaded.id).await?;
-    let kind = decide(&loaded.source, originals, copy);
-    let (pdf, _) = pdf_of(file, &loaded, kind, format).await?;
     let destination = format!("file:{}", path.display());
+    let (kind, claim) =
+        decide_and_claim(file, session, &loaded, format, copy, &destination).await?;
+    let prepared = pdf_of(file, &loaded, kind, format).await;
+    let (pdf, _) = release_on_error(
+        file,
+        session,
+        &loaded,
+        format,
+        claim.as_deref(),
+        &destination,
+        prepared,
+    )
+    .await?;
     match write_whole(path, &pdf) {
         Ok(()) => {
             let record = record(
@@ -952,6 +1121,7 @@ pub async fn save_pdf(
                 &loaded,
                 format,
                 kind,
+                claim.as_deref(),
                 &Outcome::Done {
                     destination,
                     job_id: None,
@@ -976,6 +1146,7 @@ pub async fn save_pdf(
                 &loaded,
                 format,
                 kind,
+                claim.as_deref(),
                 &Outcome::Failed {
                     destination,
                     kind: "file".to_owned(),

@@ -188,6 +188,66 @@ pub(crate) async fn print_counts(
     })
 }
 
+/// The `error_kind` of a print that was started but has not ended: the row that claims a
+/// receipt's original before it is sent (see `receipts::claim_original`).
+pub(crate) const IN_PROGRESS: &str = "in_progress";
+
+/// How many originals of the document are taken: printed successfully, or claimed by a print
+/// started at or after `live_since` and not yet ended. An older claim is a print that never
+/// ended (Hesabu stopped while the printer had it) and takes nothing.
+pub(crate) async fn originals_taken(
+    db: &impl ConnectionTrait,
+    document_id: &str,
+    live_since: &str,
+) -> Result<i64> {
+    let row = db
+        .query_one_raw(statement(
+            db,
+            "SELECT COUNT(*) AS taken FROM receipt_print WHERE document_id = ? \
+             AND kind = 'original' \
+             AND (error IS NULL OR (error_kind = ? AND printed_at >= ?))",
+            vec![document_id.into(), IN_PROGRESS.into(), live_since.into()],
+        ))
+        .await?;
+    Ok(match row {
+        Some(r) => r.try_get("", "taken")?,
+        None => 0,
+    })
+}
+
+/// Turns a claim (a row written by `insert_print` with `error_kind` [`IN_PROGRESS`]) into the
+/// print's outcome.
+pub(crate) async fn finish_print(db: &impl ConnectionTrait, p: &NewPrint<'_>) -> Result<()> {
+    let done = db
+        .execute_raw(statement(
+            db,
+            "UPDATE receipt_print SET copy_number = ?, destination = ?, job_id = ?, \
+             content_sha256 = ?, size_bytes = ?, printed_at = ?, error_kind = ?, error = ? \
+             WHERE id = ? AND document_id = ? AND error_kind = ?",
+            vec![
+                p.copy_number.into(),
+                p.destination.into(),
+                p.job_id.clone().into(),
+                p.content_sha256.clone().into(),
+                p.size_bytes.into(),
+                p.at.clone().into(),
+                p.error_kind.clone().into(),
+                p.error.clone().into(),
+                p.id.clone().into(),
+                p.document_id.into(),
+                IN_PROGRESS.into(),
+            ],
+        ))
+        .await?;
+    if done.rows_affected() != 1 {
+        return Err(Error::Internal(format!(
+            "the print {} was not in progress when it ended",
+            p.id
+        )));
+    }
+    Ok(())
+}
+
 /// A print to record.
 pub(crate) struct NewPrint<'a> {
     pub(crate) id: String,
