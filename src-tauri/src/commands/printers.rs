@@ -104,7 +104,8 @@ fn print_error(e: &PrintError) -> Error {
     }
 }
 
-/// Sends the test receipt (blocking): a PDF to a CUPS printer, ESC/POS to a network printer.
+/// Sends the test receipt (blocking): to a computer printer as a real receipt goes (a PDF
+/// through CUPS; on Windows a roll as ESC/POS), ESC/POS to a network printer.
 pub fn send_test(
     printers: &Printers,
     spec: &PrinterSpec,
@@ -115,14 +116,20 @@ pub fn send_test(
         PrinterSpec::Cups(name) => {
             let pdf = hesabu_receipts::render(receipt, format.format())
                 .map_err(|e| print_error(&PrintError::Render(e)))?;
-            let job = printers
+            // The platform's way, as a real receipt: on Windows a roll goes as ESC/POS.
+            let printed = printers
                 .os
-                .print_pdf(name, &pdf, 1, "Hesabu printer test")
+                .print_receipt(name, receipt, format.format(), &pdf, "Hesabu printer test")
                 .map_err(|e| print_error(&e))?;
             Ok(TestPrintResult {
                 destination: spec.destination(),
-                job_id: Some(job.id),
-                warnings: Vec::new(),
+                job_id: printed.job.id,
+                warnings: printed
+                    .job
+                    .warnings
+                    .iter()
+                    .map(|w| format!("The printer reports that {}. {}", w.describe(), w.fix()))
+                    .collect(),
             })
         }
         PrinterSpec::Network(address) => {

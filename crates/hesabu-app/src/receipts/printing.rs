@@ -1,4 +1,5 @@
-//! Where a receipt goes: a printer named as `cups:NAME` (one of the computer's printers) or
+//! Where a receipt goes: a printer named as `cups:NAME` (one of the computer's printers: CUPS,
+//! or the print spooler on Windows) or
 //! `net:HOST[:PORT]` (a network thermal printer, ESC/POS on port 9100), and the blocking calls
 //! that send it there (run off the async threads by the caller). The printing itself is
 //! `hesabu_receipts::print`; this module only chooses and describes.
@@ -9,7 +10,9 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use hesabu_receipts::print::{EscPosOptions, NetworkPrinter, OsPrinters, PrintError};
+use hesabu_receipts::print::{
+    EscPosOptions, NetworkPrinter, OsPrinters, PrintError, PrinterProblem,
+};
 use hesabu_receipts::{Format, Receipt};
 use hesabu_store::error::{Error, Result};
 
@@ -91,12 +94,10 @@ impl PrinterSpec {
         let rest = rest.trim();
         match scheme.to_ascii_lowercase().as_str() {
             "cups" => {
-                if rest.is_empty()
-                    || rest.starts_with('-')
-                    || rest
-                        .chars()
-                        .any(|c| c.is_whitespace() || c.is_control() || c == '#')
-                {
+                // Windows printer names have spaces ("EPSON TM-T20II Receipt"); CUPS's do not.
+                let bad_char =
+                    |c: char| c.is_control() || (!cfg!(windows) && (c.is_whitespace() || c == '#'));
+                if rest.is_empty() || rest.starts_with('-') || rest.chars().any(bad_char) {
                     return Err(Error::invalid(format!(
                         "'{rest}' is not a printer name of this computer. {help}"
                     )));
@@ -167,8 +168,9 @@ pub(crate) struct NotSent {
     pub(crate) error: PrintError,
 }
 
-/// Sends one receipt (blocking): `pdf` (rendered by the caller) to a CUPS printer, or ESC/POS
-/// bytes laid out for the paper from `receipt` to a network printer.
+/// Sends one receipt (blocking): to one of the computer's printers the platform's way (`pdf`,
+/// rendered by the caller, through CUPS; on Windows a roll as ESC/POS from `receipt`, A4 as the
+/// PDF), or ESC/POS bytes laid out for the paper from `receipt` to a network printer.
 pub(crate) fn send(
     printers: &Printers,
     spec: &PrinterSpec,
@@ -189,15 +191,19 @@ pub(crate) fn send(
                     "no PDF was rendered for the printer".to_owned(),
                 )))
             })?;
-            let job = printers
+            let printed = printers
                 .os
-                .print_pdf(name, &bytes, 1, title)
+                .print_receipt(name, receipt, paper.format(), &bytes, title)
                 .map_err(fail)?;
             Ok(Sent {
-                job_id: Some(job.id),
+                job_id: printed.job.id,
                 destination: destination.clone(),
-                bytes,
-                warnings: Vec::new(),
+                warnings: warnings_of(
+                    &printed.job.warnings,
+                    &printed.transliterated,
+                    &printed.unprintable,
+                ),
+                bytes: printed.bytes,
             })
         }
         PrinterSpec::Network(address) => {
@@ -218,34 +224,40 @@ pub(crate) fn send(
             printer.io_timeout = printers.io_timeout;
             let job = hesabu_receipts::print::escpos::render(receipt, &options).map_err(fail)?;
             let report = printer.send(&job.bytes).map_err(fail)?;
-            let mut warnings: Vec<String> = report
-                .warnings
-                .iter()
-                .map(|w| format!("The printer reports that {}. {}", w.describe(), w.fix()))
-                .collect();
-            if !job.transliterated.is_empty() || !job.unprintable.is_empty() {
-                warnings.push(format!(
-                    "The printer's code page lacks some characters: {} printed in plain \
-                     letters{}. The PDF shows them as they are.",
-                    job.transliterated.iter().collect::<String>(),
-                    if job.unprintable.is_empty() {
-                        String::new()
-                    } else {
-                        format!(
-                            ", and {} as '?'",
-                            job.unprintable.iter().collect::<String>()
-                        )
-                    }
-                ));
-            }
             Ok(Sent {
                 job_id: None,
                 destination: format!("network:{}", report.address),
+                warnings: warnings_of(&report.warnings, &job.transliterated, &job.unprintable),
                 bytes: job.bytes,
-                warnings,
             })
         }
     }
+}
+
+/// What did not stop a print, in words: the printer's warnings (paper nearly out) and the
+/// characters an ESC/POS code page lacked.
+fn warnings_of(
+    problems: &[PrinterProblem],
+    transliterated: &[char],
+    unprintable: &[char],
+) -> Vec<String> {
+    let mut warnings: Vec<String> = problems
+        .iter()
+        .map(|w| format!("The printer reports that {}. {}", w.describe(), w.fix()))
+        .collect();
+    if !transliterated.is_empty() || !unprintable.is_empty() {
+        warnings.push(format!(
+            "The printer's code page lacks some characters: {} printed in plain \
+             letters{}. The PDF shows them as they are.",
+            transliterated.iter().collect::<String>(),
+            if unprintable.is_empty() {
+                String::new()
+            } else {
+                format!(", and {} as '?'", unprintable.iter().collect::<String>())
+            }
+        ));
+    }
+    warnings
 }
 
 /// A printing error as the core's error: what the user fixes (a setting, a printer name, the

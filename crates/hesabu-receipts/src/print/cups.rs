@@ -9,26 +9,18 @@
 //!
 //! The commands run in the C locale so that their answers can be read, from a configurable
 //! directory ([`Cups::in_dir`]) or the `PATH`; tests put fake `lp` and `lpstat` scripts in a
-//! temporary directory. Windows printers are a documented simplification: [`OsPrinters`] on
-//! Windows answers [`PrintError::WindowsNotBuilt`] (save the PDF and print it).
+//! temporary directory. Windows printers are [`super::windows`]; [`super::OsPrinters`] picks
+//! the platform's.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use super::PrintError;
+use super::os::OsJob;
 
 /// The most copies one print may ask for.
 pub const MAX_COPIES: u32 = 99;
-
-/// A print job CUPS accepted.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CupsJob {
-    /// CUPS's job id, `PRINTER-N` (for `lpstat -o` and `cancel`).
-    pub id: String,
-    /// The printer it went to.
-    pub printer: String,
-}
 
 /// CUPS's command-line tools.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -106,7 +98,7 @@ impl Cups {
         file: &Path,
         copies: u32,
         title: &str,
-    ) -> Result<CupsJob, PrintError> {
+    ) -> Result<OsJob, PrintError> {
         if let Err(e) = std::fs::File::open(file) {
             return Err(PrintError::FileUnreadable {
                 path: file.to_owned(),
@@ -131,7 +123,7 @@ impl Cups {
         pdf: &[u8],
         copies: u32,
         title: &str,
-    ) -> Result<CupsJob, PrintError> {
+    ) -> Result<OsJob, PrintError> {
         self.lp(printer, copies, title, None, Some(pdf))
     }
 
@@ -142,7 +134,7 @@ impl Cups {
         title: &str,
         file: Option<&str>,
         stdin: Option<&[u8]>,
-    ) -> Result<CupsJob, PrintError> {
+    ) -> Result<OsJob, PrintError> {
         check_printer_name(printer)?;
         if !(1..=MAX_COPIES).contains(&copies) {
             return Err(PrintError::Setting {
@@ -174,9 +166,10 @@ impl Cups {
         }
         let stdout = text(&out.stdout);
         match parse_request_id(&stdout) {
-            Some(id) => Ok(CupsJob {
-                id,
+            Some(id) => Ok(OsJob {
+                id: Some(id),
                 printer: printer.to_owned(),
+                warnings: Vec::new(),
             }),
             None => Err(PrintError::UnexpectedOutput {
                 command: "lp".to_owned(),
@@ -238,70 +231,6 @@ impl Cups {
             status: "no exit status".to_owned(),
             message: e.to_string(),
         })
-    }
-}
-
-/// The computer's printers on this platform: CUPS on Linux and macOS; on Windows not built yet.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum OsPrinters {
-    /// Through CUPS.
-    Cups(Cups),
-    /// Windows printers (simplification: every call answers [`PrintError::WindowsNotBuilt`]).
-    Windows,
-}
-
-impl OsPrinters {
-    /// The printers of the platform this runs on.
-    pub fn for_this_platform() -> OsPrinters {
-        if cfg!(windows) {
-            OsPrinters::Windows
-        } else {
-            OsPrinters::Cups(Cups::from_path())
-        }
-    }
-
-    /// The printers that can be chosen.
-    pub fn printers(&self) -> Result<Vec<String>, PrintError> {
-        match self {
-            OsPrinters::Cups(cups) => cups.printers(),
-            OsPrinters::Windows => Err(PrintError::WindowsNotBuilt),
-        }
-    }
-
-    /// The system's default printer, if any.
-    pub fn default_printer(&self) -> Result<Option<String>, PrintError> {
-        match self {
-            OsPrinters::Cups(cups) => cups.default_printer(),
-            OsPrinters::Windows => Err(PrintError::WindowsNotBuilt),
-        }
-    }
-
-    /// Prints PDF bytes (see [`Cups::print_pdf`]).
-    pub fn print_pdf(
-        &self,
-        printer: &str,
-        pdf: &[u8],
-        copies: u32,
-        title: &str,
-    ) -> Result<CupsJob, PrintError> {
-        match self {
-            OsPrinters::Cups(cups) => cups.print_pdf(printer, pdf, copies, title),
-            OsPrinters::Windows => Err(PrintError::WindowsNotBuilt),
-        }
-    }
-
-    /// Prints a PDF file (see [`Cups::print_file`]).
-    pub fn print_file(
-        &self,
-        printer: &str,
-        file: &Path,
-        copies: u32,
-        title: &str,
-    ) -> Result<CupsJob, PrintError> {
-        match self {
-            OsPrinters::Cups(cups) => cups.print_file(printer, file, copies, title),
-            OsPrinters::Windows => Err(PrintError::WindowsNotBuilt),
-        }
     }
 }
 
@@ -375,6 +304,7 @@ fn failure(command: &str, out: &Output, printer: Option<&str>) -> PrintError {
         if missing {
             return PrintError::NoSuchPrinter {
                 printer: printer.to_owned(),
+                listed: None,
             };
         }
     }

@@ -1,14 +1,19 @@
-//! Printing receipts: to a thermal printer over the network in ESC/POS, or to an OS printer
-//! through CUPS. Nothing here stores anything: a failed print leaves the receipt as it was
-//! stored, and every printing error says so, so it can be printed again.
+//! Printing receipts: to a thermal printer over the network in ESC/POS, or to one of the
+//! computer's printers (CUPS on Linux and macOS, the print spooler on Windows). Nothing here
+//! stores anything: a failed print leaves the receipt as it was stored, and every printing error
+//! says so, so it can be printed again.
 //!
 //! - [`escpos`]: the receipt as ESC/POS bytes, the same content and order as the roll PDFs
 //!   (both lay out `content` with `grid`), the QR code as the printer's own QR command, and a
 //!   [`CodePage`] policy for characters the printer lacks ([`codepage`]).
 //! - [`network`]: a thermal printer at `host:9100` (raw TCP, "JetDirect"): status asked before
 //!   and after the job (`DLE EOT`), offline / cover open / paper out as a [`PrinterProblem`].
-//! - [`cups`]: the OS printers through `lp` and `lpstat` (Linux, macOS); Windows printers are
-//!   not built yet and say so.
+//! - [`os`]: [`OsPrinters`], the computer's printers on this platform, and how a receipt goes
+//!   to them (a PDF through CUPS; on Windows a roll receipt as raw ESC/POS, A4 as the PDF).
+//! - [`cups`]: CUPS's `lp` and `lpstat` (Linux, macOS).
+//! - [`windows`]: the Windows print spooler through Windows PowerShell (an embedded script that
+//!   lists printers from WMI and prints RAW with winspool's own calls); not compiled only for
+//!   Windows, so its logic is tested everywhere against a fake `powershell`.
 //! - `fake` (feature `testing`): a loopback ESC/POS printer for tests, and a decoder of the
 //!   bytes it records.
 
@@ -18,14 +23,18 @@ pub mod escpos;
 #[cfg(feature = "testing")]
 pub mod fake;
 pub mod network;
+pub mod os;
+pub mod windows;
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 pub use codepage::{CodePage, TRANSLITERATION};
-pub use cups::{Cups, CupsJob, OsPrinters};
+pub use cups::Cups;
 pub use escpos::{Cut, EscPosOptions, EscPosReceipt};
 pub use network::{DEFAULT_PORT, NetworkPrinter, PrintReport, PrinterProblem, PrinterStatus};
+pub use os::{OsJob, OsPrint, OsPrinters, SentAs};
+pub use windows::{PdfRoute, WindowsPrinter, WindowsSpooler};
 
 use crate::error::RenderError;
 
@@ -151,14 +160,13 @@ pub enum PrintError {
         stored = STORED
     )]
     SchedulerNotRunning { command: String, detail: String },
-    /// CUPS has no printer of that name.
-    #[error(
-        "There is no printer named '{printer}' on this computer. Choose one of the printers \
-         listed in the printer settings (lpstat -e lists them), or add it in the system's \
-         printer settings. {stored}",
-        stored = STORED
-    )]
-    NoSuchPrinter { printer: String },
+    /// The computer has no printer of that name.
+    #[error("{}", no_such_printer_message(printer, listed.as_deref()))]
+    NoSuchPrinter {
+        printer: String,
+        /// The printers Windows has (`None` from CUPS, whose error does not list them).
+        listed: Option<Vec<String>>,
+    },
     /// The file to print cannot be read.
     #[error("Cannot print {path}: {reason}. Save the PDF again and print that file.")]
     FileUnreadable { path: PathBuf, reason: String },
@@ -176,13 +184,91 @@ pub enum PrintError {
         stored = STORED
     )]
     UnexpectedOutput { command: String, output: String },
-    /// Printing to a Windows printer (simplification: not built yet).
+    /// Windows reports a problem with the printer: before printing (from the printer's status;
+    /// nothing was sent) or on the job after it was handed to the spooler.
+    #[error("{}", windows_printer_message(self))]
+    WindowsPrinter {
+        /// The printer, as Windows spells it.
+        printer: String,
+        problem: PrinterProblem,
+        /// What Windows said (its status words, or the driver's text on the job).
+        windows_says: String,
+        /// True when found before sending: nothing was printed or queued.
+        before: bool,
+        /// The spooler's job id, when found on the job.
+        job: Option<u32>,
+        /// The job was deleted from the queue, so it cannot print later by itself.
+        cancelled: bool,
+    },
+    /// `powershell.exe` cannot be started.
     #[error(
-        "Printing to Windows printers is not built yet. Save the receipt as a PDF and print it \
-         from a PDF viewer, or print to a network thermal printer. {stored}",
+        "Cannot print to the computer's printers: Windows PowerShell ('{command}') was not \
+         found. It comes with every Windows 10 and 11: check that \
+         C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe exists and that \
+         security software does not block it, or print to a network thermal printer. {stored}",
         stored = STORED
     )]
-    WindowsNotBuilt,
+    PowerShellMissing { command: String },
+    /// PowerShell ran but could not run Hesabu's printing script (a policy, a broken install).
+    #[error(
+        "Windows PowerShell could not {operation} ({status}): {message}. If security software \
+         or a company policy blocks PowerShell, allow it for Hesabu; or print to a network \
+         thermal printer. {stored}",
+        stored = STORED
+    )]
+    PowerShellFailed {
+        operation: &'static str,
+        status: String,
+        message: String,
+    },
+    /// The Windows print spooler service is stopped.
+    #[error(
+        "The Windows print spooler is not running ({detail}). Start it: open Services \
+         (services.msc), double-click Print Spooler, set Startup type to Automatic and click \
+         Start; then print again. {stored}",
+        stored = STORED
+    )]
+    SpoolerNotRunning { detail: String },
+    /// The spooler refused or failed, in Windows' own words.
+    #[error("{}", spooler_message(operation, printer.as_deref(), *code, message))]
+    SpoolerFailed {
+        operation: &'static str,
+        printer: Option<String>,
+        /// The Win32 error code, when Windows gave one.
+        code: Option<u32>,
+        /// Windows' own words.
+        message: String,
+    },
+    /// No app on this computer can print a PDF for Hesabu (the shell's PrintTo verb).
+    #[error(
+        "No app on this computer can print PDFs to '{printer}' (Windows says: {detail}). \
+         Install a PDF reader that can print for other programs (Adobe Acrobat Reader or \
+         SumatraPDF; Microsoft Edge cannot), or save the PDF and print it from the viewer. \
+         {stored}",
+        stored = STORED
+    )]
+    NoPdfApp { printer: String, detail: String },
+    /// Windows (PowerShell or the spooler) did not finish in time; it was stopped.
+    #[error(
+        "Windows did not finish {operation} within {waited:?}{on}. The printer or its driver \
+         may be stuck: open the printer's queue in Windows (Settings, Printers & scanners), \
+         check whether the receipt is there before printing again, and switch the printer off \
+         and on. {stored}",
+        on = printer.as_deref().map(|p| format!(" on '{p}'")).unwrap_or_default(),
+        stored = STORED
+    )]
+    WindowsTimeout {
+        operation: &'static str,
+        printer: Option<String>,
+        waited: Duration,
+    },
+    /// The job could not be written to a temporary file for PowerShell to read.
+    #[error(
+        "Cannot write the print job to {path}: {reason}. Free some disk space, or check that \
+         the temporary folder can be written to, then print again. {stored}",
+        stored = STORED
+    )]
+    TempFile { path: PathBuf, reason: String },
 }
 
 impl PrintError {
@@ -205,7 +291,15 @@ impl PrintError {
             PrintError::FileUnreadable { .. } => "file_unreadable",
             PrintError::CupsFailed { .. } => "cups_failed",
             PrintError::UnexpectedOutput { .. } => "unexpected_output",
-            PrintError::WindowsNotBuilt => "windows_not_built",
+            PrintError::WindowsPrinter { problem, .. } => problem.kind(),
+            PrintError::PowerShellMissing { .. } => "powershell_missing",
+            PrintError::PowerShellFailed { .. } => "powershell_failed",
+            // The OS's print service is down, as CUPS's scheduler.
+            PrintError::SpoolerNotRunning { .. } => "scheduler_not_running",
+            PrintError::SpoolerFailed { .. } => "spooler_failed",
+            PrintError::NoPdfApp { .. } => "no_pdf_app",
+            PrintError::WindowsTimeout { .. } => "timeout",
+            PrintError::TempFile { .. } => "temp_file",
         }
     }
 }
@@ -229,4 +323,113 @@ fn printer_message(
         problem.describe(),
         problem.fix()
     )
+}
+
+fn no_such_printer_message(printer: &str, listed: Option<&[String]>) -> String {
+    let choose = match listed {
+        None => "Choose one of the printers listed in the printer settings (lpstat -e lists \
+                 them), or add it in the system's printer settings."
+            .to_owned(),
+        Some([]) => "Windows lists no printers at all: add the receipt printer in Windows \
+                     (Settings, Bluetooth & devices, Printers & scanners; install its driver \
+                     first), then choose it in the printer settings."
+            .to_owned(),
+        Some(names) => format!(
+            "Windows has {}. Choose one of them in the printer settings, or add the printer in \
+             Windows (Settings, Bluetooth & devices, Printers & scanners).",
+            names
+                .iter()
+                .map(|n| format!("'{n}'"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    format!("There is no printer named '{printer}' on this computer. {choose} {STORED}")
+}
+
+/// What to do about a problem Windows reports (Windows' words for where to look).
+fn windows_fix(problem: PrinterProblem) -> &'static str {
+    match problem {
+        PrinterProblem::Offline => {
+            "Check that the printer is switched on and its cable (USB or network) is plugged \
+             in; then in Windows (Settings, Printers & scanners) open the printer's queue and \
+             make sure Printer, Use Printer Offline is not ticked and the printer is not paused."
+        }
+        PrinterProblem::PaperOut => {
+            "Load paper (a new roll in a receipt printer) and close the cover."
+        }
+        PrinterProblem::CoverOpen => "Close the printer's cover.",
+        PrinterProblem::PaperNearEnd => "Put in a new paper roll soon.",
+        PrinterProblem::Error => {
+            "Open the printer's queue in Windows (Settings, Printers & scanners) to see the \
+             error, clear any jammed paper, then switch the printer off and on."
+        }
+    }
+}
+
+fn windows_printer_message(e: &PrintError) -> String {
+    let PrintError::WindowsPrinter {
+        printer,
+        problem,
+        windows_says,
+        before,
+        job,
+        cancelled,
+    } = e
+    else {
+        return String::new();
+    };
+    let says = if windows_says.trim().is_empty() {
+        String::new()
+    } else {
+        format!(" (Windows: {})", windows_says.trim())
+    };
+    let when = if *before {
+        "Nothing was printed.".to_owned()
+    } else {
+        let job = job.map(|j| format!(" as job {j}")).unwrap_or_default();
+        let queue = if *cancelled {
+            "Hesabu deleted the job from the queue, so it will not print later by itself"
+        } else {
+            "Hesabu could not delete the job from the queue: open the printer's queue and \
+             cancel it, or it may print later by itself"
+        };
+        format!(
+            "This was found after the receipt was handed to Windows{job}. {queue}; the paper \
+             copy may be missing or incomplete."
+        )
+    };
+    format!(
+        "Windows reports that the printer '{printer}' {}{says}. {when} {} {STORED}",
+        match problem {
+            PrinterProblem::Offline => "is offline",
+            PrinterProblem::PaperOut => "is out of paper",
+            PrinterProblem::CoverOpen => "has its cover open",
+            PrinterProblem::PaperNearEnd => "is nearly out of paper",
+            PrinterProblem::Error => "has an error",
+        },
+        windows_fix(*problem)
+    )
+}
+
+fn spooler_message(
+    operation: &str,
+    printer: Option<&str>,
+    code: Option<u32>,
+    message: &str,
+) -> String {
+    let on = printer.map(|p| format!(" on '{p}'")).unwrap_or_default();
+    let code_text = code.map(|c| format!(" (error {c})")).unwrap_or_default();
+    let words = message.trim().trim_end_matches('.');
+    let fix = match code {
+        Some(windows::ERROR_ACCESS_DENIED) => {
+            "This Windows account may not print on it: ask whoever manages this computer to \
+             allow it (the printer's Properties, Security)."
+        }
+        _ => {
+            "Check the printer in Windows (Settings, Printers & scanners: print a test page \
+             there), then print again."
+        }
+    };
+    format!("Windows could not {operation}{on}: {words}{code_text}. {fix} {STORED}")
 }

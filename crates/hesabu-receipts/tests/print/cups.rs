@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use hesabu_receipts::print::{Cups, OsPrinters, PrintError};
+use hesabu_receipts::print::{Cups, OsPrinters, PrintError, SentAs};
 use hesabu_receipts::{Format, render, samples};
 
 /// The directories of fake commands, one per scenario, all written before any test runs one
@@ -52,6 +52,7 @@ fn fakes() -> &'static Fakes {
         let scenarios: &[(&str, &[(&str, &str)])] = &[
             ("ok", &[("lpstat", LPSTAT), ("lp", RECORDING_LP)]),
             ("ok-file", &[("lp", RECORDING_LP)]),
+            ("ok-receipt", &[("lp", RECORDING_LP)]),
             (
                 "no-default",
                 &[(
@@ -155,7 +156,7 @@ fn prints_pdf_bytes_and_reports_the_job_id() {
         .cups("ok")
         .print_pdf("Office", &pdf, 2, "TAX INVOICE INV/2024/00002")
         .unwrap();
-    assert_eq!(job.id, "Office-12");
+    assert_eq!(job.id.as_deref(), Some("Office-12"));
     assert_eq!(job.printer, "Office");
     let f = fakes();
     assert_eq!(
@@ -186,7 +187,7 @@ fn prints_a_file_with_one_copy() {
         .cups("ok-file")
         .print_file("Kitchen_Thermal", &file, 1, "INV/2024/00003\n(copy)")
         .unwrap();
-    assert_eq!(job.id, "Kitchen_Thermal-12");
+    assert_eq!(job.id.as_deref(), Some("Kitchen_Thermal-12"));
     let f = fakes();
     assert_eq!(
         lines(&f.path("ok-file", "lp.args")),
@@ -225,7 +226,7 @@ fn no_such_printer() {
         .print_pdf("Ghost", b"%PDF-1.7", 1, "x")
         .unwrap_err();
     assert!(
-        matches!(&err, PrintError::NoSuchPrinter { printer } if printer == "Ghost"),
+        matches!(&err, PrintError::NoSuchPrinter { printer, listed: None } if printer == "Ghost"),
         "{err:?}"
     );
     assert_eq!(err.kind(), "no_such_printer");
@@ -318,22 +319,28 @@ fn bad_settings_are_refused_before_lp_runs() {
 }
 
 #[test]
-fn windows_printers_say_they_are_not_built_yet() {
-    let windows = OsPrinters::Windows;
-    let errors = [
-        windows.printers().unwrap_err(),
-        windows.default_printer().unwrap_err(),
-        windows.print_pdf("Office", b"%PDF", 1, "x").unwrap_err(),
-        windows
-            .print_file("Office", Path::new("receipt.pdf"), 1, "x")
-            .unwrap_err(),
-    ];
-    for err in errors {
-        assert!(matches!(err, PrintError::WindowsNotBuilt), "{err:?}");
-        let message = err.to_string();
-        assert!(message.contains("not built yet"), "{message}");
-        assert!(message.contains("Save the receipt as a PDF"), "{message}");
-    }
+fn this_platform_prints_through_cups_here_and_the_spooler_on_windows() {
     let here = OsPrinters::for_this_platform();
-    assert_eq!(matches!(here, OsPrinters::Windows), cfg!(windows));
+    assert_eq!(matches!(here, OsPrinters::Windows(_)), cfg!(windows));
+    assert_eq!(matches!(here, OsPrinters::Cups(_)), !cfg!(windows));
+}
+
+#[test]
+fn a_receipt_goes_to_cups_as_its_pdf_in_every_format() {
+    let receipt = samples::fixture_invoice();
+    let os = OsPrinters::Cups(fakes().cups("ok-receipt"));
+    for format in Format::ALL {
+        let pdf = render(&receipt, format).unwrap();
+        let printed = os
+            .print_receipt("Office", &receipt, format, &pdf, "Receipt INV/2024/00002")
+            .unwrap();
+        assert_eq!(printed.sent_as, SentAs::Pdf, "{format:?}");
+        assert_eq!(printed.bytes, pdf, "{format:?}");
+        assert_eq!(printed.job.id.as_deref(), Some("Office-12"));
+        assert_eq!(
+            std::fs::read(fakes().path("ok-receipt", "lp.stdin")).unwrap(),
+            pdf,
+            "{format:?}"
+        );
+    }
 }

@@ -17,7 +17,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use hesabu_receipts::print::{CupsJob, OsPrinters};
+use hesabu_receipts::print::{OsJob, OsPrinters};
 use hesabu_receipts::{Format, render, samples};
 
 use crate::common::{expect_in_order, flat, numbered, pdftotext, qr_codes};
@@ -90,13 +90,16 @@ fn complete(pdf: &[u8]) -> bool {
 /// Waits (at most [`WAIT`]) for the PDF of `job` to appear in `dir`, among the files that were
 /// not there before (`before`), and to be complete and no longer growing; returns its path
 /// and bytes.
-fn wait_for_pdf(dir: &Path, before: &BTreeSet<PathBuf>, job: &CupsJob) -> (PathBuf, Vec<u8>) {
-    let number = job
+fn wait_for_pdf(dir: &Path, before: &BTreeSet<PathBuf>, job: &OsJob) -> (PathBuf, Vec<u8>) {
+    let id = job
         .id
+        .as_deref()
+        .unwrap_or_else(|| panic!("CUPS gave no job id: {job:?}"));
+    let number = id
         .rsplit_once('-')
         .map(|(_, n)| n)
         .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
-        .unwrap_or_else(|| panic!("job id {:?} does not end in -NUMBER", job.id));
+        .unwrap_or_else(|| panic!("job id {id:?} does not end in -NUMBER"));
     let started = Instant::now();
     let mut last: Option<(PathBuf, usize)> = None;
     loop {
@@ -126,7 +129,7 @@ fn wait_for_pdf(dir: &Path, before: &BTreeSet<PathBuf>, job: &CupsJob) -> (PathB
                  /var/log/cups/error_log and cups-pdf's log there, and that the queue's \
                  cups-pdf configuration has Label 1 or 2 (scripts/cups-pdf-printer.sh sets it \
                  up so)",
-                job.id,
+                id,
                 dir.display(),
                 job.printer
             );
@@ -169,12 +172,14 @@ fn a_receipt_printed_through_cups_comes_out_with_every_tis_element() {
             .unwrap_or_else(|e| panic!("{format:?}: {e}"));
         assert_eq!(job.printer, setup.printer);
         assert!(
-            job.id.starts_with(&format!("{}-", setup.printer)),
+            job.id
+                .as_deref()
+                .is_some_and(|id| id.starts_with(&format!("{}-", setup.printer))),
             "{job:?}"
         );
         let (path, printed) = wait_for_pdf(&setup.dir, &before, &job);
         println!(
-            "{format:?}: job {} came out as {} ({} bytes)",
+            "{format:?}: job {:?} came out as {} ({} bytes)",
             job.id,
             path.display(),
             printed.len()

@@ -1,7 +1,8 @@
 //! Printing tested from outside: the ESC/POS bytes read back with `print::fake::decode` and
 //! compared with the roll layout the PDFs draw, a whole print to the loopback fake printer
 //! (and its failures), CUPS through fake `lp` / `lpstat` scripts, and through a real scheduler
-//! to a cups-pdf virtual printer when one is named. One binary, a module per area.
+//! to a cups-pdf virtual printer when one is named, and the Windows spooler through a fake
+//! `powershell`. One binary, a module per area.
 
 /// The PDF readers of the renderer's tests (`pdftotext`, `zbarimg`), shared with them.
 #[path = "../render/common.rs"]
@@ -12,3 +13,4 @@ mod cups_pdf;
 mod escpos;
 mod network;
 mod real;
+mod windows;

@@ -6,8 +6,19 @@
 //!   cargo test -p hesabu-receipts --test print real:: -- --ignored --nocapture
 //! HESABU_TEST_CUPS_PRINTER=PDF cargo test -p hesabu-receipts --test print real:: -- --ignored
 //! ```
+//!
+//! On Windows (PowerShell), the receipt printer's name as Windows shows it, and optionally an A4
+//! printer:
+//!
+//! ```powershell
+//! $env:HESABU_TEST_WINDOWS_PRINTER = 'EPSON TM-T20II Receipt'
+//! $env:HESABU_TEST_WINDOWS_A4_PRINTER = 'Office LaserJet'
+//! cargo test -p hesabu-receipts --test print real::on_a_windows_printer -- --ignored --nocapture
+//! ```
 
-use hesabu_receipts::print::{CodePage, EscPosOptions, NetworkPrinter, OsPrinters};
+use hesabu_receipts::print::{
+    CodePage, EscPosOptions, NetworkPrinter, OsPrinters, PdfRoute, WindowsSpooler,
+};
 use hesabu_receipts::{Format, Receipt, render, samples};
 
 fn setting(name: &str) -> String {
@@ -76,5 +87,51 @@ fn on_a_cups_printer() {
             .print_pdf(&name, &pdf, 1, &format!("Hesabu test {format:?}"))
             .unwrap();
         println!("{format:?}: {job:?}");
+    }
+}
+
+#[test]
+#[ignore = "prints on a real Windows printer: set HESABU_TEST_WINDOWS_PRINTER=name"]
+fn on_a_windows_printer() {
+    let name = setting("HESABU_TEST_WINDOWS_PRINTER");
+    let mut spooler = WindowsSpooler::system();
+    if std::env::var("HESABU_TEST_WINDOWS_PDF").as_deref() == Ok("raw") {
+        spooler.pdf_route = PdfRoute::Raw;
+    }
+    for printer in spooler.printer_details().unwrap() {
+        println!("{printer:?}: problem {:?}", printer.problem());
+    }
+    println!("default: {:?}", spooler.default_printer().unwrap());
+    let roll = match std::env::var("HESABU_TEST_COLUMNS").as_deref() {
+        Ok("32") => Format::Thermal58,
+        _ => Format::Thermal80,
+    };
+    let printers = OsPrinters::Windows(spooler);
+    for receipt in receipts() {
+        let pdf = render(&receipt, roll).unwrap();
+        let printed = printers
+            .print_receipt(
+                &name,
+                &receipt,
+                roll,
+                &pdf,
+                &format!("Hesabu test {}", receipt.number),
+            )
+            .unwrap();
+        println!(
+            "{} ({roll:?}): {:?} as {:?}, {} bytes",
+            receipt.number,
+            printed.job,
+            printed.sent_as,
+            printed.bytes.len()
+        );
+    }
+    if let Ok(a4) = std::env::var("HESABU_TEST_WINDOWS_A4_PRINTER") {
+        let receipt = samples::fixture_invoice();
+        let pdf = render(&receipt, Format::A4).unwrap();
+        let printed = printers
+            .print_receipt(&a4, &receipt, Format::A4, &pdf, "Hesabu test A4")
+            .unwrap();
+        println!("A4 on {a4}: {:?}", printed.job);
     }
 }
