@@ -75,6 +75,7 @@ cargo run -q -p hesabu-cli --example outbox_bench -- 10 1
 cargo run -q -p hesabu-cli --example etims_bench -- 3 1
 cargo run -q -p hesabu-cli --example sales_bench -- 10 50 60 120
 cargo run -q -p hesabu-cli --example open_bench -- 1 500 1
+cargo run -q -p hesabu-cli --example qbo_pull_bench -- 50 10 50 3000
 cargo run -q -p hesabu-receipts --example render_bench -- 2 1
 # The desktop start-up and memory bench needs a release build and minutes: only parse it here
 # (the workspace build above already built its minimal window).

@@ -6,14 +6,16 @@
 //! binaries do the same.
 //!
 //! Also here: the targets of an opened file for `sync` and `jobs` when it is the demo company,
-//! whose e-TIMS device is the app's own local sandbox (`hesabu_app::etims::demo_sandbox`): a
-//! sandbox is started for the length of the command.
+//! whose e-TIMS device and QuickBooks connection are the app's own local sandboxes
+//! (`hesabu_app::etims::demo_sandbox`, `hesabu_app::qbo::demo_sandbox`): they are started for
+//! the length of the command (the QuickBooks one for `hesabu qbo …` as well, [`demo_qbo`]).
 
 use std::io::Write as _;
 use std::net::SocketAddr;
 
 use clap::Subcommand;
 use hesabu_app::etims::demo_sandbox::DemoSandbox;
+use hesabu_app::qbo::demo_sandbox::DemoQbo;
 use hesabu_etims_sandbox::{Profile, Sandbox, SandboxConfig};
 use hesabu_store::company_file::CompanyFile;
 use serde_json::json;
@@ -47,6 +49,18 @@ pub(crate) enum SandboxCommand {
         /// Port on 127.0.0.1 (0 picks a free one).
         #[arg(long, default_value_t = 8790)]
         port: u16,
+        /// Limit API calls as Intuit does (10 a second, 500 a minute): 429 past it.
+        #[arg(long)]
+        rate_limit: bool,
+        /// Limit API calls to this many a second (turns the rate limit on).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+        per_second: Option<u32>,
+        /// Limit API calls to this many a minute (turns the rate limit on).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+        per_minute: Option<u32>,
+        /// Delay every API call's answer by this many milliseconds.
+        #[arg(long, default_value_t = 0)]
+        latency_ms: u64,
     },
 }
 
@@ -128,10 +142,32 @@ pub(crate) async fn run(command: &SandboxCommand, json: bool) -> Result<Reply, F
             }
             serve_forever(sandbox).await
         }
-        SandboxCommand::Qbo { port } => {
-            let sandbox = hesabu_qbo_sandbox::Sandbox::start(loopback(*port))
+        SandboxCommand::Qbo {
+            port,
+            rate_limit,
+            per_second,
+            per_minute,
+            latency_ms,
+        } => {
+            let intuit = hesabu_qbo_sandbox::RateLimit::INTUIT;
+            let limit = (*rate_limit || per_second.is_some() || per_minute.is_some()).then(|| {
+                hesabu_qbo_sandbox::RateLimit {
+                    per_second: per_second.unwrap_or(intuit.per_second),
+                    per_minute: per_minute.unwrap_or(intuit.per_minute),
+                }
+            });
+            let options = hesabu_qbo_sandbox::SandboxOptions {
+                rate_limit: limit,
+                latency: std::time::Duration::from_millis(*latency_ms),
+                ..hesabu_qbo_sandbox::SandboxOptions::default()
+            };
+            let sandbox = hesabu_qbo_sandbox::Sandbox::start_with(loopback(*port), options)
                 .await
                 .map_err(|e| listen_failure(*port, &e))?;
+            let limit_text = match limit {
+                Some(l) => format!("{}/s, {}/min (429 past it)", l.per_second, l.per_minute),
+                None => "none".to_owned(),
+            };
             if json {
                 announce(
                     &json!({
@@ -147,6 +183,11 @@ pub(crate) async fn run(command: &SandboxCommand, json: bool) -> Result<Reply, F
                         "broker_url": sandbox.broker_url(),
                         "client_id": sandbox.client_id(),
                         "client_secret": sandbox.client_secret(),
+                        "rate_limit": limit.map(|l| json!({
+                            "per_second": l.per_second,
+                            "per_minute": l.per_minute,
+                        })),
+                        "latency_ms": latency_ms,
                     })
                     .to_string(),
                 );
@@ -155,7 +196,8 @@ pub(crate) async fn run(command: &SandboxCommand, json: bool) -> Result<Reply, F
                     "QuickBooks Online sandbox on {}: a local test double, NOT Intuit.\n  API \
                      base URL:  {}\n  realmId:       {}\n  consent page:  {}\n  token URL:     \
                      {}\n  revoke URL:    {}\n  broker:        {}\n  client id:     {}\n  client \
-                     secret: {}\n  admin:         {}/admin/state\nStop it with Ctrl-C.",
+                     secret: {}\n  rate limit:    {limit_text}\n  latency:       {latency_ms} ms\n  \
+                     admin:         {}/admin/state\nStop it with Ctrl-C.",
                     sandbox.addr(),
                     sandbox.base_url(),
                     sandbox.realm_id(),
@@ -201,15 +243,28 @@ async fn serve_forever<T>(server: T) -> Result<Reply, Failure> {
     std::future::pending::<Result<Reply, Failure>>().await
 }
 
+/// The demo's sandboxes a command runs while it works: keep them until it is done.
+pub(crate) type DemoSandboxes = (Option<DemoSandbox>, Option<DemoQbo>);
+
+/// For the demo company (its QuickBooks connection is the app's local sandbox), that sandbox
+/// started and brought up to what the file knows for the length of a command; `None` for any
+/// other company.
+pub(crate) async fn demo_qbo(file: &CompanyFile) -> Result<Option<DemoQbo>, Failure> {
+    Ok(DemoQbo::for_file(file).await?)
+}
+
 /// `env` with the targets of the open file, for `sync` and `jobs`. For the demo company (its
-/// e-TIMS device is the app's local sandbox) a sandbox is started and brought up to date for the
-/// command: keep the returned value until the command is done.
+/// e-TIMS device and QuickBooks connection are the app's local sandboxes) the sandboxes are
+/// started and brought up to date for the command: keep the returned value until the command
+/// is done.
 pub(crate) async fn with_file_targets(
     env: &Env,
     file: &CompanyFile,
-) -> Result<(Env, Option<DemoSandbox>), Failure> {
+) -> Result<(Env, DemoSandboxes), Failure> {
+    // First, so the file's QuickBooks target reaches it.
+    let qbo = demo_qbo(file).await?;
     let Some(sandbox) = DemoSandbox::for_file(file).await? else {
-        return Ok((etims::with_file_targets(env, file).await?, None));
+        return Ok((etims::with_file_targets(env, file).await?, (None, qbo)));
     };
     let with_etims = Env {
         targets: sandbox.targets(file, &env.targets).await?,
@@ -217,5 +272,5 @@ pub(crate) async fn with_file_targets(
     };
     // QuickBooks, when connected; the e-TIMS target is the sandbox's, already there.
     let env = etims::with_file_targets(&with_etims, file).await?;
-    Ok((env, Some(sandbox)))
+    Ok((env, (Some(sandbox), qbo)))
 }

@@ -1,6 +1,6 @@
 //! The sandbox's HTTP face: Intuit's paths on one base URL. Handlers read the request, call the
-//! company (`company.rs`) under its lock, and write the answer; fault injection and the
-//! `requestid` replay happen here, around the company's work.
+//! company (`company.rs`) under its lock, and write the answer; the rate limit (`limit.rs`),
+//! latency, fault injection and the `requestid` replay happen here, around the company's work.
 
 use std::collections::HashMap;
 use std::io;
@@ -8,6 +8,7 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Query, Request, State};
@@ -20,7 +21,8 @@ use base64::Engine as _;
 use serde::Deserialize;
 
 use crate::company::{AccessProblem, Answer, Company, UploadPart, canonical};
-use crate::{InjectedFault, Stats, WriteRecord};
+use crate::limit::Window;
+use crate::{InjectedFault, RateLimit, Stats, WriteRecord};
 
 /// The largest request (Intuit's upload limit, spec §5.3).
 const BODY_LIMIT: usize = 100 * 1024 * 1024;
@@ -30,6 +32,18 @@ const BODY_LIMIT: usize = 100 * 1024 * 1024;
 pub(crate) struct Shared {
     pub company: Mutex<Company>,
     tid: AtomicU64,
+    /// Taken after `company` when both are needed, never the other way round.
+    traffic: Mutex<Traffic>,
+}
+
+/// The API calls' rate limit, latency, and what was let in.
+#[derive(Debug, Default)]
+struct Traffic {
+    window: Option<Window>,
+    latency: Duration,
+    first: Option<Instant>,
+    last: Option<Instant>,
+    let_in: u64,
 }
 
 impl Shared {
@@ -37,11 +51,33 @@ impl Shared {
         Shared {
             company: Mutex::new(company),
             tid: AtomicU64::new(1),
+            traffic: Mutex::new(Traffic::default()),
         }
     }
 
     pub fn lock(&self) -> MutexGuard<'_, Company> {
         self.company.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn traffic_lock(&self) -> MutexGuard<'_, Traffic> {
+        self.traffic.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn set_rate_limit(&self, limit: Option<RateLimit>) {
+        self.traffic_lock().window = limit.map(Window::new);
+    }
+
+    pub fn rate_limit(&self) -> Option<RateLimit> {
+        self.traffic_lock().window.as_ref().map(Window::limit)
+    }
+
+    pub fn set_latency(&self, latency: Duration) {
+        self.traffic_lock().latency = latency;
+    }
+
+    pub fn traffic(&self) -> Option<(Duration, u64)> {
+        let traffic = self.traffic_lock();
+        Some((traffic.last? - traffic.first?, traffic.let_in))
     }
 }
 
@@ -161,6 +197,24 @@ fn unauthorized(problem: AccessProblem, now_ms: i64) -> Response {
 const THROTTLE_XML: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <IntuitResponse xmlns="http://schema.intuit.com/finance/v3"><Fault type="SERVICE"><Error code="3001"><Message>message=ThrottleExceeded; errorCode=003001; statusCode=403</Message><Detail>The request limit was reached. Try again later</Detail></Error></Fault></IntuitResponse>"#;
 
+/// The throttle answer (spec §6.2), with `Retry-After` when given.
+fn throttled(company: &Company, retry_after: Option<u64>) -> Response {
+    let body = company.fault(
+        "SERVICE",
+        "3001",
+        "message=ThrottleExceeded; errorCode=003001; statusCode=429",
+        "The request limit was reached. Try again later",
+        None,
+    );
+    let mut response = json(429, body);
+    if let Some(seconds) = retry_after
+        && let Ok(value) = HeaderValue::from_str(&seconds.to_string())
+    {
+        response.headers_mut().insert(RETRY_AFTER, value);
+    }
+    response
+}
+
 /// What the gate decided for an API call.
 enum Gate {
     /// Do the work; `drop_after`: then drop the connection instead of answering.
@@ -170,10 +224,35 @@ enum Gate {
     Stop(Response),
 }
 
-/// Counts the call, applies an injected fault, checks the bearer token and the realm.
+/// The gate, then the injected latency (whatever the gate decided).
+async fn enter(shared: &Shared, headers: &HeaderMap, realm: &str) -> Gate {
+    let gate = gate(shared, headers, realm);
+    let latency = shared.traffic_lock().latency;
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    gate
+}
+
+/// Counts the call, applies the rate limit and an injected fault, checks the bearer token and
+/// the realm.
 fn gate(shared: &Shared, headers: &HeaderMap, realm: &str) -> Gate {
+    let arrived = Instant::now();
     let mut company = shared.lock();
     company.stats.api_calls += 1;
+    {
+        let mut traffic = shared.traffic_lock();
+        if let Some(window) = traffic.window.as_mut()
+            && let Err(wait) = window.admit(arrived)
+        {
+            company.stats.rate_limited += 1;
+            let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            return Gate::Stop(throttled(&company, Some(seconds.max(1))));
+        }
+        traffic.first.get_or_insert(arrived);
+        traffic.last = Some(arrived);
+        traffic.let_in += 1;
+    }
     let mut drop_after = false;
     if let Some(fault) = company.faults.pop_front() {
         company.stats.injected_faults += 1;
@@ -189,20 +268,7 @@ fn gate(shared: &Shared, headers: &HeaderMap, realm: &str) -> Gate {
                 return Gate::Stop(json(500, body));
             }
             InjectedFault::Throttle { retry_after } => {
-                let body = company.fault(
-                    "SERVICE",
-                    "3001",
-                    "message=ThrottleExceeded; errorCode=003001; statusCode=429",
-                    "The request limit was reached. Try again later",
-                    None,
-                );
-                let mut response = json(429, body);
-                if let Some(seconds) = retry_after
-                    && let Ok(value) = HeaderValue::from_str(&seconds.to_string())
-                {
-                    response.headers_mut().insert(RETRY_AFTER, value);
-                }
-                return Gate::Stop(response);
+                return Gate::Stop(throttled(&company, retry_after));
             }
             InjectedFault::ThrottleXml => {
                 return Gate::Stop(
@@ -411,7 +477,7 @@ async fn api_get(
     Query(params): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
-    let drop_after = match gate(&shared, &headers, &realm) {
+    let drop_after = match enter(&shared, &headers, &realm).await {
         Gate::Go { drop_after } => drop_after,
         Gate::Stop(response) => return response,
     };
@@ -440,7 +506,7 @@ async fn api_read(
     Path((realm, name, id)): Path<(String, String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    let drop_after = match gate(&shared, &headers, &realm) {
+    let drop_after = match enter(&shared, &headers, &realm).await {
         Gate::Go { drop_after } => drop_after,
         Gate::Stop(response) => return response,
     };
@@ -468,7 +534,7 @@ async fn api_post(
     headers: HeaderMap,
     request: Request,
 ) -> Response {
-    let drop_after = match gate(&shared, &headers, &realm) {
+    let drop_after = match enter(&shared, &headers, &realm).await {
         Gate::Go { drop_after } => drop_after,
         Gate::Stop(response) => return response,
     };
@@ -599,6 +665,8 @@ async fn read_multipart(request: Request) -> Result<Vec<UploadPart>, String> {
 struct AdminState {
     realm_id: String,
     stats: Stats,
+    rate_limit: Option<RateLimit>,
+    latency_ms: u128,
     counts: HashMap<&'static str, usize>,
     writes: Vec<WriteRecord>,
 }
@@ -612,6 +680,8 @@ async fn admin_state(State(shared): State<Arc<Shared>>) -> Json<serde_json::Valu
     let state = AdminState {
         realm_id: company.realm_id.clone(),
         stats: company.stats,
+        rate_limit: shared.rate_limit(),
+        latency_ms: shared.traffic_lock().latency.as_millis(),
         counts,
         writes: company.writes.clone(),
     };

@@ -16,16 +16,26 @@
 //!   checked (401 in Intuit's lower-case shape). Every answer has an `intuit_tid`.
 //! - `requestid`: the same id gets the original answer and nothing is written twice.
 //! - Fault injection ([`Sandbox::fail_next`]): 500, 429 (with or without `Retry-After`), the
-//!   XML throttle as 403, a dropped connection before or after the work is done; plus expiring
-//!   every access token and revoking every grant (the user disconnecting in QuickBooks).
-//! - `/admin/state` (counters and every write) and `/admin/faults`, for the demo and by hand.
+//!   XML throttle as 403, a dropped connection before or after the work is done; latency on
+//!   every API call ([`Sandbox::set_latency`]); plus expiring every access token and revoking
+//!   every grant (the user disconnecting in QuickBooks).
+//! - Rate limiting, off unless asked for ([`SandboxOptions::rate_limit`],
+//!   [`Sandbox::set_rate_limit`]; `limit.rs`): past `per_second` calls in a second or
+//!   `per_minute` in a minute, a 429 with Fault 3001 and `Retry-After`, counted in
+//!   [`Stats::rate_limited`].
+//! - `/admin/state` (counters, the rate limit and latency, every write) and `/admin/faults`,
+//!   for the demo and by hand.
 //!
-//! Simplifications, on purpose: one company (realm) per sandbox; no rate limiting (only
-//! injected 429s); tokens are counters, not secrets (it listens on loopback); no void, batch or
-//! email; queries return whole objects whatever the field list.
+//! Simplifications, on purpose: one company (realm) per sandbox, so "per realm" limits are
+//! the sandbox's; the rate limit counts arrivals in sliding windows with a 50 ms allowance for
+//! delivery jitter, and refused calls do not count (Intuit's algorithm is not published); the
+//! OAuth endpoints are neither limited nor delayed; tokens are counters, not secrets (it
+//! listens on loopback); no void, batch or email; queries return whole objects whatever the
+//! field list.
 
 mod company;
 mod http;
+mod limit;
 mod query;
 mod seed;
 
@@ -41,6 +51,7 @@ use tokio::task::JoinHandle;
 
 use company::{Clock, Company, canonical, json_string};
 use http::Shared;
+pub use limit::ARRIVAL_TOLERANCE;
 
 /// How a sandbox starts.
 #[derive(Debug, Clone)]
@@ -51,6 +62,10 @@ pub struct SandboxOptions {
     /// A fixed "now" (moved only by [`Sandbox::advance_clock`]); `None`: the wall clock.
     pub now: Option<DateTime<Utc>>,
     pub seed: Seed,
+    /// The sandbox's own rate limit on API calls; `None` (the default): unlimited.
+    pub rate_limit: Option<RateLimit>,
+    /// Added before every API call's answer (zero by default).
+    pub latency: Duration,
 }
 
 impl Default for SandboxOptions {
@@ -61,8 +76,25 @@ impl Default for SandboxOptions {
             client_secret: "hesabu-sandbox-secret".to_owned(),
             now: None,
             seed: Seed::default(),
+            rate_limit: None,
+            latency: Duration::ZERO,
         }
     }
+}
+
+/// How many API calls (under `/v3/`) the sandbox lets in (spec §6.1; see `limit.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct RateLimit {
+    pub per_second: u32,
+    pub per_minute: u32,
+}
+
+impl RateLimit {
+    /// Intuit's: 10 a second and 500 a minute per realm.
+    pub const INTUIT: RateLimit = RateLimit {
+        per_second: 10,
+        per_minute: 500,
+    };
 }
 
 /// How many of each the company starts with (tax codes, rates and preferences always).
@@ -123,6 +155,8 @@ pub struct Stats {
     pub replays: u64,
     pub uploads: u64,
     pub injected_faults: u64,
+    /// API calls refused with 429 by the rate limit (not the injected ones).
+    pub rate_limited: u64,
 }
 
 /// One applied write, for the admin view and tests.
@@ -180,6 +214,8 @@ impl Sandbox {
             options.seed.sales_receipts,
         );
         let shared = Arc::new(Shared::new(company));
+        shared.set_rate_limit(options.rate_limit);
+        shared.set_latency(options.latency);
         let app = http::router(shared.clone());
         let task = tokio::spawn(async move {
             // Serving ends only when the task is aborted (the sandbox is dropped).
@@ -245,6 +281,28 @@ impl Sandbox {
         for _ in 0..count {
             company.faults.push_back(fault);
         }
+    }
+
+    /// Turns the rate limit on (a fresh window), changes it, or turns it off (`None`).
+    pub fn set_rate_limit(&self, limit: Option<RateLimit>) {
+        self.shared.set_rate_limit(limit);
+    }
+
+    /// The rate limit in force.
+    pub fn rate_limit(&self) -> Option<RateLimit> {
+        self.shared.rate_limit()
+    }
+
+    /// Every API call's answer is delayed by `latency` from now on (zero: none).
+    pub fn set_latency(&self, latency: Duration) {
+        self.shared.set_latency(latency);
+    }
+
+    /// The time from the first API call let in to the last (arrival instants, monotonic), and
+    /// how many were let in: what a benchmark's request rate is measured on. Refused calls
+    /// are not in it.
+    pub fn api_traffic(&self) -> Option<(Duration, u64)> {
+        self.shared.traffic()
     }
 
     /// The next consent is refused (`error=access_denied`).

@@ -2,9 +2,11 @@
 //!
 //! Every call goes to `{api_base}/v3/company/{realmId}/…?minorversion=75` with the realm's
 //! bearer token from the [`TokenManager`]; a 401 refreshes the token (single-flight) and
-//! replays the request once. Writes carry the caller's [`RequestId`] as `requestid`. Answers
-//! are checked for a Fault even on HTTP 200, and failures come back as one [`Error`] whose
-//! [`Error::kind`] is the classification. The client never retries by itself otherwise:
+//! replays the request once. Every request first waits its turn at the realm's limiter
+//! (`limiter.rs`: [`RateLimits`], shared by every client of the realm in the process), and a
+//! throttle answer pauses the realm. Writes carry the caller's [`RequestId`] as `requestid`.
+//! Answers are checked for a Fault even on HTTP 200, and failures come back as one [`Error`]
+//! whose [`Error::kind`] is the classification. The client never retries by itself otherwise:
 //! retrying is the outbox's decision.
 
 use std::marker::PhantomData;
@@ -18,10 +20,11 @@ use serde::Serialize;
 
 use crate::answers::{self, Cdc, QueryPage, Reply};
 use crate::entities::{Attachable, Entity, Preferences};
-use crate::error::{Error, excerpt};
+use crate::error::{Error, ErrorKind, excerpt};
+use crate::limiter::{RateLimits, RealmLimiter};
 use crate::oauth::TokenManager;
 use crate::oauth::service::{chain, check_url, intuit_tid, transport};
-use crate::query::Query;
+use crate::query::{MAX_RESULTS, Query};
 use crate::record::Record;
 use crate::secret::Secret;
 use crate::writes::{RequestId, Upload, sparse_body};
@@ -40,6 +43,13 @@ pub struct ClientConfig {
     /// QuickBooks gives up on a request after 120 s; we wait a little longer.
     pub timeout: Duration,
     pub connect_timeout: Duration,
+    /// The realm's request limits the client keeps to ([`RateLimits::INTUIT`]; tests and the
+    /// pull benchmark set their sandbox's).
+    pub rate_limits: RateLimits,
+    /// The most rows a paged query ([`Client::pages`]) asks for at a time. Production keeps
+    /// [`MAX_RESULTS`] (1000, spec §3.3); smaller pages are a knob for the pull benchmark and
+    /// tests, to make a pull take many requests.
+    pub page_size: u32,
 }
 
 impl ClientConfig {
@@ -50,6 +60,8 @@ impl ClientConfig {
             minor_version: MINOR_VERSION,
             timeout: Duration::from_secs(130),
             connect_timeout: Duration::from_secs(15),
+            rate_limits: RateLimits::INTUIT,
+            page_size: MAX_RESULTS,
         }
     }
 }
@@ -60,6 +72,7 @@ pub struct Client {
     config: Arc<ClientConfig>,
     http: reqwest::Client,
     tokens: Arc<TokenManager>,
+    limiter: Arc<RealmLimiter>,
 }
 
 /// What a request sends.
@@ -73,7 +86,8 @@ enum Payload<'a> {
 }
 
 impl Client {
-    /// A client for `config.realm_id`, its tokens from `tokens`. Fails only on a bad URL.
+    /// A client for `config.realm_id`, its tokens from `tokens`, paced by the realm's shared
+    /// limiter. Fails only on a bad URL, realm, limit or page size.
     pub fn new(config: ClientConfig, tokens: Arc<TokenManager>) -> Result<Self, Error> {
         check_url("QuickBooks API address", &config.api_base)?;
         if config.realm_id.is_empty() || !config.realm_id.bytes().all(|b| b.is_ascii_digit()) {
@@ -82,6 +96,14 @@ impl Client {
                 config.realm_id
             )));
         }
+        config.rate_limits.check()?;
+        if !(1..=MAX_RESULTS).contains(&config.page_size) {
+            return Err(Error::Config(format!(
+                "a query page holds 1 to {MAX_RESULTS} rows, not {}",
+                config.page_size
+            )));
+        }
+        let limiter = RealmLimiter::shared(&config.api_base, &config.realm_id, config.rate_limits);
         let http = reqwest::Client::builder()
             .connect_timeout(config.connect_timeout)
             .user_agent(concat!("hesabu-qbo/", env!("CARGO_PKG_VERSION")))
@@ -93,6 +115,7 @@ impl Client {
             config: Arc::new(config),
             http,
             tokens,
+            limiter,
         })
     }
 
@@ -142,8 +165,14 @@ impl Client {
         answers::query_page(&body, tid)
     }
 
-    /// The pages of `query`, from its start position on, one request per page.
+    /// The pages of `query`, from its start position on, one request per page, each at most
+    /// [`ClientConfig::page_size`] rows.
     pub fn pages<T: Entity>(&self, query: Query) -> Pager<'_, T> {
+        let query = if query.page_size() > self.config.page_size {
+            query.max_results(self.config.page_size)
+        } else {
+            query
+        };
         Pager {
             client: self,
             next_start: query.position(),
@@ -302,6 +331,7 @@ impl Client {
         let mut token = self.tokens.access_token(realm).await?;
         let mut renewed = false;
         loop {
+            self.wait_turn().await?;
             let request = self.request(method.clone(), url.clone(), &payload, &token)?;
             let response = request.send().await.map_err(|e| transport(e, &operation))?;
             let status = response.status().as_u16();
@@ -320,8 +350,37 @@ impl Client {
                 token = self.tokens.refresh_after_rejection(realm, &token).await?;
                 continue;
             }
-            return answers::check(status, body, tid, retry_after, &operation)
-                .map(|b| (b, tid_copy));
+            let checked = answers::check(status, body, tid, retry_after, &operation);
+            if let Err(error) = &checked
+                && error.kind() == ErrorKind::Throttled
+            {
+                // Spec §6.2: pause the whole realm, not just this request.
+                let wait = error.retry_after().unwrap_or(crate::error::THROTTLE_WAIT);
+                self.limiter.pause(self.tokens.clock().now(), wait);
+            }
+            return checked.map(|b| (b, tid_copy));
+        }
+    }
+
+    /// The realm's turn to send: refused at once while a throttle's pause lasts, else after the
+    /// limiter's wait.
+    async fn wait_turn(&self) -> Result<(), Error> {
+        let paused = |now| {
+            self.limiter
+                .paused_for(now)
+                .map(|retry_after| Error::Paused {
+                    realm_id: self.config.realm_id.clone(),
+                    retry_after,
+                })
+        };
+        if let Some(refused) = paused(self.tokens.clock().now()) {
+            return Err(refused);
+        }
+        self.limiter.turn().await;
+        // A throttle seen by another client while this one waited pauses it too.
+        match paused(self.tokens.clock().now()) {
+            Some(refused) => Err(refused),
+            None => Ok(()),
         }
     }
 

@@ -19,7 +19,8 @@ pub enum ErrorKind {
     /// No answer (DNS, refused or dropped connection, timeout). Retryable; a write may have
     /// taken effect: resend with the same `requestid`.
     Transport,
-    /// HTTP 429 or Fault 3001 (also as XML or 403). Retryable after [`Error::retry_after`].
+    /// HTTP 429 or Fault 3001 (also as XML or 403), or a request refused unsent while the realm
+    /// is paused after one ([`Error::Paused`]). Retryable after [`Error::retry_after`].
     Throttled,
     /// HTTP 5xx, Fault 10000 `SystemFault`. Retryable with the same `requestid`.
     Server,
@@ -129,6 +130,18 @@ pub enum Error {
     #[error("{}", api_text(.0))]
     Api(Box<ApiError>),
 
+    /// Not sent: a throttle answer paused every request to this company (spec §6.2, the
+    /// limiter's pause), and `retry_after` of it is left.
+    #[error(
+        "QuickBooks asked Hesabu to slow down for company {realm_id}: nothing is sent to it for \
+         another {} s. Hesabu sends the same request again after that",
+        .retry_after.as_secs() + u64::from(.retry_after.subsec_nanos() > 0)
+    )]
+    Paused {
+        realm_id: String,
+        retry_after: Duration,
+    },
+
     /// A success answer that could not be read.
     #[error(
         "QuickBooks' answer could not be read ({message}): {}. Hesabu asks again later; if this \
@@ -195,6 +208,7 @@ impl Error {
         match self {
             Error::Transport { .. } => ErrorKind::Transport,
             Error::Api(api) => api.kind(),
+            Error::Paused { .. } => ErrorKind::Throttled,
             Error::Decode { .. } => ErrorKind::Decode,
             Error::ReconnectNeeded { .. } => ErrorKind::ReconnectNeeded,
             Error::NotConnected { .. } => ErrorKind::NotConnected,
@@ -226,9 +240,11 @@ impl Error {
         matches!(self, Error::TokenEndpoint { error, .. } if error == "invalid_grant")
     }
 
-    /// How long to wait before retrying: the `Retry-After` header, or 60 s for a throttle.
+    /// How long to wait before retrying: the `Retry-After` header, or 60 s for a throttle; for
+    /// a request refused while the realm is paused, the time left.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
+            Error::Paused { retry_after, .. } => Some(*retry_after),
             Error::Api(api) if api.kind() == ErrorKind::Throttled => {
                 Some(api.retry_after.unwrap_or(THROTTLE_WAIT))
             }

@@ -18,8 +18,13 @@
 //! - [`Error`] with one classification ([`ErrorKind`]), [`Fault`] for both Fault shapes and the
 //!   XML throttle body, and [`contract::send_error`] onto the outbox's `SendError`.
 //!
-//! What the client does not do: retry on its own (except one replay after a 401 refresh),
-//! pace requests (the outbox's [`contract::target_config`]), or know about Hesabu's ledger.
+//! - [`RateLimits`] and the per-realm limiter (`limiter.rs`, spec §6.1–§6.2): every Accounting
+//!   API request of every client of a realm in the process waits its turn (one request per
+//!   [`RateLimits::interval`]: 10/s and 500/min by default), and a throttle answer pauses the
+//!   realm: its requests are refused unsent ([`Error::Paused`]) until the wait is over.
+//!
+//! What the client does not do: retry on its own (except one replay after a 401 refresh; a
+//! throttle's wait is returned to the caller), batch, or know about Hesabu's ledger.
 //!
 //! A typical pull:
 //!
@@ -44,6 +49,7 @@ pub mod contract;
 pub mod entities;
 mod error;
 mod fault;
+mod limiter;
 pub mod oauth;
 mod query;
 mod record;
@@ -55,6 +61,7 @@ pub use client::{Client, ClientConfig, MINOR_VERSION, Pager};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{ApiError, Error, ErrorKind, THROTTLE_WAIT};
 pub use fault::{Fault, FaultError};
+pub use limiter::RateLimits;
 pub use oauth::{
     AuthorizationCode, ConnectError, Endpoints, PendingAuthorization, TokenManager, TokenService,
     TokenSet,

@@ -1,12 +1,17 @@
-//! `hesabu-qbo-sandbox --listen ADDR [--invoices N] [--customers N] [--items N]`: runs the
-//! local QuickBooks Online sandbox for the demo and by hand, until the process is stopped.
+//! `hesabu-qbo-sandbox --listen ADDR [--invoices N] [--customers N] [--items N]
+//! [--rate-limit] [--per-second N] [--per-minute N] [--latency-ms N]`: runs the local
+//! QuickBooks Online sandbox for the demo and by hand, until the process is stopped.
+//! `--rate-limit` turns on Intuit's limits (10/s, 500/min); `--per-second` / `--per-minute`
+//! turn it on with others.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
-use hesabu_qbo_sandbox::{Sandbox, SandboxOptions};
+use hesabu_qbo_sandbox::{RateLimit, Sandbox, SandboxOptions};
 
 const USAGE: &str = "usage: hesabu-qbo-sandbox --listen ADDR [--invoices N] [--customers N] \
-                     [--items N] [--credit-memos N] [--sales-receipts N]";
+                     [--items N] [--credit-memos N] [--sales-receipts N] [--rate-limit] \
+                     [--per-second N] [--per-minute N] [--latency-ms N]";
 
 fn parse() -> Result<(SocketAddr, SandboxOptions), String> {
     let mut listen: Option<SocketAddr> = None;
@@ -16,6 +21,10 @@ fn parse() -> Result<(SocketAddr, SandboxOptions), String> {
         if flag == "--help" || flag == "-h" {
             return Err(USAGE.to_owned());
         }
+        if flag == "--rate-limit" {
+            options.rate_limit.get_or_insert(RateLimit::INTUIT);
+            continue;
+        }
         const FLAGS: &[&str] = &[
             "--listen",
             "--invoices",
@@ -23,6 +32,9 @@ fn parse() -> Result<(SocketAddr, SandboxOptions), String> {
             "--items",
             "--credit-memos",
             "--sales-receipts",
+            "--per-second",
+            "--per-minute",
+            "--latency-ms",
         ];
         if !FLAGS.contains(&flag.as_str()) {
             return Err(format!("unknown option {flag}\n{USAGE}"));
@@ -46,6 +58,26 @@ fn parse() -> Result<(SocketAddr, SandboxOptions), String> {
             "--items" => options.seed.items = count()?,
             "--credit-memos" => options.seed.credit_memos = count()?,
             "--sales-receipts" => options.seed.sales_receipts = count()?,
+            "--per-second" | "--per-minute" => {
+                let n = value
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| format!("{flag} takes a number above 0, not {value:?}"))?;
+                let limit = options.rate_limit.get_or_insert(RateLimit::INTUIT);
+                if flag == "--per-second" {
+                    limit.per_second = n;
+                } else {
+                    limit.per_minute = n;
+                }
+            }
+            "--latency-ms" => {
+                options.latency = Duration::from_millis(
+                    value
+                        .parse::<u64>()
+                        .map_err(|_| format!("--latency-ms takes a number, not {value:?}"))?,
+                )
+            }
             other => return Err(format!("unknown option {other}\n{USAGE}")),
         }
     }
@@ -78,6 +110,13 @@ async fn main() {
     println!("  broker        {}", sandbox.broker_url());
     println!("  client id     {}", sandbox.client_id());
     println!("  client secret {}", sandbox.client_secret());
+    match sandbox.rate_limit() {
+        Some(limit) => println!(
+            "  rate limit    {}/s, {}/min (429 past it)",
+            limit.per_second, limit.per_minute
+        ),
+        None => println!("  rate limit    none"),
+    }
     println!("  admin         {}/admin/state", sandbox.base_url());
     std::future::pending::<()>().await;
 }

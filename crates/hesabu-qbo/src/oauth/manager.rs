@@ -57,6 +57,11 @@ impl TokenManager {
         &self.service
     }
 
+    /// The clock token expiry (and the client's throttle pause) is read from.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
     /// The secret store key of a realm's tokens.
     pub fn key(&self, realm_id: &str) -> String {
         if self.namespace.is_empty() {

@@ -7,7 +7,9 @@ use hesabu_qbo::contract::send_error;
 use hesabu_qbo::entities::{
     CustomField, Customer, Entity, Invoice, LineKind, SalesReceipt, TaxCode, TaxRate,
 };
-use hesabu_qbo::{Change, ErrorKind, Query, RequestId, SalesTxnPatch, THROTTLE_WAIT, Upload};
+use hesabu_qbo::{
+    Change, Client, ErrorKind, Query, RequestId, SalesTxnPatch, THROTTLE_WAIT, Upload,
+};
 use hesabu_qbo_sandbox::InjectedFault;
 use rust_decimal::Decimal;
 
@@ -283,6 +285,8 @@ async fn a_retry_with_the_same_requestid_does_not_write_twice() {
 async fn throttles_and_drops_are_retryable_with_the_wait() {
     let c = connected().await;
     let id = c.sandbox.ids("Invoice")[0].clone();
+    // A second client of the same company (another window, the outbox): one limiter.
+    let other = Client::new(c.client.config().clone(), c.tokens.clone()).unwrap();
     c.sandbox.fail_next(
         1,
         InjectedFault::Throttle {
@@ -292,10 +296,49 @@ async fn throttles_and_drops_are_retryable_with_the_wait() {
     let told = c.client.read::<Invoice>(&id).await.unwrap_err();
     assert_eq!(told.kind(), ErrorKind::Throttled);
     assert_eq!(told.retry_after(), Some(Duration::from_secs(7)));
+    // The whole realm is paused for the wait (spec §6.2): both clients refuse at once, unsent,
+    // with the time left, until the clock has moved past it.
+    let calls = c.sandbox.stats().api_calls;
+    c.clock.advance(Duration::from_secs(3));
+    // A client made after the throttle (the next pull's) is paused too.
+    let later = Client::new(c.client.config().clone(), c.tokens.clone()).unwrap();
+    for client in [&c.client, &other, &later] {
+        let paused = client.read::<Invoice>(&id).await.unwrap_err();
+        assert!(
+            matches!(paused, hesabu_qbo::Error::Paused { .. }),
+            "{paused:?}"
+        );
+        assert_eq!(paused.kind(), ErrorKind::Throttled);
+        assert!(paused.is_retryable());
+        assert_eq!(paused.retry_after(), Some(Duration::from_secs(4)));
+        assert_eq!(
+            send_error(&paused),
+            hesabu_sync_api::SendError::Retryable {
+                message: paused.to_string(),
+                outcome_unknown: false,
+                retry_after: Some(Duration::from_secs(4)),
+            }
+        );
+    }
+    assert_eq!(c.sandbox.stats().api_calls, calls, "nothing was sent");
+    c.clock.advance(Duration::from_secs(4));
+    // Waited out: the same read is sent again and answered.
+    other.read::<Invoice>(&id).await.unwrap();
+
     c.sandbox
         .fail_next(1, InjectedFault::Throttle { retry_after: None });
     let untold = c.client.read::<Invoice>(&id).await.unwrap_err();
     assert_eq!(untold.retry_after(), Some(THROTTLE_WAIT));
+    c.clock.advance(THROTTLE_WAIT - Duration::from_secs(1));
+    assert_eq!(
+        c.client
+            .read::<Invoice>(&id)
+            .await
+            .unwrap_err()
+            .retry_after(),
+        Some(Duration::from_secs(1))
+    );
+    c.clock.advance(Duration::from_secs(1));
     c.sandbox.fail_next(1, InjectedFault::ThrottleXml);
     let xml = c.client.read::<Invoice>(&id).await.unwrap_err();
     assert_eq!(xml.kind(), ErrorKind::Throttled, "{xml:?}");
@@ -307,11 +350,12 @@ async fn throttles_and_drops_are_retryable_with_the_wait() {
             retry_after: Some(THROTTLE_WAIT),
         }
     );
+    c.clock.advance(THROTTLE_WAIT);
     c.sandbox.fail_next(1, InjectedFault::DropConnection);
     let dropped = c.client.read::<Invoice>(&id).await.unwrap_err();
     assert_eq!(dropped.kind(), ErrorKind::Transport, "{dropped:?}");
     assert!(dropped.is_retryable());
-    // And then it works.
+    // A dropped connection pauses nothing: the next read goes at once and works.
     c.client.read::<Invoice>(&id).await.unwrap();
 }
 

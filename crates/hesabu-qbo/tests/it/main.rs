@@ -1,6 +1,8 @@
-//! The QuickBooks client against the recorded fixtures and the local sandbox (loopback, port 0).
+//! The QuickBooks client against the recorded fixtures and the local sandbox (loopback, port 0),
+//! its rate limit included.
 
 mod calls;
 mod fixtures;
+mod limits;
 mod oauth;
 mod support;
