@@ -1114,7 +1114,10 @@ command_table! {
     qbo_configure(settings: hesabu_app::qbo::ConnectionSettings, client_secret: Option<String>) -> hesabu_app::qbo::ConnectionView;
     qbo_authorize_url(open: bool) -> String;
     qbo_connect_paste(pasted: String) -> hesabu_app::qbo::ConnectionView;
-    qbo_pull(full: bool) -> hesabu_app::qbo::pull::PullReport;
+    qbo_pull[window](full: bool) -> hesabu_app::qbo::pull::PullReport;
+    qbo_sale_status(key: String) -> Option<hesabu_app::qbo::document::QboDocumentView>;
+    qbo_sale_statuses(keys: Vec<String>) -> Vec<hesabu_app::qbo::document::QboDocumentView>;
+    qbo_sale_open(key: String) -> String;
     qbo_reviews() -> Vec<hesabu_app::qbo::pull::ReviewRow>;
     qbo_disconnect(force: bool) -> hesabu_app::qbo::ConnectionView;
 }

@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use hesabu_app::demo;
 use hesabu_app::etims::demo_sandbox::{self, DemoSandbox};
+use hesabu_app::qbo::demo_sandbox::DemoQbo;
 use hesabu_core::company;
 use hesabu_core::company::NewCompany;
 use hesabu_store::auth::SessionInfo;
@@ -86,6 +87,10 @@ pub struct AppState {
     /// The local e-TIMS sandbox (a test double of KRA) while the demo company is open: its
     /// device signs there (`hesabu_app::etims::demo_sandbox`). None for any other company.
     demo_sandbox: std::sync::Mutex<Option<Arc<DemoSandbox>>>,
+    /// The local QuickBooks sandbox (a test double of QuickBooks Online) while the demo company
+    /// is open: its QuickBooks connection is there (`hesabu_app::qbo::demo_sandbox`). None for
+    /// any other company.
+    demo_qbo: std::sync::Mutex<Option<Arc<DemoQbo>>>,
 }
 
 impl AppState {
@@ -103,6 +108,7 @@ impl AppState {
             background: Background::default(),
             sync: SyncTracker::default(),
             demo_sandbox: std::sync::Mutex::new(None),
+            demo_qbo: std::sync::Mutex::new(None),
         }
     }
 
@@ -153,6 +159,18 @@ impl AppState {
     /// Puts `sandbox` in place of the previous one, which stops.
     fn set_demo_sandbox(&self, sandbox: Option<Arc<DemoSandbox>>) {
         if let Ok(mut slot) = self.demo_sandbox.lock() {
+            *slot = sandbox;
+        }
+    }
+
+    /// The demo's running local QuickBooks sandbox, if the open company is the demo.
+    pub fn demo_qbo(&self) -> Option<Arc<DemoQbo>> {
+        self.demo_qbo.lock().ok().and_then(|slot| slot.clone())
+    }
+
+    /// Puts `sandbox` in place of the previous one, which stops.
+    fn set_demo_qbo(&self, sandbox: Option<Arc<DemoQbo>>) {
+        if let Ok(mut slot) = self.demo_qbo.lock() {
             *slot = sandbox;
         }
     }
@@ -259,9 +277,13 @@ impl AppState {
             let (file, _admin) = demo::create(&path, self.clock.clone()).await.wire()?;
             demo::add_workflow_showcase(&file).await.wire()?;
             // Its invoices and credit note signed by the app's local e-TIMS sandbox, which keeps
-            // running while the demo is open.
+            // running while the demo is open; then connected to the app's local QuickBooks
+            // sandbox, whose invoices are pulled, signed and written back.
             let (sandbox, _summary) = demo::sign_with_local_sandbox(&file).await.wire()?;
-            return self.install(file, Some(sandbox)).await;
+            let (qbo, _seed) = demo::connect_local_quickbooks(&file, &sandbox)
+                .await
+                .wire()?;
+            return self.install(file, Some((sandbox, qbo))).await;
         };
         self.install(file, None).await
     }
@@ -273,6 +295,7 @@ impl AppState {
         let previous = self.open.write().await.take();
         close_quietly(previous).await;
         self.set_demo_sandbox(None);
+        self.set_demo_qbo(None);
     }
 
     /// Signs in to the open company.
@@ -313,13 +336,18 @@ impl AppState {
     }
 
     /// Makes `file` the open company (nobody signed in), closes the previous one and puts the
-    /// file at the top of the recent list. The demo company gets its local e-TIMS sandbox:
-    /// `sandbox` when seeding just started one, else one started here; any other file gets none.
+    /// file at the top of the recent list. The demo company gets its local e-TIMS and
+    /// QuickBooks sandboxes: `seeded` when seeding just started them, else ones started here;
+    /// any other file gets none.
     async fn install(
         &self,
         file: CompanyFile,
-        sandbox: Option<DemoSandbox>,
+        seeded: Option<(DemoSandbox, DemoQbo)>,
     ) -> Result<OpenedCompany, WireError> {
+        let (sandbox, qbo) = match seeded {
+            Some((sandbox, qbo)) => (Some(sandbox), Some(qbo)),
+            None => (None, None),
+        };
         let opened = match describe(&file).await {
             Ok(opened) => opened,
             Err(error) => {
@@ -342,6 +370,15 @@ impl AppState {
             }),
         };
         self.set_demo_sandbox(sandbox.map(Arc::new));
+        let qbo = match qbo {
+            Some(qbo) => Some(qbo),
+            // Likewise: without it the demo's QuickBooks says it is not running; the demo opens.
+            None => DemoQbo::for_file(&file).await.unwrap_or_else(|e| {
+                eprintln!("hesabu-desktop: the demo's local QuickBooks sandbox did not start: {e}");
+                None
+            }),
+        };
+        self.set_demo_qbo(qbo.map(Arc::new));
         self.refresh_targets(&file).await;
         let previous = self.open.write().await.replace(OpenCompany {
             file,
@@ -478,6 +515,7 @@ mod tests {
         // A real company never gets the demo's sandbox.
         assert_eq!(opened.etims_sandbox, None);
         assert!(state.demo_sandbox().is_none());
+        assert!(state.demo_qbo().is_none());
         assert!(state.session_info().await.is_none());
         assert_eq!(state.recent()[0].path, opened.path);
 
@@ -514,6 +552,11 @@ mod tests {
             .expect("the demo's sandbox runs")
             .base_url();
         assert!(state.targets().get("etims").is_some());
+        assert!(
+            state.demo_qbo().is_some(),
+            "the demo's QuickBooks sandbox runs"
+        );
+        assert!(state.targets().get("qbo").is_some());
         let again = state.open_demo().await.unwrap();
         assert_eq!(again, first);
         assert_eq!(state.recent().len(), 1);
@@ -521,6 +564,9 @@ mod tests {
         let second_sandbox = state.demo_sandbox().expect("started again").base_url();
         assert_ne!(first_sandbox, second_sandbox);
         assert!(state.targets().get("etims").is_some());
+        // And its local QuickBooks sandbox, the write-back's target.
+        assert!(state.demo_qbo().is_some());
+        assert!(state.targets().get("qbo").is_some());
         let info = state
             .login(demo::DEMO_ADMIN_EMAIL, demo::DEMO_PASSWORD)
             .await

@@ -571,6 +571,23 @@ test('in the demo, the admin adds a customer and an item, writes a three-line in
     assert.match(await row.getText(), new RegExp(customerName))
     await screenshot(driver, 'demo-sales-list.png')
 
+    // The demo's QuickBooks is a local sandbox (a test double, not Intuit's): its invoices were
+    // pulled (INV-000004 on), signed by the local e-TIMS sandbox and written back.
+    const pulled = await visible(driver, '#sales-table tr[data-number="INV-000004"] .qbo-badge')
+    assert.equal(await pulled.getAttribute('data-qbo-stage'), 'done')
+    await click(driver, '#sales-table tr[data-number="INV-000004"] button')
+    assert.equal(await (await visible(driver, '#sale-qbo-stage')).getText(), 'Attached and updated')
+    assert.match(await (await visible(driver, '#sale-qbo-local')).getText(), /local sandbox/)
+    await screenshot(driver, 'demo-sale-quickbooks.png')
+    await click(driver, 'a[data-nav="settings-quickbooks"]')
+    assert.match(await (await visible(driver, '#qbo-local-sandbox')).getText(), /not Intuit's QuickBooks/)
+    await click(driver, '#qbo-pull')
+    await driver.wait(until.elementTextContains(await visible(driver, '#qbo-pull-result'), 'Pulled the changes'), WAIT_MS)
+    await driver.wait(async () => (await driver.findElements(By.css('#qbo-pull-progress'))).length === 0, WAIT_MS, 'the pull never ended')
+    await sleep(400)
+    await screenshot(driver, 'demo-quickbooks.png')
+    await click(driver, 'a[data-nav="sales"]')
+
     // A credit note for one of the two hours: it starts from the invoice's lines.
     await click(driver, `#sales-table tr[data-number="${number}"] button`)
     await click(driver, '#sale-credit')

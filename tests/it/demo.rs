@@ -437,3 +437,320 @@ async fn a_real_company_never_gets_a_sandbox() {
             .is_none()
     );
 }
+
+/// The demo's QuickBooks as the desktop makes it on first run: the signed demo, then connected
+/// to the app's own local QuickBooks sandbox (a test double of QuickBooks Online). Returns the
+/// file, both sandboxes and what connecting did; prints how long each part took.
+async fn demo_with_quickbooks(
+    dir: &std::path::Path,
+) -> (
+    hesabu_store::company_file::CompanyFile,
+    hesabu_app::etims::demo_sandbox::DemoSandbox,
+    hesabu_app::qbo::demo_sandbox::DemoQbo,
+    hesabu_app::demo::QuickBooksSeed,
+) {
+    let (file, etims, _) = signed_demo(dir).await;
+    let started = std::time::Instant::now();
+    let (qbo, seed) = hesabu_app::demo::connect_local_quickbooks(&file, &etims)
+        .await
+        .unwrap();
+    let took = started.elapsed();
+    if u64::from(seed.write_back.done) != seed.second_pull.pushes_queued {
+        let admin = hesabu_store::auth::login(&file, "admin@demo.test", "hesabu-demo")
+            .await
+            .unwrap();
+        let rows = hesabu_store::outbox::list(&file, &admin, None, 100)
+            .await
+            .unwrap();
+        panic!("the write-back did not finish: {seed:?}\n{rows:#?}");
+    }
+    eprintln!(
+        "demo: connected to its local QuickBooks sandbox, pulled, signed and wrote back in \
+         {took:?}"
+    );
+    // Loopback only, a handful of objects: never a wait on a network.
+    assert!(
+        took < std::time::Duration::from_secs(15),
+        "connecting the demo's QuickBooks took {took:?}"
+    );
+    (file, etims, qbo, seed)
+}
+
+/// The ETR block our write-back put in an object's `PrivateNote`, and its `SyncToken`.
+fn written_back(json: &str) -> (Option<String>, String) {
+    let v: serde_json::Value = serde_json::from_str(json).unwrap();
+    (
+        v["PrivateNote"]
+            .as_str()
+            .filter(|n| n.contains("[ETR] CU="))
+            .map(str::to_owned),
+        v["SyncToken"].as_str().unwrap().to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn the_demo_is_connected_to_a_local_quickbooks_sandbox_and_its_signed_sales_are_written_back()
+{
+    use hesabu_app::qbo::document::{self, WriteBack};
+    use hesabu_core::sales::documents::{self as sales, SalesQuery};
+    let dir = tempfile::tempdir().unwrap();
+    let (file, _etims, qbo, seed) = demo_with_quickbooks(dir.path()).await;
+    // The first pull: the sandbox's customers, items, four invoices and two cash sales; the
+    // credit memo is listed for review, never issued automatically.
+    let first = &seed.first_pull;
+    assert_eq!(
+        (first.customers, first.items, first.sales_issued),
+        (4, 5, 6),
+        "{first:?}"
+    );
+    assert!(first.reviews >= 1, "{first:?}");
+    // The pulled invoices signed by the local e-TIMS sandbox (the cash-sale workflow is off),
+    // queued by the second pull and written back.
+    assert_eq!((seed.signing.done, seed.signing.dead), (4, 0), "{seed:?}");
+    assert_eq!(seed.second_pull.pushes_queued, 4, "{seed:?}");
+    assert_eq!(
+        (seed.write_back.done, seed.write_back.dead),
+        (4, 0),
+        "{seed:?}"
+    );
+    // In QuickBooks (here its test double): each invoice carries KRA's signature and the CU
+    // invoice number, with the receipt attached.
+    let invoices = qbo.sandbox().ids("Invoice");
+    assert_eq!(invoices.len(), 4);
+    for id in &invoices {
+        let json = qbo.sandbox().object("Invoice", id).unwrap();
+        let (note, _) = written_back(&json);
+        assert!(note.is_some(), "invoice {id}: {json}");
+        assert!(json.contains(r#""DefinitionId":"1""#), "{json}");
+    }
+    assert_eq!(qbo.sandbox().stats().uploads, 4);
+
+    let admin = hesabu_store::auth::login(&file, "admin@demo.test", "hesabu-demo")
+        .await
+        .unwrap();
+    // The connection: the demo's local sandbox, and it says so; the row keeps the marker, the
+    // tokens are in the demo's own secret store beside the file.
+    let anywhere: std::sync::Arc<dyn hesabu_store::secrets::SecretStore> = std::sync::Arc::new(
+        hesabu_store::secrets::FileStore::new(dir.path().join("unused-secrets.json")),
+    );
+    let view = hesabu_app::qbo::status(&file, &admin, anywhere)
+        .await
+        .unwrap();
+    assert!(view.connected && view.local_sandbox, "{view:?}");
+    assert!(view.reconnect_needed.is_none());
+    let notice = view.notice.unwrap();
+    assert!(
+        notice.contains("local sandbox") && notice.contains("not Intuit's QuickBooks"),
+        "{notice}"
+    );
+    let stored: String = {
+        use sea_orm::{ConnectionTrait, DbBackend, Statement};
+        file.reader()
+            .query_one_raw(Statement::from_string(
+                DbBackend::Sqlite,
+                "SELECT api_base FROM qbo_connection",
+            ))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get_by_index(0)
+            .unwrap()
+    };
+    assert_eq!(stored, hesabu_app::qbo::demo_sandbox::SANDBOX_BASE_URL);
+    let secrets = std::fs::read_to_string(dir.path().join("demo.sandbox-secrets.json")).unwrap();
+    assert!(
+        secrets.contains("/qbo/client_secret") && secrets.contains("/tokens"),
+        "{secrets}"
+    );
+
+    // Each pulled sale shows its QuickBooks transaction and where the write-back is, in words;
+    // no link leads out of the app for the local sandbox.
+    let all = sales::list(&file, &admin, &SalesQuery::default())
+        .await
+        .unwrap();
+    let ids: Vec<String> = all.iter().map(|s| s.id.clone()).collect();
+    let views = document::list(&file, &admin, &ids).await.unwrap();
+    assert_eq!(views.len(), 6, "the six pulled sales, not the demo's own");
+    let done: Vec<_> = views
+        .iter()
+        .filter(|v| v.stage == WriteBack::Done)
+        .collect();
+    assert_eq!(done.len(), 4, "{views:?}");
+    for v in &done {
+        assert_eq!(v.entity, "Invoice");
+        assert!(v.doc_number.is_some(), "{v:?}");
+        assert!(v.words.starts_with("Attached and updated"), "{v:?}");
+        assert!(v.link.is_none() && v.local_sandbox, "{v:?}");
+        assert!(v.location.contains("local sandbox"), "{v:?}");
+    }
+    let receipts: Vec<_> = views
+        .iter()
+        .filter(|v| v.entity == "SalesReceipt")
+        .collect();
+    assert_eq!(receipts.len(), 2);
+    assert!(
+        receipts
+            .iter()
+            .all(|v| v.stage == WriteBack::AwaitingSignature),
+        "{receipts:?}"
+    );
+    let own = sales::show(&file, &admin, "INV-000001").await.unwrap();
+    assert!(
+        document::show(&file, &admin, &own.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let report = hesabu_store::audit::verify(&file, &admin).await.unwrap();
+    assert!(report.ok);
+}
+
+#[tokio::test]
+async fn reopening_the_demo_brings_its_local_quickbooks_back_as_the_file_left_it() {
+    use hesabu_app::etims::demo_sandbox::DemoSandbox;
+    use hesabu_app::qbo::demo_sandbox::DemoQbo;
+    let dir = tempfile::tempdir().unwrap();
+    let (file, etims, qbo, _) = demo_with_quickbooks(dir.path()).await;
+    let before: Vec<(String, (Option<String>, String))> = qbo
+        .sandbox()
+        .ids("Invoice")
+        .into_iter()
+        .map(|id| {
+            let json = qbo.sandbox().object("Invoice", &id).unwrap();
+            (id, written_back(&json))
+        })
+        .collect();
+    let first_url = qbo.base_url();
+    drop(qbo);
+    drop(etims);
+    let path = file.path().to_path_buf();
+    file.close().await.unwrap();
+
+    let clock: hesabu_store::clock::SharedClock =
+        std::sync::Arc::new(hesabu_store::clock::SystemClock);
+    let file = hesabu_app::open_company_file(&path, clock).await.unwrap();
+    let _etims = DemoSandbox::for_file(&file).await.unwrap().unwrap();
+    let started = std::time::Instant::now();
+    let qbo = DemoQbo::for_file(&file)
+        .await
+        .unwrap()
+        .expect("the demo's QuickBooks is the local sandbox");
+    eprintln!("demo: local QuickBooks restored in {:?}", started.elapsed());
+    assert_ne!(qbo.base_url(), first_url, "a fresh sandbox on its own port");
+    // The fresh sandbox holds what the file recorded: the same invoices with the same ETR
+    // blocks and SyncTokens (the mirror's own tokens), and the receipts attached again.
+    let after: Vec<(String, (Option<String>, String))> = qbo
+        .sandbox()
+        .ids("Invoice")
+        .into_iter()
+        .map(|id| {
+            let json = qbo.sandbox().object("Invoice", &id).unwrap();
+            (id, written_back(&json))
+        })
+        .collect();
+    assert_eq!(after, before);
+    assert_eq!(qbo.sandbox().stats().uploads, 4);
+    // Connected again with new tokens; a pull sees only its own write-backs coming back.
+    let admin = hesabu_store::auth::login(&file, "admin@demo.test", "hesabu-demo")
+        .await
+        .unwrap();
+    let secrets: std::sync::Arc<dyn hesabu_store::secrets::SecretStore> = std::sync::Arc::new(
+        hesabu_store::secrets::FileStore::new(dir.path().join("unused-secrets.json")),
+    );
+    let connected = hesabu_app::qbo::open(&file, secrets)
+        .await
+        .unwrap()
+        .unwrap();
+    let report = hesabu_app::qbo::pull::pull(&connected, &admin, false)
+        .await
+        .unwrap();
+    assert_eq!(
+        (report.sales_issued, report.reviews, report.pushes_queued),
+        (0, 0, 0),
+        "{report:?}"
+    );
+    // Once the sandbox stops, the app says why instead of failing on the marker address.
+    drop(qbo);
+    let err = hesabu_app::qbo::open(
+        &file,
+        std::sync::Arc::new(hesabu_store::secrets::FileStore::new(
+            dir.path().join("unused-secrets.json"),
+        )),
+    )
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("not running"), "{err}");
+}
+
+#[tokio::test]
+async fn on_the_command_line_the_demo_shows_each_pulled_sales_quickbooks_side() {
+    use crate::support::{env, hesabu};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("demo.hesabu");
+    let path = path.to_str().unwrap();
+    let created = hesabu(
+        &["--json", "demo", "create", path, "--showcase"],
+        env(Some("hesabu-demo"), None),
+    )
+    .await;
+    assert_eq!(created.code, 0, "{}", created.stderr);
+    let run = |args: &[&str], json: bool| {
+        let mut all: Vec<String> = ["--company", path, "--as", "admin@demo.test"]
+            .iter()
+            .map(|a| (*a).to_owned())
+            .collect();
+        if json {
+            all.push("--json".into());
+        }
+        all.extend(args.iter().map(|a| (*a).to_owned()));
+        async move {
+            let all: Vec<&str> = all.iter().map(String::as_str).collect();
+            Box::pin(hesabu(&all, env(Some("hesabu-demo"), None))).await
+        }
+    };
+    // `qbo` commands start the demo's sandbox for their length, and say what it is.
+    let status = run(&["qbo", "status"], true).await;
+    assert_eq!(status.code, 0, "{}", status.stderr);
+    let status = status.json();
+    assert_eq!(status["local_sandbox"], true, "{status}");
+    assert_eq!(status["connected"], true, "{status}");
+    assert!(
+        status["notice"]
+            .as_str()
+            .unwrap()
+            .contains("not Intuit's QuickBooks")
+    );
+    let text = run(&["qbo", "status"], false).await;
+    assert!(
+        text.stdout
+            .contains("a local sandbox inside Hesabu (not Intuit's QuickBooks)"),
+        "{}",
+        text.stdout
+    );
+    // The demo's own invoices come first (INV-000001 to 3); the pulled ones follow.
+    let pulled = run(&["sale", "show", "INV-000004"], true).await;
+    assert_eq!(pulled.code, 0, "{}", pulled.stderr);
+    let pulled = pulled.json();
+    assert_eq!(pulled["number"], "INV-000004");
+    assert_eq!(pulled["quickbooks"]["entity"], "Invoice", "{pulled}");
+    assert_eq!(pulled["quickbooks"]["stage"], "done", "{pulled}");
+    assert_eq!(pulled["quickbooks"]["local_sandbox"], true);
+    assert!(pulled["quickbooks"]["link"].is_null());
+    let text = run(&["sale", "show", "INV-000004"], false).await;
+    assert!(
+        text.stdout.contains("QuickBooks: QuickBooks invoice 1001")
+            && text.stdout.contains("write-back: Attached and updated"),
+        "{}",
+        text.stdout
+    );
+    let own = run(&["sale", "show", "INV-000001"], true).await.json();
+    assert_eq!(own["number"], "INV-000001");
+    assert!(own["quickbooks"].is_null(), "{own}");
+    // The scheduled pull runs against the demo's sandbox, started for `jobs run`.
+    let jobs = run(&["jobs", "run", "--only", "qbo_pull"], true).await;
+    assert_eq!(jobs.code, 0, "{}", jobs.stderr);
+    let outcome = &jobs.json()["scheduled"][0];
+    assert_eq!(outcome["status"], "ok", "{outcome}");
+    assert_eq!(outcome["result"]["pulled"]["sales_issued"], 0, "{outcome}");
+}

@@ -367,7 +367,7 @@ async fn jobs_run_runs_the_standard_jobs_headless_and_keeps_the_approval_report(
         0,
         "listing writes nothing"
     );
-    assert_eq!(list.json()[3]["next_run_at"], "2026-07-01T22:00:00.000Z");
+    assert_eq!(list.json()[4]["next_run_at"], "2026-07-01T22:00:00.000Z");
     let names: Vec<String> = list
         .json()
         .as_array()
@@ -377,7 +377,13 @@ async fn jobs_run_runs_the_standard_jobs_headless_and_keeps_the_approval_report(
         .collect();
     assert_eq!(
         names,
-        ["approval_jobs", "outbox_retries", "daily_summary", "backup"]
+        [
+            "approval_jobs",
+            "qbo_pull",
+            "outbox_retries",
+            "daily_summary",
+            "backup"
+        ]
     );
 
     let run = hesabu(&as_admin(path, &["jobs", "run"]), demo_env()).await;
@@ -394,8 +400,16 @@ async fn jobs_run_runs_the_standard_jobs_headless_and_keeps_the_approval_report(
         .collect();
     assert_eq!(
         ran,
-        ["approval_jobs", "outbox_retries"],
+        ["approval_jobs", "qbo_pull", "outbox_retries"],
         "daily jobs wait for their slot"
+    );
+    // No QuickBooks here: the pull is skipped, which is not a failure.
+    assert_eq!(json["scheduled"][1]["status"], "ok");
+    assert!(
+        json["scheduled"][1]["result"]["skipped"]
+            .as_str()
+            .unwrap()
+            .contains("not set up")
     );
 
     // Ten days on: each due job runs once; one summary and one backup, not ten.
@@ -408,7 +422,7 @@ async fn jobs_run_runs_the_standard_jobs_headless_and_keeps_the_approval_report(
     )
     .await;
     assert_eq!(later.code, 0, "{}", later.stderr);
-    assert_eq!(later.json()["scheduled"].as_array().unwrap().len(), 4);
+    assert_eq!(later.json()["scheduled"].as_array().unwrap().len(), 5);
     let reports = hesabu(&as_admin(path, &["reports", "list"]), demo_env()).await;
     assert_eq!(reports.code, 0, "{}", reports.stderr);
     let reports = reports.json();
@@ -594,7 +608,11 @@ async fn jobs_set_keeps_the_configured_number_of_backups() {
         .iter()
         .map(|o| o["name"].as_str().unwrap())
         .collect();
-    assert_eq!(ran, ["approval_jobs"], "a disabled job does not run");
+    assert_eq!(
+        ran,
+        ["approval_jobs", "qbo_pull"],
+        "a disabled job does not run"
+    );
 }
 
 #[tokio::test]

@@ -321,6 +321,134 @@ pub async fn sign_with_local_sandbox(
     Ok((sandbox, summary))
 }
 
+/// KRA item classification codes for the items of the demo's QuickBooks company, by the start
+/// of their name. QuickBooks has no such code; e-TIMS needs one on every line, so a person
+/// classifies pulled items once (`hesabu item edit CODE --classification …`). The demo does it
+/// for them.
+pub const DEMO_QBO_ITEM_CLASSES: [(&str, &str); 5] = [
+    ("Unga", "50221300"),
+    ("Sugar", "50161500"),
+    ("Cooking oil", "50151500"),
+    ("Delivery", "78101800"),
+    ("Consulting", "80101500"),
+];
+
+/// What connecting the demo to its local QuickBooks did.
+#[derive(Debug, Clone)]
+pub struct QuickBooksSeed {
+    /// The first pull: QuickBooks' customers, items and sales into the ledger.
+    pub first_pull: crate::qbo::pull::PullReport,
+    /// The outbox drained once: the pulled invoices signed by the local e-TIMS sandbox.
+    pub signing: hesabu_store::outbox::DrainSummary,
+    /// The second pull: the signed sales' write-backs queued.
+    pub second_pull: crate::qbo::pull::PullReport,
+    /// The outbox drained again: the receipts attached and the invoices updated in QuickBooks.
+    pub write_back: hesabu_store::outbox::DrainSummary,
+}
+
+/// Connects the demo company to the app's own local QuickBooks sandbox (a test double of
+/// QuickBooks Online, not Intuit's; see [`crate::qbo::demo_sandbox`]) so the QuickBooks page
+/// and the sales screens have QuickBooks content on first run: the sandbox starts; the
+/// administrator connects by the real paste-back flow (tokens in the demo's secret store); a
+/// first pull brings QuickBooks' customers, items and sales into the ledger; the accountant
+/// classifies the pulled items ([`DEMO_QBO_ITEM_CLASSES`]); the outbox signs the pulled invoices
+/// through `etims` (the demo's running e-TIMS sandbox, which is told the pulled customers'
+/// PINs); a second pull queues their write-back; and the outbox writes KRA's signature back
+/// onto the QuickBooks invoices. Works offline. Returns the running sandbox (keep it while the
+/// demo is open) and what each step did.
+pub async fn connect_local_quickbooks(
+    file: &CompanyFile,
+    etims: &crate::etims::demo_sandbox::DemoSandbox,
+) -> Result<(crate::qbo::demo_sandbox::DemoQbo, QuickBooksSeed)> {
+    use std::sync::Arc;
+
+    use hesabu_store::outbox::{Drainer, Targets, TokioSleeper};
+
+    use crate::qbo::{self, demo_sandbox::DemoQbo, pull};
+
+    let admin = sign_in_as(file, DEMO_ADMIN_EMAIL).await?;
+    let sandbox = DemoQbo::start(file).await?;
+    sandbox.connect(file, &admin).await?;
+    let secrets: Arc<dyn hesabu_store::secrets::SecretStore> =
+        Arc::new(crate::etims::demo_sandbox::secrets(file));
+    let connected = qbo::open(file, secrets).await?.ok_or_else(|| {
+        hesabu_store::Error::Internal("the demo's QuickBooks did not connect".into())
+    })?;
+    let first_pull = pull::pull(&connected, &admin, false).await?;
+    classify_pulled_items(file).await?;
+    for (pin, name) in qbo::demo_sandbox::taxpayers(file.reader()).await? {
+        etims.handle().register_taxpayer(&pin, &name);
+    }
+    let targets = sandbox
+        .targets(file, &etims.targets(file, &Targets::new()).await?)
+        .await?;
+    let drainer = Drainer::new(file.clone(), targets, Arc::new(TokioSleeper))?;
+    drainer.recover().await?;
+    let signing = drainer.drain_until_idle().await?;
+    let second_pull = pull::pull(&connected, &admin, false).await?;
+    let write_back = drainer.drain_until_idle().await?;
+    drop(drainer);
+    Ok((
+        sandbox,
+        QuickBooksSeed {
+            first_pull,
+            signing,
+            second_pull,
+            write_back,
+        },
+    ))
+}
+
+/// Gives the items pulled from QuickBooks their KRA classification code, as the accountant.
+async fn classify_pulled_items(file: &CompanyFile) -> Result<()> {
+    use hesabu_core::sales::items::{self, ItemQuery, NewItem};
+    use rust_decimal::Decimal;
+
+    let accountant = sign_in_as(file, "accountant@demo.test").await?;
+    let all = items::list(
+        file,
+        &accountant,
+        &ItemQuery {
+            include_inactive: true,
+            ..Default::default()
+        },
+    )
+    .await?;
+    for item in all
+        .into_iter()
+        .filter(|i| i.qbo_id.is_some() && i.classification_code.is_none())
+    {
+        let Some((_, class)) = DEMO_QBO_ITEM_CLASSES
+            .iter()
+            .find(|(prefix, _)| item.name.starts_with(prefix))
+        else {
+            continue;
+        };
+        let unit_price = Decimal::from_str_exact(&item.unit_price)
+            .map_err(|e| hesabu_store::Error::Internal(format!("demo item price: {e}")))?;
+        items::edit(
+            file,
+            &accountant,
+            &item.id,
+            &NewItem {
+                code: item.code.clone(),
+                name: item.name.clone(),
+                classification_code: Some((*class).to_owned()),
+                packaging_unit: Some(item.packaging_unit.clone()),
+                quantity_unit: Some(item.quantity_unit.clone()),
+                tax_type: item.tax_type.as_str().to_owned(),
+                product_type: item.product_type.as_str().to_owned(),
+                origin_country: Some(item.origin_country.clone()),
+                unit_price,
+                barcode: item.barcode.clone(),
+                service_level: item.service_level.clone(),
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 /// A demo customer: name, KRA PIN, email, mobile.
 pub type DemoCustomer = (
     &'static str,

@@ -1,6 +1,10 @@
 //! The built-in scheduled jobs. Each calls one existing service; the scheduler (the engine in
 //! `hesabu_store::scheduler`) adds only when. [`standard_scheduler`] is the scheduler every
 //! process runs.
+//!
+//! What a job needs comes in its [`JobContext`] (the file, who runs it, the outbox targets);
+//! the QuickBooks pull also needs the secret store its tokens are in, which the job holds
+//! ([`QboPull`]: the process's store from `HESABU_SECRETS` / the OS keyring, or one given).
 
 use chrono::NaiveTime;
 use serde_json::{Value, json};
@@ -14,19 +18,131 @@ use tokio::sync::broadcast;
 
 use hesabu_store::outbox::{Drainer, SyncEvent, WorkerState};
 use hesabu_store::permissions::Permission;
+use hesabu_store::secrets::SecretStore;
 
-/// The built-in jobs: approval jobs, outbox retries, the daily summary, the backup — in that
-/// order, so a backup taken in the same run includes what the others did.
+/// The built-in jobs: approval jobs, the QuickBooks pull, outbox retries, the daily summary,
+/// the backup — in that order, so the write-backs a pull queues go out in the same run and a
+/// backup taken in the same run includes what the others did. The pull reads its tokens from
+/// the process's secret store (`HESABU_SECRETS`, else the OS keyring).
 pub fn standard_scheduler(targets: Targets) -> Scheduler {
+    scheduler_with(targets, QboPull::default())
+}
+
+/// [`standard_scheduler`] with the QuickBooks pull reading its tokens from `secrets` (tests, or
+/// a process that keeps them elsewhere).
+pub fn standard_scheduler_with_secrets(
+    targets: Targets,
+    secrets: Arc<dyn SecretStore>,
+) -> Scheduler {
+    scheduler_with(
+        targets,
+        QboPull {
+            secrets: Some(secrets),
+        },
+    )
+}
+
+fn scheduler_with(targets: Targets, qbo_pull: QboPull) -> Scheduler {
     Scheduler::new(
         vec![
             Arc::new(ApprovalJobs),
+            Arc::new(qbo_pull),
             Arc::new(OutboxRetries),
             Arc::new(DailySummaryJob),
             Arc::new(AutoBackup),
         ],
         targets,
     )
+}
+
+/// The scheduled QuickBooks pull's job name.
+pub const QBO_PULL: &str = "qbo_pull";
+
+/// Pulls QuickBooks' changes into the ledger (`qbo::pull::pull`: CDC since the watermark, or the
+/// fallbacks) every 15 minutes: the spec's cadence (§3.3 step 5: every 10–15 minutes while
+/// online and in use, plus on start, which the scheduler's start-up run gives) at its sparing
+/// end, because QuickBooks meters reads (§3.5): a pull is 4 reads (tax codes, tax rates,
+/// preferences, one CDC call), about 11,500 a month per company at this pace. A run is
+/// *skipped* (it succeeds, saying why) when QuickBooks is not set up or not connected, when
+/// QuickBooks asked for a new sign-in ("reconnect needed": the connection's status says so, and
+/// nothing is asked of QuickBooks until an administrator connects again), when the user it runs
+/// as may not issue sales, and when QuickBooks cannot be reached (offline: the next run
+/// catches up from the same watermark). Other failures fail the run, which the scheduler tries
+/// again after 15 minutes.
+#[derive(Debug, Clone, Default)]
+pub struct QboPull {
+    /// Where the tokens are; `None`: the process's store, read when a run needs it.
+    secrets: Option<Arc<dyn SecretStore>>,
+}
+
+fn skipped(why: impl Into<String>) -> Result<Value> {
+    Ok(json!({ "skipped": why.into() }))
+}
+
+#[async_trait::async_trait]
+impl Job for QboPull {
+    fn name(&self) -> &str {
+        QBO_PULL
+    }
+    fn description(&self) -> &str {
+        "Pull QuickBooks Online changes into the sales ledger"
+    }
+    fn default_schedule(&self) -> Schedule {
+        Schedule::Every { minutes: 15 }
+    }
+    fn permission(&self) -> Permission {
+        Permission::SyncManage
+    }
+    async fn run(&self, ctx: &JobContext<'_>) -> Result<Value> {
+        use crate::qbo;
+        ctx.session.require(Permission::SyncManage)?;
+        let Some(connection) = qbo::stored(ctx.file.reader()).await? else {
+            return skipped("QuickBooks is not set up for this company");
+        };
+        if connection.realm_id.is_none() {
+            return skipped("QuickBooks is not connected");
+        }
+        if !ctx.session.may(Permission::SalesIssue) {
+            return skipped(format!(
+                "{} may not issue sales, which a pull does: it runs when an administrator or \
+                 finance manager is signed in",
+                ctx.session.email()
+            ));
+        }
+        if connection.unreachable_sandbox() {
+            return skipped(qbo::demo_sandbox::NOT_RUNNING);
+        }
+        let secrets = match &self.secrets {
+            Some(s) => s.clone(),
+            None => hesabu_store::secrets::store_from_env()?.into(),
+        };
+        let view = qbo::status(ctx.file, ctx.session, secrets.clone()).await?;
+        if let Some(why) = view.reconnect_needed {
+            return skipped(format!("reconnect needed: {why}"));
+        }
+        if !view.connected {
+            return skipped("QuickBooks is not connected on this computer (no sign-in stored)");
+        }
+        let Some(connected) = qbo::open(ctx.file, secrets.clone()).await? else {
+            return skipped("QuickBooks is not connected");
+        };
+        if !connected.reachable().await {
+            return skipped("offline: QuickBooks cannot be reached; the next run catches up");
+        }
+        match qbo::pull::pull(&connected, ctx.session, false).await {
+            Ok(report) => Ok(json!({ "pulled": report })),
+            Err(e) => {
+                // A refresh token QuickBooks refused during this pull marks the connection
+                // "reconnect needed" (the QuickBooks page shows it); say so instead of failing,
+                // and later runs skip before asking QuickBooks anything.
+                let after = qbo::status(ctx.file, ctx.session, secrets).await?;
+                match after.reconnect_needed {
+                    Some(why) => skipped(format!("reconnect needed: {why}")),
+                    None => Err(e),
+                }
+            }
+        }
+    }
 }
 
 fn at(hour: u32, minute: u32) -> NaiveTime {

@@ -219,6 +219,9 @@ pub fn typescript_declarations() -> Vec<String> {
         decl::<crate::qbo::pull::PullMode>(&cfg),
         decl::<crate::qbo::pull::PullReport>(&cfg),
         decl::<crate::qbo::pull::ReviewRow>(&cfg),
+        decl::<crate::qbo::pull::PullProgress>(&cfg),
+        decl::<crate::qbo::document::WriteBack>(&cfg),
+        decl::<crate::qbo::document::QboDocumentView>(&cfg),
     ]
 }
 

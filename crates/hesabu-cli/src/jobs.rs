@@ -51,8 +51,15 @@ pub(crate) enum ReportsCommand {
     List,
 }
 
+/// The standard jobs; the QuickBooks pull reads its tokens from the store `hesabu qbo` uses
+/// (`HESABU_SECRETS`, else the OS keyring). A store named wrongly is reported by the pull's run.
 fn scheduler(env: &Env) -> Scheduler {
-    hesabu_app::jobs::standard_scheduler(env.targets.clone())
+    match crate::qbo::secrets(env) {
+        Ok(secrets) => {
+            hesabu_app::jobs::standard_scheduler_with_secrets(env.targets.clone(), secrets)
+        }
+        Err(_) => hesabu_app::jobs::standard_scheduler(env.targets.clone()),
+    }
 }
 
 pub(crate) async fn jobs(

@@ -325,7 +325,9 @@ enum DemoCommand {
     Create {
         path: PathBuf,
         /// Also what the desktop's demo has: rules, the e-TIMS workflows, the sales ledger, and
-        /// its invoices and credit note signed by a local test double of KRA (not KRA).
+        /// its invoices and credit note signed by a local test double of KRA (not KRA); and its
+        /// QuickBooks, a local test double of QuickBooks Online (not Intuit's), pulled, signed
+        /// and written back.
         #[arg(long)]
         showcase: bool,
     },
@@ -688,8 +690,12 @@ async fn acting_command(
         Command::Receipt(c) => receipts::run(c, file, session).await?,
         Command::Export(c) => export::run(c, file, session).await?,
         Command::Etims(c) => etims::run(c, file, session).await?,
-        // Boxed: the QuickBooks futures are large, and an inline one grows every command's.
-        Command::Qbo(c) => Box::pin(qbo::run(c, file, session, env)).await?,
+        // Boxed: the QuickBooks futures are large, and an inline one grows every command's. The
+        // demo's QuickBooks (the app's local sandbox) runs for the length of the command.
+        Command::Qbo(c) => {
+            let _demo_qbo = Box::pin(sandbox::demo_qbo(file)).await?;
+            Box::pin(qbo::run(c, file, session, env)).await?
+        }
         Command::Company(CompanyCommand::Create(_)) | Command::Demo(_) | Command::Sandbox(_) => {
             unreachable_command()?
         }
@@ -738,11 +744,15 @@ async fn create_demo(path: &std::path::Path, showcase: bool, env: &Env) -> Resul
     let mut signed = String::new();
     if showcase {
         demo::add_workflow_showcase(&file).await?;
-        // The sandbox stops when this command ends; `sync` and `jobs` start another for the demo.
-        let (_sandbox, summary) = demo::sign_with_local_sandbox(&file).await?;
+        // The sandboxes stop when this command ends; `sync`, `jobs` and `qbo` start others for
+        // the demo.
+        let (sandbox, summary) = demo::sign_with_local_sandbox(&file).await?;
+        let (_qbo, seed) = Box::pin(demo::connect_local_quickbooks(&file, &sandbox)).await?;
         signed = format!(
-            "{} sales signed by the app's local e-TIMS sandbox (a test double of KRA, not KRA).\n",
-            summary.done
+            "{} sales signed by the app's local e-TIMS sandbox (a test double of KRA, not KRA).\n\
+             Connected to the app's local QuickBooks sandbox (a test double of QuickBooks \
+             Online, not Intuit's): {} sales pulled, {} signed and written back.\n",
+            summary.done, seed.first_pull.sales_issued, seed.write_back.done
         );
     }
     let info = company::info(&file, &session).await?;

@@ -136,7 +136,7 @@ pub(crate) struct BrokerArgs {
 }
 
 /// The secret store `HESABU_SECRETS` names (the OS keyring when unset).
-fn secrets(env: &Env) -> Result<Arc<dyn SecretStore>, Failure> {
+pub(crate) fn secrets(env: &Env) -> Result<Arc<dyn SecretStore>, Failure> {
     Ok(match env.secrets.as_deref() {
         Some(spec) => Arc::from(store_from_spec(spec)?),
         None => Arc::new(KeyringStore),
@@ -473,11 +473,15 @@ fn status_text(v: &ConnectionView) -> String {
         vec!["Mode".into(), mode_words(v.mode).into()],
         vec![
             "QuickBooks".into(),
-            format!(
-                "{}{}",
-                v.api_base,
-                if v.sandbox { " (sandbox)" } else { "" }
-            ),
+            if v.local_sandbox {
+                "a local sandbox inside Hesabu (not Intuit's QuickBooks)".to_owned()
+            } else {
+                format!(
+                    "{}{}",
+                    v.api_base,
+                    if v.sandbox { " (sandbox)" } else { "" }
+                )
+            },
         ],
         vec![
             "Connected at".into(),
@@ -511,6 +515,10 @@ fn status_text(v: &ConnectionView) -> String {
         rows.push(vec!["Last error".into(), e.clone()]);
     }
     let mut text = table(&["QUICKBOOKS", ""], rows);
+    if let Some(notice) = &v.notice {
+        text.push_str(notice);
+        text.push('\n');
+    }
     if let Some(why) = &v.reconnect_needed {
         text.push_str(&format!(
             "QuickBooks refused the connection ({why}): connect again (hesabu qbo authorize-url, \

@@ -411,6 +411,31 @@ pub(crate) fn totals_text(t: &DocumentTotals) -> String {
     out
 }
 
+/// `sale show --json`: the sale, plus its QuickBooks side when it came from QuickBooks.
+#[derive(serde::Serialize)]
+struct SaleWithQuickBooks<'a> {
+    #[serde(flatten)]
+    sale: &'a SaleView,
+    quickbooks: Option<hesabu_app::qbo::document::QboDocumentView>,
+}
+
+fn quickbooks_text(q: &hesabu_app::qbo::document::QboDocumentView) -> String {
+    let mut out = format!(
+        "  QuickBooks: {} (Id {}) in {}\n  write-back: {}\n",
+        q.label, q.qbo_id, q.location, q.words
+    );
+    if let Some(fix) = &q.fix {
+        out.push_str(&format!("  what to do: {fix}\n"));
+    }
+    if let Some(link) = &q.link {
+        out.push_str(&format!("  open: {link}\n"));
+    }
+    if let Some(review) = &q.review {
+        out.push_str(&format!("  to review: {review}\n"));
+    }
+    out
+}
+
 fn sale_text(s: &SaleView) -> String {
     let mut out = format!(
         "{} {} ({})\n  customer: {}{}\n  date: {}   basis: {}   currency: {}{}\n",
@@ -747,7 +772,20 @@ pub(crate) async fn sale(
         }
         SaleCommand::Show { sale } => {
             let s = documents::show(file, session, sale).await?;
-            Reply::entity(&s, sale_text(&s))
+            // A sale pulled from QuickBooks: its transaction and write-back (`quickbooks`,
+            // null otherwise).
+            let quickbooks = hesabu_app::qbo::document::show(file, session, &s.id).await?;
+            let mut text = sale_text(&s);
+            if let Some(q) = &quickbooks {
+                text.push_str(&quickbooks_text(q));
+            }
+            Reply::entity(
+                &SaleWithQuickBooks {
+                    sale: &s,
+                    quickbooks,
+                },
+                text,
+            )
         }
         SaleCommand::List {
             doc_type,

@@ -34,6 +34,7 @@ import type {
   PolicySpec,
   PriceBasis,
   PrintRequest,
+  PullProgress,
   ReceiptQuery,
   ReceiptSettings,
   RegisterQuery,
@@ -341,7 +342,22 @@ export const qboConfigure = (settings: ConnectionSettings, clientSecret: string 
 export const qboAuthorizeUrl = (open: boolean) => call('qbo_authorize_url', { open })
 /** Finishes connecting with the address the browser landed on. */
 export const qboConnectPaste = (pasted: string) => call('qbo_connect_paste', { pasted })
+/** Pulls now; progress comes as `qbo-pull-progress` events ({@link onQboPullProgress}). */
 export const qboPull = (full = false) => call('qbo_pull', { full })
 export const qboReviews = () => call('qbo_reviews')
+/** A sale's QuickBooks transaction and write-back state; null when it did not come from QuickBooks. */
+export const qboSaleStatus = (key: string) => call('qbo_sale_status', { key })
+/** The QuickBooks side of several sales (ids), leaving out those not from QuickBooks. */
+export const qboSaleStatuses = (keys: string[]) => call('qbo_sale_statuses', { keys })
+/** Opens a sale's QuickBooks transaction in the browser; answers the address. */
+export const qboSaleOpen = (key: string) => call('qbo_sale_open', { key })
+
+/** The event `qbo_pull` sends with each progress report (src-tauri: QBO_PULL_PROGRESS). */
+export const QBO_PULL_PROGRESS = 'qbo-pull-progress'
+
+/** Calls `handler` with each pull progress report until the returned function is called. */
+export async function onQboPullProgress(handler: (progress: PullProgress) => void): Promise<() => void> {
+  return listen<PullProgress>(QBO_PULL_PROGRESS, (event) => handler(event.payload))
+}
 /** Revokes at Intuit and wipes the tokens; `force` wipes even when Intuit cannot be reached. */
 export const qboDisconnect = (force = false) => call('qbo_disconnect', { force })

@@ -1550,7 +1550,16 @@ warning: string | null,
 /**
  * Differences waiting for a person (`qbo_review`).
  */
-open_reviews: number, };
+open_reviews: number, 
+/**
+ * The demo company's local sandbox inside Hesabu (not Intuit's QuickBooks).
+ */
+local_sandbox: boolean, 
+/**
+ * What to tell people about where this QuickBooks is, when it is not Intuit's
+ * ([`demo_sandbox::NOTICE`]).
+ */
+notice: string | null, };
 
 export type PullMode = "initial" | "cdc" | "resync";
 
@@ -1581,6 +1590,60 @@ truncated_windows: number,
 pushes_queued: number, watermark: string | null, warnings: Array<string>, };
 
 export type ReviewRow = { id: string, entity: string, qbo_id: string, document_id: string | null, kind: string, detail: string, created_at: string, };
+
+export type PullProgress = { 
+/**
+ * What is being done, in words ("Reading invoices").
+ */
+step: string, steps_done: number, 
+/**
+ * Known once the pull knows its mode; grows when a truncated CDC window is re-read.
+ */
+steps_total: number, pages: number, objects: number, 
+/**
+ * The last report of a pull that committed.
+ */
+finished: boolean, };
+
+export type WriteBack = "awaiting_signature" | "waiting_for_pull" | "queued" | "retrying" | "done" | "failed" | "not_written_back";
+
+export type QboDocumentView = { document_id: string, 
+/**
+ * `Invoice`, `SalesReceipt` or `CreditMemo`.
+ */
+entity: string, qbo_id: string, doc_number: string | null, 
+/**
+ * What to call it: "QuickBooks invoice 1003".
+ */
+label: string, stage: WriteBack, 
+/**
+ * The stage in words, for the sale's page.
+ */
+words: string, 
+/**
+ * What to do, when a person must act.
+ */
+fix: string | null, last_error: string | null, 
+/**
+ * The write-back's outbox item (for a retry on the Sync page).
+ */
+outbox_id: string | null, attachable_id: string | null, 
+/**
+ * Opens the transaction in QuickBooks' web app; none for a local sandbox.
+ */
+link: string | null, 
+/**
+ * Which QuickBooks it is in, in words.
+ */
+location: string, 
+/**
+ * The demo's local sandbox (not Intuit's QuickBooks).
+ */
+local_sandbox: boolean, 
+/**
+ * The newest open review of this sale (a difference a person must look at).
+ */
+review: string | null, };
 
 // Desktop wire types (src-tauri/src/wire.rs, src-tauri/src/recent.rs, src-tauri/src/commands/).
 
@@ -1977,6 +2040,9 @@ export type Commands = {
   qbo_authorize_url: { args: { open: boolean }; returns: string };
   qbo_connect_paste: { args: { pasted: string }; returns: ConnectionView };
   qbo_pull: { args: { full: boolean }; returns: PullReport };
+  qbo_sale_status: { args: { key: string }; returns: QboDocumentView | null };
+  qbo_sale_statuses: { args: { keys: Array<string> }; returns: Array<QboDocumentView> };
+  qbo_sale_open: { args: { key: string }; returns: string };
   qbo_reviews: { args: Record<string, never>; returns: Array<ReviewRow> };
   qbo_disconnect: { args: { force: boolean }; returns: ConnectionView };
 };
@@ -2110,6 +2176,9 @@ export const COMMAND_NAMES: readonly CommandName[] = [
   "qbo_authorize_url",
   "qbo_connect_paste",
   "qbo_pull",
+  "qbo_sale_status",
+  "qbo_sale_statuses",
+  "qbo_sale_open",
   "qbo_reviews",
   "qbo_disconnect",
 ];

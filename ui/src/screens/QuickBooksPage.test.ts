@@ -1,9 +1,9 @@
 import { fireEvent, render, waitFor } from '@testing-library/svelte'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import type { ConnectionView, PullReport, ReviewRow } from '../lib/bindings'
+import type { ConnectionView, PullProgress, PullReport, ReviewRow } from '../lib/bindings'
 import { app } from '../lib/session.svelte'
 import { found } from '../test/dom'
-import { ADMIN, AUDITOR, FINANCE_USER, callsOf, commands, wireError } from '../test/tauri'
+import { ADMIN, AUDITOR, FINANCE_USER, callsOf, commands, emitEvent, wireError } from '../test/tauri'
 import QuickBooksPage from './QuickBooksPage.svelte'
 
 function view(extra: Partial<ConnectionView> = {}): ConnectionView {
@@ -23,6 +23,8 @@ function view(extra: Partial<ConnectionView> = {}): ConnectionView {
     reconnect_needed: null,
     warning: null,
     open_reviews: 1,
+    local_sandbox: false,
+    notice: null,
     ...extra,
   }
 }
@@ -240,5 +242,58 @@ describe('QuickBooksPage', () => {
     expect((await found('#qbo-notice')).textContent).toContain('Disconnected from QuickBooks')
     expect(document.getElementById('qbo-connection')!.textContent).toBe('Not connected')
     reachable = true
+  })
+
+  it("shows a running pull's progress list by list, then the summary", async () => {
+    let finish: (report: PullReport) => void = () => undefined
+    commands({
+      qbo_status: () => view(),
+      qbo_reviews: () => [],
+      qbo_pull: () => new Promise<PullReport>((resolve) => (finish = resolve)),
+    })
+    app.session = FINANCE_USER
+    render(QuickBooksPage)
+    await fireEvent.click(await found('#qbo-pull'))
+    const bar = await found('#qbo-pull-progress')
+    // Before the first report: a moving bar and no count.
+    expect(bar.querySelector('.indeterminate')).not.toBeNull()
+    const at = (p: Partial<PullProgress>): PullProgress => ({
+      step: 'Reading invoices',
+      steps_done: 5,
+      steps_total: 9,
+      pages: 6,
+      objects: 1200,
+      finished: false,
+      ...p,
+    })
+    emitEvent('qbo-pull-progress', at({}))
+    await waitFor(() => expect(bar.getAttribute('aria-valuenow')).toBe('56'))
+    expect((bar.querySelector('.progress-fill') as HTMLElement).style.width).toBe('56%')
+    expect(document.getElementById('qbo-pull-progress-text')!.textContent).toContain(
+      'Reading invoices — step 6 of 9; 6 page(s), 1200 record(s) read so far.',
+    )
+    emitEvent('qbo-pull-progress', at({ step: 'Saving into the ledger', steps_done: 8 }))
+    await waitFor(() => expect(document.getElementById('qbo-pull-progress-text')!.textContent).toContain('Saving into the ledger — step 9 of 9'))
+    finish(REPORT)
+    await found('#qbo-pull-result')
+    // The bar goes with the pull, and a late report does not bring it back.
+    await waitFor(() => expect(document.getElementById('qbo-pull-progress')).toBeNull())
+    emitEvent('qbo-pull-progress', at({ finished: true, steps_done: 9 }))
+    expect(document.getElementById('qbo-pull-progress')).toBeNull()
+  })
+
+  it("says plainly that the demo's QuickBooks is a local sandbox, not Intuit's", async () => {
+    const notice =
+      "Demo company: this QuickBooks is a local sandbox running inside Hesabu (a test double of QuickBooks Online), not Intuit's QuickBooks."
+    commands({
+      qbo_status: () => view({ local_sandbox: true, notice, api_base: 'http://127.0.0.1:40123' }),
+      qbo_reviews: () => [],
+    })
+    app.session = ADMIN
+    render(QuickBooksPage)
+    expect((await found('#qbo-local-sandbox')).textContent).toContain("not Intuit's QuickBooks")
+    const where = document.getElementById('qbo-where')!.textContent!
+    expect(where).toContain('Local sandbox inside Hesabu')
+    expect(where).not.toContain('127.0.0.1')
   })
 })

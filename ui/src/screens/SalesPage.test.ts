@@ -4,6 +4,7 @@ import { describe, expect, it, vi } from 'vitest'
 import { app } from '../lib/session.svelte'
 import { found } from '../test/dom'
 import { REJECTED, SIGNED, badge } from '../test/etims'
+import { qboView } from '../test/qbo'
 import { ACCOUNTANT, AUDITOR, CODE_LISTS, MANAGER, TOTALS, sale, summary } from '../test/sales'
 import { callsOf, commands, wireError } from '../test/tauri'
 import SalesPage from './SalesPage.svelte'
@@ -25,6 +26,34 @@ const READS = {
 }
 
 describe('SalesPage', () => {
+  it('shows a QuickBooks badge with the write-back state on the sales pulled from QuickBooks', async () => {
+    commands({
+      ...READS,
+      etims_statuses: () => [],
+      qbo_sale_statuses: () => [
+        qboView({ document_id: 's-1' }),
+        qboView({ document_id: 's-3', entity: 'SalesReceipt', doc_number: '8001', stage: 'failed', words: 'Failed: QuickBooks must be connected again.' }),
+      ],
+    })
+    app.session = ACCOUNTANT
+    render(SalesPage)
+    const done = await found('tr[data-sale-id="s-1"] .qbo-badge')
+    // Drafts and sales waiting for approval are not asked about.
+    expect(callsOf('qbo_sale_statuses')[0]).toEqual({ keys: ['s-1', 's-3', 's-4', 's-6'] })
+    expect(done.getAttribute('data-qbo-stage')).toBe('done')
+    expect(done.textContent).toContain('Invoice 1037')
+    expect(done.textContent).toContain('Attached and updated')
+    expect(done.querySelector('.status')!.className).toContain(' on')
+    expect(done.getAttribute('title')).toContain('CU invoice number')
+    const failed = document.querySelector('tr[data-sale-id="s-3"] .qbo-badge')!
+    expect(failed.textContent).toContain('Sales receipt 8001')
+    expect(failed.textContent).toContain('Write-back failed')
+    expect(failed.querySelector('.status')!.className).toContain('bad')
+    // A sale that did not come from QuickBooks has an empty cell.
+    expect(document.querySelector('tr[data-sale-id="s-6"] .qbo-badge')).toBeNull()
+    expect(document.querySelectorAll('#sales-table thead th')[5].textContent).toBe('QuickBooks')
+  })
+
   it('shows the KRA e-TIMS badge of issued and signed sales in the list', async () => {
     commands({
       ...READS,

@@ -118,7 +118,8 @@ impl Drop for DemoSandbox {
 
 impl DemoSandbox {
     /// Starts a sandbox on `127.0.0.1:0` that knows the company of `file` and the demo's
-    /// customers ([`crate::demo::DEMO_CUSTOMERS`]) as taxpayers, so KRA's answers carry their
+    /// customers ([`crate::demo::DEMO_CUSTOMERS`], and those pulled from the demo's local
+    /// QuickBooks, `crate::qbo::demo_sandbox::taxpayers`) as taxpayers, so KRA's answers carry their
     /// names and their PINs pass the pre-send PIN check (a PIN a person makes up in the demo
     /// is unknown, as it would be at KRA): the legacy gateway, made as strict as the integrator
     /// on numbering and line arithmetic, issuing [`DEMO_CMC_KEY`].
@@ -130,6 +131,8 @@ impl DemoSandbox {
                 taxpayers.push((pin.to_owned(), name.to_owned()));
             }
         }
+        // And the customers pulled from the demo's local QuickBooks sandbox.
+        taxpayers.extend(crate::qbo::demo_sandbox::taxpayers(file.reader()).await?);
         let config = SandboxConfig {
             profiles: vec![Profile::Legacy],
             seed: DEMO_SEED,

@@ -1,8 +1,9 @@
-// The sale detail's KRA e-TIMS block (the rest of the sale detail is tested in SalesPage.test.ts).
-import { fireEvent, render } from '@testing-library/svelte'
+// The sale detail's KRA e-TIMS and QuickBooks blocks (the rest of the sale detail is tested in SalesPage.test.ts).
+import { fireEvent, render, waitFor } from '@testing-library/svelte'
 import { describe, expect, it, vi } from 'vitest'
 import { found } from '../../test/dom'
 import { SIGNED, UNKNOWN, badge } from '../../test/etims'
+import { qboView } from '../../test/qbo'
 import { ACCOUNTANT, AUDITOR, sale } from '../../test/sales'
 import { callsOf, commands } from '../../test/tauri'
 import { app } from '../session.svelte'
@@ -74,5 +75,63 @@ describe('SaleDetail and KRA e-TIMS', () => {
     await found('#sale-lines-view')
     expect(callsOf('etims_status')).toHaveLength(0)
     expect(document.getElementById('sale-kra')).toBeNull()
+  })
+})
+
+describe('SaleDetail and QuickBooks', () => {
+  it('shows the QuickBooks transaction of a pulled sale and where its write-back is, and opens it', async () => {
+    const link = 'https://app.qbo.intuit.com/app/invoice?txnId=130'
+    commands({
+      sale_show: () => sale({ status: 'fiscalised' }),
+      etims_status: () => SIGNED,
+      qbo_sale_status: () => qboView(),
+      qbo_sale_open: () => link,
+    })
+    app.session = ACCOUNTANT
+    render(SaleDetail, props)
+    const block = await found('#sale-qbo')
+    expect(block.getAttribute('data-stage')).toBe('done')
+    expect(document.getElementById('sale-qbo-txn')!.textContent).toContain('Invoice 1037')
+    expect(document.getElementById('sale-qbo-txn')!.textContent).toContain('Id 130')
+    expect(document.getElementById('sale-qbo-stage')!.textContent).toBe('Attached and updated')
+    expect(document.getElementById('sale-qbo-words')!.textContent).toContain('CU invoice number KRACU0100000001/152')
+    expect(document.getElementById('sale-qbo-location')!.textContent).toContain('QuickBooks Online')
+    expect(callsOf('qbo_sale_status')[0]).toEqual({ key: 's-1' })
+    // The core opens its own link; the page only shows where it went.
+    await fireEvent.click(document.getElementById('sale-qbo-open')!)
+    expect((await found('#sale-qbo-opened')).textContent).toContain(link)
+    expect(callsOf('qbo_sale_open')).toEqual([{ key: 's-1' }])
+  })
+
+  it("says the demo's local sandbox has no QuickBooks page, and what to do when the write-back failed", async () => {
+    commands({
+      sale_show: () => sale({ status: 'fiscalised' }),
+      etims_status: () => SIGNED,
+      qbo_sale_status: () =>
+        qboView({
+          stage: 'failed',
+          link: null,
+          local_sandbox: true,
+          location: "The demo's local sandbox inside Hesabu (not Intuit's QuickBooks)",
+          words: 'Failed: QuickBooks must be connected again for company 4620816365171234567.',
+          fix: 'Connect QuickBooks again on the QuickBooks page, then retry the item on the Sync page.',
+        }),
+    })
+    app.session = ACCOUNTANT
+    render(SaleDetail, props)
+    expect((await found('#sale-qbo-local')).textContent).toContain('local sandbox')
+    expect(document.getElementById('sale-qbo-open')).toBeNull()
+    expect(document.getElementById('sale-qbo-stage')!.textContent).toBe('Write-back failed')
+    expect(document.getElementById('sale-qbo-fix')!.textContent).toContain('Connect QuickBooks again')
+    expect(document.getElementById('sale-qbo-location')!.textContent).toContain("not Intuit's QuickBooks")
+  })
+
+  it('shows nothing of QuickBooks for a sale that did not come from it', async () => {
+    commands({ sale_show: () => sale(), etims_status: () => badge(), etims_checklist: () => CHECKLIST, qbo_sale_status: () => null })
+    app.session = ACCOUNTANT
+    render(SaleDetail, props)
+    await found('#sale-fiscal-status')
+    await waitFor(() => expect(callsOf('qbo_sale_status')).toHaveLength(1))
+    expect(document.getElementById('sale-qbo')).toBeNull()
   })
 })
