@@ -30,7 +30,7 @@ pub(crate) struct Fixture {
     pub(crate) dir: tempfile::TempDir,
     clock: Arc<SettableClock>,
     pub(crate) file: CompanyFile,
-    admin: Session,
+    pub(crate) admin: Session,
     pub(crate) sandbox: Sandbox,
     secrets: Arc<dyn SecretStore>,
 }
@@ -109,7 +109,7 @@ async fn one_text(file: &CompanyFile, text: &str) -> Option<String> {
 }
 
 impl Fixture {
-    async fn connect(&self) -> qbo::Qbo {
+    pub(crate) async fn connect(&self) -> qbo::Qbo {
         qbo::configure(
             &self.file,
             &self.admin,
@@ -373,6 +373,189 @@ async fn pull_maps_quickbooks_into_the_ledger_then_follows_changes() {
     let third = pull::pull(&q, &f.admin, false).await.unwrap();
     assert_eq!(third.sales_issued, 0);
     assert_eq!(third.customers + third.items, 0);
+}
+
+/// An item line for a transaction written into the sandbox, after `template` (a pulled
+/// invoice's first item line): same item and tax code, this quantity and price.
+fn item_line(template: &serde_json::Value, n: u32, qty: &str, price: &str) -> serde_json::Value {
+    let mut line = template.clone();
+    let (q, p): (Decimal, Decimal) = (qty.parse().unwrap(), price.parse().unwrap());
+    line["Id"] = n.to_string().into();
+    line["LineNum"] = n.into();
+    line["Amount"] = serde_json::from_str(&(q * p).to_string()).unwrap();
+    line["SalesItemLineDetail"]["Qty"] = serde_json::from_str(qty).unwrap();
+    line["SalesItemLineDetail"]["UnitPrice"] = serde_json::from_str(price).unwrap();
+    line
+}
+
+#[tokio::test]
+async fn discounts_bundles_foreign_currency_and_credit_memos_reach_the_ledger() {
+    let f = fixture().await;
+    let q = f.connect().await;
+    pull::pull(&q, &f.admin, false).await.unwrap();
+    let first = f.sandbox.ids("Invoice")[0].clone();
+    let original: serde_json::Value =
+        serde_json::from_str(&f.sandbox.object("Invoice", &first).unwrap()).unwrap();
+    let template = original["Line"][0].clone();
+    let price = template["SalesItemLineDetail"]["UnitPrice"].to_string();
+    let txn = |lines: Vec<serde_json::Value>, extra: serde_json::Value| {
+        let mut t = serde_json::json!({
+            "TxnDate": original["TxnDate"],
+            "CustomerRef": original["CustomerRef"],
+            "CurrencyRef": {"value": "KES"},
+            "GlobalTaxCalculation": "TaxExcluded",
+            "Line": lines,
+        });
+        for (k, v) in extra.as_object().unwrap() {
+            t[k] = v.clone();
+        }
+        t.to_string()
+    };
+
+    // A discount of 100.00 over three lines, one of them inside a bundle.
+    let discounted = f
+        .sandbox
+        .insert(
+            "Invoice",
+            &txn(
+                vec![
+                    item_line(&template, 1, "1", "1000"),
+                    serde_json::json!({
+                        "Id": "2", "LineNum": 2, "Amount": 3000,
+                        "DetailType": "GroupLineDetail",
+                        "GroupLineDetail": {"Quantity": 1, "Line": [
+                            item_line(&template, 3, "1", "1000"),
+                            item_line(&template, 4, "2", "1000"),
+                        ]}
+                    }),
+                    serde_json::json!({"Amount": 4000, "DetailType": "SubTotalLineDetail",
+                        "SubTotalLineDetail": {}}),
+                    serde_json::json!({"Id": "5", "Amount": 100,
+                        "DetailType": "DiscountLineDetail",
+                        "DiscountLineDetail": {"PercentBased": false}}),
+                ],
+                serde_json::json!({"DocNumber": "D-1", "TotalAmt": 4524.0}),
+            ),
+        )
+        .unwrap();
+    // A sale in US dollars at 129.50 shillings.
+    let dollars = f
+        .sandbox
+        .insert(
+            "Invoice",
+            &txn(
+                vec![item_line(&template, 1, "2", "10")],
+                serde_json::json!({"DocNumber": "USD-1", "CurrencyRef": {"value": "USD"},
+                    "ExchangeRate": 129.5, "TotalAmt": 23.2}),
+            ),
+        )
+        .unwrap();
+    // A credit memo for one unit of the first invoice's first line, naming it; and one
+    // naming no invoice.
+    let credited = f
+        .sandbox
+        .insert(
+            "CreditMemo",
+            &txn(
+                vec![item_line(&template, 1, "1", &price)],
+                serde_json::json!({"DocNumber": "CM-1", "InvoiceRef": {"value": first}}),
+            ),
+        )
+        .unwrap();
+    let unnamed = f
+        .sandbox
+        .insert(
+            "CreditMemo",
+            &txn(
+                vec![item_line(&template, 1, "1", &price)],
+                serde_json::json!({"DocNumber": "CM-2"}),
+            ),
+        )
+        .unwrap();
+    // And one crediting more than the invoice sold: the ledger's own check refuses it.
+    let too_much = f
+        .sandbox
+        .insert(
+            "CreditMemo",
+            &txn(
+                vec![item_line(&template, 1, "999", &price)],
+                serde_json::json!({"DocNumber": "CM-3", "InvoiceRef": {"value": first}}),
+            ),
+        )
+        .unwrap();
+
+    let report = pull::pull(&q, &f.admin, false).await.unwrap();
+    assert_eq!(report.sales_issued, 3, "two invoices and CM-1: {report:?}");
+
+    let show = |local: String| {
+        let (file, admin) = (&f.file, &f.admin);
+        async move { documents::show(file, admin, &local).await.unwrap() }
+    };
+    let sale = show(f.local_of("Invoice", &discounted).await.expect("imported")).await;
+    assert_eq!(sale.lines.len(), 3, "the bundle's two lines are opened up");
+    let shares: Vec<Decimal> = sale
+        .lines
+        .iter()
+        .map(|l| {
+            assert_eq!(l.discount_kind, "amount");
+            l.discount_value.parse().unwrap()
+        })
+        .collect();
+    assert_eq!(
+        shares,
+        [
+            Decimal::new(25, 0),
+            Decimal::new(25, 0),
+            Decimal::new(50, 0)
+        ],
+        "100.00 shared out by the lines' amounts (1000, 1000, 2000)"
+    );
+    assert_eq!(sale.totals.total_discount, Decimal::new(100, 0));
+    // 3,900.00 taxable at 16 %: 624.00 VAT, total 4,524.00, QuickBooks' figure.
+    assert_eq!(sale.totals.total, Decimal::new(4524, 0));
+
+    let usd = show(f.local_of("Invoice", &dollars).await.expect("imported")).await;
+    assert_eq!(usd.currency, "USD");
+    assert_eq!(usd.exchange_rate, "129.5");
+    assert_eq!(usd.totals.total, Decimal::new(2320, 2));
+    // KES from the KES lines: 20 × 129.50 = 2,590.00 + 414.40 VAT.
+    assert_eq!(usd.total_kes, "3004.40");
+
+    let credit = show(f.local_of("CreditMemo", &credited).await.expect("raised")).await;
+    assert_eq!(credit.doc_type, hesabu_core::sales::SalesType::CreditNote);
+    assert_eq!(credit.status, SalesStatus::Issued);
+    assert_eq!(
+        credit.original_id,
+        f.local_of("Invoice", &first).await,
+        "against the invoice its InvoiceRef names"
+    );
+    assert_eq!(credit.reason_code.as_deref(), Some("13"));
+    assert_eq!(credit.lines.len(), 1);
+
+    let reviews = pull::reviews(&f.file, &f.admin).await.unwrap();
+    let review_of = |id: &str| {
+        reviews
+            .iter()
+            .find(|r| r.entity == "CreditMemo" && r.qbo_id == id)
+            .unwrap_or_else(|| panic!("no review for credit memo {id}: {reviews:?}"))
+    };
+    assert!(f.local_of("CreditMemo", &unnamed).await.is_none());
+    assert!(
+        review_of(&unnamed)
+            .detail
+            .contains("does not say which invoice"),
+        "{:?}",
+        review_of(&unnamed)
+    );
+    assert!(f.local_of("CreditMemo", &too_much).await.is_none());
+    let refused = &review_of(&too_much).detail;
+    assert!(
+        refused.contains("CM-3") && refused.contains("credits 999") && !refused.contains(".."),
+        "{refused}"
+    );
+    // A second pull adds nothing and raises nothing twice.
+    let again = pull::pull(&q, &f.admin, false).await.unwrap();
+    assert_eq!(again.sales_issued, 0, "{again:?}");
 }
 
 #[tokio::test]
@@ -836,4 +1019,295 @@ async fn only_admins_set_up_connect_or_disconnect_quickbooks() {
     // Reading the connection is still theirs.
     assert!(qbo::status(&f.file, &fm, f.secrets.clone()).await.is_ok());
     assert_eq!(f.sandbox.stats().code_exchanges, 0);
+}
+
+// ---- Issue 18: a pull's progress, each sale's QuickBooks side, the scheduled pull ----------
+
+#[tokio::test]
+async fn a_pull_reports_its_progress_list_by_list_then_saving() {
+    let f = fixture().await;
+    let q = f.connect().await;
+    let seen = std::sync::Mutex::new(Vec::new());
+    let sink = |p: pull::PullProgress| seen.lock().unwrap().push(p);
+    let report = pull::pull_with_progress(&q, &f.admin, false, Some(&sink))
+        .await
+        .unwrap();
+    let seen = std::mem::take(&mut *seen.lock().unwrap());
+    let last = seen.last().unwrap().clone();
+    // A first load: tax codes, tax rates, preferences, the five entities, then saving.
+    assert_eq!(
+        (last.steps_done, last.steps_total, last.finished),
+        (9, 9, true),
+        "{last:?}"
+    );
+    assert!(last.pages >= 5, "{last:?}");
+    assert!(last.objects >= report.objects, "{last:?} {report:?}");
+    // It only moves forward, and says finished once, at the end.
+    assert!(seen.windows(2).all(|w| {
+        w[0].steps_done <= w[1].steps_done
+            && w[0].pages <= w[1].pages
+            && w[0].objects <= w[1].objects
+    }));
+    assert_eq!(seen.iter().filter(|p| p.finished).count(), 1);
+    let mut steps: Vec<String> = seen.iter().map(|p| p.step.clone()).collect();
+    steps.dedup();
+    assert_eq!(
+        steps,
+        [
+            "",
+            "Reading tax codes",
+            "Reading tax rates",
+            "Reading the company's preferences",
+            "Reading customers",
+            "Reading items",
+            "Reading invoices",
+            "Reading credit memos",
+            "Reading sales receipts",
+            "Saving into the ledger",
+        ]
+    );
+    // The next pull is one CDC call: five steps.
+    let seen = std::sync::Mutex::new(Vec::new());
+    let sink = |p: pull::PullProgress| seen.lock().unwrap().push(p);
+    pull::pull_with_progress(&q, &f.admin, false, Some(&sink))
+        .await
+        .unwrap();
+    let last = seen.lock().unwrap().last().unwrap().clone();
+    assert_eq!((last.steps_done, last.steps_total), (5, 5), "{last:?}");
+}
+
+#[tokio::test]
+async fn a_pulled_sale_shows_its_quickbooks_transaction_and_write_back_in_words() {
+    use hesabu_app::qbo::document::{self, WriteBack};
+    let f = fixture().await;
+    let q = f.connect().await;
+    pull::pull(&q, &f.admin, false).await.unwrap();
+    let id = f.sandbox.ids("Invoice")[0].clone();
+    let doc = f.local_of("Invoice", &id).await.unwrap();
+    let show = || async {
+        document::show(&f.file, &f.admin, &doc)
+            .await
+            .unwrap()
+            .expect("pulled from QuickBooks")
+    };
+    let v = show().await;
+    assert_eq!(
+        (v.entity.as_str(), v.qbo_id.as_str()),
+        ("Invoice", id.as_str())
+    );
+    assert_eq!(v.doc_number.as_deref(), Some("1001"));
+    assert_eq!(v.label, "QuickBooks invoice 1001");
+    assert_eq!(v.stage, WriteBack::AwaitingSignature, "{v:?}");
+    assert!(v.words.contains("Waiting for KRA's signature"), "{v:?}");
+    // A local test server has no web app to link to, and is not called QuickBooks Online.
+    assert!(v.link.is_none() && !v.local_sandbox, "{v:?}");
+    assert!(v.location.contains("local QuickBooks test server"), "{v:?}");
+
+    f.sign(&doc, 1).await;
+    assert_eq!(show().await.stage, WriteBack::WaitingForPull);
+    assert_eq!(
+        pull::pull(&q, &f.admin, false).await.unwrap().pushes_queued,
+        1
+    );
+    let v = show().await;
+    assert_eq!(v.stage, WriteBack::Queued, "{v:?}");
+    assert!(v.outbox_id.is_some());
+
+    // QuickBooks refuses the connection: the write-back fails for good, and says what to do.
+    f.sandbox.revoke_all();
+    f.sandbox.expire_access_tokens();
+    let drain = |q: qbo::Qbo| {
+        let file = f.file.clone();
+        let clock = f.clock.clone();
+        async move {
+            let targets = Targets::new().with(Arc::new(push::QboTarget::new(q)));
+            let drainer = Drainer::new(file, targets, ClockSleeper::new(clock)).unwrap();
+            drainer.drain_until_idle().await.unwrap()
+        }
+    };
+    let failed = drain(q.clone()).await;
+    assert_eq!(failed.dead, 1, "{failed:?}");
+    let v = show().await;
+    assert_eq!(v.stage, WriteBack::Failed, "{v:?}");
+    assert!(
+        v.words
+            .starts_with("Failed: QuickBooks must be connected again"),
+        "{v:?}"
+    );
+    assert!(
+        v.fix
+            .as_deref()
+            .is_some_and(|x| x.contains("Connect QuickBooks again")),
+        "{v:?}"
+    );
+    assert!(v.last_error.is_some());
+    // Connected again and the item retried: attached and updated.
+    let q = f.connect().await;
+    outbox::retry(&f.file, &f.admin, v.outbox_id.as_deref().unwrap())
+        .await
+        .unwrap();
+    let sent = drain(q).await;
+    assert_eq!(sent.done, 1, "{sent:?}");
+    let v = show().await;
+    assert_eq!(v.stage, WriteBack::Done, "{v:?}");
+    assert!(v.words.starts_with("Attached and updated"), "{v:?}");
+    assert!(v.attachable_id.is_some() && v.fix.is_none() && v.last_error.is_none());
+
+    // For a company in Intuit's sandbox the link opens the invoice in Intuit's web app.
+    sql(
+        &f.file,
+        "UPDATE qbo_connection SET api_base = 'https://sandbox-quickbooks.api.intuit.com'",
+    )
+    .await;
+    let v = show().await;
+    assert_eq!(
+        v.link.as_deref(),
+        Some(format!("https://app.sandbox.qbo.intuit.com/app/invoice?txnId={id}").as_str())
+    );
+    assert!(v.location.starts_with("Intuit's sandbox company"), "{v:?}");
+
+    // The list leaves out sales that did not come from QuickBooks; every role that sees sales
+    // may read it.
+    let own = documents::create(
+        &f.file,
+        &f.admin,
+        &documents::NewSale::new(
+            hesabu_core::sales::SalesType::Invoice,
+            Some("Mama Njeri's Kiosk"),
+            vec![documents::NewSaleLine {
+                description: Some("Counter sale".into()),
+                quantity: 1.into(),
+                unit_price: Some(Decimal::from(100)),
+                tax_type: Some("B".into()),
+                ..Default::default()
+            }],
+        ),
+    )
+    .await
+    .unwrap();
+    let listed = document::list(&f.file, &f.admin, &[doc.clone(), own.id.clone()])
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 1);
+    assert!(
+        document::show(&f.file, &f.admin, &own.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn the_scheduled_pull_pulls_when_connected_and_skips_instead_of_failing() {
+    use hesabu_app::jobs::{QBO_PULL, standard_scheduler_with_secrets};
+    use hesabu_store::scheduler::JobRunOutcome;
+    let mut f = fixture().await;
+    let scheduler = standard_scheduler_with_secrets(Targets::new(), f.secrets.clone());
+    let later = |f: &Fixture| {
+        f.clock.advance(chrono::Duration::minutes(16));
+        f.sandbox
+            .advance_clock(std::time::Duration::from_secs(16 * 60));
+    };
+    let run = |outcomes: Vec<JobRunOutcome>| -> JobRunOutcome {
+        outcomes
+            .into_iter()
+            .find(|o| o.name == QBO_PULL)
+            .expect("the pull was due")
+    };
+    // Not set up: skipped, and that is a successful run.
+    let first = run(scheduler.run_due(&f.file, &f.admin).await.unwrap());
+    assert_eq!(first.status, "ok", "{first:?}");
+    assert!(
+        first.result["skipped"]
+            .as_str()
+            .unwrap()
+            .contains("not set up"),
+        "{first:?}"
+    );
+    // Connected: the next slot (15 minutes on) loads everything, the one after pulls changes.
+    let _q = f.connect().await;
+    let early = scheduler.run_due(&f.file, &f.admin).await.unwrap();
+    assert!(early.iter().all(|o| o.name != QBO_PULL), "not due yet");
+    later(&f);
+    let loaded = run(scheduler.run_due(&f.file, &f.admin).await.unwrap());
+    assert_eq!(loaded.status, "ok", "{loaded:?}");
+    assert_eq!(loaded.result["pulled"]["mode"], "initial", "{loaded:?}");
+    assert_eq!(loaded.result["pulled"]["sales_issued"], 13, "{loaded:?}");
+    // Someone adds an invoice in QuickBooks (a copy of the first, numbered 2001).
+    let mut copy: serde_json::Value = serde_json::from_str(
+        &f.sandbox
+            .object("Invoice", &f.sandbox.ids("Invoice")[0])
+            .unwrap(),
+    )
+    .unwrap();
+    for field in ["Id", "SyncToken", "MetaData", "domain", "sparse"] {
+        copy.as_object_mut().unwrap().remove(field);
+    }
+    copy["DocNumber"] = "2001".into();
+    f.sandbox.insert("Invoice", &copy.to_string()).unwrap();
+    later(&f);
+    let changes = run(scheduler.run_due(&f.file, &f.admin).await.unwrap());
+    assert_eq!(changes.result["pulled"]["mode"], "cdc", "{changes:?}");
+    assert_eq!(changes.result["pulled"]["sales_issued"], 1, "{changes:?}");
+
+    // QuickBooks refuses the refresh token: "reconnect needed", not a failure; the connection
+    // says so, and the runs after it ask QuickBooks nothing.
+    f.sandbox.revoke_all();
+    f.sandbox.expire_access_tokens();
+    later(&f);
+    let refused = run(scheduler.run_due(&f.file, &f.admin).await.unwrap());
+    assert_eq!(refused.status, "ok", "{refused:?}");
+    assert!(
+        refused.result["skipped"]
+            .as_str()
+            .unwrap()
+            .starts_with("reconnect needed"),
+        "{refused:?}"
+    );
+    let status = qbo::status(&f.file, &f.admin, f.secrets.clone())
+        .await
+        .unwrap();
+    assert!(status.reconnect_needed.is_some(), "{status:?}");
+    let asked = f.sandbox.stats();
+    later(&f);
+    let again = run(scheduler.run_due(&f.file, &f.admin).await.unwrap());
+    assert_eq!(again.status, "ok");
+    assert!(
+        again.result["skipped"]
+            .as_str()
+            .unwrap()
+            .starts_with("reconnect needed")
+    );
+    let after = f.sandbox.stats();
+    assert_eq!(
+        (after.token_requests, after.api_calls),
+        (asked.token_requests, asked.api_calls),
+        "no call to QuickBooks while a reconnect is needed"
+    );
+    let job = scheduler
+        .list(&f.file, &f.admin)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|j| j.name == QBO_PULL)
+        .unwrap();
+    assert_eq!(job.schedule_text, "every 15 minutes");
+    assert_eq!(job.failures, 0, "{job:?}");
+
+    // Connected again, then offline (QuickBooks unreachable): skipped; the next run catches up.
+    f.connect().await;
+    let other = Sandbox::start("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    drop(std::mem::replace(&mut f.sandbox, other));
+    later(&f);
+    let offline = run(scheduler.run_due(&f.file, &f.admin).await.unwrap());
+    assert_eq!(offline.status, "ok", "{offline:?}");
+    assert!(
+        offline.result["skipped"]
+            .as_str()
+            .unwrap()
+            .starts_with("offline"),
+        "{offline:?}"
+    );
 }

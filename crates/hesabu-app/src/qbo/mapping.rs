@@ -7,10 +7,11 @@ use std::collections::HashMap;
 
 use hesabu_core::sales::SalesType;
 use hesabu_core::sales::synced::{PulledCustomer, PulledItem, PulledLine, PulledSale};
-use hesabu_core::sales::tax::{PriceBasis, TaxType};
+use hesabu_core::sales::tax::{Discount, PriceBasis, TaxType};
 use hesabu_qbo::Record;
 use hesabu_qbo::entities::{
-    CreditMemo, Customer, Invoice, Item, Line, LineKind, SalesReceipt, TaxCode, TaxRate,
+    CreditMemo, Customer, DiscountLineDetail, Invoice, Item, Line, LineKind, SalesReceipt, TaxCode,
+    TaxRate,
 };
 use rust_decimal::Decimal;
 
@@ -146,6 +147,7 @@ pub struct TxnView<'a> {
     pub due_date: Option<chrono::NaiveDate>,
     pub customer_ref: Option<&'a hesabu_qbo::entities::Ref>,
     pub currency: Option<&'a str>,
+    pub exchange_rate: Option<Decimal>,
     pub lines: &'a [Line],
     pub global_tax: Option<&'a str>,
     pub total_amt: Option<Decimal>,
@@ -153,10 +155,12 @@ pub struct TxnView<'a> {
     pub private_note: Option<&'a str>,
     pub voided: bool,
     pub payment_method: Option<&'a str>,
+    /// A credit memo's original invoice (`InvoiceRef`, often empty: spec §2.8).
+    pub original_ref: Option<&'a str>,
 }
 
 macro_rules! view_of {
-    ($ty:ty, $entity:literal, $doc:expr, |$t:ident| $due:expr, $pay:expr) => {
+    ($ty:ty, $entity:literal, $doc:expr, |$t:ident| $due:expr, $pay:expr, $orig:expr) => {
         impl<'a> From<&'a $ty> for TxnView<'a> {
             fn from($t: &'a $ty) -> Self {
                 TxnView {
@@ -169,6 +173,7 @@ macro_rules! view_of {
                     due_date: $due,
                     customer_ref: $t.customer_ref.as_ref(),
                     currency: $t.currency_ref.as_ref().map(|c| c.value.as_str()),
+                    exchange_rate: $t.exchange_rate,
                     lines: &$t.line,
                     global_tax: $t.global_tax_calculation.as_deref(),
                     total_amt: $t.total_amt,
@@ -176,19 +181,28 @@ macro_rules! view_of {
                     private_note: $t.private_note.as_deref(),
                     voided: $t.looks_voided(),
                     payment_method: $pay,
+                    original_ref: $orig,
                 }
             }
         }
     };
 }
 
-view_of!(Invoice, "Invoice", SalesType::Invoice, |t| t.due_date, None);
+view_of!(
+    Invoice,
+    "Invoice",
+    SalesType::Invoice,
+    |t| t.due_date,
+    None,
+    None
+);
 view_of!(
     CreditMemo,
     "CreditMemo",
     SalesType::CreditNote,
     |t| None,
-    None
+    None,
+    t.invoice_ref.as_ref().map(|r| r.value.as_str())
 );
 view_of!(
     SalesReceipt,
@@ -197,7 +211,8 @@ view_of!(
     |t| None,
     t.payment_method_ref
         .as_ref()
-        .and_then(|r| r.name.as_deref())
+        .and_then(|r| r.name.as_deref()),
+    None
 );
 
 /// A canonical text of what a sale is: its item lines (item, quantity, price, amount, tax code)
@@ -205,9 +220,9 @@ view_of!(
 pub fn fingerprint(t: &TxnView<'_>) -> String {
     let dec = |d: Option<Decimal>| d.map(|d| d.normalize().to_string()).unwrap_or_default();
     let mut text = String::new();
-    for line in t.lines {
-        if let LineKind::SalesItem(d) = line.kind() {
-            text.push_str(&format!(
+    for line in flat_lines(t.lines) {
+        match line.kind() {
+            LineKind::SalesItem(d) => text.push_str(&format!(
                 "{}|{}|{}|{}|{};",
                 d.item_ref.as_ref().map(|r| r.value.as_str()).unwrap_or(""),
                 dec(d.qty),
@@ -217,7 +232,13 @@ pub fn fingerprint(t: &TxnView<'_>) -> String {
                     .as_ref()
                     .map(|r| r.value.as_str())
                     .unwrap_or("")
-            ));
+            )),
+            LineKind::Discount(d) => text.push_str(&format!(
+                "discount|{}|{};",
+                dec(line.amount),
+                dec(d.discount_percent.filter(|_| d.percent_based == Some(true)))
+            )),
+            _ => {}
         }
     }
     text.push_str(&format!(
@@ -241,7 +262,10 @@ pub fn sale(
     tax: &HashMap<String, TaxType>,
 ) -> Result<PulledSale, NotMapped> {
     let mut lines = Vec::new();
-    for line in t.lines {
+    // The item lines' amounts before any discount, to share a discount amount out by.
+    let mut amounts = Vec::new();
+    let mut discounts = Vec::new();
+    for line in flat_lines(t.lines) {
         match line.kind() {
             LineKind::SalesItem(d) => {
                 let item = d.item_ref.as_ref().and_then(|r| items.get(&r.value));
@@ -267,28 +291,31 @@ pub fn sale(
                     .clone()
                     .or_else(|| d.item_ref.as_ref().and_then(|r| r.name.clone()))
                     .unwrap_or_else(|| "Item".into());
+                amounts.push(line.amount.unwrap_or(quantity * unit_price));
                 lines.push(PulledLine {
                     item_id: item.map(|(id, _)| id.clone()),
                     description,
                     quantity,
                     unit_price,
                     tax_type,
+                    discount: Discount::None,
                 });
             }
             LineKind::SubTotal | LineKind::DescriptionOnly => {}
-            LineKind::Discount(_) => {
-                return Err(
-                    "it has a transaction discount line (not imported yet: allocate the \
-                            discount to the items in QuickBooks, or enter the sale in Hesabu)"
-                        .into(),
-                );
-            }
-            LineKind::Group(_) => {
-                return Err(
-                    "it has a bundle (group) line, which Hesabu does not import yet".into(),
-                );
-            }
+            LineKind::Discount(d) => discounts.push((line.amount, d)),
+            LineKind::Group(_) => unreachable!("flat_lines opens every bundle"),
             LineKind::Other(kind) => return Err(format!("it has a {kind} line")),
+        }
+    }
+    match discounts.as_slice() {
+        [] => {}
+        [(amount, d)] => allocate_discount(&mut lines, &amounts, *amount, d)?,
+        _ => {
+            return Err(
+                "it has more than one discount line (Hesabu shares one transaction discount \
+                 out over the items: combine them in QuickBooks, or enter the sale in Hesabu)"
+                    .into(),
+            );
         }
     }
     if lines.is_empty() {
@@ -311,6 +338,7 @@ pub fn sale(
         issue_date,
         due_date: t.due_date.map(|d| d.to_string()),
         currency: t.currency.unwrap_or("KES").to_owned(),
+        exchange_rate: t.exchange_rate.unwrap_or(Decimal::ONE),
         price_basis: if t.global_tax == Some("TaxInclusive") {
             PriceBasis::Inclusive
         } else {
@@ -330,4 +358,134 @@ pub fn sale(
         )),
         lines,
     })
+}
+
+/// The lines with every bundle (group) line replaced by the lines inside it, which carry their
+/// own quantities, prices and amounts for the bundle's quantity.
+fn flat_lines(lines: &[Line]) -> Vec<&Line> {
+    let mut flat = Vec::with_capacity(lines.len());
+    for line in lines {
+        match line.kind() {
+            LineKind::Group(g) => flat.extend(flat_lines(&g.line)),
+            _ => flat.push(line),
+        }
+    }
+    flat
+}
+
+/// Shares QuickBooks' transaction discount out over the item lines, as an ETR needs it per
+/// item (spec §2.6): a percentage discount is that percentage off every line; an amount is
+/// split in proportion to the lines' amounts, each share rounded to the cent and what rounding
+/// leaves over put on the largest line, so the shares add up to the discount exactly.
+/// Simplification: QuickBooks may place a discount under a subtotal to discount only the lines
+/// above it; Hesabu discounts every line (a difference then shows in the totals review).
+fn allocate_discount(
+    lines: &mut [PulledLine],
+    amounts: &[Decimal],
+    amount: Option<Decimal>,
+    d: &DiscountLineDetail,
+) -> Result<(), NotMapped> {
+    if d.percent_based == Some(true) {
+        let percent = d
+            .discount_percent
+            .ok_or("its percentage discount line has no percentage")?;
+        for line in lines.iter_mut() {
+            line.discount = Discount::Percent(percent);
+        }
+        return Ok(());
+    }
+    let discount = amount.ok_or("its discount line has no amount")?.abs();
+    if discount.is_zero() {
+        return Ok(());
+    }
+    let base: Decimal = amounts.iter().sum();
+    if base <= Decimal::ZERO || discount > base {
+        return Err(format!(
+            "its discount ({discount}) is more than the items it discounts ({base})"
+        ));
+    }
+    let mut shares: Vec<Decimal> = amounts
+        .iter()
+        .map(|a| (discount * *a / base).round_dp(2))
+        .collect();
+    let left = discount - shares.iter().sum::<Decimal>();
+    if let Some((largest, _)) = amounts.iter().enumerate().max_by(|(_, a), (_, b)| a.cmp(b)) {
+        shares[largest] += left;
+    }
+    for (line, share) in lines.iter_mut().zip(shares) {
+        if !share.is_zero() {
+            line.discount = Discount::Amount(share);
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(text: &str) -> Decimal {
+        text.parse().unwrap()
+    }
+
+    fn line(amount: &str) -> PulledLine {
+        PulledLine {
+            item_id: None,
+            description: "x".into(),
+            quantity: Decimal::ONE,
+            unit_price: d(amount),
+            tax_type: TaxType::B,
+            discount: Discount::None,
+        }
+    }
+
+    fn amount_discount() -> DiscountLineDetail {
+        DiscountLineDetail {
+            percent_based: Some(false),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn an_amount_discount_is_shared_out_to_the_cent_and_adds_up() {
+        let amounts = [d("100"), d("100"), d("100.01")];
+        let mut lines: Vec<_> = amounts.iter().map(|a| line(&a.to_string())).collect();
+        allocate_discount(&mut lines, &amounts, Some(d("10")), &amount_discount()).unwrap();
+        let shares: Vec<Decimal> = lines
+            .iter()
+            .map(|l| match l.discount {
+                Discount::Amount(a) => a,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        // 3.33 + 3.33 + 3.33 = 9.99: the cent left over goes to the largest line.
+        assert_eq!(shares, [d("3.33"), d("3.33"), d("3.34")]);
+        assert_eq!(shares.iter().sum::<Decimal>(), d("10"));
+    }
+
+    #[test]
+    fn a_percentage_discount_is_that_percentage_off_every_line() {
+        let amounts = [d("50"), d("70")];
+        let mut lines: Vec<_> = amounts.iter().map(|a| line(&a.to_string())).collect();
+        let detail = DiscountLineDetail {
+            percent_based: Some(true),
+            discount_percent: Some(d("12.5")),
+            ..Default::default()
+        };
+        allocate_discount(&mut lines, &amounts, Some(d("15")), &detail).unwrap();
+        assert!(
+            lines
+                .iter()
+                .all(|l| l.discount == Discount::Percent(d("12.5")))
+        );
+    }
+
+    #[test]
+    fn a_discount_above_the_items_is_refused_in_words() {
+        let amounts = [d("5")];
+        let mut lines = vec![line("5")];
+        let why =
+            allocate_discount(&mut lines, &amounts, Some(d("6")), &amount_discount()).unwrap_err();
+        assert!(why.contains("more than the items"), "{why}");
+    }
 }

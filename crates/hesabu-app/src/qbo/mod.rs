@@ -14,8 +14,14 @@
 //! - [`push`]: the ETR write-back (§4–§5) as resumable steps, and [`push::QboTarget`], the
 //!   outbox target `qbo`.
 //! - [`broker`]: the stateless token broker a firm hosts (`hesabu qbo broker`).
+//! - [`document`]: one sale's QuickBooks transaction, write-back state in words and link.
+//! - [`demo_sandbox`]: the demo company's local QuickBooks sandbox (a test double of
+//!   QuickBooks Online, not Intuit's), run in-process; its connection's endpoints are the marker
+//!   `sandbox:local-qbo`, resolved here ([`stored`]) to the running sandbox's address.
 
 pub mod broker;
+pub mod demo_sandbox;
+pub mod document;
 pub mod mapping;
 pub mod pull;
 pub mod push;
@@ -167,6 +173,11 @@ pub struct ConnectionView {
     /// Differences waiting for a person (`qbo_review`).
     #[ts(type = "number")]
     pub open_reviews: i64,
+    /// The demo company's local sandbox inside Hesabu (not Intuit's QuickBooks).
+    pub local_sandbox: bool,
+    /// What to tell people about where this QuickBooks is, when it is not Intuit's
+    /// ([`demo_sandbox::NOTICE`]).
+    pub notice: Option<String>,
 }
 
 /// The stored connection row.
@@ -188,6 +199,10 @@ pub(crate) struct Stored {
     pub last_full_sync_at: Option<String>,
     pub last_pull_at: Option<String>,
     pub last_error: Option<String>,
+    /// The endpoints are the demo's local sandbox marker (`demo_sandbox::SANDBOX_BASE_URL`):
+    /// resolved to the running sandbox's address when one runs in this process, the marker
+    /// otherwise.
+    pub local_sandbox: bool,
 }
 
 pub(crate) fn stmt(sql: &str, values: Vec<Value>) -> Statement {
@@ -223,7 +238,9 @@ pub(crate) async fn stored(db: &impl ConnectionTrait) -> Result<Option<Stored>> 
     let need = |col: &str| -> Result<String> {
         text(&row, col)?.ok_or_else(|| Error::Internal(format!("qbo_connection.{col} is empty")))
     };
-    Ok(Some(Stored {
+    let api_base = need("api_base")?;
+    let local_sandbox = demo_sandbox::is_marker(&api_base);
+    let mut stored = Stored {
         company_id: need("company_id")?,
         mode: ConnectMode::parse(&need("mode")?)?,
         client_id: text(&row, "client_id")?,
@@ -233,7 +250,7 @@ pub(crate) async fn stored(db: &impl ConnectionTrait) -> Result<Option<Stored>> 
             authorize_url: need("authorize_url")?,
             token_url: need("token_url")?,
             revoke_url: need("revoke_url")?,
-            api_base: need("api_base")?,
+            api_base,
         },
         sandbox: boolean(&row, "sandbox")?,
         realm_id: text(&row, "realm_id")?,
@@ -245,7 +262,33 @@ pub(crate) async fn stored(db: &impl ConnectionTrait) -> Result<Option<Stored>> 
         last_full_sync_at: text(&row, "last_full_sync_at")?,
         last_pull_at: text(&row, "last_pull_at")?,
         last_error: text(&row, "last_error")?,
-    }))
+        local_sandbox,
+    };
+    if local_sandbox && let Some(base) = demo_sandbox::running_base_url(&stored.company_id) {
+        stored.endpoints = Endpoints::under(&base);
+    }
+    Ok(Some(stored))
+}
+
+impl Stored {
+    /// The demo's local sandbox, not running in this process: nothing can reach it.
+    pub(crate) fn unreachable_sandbox(&self) -> bool {
+        self.local_sandbox && demo_sandbox::is_marker(&self.endpoints.api_base)
+    }
+
+    /// The secret store of this connection's tokens and client secret: `given`, except for the
+    /// demo's local sandbox, whose are in the demo's own store beside its file.
+    pub(crate) fn secrets(
+        &self,
+        file: &CompanyFile,
+        given: Arc<dyn SecretStore>,
+    ) -> Arc<dyn SecretStore> {
+        if self.local_sandbox {
+            Arc::new(crate::etims::demo_sandbox::secrets(file))
+        } else {
+            given
+        }
+    }
 }
 
 /// Whether QuickBooks is set up for `file` (a connection mode chosen), connected or not.
@@ -277,7 +320,7 @@ impl hesabu_qbo::Clock for AppClock {
     }
 }
 
-fn qbo_error(e: hesabu_qbo::Error) -> Error {
+pub(crate) fn qbo_error(e: hesabu_qbo::Error) -> Error {
     match e.kind() {
         hesabu_qbo::ErrorKind::Connect | hesabu_qbo::ErrorKind::Config => {
             Error::invalid(e.to_string())
@@ -293,7 +336,7 @@ fn qbo_error(e: hesabu_qbo::Error) -> Error {
     }
 }
 
-fn token_manager(
+pub(crate) fn token_manager(
     s: &Stored,
     secrets: Arc<dyn SecretStore>,
     clock: SharedClock,
@@ -344,6 +387,14 @@ impl Qbo {
     pub fn client(&self) -> &Client {
         &self.client
     }
+
+    /// The same connection through a client with other settings (same realm and tokens): the
+    /// pull benchmark and tests set the rate limits and the page size. The product uses
+    /// [`open`]'s defaults (Intuit's limits, 1000 rows a page).
+    pub fn with_client_config(self, config: ClientConfig) -> Result<Qbo> {
+        let client = Client::new(config, self.client.tokens().clone()).map_err(qbo_error)?;
+        Ok(Qbo { client, ..self })
+    }
 }
 
 /// The client of `file`'s connected QuickBooks company; `None` when QuickBooks is not set up or
@@ -355,12 +406,18 @@ pub async fn open(file: &CompanyFile, secrets: Arc<dyn SecretStore>) -> Result<O
     let Some(realm) = s.realm_id.clone() else {
         return Ok(None);
     };
+    if s.unreachable_sandbox() {
+        return Err(Error::Unavailable(demo_sandbox::NOT_RUNNING.into()));
+    }
+    let secrets = s.secrets(file, secrets);
     let tokens = token_manager(&s, secrets, file.clock().clone())?;
-    let client = Client::new(
-        ClientConfig::new(&s.endpoints.api_base, &realm),
-        Arc::new(tokens),
-    )
-    .map_err(qbo_error)?;
+    let mut config = ClientConfig::new(&s.endpoints.api_base, &realm);
+    if s.local_sandbox {
+        // The demo's test double on loopback has no limits; Intuit's pacing would only slow
+        // the demo down.
+        config.rate_limits = demo_sandbox::RATE_LIMITS;
+    }
+    let client = Client::new(config, Arc::new(tokens)).map_err(qbo_error)?;
     Ok(Some(Qbo {
         file: file.clone(),
         client,
@@ -423,9 +480,10 @@ pub async fn configure(
     let mut uow = file.begin(session).await?;
     let before = stored(uow.db()).await?;
     let now = uow.now_text();
-    let same_api = before
-        .as_ref()
-        .is_some_and(|b| b.endpoints.api_base == endpoints.api_base);
+    let same_api = before.as_ref().is_some_and(|b| {
+        b.endpoints.api_base == endpoints.api_base
+            || (b.local_sandbox && demo_sandbox::is_marker(&endpoints.api_base))
+    });
     uow.db()
         .execute_raw(stmt(
             "INSERT INTO qbo_connection (company_id, mode, client_id, broker_url, redirect_uri, \
@@ -582,7 +640,7 @@ async fn finish(
     s: &Stored,
     code: &hesabu_qbo::AuthorizationCode,
 ) -> Result<ConnectionView> {
-    let tokens = token_manager(s, secrets, file.clock().clone())?;
+    let tokens = token_manager(s, s.secrets(file, secrets), file.clock().clone())?;
     tokens.connect(code).await.map_err(qbo_error)?;
     let mut uow = file.begin(session).await?;
     let now = uow.now_text();
@@ -635,8 +693,10 @@ async fn view(file: &CompanyFile, secrets: Option<Arc<dyn SecretStore>>) -> Resu
     let mut reconnect_needed = None;
     let mut warning = None;
     let mut connected = false;
-    if let (Some(secrets), Some(realm)) = (secrets, s.realm_id.as_deref()) {
-        let tokens = token_manager(&s, secrets, file.clock().clone())?;
+    if s.unreachable_sandbox() && s.realm_id.is_some() {
+        warning = Some(demo_sandbox::NOT_RUNNING.to_owned());
+    } else if let (Some(secrets), Some(realm)) = (secrets, s.realm_id.as_deref()) {
+        let tokens = token_manager(&s, s.secrets(file, secrets), file.clock().clone())?;
         if let Some(set) = tokens.load(realm).map_err(qbo_error)? {
             connected = set.reconnect_needed.is_none();
             reconnect_needed = set.reconnect_needed.clone();
@@ -686,6 +746,8 @@ async fn view(file: &CompanyFile, secrets: Option<Arc<dyn SecretStore>>) -> Resu
         reconnect_needed,
         warning,
         open_reviews,
+        local_sandbox: s.local_sandbox,
+        notice: s.local_sandbox.then(|| demo_sandbox::NOTICE.to_owned()),
     })
 }
 
@@ -703,7 +765,13 @@ pub async fn disconnect(
     let s = require_stored(file.reader()).await?;
     let mut revoked = false;
     if let Some(realm) = s.realm_id.as_deref() {
-        let tokens = token_manager(&s, secrets, file.clock().clone())?;
+        if s.unreachable_sandbox() {
+            return Err(Error::Unavailable(format!(
+                "{} Nothing was disconnected.",
+                demo_sandbox::NOT_RUNNING
+            )));
+        }
+        let tokens = token_manager(&s, s.secrets(file, secrets), file.clock().clone())?;
         match tokens.disconnect(realm).await {
             Ok(()) => revoked = true,
             Err(_) if force => tokens.forget(realm).map_err(qbo_error)?,

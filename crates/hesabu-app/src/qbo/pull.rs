@@ -23,9 +23,9 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Duration, FixedOffset, Utc};
-use hesabu_core::sales::SalesStatus;
 use hesabu_core::sales::synced::{self, Voided};
 use hesabu_core::sales::tax::TaxType;
+use hesabu_core::sales::{SalesStatus, SalesType};
 use hesabu_qbo::entities::{
     CreditMemo, Customer, Entity, Invoice, Item, Preferences, SalesReceipt, TaxCode, TaxRate,
 };
@@ -116,11 +116,75 @@ fn upserts<T>(records: Vec<Record<T>>) -> Vec<Change<T>> {
     records.into_iter().map(Change::Upsert).collect()
 }
 
+/// Where a running pull is, for a progress bar: one step per list read (tax codes, rates,
+/// preferences, each entity or the CDC call) plus saving into the ledger, and the pages and
+/// objects read so far.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct PullProgress {
+    /// What is being done, in words ("Reading invoices").
+    pub step: String,
+    pub steps_done: u32,
+    /// Known once the pull knows its mode; grows when a truncated CDC window is re-read.
+    pub steps_total: u32,
+    pub pages: u32,
+    #[ts(type = "number")]
+    pub objects: u64,
+    /// The last report of a pull that committed.
+    pub finished: bool,
+}
+
+/// What receives a running pull's progress (called on the pull's task; keep it quick).
+pub type ProgressSink<'a> = &'a (dyn Fn(PullProgress) + Send + Sync);
+
+/// A pull's progress so far and where it goes (nowhere for a plain [`pull`]).
+struct Progress<'a> {
+    sink: Option<ProgressSink<'a>>,
+    now: std::sync::Mutex<PullProgress>,
+}
+
+impl Progress<'_> {
+    fn update(&self, change: impl FnOnce(&mut PullProgress)) {
+        let Some(sink) = self.sink else {
+            return;
+        };
+        let snapshot = {
+            let mut now = self.now.lock().unwrap_or_else(|e| e.into_inner());
+            change(&mut now);
+            now.clone()
+        };
+        sink(snapshot);
+    }
+
+    fn step(&self, words: String) {
+        self.update(|p| p.step = words);
+    }
+
+    fn step_done(&self) {
+        self.update(|p| p.steps_done += 1);
+    }
+}
+
+/// A list's name in words, for the progress bar.
+fn list_words(entity: &str) -> &'static str {
+    match entity {
+        "Customer" => "customers",
+        "Item" => "items",
+        "Invoice" => "invoices",
+        "CreditMemo" => "credit memos",
+        "SalesReceipt" => "sales receipts",
+        "TaxCode" => "tax codes",
+        "TaxRate" => "tax rates",
+        _ => "records",
+    }
+}
+
 impl Qbo {
     async fn all_since<T: Entity>(
         &self,
         since: Option<DateTime<FixedOffset>>,
+        progress: &Progress<'_>,
     ) -> Result<(Vec<Record<T>>, Option<DateTime<FixedOffset>>)> {
+        progress.step(format!("Reading {}", list_words(T::NAME)));
         let query = match since {
             Some(s) => Query::of::<T>().updated_since(s),
             None => Query::of::<T>().order_by_last_updated(),
@@ -130,8 +194,14 @@ impl Qbo {
         let mut first_time = None;
         while let Some(page) = pages.next().await.map_err(qbo_error)? {
             first_time = first_time.or(page.time);
+            let read = u64::try_from(page.value.records.len()).unwrap_or(u64::MAX);
             records.extend(page.value.records);
+            progress.update(|p| {
+                p.pages += 1;
+                p.objects += read;
+            });
         }
+        progress.step_done();
         Ok((records, first_time))
     }
 
@@ -139,12 +209,13 @@ impl Qbo {
         &self,
         since: Option<DateTime<FixedOffset>>,
         into: &mut Fetched,
+        progress: &Progress<'_>,
     ) -> Result<Option<DateTime<FixedOffset>>> {
-        let (c, t1) = self.all_since::<Customer>(since).await?;
-        let (i, t2) = self.all_since::<Item>(since).await?;
-        let (inv, t3) = self.all_since::<Invoice>(since).await?;
-        let (cm, t4) = self.all_since::<CreditMemo>(since).await?;
-        let (sr, t5) = self.all_since::<SalesReceipt>(since).await?;
+        let (c, t1) = self.all_since::<Customer>(since, progress).await?;
+        let (i, t2) = self.all_since::<Item>(since, progress).await?;
+        let (inv, t3) = self.all_since::<Invoice>(since, progress).await?;
+        let (cm, t4) = self.all_since::<CreditMemo>(since, progress).await?;
+        let (sr, t5) = self.all_since::<SalesReceipt>(since, progress).await?;
         into.customers.extend(upserts(c));
         into.items.extend(upserts(i));
         into.invoices.extend(upserts(inv));
@@ -154,8 +225,8 @@ impl Qbo {
         Ok([t1, t2, t3, t4, t5].into_iter().flatten().min())
     }
 
-    async fn id_set<T: Entity>(&self) -> Result<HashSet<String>> {
-        let (all, _) = self.all_since::<T>(None).await?;
+    async fn id_set<T: Entity>(&self, progress: &Progress<'_>) -> Result<HashSet<String>> {
+        let (all, _) = self.all_since::<T>(None, progress).await?;
         Ok(all
             .into_iter()
             .filter_map(|r| r.entity.id().map(str::to_owned))
@@ -166,6 +237,16 @@ impl Qbo {
 /// Pulls QuickBooks into the ledger (see the module docs). `full`: an initial load even when a
 /// watermark exists. Runs as `session` (pulled sales are issued by them).
 pub async fn pull(qbo: &Qbo, session: &Session, full: bool) -> Result<PullReport> {
+    pull_with_progress(qbo, session, full, None).await
+}
+
+/// [`pull`], telling `progress` (when given) what it reads page by page, then when it saves.
+pub async fn pull_with_progress(
+    qbo: &Qbo,
+    session: &Session,
+    full: bool,
+    progress: Option<ProgressSink<'_>>,
+) -> Result<PullReport> {
     session.require(Permission::SyncManage)?;
     session.require(Permission::SalesIssue)?;
     let file = &qbo.file;
@@ -177,24 +258,45 @@ pub async fn pull(qbo: &Qbo, session: &Session, full: bool) -> Result<PullReport
         .and_then(|w| DateTime::parse_from_rfc3339(w).ok());
     let mut fetched = Fetched::default();
     let mut report = PullReport::default();
-    let (tax_codes, _) = qbo.all_since::<TaxCode>(None).await?;
-    let (tax_rates, _) = qbo.all_since::<TaxRate>(None).await?;
+    let progress = Progress {
+        sink: progress,
+        now: std::sync::Mutex::new(PullProgress::default()),
+    };
+    // Tax codes, rates and preferences, then the mode's reads (below), then saving.
+    let planned = match watermark {
+        Some(w) if !full && now.signed_duration_since(w.with_timezone(&Utc)) <= CDC_LIMIT => 5,
+        Some(_) if !full => 14,
+        _ => 9,
+    };
+    progress.update(|p| p.steps_total = planned);
+    let (tax_codes, _) = qbo.all_since::<TaxCode>(None, &progress).await?;
+    let (tax_rates, _) = qbo.all_since::<TaxRate>(None, &progress).await?;
     fetched.tax_codes = tax_codes;
     fetched.tax_rates = tax_rates;
+    progress.step("Reading the company's preferences".into());
     fetched.preferences = Some(qbo.client.preferences().await.map_err(qbo_error)?.value);
+    progress.step_done();
     let new_watermark = match watermark {
         Some(w) if !full && now.signed_duration_since(w.with_timezone(&Utc)) <= CDC_LIMIT => {
             report.mode = Some(PullMode::Cdc);
             let since = w - OVERLAP;
+            progress.step("Reading the changes since the last pull".into());
             let reply = qbo
                 .client
                 .cdc(&CDC_ENTITIES, since)
                 .await
                 .map_err(qbo_error)?;
+            progress.update(|p| {
+                p.steps_done += 1;
+                p.pages += 1;
+            });
             if reply.value.may_be_truncated() {
                 // The answer may have left changes out: page the same window by query instead.
                 report.truncated_windows += 1;
-                let t = qbo.fetch_by_query(Some(since), &mut fetched).await?;
+                progress.update(|p| p.steps_total += 5);
+                let t = qbo
+                    .fetch_by_query(Some(since), &mut fetched, &progress)
+                    .await?;
                 t.or(reply.time)
             } else {
                 let cdc = &reply.value;
@@ -208,27 +310,32 @@ pub async fn pull(qbo: &Qbo, session: &Session, full: bool) -> Result<PullReport
         }
         Some(w) if !full => {
             report.mode = Some(PullMode::Resync);
-            let t = qbo.fetch_by_query(Some(w - OVERLAP), &mut fetched).await?;
+            let t = qbo
+                .fetch_by_query(Some(w - OVERLAP), &mut fetched, &progress)
+                .await?;
             fetched
                 .id_sets
-                .insert("Customer", qbo.id_set::<Customer>().await?);
-            fetched.id_sets.insert("Item", qbo.id_set::<Item>().await?);
+                .insert("Customer", qbo.id_set::<Customer>(&progress).await?);
             fetched
                 .id_sets
-                .insert("Invoice", qbo.id_set::<Invoice>().await?);
+                .insert("Item", qbo.id_set::<Item>(&progress).await?);
             fetched
                 .id_sets
-                .insert("CreditMemo", qbo.id_set::<CreditMemo>().await?);
+                .insert("Invoice", qbo.id_set::<Invoice>(&progress).await?);
             fetched
                 .id_sets
-                .insert("SalesReceipt", qbo.id_set::<SalesReceipt>().await?);
+                .insert("CreditMemo", qbo.id_set::<CreditMemo>(&progress).await?);
+            fetched
+                .id_sets
+                .insert("SalesReceipt", qbo.id_set::<SalesReceipt>(&progress).await?);
             t
         }
         _ => {
             report.mode = Some(PullMode::Initial);
-            qbo.fetch_by_query(None, &mut fetched).await?
+            qbo.fetch_by_query(None, &mut fetched, &progress).await?
         }
     };
+    progress.step("Saving into the ledger".into());
     let mut uow = file.begin(session).await?;
     let realm = qbo.realm_id().to_owned();
     apply(&mut uow, &realm, &settings.pin_source, fetched, &mut report).await?;
@@ -266,6 +373,10 @@ pub async fn pull(qbo: &Qbo, session: &Session, full: bool) -> Result<PullReport
     })
     .await?;
     uow.commit().await?;
+    progress.update(|p| {
+        p.steps_done += 1;
+        p.finished = true;
+    });
     report.watermark = watermark_text;
     Ok(report)
 }
@@ -644,8 +755,9 @@ async fn apply(
     for change in f.sales_receipts {
         sale_change(uow, realm, change, &maps, report).await?;
     }
+    // After the invoices: a credit memo names its original, which may have come in this pull.
     for change in f.credit_memos {
-        credit_memo_change(uow, realm, change, report).await?;
+        sale_change(uow, realm, change, &maps, report).await?;
     }
     // Offline past CDC's reach: what the mirror has and QuickBooks no longer lists was deleted.
     for (entity, ids) in &f.id_sets {
@@ -673,67 +785,30 @@ struct Maps {
     tax: HashMap<String, TaxType>,
 }
 
-/// Credit memos are mirrored, not issued: a ledger credit note needs its original invoice and
-/// KRA's reason, which QuickBooks rarely gives (`InvoiceRef` is often empty, spec §2.8). Each
-/// new one is listed for a person to raise the credit note in Hesabu. A simplification.
-async fn credit_memo_change(
-    uow: &mut UnitOfWork,
+/// The ledger sale a pulled credit memo credits: the invoice its `InvoiceRef` names, when
+/// Hesabu pulled and issued that invoice; else why not, in words.
+async fn original_of(
+    uow: &UnitOfWork,
     realm: &str,
-    change: Change<CreditMemo>,
-    report: &mut PullReport,
-) -> Result<()> {
-    report.objects += 1;
-    match change {
-        Change::Upsert(rec) => {
-            let view = TxnView::from(&rec.entity);
-            let id = view.id.unwrap_or_default().to_owned();
-            let m = mirror(uow, realm, "CreditMemo", &id).await?;
-            if m.as_ref()
-                .is_some_and(|m| m.sync_token.as_deref() == view.sync_token)
-            {
-                report.unchanged += 1;
-                return Ok(());
-            }
-            let fp = mapping::fingerprint(&view);
-            if m.is_none() {
-                review(
-                    uow,
-                    realm,
-                    "CreditMemo",
-                    &id,
-                    None,
-                    "not_imported",
-                    format!(
-                        "QuickBooks credit memo {} (total {}) is not raised as a credit note \
-                         automatically: raise it in Hesabu against the original invoice, with \
-                         KRA's reason.",
-                        view.doc_number.unwrap_or(&id),
-                        view.total_amt.unwrap_or_default()
-                    ),
-                    view.sync_token,
-                    report,
-                )
-                .await?;
-            }
-            keep(
-                uow,
-                realm,
-                "CreditMemo",
-                &id,
-                view.sync_token,
-                rec.entity.last_updated(),
-                Some(&fp),
-                &rec.raw,
-                false,
-                None,
-            )
-            .await?;
-        }
-        Change::Deleted { id, last_updated } => {
-            deleted(uow, realm, "CreditMemo", &id, last_updated, report).await?;
-        }
-    }
-    Ok(())
+    view: &TxnView<'_>,
+) -> Result<std::result::Result<String, String>> {
+    let Some(invoice) = view.original_ref else {
+        return Ok(Err(format!(
+            "QuickBooks does not say which invoice it credits (its InvoiceRef is empty). \
+             Raise the credit note in Hesabu against the original invoice, with KRA's reason \
+             (total {})",
+            view.total_amt.unwrap_or_default()
+        )));
+    };
+    let local = mirror(uow, realm, "Invoice", invoice)
+        .await?
+        .and_then(|m| m.local_id);
+    Ok(local.ok_or_else(|| {
+        format!(
+            "it credits QuickBooks invoice {invoice}, which Hesabu has not imported. Raise the \
+             credit note in Hesabu against the original invoice, with KRA's reason"
+        )
+    }))
 }
 
 async fn sale_change<T>(
@@ -803,9 +878,22 @@ where
             .await?;
             return Ok(());
         }
-        match mapping::sale(&view, &maps.customers, &maps.items, &maps.tax) {
-            Ok(sale) => {
-                let (doc, totals) = synced::issue_pulled_in(uow, &sale).await?;
+        let issued = match mapping::sale(&view, &maps.customers, &maps.items, &maps.tax) {
+            Ok(sale) if view.doc_type == SalesType::CreditNote => {
+                match original_of(uow, realm, &view).await? {
+                    Ok(original) => synced::issue_pulled_credit_note_in(uow, &sale, &original)
+                        .await?
+                        .map_err(|e| e.to_string()),
+                    Err(why) => Err(why),
+                }
+            }
+            Ok(sale) => synced::issue_pulled_in(uow, &sale)
+                .await?
+                .map_err(|e| e.to_string()),
+            Err(why) => Err(why),
+        };
+        match issued {
+            Ok((doc, totals)) => {
                 report.sales_issued += 1;
                 let number = doc.number.clone().unwrap_or_default();
                 let qbo_total = view.total_amt.unwrap_or_default();
@@ -851,7 +939,7 @@ where
                     &id,
                     None,
                     "not_imported",
-                    format!("{label} was not imported: {why}."),
+                    format!("{label} was not imported: {}.", why.trim_end_matches('.')),
                     token,
                     report,
                 )

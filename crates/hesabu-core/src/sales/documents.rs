@@ -818,10 +818,84 @@ pub async fn create(file: &CompanyFile, session: &Session, new: &NewSale) -> Res
     require_for(session, new.doc_type)?;
     let mut uow = file.begin(session).await?;
     let prepared = prepare(&uow, new, None).await?;
+    let doc = write_content(
+        &uow,
+        empty_draft(&uow, new.doc_type, session.user_id()),
+        &prepared,
+        true,
+    )
+    .await?;
+    uow.audit(AuditDraft {
+        action: "sale.create",
+        entity_type: "sale",
+        entity_id: doc.id.clone(),
+        before: None,
+        after: Some(summary(&doc)),
+    })
+    .await?;
+    uow.commit().await?;
+    show(file, session, &doc.id).await
+}
+
+/// Writes `new` through every check a sale typed into Hesabu passes (a credit note's original,
+/// reason and limits included), marks it as QuickBooks' object `qbo_id` at `sync_token`, and
+/// issues it: the pulled credit memo's way into the ledger (`super::synced`). Audited
+/// `sale.pull`. `Ok(Err(why))` when the checks refuse it: nothing was written, and the caller
+/// may go on with its unit of work.
+pub(crate) async fn create_pulled_in(
+    uow: &mut UnitOfWork,
+    new: &NewSale,
+    qbo_id: &str,
+    sync_token: Option<&str>,
+) -> Result<std::result::Result<(sales_document::Model, DocumentTotals), Error>> {
+    let created_by = uow.actor().id.clone().ok_or_else(|| {
+        Error::invalid("Pulling sales from QuickBooks needs a signed-in user (it issues them).")
+    })?;
+    let prepared = match prepare(uow, new, None).await {
+        Ok(p) => p,
+        Err(e @ (Error::InvalidInput(_) | Error::NotFound(_) | Error::Conflict(_))) => {
+            return Ok(Err(e));
+        }
+        Err(other) => return Err(other),
+    };
+    let today = today(uow.db(), uow.now()).await?;
+    if parse_date("issue date", &prepared.issue_date)? > today {
+        return Ok(Err(Error::invalid(format!(
+            "it is dated {}, after today ({today}); KRA refuses post-dated sales",
+            prepared.issue_date
+        ))));
+    }
+    let draft = sales_document::Model {
+        qbo_id: Some(qbo_id.to_owned()),
+        qbo_sync_token: sync_token.map(str::to_owned),
+        ..empty_draft(uow, new.doc_type, &created_by)
+    };
+    let doc = write_content(uow, draft, &prepared, true).await?;
+    uow.audit(AuditDraft {
+        action: "sale.pull",
+        entity_type: "sale",
+        entity_id: doc.id.clone(),
+        before: None,
+        after: Some(json!({
+            "qbo_id": qbo_id,
+            "qbo_sync_token": sync_token,
+            "doc_type": new.doc_type,
+            "original": new.original,
+            "reason_code": new.reason_code,
+            "total": prepared.totals.total,
+        })),
+    })
+    .await?;
+    let doc = issue_in(uow, &doc.id, false).await?;
+    Ok(Ok((doc, prepared.totals)))
+}
+
+/// A new draft with nothing in it yet: `write_content` fills it.
+fn empty_draft(uow: &UnitOfWork, doc_type: SalesType, created_by: &str) -> sales_document::Model {
     let now = uow.now_text();
-    let doc = sales_document::Model {
+    sales_document::Model {
         id: uow.new_id(),
-        doc_type: new.doc_type,
+        doc_type,
         status: SalesStatus::Draft,
         sequence_number: None,
         number: None,
@@ -842,7 +916,7 @@ pub async fn create(file: &CompanyFile, session: &Session, new: &NewSale) -> Res
         total_tax: Decimal::ZERO.into(),
         total: Decimal::ZERO.into(),
         total_kes: Decimal::ZERO.into(),
-        created_by: session.user_id().to_owned(),
+        created_by: created_by.to_owned(),
         created_at: now.clone(),
         updated_at: now,
         issued_by: None,
@@ -853,18 +927,7 @@ pub async fn create(file: &CompanyFile, session: &Session, new: &NewSale) -> Res
         void_reason: None,
         qbo_id: None,
         qbo_sync_token: None,
-    };
-    let doc = write_content(&uow, doc, &prepared, true).await?;
-    uow.audit(AuditDraft {
-        action: "sale.create",
-        entity_type: "sale",
-        entity_id: doc.id.clone(),
-        before: None,
-        after: Some(summary(&doc)),
-    })
-    .await?;
-    uow.commit().await?;
-    show(file, session, &doc.id).await
+    }
 }
 
 fn require_for(session: &Session, doc_type: SalesType) -> Result<()> {

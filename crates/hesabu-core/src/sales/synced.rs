@@ -70,6 +70,9 @@ pub struct PulledLine {
     pub quantity: Decimal,
     pub unit_price: Decimal,
     pub tax_type: TaxType,
+    /// The line's share of a transaction discount (QuickBooks' discount line, allocated to the
+    /// items by the caller), or none.
+    pub discount: Discount,
 }
 
 /// A sale as pulled, ready to issue.
@@ -85,6 +88,8 @@ pub struct PulledSale {
     pub issue_date: String,
     pub due_date: Option<String>,
     pub currency: String,
+    /// KES per unit of `currency` (QuickBooks' `ExchangeRate`); 1 for a KES sale.
+    pub exchange_rate: Decimal,
     pub price_basis: PriceBasis,
     pub payment_method: Option<String>,
     pub notes: Option<String>,
@@ -408,18 +413,48 @@ fn inputs(sale: &PulledSale) -> Vec<LineInput> {
         .map(|l| LineInput {
             quantity: l.quantity,
             unit_price: l.unit_price,
-            discount: Discount::None,
+            discount: l.discount,
             tax_type: l.tax_type,
         })
         .collect()
 }
 
+/// The sale's exchange rate as the ledger keeps it, and its total in KES computed by the same
+/// maths from KES-converted lines (as a sale typed into Hesabu).
+async fn in_kes(
+    db: &impl ConnectionTrait,
+    sale: &PulledSale,
+    totals: &DocumentTotals,
+) -> Result<(Decimal, Decimal)> {
+    let base = crate::company::load(db).await?.base_currency;
+    if sale.currency.eq_ignore_ascii_case(&base) {
+        return Ok((Decimal::ONE, totals.total));
+    }
+    let rate = sale.exchange_rate.normalize();
+    if rate <= Decimal::ZERO || rate == Decimal::ONE || rate > Decimal::from(1_000_000) {
+        return Err(Error::invalid(format!(
+            "QuickBooks {} {} is in {} with exchange rate {}: Hesabu needs how many {base} one \
+             {} is worth (turn multicurrency on in QuickBooks, or set the rate on the sale).",
+            sale.doc_type.describe(),
+            sale.remote_id,
+            sale.currency,
+            sale.exchange_rate,
+            sale.currency
+        )));
+    }
+    let converted = tax::in_base_currency(&inputs(sale), rate)?;
+    let kes = tax::compute(&converted, sale.price_basis, &documents::rate_table())?;
+    Ok((rate, kes.total))
+}
+
 /// Writes the pulled sale as a draft with the ledger's own figures and issues it (its number,
-/// its event). Returns the document and the totals it was stored with.
+/// its event). Returns the document and the totals it was stored with, or `Ok(Err(why))` when
+/// the ledger's maths refuses its figures (a quantity or discount out of range, a foreign sale
+/// without its rate): nothing was written then, and the caller lists it for a person.
 pub async fn issue_pulled_in(
     uow: &mut UnitOfWork,
     sale: &PulledSale,
-) -> Result<(sales_document::Model, DocumentTotals)> {
+) -> Result<std::result::Result<(sales_document::Model, DocumentTotals), Error>> {
     if sale.lines.is_empty() {
         return Err(Error::invalid(format!(
             "QuickBooks {} {} has no item lines.",
@@ -430,7 +465,18 @@ pub async fn issue_pulled_in(
     let created_by = uow.actor().id.clone().ok_or_else(|| {
         Error::invalid("Pulling sales from QuickBooks needs a signed-in user (it issues them).")
     })?;
-    let totals = compute(sale)?;
+    let refused = |e: Error| match e {
+        Error::InvalidInput(_) => Ok(Err(e)),
+        other => Err(other),
+    };
+    let totals = match compute(sale) {
+        Ok(t) => t,
+        Err(e) => return refused(e),
+    };
+    let (exchange_rate, total_kes) = match in_kes(uow.db(), sale, &totals).await {
+        Ok(k) => k,
+        Err(e) => return refused(e),
+    };
     let now = uow.now_text();
     let amount_paid = if sale.doc_type == SalesType::CashSale {
         totals.total
@@ -449,7 +495,7 @@ pub async fn issue_pulled_in(
         issue_date: sale.issue_date.clone(),
         due_date: sale.due_date.clone(),
         currency: sale.currency.clone(),
-        exchange_rate: Decimal::ONE.into(),
+        exchange_rate: exchange_rate.into(),
         price_basis: sale.price_basis.as_str().into(),
         payment_method: sale.payment_method.clone(),
         amount_paid: amount_paid.into(),
@@ -459,7 +505,7 @@ pub async fn issue_pulled_in(
         total_taxable: totals.total_taxable.into(),
         total_tax: totals.total_tax.into(),
         total: totals.total.into(),
-        total_kes: totals.total.into(),
+        total_kes: total_kes.into(),
         created_by,
         created_at: now.clone(),
         updated_at: now,
@@ -485,8 +531,17 @@ pub async fn issue_pulled_in(
             description: line.description.chars().take(200).collect(),
             quantity: line.quantity.normalize().into(),
             unit_price: line.unit_price.normalize().into(),
-            discount_kind: "none".into(),
-            discount_value: Decimal::ZERO.into(),
+            discount_kind: match line.discount {
+                Discount::None => "none",
+                Discount::Percent(_) => "percent",
+                Discount::Amount(_) => "amount",
+            }
+            .into(),
+            discount_value: match line.discount {
+                Discount::None => Decimal::ZERO,
+                Discount::Percent(v) | Discount::Amount(v) => v.normalize(),
+            }
+            .into(),
             tax_type: line.tax_type.as_str().into(),
             tax_rate: computed.rate.into(),
             supply_amount: computed.supply_amount.into(),
@@ -512,7 +567,59 @@ pub async fn issue_pulled_in(
     })
     .await?;
     let doc = documents::issue_in(uow, &doc.id, false).await?;
-    Ok((doc, totals))
+    Ok(Ok((doc, totals)))
+}
+
+/// KRA's reason for a credit note pulled from QuickBooks, which records none: 13, "other
+/// reason". Simplification: a firm that wants the real reason raises the credit note in Hesabu.
+pub const PULLED_CREDIT_REASON: &str = "13";
+
+/// Writes a pulled credit memo as a ledger credit note against `original_id` (a sale Hesabu
+/// issued) and issues it, through every check a credit note typed into Hesabu passes: the
+/// original's customer, currency and basis, quantities and amounts no more than what remains
+/// creditable. KRA's reason is [`PULLED_CREDIT_REASON`]. `Ok(Err(why))` when those checks
+/// refuse it: nothing was written (the caller lists it for a person).
+pub async fn issue_pulled_credit_note_in(
+    uow: &mut UnitOfWork,
+    sale: &PulledSale,
+    original_id: &str,
+) -> Result<std::result::Result<(sales_document::Model, DocumentTotals), Error>> {
+    let new = documents::NewSale {
+        doc_type: SalesType::CreditNote,
+        customer: None,
+        walk_in_name: None,
+        issue_date: Some(sale.issue_date.clone()),
+        due_date: None,
+        currency: Some(sale.currency.clone()),
+        exchange_rate: (sale.exchange_rate != Decimal::ONE).then_some(sale.exchange_rate),
+        price_basis: Some(sale.price_basis),
+        payment_method: None,
+        amount_paid: None,
+        notes: sale.notes.clone(),
+        original: Some(original_id.to_owned()),
+        reason_code: Some(PULLED_CREDIT_REASON.to_owned()),
+        lines: sale
+            .lines
+            .iter()
+            .map(|l| documents::NewSaleLine {
+                item: l.item_id.clone(),
+                description: Some(l.description.clone()),
+                quantity: l.quantity,
+                unit_price: Some(l.unit_price),
+                discount_percent: match l.discount {
+                    Discount::Percent(p) => Some(p),
+                    _ => None,
+                },
+                discount_amount: match l.discount {
+                    Discount::Amount(a) => Some(a),
+                    _ => None,
+                },
+                tax_type: Some(l.tax_type.as_str().to_owned()),
+                original_line: None,
+            })
+            .collect(),
+    };
+    documents::create_pulled_in(uow, &new, &sale.remote_id, sale.sync_token.as_deref()).await
 }
 
 /// Where a pulled sale stands in the ledger.
