@@ -24,6 +24,8 @@ mod outbox;
 mod permissions;
 mod qbo;
 mod qbo_cli;
+mod qbo_crash;
+mod qbo_load;
 mod receipts;
 mod register;
 mod rules;
