@@ -160,15 +160,29 @@ async fn the_sale_and_credit_note_payloads_match_the_recorded_requests() {
     assert!(text.contains(r#""taxblAmtB":0.90"#), "{text}");
     assert!(text.contains(r#""totAmt":1.04"#), "{text}");
 
-    // What cannot be sent yet is refused in words, not sent wrong.
+    // The same exclusive sale for a gateway that checks inclusive prices (spec §12.1): the
+    // line re-expressed, the ledger's net, VAT and total kept to the cent. By hand: 0.90 + 0.14
+    // = 1.04 charged; 1.00 + 16 % = 1.16 a unit; 1.04 of 1.16 is a discount of 0.12, which
+    // 10.34 % of 1.16 (0.119944) gives; 1.04 ÷ 1.16 = 0.8966 → 0.90 net, 0.14 VAT.
     let inclusive = PayloadContext {
         gateway_basis: PriceBasis::Inclusive,
-        ..ctx
+        ..zero.clone()
     };
-    let err = payload::build(&sale, &items, &inclusive)
-        .unwrap_err()
-        .to_string();
-    assert!(err.contains("inclusive"), "{err}");
+    let text = serde_json::to_string(&payload::build(&sale, &items, &inclusive).unwrap()).unwrap();
+    for field in [
+        r#""prc":1.16"#,
+        r#""splyAmt":1.16"#,
+        r#""dcRt":10.34"#,
+        r#""dcAmt":0.12"#,
+        r#""taxblAmt":0.90"#,
+        r#""taxAmt":0.14"#,
+        r#""taxblAmtB":0.90"#,
+        r#""taxAmtB":0.14"#,
+        r#""totAmt":1.04"#,
+    ] {
+        assert!(text.contains(field), "{field} in {text}");
+    }
+    // What cannot be sent is refused in words, not sent wrong.
     let err = payload::build(&sale, &HashMap::new(), &zero)
         .unwrap_err()
         .to_string();

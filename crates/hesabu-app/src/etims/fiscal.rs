@@ -157,20 +157,23 @@ pub fn problems_of(ctx: &FiscalContext, now: DateTime<Utc>) -> Vec<Problem> {
             "Sending foreign-currency sales is not built yet: issue the sale in KES.",
         ));
     }
+    // A sale on the other basis is re-expressed line by line (spec §12.1); a line that cannot
+    // be is listed here, in the builder's words.
     if let Some(d) = &ctx.device
         && sale.price_basis != d.price_basis
     {
-        out.push(problem(
-            "price_basis",
-            format!(
-                "{label} is priced {} of VAT; this device's gateway validates {} prices.",
-                sale.price_basis, d.price_basis
-            ),
-            format!(
-                "Converting between the two is not built yet: issue the sale on the {} basis.",
-                d.price_basis
-            ),
-        ));
+        for line in &sale.lines {
+            if let Err(e) = payload::wire_figures(sale, line, d.price_basis, &label) {
+                out.push(problem(
+                    "price_basis",
+                    e.to_string(),
+                    format!(
+                        "This device's gateway checks {} prices: issue the sale on that basis.",
+                        d.price_basis
+                    ),
+                ));
+            }
+        }
     }
     for line in &sale.lines {
         let item = line.item_id.as_ref().and_then(|id| ctx.items.get(id));

@@ -5,10 +5,11 @@
 //! Band rates follow the spec's §12.2 rule, chosen per device ([`UnusedBandRate`]): the code
 //! list's rate for bands that carry an amount, and 0 (or the code-list rate) for unused bands.
 //!
-//! Simplification, said here and in the issue's note: the payload is built on the sale's own
-//! price basis. A device whose gateway wants the other basis (the integrator gateway validates
-//! inclusive prices) gets a clear refusal until the conversion of spec §12.1 ("derive prc from
-//! the line's gross so that taxblAmt reproduces the ledger's net exactly") is written.
+//! A device whose gateway validates the other price basis (the integrator checks inclusive
+//! prices, spec §12.1) gets each line re-expressed by the tax module
+//! ([`hesabu_core::sales::tax::rebase_line`]): the unit price, supply and discount on the
+//! gateway's basis, the taxable amount, VAT and total the ledger's own to the cent, so the band
+//! totals stay the ledger's. A line no 2-place price can express is refused in words.
 
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -17,9 +18,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 
 use hesabu_core::sales::SalesType;
-use hesabu_core::sales::documents::SaleView;
+use hesabu_core::sales::documents::{SaleLineView, SaleView};
 use hesabu_core::sales::items::ItemView;
-use hesabu_core::sales::tax::{PriceBasis, TaxType, UnusedBandRate, header_rate};
+use hesabu_core::sales::tax::{
+    LineTotals, PriceBasis, RebasedLine, TaxType, UnusedBandRate, header_rate, rebase_line,
+};
 use hesabu_etims::dates;
 use hesabu_etims::types::sales::{SaleItem, SaleReceipt, SaveSaleRequest};
 use hesabu_store::error::{Error, Result};
@@ -62,6 +65,50 @@ fn decimal(what: &str, text: &str) -> Result<Decimal> {
         .map_err(|_| Error::Internal(format!("the stored {what} '{text}' is not a number")))
 }
 
+/// One line's amounts as the device's gateway checks them: the ledger's own on the sale's
+/// basis, else re-expressed by the tax module ([`rebase_line`]); refused in words when the
+/// line cannot be. Also the pre-send checklist's test (`fiscal`), so it refuses what the
+/// builder would.
+pub fn wire_figures(
+    sale: &SaleView,
+    line: &SaleLineView,
+    gateway_basis: PriceBasis,
+    number: &str,
+) -> Result<RebasedLine> {
+    if sale.price_basis == gateway_basis {
+        return Ok(RebasedLine {
+            unit_price: decimal("unit price", &line.unit_price)?.round_dp(2),
+            supply_amount: decimal("supply amount", &line.supply_amount)?,
+            discount_rate: match line.discount_kind.as_str() {
+                "percent" => decimal("discount", &line.discount_value)?.round_dp(2),
+                _ => Decimal::ZERO,
+            },
+            discount_amount: decimal("discount amount", &line.discount_amount)?,
+            taxable_amount: decimal("taxable amount", &line.taxable_amount)?,
+            tax_amount: decimal("tax amount", &line.tax_amount)?,
+            total_amount: decimal("line total", &line.total_amount)?,
+        });
+    }
+    let totals = LineTotals {
+        tax_type: line.tax_type,
+        rate: decimal("tax rate", &line.tax_rate)?,
+        supply_amount: decimal("supply amount", &line.supply_amount)?,
+        discount_rate: Decimal::ZERO,
+        discount_amount: decimal("discount amount", &line.discount_amount)?,
+        taxable_amount: decimal("taxable amount", &line.taxable_amount)?,
+        tax_amount: decimal("tax amount", &line.tax_amount)?,
+        total_amount: decimal("line total", &line.total_amount)?,
+    };
+    rebase_line(
+        decimal("quantity", &line.quantity)?.round_dp(2),
+        &totals,
+        sale.price_basis,
+        gateway_basis,
+        decimal("unit price", &line.unit_price)?,
+        &format!("{number} line {} ({})", line.position, line.description),
+    )
+}
+
 /// Builds the request for `sale` (issued, numbered). `items` by item id, for every item on it.
 pub fn build(
     sale: &SaleView,
@@ -71,13 +118,6 @@ pub fn build(
     let number = sale.number.clone().ok_or_else(|| {
         Error::invalid("A draft is not sent to KRA: issue it first (it gets its number then).")
     })?;
-    if sale.price_basis != ctx.gateway_basis {
-        return Err(Error::invalid(format!(
-            "{number} is priced {} of VAT, and this device's gateway validates {} prices. \
-             Converting between the two is not built yet: issue the sale on the {} basis.",
-            sale.price_basis, ctx.gateway_basis, ctx.gateway_basis
-        )));
-    }
     if sale.currency != "KES" {
         return Err(Error::invalid(format!(
             "{number} is in {}; KRA takes KES amounts, and sending the KES figures of a \
@@ -113,6 +153,8 @@ pub fn build(
             ))
         })?;
         let quantity = decimal("quantity", &line.quantity)?;
+        let sent_quantity = quantity.round_dp(2);
+        let figures = wire_figures(sale, line, ctx.gateway_basis, &number)?;
         item_list.push(SaleItem {
             item_seq: u32::try_from(at).unwrap_or(u32::MAX),
             item_cd: item.kra_item_code.clone(),
@@ -121,24 +163,21 @@ pub fn build(
             bcd: item.barcode.clone(),
             pkg_unit_cd: item.packaging_unit.clone(),
             // One package per unit sold: Hesabu keeps no units-per-package yet.
-            pkg: quantity.round_dp(2),
+            pkg: sent_quantity,
             qty_unit_cd: item.quantity_unit.clone(),
-            qty: quantity.round_dp(2),
-            prc: decimal("unit price", &line.unit_price)?.round_dp(2),
-            sply_amt: decimal("supply amount", &line.supply_amount)?,
-            dc_rt: match line.discount_kind.as_str() {
-                "percent" => decimal("discount", &line.discount_value)?.round_dp(2),
-                _ => Decimal::ZERO,
-            },
-            dc_amt: decimal("discount amount", &line.discount_amount)?,
+            qty: sent_quantity,
+            prc: figures.unit_price,
+            sply_amt: figures.supply_amount,
+            dc_rt: figures.discount_rate,
+            dc_amt: figures.discount_amount,
             isrcc_cd: None,
             isrcc_nm: None,
             isrc_rt: None,
             isrc_amt: None,
             tax_ty_cd: line.tax_type.as_str().to_owned(),
-            taxbl_amt: decimal("taxable amount", &line.taxable_amount)?,
-            tax_amt: decimal("tax amount", &line.tax_amount)?,
-            tot_amt: decimal("line total", &line.total_amount)?,
+            taxbl_amt: figures.taxable_amount,
+            tax_amt: figures.tax_amount,
+            tot_amt: figures.total_amount,
         });
     }
     let t = &sale.totals;

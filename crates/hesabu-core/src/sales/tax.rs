@@ -695,6 +695,136 @@ fn line_at(line: &LineInput, basis: PriceBasis, rates: &RateTable, at: &str) -> 
     })
 }
 
+/// A line's figures as a gateway that validates the other price basis wants them (spec §12.1):
+/// the unit price, supply amount and discount re-expressed, the taxable amount, tax and total
+/// the ledger's own to the cent. See [`rebase_line`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RebasedLine {
+    pub unit_price: Decimal,
+    pub supply_amount: Decimal,
+    pub discount_rate: Decimal,
+    pub discount_amount: Decimal,
+    pub taxable_amount: Decimal,
+    pub tax_amount: Decimal,
+    pub total_amount: Decimal,
+}
+
+/// How many cent steps of the unit price [`rebase_line`] tries before it gives up.
+const REBASE_PRICE_STEPS: u32 = 500;
+
+/// One computed line (`line`, on `from`, sent with `quantity` at 2 places) expressed on the
+/// other basis `to` so that the gateway's own arithmetic (spec §12.1, as the integrator checks
+/// it: `splyAmt = round(qty × prc)`, `dcAmt = round(splyAmt × dcRt / 100)`, then the basis'
+/// split) reproduces the ledger's taxable amount, tax and total exactly. KRA then signs the
+/// figures the customer was charged; nothing is rounded differently behind the accountant.
+///
+/// The unit price starts from the ledger's (with VAT added or taken out) and moves up a cent
+/// at a time until a discount rate at 2 places closes the gap; the discount carries the line's
+/// own discount plus, at most, the rounding of a 2-place price (often 0.01 %: 116.00 for
+/// three units is 3 × 38.67 less 0.01). Refused in words when no such price exists within
+/// [`REBASE_PRICE_STEPS`] cents, and when the other basis cannot split the ledger's figures the
+/// same way (an inclusive line whose VAT, taken on its net, rounds to another cent).
+pub fn rebase_line(
+    quantity: Decimal,
+    line: &LineTotals,
+    from: PriceBasis,
+    to: PriceBasis,
+    unit_price: Decimal,
+    at: &str,
+) -> Result<RebasedLine> {
+    let same = RebasedLine {
+        unit_price: money(unit_price),
+        supply_amount: line.supply_amount,
+        discount_rate: line.discount_rate,
+        discount_amount: line.discount_amount,
+        taxable_amount: line.taxable_amount,
+        tax_amount: line.tax_amount,
+        total_amount: line.total_amount,
+    };
+    if from == to {
+        return Ok(same);
+    }
+    let refuse = |why: String| {
+        Error::invalid(format!(
+            "{at}: {why} Issue the sale on the {to} basis (the basis this device's gateway              checks), or change the line's quantity or price."
+        ))
+    };
+    if quantity <= Decimal::ZERO || line.total_amount < Decimal::ZERO {
+        return Err(refuse(format!(
+            "a quantity of {quantity} or a negative amount cannot be re-expressed {to} of VAT."
+        )));
+    }
+    let hundred = Decimal::ONE_HUNDRED;
+    let divisor = hundred + line.rate;
+    // What the gateway's own split must land on: the gross after discount (inclusive) or the
+    // net after discount (exclusive), and its split checked the way the gateway computes it.
+    let (target, start) = match to {
+        PriceBasis::Inclusive => {
+            let gross = line.total_amount;
+            if money(gross * hundred / divisor) != line.taxable_amount {
+                return Err(refuse(format!(
+                    "KRA's inclusive split of {gross} at {}% is not the ledger's {} + {}.",
+                    line.rate, line.taxable_amount, line.tax_amount
+                )));
+            }
+            (gross, unit_price * divisor / hundred)
+        }
+        PriceBasis::Exclusive => {
+            let net = line.taxable_amount;
+            if money(net * line.rate / hundred) != line.tax_amount {
+                return Err(refuse(format!(
+                    "VAT at {}% on the net {net} is {}, not the {} the inclusive price \
+                     gives.",
+                    line.rate,
+                    money(net * line.rate / hundred),
+                    line.tax_amount
+                )));
+            }
+            (net, unit_price * hundred / divisor)
+        }
+    };
+    // The smallest 2-place price whose supply reaches the target, or the ledger's own price on
+    // the new basis when that is higher (a discounted line keeps its real price and discount).
+    let floor =
+        (target / quantity).round_dp_with_strategy(MONEY_DP, RoundingStrategy::ToPositiveInfinity);
+    let mut price = money(start).max(floor);
+    let cent = Decimal::new(1, MONEY_DP);
+    for _ in 0..REBASE_PRICE_STEPS {
+        let supply = money(quantity * price);
+        let needed = supply - target;
+        if needed >= Decimal::ZERO {
+            let found = if needed.is_zero() {
+                Some(ZERO_MONEY)
+            } else if supply.is_zero() {
+                None
+            } else {
+                let guess = money(needed * hundred / supply);
+                [guess, guess - cent, guess + cent]
+                    .into_iter()
+                    .find(|rate| {
+                        *rate >= Decimal::ZERO
+                            && *rate <= hundred
+                            && money(supply * *rate / hundred) == needed
+                    })
+            };
+            if let Some(rate) = found {
+                return Ok(RebasedLine {
+                    unit_price: price,
+                    supply_amount: supply,
+                    discount_rate: two_places(rate),
+                    discount_amount: money(needed),
+                    ..same
+                });
+            }
+        }
+        price += cent;
+    }
+    Err(refuse(format!(
+        "no 2-place unit price and discount rate give {target} for a quantity of {quantity} {to} \
+         of VAT."
+    )))
+}
+
 /// Lines in a foreign currency converted to KES, for [`compute`]. `exchange_rate` is KES per
 /// unit of the invoice currency (above 0, at most 6 decimal places).
 ///
@@ -2014,6 +2144,148 @@ mod tests {
                 .collect();
             let _ = compute(&lines, basis, &RateTable::kra_default());
             let _ = in_base_currency(&lines, price);
+        }
+    }
+
+    /// The gateway's own line arithmetic (spec §12.1, as the integrator checks it and as the
+    /// local sandbox does): true when `r` passes it with the ledger's figures.
+    fn gateway_accepts(
+        basis: PriceBasis,
+        quantity: Decimal,
+        rate: Decimal,
+        r: &RebasedLine,
+    ) -> bool {
+        let hundred = Decimal::ONE_HUNDRED;
+        let supply = money(quantity * r.unit_price);
+        let discount = money(supply * r.discount_rate / hundred);
+        let after = supply - discount;
+        let (net, tax) = match basis {
+            PriceBasis::Inclusive => {
+                let net = money(after * hundred / (hundred + rate));
+                (net, after - net)
+            }
+            PriceBasis::Exclusive => (after, money(after * rate / hundred)),
+        };
+        supply == r.supply_amount
+            && discount == r.discount_amount
+            && net == r.taxable_amount
+            && tax == r.tax_amount
+            && net + tax == r.total_amount
+    }
+
+    fn ledger_line(quantity: &str, price: &str, disc: &str, basis: PriceBasis) -> LineTotals {
+        let input = LineInput {
+            quantity: d(quantity),
+            unit_price: d(price),
+            discount: discount(disc),
+            tax_type: TaxType::B,
+        };
+        compute_line(&input, basis, &RateTable::kra_default()).unwrap()
+    }
+
+    #[test]
+    fn an_exclusive_line_is_re_expressed_inclusive_to_the_cent() {
+        use PriceBasis::{Exclusive, Inclusive};
+        // (quantity, price, discount, expected inclusive price, discount rate)
+        let cases = [
+            // One unit at 1.00 less 10 %: 0.90 + 0.14 = 1.04; 1.16 less 10.34 % is 1.04.
+            ("1", "1.00", "10%", "1.16", "10.34"),
+            // Whole cents: 1000 + 160 = 1160 is 1160.00 a unit, no discount.
+            ("1", "1000.00", "", "1160.00", "0.00"),
+            // 116.00 for three units is no 2-place price: 3 × 38.67 = 116.01 less 0.01 %.
+            ("3", "33.3333", "", "38.67", "0.01"),
+            // 2.5 × 10.01 = 25.03 (supply rounds up), +16 % = 29.03 (4.0048 rounds down).
+            ("2.5", "10.01", "", "11.62", "0.07"),
+        ];
+        for (q, price, disc, want_price, want_rate) in cases {
+            let line = ledger_line(q, price, disc, Exclusive);
+            let r = rebase_line(d(q), &line, Exclusive, Inclusive, d(price), "Line 1").unwrap();
+            assert_eq!(
+                (r.unit_price, r.discount_rate),
+                (d(want_price), d(want_rate)),
+                "{q} × {price} {disc}: {r:?}"
+            );
+            assert_eq!(
+                (r.taxable_amount, r.tax_amount, r.total_amount),
+                (line.taxable_amount, line.tax_amount, line.total_amount)
+            );
+            assert!(
+                gateway_accepts(Inclusive, d(q), d("16"), &r),
+                "{q} × {price}: {r:?}"
+            );
+        }
+        // The same basis changes nothing.
+        let line = ledger_line("2", "5.00", "", Exclusive);
+        let r = rebase_line(d("2"), &line, Exclusive, Exclusive, d("5.00"), "Line 1").unwrap();
+        assert_eq!(
+            (r.unit_price, r.supply_amount),
+            (d("5.00"), line.supply_amount)
+        );
+    }
+
+    #[test]
+    fn an_inclusive_line_goes_exclusive_only_when_the_vat_splits_the_same_way() {
+        use PriceBasis::{Exclusive, Inclusive};
+        // 100 incl. = 86.21 + 13.79, and 16 % of 86.21 is 13.79: expressible.
+        let line = ledger_line("1", "100.00", "", Inclusive);
+        let r = rebase_line(d("1"), &line, Inclusive, Exclusive, d("100.00"), "Line 1").unwrap();
+        assert_eq!(r.unit_price, d("86.21"));
+        assert!(gateway_accepts(Exclusive, d("1"), d("16"), &r), "{r:?}");
+        // 0.04 incl. = 0.03 + 0.01, but 16 % of 0.03 is 0.00 (0.0048): no exclusive line
+        // gives the ledger's figures, so it is refused in words.
+        let line = ledger_line("1", "0.04", "", Inclusive);
+        let refused =
+            rebase_line(d("1"), &line, Inclusive, Exclusive, d("0.04"), "Line 1").unwrap_err();
+        assert!(
+            refused
+                .to_string()
+                .contains("Issue the sale on the exclusive basis"),
+            "{refused}"
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn every_rebased_line_passes_the_gateway_s_arithmetic(
+            q_cents in 1i64..=100_000,
+            p_units in 0i64..=10_000_000,
+            p_scale in 0u32..=4,
+            disc in 0i64..=100,
+            band in band_strategy(),
+            from_inclusive in any::<bool>(),
+        ) {
+            let (from, to) = if from_inclusive {
+                (PriceBasis::Inclusive, PriceBasis::Exclusive)
+            } else {
+                (PriceBasis::Exclusive, PriceBasis::Inclusive)
+            };
+            let quantity = Decimal::new(q_cents, 2);
+            let price = Decimal::new(p_units, p_scale);
+            let input = LineInput {
+                quantity,
+                unit_price: price,
+                discount: if disc == 0 { Discount::None } else { Discount::Percent(Decimal::from(disc)) },
+                tax_type: band,
+            };
+            let rates = RateTable::kra_default();
+            let line = compute_line(&input, from, &rates).unwrap();
+            match rebase_line(quantity, &line, from, to, price, "Line 1") {
+                Ok(r) => {
+                    prop_assert!(gateway_accepts(to, quantity, rates.rate(band), &r), "{line:?} -> {r:?}");
+                    prop_assert_eq!(
+                        (r.taxable_amount, r.tax_amount, r.total_amount),
+                        (line.taxable_amount, line.tax_amount, line.total_amount)
+                    );
+                }
+                // Only the inclusive-to-exclusive split may be impossible, or a line above
+                // 10,000 before discount: there a 2-place discount rate moves the discount by
+                // more than a cent, so a supply that no 2-place price reaches may stay out of
+                // reach (refused in words). Below it every exclusive line is expressible.
+                Err(e) => prop_assert!(
+                    from_inclusive || line.supply_amount > Decimal::from(10_000),
+                    "{line:?}: {e}"
+                ),
+            }
         }
     }
 }
