@@ -323,6 +323,15 @@ async fn an_issued_invoice_is_signed_through_the_outbox_and_a_credit_note_agains
     let s = signed(&status);
     assert_eq!(s.invc_no, Some(1));
     assert_eq!(status.document_status.as_str(), "fiscalised");
+    // Signed as soon as it was issued: nobody needs telling.
+    let bell = hesabu_store::notifications::list(&f.file, &f.admin)
+        .await
+        .unwrap();
+    assert!(
+        bell.iter()
+            .all(|n| n.kind != fiscal::SIGNED_AFTER_WAIT_KIND),
+        "{bell:?}"
+    );
     let at_kra = f.sandbox.signed_sales();
     assert_eq!(at_kra.len(), 1);
     assert_eq!(at_kra[0].trd_invc_no, "INV-000001");
@@ -527,6 +536,24 @@ async fn throttling_and_server_errors_are_retried_with_the_same_number() {
     assert_eq!(signed(&s).invc_no, Some(1));
     assert_eq!(signed(&s).attempts, 4);
     assert_eq!(f.sandbox.signed_sales().len(), 1);
+    // It waited six hours for KRA: whoever issued it is told it is signed now (the bell, and
+    // the desktop through `notifications::deliver`), linked to the sale.
+    let bell = hesabu_store::notifications::list(&f.file, &f.admin)
+        .await
+        .unwrap();
+    let notices: Vec<_> = bell
+        .iter()
+        .filter(|n| n.kind == fiscal::SIGNED_AFTER_WAIT_KIND)
+        .collect();
+    assert_eq!(notices.len(), 1, "{bell:?}");
+    assert_eq!(notices[0].document_id.as_deref(), Some(invoice.id.as_str()));
+    assert!(
+        notices[0]
+            .message
+            .starts_with("INV-000001 is now signed by KRA, 6 hours after it was issued."),
+        "{}",
+        notices[0].message
+    );
 }
 
 #[tokio::test]

@@ -43,6 +43,8 @@ use hesabu_store::error::{Error, Result};
 use hesabu_store::outbox::{Ack, RemoteState, SendError};
 use hesabu_store::permissions::Permission;
 use hesabu_store::secrets::SecretStore;
+use hesabu_store::uow::UnitOfWork;
+use sea_orm::{ConnectionTrait, Statement};
 
 /// One reason a sale cannot be sent to KRA yet, and what to do about it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -566,9 +568,78 @@ async fn resolve(
     let signed = ledger::record_signed_in(&mut uow, &s.document_id, &signature)
         .await
         .map_err(stored)?;
+    notify_if_it_waited(&uow, &s.document_id)
+        .await
+        .map_err(stored)?;
     uow.commit().await.map_err(stored)?;
     store_receipt_soon(file, &s.document_id);
     Ok(Resolved::Signed(Box::new(signed)))
+}
+
+/// How long a sale may wait for KRA's signature before its signing is announced to the person
+/// who issued it: longer than a send takes, so only a sale that waited (issued offline, or held
+/// for approval) gets a notice.
+pub const SIGNED_AFTER_WAIT_NOTICE: chrono::Duration = chrono::Duration::minutes(5);
+
+/// The notification kind of [`notify_if_it_waited`].
+pub const SIGNED_AFTER_WAIT_KIND: &str = "etims_signed_after_wait";
+
+/// In the signing unit of work: when the sale waited at least [`SIGNED_AFTER_WAIT_NOTICE`]
+/// since it was issued (no connection, or approval before sending), tells the person who
+/// issued it that it is signed now and its official receipt can be printed (the bell, and the
+/// desktop through `notifications::deliver`). One notice per sale, linked to it; written in
+/// the same transaction as the signature, so there is never one without the other.
+async fn notify_if_it_waited(uow: &UnitOfWork, document_id: &str) -> Result<()> {
+    let Some(row) = uow
+        .db()
+        .query_one_raw(Statement::from_sql_and_values(
+            uow.db().get_database_backend(),
+            "SELECT number, created_by, issued_at FROM sales_document WHERE id = ?",
+            [document_id.into()],
+        ))
+        .await?
+    else {
+        return Ok(());
+    };
+    let text = |column: &str| -> Result<Option<String>> {
+        row.try_get::<Option<String>>("", column)
+            .map_err(|e| Error::Internal(format!("sales_document.{column}: {e}")))
+    };
+    let (Some(user), Some(issued_at)) = (text("created_by")?, text("issued_at")?) else {
+        return Ok(());
+    };
+    let Ok(issued) = hesabu_store::clock::parse_timestamp(&issued_at) else {
+        return Ok(());
+    };
+    let waited = uow.now() - issued;
+    if waited < SIGNED_AFTER_WAIT_NOTICE {
+        return Ok(());
+    }
+    let number = text("number")?.unwrap_or_else(|| document_id.to_owned());
+    hesabu_store::notifications::enqueue(
+        uow,
+        &user,
+        SIGNED_AFTER_WAIT_KIND,
+        Some(document_id),
+        format!(
+            "{number} is now signed by KRA, {} after it was issued. Its official receipt can \
+             be printed (any copy given before was provisional, not an official receipt).",
+            wait_words(waited)
+        ),
+    )
+    .await
+}
+
+/// "7 minutes", "3 hours", "2 days": how long a sale waited, in the notice's words.
+fn wait_words(waited: chrono::Duration) -> String {
+    let plural = |n: i64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
+    if waited.num_days() >= 1 {
+        plural(waited.num_days(), "day")
+    } else if waited.num_hours() >= 1 {
+        plural(waited.num_hours(), "hour")
+    } else {
+        plural(waited.num_minutes().max(1), "minute")
+    }
 }
 
 /// Stores the receipt of a document KRA has just signed (`receipts::store_after_signing`), on
@@ -742,6 +813,9 @@ async fn send_frozen(
             };
             let mut uow = file.begin_system().await.map_err(stored)?;
             let signed = ledger::record_signed_in(&mut uow, &s.document_id, &signature)
+                .await
+                .map_err(stored)?;
+            notify_if_it_waited(&uow, &s.document_id)
                 .await
                 .map_err(stored)?;
             uow.commit().await.map_err(stored)?;
