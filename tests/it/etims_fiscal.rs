@@ -605,6 +605,87 @@ async fn a_counter_kra_disagrees_with_is_corrected_only_when_every_number_is_acc
         "{ready:?}"
     );
     assert_eq!(f.sandbox.signed_sales().len(), 2);
+
+    // The way out, after checking the portal: the administrator gives number 2 up for the
+    // second sale, which is then sent again with a new number. Refused without a reason, for
+    // someone without company rights, and for a sale with no number out.
+    let err = fiscal::give_up_number(
+        &f.file,
+        &f.admin,
+        f.secrets.as_ref(),
+        &second.id,
+        "  ",
+        timeouts(),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("--reason"), "{err}");
+    hesabu_core::users::add(
+        &f.file,
+        &f.admin,
+        &hesabu_core::users::NewUser {
+            email: "clerk@acme.test".into(),
+            name: "Wanjiru Clerk".into(),
+            role: hesabu_store::permissions::Role::FinanceUser,
+            manager_email: None,
+            department: None,
+            password: "clerk-pass-1".into(),
+        },
+    )
+    .await
+    .unwrap();
+    let clerk = hesabu_store::auth::login(&f.file, "clerk@acme.test", "clerk-pass-1")
+        .await
+        .unwrap();
+    let err = fiscal::give_up_number(
+        &f.file,
+        &clerk,
+        f.secrets.as_ref(),
+        &second.id,
+        "portal shows OTHER-1",
+        timeouts(),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(err, hesabu_store::error::Error::PermissionDenied(_)),
+        "{err:?}"
+    );
+    let err = fiscal::give_up_number(
+        &f.file,
+        &f.admin,
+        f.secrets.as_ref(),
+        &first.id,
+        "portal shows OTHER-1",
+        timeouts(),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("credit note"), "{err}");
+    let given = fiscal::give_up_number(
+        &f.file,
+        &f.admin,
+        f.secrets.as_ref(),
+        &second.id,
+        "portal shows OTHER-1 from the old till",
+        timeouts(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(given.state, FiscalState::Rejected);
+    assert!(
+        given.result_msg.as_deref().unwrap().contains("OTHER-1"),
+        "{given:?}"
+    );
+    f.later();
+    f.drain().await;
+    assert_eq!(signed(&f.state_of(&second).await).invc_no, Some(3));
+    assert_eq!(signed(&f.state_of(&third).await).invc_no, Some(4));
+    assert_eq!(f.sandbox.signed_sales().len(), 4);
+    let audit = hesabu_store::audit::verify(&f.file, &f.admin)
+        .await
+        .unwrap();
+    assert!(audit.first_broken.is_none());
 }
 
 /// A small deterministic generator (no dependency for one test).

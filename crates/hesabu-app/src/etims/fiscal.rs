@@ -385,6 +385,143 @@ pub async fn lookup(
     })
 }
 
+/// The operator's way out of counter drift (spec §11.3) when KRA holds this sale's e-TIMS
+/// number as another document (another system, or another copy of this file, signed with the
+/// same PIN and branch): the number is given up, the sale's submission closes as rejected with
+/// the reason and KRA's record of the number, and the sale's dead outbox row is queued again,
+/// so it is sent with a new number (set the counter first if KRA expects a later one). Needs
+/// `CompanyEdit` and a reason; audited (`etims.number.given_up`).
+///
+/// It asks KRA first and refuses unless KRA holds the number as a *different* invoice: a number
+/// KRA does not have is simply retried, and one KRA holds as this very sale is its signature
+/// (recorded by the next sync), so a number is never given up that could still sign this sale
+/// twice.
+pub async fn give_up_number(
+    file: &CompanyFile,
+    session: &Session,
+    secrets: &dyn SecretStore,
+    key: &str,
+    reason: &str,
+    timeouts: hesabu_etims::Timeouts,
+) -> Result<SubmissionView> {
+    session.require(Permission::CompanyEdit)?;
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(Error::invalid(
+            "Say why the number is given up (--reason): it goes into the audit log, and KRA may \
+             ask.",
+        ));
+    }
+    let ctx = ledger::context(file.reader(), key).await?;
+    let label = ctx.sale.number.clone().unwrap_or_else(|| key.to_owned());
+    let s = match &ctx.submission {
+        Some(s) if matches!(s.state, FiscalState::Reserved | FiscalState::Unknown) => s.clone(),
+        Some(s) if s.state == FiscalState::Signed => {
+            return Err(Error::Conflict(format!(
+                "{label} is signed by KRA (CU invoice {}); its number stays. To correct the sale, \
+                 raise a credit note.",
+                s.cu_invoice_no.as_deref().unwrap_or("?")
+            )));
+        }
+        _ => {
+            return Err(Error::Conflict(format!(
+                "{label} has no e-TIMS number out at KRA, so there is nothing to give up; send \
+                 it with `hesabu etims send {label}`."
+            )));
+        }
+    };
+    let n = s.invc_no.unwrap_or_default();
+    let device_view = ledger::device(file.reader()).await?.ok_or_else(|| {
+        Error::Conflict(
+            "This company has no e-TIMS device: set it up with `hesabu etims device init`.".into(),
+        )
+    })?;
+    let client = device::client_for(file, &device_view, secrets, timeouts)?;
+    let wire = u64::try_from(n).unwrap_or(0);
+    let reply = client.invoice_details(wire).await.map_err(|e| {
+        client_error(
+            &format!(
+                "Could not look e-TIMS invoice {n} up at KRA; a number is given up only on \
+                 KRA's word"
+            ),
+            &e,
+        )
+    })?;
+    let Some(detail) = reply.data.and_then(|d| d.invoice(wire).cloned()) else {
+        return Err(Error::Conflict(format!(
+            "KRA has no e-TIMS invoice {n}: nothing else took it, so {label} keeps it. Retry \
+             {label} (`hesabu etims send {label}`); it is looked up and sent with that number."
+        )));
+    };
+    let ours = SaveSaleRequest::from_json(&s.request_json).map_err(|e| {
+        Error::Internal(format!("the stored request of {label} is unreadable: {e}"))
+    })?;
+    if same_invoice(&ours, &detail) {
+        return Err(Error::Conflict(format!(
+            "KRA holds e-TIMS invoice {n} as {label} itself: it is signed, not lost. Run \
+             `hesabu sync run` to record KRA's signature."
+        )));
+    }
+    let holder = detail
+        .trd_invc_no
+        .clone()
+        .unwrap_or_else(|| "another document".into());
+    let message = format!(
+        "e-TIMS invoice {n} given up by {}: KRA holds it as {holder} (total {}). Reason: \
+         {reason}",
+        session.name(),
+        detail.tot_amt.map_or_else(|| "?".into(), |t| t.to_string()),
+    );
+    let mut uow = file.begin(session).await?;
+    let (view, _) = ledger::record_rejected_in(
+        &mut uow,
+        &s.document_id,
+        &Answer {
+            result_cd: Some("994".into()),
+            result_msg: Some(message),
+            response_json: None,
+        },
+        false,
+    )
+    .await?;
+    // The sale's row that went dead on the drift goes back in the queue in this unit of work:
+    // it is sent again with a new number (asked at KRA first, as every requeued row is).
+    let dead = uow
+        .db()
+        .query_all_raw(Statement::from_sql_and_values(
+            uow.db().get_database_backend(),
+            "SELECT o.id FROM workflow_execution w JOIN outbox o ON o.id = w.outbox_id \
+             WHERE w.entity_id = ? AND o.target = ? AND o.state = ?",
+            [
+                s.document_id.clone().into(),
+                hesabu_core::workflows::executions::ETIMS_TARGET.into(),
+                hesabu_store::outbox::OutboxState::Dead.as_str().into(),
+            ],
+        ))
+        .await?;
+    for row in &dead {
+        let id: String = row
+            .try_get("", "id")
+            .map_err(|e| Error::Internal(format!("outbox.id: {e}")))?;
+        hesabu_store::outbox::requeue_dead(file, &uow, &id).await?;
+    }
+    uow.audit(hesabu_store::audit::AuditDraft {
+        action: "etims.number.given_up",
+        entity_type: "sale",
+        entity_id: s.document_id.clone(),
+        before: None,
+        after: Some(json!({
+            "invc_no": n,
+            "held_at_kra_as": holder,
+            "reason": reason,
+            "requeued": dead.len(),
+        })),
+    })
+    .await?;
+    uow.commit().await?;
+    Ok(view)
+}
+
 /// The workflow that sends a document of `doc_type`.
 pub fn workflow_of(doc_type: SalesType) -> WorkflowType {
     match doc_type {
