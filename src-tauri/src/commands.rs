@@ -1106,6 +1106,7 @@ command_table! {
     etims_checklist(key: String) -> etims::ChecklistView;
     etims_payload(key: String) -> etims::PayloadView;
     etims_send(key: String) -> ExecutionView;
+    etims_give_up(key: String, reason: String) -> hesabu_core::sales::fiscal::SubmissionView;
     etims_lookup(number: u32) -> etims::LookupResult;
     etims_queue() -> Vec<etims::FiscalQueueRow>;
     etims_notices() -> etims::NoticesView;

@@ -691,6 +691,28 @@ pub async fn etims_send(
     app_fiscal::queue(&open.file, &session, &key).await.wire()
 }
 
+/// Gives up the e-TIMS number of a sale KRA holds as another document (counter drift), once
+/// KRA confirms it; the sale is queued again for the next number (administrators).
+#[tauri::command]
+pub async fn etims_give_up(
+    state: State<'_, AppState>,
+    key: String,
+    reason: String,
+) -> Result<fiscal::SubmissionView, WireError> {
+    let (open, session) = state.signed_in().await?;
+    let secrets = hesabu_store::secrets::store_from_env().wire()?;
+    app_fiscal::give_up_number(
+        &open.file,
+        &session,
+        secrets.as_ref(),
+        &key,
+        &reason,
+        Timeouts::default(),
+    )
+    .await
+    .wire()
+}
+
 /// Asks KRA about an e-TIMS invoice number of this company's device.
 #[tauri::command]
 pub async fn etims_lookup(

@@ -324,6 +324,7 @@ export const etimsChecklist = (key: string) => call('etims_checklist', { key })
 export const etimsPayload = (key: string) => call('etims_payload', { key })
 /** Queues a sale for KRA (its workflow); the sync sends it. */
 export const etimsSend = (key: string) => call('etims_send', { key })
+export const etimsGiveUp = (key: string, reason: string) => call('etims_give_up', { key, reason })
 /** Asks KRA about an e-TIMS invoice number; nothing is changed. */
 export const etimsLookup = (number: number) => call('etims_lookup', { number })
 export const etimsQueue = () => call('etims_queue')

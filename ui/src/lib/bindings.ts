@@ -2031,6 +2031,7 @@ export type Commands = {
   etims_checklist: { args: { key: string }; returns: ChecklistView };
   etims_payload: { args: { key: string }; returns: PayloadView };
   etims_send: { args: { key: string }; returns: ExecutionView };
+  etims_give_up: { args: { key: string; reason: string }; returns: SubmissionView };
   etims_lookup: { args: { number: number }; returns: LookupResult };
   etims_queue: { args: Record<string, never>; returns: Array<FiscalQueueRow> };
   etims_notices: { args: Record<string, never>; returns: NoticesView };
@@ -2167,6 +2168,7 @@ export const COMMAND_NAMES: readonly CommandName[] = [
   "etims_checklist",
   "etims_payload",
   "etims_send",
+  "etims_give_up",
   "etims_lookup",
   "etims_queue",
   "etims_notices",

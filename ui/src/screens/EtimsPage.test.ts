@@ -111,6 +111,47 @@ describe('EtimsPage', () => {
     expect(result.textContent).toContain('eTIMS portal')
   })
 
+  it('lets an administrator give up a number KRA holds as another document, with a reason', async () => {
+    commands({
+      ...READS,
+      etims_lookup: () => ({
+        invc_no: 8,
+        found: true,
+        kra_code: '000',
+        kra_message: 'Successful',
+        kra_document: 'POS-991',
+        kra_total: '10.00',
+        local_document: 'INV-000012',
+        local_state: 'unknown',
+        same_document: false,
+      }),
+      etims_give_up: () => ({ invc_no: 8, state: 'rejected', document_id: 's-1' }),
+    })
+    // A finance user sees the drift but may not give the number up.
+    app.session = FINANCE_USER
+    const first = render(EtimsPage)
+    await fireEvent.click(await found('tr[data-queue-id="s-1"] [data-check]'))
+    await found('tr[data-lookup="s-1"] .error')
+    expect(document.querySelector('[data-give-up]')).toBeNull()
+    first.unmount()
+
+    app.session = ADMIN
+    render(EtimsPage)
+    await fireEvent.click(await found('tr[data-queue-id="s-1"] [data-check]'))
+    await fireEvent.click(await found('tr[data-lookup="s-1"] [data-give-up]'))
+    const form = await found('[data-give-up-form="s-1"]')
+    // No reason: refused here, nothing sent.
+    await fireEvent.submit(form)
+    expect((await found('[data-give-up-form="s-1"] .error')).textContent).toContain('Say why')
+    expect(callsOf('etims_give_up')).toHaveLength(0)
+    const reason = document.querySelector('[data-give-up-reason="s-1"]') as HTMLInputElement
+    await fireEvent.input(reason, { target: { value: 'Portal shows POS-991 from the old till' } })
+    await fireEvent.submit(form)
+    await found('#etims-notice')
+    expect(callsOf('etims_give_up')[0]).toEqual({ key: 's-1', reason: 'Portal shows POS-991 from the old till' })
+    expect(document.getElementById('etims-notice')!.textContent).toContain('gave up e-TIMS invoice 8')
+  })
+
   it('shows the device, and lets an administrator set the counter', async () => {
     commands({ ...READS, etims_device_counter: ({ last }: Record<string, unknown>) => device({ last_invc_no: Number(last) }) })
     app.session = ADMIN
