@@ -1311,3 +1311,139 @@ async fn the_scheduled_pull_pulls_when_connected_and_skips_instead_of_failing() 
         "{offline:?}"
     );
 }
+
+/// The write-back batches its reads (issue 18, spec §6.1): 20 signed sales drained through
+/// the outbox, every one attached once and updated once, with the dedupe checks and the
+/// transaction reads prefetched `batch_size` at a time instead of 2 calls per sale. Prints
+/// the calls made (docs/benchmarks.md):
+/// `cargo test -p hesabu-tests --test it qbo::the_write_back_batches -- --nocapture`.
+#[tokio::test]
+async fn the_write_back_batches_its_reads_and_still_writes_once_per_sale() {
+    const SALES: usize = 20;
+    let f = fixture().await;
+    f.sandbox.seed_invoices(SALES);
+    let q = f.connect().await;
+    pull::pull(&q, &f.admin, false).await.unwrap();
+    let ids: Vec<String> = f.sandbox.ids("Invoice").into_iter().take(SALES).collect();
+    assert_eq!(ids.len(), SALES);
+    let mut docs = Vec::new();
+    for (i, id) in ids.iter().enumerate() {
+        let doc = f.local_of("Invoice", id).await.unwrap();
+        f.sign(&doc, i64::try_from(i).unwrap() + 1).await;
+        docs.push(doc);
+    }
+    assert_eq!(
+        pull::pull(&q, &f.admin, false).await.unwrap().pushes_queued,
+        SALES as u64
+    );
+    let batch_size = q.client().config().batch_size;
+    assert_eq!(batch_size, 10, "the spec's client policy");
+
+    let before = f.sandbox.stats();
+    let targets = Targets::new().with(Arc::new(push::QboTarget::new(q.clone())));
+    let drainer =
+        Drainer::new(f.file.clone(), targets, ClockSleeper::new(f.clock.clone())).unwrap();
+    let report = drainer.drain_until_idle().await.unwrap();
+    let after = f.sandbox.stats();
+    assert_eq!(
+        (report.done, report.failed, report.dead),
+        (SALES as u32, 0, 0),
+        "{report:?}"
+    );
+
+    // Every sale attached once and updated once.
+    assert_eq!(after.uploads - before.uploads, SALES as u64);
+    for (id, doc) in ids.iter().zip(&docs) {
+        let row = push::row(f.file.reader(), doc).await.unwrap().unwrap();
+        assert_eq!(row.state, "done", "{row:?}");
+        let updates = f
+            .sandbox
+            .writes()
+            .into_iter()
+            .filter(|w| w.entity == "Invoice" && &w.id == id && w.request_id.is_some())
+            .count();
+        assert_eq!(updates, 1, "invoice {id} updated once");
+        let note: serde_json::Value =
+            serde_json::from_str(&f.sandbox.object("Invoice", id).unwrap()).unwrap();
+        assert!(note["PrivateNote"].as_str().unwrap().contains("[ETR] CU="));
+    }
+    let calls = after.api_calls - before.api_calls;
+    let batches = after.batches - before.batches;
+    let unbatched = 4 * SALES as u64;
+    println!(
+        "ETR write-back of {SALES} sales: {calls} API calls ({batches} batch calls, {} uploads, \
+         {} updates); unbatched: {unbatched} (4 per sale)",
+        after.uploads - before.uploads,
+        SALES
+    );
+    // The design's bound: the writes (one upload and one update per sale) plus the batch
+    // calls. One batch reads the dedupe checks and transactions of batch_size − 1 sales (one
+    // Attachable query each, one `Id IN` query for the invoices); with the outbox's 4 sends in
+    // flight, up to 3 sales of the previous round may still be mid-write when the next batch
+    // is planned and take room in it, so each batch brings at least batch_size − 1 − 3 new
+    // sales: ⌈20 / 6⌉ = 4 batch calls at most. No single dedupe query or read was needed.
+    let per_batch = (batch_size - 1 - 3) as u64;
+    let most_batches = (SALES as u64).div_ceil(per_batch);
+    assert!(batches >= 1, "the sandbox saw batch calls");
+    assert!(batches <= most_batches, "{batches} batch calls");
+    assert_eq!(calls, 2 * SALES as u64 + batches, "only writes and batches");
+    assert!(calls < unbatched);
+    // Each sale carries exactly one attachment, ours.
+    for id in &ids {
+        let attached = q.client().attachments_of("Invoice", id).await.unwrap();
+        assert_eq!(attached.len(), 1, "invoice {id}");
+    }
+}
+
+/// A prefetched "not there" is never trusted once an upload may have happened: another
+/// process (its own connection, its own prefetch) uploads sale B and crashes before recording
+/// the attachment's id; this process still holds B's prefetched "not there" from A's batch,
+/// yet its retry asks QuickBooks afresh, finds the attachment and sends no upload.
+#[tokio::test]
+async fn a_prefetched_not_there_is_not_used_after_an_upload_was_attempted() {
+    let f = fixture().await;
+    let q = f.connect().await;
+    pull::pull(&q, &f.admin, false).await.unwrap();
+    let ids = f.sandbox.ids("Invoice");
+    let doc_a = f.local_of("Invoice", &ids[0]).await.unwrap();
+    let doc_b = f.local_of("Invoice", &ids[1]).await.unwrap();
+    f.sign(&doc_a, 1).await;
+    f.sign(&doc_b, 2).await;
+    pull::pull(&q, &f.admin, false).await.unwrap();
+
+    // A's dedupe check is one batch call that also reads B's (not there yet).
+    let before = f.sandbox.stats();
+    push::attach(&q, &doc_a).await.unwrap();
+    let after = f.sandbox.stats();
+    assert_eq!(after.batches - before.batches, 1);
+    assert_eq!(
+        after.api_calls - before.api_calls,
+        2,
+        "the batch and A's upload"
+    );
+
+    // The other process uploads B, then "crashes" before its id is recorded.
+    let other = qbo::open(&f.file, f.secrets.clone())
+        .await
+        .unwrap()
+        .unwrap();
+    let uploaded = push::attach(&other, &doc_b).await.unwrap();
+    sql(
+        &f.file,
+        &format!(
+            "UPDATE qbo_push SET attachable_id = NULL, state = 'pending' WHERE document_id = \
+             '{doc_b}'"
+        ),
+    )
+    .await;
+    let before = f.sandbox.stats();
+    assert_eq!(push::attach(&q, &doc_b).await.unwrap(), uploaded);
+    let after = f.sandbox.stats();
+    assert_eq!(after.uploads, before.uploads, "no second upload");
+    assert_eq!(after.replays, before.replays, "not even a replayed one");
+    assert_eq!(
+        after.batches, before.batches,
+        "a single fresh check, no batch"
+    );
+    assert_eq!(after.api_calls - before.api_calls, 1);
+}

@@ -52,6 +52,9 @@ pub(crate) fn canonical(name: &str) -> Option<&'static str> {
 
 pub(crate) type Fields = BTreeMap<String, Box<RawValue>>;
 
+/// The most items one batch may hold (spec §6.1: Intuit's API reference).
+pub const MAX_BATCH_ITEMS: usize = 30;
+
 /// One stored object. `Id`, `SyncToken`, `MetaData`, `domain` and `sparse` are rendered from
 /// the typed fields; everything else is kept as sent.
 #[derive(Debug, Clone)]
@@ -786,6 +789,102 @@ impl Company {
         }
     }
 
+    // ---- batch -------------------------------------------------------------------------------
+
+    /// `POST /batch` (spec §2.3, §6.1): `{"BatchItemRequest": [{"bId": …, "Query": "SELECT …"}
+    /// | {"bId": …, "operation": "create" | "update" | "delete", "<Entity>": {…}}]}`, each item
+    /// run on its own through the query engine or [`Self::write`], each answered in
+    /// `BatchItemResponse` by its `bId`: its `QueryResponse`, its entity, or its `Fault` (a
+    /// 610, a 5010 …) inside the 200. More than [`MAX_BATCH_ITEMS`] items: a 400 Fault for the
+    /// whole batch, nothing run. Items run in the order sent (QuickBooks does not promise one).
+    pub fn batch(&mut self, body: &str) -> Answer {
+        self.stats.batches += 1;
+        #[derive(Deserialize)]
+        struct Request {
+            #[serde(rename = "BatchItemRequest")]
+            items: Vec<Fields>,
+        }
+        let Ok(request) = serde_json::from_str::<Request>(body) else {
+            return self.validation(
+                "2010",
+                "Request has invalid or unsupported property",
+                "The batch body is not {\"BatchItemRequest\": [...]}",
+                None,
+            );
+        };
+        if request.items.len() > MAX_BATCH_ITEMS {
+            return self.validation(
+                "2010",
+                "Request has invalid or unsupported property",
+                &format!(
+                    "A batch holds at most {MAX_BATCH_ITEMS} items, not {}",
+                    request.items.len()
+                ),
+                Some("BatchItemRequest"),
+            );
+        }
+        let mut answers = Vec::with_capacity(request.items.len());
+        for item in &request.items {
+            let text = |key: &str| {
+                item.iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(key))
+                    .and_then(|(_, v)| serde_json::from_str::<String>(v.get()).ok())
+            };
+            let b_id = text("bId").unwrap_or_default();
+            let (status, answer) = if let Some(statement) = text("Query") {
+                self.query(&statement)
+            } else if let Some((entity, object)) = item
+                .iter()
+                .find_map(|(k, v)| canonical(k).map(|e| (e, v.get().to_owned())))
+            {
+                let operation = text("operation").unwrap_or_default().to_ascii_lowercase();
+                match operation.as_str() {
+                    "create" | "update" => self.write(entity, &object, None),
+                    "delete" => self.write(entity, &object, Some("delete")),
+                    other => self.validation(
+                        "2010",
+                        "Request has invalid or unsupported property",
+                        &format!("{other:?} is not a batch operation"),
+                        Some("operation"),
+                    ),
+                }
+            } else {
+                self.validation(
+                    "2010",
+                    "Request has invalid or unsupported property",
+                    "A batch item needs a Query or an entity with an operation",
+                    None,
+                )
+            };
+            // The item's answer: the single call's envelope without its `time`, with the bId.
+            let mut fields: serde_json::Map<String, serde_json::Value> =
+                serde_json::from_str(&answer).unwrap_or_default();
+            fields.remove("time");
+            if status != 200 && !fields.contains_key("Fault") {
+                fields.clear();
+                let fault: serde_json::Value = serde_json::from_str(&self.fault(
+                    "SystemFault",
+                    "10000",
+                    "An application error has occurred while processing your request",
+                    "The batch item failed",
+                    None,
+                ))
+                .unwrap_or_default();
+                fields.insert("Fault".into(), fault["Fault"].clone());
+            }
+            fields.insert("bId".into(), b_id.into());
+            answers.push(serde_json::Value::Object(fields));
+        }
+        (
+            200,
+            format!(
+                "{{\"BatchItemResponse\":{},\"time\":{}}}",
+                serde_json::Value::Array(answers),
+                json_string(&self.time_text())
+            ),
+        )
+    }
+
     // ---- uploads -----------------------------------------------------------------------------
 
     /// `POST /upload`: each `file_content_NN` with its optional `file_metadata_NN`; failures
@@ -1209,5 +1308,95 @@ impl Company {
                 json_string(&self.time_text())
             ),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Clock, Company, MAX_BATCH_ITEMS};
+    use crate::seed;
+
+    fn company() -> Company {
+        let mut company = Company::new(
+            "9130".into(),
+            "client".into(),
+            "secret".into(),
+            "http://127.0.0.1:1".into(),
+            Clock {
+                fixed: Some("2026-03-02T09:00:00Z".parse().unwrap()),
+                offset: chrono::Duration::zero(),
+            },
+        );
+        seed::reference_data(&mut company);
+        seed::customers(&mut company, 2);
+        seed::items(&mut company, 2);
+        seed::transactions(&mut company, seed::TxnKind::Invoice, 3);
+        company
+    }
+
+    fn items(answer: &str) -> Vec<serde_json::Value> {
+        let v: serde_json::Value = serde_json::from_str(answer).unwrap();
+        v["BatchItemResponse"].as_array().unwrap().clone()
+    }
+
+    #[test]
+    fn a_batch_answers_each_item_by_its_bid_and_a_failed_item_alone() {
+        let mut c = company();
+        let ids: Vec<u64> = c
+            .objects
+            .keys()
+            .filter(|(e, _)| *e == "Invoice")
+            .map(|(_, id)| *id)
+            .collect();
+        let (a, b) = (ids[0], ids[1]);
+        let token = c.objects[&("Invoice", a)].sync_token;
+        let body = serde_json::json!({"BatchItemRequest": [
+            {"bId": "q1", "Query": format!("SELECT * FROM Invoice WHERE Id IN ('{a}', '{b}')")},
+            {"bId": "q2", "Query": "SELECT * FROM Nonsense"},
+            {"bId": "u1", "operation": "update", "Invoice":
+                {"Id": a.to_string(), "SyncToken": token.to_string(), "sparse": true,
+                 "PrivateNote": "batched"}},
+            {"bId": "u2", "operation": "update", "Invoice":
+                {"Id": b.to_string(), "SyncToken": "99", "sparse": true, "PrivateNote": "x"}},
+        ]});
+        let (status, answer) = c.batch(&body.to_string());
+        assert_eq!(status, 200, "{answer}");
+        let items = items(&answer);
+        assert_eq!(items.len(), 4);
+        assert_eq!(items[0]["bId"], "q1");
+        assert_eq!(
+            items[0]["QueryResponse"]["Invoice"]
+                .as_array()
+                .unwrap()
+                .len(),
+            2
+        );
+        assert_eq!(items[1]["bId"], "q2");
+        assert!(
+            items[1]["Fault"]["Error"][0]["code"].is_string(),
+            "{answer}"
+        );
+        assert_eq!(items[2]["Invoice"]["PrivateNote"], "batched");
+        assert_eq!(items[3]["Fault"]["Error"][0]["code"], "5010", "{answer}");
+        assert_eq!(c.stats.batches, 1);
+        assert_eq!(c.stats.writes, 1, "only the good update was applied");
+    }
+
+    #[test]
+    fn more_than_thirty_items_are_refused_whole() {
+        let mut c = company();
+        let list: Vec<_> = (0..=MAX_BATCH_ITEMS)
+            .map(|i| serde_json::json!({"bId": i.to_string(), "Query": "SELECT * FROM Invoice"}))
+            .collect();
+        let (status, answer) =
+            c.batch(&serde_json::json!({ "BatchItemRequest": list }).to_string());
+        assert_eq!(status, 400, "{answer}");
+        assert!(answer.contains("at most 30 items"), "{answer}");
+        let ok: Vec<_> = (0..MAX_BATCH_ITEMS)
+            .map(|i| serde_json::json!({"bId": i.to_string(), "Query": "SELECT * FROM Invoice"}))
+            .collect();
+        let (status, answer) = c.batch(&serde_json::json!({ "BatchItemRequest": ok }).to_string());
+        assert_eq!(status, 200);
+        assert_eq!(items(&answer).len(), MAX_BATCH_ITEMS);
     }
 }

@@ -543,6 +543,7 @@ async fn api_post(
     // Read the request first: the company's lock is never held across an await.
     enum Work {
         Query(String),
+        Batch(String),
         Upload(Vec<UploadPart>),
         Write(&'static str, String),
     }
@@ -570,6 +571,8 @@ async fn api_post(
         };
         if name == "query" {
             Work::Query(body)
+        } else if name == "batch" {
+            Work::Batch(body)
         } else if let Some(entity) = canonical(&name) {
             Work::Write(entity, body)
         } else {
@@ -604,6 +607,7 @@ async fn api_post(
         Work::Write(entity, body) => {
             company.write(entity, body, params.get("operation").map(String::as_str))
         }
+        Work::Batch(body) => company.batch(body),
         Work::Query(_) => unreachable!("answered above"),
     };
     if let Some(id) = &request_id {

@@ -12,7 +12,10 @@
 //! - The Accounting API under `/v3/company/{realmId}/`: query with `STARTPOSITION` /
 //!   `MAXRESULTS` and the `MetaData.LastUpdatedTime` filter, read by id, CDC (30 days back,
 //!   1000 objects, deletions), create / sparse update enforcing `SyncToken` (stale: Fault 5010)
-//!   / delete, `/upload` storing the bytes and linking them, preferences. Bearer tokens are
+//!   / delete, `/upload` storing the bytes and linking them, `/batch` (up to 30 query, create,
+//!   update or delete items, each answered by its `bId`, a failed item as its own Fault inside
+//!   the 200; more than 30: a 400 Fault; one API call in the rate limit, counted in
+//!   [`Stats::batches`]), preferences. Bearer tokens are
 //!   checked (401 in Intuit's lower-case shape). Every answer has an `intuit_tid`.
 //! - `requestid`: the same id gets the original answer and nothing is written twice.
 //! - Fault injection ([`Sandbox::fail_next`]): 500, 429 (with or without `Retry-After`), the
@@ -30,7 +33,8 @@
 //! the sandbox's; the rate limit counts arrivals in sliding windows with a 50 ms allowance for
 //! delivery jitter, and refused calls do not count (Intuit's algorithm is not published); the
 //! OAuth endpoints are neither limited nor delayed; tokens are counters, not secrets (it
-//! listens on loopback); no void, batch or email; queries return whole objects whatever the
+//! listens on loopback); no void or email; the batch quota (40 batch calls a minute) is not
+//! enforced, only the request limit; queries return whole objects whatever the
 //! field list.
 
 mod company;
@@ -154,6 +158,8 @@ pub struct Stats {
     /// Writes answered from the `requestid` replay store.
     pub replays: u64,
     pub uploads: u64,
+    /// `POST /batch` calls (each also counted once in `api_calls`, whatever its items).
+    pub batches: u64,
     pub injected_faults: u64,
     /// API calls refused with 429 by the rate limit (not the injected ones).
     pub rate_limited: u64,

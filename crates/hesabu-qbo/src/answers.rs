@@ -133,6 +133,11 @@ fn time_of(envelope: &Envelope) -> Option<DateTime<FixedOffset>> {
     DateTime::parse_from_rfc3339(&text).ok()
 }
 
+/// The `time` of an answer's body, if it has one.
+pub(crate) fn time_of_body(body: &str) -> Option<DateTime<FixedOffset>> {
+    envelope(body).ok().as_ref().and_then(time_of)
+}
+
 /// `{"<Entity>": {…}, "time": …}`: a read, an update's result.
 pub fn entity<T: Entity>(
     body: &str,

@@ -4,7 +4,8 @@
 //! bearer token from the [`TokenManager`]; a 401 refreshes the token (single-flight) and
 //! replays the request once. Every request first waits its turn at the realm's limiter
 //! (`limiter.rs`: [`RateLimits`], shared by every client of the realm in the process), and a
-//! throttle answer pauses the realm. Writes carry the caller's [`RequestId`] as `requestid`.
+//! throttle answer pauses the realm; a [`Client::batch`] call waits at the realm's batch quota
+//! first. Writes carry the caller's [`RequestId`] as `requestid`.
 //! Answers are checked for a Fault even on HTTP 200, and failures come back as one [`Error`]
 //! whose [`Error::kind`] is the classification. The client never retries by itself otherwise:
 //! retrying is the outbox's decision.
@@ -19,6 +20,7 @@ use reqwest::{Method, Url};
 use serde::Serialize;
 
 use crate::answers::{self, Cdc, QueryPage, Reply};
+use crate::batch::{self, BatchAnswers, BatchItem, DEFAULT_BATCH_SIZE, MAX_BATCH_ITEMS};
 use crate::entities::{Attachable, Entity, Preferences};
 use crate::error::{Error, ErrorKind, excerpt};
 use crate::limiter::{RateLimits, RealmLimiter};
@@ -50,6 +52,10 @@ pub struct ClientConfig {
     /// [`MAX_RESULTS`] (1000, spec §3.3); smaller pages are a knob for the pull benchmark and
     /// tests, to make a pull take many requests.
     pub page_size: u32,
+    /// The most items one [`Client::batch`] may carry: 1 to [`MAX_BATCH_ITEMS`] (30),
+    /// [`DEFAULT_BATCH_SIZE`] (10) by default, which keeps to both of Intuit's statements
+    /// (spec §6.1 client policy).
+    pub batch_size: usize,
 }
 
 impl ClientConfig {
@@ -62,6 +68,7 @@ impl ClientConfig {
             connect_timeout: Duration::from_secs(15),
             rate_limits: RateLimits::INTUIT,
             page_size: MAX_RESULTS,
+            batch_size: DEFAULT_BATCH_SIZE,
         }
     }
 }
@@ -101,6 +108,12 @@ impl Client {
             return Err(Error::Config(format!(
                 "a query page holds 1 to {MAX_RESULTS} rows, not {}",
                 config.page_size
+            )));
+        }
+        if !(1..=MAX_BATCH_ITEMS).contains(&config.batch_size) {
+            return Err(Error::Config(format!(
+                "a batch holds 1 to {MAX_BATCH_ITEMS} items, not {}",
+                config.batch_size
             )));
         }
         let limiter = RealmLimiter::shared(&config.api_base, &config.realm_id, config.rate_limits);
@@ -252,6 +265,59 @@ impl Client {
             }))
     }
 
+    // ---- batch -------------------------------------------------------------------------------
+
+    /// One `POST /batch` of up to [`ClientConfig::batch_size`] independent items (queries,
+    /// or operations with a `request_id`; spec §2.3, §7). Waits its turn at the realm's batch
+    /// quota (40 a minute) and then counts as one request in the realm's pace. Refuses more
+    /// items than the batch size (never more than 30), duplicate `bId`s, and operations
+    /// without a `requestid` (at most 36 characters, `bId`s then at most 10). An item's
+    /// Fault is that item's error in the [`BatchAnswers`]; the call fails only when the whole
+    /// batch does.
+    pub async fn batch(
+        &self,
+        items: &[BatchItem],
+        request_id: Option<&RequestId>,
+    ) -> Result<Reply<BatchAnswers>, Error> {
+        if let Some(id) = request_id
+            && id.as_str().chars().count() > batch::MAX_BATCH_REQUEST_ID_CHARS
+        {
+            return Err(Error::Config(format!(
+                "{:?} is too long for a batch's requestid: QuickBooks takes at most {} \
+                 characters there",
+                id.as_str(),
+                batch::MAX_BATCH_REQUEST_ID_CHARS
+            )));
+        }
+        if request_id.is_none() && items.iter().any(BatchItem::is_write) {
+            return Err(Error::Config(
+                "a batch with create, update or delete items needs a requestid (spec §7)"
+                    .to_owned(),
+            ));
+        }
+        let body = batch::request_body(items, self.config.batch_size, request_id.is_some())?;
+        let (answer, tid) = self
+            .call(
+                Method::POST,
+                &["batch"],
+                &[],
+                Payload::Json(&body),
+                request_id,
+            )
+            .await?;
+        let parsed = batch::parse(&answer, tid.as_deref());
+        let parsed = if request_id.is_some() {
+            parsed.map_err(write_decode)?
+        } else {
+            parsed?
+        };
+        Ok(Reply {
+            time: answers::time_of_body(&answer),
+            value: parsed,
+            intuit_tid: tid,
+        })
+    }
+
     // ---- writes ------------------------------------------------------------------------------
 
     /// A sparse update (spec §4.1): only `fields` change; `sync_token` must be the current one,
@@ -330,8 +396,9 @@ impl Client {
         let realm = &self.config.realm_id;
         let mut token = self.tokens.access_token(realm).await?;
         let mut renewed = false;
+        let is_batch = path == ["batch"];
         loop {
-            self.wait_turn().await?;
+            self.wait_turn(is_batch).await?;
             let request = self.request(method.clone(), url.clone(), &payload, &token)?;
             let response = request.send().await.map_err(|e| transport(e, &operation))?;
             let status = response.status().as_u16();
@@ -364,7 +431,7 @@ impl Client {
 
     /// The realm's turn to send: refused at once while a throttle's pause lasts, else after the
     /// limiter's wait.
-    async fn wait_turn(&self) -> Result<(), Error> {
+    async fn wait_turn(&self, is_batch: bool) -> Result<(), Error> {
         let paused = |now| {
             self.limiter
                 .paused_for(now)
@@ -375,6 +442,9 @@ impl Client {
         };
         if let Some(refused) = paused(self.tokens.clock().now()) {
             return Err(refused);
+        }
+        if is_batch {
+            self.limiter.batch_turn().await;
         }
         self.limiter.turn().await;
         // A throttle seen by another client while this one waited pauses it too.

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use hesabu_sync_api::secrets::SecretError;
 
+use crate::connect_error::ConnectError;
 use crate::fault::{Fault, looks_throttled};
-use crate::oauth::ConnectError;
 
 /// How long to wait after a throttle when QuickBooks does not say (Intuit: 60 s, spec §6.2).
 pub const THROTTLE_WAIT: Duration = Duration::from_secs(60);

@@ -11,6 +11,9 @@
 //!   [`Pager`], [`Client::cdc`], [`Client::sparse_update`], [`Client::upload`] and the dedupe
 //!   check [`Client::find_attachment`], [`Client::preferences`]. `minorversion=75` on every
 //!   call; every write takes the caller's persisted [`RequestId`].
+//! - [`batch`]: [`Client::batch`] sends up to [`ClientConfig::batch_size`] (10, at most 30)
+//!   independent query or operation items in one call; each item's Fault is that item's
+//!   [`Error`]. It waits at the realm's batch quota ([`BATCH_PER_MINUTE`]) as well.
 //! - [`entities`]: Invoice, CreditMemo, SalesReceipt, Customer, Item, TaxCode, TaxRate,
 //!   Preferences, Attachable — amounts as `Decimal` from their exact JSON text ([`amount`]),
 //!   each with its raw JSON ([`Record`]).
@@ -24,7 +27,8 @@
 //!   realm: its requests are refused unsent ([`Error::Paused`]) until the wait is over.
 //!
 //! What the client does not do: retry on its own (except one replay after a 401 refresh; a
-//! throttle's wait is returned to the caller), batch, or know about Hesabu's ledger.
+//! throttle's wait is returned to the caller), decide what to batch, or know about Hesabu's
+//! ledger.
 //!
 //! A typical pull:
 //!
@@ -43,8 +47,10 @@
 
 pub mod amount;
 pub mod answers;
+pub mod batch;
 mod client;
 mod clock;
+mod connect_error;
 pub mod contract;
 pub mod entities;
 mod error;
@@ -57,11 +63,12 @@ mod secret;
 mod writes;
 
 pub use answers::{CDC_MAX_OBJECTS, Cdc, CdcGroup, CdcObject, Change, QueryPage, Reply};
+pub use batch::{BatchAnswers, BatchItem, DEFAULT_BATCH_SIZE, MAX_BATCH_ITEMS};
 pub use client::{Client, ClientConfig, MINOR_VERSION, Pager};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{ApiError, Error, ErrorKind, THROTTLE_WAIT};
 pub use fault::{Fault, FaultError};
-pub use limiter::RateLimits;
+pub use limiter::{BATCH_PER_MINUTE, RateLimits};
 pub use oauth::{
     AuthorizationCode, ConnectError, Endpoints, PendingAuthorization, TokenManager, TokenService,
     TokenSet,

@@ -24,6 +24,11 @@
 //!   [`Error::Paused`](crate::Error::Paused) (a throttle, retryable, carrying the time left).
 //!   Nothing sleeps: the caller decides when to try again (the outbox waits the `retry_after`
 //!   and pauses its target; a pull fails and is run again), and a test moves its clock.
+//! - **Batch calls have a second quota** (spec §6.1: 40 batch requests a minute per realm and
+//!   app, [`BATCH_PER_MINUTE`]). A batch call waits its turn there first, then at the pace
+//!   above like any request: it counts as one request in the 500/min and 10/s, whatever its
+//!   items. The batch quota is a GCRA too, with a burst of one: one batch call per 1.5 s, so
+//!   never more than 40 in any minute.
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
@@ -34,6 +39,9 @@ use chrono::{DateTime, Utc};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 
 use crate::error::Error;
+
+/// Intuit's batch quota (spec §6.1): 40 batch calls a minute per realm and app.
+pub const BATCH_PER_MINUTE: u32 = 40;
 
 /// How many Accounting API requests one realm may make.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -85,6 +93,8 @@ impl Default for RateLimits {
 #[derive(Debug)]
 pub(crate) struct RealmLimiter {
     pace: DefaultDirectRateLimiter,
+    /// The batch calls' own quota ([`BATCH_PER_MINUTE`]), on top of `pace`.
+    batch_pace: DefaultDirectRateLimiter,
     /// Set by a throttle answer: nothing is sent before this instant (the injected clock's).
     paused_until: Mutex<Option<DateTime<Utc>>>,
 }
@@ -96,8 +106,12 @@ impl RealmLimiter {
         let quota = Quota::with_period(limits.interval())
             .unwrap_or_else(|| Quota::per_second(one))
             .allow_burst(one);
+        let batch_quota = Quota::with_period(Duration::from_secs(60) / BATCH_PER_MINUTE)
+            .unwrap_or_else(|| Quota::per_second(one))
+            .allow_burst(one);
         RealmLimiter {
             pace: RateLimiter::direct(quota),
+            batch_pace: RateLimiter::direct(batch_quota),
             paused_until: Mutex::new(None),
         }
     }
@@ -136,6 +150,12 @@ impl RealmLimiter {
     /// Waits for the realm's next turn to send.
     pub(crate) async fn turn(&self) {
         self.pace.until_ready().await;
+    }
+
+    /// Waits for the realm's next turn to send a batch call (the batch quota only: the call
+    /// then waits its [`Self::turn`] like any request).
+    pub(crate) async fn batch_turn(&self) {
+        self.batch_pace.until_ready().await;
     }
 }
 
@@ -191,6 +211,29 @@ mod tests {
         }
         // The first turn is at once, the next five 50 ms apart.
         assert!(started.elapsed() >= Duration::from_millis(250));
+    }
+
+    #[tokio::test]
+    async fn batch_calls_keep_to_forty_a_minute() {
+        // Loose request limits: only the batch quota paces these.
+        let limiter = RealmLimiter::shared(
+            "http://127.0.0.1:4",
+            "1",
+            RateLimits {
+                per_second: 1000,
+                per_minute: 60_000,
+            },
+        );
+        let started = Instant::now();
+        for _ in 0..3 {
+            limiter.batch_turn().await;
+        }
+        // The first at once, the next two 1.5 s apart (60 s / 40).
+        assert!(started.elapsed() >= Duration::from_millis(2900));
+        // Plain requests do not wait for the batch quota.
+        let plain = Instant::now();
+        limiter.turn().await;
+        assert!(plain.elapsed() < Duration::from_millis(500));
     }
 
     #[test]

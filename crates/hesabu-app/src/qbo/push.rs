@@ -13,6 +13,11 @@
 //!    re-read, re-apply, a new `requestid`, at most 3 times. The resulting `SyncToken` is kept
 //!    for echo suppression.
 //!
+//! The reads of steps 1 and 2 (the dedupe check, the transaction) are batched across pending
+//! write-backs of the realm (`prefetch.rs`, one `POST /batch` for up to `batch_size` of them);
+//! the writes (upload, update) stay one call per document, each with its own persisted
+//! `requestid`, so that a retry replays exactly that document's write.
+//!
 //! The receipt PDF comes from the receipts module (`crate::receipts`): its stored original A4
 //! rendering, stored first if needed, so the attachment is the receipt KRA's signature was
 //! first printed on.
@@ -33,7 +38,7 @@ use hesabu_store::uow::UnitOfWork;
 use sea_orm::{ConnectionTrait, Value};
 use serde_json::json;
 
-use super::{Qbo, opt, stmt, text, val};
+use super::{Qbo, opt, prefetch, stmt, text, val};
 
 /// The 5010 re-read-and-re-apply rounds before giving up for now (spec §4.2).
 pub const MAX_CONFLICTS: u32 = 3;
@@ -96,6 +101,13 @@ pub struct PushRow {
     pub result_sync_token: Option<String>,
     /// The last attempt's failure, until a step succeeds.
     pub last_error: Option<String>,
+    /// The SHA-256 of the receipt PDF, written (and committed) before every upload attempt:
+    /// set means an upload may have reached QuickBooks, so the dedupe check is always a fresh
+    /// single query from then on (never a prefetched answer, `prefetch.rs`).
+    pub pdf_sha256: Option<String>,
+    /// The 5010s met and re-applied; after one, the transaction is read by id, never from a
+    /// batched query (spec §4.2).
+    pub conflicts: i64,
 }
 
 /// The push row of `document_id`.
@@ -109,23 +121,32 @@ pub async fn row(db: &impl ConnectionTrait, document_id: &str) -> Result<Option<
     else {
         return Ok(None);
     };
+    row_from(&r).map(Some)
+}
+
+/// A `qbo_push` row read with `SELECT *` (or `p.*`).
+pub(crate) fn row_from(r: &sea_orm::QueryResult) -> Result<PushRow> {
     let need = |c: &str| -> Result<String> {
-        text(&r, c)?.ok_or_else(|| Error::Internal(format!("qbo_push.{c} is empty")))
+        text(r, c)?.ok_or_else(|| Error::Internal(format!("qbo_push.{c} is empty")))
     };
-    Ok(Some(PushRow {
+    Ok(PushRow {
         document_id: need("document_id")?,
         entity: need("entity")?,
         qbo_id: need("qbo_id")?,
         file_name: need("file_name")?,
         upload_request_id: need("upload_request_id")?,
-        attachable_id: text(&r, "attachable_id")?,
-        update_request_id: text(&r, "update_request_id")?,
-        update_base_token: text(&r, "update_base_token")?,
-        update_body: text(&r, "update_body")?,
+        attachable_id: text(r, "attachable_id")?,
+        update_request_id: text(r, "update_request_id")?,
+        update_base_token: text(r, "update_base_token")?,
+        update_body: text(r, "update_body")?,
         state: need("state")?,
-        result_sync_token: text(&r, "result_sync_token")?,
-        last_error: text(&r, "last_error")?,
-    }))
+        result_sync_token: text(r, "result_sync_token")?,
+        last_error: text(r, "last_error")?,
+        pdf_sha256: text(r, "pdf_sha256")?,
+        conflicts: r
+            .try_get::<i64>("", "conflicts")
+            .map_err(|e| Error::Internal(format!("qbo_push.conflicts: {e}")))?,
+    })
 }
 
 /// The outbox idempotency key of a document's push.
@@ -306,14 +327,16 @@ pub async fn attach(qbo: &Qbo, document_id: &str) -> std::result::Result<String,
     }
     // The dedupe check first: an upload whose answer was lost (or whose id a crash did not
     // record) is found by its deterministic name, never uploaded twice.
-    let found = qbo
-        .client
-        .find_attachment(&r.entity, &r.qbo_id, &r.file_name)
-        .await?;
-    let id = match found.and_then(|a| a.entity.id) {
+    let found = dedupe_check(qbo, &r).await?;
+    let id = match found {
         Some(id) => id,
         None => {
+            // An upload is attempted from here on: no prefetched answer about this document's
+            // attachment is used again, and the persisted mark (committed before sending)
+            // makes every later dedupe check a fresh single query, in any process.
+            qbo.prefetch.forget(document_id, prefetch::Part::Attachment);
             let pdf = receipt_pdf(&qbo.file, document_id).await?;
+            mark_upload_attempt(&qbo.file, document_id, &pdf).await?;
             let mut upload = Upload::pdf_for(&r.entity, &r.qbo_id, &r.file_name, pdf);
             upload.note = Some(format!("KRA eTIMS receipt ({})", r.file_name));
             let request = RequestId::new(r.upload_request_id.clone())?;
@@ -333,6 +356,62 @@ pub async fn attach(qbo: &Qbo, document_id: &str) -> std::result::Result<String,
     )
     .await?;
     Ok(id)
+}
+
+/// The dedupe check (spec §5.4): the id of our attachment (the deterministic file name on
+/// that transaction) if QuickBooks has it.
+///
+/// Before any upload was attempted for the document (`pdf_sha256` still empty), the answer may
+/// come from the write-back's batched prefetch (`prefetch.rs`: one batch call reads the checks
+/// and transactions of up to `batch_size` pending write-backs). Why a prefetched "not there"
+/// can never cause a duplicate upload:
+/// - an attachment named ours is only ever created by an upload of this document, and
+///   every upload attempt, by any process, first commits `pdf_sha256` (and forgets this
+///   process's prefetched entry). The row is read again after the answer is taken: with
+///   `pdf_sha256` still empty, no upload of it was attempted before this moment, hence none
+///   between the prefetch and now: the "not there" the prefetch saw still holds;
+/// - a prefetched answer is used at most once and only while fresh (a minute), and a
+///   prefetch that raced an upload attempt does not store that document's answer;
+/// - once an upload was attempted (its answer lost, a crash, a retry), `pdf_sha256` is set
+///   and the check below is always a fresh single query, as before batching. The persisted
+///   upload `requestid` still makes QuickBooks replay, not repeat, an upload it processed.
+///
+/// (An older Hesabu without the mark, uploading the same document at the same moment from
+/// another process, is the one case the mark cannot see; the requestid still covers it.)
+async fn dedupe_check(qbo: &Qbo, r: &PushRow) -> std::result::Result<Option<String>, PushError> {
+    if r.pdf_sha256.is_none()
+        && let Some(found) = prefetch::attachment(qbo, r).await?
+    {
+        // A "not there" is trusted only if the row still shows no upload attempt now, after
+        // the answer was taken: this leaves the same window as a single check has (between
+        // the check and our own mark), never a longer one.
+        let still_untried = require_row(&qbo.file, &r.document_id)
+            .await?
+            .pdf_sha256
+            .is_none();
+        if found.is_some() || still_untried {
+            return Ok(found);
+        }
+    }
+    Ok(qbo
+        .client
+        .find_attachment(&r.entity, &r.qbo_id, &r.file_name)
+        .await?
+        .and_then(|a| a.entity.id))
+}
+
+/// Commits the mark "an upload of this document may have reached QuickBooks" (the PDF's
+/// SHA-256) before the upload is sent.
+async fn mark_upload_attempt(
+    file: &CompanyFile,
+    document_id: &str,
+    pdf: &[u8],
+) -> std::result::Result<(), PushError> {
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(pdf);
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    set(file, document_id, "pdf_sha256 = ?", vec![val(&hex)]).await?;
+    Ok(())
 }
 
 /// What goes into the transaction: the CU invoice number and the ETR details.
@@ -408,11 +487,12 @@ pub fn merge_note(existing: Option<&str>, block: &str) -> String {
 }
 
 /// The transaction's current note, custom fields and token.
-struct Current {
-    sync_token: String,
-    private_note: Option<String>,
-    custom_field: Vec<CustomField>,
-    voided: bool,
+#[derive(Debug, Clone)]
+pub(crate) struct Current {
+    pub(crate) sync_token: String,
+    pub(crate) private_note: Option<String>,
+    pub(crate) custom_field: Vec<CustomField>,
+    pub(crate) voided: bool,
 }
 
 async fn read_current(
@@ -478,7 +558,13 @@ fn patch_for(current: &Current, etr: &Etr, cu_field: Option<&str>) -> Option<Sal
 pub async fn prepare_update(qbo: &Qbo, document_id: &str) -> std::result::Result<bool, PushError> {
     let r = require_row(&qbo.file, document_id).await?;
     let etr = etr_of(&qbo.file, document_id).await?;
-    let current = read_current(qbo, &r.entity, &r.qbo_id).await?;
+    // The first read of the transaction may come from the batched prefetch (a list query by
+    // Id): a stale copy costs nothing but a 5010, since the update carries its SyncToken, and
+    // after a 5010 (`conflicts` > 0) the transaction is always read by id (spec §4.2).
+    let current = match prefetch::current(qbo, &r).await? {
+        Some(current) => current,
+        None => read_current(qbo, &r.entity, &r.qbo_id).await?,
+    };
     if current.voided {
         return Err(PushError::Local(Error::Conflict(format!(
             "QuickBooks {} {} is voided: the ETR details are not written to it (pull to see the \
@@ -539,6 +625,8 @@ pub async fn send_update(qbo: &Qbo, document_id: &str) -> std::result::Result<St
         let fields: serde_json::Value = serde_json::from_str(&body)
             .map_err(|e| PushError::Local(Error::Internal(format!("qbo_push.update_body: {e}"))))?;
         let request = RequestId::new(request_id)?;
+        // An update is attempted: nothing prefetched about this document is used again.
+        qbo.prefetch.forget(document_id, prefetch::Part::Current);
         let answer = match r.entity.as_str() {
             "Invoice" => qbo
                 .client

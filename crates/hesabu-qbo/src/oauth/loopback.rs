@@ -11,7 +11,7 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
-use super::authorize::ConnectError;
+use crate::connect_error::ConnectError;
 use crate::error::Error;
 
 /// The most of a request head read from the browser.

@@ -24,7 +24,8 @@ mod manager;
 pub(crate) mod service;
 mod tokens;
 
-pub use authorize::{AuthorizationCode, ConnectError, PendingAuthorization};
+pub use crate::connect_error::ConnectError;
+pub use authorize::{AuthorizationCode, PendingAuthorization};
 pub use loopback::LoopbackListener;
 pub use manager::TokenManager;
 pub use service::TokenService;
