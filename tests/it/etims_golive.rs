@@ -484,12 +484,35 @@ async fn case_03_item_classification() {
 }
 
 #[tokio::test]
-#[ignore = "the product does not fetch the taxpayer's branch list (selectBhfList) yet"]
 async fn case_04_branch_list() {
+    use hesabu_app::etims::kra_records;
     let f = fixture().await;
     f.init().await;
     f.background().await;
-    f.passed(4);
+    f.all_done().await;
+    let calls = f.passed(4);
+    assert!(calls[0].body.contains("20180101000000"), "{:?}", calls[0]);
+    // The branch list is kept in the company file, its watermark KRA's resultDt.
+    let branches = kra_records::branches(&f.file, &f.admin).await.unwrap();
+    let own = branches
+        .records
+        .iter()
+        .find(|b| b.this_device)
+        .unwrap_or_else(|| panic!("the device's branch: {branches:?}"));
+    assert_eq!(own.bhf_id, "00");
+    assert!(own.name.as_deref().is_some_and(|n| !n.is_empty()));
+    assert!(branches.state.last_req_dt.is_some());
+    // The next day asks only for what changed since.
+    f.background().await;
+    let calls = f.calls(Endpoint::BranchList);
+    assert_eq!(calls.len(), 2);
+    assert!(
+        calls[1]
+            .body
+            .contains(branches.state.last_req_dt.as_deref().unwrap()),
+        "{:?}",
+        calls[1]
+    );
 }
 
 #[tokio::test]
@@ -526,7 +549,6 @@ async fn case_06_save_branch_customer() {
 }
 
 #[tokio::test]
-#[ignore = "the product does not register its users as branch users (saveBhfUser) yet"]
 async fn case_07_save_branch_user() {
     let f = fixture().await;
     f.init().await;
@@ -551,27 +573,110 @@ async fn case_07_save_branch_user() {
         calls.iter().any(|c| c.body.contains("Wanjiru Cashier")),
         "{calls:?}"
     );
+    let users = hesabu_app::etims::kra_records::branch_users(&f.file, &f.admin)
+        .await
+        .unwrap();
+    assert!(
+        users
+            .iter()
+            .all(|u| u.state.as_deref() == Some("registered") && !u.pending),
+        "{users:?}"
+    );
+    // Registered and unchanged: the next day sends nothing more.
+    let before = f.calls(Endpoint::SaveBranchUser).len();
+    f.background().await;
+    assert_eq!(f.calls(Endpoint::SaveBranchUser).len(), before);
 }
 
 #[tokio::test]
-#[ignore = "the product has no insurers (pharmacies' isrcc* fields) and never calls \
-            saveBhfInsurance; this case needs the feature's own step"]
 async fn case_08_save_branch_insurance() {
+    use hesabu_app::etims::insurers::{self, InsurerChange, NewInsurer};
     let f = fixture().await;
     f.init().await;
-    f.background().await;
-    f.passed(8);
+    // `hesabu etims insurer add AAR01 --name "AAR Insurance" --rate 12.5`
+    let added = insurers::add(
+        &f.file,
+        &f.admin,
+        &NewInsurer {
+            code: "aar01".into(),
+            name: "AAR Insurance".into(),
+            premium_rate: Decimal::new(125, 1),
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!((added.code.as_str(), added.version), ("AAR01", 1));
+    assert_eq!(added.sync_state.as_deref(), Some("ready"));
+    assert!(f.calls(Endpoint::SaveBranchInsurance).is_empty());
+    f.drain().await;
+    f.all_done().await;
+    let calls = f.passed(8);
+    assert_eq!(calls.len(), 1);
+    let body: serde_json::Value = serde_json::from_str(&calls[0].body).unwrap();
+    assert_eq!(body["isrccCd"], "AAR01");
+    assert_eq!(body["isrccNm"], "AAR Insurance");
+    assert_eq!(
+        body["isrcRt"].to_string(),
+        "12.5",
+        "an exact number: {body}"
+    );
+    assert_eq!(body["useYn"], "Y");
+    assert_eq!(
+        f.sandbox.insurance_of(TIN, "00", "AAR01"),
+        Some(("AAR Insurance".into(), Decimal::new(125, 1), "Y".into()))
+    );
+
+    // Deactivating sends the insurer again with useYn N; an unchanged one is not sent.
+    let off = InsurerChange {
+        active: Some(false),
+        ..Default::default()
+    };
+    let changed = insurers::update(&f.file, &f.admin, "AAR01", &off)
+        .await
+        .unwrap();
+    assert_eq!(changed.version, 2);
+    let same = insurers::update(&f.file, &f.admin, "AAR01", &off)
+        .await
+        .unwrap();
+    assert_eq!(same.version, 2);
+    f.drain().await;
+    f.all_done().await;
+    assert_eq!(f.passed(8).len(), 2);
+    assert_eq!(
+        f.sandbox.insurance_of(TIN, "00", "AAR01").map(|i| i.2),
+        Some("N".into())
+    );
+    let listed = insurers::list(&f.file, &f.admin).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(
+        (listed[0].active, listed[0].sync_state.as_deref()),
+        (false, Some("done"))
+    );
 }
 
 // ---- 9–13: items, compositions, imports ----------------------------------------------------
 
 #[tokio::test]
-#[ignore = "the product does not fetch the items registered at KRA (selectItemList) yet"]
 async fn case_09_product_list() {
     let f = fixture().await;
     f.init().await;
+    f.workflow_on(WorkflowType::ItemSync).await;
+    let item = f.service("U").await;
+    f.drain().await;
     f.background().await;
+    f.all_done().await;
     f.passed(9);
+    // KRA's item is kept, matched with the local item of the same code.
+    let at_kra = hesabu_app::etims::kra_records::items(&f.file, &f.admin)
+        .await
+        .unwrap();
+    let listed = at_kra
+        .records
+        .iter()
+        .find(|i| i.item_cd == item.kra_item_code)
+        .unwrap_or_else(|| panic!("{} not listed: {at_kra:?}", item.kra_item_code));
+    assert_eq!(listed.local_code.as_deref(), Some("FOC"));
+    assert_eq!(listed.tax_type.as_deref(), Some("B"));
 }
 
 #[tokio::test]
@@ -592,33 +697,184 @@ async fn case_10_save_item() {
     assert_eq!(item.etims_state, "registered");
 }
 
-#[tokio::test]
-#[ignore = "the product has no item compositions (bills of materials) and never calls \
-            saveItemComposition; this case needs the feature's own step"]
-async fn case_11_item_composition() {
-    let f = fixture().await;
-    f.init().await;
-    f.background().await;
-    f.passed(11);
+/// Goods added through the ledger (registered at KRA by the item workflow once drained).
+async fn goods_item(f: &Fixture, code: &str, name: &str, price: i64) -> items::ItemView {
+    items::add(
+        &f.file,
+        &f.admin,
+        &NewItem {
+            code: code.into(),
+            name: name.into(),
+            classification_code: Some("50161500".into()),
+            packaging_unit: Some("CT".into()),
+            quantity_unit: Some("U".into()),
+            tax_type: "B".into(),
+            product_type: "finished_good".into(),
+            unit_price: Decimal::from(price),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap()
 }
 
 #[tokio::test]
-#[ignore = "the product does not fetch imported items (selectImportItemList) yet"]
+async fn case_11_item_composition() {
+    use hesabu_app::etims::compositions::{self, ComponentInput};
+    let f = fixture().await;
+    f.init().await;
+    f.workflow_on(WorkflowType::ItemSync).await;
+    let hamper = goods_item(&f, "HAMPER", "Gift hamper", 5000).await;
+    let wine = goods_item(&f, "WINE-750", "Wine 750 ml", 1800).await;
+    let cheese = goods_item(&f, "CHEESE-250", "Cheese 250 g", 650).await;
+    f.drain().await;
+    f.all_done().await;
+
+    // `hesabu etims composition set HAMPER --component WINE-750=2 --component CHEESE-250=0.5`
+    let set = compositions::set(
+        &f.file,
+        &f.admin,
+        "HAMPER",
+        &[
+            "WINE-750=2".parse::<ComponentInput>().unwrap(),
+            "CHEESE-250=0.5".parse::<ComponentInput>().unwrap(),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(set.version, 1);
+    assert_eq!(set.sync_state.as_deref(), Some("ready"));
+    // Nothing reaches KRA before the outbox sends it.
+    assert!(f.calls(Endpoint::SaveItemComposition).is_empty());
+    f.drain().await;
+    f.all_done().await;
+    let calls = f.passed(11);
+    assert_eq!(calls.len(), 2, "one call per component: {calls:?}");
+    for (component, qty) in [(&wine, "2"), (&cheese, "0.5")] {
+        let body: serde_json::Value = calls
+            .iter()
+            .map(|c| serde_json::from_str::<serde_json::Value>(&c.body).unwrap())
+            .find(|b| b["cpstItemCd"] == component.kra_item_code.as_str())
+            .unwrap_or_else(|| panic!("no call for {}: {calls:?}", component.code));
+        assert_eq!(body["itemCd"], hamper.kra_item_code.as_str());
+        assert_eq!(body["cpstQty"].to_string(), qty, "{body}");
+    }
+    let at_kra = f.sandbox.composition_of(TIN, &hamper.kra_item_code);
+    assert_eq!(at_kra.get(&wine.kra_item_code), Some(&Decimal::from(2)));
+    assert_eq!(at_kra.get(&cheese.kra_item_code), Some(&Decimal::new(5, 1)));
+    let shown = compositions::show(&f.file, &f.admin, "HAMPER")
+        .await
+        .unwrap()
+        .expect("the stored composition");
+    assert_eq!(shown.sync_state.as_deref(), Some("done"));
+    assert_eq!(
+        shown
+            .components
+            .iter()
+            .map(|c| (c.code.as_str(), c.quantity.as_str()))
+            .collect::<Vec<_>>(),
+        [("WINE-750", "2"), ("CHEESE-250", "0.5")]
+    );
+}
+
+#[tokio::test]
 async fn case_12_imported_item_list() {
     let f = fixture().await;
     f.init().await;
     f.background().await;
+    f.all_done().await;
     f.passed(12);
+    // The sandbox's customs declarations for the device are kept, waiting for an answer.
+    let imports = hesabu_app::etims::kra_records::imports(&f.file, &f.admin)
+        .await
+        .unwrap();
+    assert!(!imports.records.is_empty(), "{imports:?}");
+    assert!(
+        imports
+            .records
+            .iter()
+            .all(|i| !i.task_cd.is_empty() && i.name.is_some()),
+        "{imports:?}"
+    );
 }
 
 #[tokio::test]
-#[ignore = "the product does not accept or convert imported items (updateImportItem) yet; this \
-            case needs the feature's own step"]
 async fn case_13_update_imported_items() {
+    use hesabu_app::etims::imports;
     let f = fixture().await;
     f.init().await;
-    f.background().await;
-    f.passed(13);
+    f.workflow_on(WorkflowType::ItemSync).await;
+    let laptop = goods_item(&f, "LAPTOP", "Laptop computer", 95000).await;
+    f.drain().await;
+    f.all_done().await;
+
+    // `hesabu etims imports list --refresh`: KRA's two waiting customs lines.
+    let lines = imports::refresh(&f.file, &f.admin, f.secrets.as_ref(), timeouts())
+        .await
+        .unwrap();
+    assert_eq!(
+        lines
+            .iter()
+            .map(|l| l.reference.as_str())
+            .collect::<Vec<_>>(),
+        ["2231943/1", "2231943/2"]
+    );
+    assert!(lines.iter().all(imports::ImportView::is_open), "{lines:?}");
+
+    // Accept the laptops into our item, reject the notebooks.
+    let accepted = imports::accept(&f.file, &f.admin, "2231943/1", "LAPTOP", None)
+        .await
+        .unwrap();
+    let answer = accepted.answer.expect("the answer");
+    assert_eq!(
+        (answer.decision.as_str(), answer.status_cd.as_str()),
+        ("accepted", "3")
+    );
+    assert_eq!(
+        answer.item_cd.as_deref(),
+        Some(laptop.kra_item_code.as_str())
+    );
+    imports::reject(
+        &f.file,
+        &f.admin,
+        "2231943/2",
+        Some("Not ordered by this branch"),
+    )
+    .await
+    .unwrap();
+    assert!(f.calls(Endpoint::UpdateImportItem).is_empty());
+    f.drain().await;
+    f.all_done().await;
+    let calls = f.passed(13);
+    assert_eq!(calls.len(), 2, "{calls:?}");
+    let bodies: Vec<serde_json::Value> = calls
+        .iter()
+        .map(|c| serde_json::from_str(&c.body).unwrap())
+        .collect();
+    assert_eq!(bodies[0]["imptItemSttsCd"], "3");
+    assert_eq!(bodies[0]["itemCd"], laptop.kra_item_code.as_str());
+    assert_eq!(bodies[0]["itemClsCd"], "50161500");
+    assert_eq!(bodies[1]["imptItemSttsCd"], "4");
+    assert!(bodies[1].get("itemCd").is_none(), "{}", bodies[1]);
+    assert_eq!(
+        f.sandbox.import_status(TIN, "00", "2231943", 1),
+        Some(("3".into(), Some(laptop.kra_item_code.clone())))
+    );
+    assert_eq!(
+        f.sandbox.import_status(TIN, "00", "2231943", 2),
+        Some(("4".into(), None))
+    );
+    // Answered once: a second answer is refused before anything is queued.
+    let again = imports::reject(&f.file, &f.admin, "2231943/1", None).await;
+    assert!(
+        matches!(again, Err(hesabu_store::error::Error::Conflict(_))),
+        "{again:?}"
+    );
+    let shown = imports::show(&f.file, &f.admin, "2231943/1").await.unwrap();
+    assert_eq!(
+        shown.answer.and_then(|a| a.sync_state).as_deref(),
+        Some("done")
+    );
 }
 
 // ---- 14: sales -------------------------------------------------------------------------------------
@@ -728,6 +984,23 @@ async fn case_14_save_sales_on_the_integrator_gateway() {
     assert_eq!(amount("totAmt"), Decimal::from(1000));
     assert_eq!(amount("taxblAmtB"), Decimal::new(86207, 2));
     assert_eq!(amount("taxAmtB"), Decimal::new(13793, 2));
+
+    // An accountant's tax-exclusive invoice on the same device: its lines re-expressed on the
+    // inclusive basis (spec §12.1), accepted by the integrator's line check, and KRA's totals
+    // are the ledger's: 3 × 1000 + 16 % = 3000 + 480 = 3480.
+    let exclusive = f.invoice("FOC", 3, PriceBasis::Exclusive).await;
+    f.drain().await;
+    f.all_done().await;
+    let s = f.stored_is_kras(&exclusive).await;
+    let sent: serde_json::Value = serde_json::from_str(&s.request_json).unwrap();
+    let amount = |field: &str| Decimal::from_str_exact(&sent[field].to_string()).unwrap();
+    let line =
+        |field: &str| Decimal::from_str_exact(&sent["itemList"][0][field].to_string()).unwrap();
+    assert_eq!(line("prc"), Decimal::from(1160));
+    assert_eq!(line("splyAmt"), Decimal::from(3480));
+    assert_eq!(amount("taxblAmtB"), Decimal::from(3000));
+    assert_eq!(amount("taxAmtB"), Decimal::from(480));
+    assert_eq!(amount("totAmt"), Decimal::from(3480));
 }
 
 // ---- 15–16: purchases ------------------------------------------------------------------------
@@ -859,30 +1132,68 @@ async fn case_20_invoice_details() {
 // ---- 21–23: KRA's lists ------------------------------------------------------------------------
 
 #[tokio::test]
-#[ignore = "the product does not fetch its own sales list from KRA (selectTrnsSalesList) yet"]
 async fn case_21_transaction_sales_list() {
+    use hesabu_app::etims::kra_records;
     let f = fixture().await;
     f.ready().await;
-    f.invoice("FOC", 1, PriceBasis::Exclusive).await;
+    let sale = f.invoice("FOC", 1, PriceBasis::Exclusive).await;
     f.drain().await;
     f.background().await;
+    f.all_done().await;
     f.passed(21);
+    let signed = f.stored_is_kras(&sale).await;
+    let view = kra_records::sales(&f.file, &f.admin).await.unwrap();
+    let at_kra = view
+        .sales
+        .records
+        .iter()
+        .find(|s| Some(s.invc_no) == signed.invc_no)
+        .unwrap_or_else(|| panic!("{view:?}"));
+    assert_eq!(at_kra.trd_invc_no, sale.number);
+    assert_eq!(at_kra.total, Some(Decimal::from(1160)));
+    // KRA's record and ours agree.
+    let rec = &view.reconciliation;
+    assert!(rec.complete && rec.agrees(), "{rec:?}");
+    assert_eq!((rec.kra_sales, rec.local_signed), (1, 1));
 }
 
 #[tokio::test]
-#[ignore = "the product does not fetch the branch customer list (selectCustomerList) yet"]
 async fn case_22_customer_list() {
     let f = fixture().await;
     f.init().await;
+    f.workflow_on(WorkflowType::CustomerSync).await;
+    f.customer().await;
+    f.drain().await;
     f.background().await;
+    f.all_done().await;
     f.passed(22);
+    let listed = hesabu_app::etims::kra_records::customers(&f.file, &f.admin)
+        .await
+        .unwrap();
+    assert!(
+        listed
+            .records
+            .iter()
+            .any(|c| c.pin.as_deref() == Some(CUSTOMER_PIN) && c.in_use),
+        "{listed:?}"
+    );
 }
 
 #[tokio::test]
-#[ignore = "the product does not fetch taxpayer information (selectTaxpayerInfo) yet"]
 async fn case_23_taxpayer_info() {
     let f = fixture().await;
     f.init().await;
     f.background().await;
+    f.all_done().await;
     f.passed(23);
+    let info = hesabu_app::etims::kra_records::taxpayer(&f.file, &f.admin)
+        .await
+        .unwrap();
+    let me = info
+        .records
+        .iter()
+        .find(|t| t.tin == TIN)
+        .unwrap_or_else(|| panic!("{info:?}"));
+    assert_eq!(me.status.as_deref(), Some("A"));
+    assert!(me.name.as_deref().is_some_and(|n| !n.is_empty()));
 }

@@ -13,6 +13,8 @@ mod demo;
 mod etims_crash;
 mod etims_fiscal;
 mod etims_golive;
+mod etims_items_extra;
+mod etims_kra_records;
 mod etims_masters;
 mod etims_payload;
 mod etims_support;

@@ -367,7 +367,7 @@ async fn jobs_run_runs_the_standard_jobs_headless_and_keeps_the_approval_report(
         0,
         "listing writes nothing"
     );
-    assert_eq!(list.json()[4]["next_run_at"], "2026-07-01T22:00:00.000Z");
+    assert_eq!(list.json()[5]["next_run_at"], "2026-07-01T22:00:00.000Z");
     let names: Vec<String> = list
         .json()
         .as_array()
@@ -380,6 +380,7 @@ async fn jobs_run_runs_the_standard_jobs_headless_and_keeps_the_approval_report(
         [
             "approval_jobs",
             "qbo_pull",
+            "etims_kra_records",
             "outbox_retries",
             "daily_summary",
             "backup"
@@ -400,7 +401,12 @@ async fn jobs_run_runs_the_standard_jobs_headless_and_keeps_the_approval_report(
         .collect();
     assert_eq!(
         ran,
-        ["approval_jobs", "qbo_pull", "outbox_retries"],
+        [
+            "approval_jobs",
+            "qbo_pull",
+            "etims_kra_records",
+            "outbox_retries"
+        ],
         "daily jobs wait for their slot"
     );
     // No QuickBooks here: the pull is skipped, which is not a failure.
@@ -422,7 +428,7 @@ async fn jobs_run_runs_the_standard_jobs_headless_and_keeps_the_approval_report(
     )
     .await;
     assert_eq!(later.code, 0, "{}", later.stderr);
-    assert_eq!(later.json()["scheduled"].as_array().unwrap().len(), 5);
+    assert_eq!(later.json()["scheduled"].as_array().unwrap().len(), 6);
     let reports = hesabu(&as_admin(path, &["reports", "list"]), demo_env()).await;
     assert_eq!(reports.code, 0, "{}", reports.stderr);
     let reports = reports.json();
@@ -610,7 +616,7 @@ async fn jobs_set_keeps_the_configured_number_of_backups() {
         .collect();
     assert_eq!(
         ran,
-        ["approval_jobs", "qbo_pull"],
+        ["approval_jobs", "qbo_pull", "etims_kra_records"],
         "a disabled job does not run"
     );
 }

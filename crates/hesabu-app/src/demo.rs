@@ -370,7 +370,7 @@ pub async fn connect_local_quickbooks(
     let sandbox = DemoQbo::start(file).await?;
     sandbox.connect(file, &admin).await?;
     let secrets: Arc<dyn hesabu_store::secrets::SecretStore> =
-        Arc::new(crate::etims::demo_sandbox::secrets(file));
+        Arc::new(crate::demo_support::secrets(file));
     let connected = qbo::open(file, secrets).await?.ok_or_else(|| {
         hesabu_store::Error::Internal("the demo's QuickBooks did not connect".into())
     })?;
@@ -449,42 +449,7 @@ async fn classify_pulled_items(file: &CompanyFile) -> Result<()> {
     Ok(())
 }
 
-/// A demo customer: name, KRA PIN, email, mobile.
-pub type DemoCustomer = (
-    &'static str,
-    Option<&'static str>,
-    Option<&'static str>,
-    Option<&'static str>,
-);
-
-/// The demo's customers.
-pub const DEMO_CUSTOMERS: [DemoCustomer; 5] = [
-    (
-        "Kilimani Dental Clinic",
-        Some("P051987654K"),
-        Some("accounts@kilimanidental.co.ke"),
-        Some("+254722100200"),
-    ),
-    (
-        "Rift Valley Hardware Ltd",
-        Some("P052246810R"),
-        Some("orders@rvhardware.co.ke"),
-        None,
-    ),
-    (
-        "Safari Tours International",
-        Some("P051357913S"),
-        Some("finance@safaritours.com"),
-        None,
-    ),
-    ("Wanjiku Kamau", None, None, Some("0712345678")),
-    (
-        "Mombasa Fresh Produce",
-        Some("A004416331M"),
-        None,
-        Some("+254733555111"),
-    ),
-];
+pub use crate::demo_support::{DEMO_CUSTOMERS, DemoCustomer};
 
 /// The demo's items: every tax band, goods and services (code, name, tax type, product type,
 /// quantity unit, price, classification).

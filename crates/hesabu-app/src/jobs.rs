@@ -20,8 +20,9 @@ use hesabu_store::outbox::{Drainer, SyncEvent, WorkerState};
 use hesabu_store::permissions::Permission;
 use hesabu_store::secrets::SecretStore;
 
-/// The built-in jobs: approval jobs, the QuickBooks pull, outbox retries, the daily summary,
-/// the backup — in that order, so the write-backs a pull queues go out in the same run and a
+/// The built-in jobs: approval jobs, the QuickBooks pull, the e-TIMS lists refresh, outbox
+/// retries, the daily summary, the backup — in that order, so the write-backs a pull queues
+/// (and the e-TIMS refresh and branch users queued) go out in the same run and a
 /// backup taken in the same run includes what the others did. The pull reads its tokens from
 /// the process's secret store (`HESABU_SECRETS`, else the OS keyring).
 pub fn standard_scheduler(targets: Targets) -> Scheduler {
@@ -47,6 +48,7 @@ fn scheduler_with(targets: Targets, qbo_pull: QboPull) -> Scheduler {
         vec![
             Arc::new(ApprovalJobs),
             Arc::new(qbo_pull),
+            Arc::new(EtimsKraRecords),
             Arc::new(OutboxRetries),
             Arc::new(DailySummaryJob),
             Arc::new(AutoBackup),
@@ -142,6 +144,49 @@ impl Job for QboPull {
                 }
             }
         }
+    }
+}
+
+/// The e-TIMS lists job's name.
+pub const ETIMS_KRA_RECORDS: &str = "etims_kra_records";
+
+/// Once a day, KRA's e-TIMS lists: queues one `kra_records.refresh` outbox row (the reference
+/// data — code lists, item classifications, notices — and what KRA keeps for the device:
+/// branches, items, imported items, our sales reconciled with the file, branch customers, the
+/// taxpayer) and `saveBhfUser` for every user KRA does not hold as they are
+/// (`etims::kra_records::queue_daily`); the outbox job right after sends them. Through the
+/// outbox because the device's client and key live in the e-TIMS target, and a day KRA cannot
+/// be reached is retried with backoff. Every 24 hours rather than at a time of day, so a new
+/// file or a newly set-up device gets KRA's lists at the first run. Skipped (a success that
+/// says why) when the company has no e-TIMS device.
+#[derive(Debug, Clone, Copy)]
+pub struct EtimsKraRecords;
+
+#[async_trait::async_trait]
+impl Job for EtimsKraRecords {
+    fn name(&self) -> &str {
+        ETIMS_KRA_RECORDS
+    }
+    fn description(&self) -> &str {
+        "Refresh KRA's e-TIMS lists (codes, item classes, notices, branches, items, imports, \
+         sales, customers, taxpayer) and register new users at KRA"
+    }
+    fn default_schedule(&self) -> Schedule {
+        Schedule::Every { minutes: 24 * 60 }
+    }
+    fn permission(&self) -> Permission {
+        Permission::SyncManage
+    }
+    async fn run(&self, ctx: &JobContext<'_>) -> Result<Value> {
+        ctx.session.require(Permission::SyncManage)?;
+        if hesabu_core::sales::fiscal::device(ctx.file.reader())
+            .await?
+            .is_none()
+        {
+            return skipped("this company has no e-TIMS device");
+        }
+        let queued = crate::etims::kra_records::queue_daily(ctx.file).await?;
+        Ok(serde_json::to_value(queued).unwrap_or(Value::Null))
     }
 }
 

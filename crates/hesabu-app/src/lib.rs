@@ -19,6 +19,7 @@
 pub mod backup;
 pub mod connectivity;
 pub mod demo;
+pub mod demo_support;
 pub mod etims;
 pub mod export;
 pub mod jobs;

@@ -29,8 +29,8 @@ use serde::de::DeserializeOwned;
 
 use crate::clock::{SandboxClock, compact};
 use crate::faults::{FaultRule, ReceivedCall};
-use crate::masters::{BranchUser, ImportItem, Insurance};
 use crate::reference::{Reference, Stamped, pin_table};
+use crate::seeds::{BranchUser, ImportItem, Insurance};
 use crate::{Profile, SignedSale, sign};
 
 /// What a handler decided; `server` renders it per gateway.
@@ -462,7 +462,7 @@ impl Kra {
             ],
             items: BTreeMap::new(),
             item_seq: 0,
-            incoming: vec![Stamped::new(at, crate::stock::seeded_supplier_sale(tin))],
+            incoming: vec![Stamped::new(at, crate::seeds::seeded_supplier_sale(tin))],
             compositions: BTreeMap::new(),
         };
         self.taxpayers.insert(tin.to_owned(), record);
@@ -534,7 +534,7 @@ impl Kra {
             cmc_key: Some(Secret::new(cmc_key.clone())),
             ..DeviceInfo::default()
         };
-        let imports = crate::masters::seeded_imports(crate::reference::seeded_at());
+        let imports = crate::seeds::seeded_imports(crate::reference::seeded_at());
         self.devices.insert(
             key,
             Device {

@@ -28,10 +28,12 @@ mod kra;
 mod masters;
 mod reference;
 mod sales;
+mod seeds;
 mod server;
 mod sign;
 mod stock;
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::net::SocketAddr;
 use std::str::FromStr;
@@ -343,6 +345,55 @@ impl SandboxHandle {
             .stock
             .get(item_cd)
             .copied()
+    }
+
+    /// The components KRA holds for a composite item (`saveItemComposition`): component
+    /// `itemCd` → quantity.
+    pub fn composition_of(&self, tin: &str, item_cd: &str) -> BTreeMap<String, Decimal> {
+        let kra = self.kra();
+        let Some(taxpayer) = kra.taxpayers.get(tin) else {
+            return BTreeMap::new();
+        };
+        taxpayer
+            .compositions
+            .iter()
+            .filter(|((item, _), _)| item == item_cd)
+            .map(|((_, component), qty)| (component.clone(), *qty))
+            .collect()
+    }
+
+    /// An insurer KRA holds for a device (`saveBhfInsurance`): name, rate and `useYn`.
+    pub fn insurance_of(
+        &self,
+        tin: &str,
+        bhf_id: &str,
+        isrcc_cd: &str,
+    ) -> Option<(String, Decimal, String)> {
+        let kra = self.kra();
+        let i = &kra
+            .devices
+            .get(&(tin.to_owned(), bhf_id.to_owned()))?
+            .insurances
+            .get(isrcc_cd)?
+            .value;
+        Some((i.isrcc_nm.clone(), i.isrc_rt, i.use_yn.clone()))
+    }
+
+    /// An imported item's status at KRA (class 26) and the `itemCd` it was mapped to.
+    pub fn import_status(
+        &self,
+        tin: &str,
+        bhf_id: &str,
+        task_cd: &str,
+        item_seq: u32,
+    ) -> Option<(String, Option<String>)> {
+        let kra = self.kra();
+        kra.devices
+            .get(&(tin.to_owned(), bhf_id.to_owned()))?
+            .imports
+            .iter()
+            .find(|i| i.value.task_cd == task_cd && i.value.item_seq == item_seq)
+            .map(|i| (i.value.impt_item_stts_cd.clone(), i.value.item_cd.clone()))
     }
 
     // ---- KRA's side changing ------------------------------------------------------------------------

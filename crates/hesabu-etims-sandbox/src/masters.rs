@@ -1,152 +1,22 @@
 //! Masters: items (`saveItem`, `selectItemList`, composition, imported items) and the branch's
 //! customers, users and insurers (spec §6, §7, §4 rows 7–14).
 
-use chrono::NaiveDateTime;
 use hesabu_etims::types::customers::BranchCustomerRequest;
-use hesabu_etims::types::items::{ItemListData, RegisteredItem, SaveItemRequest};
+use hesabu_etims::types::imports::{
+    IMPORT_APPROVED, IMPORT_CANCELLED, IMPORT_WAITING, ImportItemUpdateRequest,
+};
+use hesabu_etims::types::insurance::BranchInsuranceRequest;
+use hesabu_etims::types::items::{
+    ItemCompositionRequest, ItemListData, RegisteredItem, SaveItemRequest,
+};
 use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::Profile;
 use crate::kra::{Answer, DeviceKey, Kra, changed_after, non_empty, parse, required, valid_pin};
 use crate::reference::Stamped;
 
-/// `BhfUserSaveReq` (spec §4 row 8).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct BranchUser {
-    pub user_id: String,
-    pub user_nm: String,
-    /// Kept only to prove it was sent; never listed back.
-    #[serde(skip_serializing)]
-    pub pwd: String,
-    #[serde(default)]
-    pub adrs: Option<String>,
-    #[serde(default)]
-    pub cntc: Option<String>,
-    #[serde(default)]
-    pub auth_cd: Option<String>,
-    #[serde(default)]
-    pub remark: Option<String>,
-    pub use_yn: String,
-    pub regr_id: String,
-    pub regr_nm: String,
-    pub modr_id: String,
-    pub modr_nm: String,
-}
-
-/// `BhfInsuranceSaveReq` (spec §4 row 9).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct Insurance {
-    pub isrcc_cd: String,
-    pub isrcc_nm: String,
-    #[serde(with = "hesabu_etims::amount")]
-    pub isrc_rt: Decimal,
-    pub use_yn: String,
-    pub regr_id: String,
-    pub regr_nm: String,
-    pub modr_id: String,
-    pub modr_nm: String,
-}
-
-/// `saveItemComposition` (spec §4 row 12).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Composition {
-    item_cd: String,
-    cpst_item_cd: String,
-    #[serde(with = "hesabu_etims::amount")]
-    cpst_qty: Decimal,
-    regr_id: String,
-    regr_nm: String,
-}
-
-/// An imported item waiting at customs (`selectImportItemList`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct ImportItem {
-    pub task_cd: String,
-    pub dcl_de: String,
-    pub item_seq: u32,
-    pub dcl_no: String,
-    pub hs_cd: String,
-    pub item_nm: String,
-    /// Class 26: `2` waiting, `3` approved, `4` cancelled.
-    pub impt_item_stts_cd: String,
-    pub orgn_nat_cd: String,
-    pub expt_nat_cd: String,
-    #[serde(with = "hesabu_etims::amount")]
-    pub pkg: Decimal,
-    pub pkg_unit_cd: String,
-    #[serde(with = "hesabu_etims::amount")]
-    pub qty: Decimal,
-    pub qty_unit_cd: String,
-    #[serde(with = "hesabu_etims::amount")]
-    pub tot_wt: Decimal,
-    #[serde(with = "hesabu_etims::amount")]
-    pub net_wt: Decimal,
-    pub spplr_nm: String,
-    pub agnt_nm: String,
-    #[serde(with = "hesabu_etims::amount")]
-    pub invc_fcur_amt: Decimal,
-    pub invc_fcur_cd: String,
-    #[serde(with = "hesabu_etims::amount")]
-    pub invc_fcur_excrt: Decimal,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub item_cls_cd: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub item_cd: Option<String>,
-}
-
-/// `ImportItemUpdateReq` (spec §4 row 14).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ImportUpdate {
-    task_cd: String,
-    dcl_de: String,
-    item_seq: u32,
-    item_cls_cd: String,
-    item_cd: String,
-    impt_item_stts_cd: String,
-    #[serde(default)]
-    #[allow(dead_code)] // read for completeness of the request shape
-    remark: Option<String>,
-    modr_id: String,
-    modr_nm: String,
-}
-
-/// Two customs declarations per new device, waiting for the taxpayer's decision.
-pub(crate) fn seeded_imports(at: NaiveDateTime) -> Vec<Stamped<ImportItem>> {
-    let item = |seq: u32, hs: &str, name: &str, qty: i64, amount: i64| ImportItem {
-        task_cd: "2231943".to_owned(),
-        dcl_de: "20240101".to_owned(),
-        item_seq: seq,
-        dcl_no: "C3460-2019-TZDL".to_owned(),
-        hs_cd: hs.to_owned(),
-        item_nm: name.to_owned(),
-        impt_item_stts_cd: "2".to_owned(),
-        orgn_nat_cd: "CN".to_owned(),
-        expt_nat_cd: "CN".to_owned(),
-        pkg: Decimal::from(qty),
-        pkg_unit_cd: "CT".to_owned(),
-        qty: Decimal::from(qty),
-        qty_unit_cd: "NO".to_owned(),
-        tot_wt: Decimal::from(qty * 2),
-        net_wt: Decimal::from(qty * 2),
-        spplr_nm: "Shenzhen Office Supply Co".to_owned(),
-        agnt_nm: "Mombasa Clearing Agents".to_owned(),
-        invc_fcur_amt: Decimal::from(amount),
-        invc_fcur_cd: "USD".to_owned(),
-        invc_fcur_excrt: Decimal::new(12950, 2),
-        item_cls_cd: None,
-        item_cd: None,
-    };
-    vec![
-        Stamped::new(at, item(1, "8471300000", "Laptop computers", 10, 4500)),
-        Stamped::new(at, item(2, "4820100000", "Notebooks", 200, 300)),
-    ]
-}
+pub(crate) use crate::seeds::{BranchUser, ImportItem, Insurance};
 
 impl Kra {
     fn check_code(&self, cls: &str, field: &str, value: &str) -> Result<(), Answer> {
@@ -240,7 +110,7 @@ impl Kra {
         key: &DeviceKey,
         body: &str,
     ) -> Result<Answer, Answer> {
-        let r: Composition = parse(body)?;
+        let r: ItemCompositionRequest = parse(body)?;
         required(&[
             ("itemCd", &r.item_cd),
             ("cpstItemCd", &r.cpst_item_cd),
@@ -280,28 +150,37 @@ impl Kra {
         key: &DeviceKey,
         body: &str,
     ) -> Result<Answer, Answer> {
-        let r: ImportUpdate = parse(body)?;
+        let r: ImportItemUpdateRequest = parse(body)?;
         required(&[
             ("taskCd", &r.task_cd),
             ("dclDe", &r.dcl_de),
-            ("itemClsCd", &r.item_cls_cd),
-            ("itemCd", &r.item_cd),
             ("imptItemSttsCd", &r.impt_item_stts_cd),
             ("modrId", &r.modr_id),
             ("modrNm", &r.modr_nm),
         ])?;
-        if !matches!(r.impt_item_stts_cd.as_str(), "3" | "4") {
-            return Err(Answer::invalid(format!(
-                "Invalid imptItemSttsCd {:?}: send 3 (approved) or 4 (cancelled)",
-                r.impt_item_stts_cd
-            )));
-        }
-        if !self.taxpayer(&key.0).items.contains_key(&r.item_cd) {
-            return Err(Answer::invalid(format!(
-                "itemCd {} is not registered: register it with saveItem first",
-                r.item_cd
-            )));
-        }
+        let approved = match r.impt_item_stts_cd.as_str() {
+            IMPORT_APPROVED => true,
+            IMPORT_CANCELLED => false,
+            other => {
+                return Err(Answer::invalid(format!(
+                    "Invalid imptItemSttsCd {other:?}: send 3 (approved) or 4 (cancelled)"
+                )));
+            }
+        };
+        // Approving maps the import to a registered item; cancelling needs none.
+        let mapping = if approved {
+            let cls = r.item_cls_cd.clone().unwrap_or_default();
+            let code = r.item_cd.clone().unwrap_or_default();
+            required(&[("itemClsCd", &cls), ("itemCd", &code)])?;
+            if !self.taxpayer(&key.0).items.contains_key(&code) {
+                return Err(Answer::invalid(format!(
+                    "itemCd {code} is not registered: register it with saveItem first"
+                )));
+            }
+            Some((cls, code))
+        } else {
+            None
+        };
         let at = self.change_stamp();
         let device = self.device(key);
         let Some(import) = device.imports.iter_mut().find(|i| {
@@ -314,10 +193,26 @@ impl Kra {
                 r.task_cd, r.dcl_de, r.item_seq
             )));
         };
+        let (item_cls_cd, item_cd) = mapping.unzip();
+        if import.value.impt_item_stts_cd != IMPORT_WAITING {
+            // The same answer again (a resend after a lost reply) is accepted and changes
+            // nothing; a different one is refused: the declaration was answered.
+            let same = import.value.impt_item_stts_cd == r.impt_item_stts_cd
+                && (!approved
+                    || (import.value.item_cls_cd == item_cls_cd
+                        && import.value.item_cd == item_cd));
+            if same {
+                return Ok(Answer::saved());
+            }
+            return Err(Answer::invalid(format!(
+                "The imported item {}/{}/{} was already answered (imptItemSttsCd {})",
+                r.task_cd, r.dcl_de, r.item_seq, import.value.impt_item_stts_cd
+            )));
+        }
         import.at = at;
         import.value.impt_item_stts_cd = r.impt_item_stts_cd;
-        import.value.item_cls_cd = Some(r.item_cls_cd);
-        import.value.item_cd = Some(r.item_cd);
+        import.value.item_cls_cd = item_cls_cd;
+        import.value.item_cd = item_cd;
         Ok(Answer::saved())
     }
 
@@ -395,7 +290,7 @@ impl Kra {
         key: &DeviceKey,
         body: &str,
     ) -> Result<Answer, Answer> {
-        let r: Insurance = parse(body)?;
+        let r: BranchInsuranceRequest = parse(body)?;
         required(&[
             ("isrccCd", &r.isrcc_cd),
             ("isrccNm", &r.isrcc_nm),
@@ -412,9 +307,19 @@ impl Kra {
             )));
         }
         let at = self.change_stamp();
+        let insurance = Insurance {
+            isrcc_cd: r.isrcc_cd,
+            isrcc_nm: r.isrcc_nm,
+            isrc_rt: r.isrc_rt,
+            use_yn: r.use_yn,
+            regr_id: r.regr_id,
+            regr_nm: r.regr_nm,
+            modr_id: r.modr_id,
+            modr_nm: r.modr_nm,
+        };
         self.device(key)
             .insurances
-            .insert(r.isrcc_cd.clone(), Stamped::new(at, r));
+            .insert(insurance.isrcc_cd.clone(), Stamped::new(at, insurance));
         Ok(Answer::saved())
     }
 }

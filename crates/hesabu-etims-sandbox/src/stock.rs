@@ -14,8 +14,7 @@
 //!   the integrator also checks the inclusive line arithmetic and that `spplrNm` matches the
 //!   supplier's sale verbatim.
 
-use hesabu_etims::types::LineItem;
-use hesabu_etims::types::purchases::{PurchaseSale, PurchaseSalesData};
+use hesabu_etims::types::purchases::PurchaseSalesData;
 use hesabu_etims::types::stock::{StockIoRequest, StockMasterRequest, StockMove, StockMoveData};
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -26,64 +25,6 @@ use crate::kra::{
 };
 use crate::reference::Stamped;
 use crate::sales::{Basis, Line, LineMaths, Totals, check_line, check_totals};
-
-/// The supplier sale every taxpayer finds in its purchases list.
-pub(crate) fn seeded_supplier_sale(_buyer: &str) -> PurchaseSale {
-    let amount = |v: i64| Some(Decimal::from(v));
-    let zero = Some(Decimal::ZERO);
-    PurchaseSale {
-        spplr_tin: Some("P052223334R".to_owned()),
-        spplr_nm: Some("Mombasa Wholesale Supplies Ltd".to_owned()),
-        spplr_bhf_id: Some("00".to_owned()),
-        spplr_invc_no: Some(1041),
-        spplr_sdc_id: Some("KRACU0100000777".to_owned()),
-        spplr_mrc_no: Some("WIS01000777".to_owned()),
-        rcpt_ty_cd: Some("S".to_owned()),
-        pmt_ty_cd: Some("01".to_owned()),
-        cfm_dt: Some("2024-01-01 09:30:00".to_owned()),
-        sales_dt: Some("20240101".to_owned()),
-        stock_rls_dt: Some("2024-01-01 09:30:00".to_owned()),
-        tot_item_cnt: Some(1),
-        taxbl_amt_a: zero,
-        taxbl_amt_b: amount(1000),
-        taxbl_amt_c: zero,
-        taxbl_amt_d: zero,
-        taxbl_amt_e: zero,
-        tax_rt_a: zero,
-        tax_rt_b: amount(16),
-        tax_rt_c: zero,
-        tax_rt_d: zero,
-        tax_rt_e: zero,
-        tax_amt_a: zero,
-        tax_amt_b: amount(160),
-        tax_amt_c: zero,
-        tax_amt_d: zero,
-        tax_amt_e: zero,
-        tot_taxbl_amt: amount(1000),
-        tot_tax_amt: amount(160),
-        tot_amt: amount(1160),
-        remark: None,
-        item_list: vec![LineItem {
-            item_seq: Some(1),
-            item_cd: Some("KE2NTBA0000012".to_owned()),
-            item_cls_cd: Some("44121600".to_owned()),
-            item_nm: Some("A4 paper, 80 gsm".to_owned()),
-            pkg_unit_cd: Some("NT".to_owned()),
-            pkg: amount(10),
-            qty_unit_cd: Some("BA".to_owned()),
-            qty: amount(10),
-            prc: amount(100),
-            sply_amt: amount(1000),
-            dc_rt: zero,
-            dc_amt: zero,
-            tax_ty_cd: Some("B".to_owned()),
-            taxbl_amt: amount(1000),
-            tax_amt: amount(160),
-            tot_amt: amount(1160),
-            ..LineItem::default()
-        }],
-    }
-}
 
 /// `TrnsPurchaseSaveReq` (the client has no type for it yet).
 #[derive(Debug, Clone, Deserialize)]

@@ -16,15 +16,21 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
-use crate::config::{ClientConfig, Secret};
+use crate::config::ClientConfig;
 use crate::envelope::{NoData, Reply, interpret};
 use crate::error::Error;
 use crate::gateway::{Endpoint, Gateway, IntegratorAuth};
 use crate::lenient;
+use crate::secret::Secret;
 use crate::types::ListRequest;
 use crate::types::customers::BranchCustomerRequest;
+use crate::types::imports::ImportItemUpdateRequest;
 use crate::types::init::{InitData, InitRequest};
-use crate::types::items::{ItemListData, SaveItemRequest};
+use crate::types::insurance::BranchInsuranceRequest;
+use crate::types::items::{ItemCompositionRequest, ItemListData, SaveItemRequest};
+use crate::types::kra_lists::{
+    BranchUserRequest, CustomerListData, ImportItemData, TaxpayerInfoData,
+};
 use crate::types::purchases::PurchaseSalesData;
 use crate::types::reference::{
     BranchData, CodeListData, CustomerSearchData, CustomerSearchRequest, ItemClassData, NoticeData,
@@ -166,6 +172,32 @@ impl Client {
         self.list(Endpoint::ItemList, last_req_dt).await
     }
 
+    /// Registers or updates an insurer the branch accepts (`saveBhfInsurance`, integrator
+    /// `/branchInsuranceInfo`).
+    pub async fn save_branch_insurance(
+        &self,
+        request: &BranchInsuranceRequest,
+    ) -> Result<Reply<NoData>, Error> {
+        self.call(Endpoint::SaveBranchInsurance, request).await
+    }
+
+    /// Saves one component of a composite item (`saveItemComposition`).
+    pub async fn save_item_composition(
+        &self,
+        request: &ItemCompositionRequest,
+    ) -> Result<Reply<NoData>, Error> {
+        self.call(Endpoint::SaveItemComposition, request).await
+    }
+
+    /// Accepts or rejects one imported item (`updateImportItem`, integrator
+    /// `/importedItemConvertedInfo`).
+    pub async fn update_import_item(
+        &self,
+        request: &ImportItemUpdateRequest,
+    ) -> Result<Reply<NoData>, Error> {
+        self.call(Endpoint::UpdateImportItem, request).await
+    }
+
     // ---- sales --------------------------------------------------------------------------------
 
     /// Sends a sale or credit note to be signed (`saveTrnsSalesOsdc`, integrator
@@ -224,6 +256,52 @@ impl Client {
         last_req_dt: &str,
     ) -> Result<Reply<Option<PurchaseSalesData>>, Error> {
         self.list(Endpoint::PurchaseSalesList, last_req_dt).await
+    }
+
+    // ---- what KRA keeps for the device ----------------------------------------------------------
+
+    /// Registers or updates a user of the branch (`saveBhfUser`, integrator
+    /// `/branchUserAccount`).
+    pub async fn save_branch_user(
+        &self,
+        request: &BranchUserRequest,
+    ) -> Result<Reply<NoData>, Error> {
+        self.call(Endpoint::SaveBranchUser, request).await
+    }
+
+    /// Items customs declared as imported by the taxpayer (`selectImportItemList`, integrator
+    /// `/importedItemInfo`).
+    pub async fn import_items(
+        &self,
+        last_req_dt: &str,
+    ) -> Result<Reply<Option<ImportItemData>>, Error> {
+        self.list(Endpoint::ImportItemList, last_req_dt).await
+    }
+
+    /// Our signed sales and credit notes as KRA holds them (`selectTrnsSalesList`, integrator
+    /// `/selectSalesTransactions`).
+    pub async fn sales_list(
+        &self,
+        last_req_dt: &str,
+    ) -> Result<Reply<Option<InvoiceDetailsData>>, Error> {
+        self.list(Endpoint::SalesList, last_req_dt).await
+    }
+
+    /// The branch's customers (`selectCustomerList`).
+    pub async fn customer_list(
+        &self,
+        last_req_dt: &str,
+    ) -> Result<Reply<Option<CustomerListData>>, Error> {
+        self.list(Endpoint::CustomerList, last_req_dt).await
+    }
+
+    /// The taxpayer as KRA registered it (`selectTaxpayerInfo`; its request is a list request,
+    /// spec §4 row 24).
+    pub async fn taxpayer_info(
+        &self,
+        last_req_dt: &str,
+    ) -> Result<Reply<Option<TaxpayerInfoData>>, Error> {
+        self.list(Endpoint::TaxpayerInfo, last_req_dt).await
     }
 
     // ---- any endpoint --------------------------------------------------------------------------

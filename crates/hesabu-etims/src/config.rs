@@ -1,33 +1,9 @@
 //! One device's client configuration: gateway, base URL, identity, key and timeouts.
 
-use std::fmt;
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
-
 use crate::gateway::{Gateway, IntegratorAuth, TimeoutKind};
-
-/// A secret (the `cmcKey`, the consumer secret, a bearer token): never shown by `Debug`.
-/// Where it is stored is the caller's business (`hesabu_sync_api::secrets::SecretStore`).
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Secret(value.into())
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
+use crate::secret::Secret;
 
 /// How long calls may take. The defaults follow production peers (spec §2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -11,7 +11,7 @@
 //! The base URL is configured per device ([`crate::ClientConfig`]); the constants below are the
 //! known hosts. The production integrator host is unconfirmed (spec §17.1), so it has none.
 
-use crate::config::Secret;
+use crate::secret::Secret;
 
 /// Legacy OSCU sandbox (spec §15).
 pub const LEGACY_SANDBOX: &str = "https://etims-api-sbx.kra.go.ke/etims-api/";

@@ -25,10 +25,11 @@ mod error;
 mod gateway;
 mod lenient;
 pub mod result;
+mod secret;
 pub mod types;
 
 pub use client::Client;
-pub use config::{ClientConfig, Secret, Timeouts};
+pub use config::{ClientConfig, Timeouts};
 pub use envelope::{NoData, Reply};
 pub use error::{Error, Rejection};
 pub use gateway::{
@@ -36,3 +37,4 @@ pub use gateway::{
     LEGACY_PRODUCTION, LEGACY_SANDBOX, TimeoutKind,
 };
 pub use result::{ResultClass, classify};
+pub use secret::Secret;

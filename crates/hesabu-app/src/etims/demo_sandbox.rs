@@ -35,7 +35,7 @@ use hesabu_etims_sandbox::{Profile, Sandbox, SandboxConfig, SandboxHandle};
 use hesabu_store::company_file::CompanyFile;
 use hesabu_store::error::{Error, Result};
 use hesabu_store::outbox::{DrainSummary, Drainer, Targets, TokioSleeper};
-use hesabu_store::secrets::{FileStore, SecretStore};
+use hesabu_store::secrets::SecretStore;
 
 use super::EtimsTarget;
 use super::device::{self, client_error, cmc_key_name};
@@ -78,9 +78,7 @@ pub async fn notice(file: &CompanyFile) -> Result<Option<&'static str>> {
 }
 
 /// The secret store of a demo company file: a file beside it (see the module docs).
-pub fn secrets(file: &CompanyFile) -> FileStore {
-    FileStore::new(file.path().with_extension("sandbox-secrets.json"))
-}
+pub use crate::demo_support::secrets;
 
 /// The e-TIMS sandbox the app runs for the demo company. Dropping it stops the server; keep it
 /// for as long as the demo company is open.
@@ -118,21 +116,21 @@ impl Drop for DemoSandbox {
 
 impl DemoSandbox {
     /// Starts a sandbox on `127.0.0.1:0` that knows the company of `file` and the demo's
-    /// customers ([`crate::demo::DEMO_CUSTOMERS`], and those pulled from the demo's local
-    /// QuickBooks, `crate::qbo::demo_sandbox::taxpayers`) as taxpayers, so KRA's answers carry their
+    /// customers ([`crate::demo_support::DEMO_CUSTOMERS`], and those pulled from the demo's
+    /// local QuickBooks, [`crate::demo_support::pulled_taxpayers`]) as taxpayers, so KRA's answers carry their
     /// names and their PINs pass the pre-send PIN check (a PIN a person makes up in the demo
     /// is unknown, as it would be at KRA): the legacy gateway, made as strict as the integrator
     /// on numbering and line arithmetic, issuing [`DEMO_CMC_KEY`].
     pub async fn start(file: &CompanyFile) -> Result<DemoSandbox> {
         let company = company::load(file.reader()).await?;
         let mut taxpayers = vec![(company.kra_pin.clone(), company.legal_name.clone())];
-        for (name, pin, _, _) in crate::demo::DEMO_CUSTOMERS {
+        for (name, pin, _, _) in crate::demo_support::DEMO_CUSTOMERS {
             if let Some(pin) = pin {
                 taxpayers.push((pin.to_owned(), name.to_owned()));
             }
         }
         // And the customers pulled from the demo's local QuickBooks sandbox.
-        taxpayers.extend(crate::qbo::demo_sandbox::taxpayers(file.reader()).await?);
+        taxpayers.extend(crate::demo_support::pulled_taxpayers(file.reader()).await?);
         let config = SandboxConfig {
             profiles: vec![Profile::Legacy],
             seed: DEMO_SEED,

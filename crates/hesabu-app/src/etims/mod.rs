@@ -12,16 +12,28 @@
 //! - [`reference`]: KRA's code lists, item classes and notices, cached with per-list watermarks
 //!   (a bundled snapshot until the first pull); [`masters`]: PIN look-ups, registering customers
 //!   and items, and what they add to a sale's checklist.
+//! - [`compositions`] (item compositions, `saveItemComposition`), [`insurers`] (the branch's
+//!   insurers, `saveBhfInsurance`), [`imports`] (answering items customs declared as imported,
+//!   `updateImportItem`): stored here and sent as frozen requests through the outbox
+//!   ([`queued`]).
+//! - [`kra_records`]: what KRA keeps for the device (branches, items, imported items, our sales
+//!   reconciled with the local submissions, branch customers, the taxpayer), cached with
+//!   watermarks, and the company's users registered as branch users; the daily refresh.
 //! - [`demo_sandbox`]: the demo company's local e-TIMS sandbox (a test double of KRA), run by
 //!   the app itself.
 //!
 //! Still to come (issue 16): stock and purchases.
 
+pub mod compositions;
 pub mod demo_sandbox;
 pub mod device;
 pub mod fiscal;
+pub mod imports;
+pub mod insurers;
+pub mod kra_records;
 pub mod masters;
 pub mod payload;
+pub mod queued;
 pub mod reference;
 pub mod target;
 

@@ -11,6 +11,9 @@
 //! [`super::masters`]: pre-checks, the PIN looked up, then `saveBhfCustomer` / `saveItem`;
 //! a registered, unchanged entity is acknowledged without a call. Both calls are upserts at
 //! KRA, so a lost answer is simply sent again (nothing to look up first).
+//!
+//! Branch users (`branch_user.save`) and the daily pull of KRA's lists (`kra_records.refresh`)
+//! are [`super::kra_records`]: the first an upsert too, the second only reads.
 
 use std::time::Duration;
 
@@ -20,7 +23,7 @@ use hesabu_store::company_file::CompanyFile;
 use hesabu_store::outbox::{Ack, OutboxItem, RemoteState, SendError, Target, TargetConfig};
 use serde_json::Value;
 
-use super::{fiscal, masters};
+use super::{fiscal, kra_records, masters, queued};
 
 /// The operations that sign a sale (`WorkflowType::operation`).
 const FISCAL_OPERATIONS: [&str; 3] = ["invoice.submit", "credit_note.submit", "sales.submit"];
@@ -48,6 +51,12 @@ enum Job {
     Customer { id: String, pin_omitted: bool },
     /// Register (or update) this item.
     Item(String),
+    /// Frozen master-data requests (compositions, insurers, imported items): [`queued`].
+    Queued,
+    /// Register this user as a branch user (`saveBhfUser`): [`kra_records`].
+    BranchUser(String),
+    /// The daily pull of KRA's reference data and records: [`kra_records`].
+    KraRefresh,
     /// An operation this client does not know: the message says which.
     Unsupported(String),
 }
@@ -69,6 +78,9 @@ fn job_of(item: &OutboxItem) -> Result<Job, SendError> {
     if FISCAL_OPERATIONS.contains(&item.operation.as_str()) {
         return Ok(Job::Fiscal(entity_id));
     }
+    if queued::endpoint_of(&item.operation).is_some() {
+        return Ok(Job::Queued);
+    }
     Ok(match item.operation.as_str() {
         "customer.save" => Job::Customer {
             id: entity_id,
@@ -78,6 +90,8 @@ fn job_of(item: &OutboxItem) -> Result<Job, SendError> {
                 .unwrap_or(false),
         },
         "item.save" => Job::Item(entity_id),
+        kra_records::BRANCH_USER_OPERATION => Job::BranchUser(entity_id),
+        kra_records::REFRESH_OPERATION => Job::KraRefresh,
         other => Job::Unsupported(format!(
             "The e-TIMS client does not know the operation '{other}'."
         )),
@@ -103,6 +117,11 @@ impl Target for EtimsTarget {
                 masters::send_customer(&self.file, &self.client, &id, pin_omitted).await
             }
             Job::Item(id) => masters::send_item(&self.file, &self.client, &id).await,
+            Job::Queued => queued::send(&self.client, item).await,
+            Job::BranchUser(id) => {
+                kra_records::send_branch_user(&self.file, &self.client, &id).await
+            }
+            Job::KraRefresh => kra_records::send_refresh(&self.file, &self.client).await,
             Job::Unsupported(message) => Err(SendError::permanent(message)),
         }
     }
@@ -113,10 +132,18 @@ impl Target for EtimsTarget {
                 fiscal::check_document(&self.file, &self.client, &document_id).await
             }
             // Registrations are upserts keyed by custNo / itemCd: sending again is harmless.
+            // So are the queued compositions, insurers and import answers (`queued`).
             // Unknown operations were never sent.
-            Ok(Job::Customer { .. } | Job::Item(_) | Job::Unsupported(_)) | Err(_) => {
-                RemoteState::NotReceived
-            }
+            // Branch users are upserts keyed by userId; the refresh only reads.
+            Ok(
+                Job::Customer { .. }
+                | Job::Item(_)
+                | Job::Queued
+                | Job::BranchUser(_)
+                | Job::KraRefresh
+                | Job::Unsupported(_),
+            )
+            | Err(_) => RemoteState::NotReceived,
         }
     }
 

@@ -30,7 +30,7 @@
 //!   (its answers' `time`, hence the pull's watermark, stay at the moment the demo opened; a
 //!   pull simply sees its own write-backs again, as unchanged).
 //! - **The secret store** is the demo's own file beside the company file
-//!   (`crate::etims::demo_sandbox::secrets`), never the OS keyring: the tokens are a test
+//!   (`crate::demo_support::secrets`), never the OS keyring: the tokens are a test
 //!   double's, and the demo leaves nothing in a person's keyring.
 
 use std::net::SocketAddr;
@@ -213,7 +213,7 @@ impl DemoQbo {
 
     /// The demo's secret store (its tokens and the sandbox's client secret).
     fn secrets(file: &CompanyFile) -> Arc<dyn SecretStore> {
-        Arc::new(crate::etims::demo_sandbox::secrets(file))
+        Arc::new(crate::demo_support::secrets(file))
     }
 
     /// Seeding: connects the demo company to this sandbox through the real paste-back flow (see

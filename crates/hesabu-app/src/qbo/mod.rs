@@ -23,6 +23,7 @@ pub mod broker;
 pub mod demo_sandbox;
 pub mod document;
 pub mod mapping;
+mod prefetch;
 pub mod pull;
 pub mod push;
 
@@ -284,7 +285,7 @@ impl Stored {
         given: Arc<dyn SecretStore>,
     ) -> Arc<dyn SecretStore> {
         if self.local_sandbox {
-            Arc::new(crate::etims::demo_sandbox::secrets(file))
+            Arc::new(crate::demo_support::secrets(file))
         } else {
             given
         }
@@ -375,6 +376,9 @@ pub struct Qbo {
     pub(crate) file: CompanyFile,
     pub(crate) client: Client,
     pub(crate) settings: Stored,
+    /// The write-back's batched reads, kept a short while (`prefetch.rs`); shared by the
+    /// clones of this connection (the outbox target's sends).
+    pub(crate) prefetch: Arc<prefetch::Prefetch>,
 }
 
 impl Qbo {
@@ -422,6 +426,7 @@ pub async fn open(file: &CompanyFile, secrets: Arc<dyn SecretStore>) -> Result<O
         file: file.clone(),
         client,
         settings: s,
+        prefetch: Arc::default(),
     }))
 }
 

@@ -2,8 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::Secret;
 use crate::lenient;
+use crate::secret::Secret;
 
 /// `DeviceVerificationReq`. Sent once per device: a second call answers `902` "This device is
 /// installed", and on the integrator sandbox repeated calls have corrupted the device record.

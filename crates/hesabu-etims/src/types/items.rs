@@ -135,3 +135,21 @@ pub struct RegisteredItem {
     #[serde(default, deserialize_with = "lenient::opt_string")]
     pub use_yn: Option<String>,
 }
+
+/// `saveItemComposition` (spec §4 row 12): one component of a composite item (a bill of
+/// materials line): `cpstQty` of `cpstItemCd` go into one `itemCd`. Both items must be
+/// registered at KRA first; one call per component, an upsert keyed by the pair. Answer:
+/// `data: null`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ItemCompositionRequest {
+    /// The composite item.
+    pub item_cd: String,
+    /// The component item.
+    pub cpst_item_cd: String,
+    /// How many of the component go into one composite item; greater than 0.
+    #[serde(with = "crate::amount")]
+    pub cpst_qty: Decimal,
+    pub regr_id: String,
+    pub regr_nm: String,
+}

@@ -11,8 +11,11 @@
 //! them with [`crate::dates`].
 
 pub mod customers;
+pub mod imports;
 pub mod init;
+pub mod insurance;
 pub mod items;
+pub mod kra_lists;
 pub mod purchases;
 pub mod reference;
 pub mod sales;

@@ -545,6 +545,39 @@ async fn the_other_certification_endpoints(profile: Profile) {
         .call::<NoData>(Endpoint::UpdateImportItem, &update)
         .await
         .unwrap();
+    // The same answer again (a resend after a lost reply) is accepted; another is refused.
+    h.client
+        .call::<NoData>(Endpoint::UpdateImportItem, &update)
+        .await
+        .unwrap();
+    let mut cancel = update.clone();
+    cancel["imptItemSttsCd"] = json!("4");
+    let error = h
+        .client
+        .call::<NoData>(Endpoint::UpdateImportItem, &cancel)
+        .await
+        .unwrap_err();
+    assert!(
+        error.kra_message().unwrap().contains("already answered"),
+        "{error}"
+    );
+    // Cancelling needs no item: the second line, without itemClsCd / itemCd.
+    let second = &imports["itemList"][1];
+    let reject = json!({"taskCd": second["taskCd"], "dclDe": second["dclDe"],
+        "itemSeq": second["itemSeq"], "imptItemSttsCd": "4", "modrId": "2", "modrNm": "Admin"});
+    h.client
+        .call::<NoData>(Endpoint::UpdateImportItem, &reject)
+        .await
+        .unwrap();
+    // Approving does.
+    let mut no_item = update.clone();
+    no_item.as_object_mut().unwrap().remove("itemCd");
+    let error = h
+        .client
+        .call::<NoData>(Endpoint::UpdateImportItem, &no_item)
+        .await
+        .unwrap_err();
+    assert!(error.kra_message().unwrap().contains("itemCd"), "{error}");
 
     // Confirming the supplier's sale: its own invcNo counter, the supplier's name verbatim.
     let line = json!({"itemSeq": 1, "itemCd": item_code(profile), "itemClsCd": "44121600",
