@@ -795,7 +795,20 @@ async fn the_cli_shows_the_device_checklist_payload_and_status_as_json() {
     assert_eq!(payload["payload"]["trdInvcNo"], "INV-000001");
     let status = run(vec!["etims", "status", "INV-000001"]).await;
     assert!(status["submission"].is_null(), "{status}");
+    // The fiscal queue lists it, awaiting KRA, until it is signed.
+    let queue = run(vec!["etims", "queue"]).await;
+    assert_eq!(queue.as_array().unwrap().len(), 1, "{queue}");
+    assert_eq!(queue[0]["badge"]["document_number"], "INV-000001");
+    assert_eq!(queue[0]["badge"]["stage"], "awaiting");
+    // Giving up a number needs one out at KRA: refused in words.
+    let mut argv = vec!["--company", company, "--as", support::ADMIN_EMAIL];
+    argv.extend(["etims", "give-up", "INV-000001", "--reason", "test"]);
+    let out = support::hesabu(&argv, support::env(Some(support::ADMIN_PASSWORD), None)).await;
+    assert_ne!(out.code, 0, "{}", out.stdout);
+    assert!(out.stderr.contains("nothing to give up"), "{}", out.stderr);
     f.drain().await;
+    let queue = run(vec!["etims", "queue"]).await;
+    assert_eq!(queue, serde_json::json!([]));
     let status = run(vec!["etims", "status", &invoice.id]).await;
     assert_eq!(status["submission"]["state"], "signed", "{status}");
     assert_eq!(status["submission"]["invc_no"], 1);

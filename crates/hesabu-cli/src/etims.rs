@@ -15,6 +15,9 @@ use hesabu_store::secrets::{SecretStore, store_from_env};
 use crate::output::{Reply, table};
 use crate::{Env, Failure, bad_input};
 
+mod items_extra;
+mod kra;
+
 #[derive(Debug, Subcommand)]
 pub(crate) enum EtimsCommand {
     /// The company's OSCU device: initialise it once, show it, set its counter.
@@ -28,8 +31,19 @@ pub(crate) enum EtimsCommand {
     Checklist { document: String },
     /// Look an e-TIMS invoice number up at KRA (changes nothing).
     Lookup { invc_no: i64 },
+    /// The fiscal queue: every issued sale KRA has not signed, unknown outcomes first, then the
+    /// longest waiting, then the rejected ones, with KRA's message and the last send.
+    Queue,
     /// Queue a sale for KRA now (runs its workflow); `hesabu sync run` sends it.
     Send { document: String },
+    /// Give up the e-TIMS number of a sale stuck on counter drift, once KRA confirms it holds
+    /// that number as another document; the sale is queued again for the next number.
+    GiveUp {
+        document: String,
+        /// Why (what the eTIMS portal showed): kept in the audit log.
+        #[arg(long)]
+        reason: String,
+    },
     /// KRA's reference data (code lists, item classifications, notices) cached in the file.
     #[command(subcommand)]
     Codes(CodesCommand),
@@ -41,6 +55,22 @@ pub(crate) enum EtimsCommand {
     /// Items at KRA: check one against the reference data, register it.
     #[command(subcommand)]
     Item(ItemCommand),
+    /// What KRA keeps for the device: branches, items, imports, sales (reconciled), customers,
+    /// taxpayer; `--refresh` pulls first.
+    #[command(subcommand)]
+    Kra(kra::KraCommand),
+    /// The company's users as KRA's branch users: list them, register them.
+    #[command(subcommand)]
+    Users(kra::UsersCommand),
+    /// Item compositions (bills of materials) at KRA: set one, show one.
+    #[command(subcommand)]
+    Composition(items_extra::CompositionCommand),
+    /// The insurers the branch accepts (pharmacies): add, update, list.
+    #[command(subcommand)]
+    Insurer(items_extra::InsurerCommand),
+    /// Items customs declared as imported: list them, accept one into an item, reject one.
+    #[command(subcommand)]
+    Imports(items_extra::ImportsCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -160,6 +190,13 @@ pub(crate) async fn run(
     session: &Session,
 ) -> Result<Reply, Failure> {
     Ok(match command {
+        EtimsCommand::Kra(command) => kra::run(command, file, session).await?,
+        EtimsCommand::Users(command) => kra::run_users(command, file, session).await?,
+        EtimsCommand::Composition(command) => {
+            items_extra::run_composition(command, file, session).await?
+        }
+        EtimsCommand::Insurer(command) => items_extra::run_insurer(command, file, session).await?,
+        EtimsCommand::Imports(command) => items_extra::run_imports(command, file, session).await?,
         EtimsCommand::Device(DeviceCommand::Init(args)) => {
             let InitArgs {
                 serial,
@@ -530,6 +567,64 @@ pub(crate) async fn run(
                 ),
             };
             Reply::entity(&execution, text)
+        }
+        EtimsCommand::Queue => {
+            let rows = hesabu_app::etims::queue::queue(file, session).await?;
+            let text = if rows.is_empty() {
+                "Nothing is waiting for KRA: every issued sale is signed.\n".to_owned()
+            } else {
+                crate::output::table(
+                    &[
+                        "Sale",
+                        "Customer",
+                        "Total",
+                        "KRA",
+                        "Waiting",
+                        "e-TIMS no.",
+                        "KRA says",
+                    ],
+                    rows.iter()
+                        .map(|r| {
+                            vec![
+                                r.badge.document_number.clone().unwrap_or_default(),
+                                r.customer_name.clone(),
+                                format!("{} {}", r.total, r.currency),
+                                format!("{:?}", r.badge.stage).to_lowercase(),
+                                r.badge
+                                    .waiting_seconds
+                                    .map(|s| format!("{} min", s / 60))
+                                    .unwrap_or_default(),
+                                r.badge.invc_no.map(|n| n.to_string()).unwrap_or_default(),
+                                r.badge
+                                    .kra_message
+                                    .clone()
+                                    .or_else(|| r.send_error.clone())
+                                    .unwrap_or_default(),
+                            ]
+                        })
+                        .collect(),
+                )
+            };
+            Reply::list(&rows, text)
+        }
+        EtimsCommand::GiveUp { document, reason } => {
+            let store = secrets()?;
+            let given = fiscal::give_up_number(
+                file,
+                session,
+                store.as_ref(),
+                document,
+                reason,
+                Timeouts::default(),
+            )
+            .await?;
+            let text = format!(
+                "{}: e-TIMS invoice {} given up; it is queued again and is signed with the next \
+                 number at the next sync (`hesabu sync run`).\n",
+                given.document_number.as_deref().unwrap_or(document),
+                given.invc_no.unwrap_or_default()
+            );
+            Reply::entity(&given, text)
         }
     })
 }

@@ -33,6 +33,7 @@ pub mod insurers;
 pub mod kra_records;
 pub mod masters;
 pub mod payload;
+pub mod queue;
 pub mod queued;
 pub mod reference;
 pub mod target;
