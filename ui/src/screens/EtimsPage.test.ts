@@ -37,7 +37,7 @@ describe('EtimsPage', () => {
     expect(rejected.textContent).toContain('Cash sale')
     expect(rejected.querySelector('[data-retry]')).not.toBeNull()
     expect(document.querySelector('tr[data-queue-id="s-2"] [data-send]')).not.toBeNull()
-    expect(document.getElementById('etims-tab-queue')!.textContent).toContain('(3)')
+    expect(document.getElementById('etims-tab-queue')!.textContent!.trim()).toBe('Waiting for KRA (3)')
     expect(document.getElementById('etims-environment')!.textContent).toContain('Test system')
   })
 
