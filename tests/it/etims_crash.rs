@@ -29,26 +29,6 @@ use crate::support;
 
 const CMC_KEY: &str = "0123456789abcdef0123456789abcdef";
 
-/// A small deterministic generator (no dependency for one test).
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        (self.0 >> 33) % n.max(1)
-    }
-}
-
-fn env_number(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 /// Calls to KRA that may be the child's sends and lookups.
 fn fiscal_calls(sandbox: &hesabu_etims_sandbox::SandboxHandle) -> usize {
     sandbox.count(Endpoint::SaveSale) + sandbox.count(Endpoint::InvoiceDetails)
@@ -56,8 +36,8 @@ fn fiscal_calls(sandbox: &hesabu_etims_sandbox::SandboxHandle) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_during_submission_signs_every_sale_exactly_once_without_gaps() {
-    let kills = env_number("HESABU_ETIMS_CRASH_KILLS", 40);
-    let seed = env_number("HESABU_ETIMS_CRASH_SEED", 0x5eed_e71a);
+    let kills = crate::support::env_number("HESABU_ETIMS_CRASH_KILLS", 40);
+    let seed = crate::support::env_number("HESABU_ETIMS_CRASH_SEED", 0x5eed_e71a);
     // More sales than the killed runs can sign (about one a run here), so that every run is cut
     // off while working; the last run (not killed) signs the rest.
     let total = kills * 2 + 10;
@@ -138,7 +118,7 @@ async fn sigkill_during_submission_signs_every_sale_exactly_once_without_gaps() 
             .spawn()
             .unwrap()
     };
-    let mut rng = Rng(seed);
+    let mut rng = crate::support::Lcg(seed);
     let started = Instant::now();
     let mut killed = 0;
     // Kills that left a sale's number out at KRA with no recorded answer (between the

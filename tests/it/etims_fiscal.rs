@@ -688,24 +688,11 @@ async fn a_counter_kra_disagrees_with_is_corrected_only_when_every_number_is_acc
     assert!(audit.first_broken.is_none());
 }
 
-/// A small deterministic generator (no dependency for one test).
-struct Lcg(u64);
-
-impl Lcg {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        (self.0 >> 33) % n
-    }
-}
-
 #[tokio::test]
 async fn random_faults_never_sign_anything_twice_and_lose_nothing() {
     let f = fixture().await;
     f.ready().await;
-    let mut rng = Lcg(0x5eed_e71a5);
+    let mut rng = crate::support::Lcg(0x5eed_e71a5);
     let mut sales = Vec::new();
     for round in 0..30 {
         if sales.len() < 8 && rng.below(2) == 0 {

@@ -21,29 +21,10 @@ use hesabu_store::secrets::{SecretStore, store_from_spec};
 
 use crate::support;
 
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        (self.0 >> 33) % n.max(1)
-    }
-}
-
-fn env_number(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_during_the_write_back_attaches_once_and_loses_nothing() {
-    let kills = env_number("HESABU_QBO_CRASH_KILLS", 25);
-    let seed = env_number("HESABU_QBO_CRASH_SEED", 0x0b0c_4a54);
+    let kills = crate::support::env_number("HESABU_QBO_CRASH_KILLS", 25);
+    let seed = crate::support::env_number("HESABU_QBO_CRASH_SEED", 0x0b0c_4a54);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("acme.hesabu");
     let secrets_path = dir.path().join("secrets.json");
@@ -121,7 +102,7 @@ async fn sigkill_during_the_write_back_attaches_once_and_loses_nothing() {
             .spawn()
             .unwrap()
     };
-    let mut rng = Rng(seed);
+    let mut rng = crate::support::Lcg(seed);
     let started = Instant::now();
     let mut killed = 0;
     let mut cut_in_flight = 0;

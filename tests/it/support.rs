@@ -112,3 +112,26 @@ pub async fn raw_create(path: &Path) -> sqlx::SqlitePool {
         .await
         .unwrap()
 }
+
+/// A small deterministic generator (a 64-bit LCG, no dependency), so the random moments of the
+/// crash and fault tests are reproducible from their seed.
+pub struct Lcg(pub u64);
+
+impl Lcg {
+    /// The next number below `n` (0 when `n` is 0).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (self.0 >> 33) % n.max(1)
+    }
+}
+
+/// A whole number from the environment (a test's size or seed), else `default`.
+pub fn env_number(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
