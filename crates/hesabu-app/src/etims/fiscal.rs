@@ -348,6 +348,21 @@ pub struct LookupView {
     pub local: Option<SubmissionView>,
 }
 
+/// The company's device and its client, or the error that says to set one up.
+async fn device_and_client(
+    file: &CompanyFile,
+    secrets: &dyn SecretStore,
+    timeouts: hesabu_etims::Timeouts,
+) -> Result<(ledger::DeviceView, Client)> {
+    let device_view = ledger::device(file.reader()).await?.ok_or_else(|| {
+        Error::Conflict(
+            "This company has no e-TIMS device: set it up with `hesabu etims device init`.".into(),
+        )
+    })?;
+    let client = device::client_for(file, &device_view, secrets, timeouts)?;
+    Ok((device_view, client))
+}
+
 /// Looks invoice `invc_no` of the company's device up at KRA (nothing is changed).
 pub async fn lookup(
     file: &CompanyFile,
@@ -357,12 +372,7 @@ pub async fn lookup(
     timeouts: hesabu_etims::Timeouts,
 ) -> Result<LookupView> {
     session.require(Permission::SalesView)?;
-    let device_view = ledger::device(file.reader()).await?.ok_or_else(|| {
-        Error::Conflict(
-            "This company has no e-TIMS device: set it up with `hesabu etims device init`.".into(),
-        )
-    })?;
-    let client = device::client_for(file, &device_view, secrets, timeouts)?;
+    let (device_view, client) = device_and_client(file, secrets, timeouts).await?;
     let n = u64::try_from(invc_no)
         .map_err(|_| Error::invalid("An e-TIMS invoice number is 1 or more."))?;
     let reply = client
@@ -431,12 +441,7 @@ pub async fn give_up_number(
         }
     };
     let n = s.invc_no.unwrap_or_default();
-    let device_view = ledger::device(file.reader()).await?.ok_or_else(|| {
-        Error::Conflict(
-            "This company has no e-TIMS device: set it up with `hesabu etims device init`.".into(),
-        )
-    })?;
-    let client = device::client_for(file, &device_view, secrets, timeouts)?;
+    let (_, client) = device_and_client(file, secrets, timeouts).await?;
     let wire = u64::try_from(n).unwrap_or(0);
     let reply = client.invoice_details(wire).await.map_err(|e| {
         client_error(

@@ -123,20 +123,7 @@ pub async fn taxpayers(db: &impl ConnectionTrait) -> Result<Vec<(String, String)
     if !local {
         return Ok(Vec::new());
     }
-    let rows = db
-        .query_all_raw(stmt(
-            "SELECT kra_pin, name FROM customer WHERE qbo_id IS NOT NULL AND kra_pin IS NOT NULL \
-             ORDER BY name",
-            vec![],
-        ))
-        .await?;
-    let mut out = Vec::new();
-    for r in rows {
-        if let (Some(pin), Some(name)) = (text(&r, "kra_pin")?, text(&r, "name")?) {
-            out.push((pin, name));
-        }
-    }
-    Ok(out)
+    crate::demo_support::pulled_taxpayers(db).await
 }
 
 /// The QuickBooks sandbox the app runs for the demo company. Dropping it stops the server; keep
