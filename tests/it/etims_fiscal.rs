@@ -865,3 +865,125 @@ async fn the_receipt_is_stored_when_kra_signs_not_when_first_printed() {
         original.text
     );
 }
+
+/// KRA takes KES (spec §12.3): a dollar invoice goes as its KES figures, converted line by line
+/// at its exchange rate by the tax module, and adds up to the `total_kes` the ledger stored at
+/// issue. Its credit note takes the invoice's rate (another is refused), so VAT is reversed at
+/// the rate it was charged. The receipt prints what KRA signed.
+#[tokio::test]
+async fn a_foreign_currency_sale_and_its_credit_note_go_to_kra_in_kes() {
+    use hesabu_app::receipts::{self, PaperFormat};
+    let f = fixture().await;
+    f.ready().await;
+    let dollars = |quantity: i64, price: &str| NewSaleLine {
+        item: Some("FOC".into()),
+        quantity: Decimal::from(quantity),
+        unit_price: Some(Decimal::from_str_exact(price).unwrap()),
+        ..Default::default()
+    };
+    let new = NewSale {
+        price_basis: Some(PriceBasis::Exclusive),
+        currency: Some("USD".into()),
+        exchange_rate: Some(Decimal::from_str_exact("129.37").unwrap()),
+        ..NewSale::new(
+            SalesType::Invoice,
+            Some("Ralph Jr"),
+            vec![dollars(3, "7.7333"), dollars(1, "19.99")],
+        )
+    };
+    let draft = sales::create(&f.file, &f.admin, &new).await.unwrap();
+    let invoice = sales_gate::issue(&f.file, &f.admin, &draft.id)
+        .await
+        .unwrap();
+    let list = fiscal::checklist(&f.file, &f.admin, &invoice.id)
+        .await
+        .unwrap();
+    assert!(list.ready, "{:?}", list.problems);
+    let summary = f.drain().await;
+    assert_eq!(
+        (summary.done, summary.dead),
+        (1, 0),
+        "{:?}",
+        f.outbox_rows(OutboxState::Dead).await
+    );
+    signed(&f.state_of(&invoice).await);
+
+    // By hand: 7.7333 × 129.37 = 1000.457021 → 1000.4570 a unit; 3 units = 3001.371 → 3001.37.
+    // 19.99 × 129.37 = 2586.1063 → 2586.11 (rounded to the cent at the line). VAT 16 %:
+    // 480.22 + 413.78 = 894.00; total 3001.37 + 2586.11 + 894.00 = 6481.48.
+    let at_kra = f.sandbox.signed_sales();
+    let sent: serde_json::Value = serde_json::from_str(&at_kra[0].request_json).unwrap();
+    let amount = |v: &serde_json::Value| Decimal::from_str_exact(&v.to_string()).unwrap();
+    // KRA checks `splyAmt = round(qty × prc)` with a 2-place price: 3 × 1000.46 = 3001.38
+    // misses the line, so it goes re-expressed (a 2-place price less a 2-place discount rate)
+    // to the same net; the second line's 2586.1063 a unit happens to need no change.
+    let line = |n: usize, field: &str| amount(&sent["itemList"][n][field]);
+    assert_eq!(line(0, "taxblAmt"), Decimal::new(300137, 2));
+    assert_eq!(
+        line(0, "splyAmt"),
+        (Decimal::from(3) * line(0, "prc")).round_dp(2)
+    );
+    assert_eq!(line(0, "splyAmt") - line(0, "dcAmt"), line(0, "taxblAmt"));
+    assert_eq!(line(1, "taxblAmt"), Decimal::new(258611, 2));
+    assert_eq!(line(1, "prc"), Decimal::new(258611, 2));
+    assert_eq!(amount(&sent["taxblAmtB"]), Decimal::new(558748, 2));
+    assert_eq!(amount(&sent["taxAmtB"]), Decimal::new(89400, 2));
+    assert_eq!(amount(&sent["totAmt"]), Decimal::new(648148, 2));
+    assert_eq!(
+        amount(&sent["totAmt"]),
+        Decimal::from_str_exact(&invoice.total_kes).unwrap(),
+        "KRA's total is the ledger's KES total"
+    );
+
+    // The credit note: another rate is refused in words, none takes the invoice's.
+    let credit = |rate: Option<&str>| NewSale {
+        original: invoice.number.clone(),
+        reason_code: Some("06".into()),
+        price_basis: Some(PriceBasis::Exclusive),
+        currency: Some("USD".into()),
+        exchange_rate: rate.map(|r| Decimal::from_str_exact(r).unwrap()),
+        ..NewSale::new(
+            SalesType::CreditNote,
+            None,
+            vec![NewSaleLine {
+                original_line: Some(2),
+                ..dollars(1, "19.99")
+            }],
+        )
+    };
+    let err = sales::create(&f.file, &f.admin, &credit(Some("131.00")))
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("exchange rate of INV-000001 (129.37)"),
+        "{err}"
+    );
+    let draft = sales::create(&f.file, &f.admin, &credit(None))
+        .await
+        .unwrap();
+    assert_eq!(draft.exchange_rate, "129.37");
+    let note = sales_gate::issue(&f.file, &f.admin, &draft.id)
+        .await
+        .unwrap();
+    let summary = f.drain().await;
+    assert_eq!((summary.done, summary.dead), (1, 0), "{summary:?}");
+    signed(&f.state_of(&note).await);
+    let at_kra = f.sandbox.signed_sales();
+    let sent: serde_json::Value = serde_json::from_str(&at_kra[1].request_json).unwrap();
+    assert_eq!(amount(&sent["totAmt"]), Decimal::new(299989, 2)); // 2586.11 + 413.78
+    assert_eq!(
+        amount(&sent["totAmt"]),
+        Decimal::from_str_exact(&note.total_kes).unwrap()
+    );
+
+    // The receipt prints the KES figures KRA signed, not the dollars.
+    let receipt = receipts::preview(&f.file, &f.admin, &invoice.id, PaperFormat::Roll80, false)
+        .await
+        .unwrap();
+    assert!(
+        receipt.text.contains("6,481.48") || receipt.text.contains("6481.48"),
+        "{}",
+        receipt.text
+    );
+}

@@ -252,8 +252,9 @@ pub const DEMO_INVOICE_SYNC: &str =
     include_str!("../../../docs/examples/workflow-invoice-sync.json");
 
 /// A demo-only decision table: a sale in another currency is held for tax review, so it is not
-/// sent to e-TIMS until someone has looked at its KES figures (sending foreign-currency sales is
-/// not built yet: KRA takes KES amounts, and the checklist would refuse it). It reads the sale's
+/// sent to e-TIMS until someone has looked at its KES figures: KRA takes KES amounts, so the
+/// payload carries the sale converted at its exchange rate, and a wrong rate would be signed
+/// for good. It shows the tax-review hold on first run. It reads the sale's
 /// own currency (`facts.currency`): a sale's approval request is in KES, so `foreign_currency`
 /// never holds for one.
 pub const DEMO_FOREIGN_CURRENCY_REVIEW: &str = r#"{

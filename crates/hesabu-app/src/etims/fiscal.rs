@@ -152,27 +152,37 @@ pub fn problems_of(ctx: &FiscalContext, now: DateTime<Utc>) -> Vec<Problem> {
             "Issue it first (`hesabu sale issue`); it is numbered then.",
         )),
     }
-    if sale.currency != company::BASE_CURRENCY {
-        out.push(problem(
-            "currency",
-            format!("{label} is in {}; KRA takes KES amounts.", sale.currency),
-            "Sending foreign-currency sales is not built yet: issue the sale in KES.",
-        ));
-    }
-    // A sale on the other basis is re-expressed line by line (spec §12.1); a line that cannot
-    // be is listed here, in the builder's words.
-    if let Some(d) = &ctx.device
-        && sale.price_basis != d.price_basis
-    {
-        for line in &sale.lines {
-            if let Err(e) = payload::wire_figures(sale, line, d.price_basis, &label) {
+    // KRA takes KES: a foreign-currency sale is sent as its KES figures (spec §12.3), which
+    // the ledger can always give unless the stored sale no longer adds up.
+    let kes = match sale.in_base_currency() {
+        Ok(kes) => kes,
+        Err(e) => {
+            out.push(problem(
+                "currency",
+                format!("{label}'s KES figures cannot be worked out: {e}"),
+                "Credit it and re-issue it; if that happens again, restore the last backup.",
+            ));
+            sale.clone()
+        }
+    };
+    // A line on the other basis, or whose price has more than 2 places, is re-expressed
+    // (spec §12.1); a line that cannot be is listed here, in the builder's words.
+    if let Some(d) = &ctx.device {
+        for line in &kes.lines {
+            if let Err(e) = payload::wire_figures(&kes, line, d.price_basis, &label) {
                 out.push(problem(
                     "price_basis",
                     e.to_string(),
-                    format!(
-                        "This device's gateway checks {} prices: issue the sale on that basis.",
-                        d.price_basis
-                    ),
+                    if kes.price_basis == d.price_basis {
+                        "Credit it and re-issue it with a unit price of at most 2 decimal places."
+                            .to_owned()
+                    } else {
+                        format!(
+                            "This device's gateway checks {} prices: issue the sale on that \
+                             basis.",
+                            d.price_basis
+                        )
+                    },
                 ));
             }
         }

@@ -5,6 +5,10 @@
 //! Band rates follow the spec's §12.2 rule, chosen per device ([`UnusedBandRate`]): the code
 //! list's rate for bands that carry an amount, and 0 (or the code-list rate) for unused bands.
 //!
+//! A sale in another currency is sent as its KES figures ([`SaleView::in_base_currency`]:
+//! each line converted at the sale's exchange rate by the tax module, the band table
+//! recomputed), since KRA takes KES only (spec §12.3).
+//!
 //! A device whose gateway validates the other price basis (the integrator checks inclusive
 //! prices, spec §12.1) gets each line re-expressed by the tax module
 //! ([`hesabu_core::sales::tax::rebase_line`]): the unit price, supply and discount on the
@@ -75,10 +79,17 @@ pub fn wire_figures(
     gateway_basis: PriceBasis,
     number: &str,
 ) -> Result<RebasedLine> {
-    if sale.price_basis == gateway_basis {
+    let quantity = decimal("quantity", &line.quantity)?.round_dp(2);
+    let unit_price = decimal("unit price", &line.unit_price)?;
+    let supply = decimal("supply amount", &line.supply_amount)?;
+    // The gateway checks `round(qty × prc)` with a 2-place price: a line whose price has more
+    // places (a converted foreign price, a 4-place KES price) is re-expressed when that misses.
+    if sale.price_basis == gateway_basis
+        && (quantity * unit_price.round_dp(2)).round_dp(2) == supply
+    {
         return Ok(RebasedLine {
-            unit_price: decimal("unit price", &line.unit_price)?.round_dp(2),
-            supply_amount: decimal("supply amount", &line.supply_amount)?,
+            unit_price: unit_price.round_dp(2),
+            supply_amount: supply,
             discount_rate: match line.discount_kind.as_str() {
                 "percent" => decimal("discount", &line.discount_value)?.round_dp(2),
                 _ => Decimal::ZERO,
@@ -92,7 +103,7 @@ pub fn wire_figures(
     let totals = LineTotals {
         tax_type: line.tax_type,
         rate: decimal("tax rate", &line.tax_rate)?,
-        supply_amount: decimal("supply amount", &line.supply_amount)?,
+        supply_amount: supply,
         discount_rate: Decimal::ZERO,
         discount_amount: decimal("discount amount", &line.discount_amount)?,
         taxable_amount: decimal("taxable amount", &line.taxable_amount)?,
@@ -100,11 +111,11 @@ pub fn wire_figures(
         total_amount: decimal("line total", &line.total_amount)?,
     };
     rebase_line(
-        decimal("quantity", &line.quantity)?.round_dp(2),
+        quantity,
         &totals,
         sale.price_basis,
         gateway_basis,
-        decimal("unit price", &line.unit_price)?,
+        unit_price,
         &format!("{number} line {} ({})", line.position, line.description),
     )
 }
@@ -118,13 +129,10 @@ pub fn build(
     let number = sale.number.clone().ok_or_else(|| {
         Error::invalid("A draft is not sent to KRA: issue it first (it gets its number then).")
     })?;
-    if sale.currency != "KES" {
-        return Err(Error::invalid(format!(
-            "{number} is in {}; KRA takes KES amounts, and sending the KES figures of a \
-             foreign-currency sale is not built yet.",
-            sale.currency
-        )));
-    }
+    // KRA takes KES amounts (spec §12.3): a foreign-currency sale goes as its KES figures,
+    // converted line by line by the ledger's tax module.
+    let kes = sale.in_base_currency()?;
+    let sale = &kes;
     let credit = sale.doc_type == SalesType::CreditNote;
     if credit && (ctx.org_invc_no == 0 || sale.reason_code.is_none()) {
         return Err(Error::invalid(format!(

@@ -5,9 +5,10 @@
 //!
 //! Nothing here calls KRA and nothing computes tax: amounts are copied. Two simplifications,
 //! said here and in docs/receipts.md: unit prices and quantities print as the ledger holds them
-//! (up to 4 decimals; the payload rounds them to 2 for KRA, the amounts are the same), and a
-//! sale in a foreign currency (never sent to KRA, so only provisional) prints its own
-//! currency's figures without naming it.
+//! (up to 4 decimals; the payload rounds them to 2 for KRA, the amounts are the same). A sale
+//! in a foreign currency prints its KES figures, the ones KRA signs
+//! ([`hesabu_core::sales::documents::SaleView::in_base_currency`]); the invoice in its own
+//! currency is the sale's document, not the ETR receipt.
 
 use std::str::FromStr;
 
@@ -149,7 +150,9 @@ pub(crate) fn receipt(
     settings: &ReceiptSettings,
 ) -> Result<Receipt> {
     let number = check_has_receipt(ctx)?;
-    let sale = &ctx.sale;
+    // The receipt carries what KRA signs: KES figures, also for a foreign-currency sale.
+    let kes = ctx.sale.in_base_currency()?;
+    let sale = &kes;
     let signed = ctx
         .submission
         .as_ref()

@@ -489,7 +489,8 @@ async fn prepare(uow: &UnitOfWork, new: &NewSale, editing: Option<&str>) -> Resu
         None => Currency::from_str(&company.base_currency)?,
     };
     let is_base = currency.code() == company.base_currency;
-    let exchange_rate = match (is_base, new.exchange_rate) {
+    let credit_note = new.doc_type == SalesType::CreditNote;
+    let mut exchange_rate = match (is_base, new.exchange_rate) {
         (true, None) => Decimal::ONE,
         (true, Some(r)) if r == Decimal::ONE => Decimal::ONE,
         (true, Some(r)) => {
@@ -498,6 +499,8 @@ async fn prepare(uow: &UnitOfWork, new: &NewSale, editing: Option<&str>) -> Resu
                 currency.code()
             )));
         }
+        // A credit note takes its original's rate (set below, once the original is known).
+        (false, None) if credit_note => Decimal::ONE,
         (false, None) => {
             return Err(Error::invalid(format!(
                 "A {} sale needs its exchange rate: how many {} one {} is worth, e.g. 129.50.",
@@ -606,6 +609,23 @@ async fn prepare(uow: &UnitOfWork, new: &NewSale, editing: Option<&str>) -> Resu
                 label(&orig)
             )));
         }
+        // VAT is reversed at the rate it was charged: KRA receives a foreign-currency sale's
+        // KES figures, and a credit note at another rate could credit more KES than the
+        // original carried (KRA refuses that) or leave VAT behind.
+        let original_rate = orig.exchange_rate.get().normalize();
+        if !is_base
+            && new
+                .exchange_rate
+                .is_some_and(|r| r.normalize() != original_rate)
+        {
+            return Err(Error::invalid(format!(
+                "A credit note carries the exchange rate of {} ({original_rate}): VAT is \
+                 reversed in KES at the rate it was charged. Leave the rate out, or enter \
+                 {original_rate}.",
+                label(&orig)
+            )));
+        }
+        exchange_rate = if is_base { Decimal::ONE } else { original_rate };
         basis = PriceBasis::from_str(&orig.price_basis)?;
         if new.price_basis.is_some_and(|b| b != basis) {
             return Err(Error::invalid(format!(
@@ -1658,6 +1678,79 @@ fn stored_totals(lines: &[sales_line::Model], basis: PriceBasis) -> Result<Docum
         }
     }
     Ok(totals)
+}
+
+impl SaleView {
+    /// The sale as KRA receives it: in the company's base currency (KES). Spec §12.3: "Send KES
+    /// amounts". A foreign-currency sale's lines are converted by the tax module
+    /// ([`tax::in_base_currency`]: unit prices and amount discounts at the sale's exchange
+    /// rate, to the cent) and its band table recomputed from the converted lines with the rates
+    /// stored on them. That is the computation that gave `total_kes` when the sale was issued,
+    /// and the result is checked against it. A sale in KES comes back unchanged.
+    pub fn in_base_currency(&self) -> Result<SaleView> {
+        let rate = Decimal::from_str(&self.exchange_rate).map_err(|_| {
+            Error::Internal(format!(
+                "the stored exchange rate '{}' is not a number",
+                self.exchange_rate
+            ))
+        })?;
+        if self.currency == crate::company::BASE_CURRENCY && rate == Decimal::ONE {
+            return Ok(self.clone());
+        }
+        let number = |what: &str, text: &str| {
+            Decimal::from_str(text)
+                .map_err(|_| Error::Internal(format!("the stored {what} '{text}' is not a number")))
+        };
+        let mut rates = rate_table_pairs();
+        let mut inputs = Vec::with_capacity(self.lines.len());
+        for l in &self.lines {
+            if let Some(r) = rates.iter_mut().find(|(t, _)| *t == l.tax_type) {
+                r.1 = number("tax rate", &l.tax_rate)?;
+            }
+            let value = || number("discount", &l.discount_value);
+            inputs.push(LineInput {
+                quantity: number("quantity", &l.quantity)?,
+                unit_price: number("unit price", &l.unit_price)?,
+                discount: match l.discount_kind.as_str() {
+                    "percent" => Discount::Percent(value()?),
+                    "amount" => Discount::Amount(value()?),
+                    _ => Discount::None,
+                },
+                tax_type: l.tax_type,
+            });
+        }
+        let converted = tax::in_base_currency(&inputs, rate)?;
+        let totals = tax::compute(
+            &converted,
+            self.price_basis,
+            &RateTable::from_rates(&rates)?,
+        )?;
+        let total_kes = number("KES total", &self.total_kes)?;
+        if totals.total != total_kes {
+            return Err(Error::Internal(format!(
+                "the KES figures of {} add up to {}, not the {total_kes} stored when it was \
+                 issued",
+                self.number.as_deref().unwrap_or("the sale"),
+                totals.total
+            )));
+        }
+        let mut kes = self.clone();
+        for ((line, input), t) in kes.lines.iter_mut().zip(&converted).zip(&totals.lines) {
+            line.unit_price = input.unit_price.to_string();
+            if let Discount::Amount(amount) = input.discount {
+                line.discount_value = amount.to_string();
+            }
+            line.supply_amount = t.supply_amount.to_string();
+            line.discount_amount = t.discount_amount.to_string();
+            line.taxable_amount = t.taxable_amount.to_string();
+            line.tax_amount = t.tax_amount.to_string();
+            line.total_amount = t.total_amount.to_string();
+        }
+        kes.currency = crate::company::BASE_CURRENCY.to_owned();
+        kes.exchange_rate = Decimal::ONE.to_string();
+        kes.totals = totals;
+        Ok(kes)
+    }
 }
 
 fn rate_table_pairs() -> Vec<(TaxType, Decimal)> {

@@ -741,13 +741,24 @@ pub fn rebase_line(
         tax_amount: line.tax_amount,
         total_amount: line.total_amount,
     };
-    if from == to {
+    // On the gateway's own basis a line goes as it is, unless its price has more than 2
+    // places and the gateway's `round(qty × prc)` then misses the supply (3 × 1000.457 is
+    // 3001.37, 3 × 1000.46 is 3001.38): that line is re-expressed below like any other.
+    if from == to && money(quantity * money(unit_price)) == line.supply_amount {
         return Ok(same);
     }
     let refuse = |why: String| {
-        Error::invalid(format!(
-            "{at}: {why} Issue the sale on the {to} basis (the basis this device's gateway              checks), or change the line's quantity or price."
-        ))
+        if from == to {
+            Error::invalid(format!(
+                "{at}: {why} KRA checks each line as quantity × a price with 2 decimal places: \
+                 change the line's quantity or unit price."
+            ))
+        } else {
+            Error::invalid(format!(
+                "{at}: {why} Issue the sale on the {to} basis (the basis this device's gateway \
+                 checks), or change the line's quantity or price."
+            ))
+        }
     };
     if quantity <= Decimal::ZERO || line.total_amount < Decimal::ZERO {
         return Err(refuse(format!(
@@ -767,7 +778,12 @@ pub fn rebase_line(
                     line.rate, line.taxable_amount, line.tax_amount
                 )));
             }
-            (gross, unit_price * divisor / hundred)
+            let start = if from == to {
+                unit_price
+            } else {
+                unit_price * divisor / hundred
+            };
+            (gross, start)
         }
         PriceBasis::Exclusive => {
             let net = line.taxable_amount;
@@ -780,7 +796,12 @@ pub fn rebase_line(
                     line.tax_amount
                 )));
             }
-            (net, unit_price * hundred / divisor)
+            let start = if from == to {
+                unit_price
+            } else {
+                unit_price * hundred / divisor
+            };
+            (net, start)
         }
     };
     // The smallest 2-place price whose supply reaches the target, or the ledger's own price on
@@ -2214,13 +2235,23 @@ mod tests {
                 "{q} × {price}: {r:?}"
             );
         }
-        // The same basis changes nothing.
+        // The same basis changes nothing when a 2-place price reproduces the supply.
         let line = ledger_line("2", "5.00", "", Exclusive);
         let r = rebase_line(d("2"), &line, Exclusive, Exclusive, d("5.00"), "Line 1").unwrap();
         assert_eq!(
             (r.unit_price, r.supply_amount),
             (d("5.00"), line.supply_amount)
         );
+        // A 4-place price does not: 3 × 1000.457 = 3001.37, but 3 × 1000.46 = 3001.38. The
+        // line is re-expressed with a 2-place price and discount rate that the gateway's own
+        // arithmetic takes to the ledger's figures.
+        let line = ledger_line("3", "1000.457", "", Exclusive);
+        let r = rebase_line(d("3"), &line, Exclusive, Exclusive, d("1000.457"), "Line 1").unwrap();
+        assert_eq!(
+            (r.taxable_amount, r.tax_amount, r.total_amount),
+            (line.taxable_amount, line.tax_amount, line.total_amount)
+        );
+        assert!(gateway_accepts(Exclusive, d("3"), d("16"), &r), "{r:?}");
     }
 
     #[test]
@@ -2253,11 +2284,13 @@ mod tests {
             disc in 0i64..=100,
             band in band_strategy(),
             from_inclusive in any::<bool>(),
+            same_basis in any::<bool>(),
         ) {
-            let (from, to) = if from_inclusive {
-                (PriceBasis::Inclusive, PriceBasis::Exclusive)
-            } else {
-                (PriceBasis::Exclusive, PriceBasis::Inclusive)
+            let (from, to) = match (from_inclusive, same_basis) {
+                (true, false) => (PriceBasis::Inclusive, PriceBasis::Exclusive),
+                (false, false) => (PriceBasis::Exclusive, PriceBasis::Inclusive),
+                (true, true) => (PriceBasis::Inclusive, PriceBasis::Inclusive),
+                (false, true) => (PriceBasis::Exclusive, PriceBasis::Exclusive),
             };
             let quantity = Decimal::new(q_cents, 2);
             let price = Decimal::new(p_units, p_scale);
