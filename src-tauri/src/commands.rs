@@ -152,7 +152,9 @@ pub async fn users_list(state: State<'_, AppState>) -> Result<Vec<UserView>, Wir
 #[tauri::command]
 pub async fn user_add(state: State<'_, AppState>, user: NewUser) -> Result<UserView, WireError> {
     let (open, session) = state.signed_in().await?;
-    users::add(&open.file, &session, &user).await.wire()
+    hesabu_app::users::add(&open.file, &session, &user)
+        .await
+        .wire()
 }
 
 #[tauri::command]
@@ -161,7 +163,7 @@ pub async fn user_deactivate(
     email: String,
 ) -> Result<UserView, WireError> {
     let (open, session) = state.signed_in().await?;
-    hesabu_core::approvals::org::deactivate_user(&open.file, &session, &email)
+    hesabu_app::users::deactivate(&open.file, &session, &email)
         .await
         .wire()
 }

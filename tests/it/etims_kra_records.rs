@@ -432,3 +432,80 @@ async fn the_cli_shows_kras_lists_and_queues_users_as_json() {
         out.stderr
     );
 }
+
+/// A user added or deactivated through the app's user service (what the desktop and the CLI
+/// call) is queued for KRA in the same transaction: sent at the next drain, not a day later.
+/// Without a device, adding a user queues nothing.
+#[tokio::test]
+async fn a_user_added_or_deactivated_in_the_app_reaches_kra_at_the_next_drain() {
+    let f = fixture().await;
+    let new = |email: &str, name: &str| NewUser {
+        email: email.into(),
+        name: name.into(),
+        role: Role::FinanceUser,
+        manager_email: None,
+        department: None,
+        password: "user-pass-123".into(),
+    };
+    // No device yet: the user is added, nothing waits for KRA.
+    hesabu_app::users::add(&f.file, &f.admin, &new("early@acme.test", "Early Bird"))
+        .await
+        .unwrap();
+    let waiting = hesabu_store::outbox::list(&f.file, &f.admin, None, 100)
+        .await
+        .unwrap();
+    assert!(waiting.is_empty(), "{waiting:?}");
+
+    init(&f).await;
+    hesabu_app::users::add(
+        &f.file,
+        &f.admin,
+        &new("cashier@acme.test", "Wanjiru Cashier"),
+    )
+    .await
+    .unwrap();
+    // The new user and everyone KRA does not hold yet, in the add's own transaction.
+    let rows = hesabu_store::outbox::list(&f.file, &f.admin, None, 100)
+        .await
+        .unwrap();
+    assert_eq!(
+        rows.iter()
+            .filter(|r| r.operation == kra_records::BRANCH_USER_OPERATION)
+            .count(),
+        3,
+        "{rows:?}"
+    );
+    drain(&f).await;
+    let sent = |name: &str| {
+        f.sandbox
+            .received()
+            .into_iter()
+            .filter(|c| c.endpoint == Endpoint::SaveBranchUser && c.body.contains(name))
+            .map(|c| c.body)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(sent("Wanjiru Cashier").len(), 1);
+
+    hesabu_app::users::deactivate(&f.file, &f.admin, "cashier@acme.test")
+        .await
+        .unwrap();
+    drain(&f).await;
+    let calls = sent("Wanjiru Cashier");
+    assert_eq!(calls.len(), 2, "{calls:?}");
+    assert!(calls[1].contains("\"useYn\":\"N\""), "{}", calls[1]);
+
+    // A refused add leaves nothing behind: no user, no row for KRA.
+    let before = hesabu_store::outbox::list(&f.file, &f.admin, None, 100)
+        .await
+        .unwrap()
+        .len();
+    let err = hesabu_app::users::add(&f.file, &f.admin, &new("cashier@acme.test", "Again"))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("already exists"), "{err}");
+    let after = hesabu_store::outbox::list(&f.file, &f.admin, None, 100)
+        .await
+        .unwrap()
+        .len();
+    assert_eq!(before, after);
+}

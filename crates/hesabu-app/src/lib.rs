@@ -15,6 +15,8 @@
 //! - [`qbo`]: QuickBooks Online: the connection, pulling sales into the ledger, the ETR
 //!   write-back (outbox target `qbo`).
 //! - [`demo`]: the demo company seed (shared by the desktop and `hesabu demo create`).
+//! - [`users`]: adding and deactivating users, with their registration at KRA as branch users
+//!   in the same transaction when the company has an e-TIMS device.
 
 pub mod backup;
 pub mod connectivity;
@@ -28,6 +30,7 @@ pub mod qbo;
 pub mod receipts;
 pub mod reports;
 pub mod typescript;
+pub mod users;
 
 use std::path::Path;
 use std::sync::Arc;

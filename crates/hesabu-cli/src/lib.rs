@@ -548,7 +548,7 @@ async fn acting_command(
                 &format!("New password for {email}: "),
             )
             .map_err(|_| bad_input("Set HESABU_NEW_PASSWORD to the new user's password."))?;
-            let user = users::add(
+            let user = hesabu_app::users::add(
                 file,
                 session,
                 &NewUser {
@@ -586,7 +586,7 @@ async fn acting_command(
             Reply::list(&list, text)
         }
         Command::User(UserCommand::Deactivate { email }) => {
-            let user = hesabu_core::approvals::org::deactivate_user(file, session, email).await?;
+            let user = hesabu_app::users::deactivate(file, session, email).await?;
             Reply::entity(
                 &user,
                 format!("Deactivated {} <{}>.\n", user.name, user.email),

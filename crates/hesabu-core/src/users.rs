@@ -39,8 +39,25 @@ pub fn validate_email(email: &str) -> Result<String> {
     }
 }
 
-/// Adds a user. Admins only.
-pub async fn add(file: &CompanyFile, session: &Session, new: &NewUser) -> Result<UserView> {
+/// A user to add, checked and with the password hashed: [`prepare`] does the slow part before
+/// the write lock is taken, [`add_in`] writes it.
+pub struct PreparedUser {
+    email: String,
+    name: String,
+    new: NewUser,
+    password_hash: String,
+}
+
+impl std::fmt::Debug for PreparedUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PreparedUser")
+            .field("email", &self.email)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Checks `new` (admins only) and hashes its password, outside any transaction.
+pub fn prepare(session: &Session, new: &NewUser) -> Result<PreparedUser> {
     session.require(Permission::UserManage)?;
     let email = validate_email(&new.email)?;
     let name = new.name.trim().to_owned();
@@ -49,8 +66,36 @@ pub async fn add(file: &CompanyFile, session: &Session, new: &NewUser) -> Result
     }
     check_text("user name", &name, NAME)?;
     let password_hash = auth::hash_password(&new.password)?;
+    Ok(PreparedUser {
+        email,
+        name,
+        new: NewUser {
+            password: String::new(),
+            ..new.clone()
+        },
+        password_hash,
+    })
+}
 
+/// Adds a user. Admins only.
+pub async fn add(file: &CompanyFile, session: &Session, new: &NewUser) -> Result<UserView> {
+    let prepared = prepare(session, new)?;
     let mut uow = file.begin(session).await?;
+    let user = add_in(&mut uow, prepared).await?;
+    uow.commit().await?;
+    Ok(user)
+}
+
+/// Adds a prepared user in the caller's unit of work (the app layer adds what e-TIMS needs to
+/// the same transaction). Audited `user.add`.
+pub async fn add_in(uow: &mut UnitOfWork, prepared: PreparedUser) -> Result<UserView> {
+    let PreparedUser {
+        email,
+        name,
+        new,
+        password_hash,
+    } = prepared;
+    let new = &new;
     if find_by_email(uow.db(), &email).await?.is_some() {
         return Err(Error::Conflict(format!(
             "A user with email {email} already exists in this company file."
@@ -123,7 +168,6 @@ pub async fn add(file: &CompanyFile, session: &Session, new: &NewUser) -> Result
         after: Some(user_summary(&model, manager.as_ref(), department.as_ref())),
     })
     .await?;
-    uow.commit().await?;
     Ok(view(&model, manager.as_ref(), department.as_ref()))
 }
 

@@ -18,10 +18,10 @@
 //!   registered user later deactivated, sent with `useYn: N`) is registered with `saveBhfUser`
 //!   through the outbox (operation `branch_user.save`, idempotency key
 //!   `bhf_user:<kra user id>:<version>`), queued again when the name, role or active flag
-//!   changes. Queued by the daily job and by `hesabu etims users register`: the domain
-//!   (`hesabu-core`) does not know e-TIMS, so a user added, renamed or deactivated (or a device
-//!   just set up) reaches KRA at the job's next run, within a day, or at once with the command
-//!   followed by `hesabu sync run`.
+//!   changes. Queued in the same transaction when a user is added or deactivated through the
+//!   app's user service ([`crate::users`]; the domain, `hesabu-core`, does not know e-TIMS), by
+//!   the daily job (which also catches a change made another way, or a device just set up), and
+//!   by `hesabu etims users register`.
 //! - **The daily job** (`hesabu_app::jobs::EtimsKraRecords`) queues one `kra_records.refresh`
 //!   outbox row a day ([`queue_daily`]); the e-TIMS target runs [`send_refresh`]: the reference
 //!   data ([`super::reference::refresh_with`]) and these lists. Through the outbox because the
@@ -1388,6 +1388,18 @@ pub async fn queue_branch_users(
         return Err(no_device());
     }
     let mut uow = begin(file, session).await?;
+    let report = queue_branch_users_in(&mut uow).await?;
+    // Nothing queued: nothing to save (the unit of work is rolled back when dropped).
+    if !report.queued.is_empty() {
+        uow.commit().await?;
+    }
+    Ok(report)
+}
+
+/// [`queue_branch_users`] in the caller's unit of work, for the company's device (the caller
+/// checks there is one): the app's user service calls it when a user is added or deactivated,
+/// so KRA hears of the change in the same transaction ([`crate::users`]).
+pub async fn queue_branch_users_in(uow: &mut UnitOfWork) -> Result<UsersQueued> {
     let mut report = UsersQueued::default();
     for u in user_rows(uow.db(), None).await? {
         let current = u.current_fingerprint();
@@ -1447,10 +1459,6 @@ pub async fn queue_branch_users(
         })
         .await?;
         report.queued.push(u.email.clone());
-    }
-    // Nothing queued: nothing to save (the unit of work is rolled back when dropped).
-    if !report.queued.is_empty() {
-        uow.commit().await?;
     }
     Ok(report)
 }

@@ -16,6 +16,7 @@ use hesabu_store::company_file::CompanyFile;
 use hesabu_store::error::{Error, Result};
 use hesabu_store::limits::{LABEL, NAME, check_text, excerpt};
 use hesabu_store::permissions::Permission;
+use hesabu_store::uow::UnitOfWork;
 
 /// Makes `email` the head of `department` (replacing any previous head).
 pub async fn set_department_head(
@@ -171,8 +172,20 @@ pub async fn deactivate_user(
     email: &str,
 ) -> Result<crate::users::UserView> {
     let mut uow = file.begin(session).await?;
-    let (before, after) = crate::users::deactivate_in(&uow, session, email).await?;
-    let reassigned = super::jobs::reassign_for_deactivated(&uow, &after.id).await?;
+    let after = deactivate_user_in(&mut uow, session, email).await?;
+    uow.commit().await?;
+    crate::users::view_of(file, &after).await
+}
+
+/// [`deactivate_user`] in the caller's unit of work (the app layer tells KRA in the same
+/// transaction); returns the user as stored after it.
+pub async fn deactivate_user_in(
+    uow: &mut UnitOfWork,
+    session: &Session,
+    email: &str,
+) -> Result<hesabu_store::entities::app_user::Model> {
+    let (before, after) = crate::users::deactivate_in(uow, session, email).await?;
+    let reassigned = super::jobs::reassign_for_deactivated(uow, &after.id).await?;
     uow.audit(AuditDraft {
         action: "user.deactivate",
         entity_type: "user",
@@ -185,6 +198,5 @@ pub async fn deactivate_user(
         })),
     })
     .await?;
-    uow.commit().await?;
-    crate::users::view_of(file, &after).await
+    Ok(after)
 }
