@@ -484,8 +484,24 @@ async fn discounts_bundles_foreign_currency_and_credit_memos_reach_the_ledger() 
         )
         .unwrap();
 
+    // A dollar credit memo for one unit, on a later day's rate: raised at the invoice's rate.
+    let dollar_credit = f
+        .sandbox
+        .insert(
+            "CreditMemo",
+            &txn(
+                vec![item_line(&template, 1, "1", "10")],
+                serde_json::json!({"DocNumber": "CM-USD", "InvoiceRef": {"value": dollars},
+                    "CurrencyRef": {"value": "USD"}, "ExchangeRate": 131.25, "TotalAmt": 11.6}),
+            ),
+        )
+        .unwrap();
+
     let report = pull::pull(&q, &f.admin, false).await.unwrap();
-    assert_eq!(report.sales_issued, 3, "two invoices and CM-1: {report:?}");
+    assert_eq!(
+        report.sales_issued, 4,
+        "two invoices, CM-1 and CM-USD: {report:?}"
+    );
 
     let show = |local: String| {
         let (file, admin) = (&f.file, &f.admin);
@@ -520,6 +536,16 @@ async fn discounts_bundles_foreign_currency_and_credit_memos_reach_the_ledger() 
     assert_eq!(usd.totals.total, Decimal::new(2320, 2));
     // KES from the KES lines: 20 × 129.50 = 2,590.00 + 414.40 VAT.
     assert_eq!(usd.total_kes, "3004.40");
+    // VAT is reversed at the rate it was charged (129.50, not the memo's 131.25): 10 × 129.50
+    // = 1,295.00 + 207.20 VAT.
+    let usd_credit = show(
+        f.local_of("CreditMemo", &dollar_credit)
+            .await
+            .expect("raised"),
+    )
+    .await;
+    assert_eq!(usd_credit.exchange_rate, "129.5");
+    assert_eq!(usd_credit.total_kes, "1502.20");
 
     let credit = show(f.local_of("CreditMemo", &credited).await.expect("raised")).await;
     assert_eq!(credit.doc_type, hesabu_core::sales::SalesType::CreditNote);

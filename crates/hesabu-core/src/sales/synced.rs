@@ -591,7 +591,10 @@ pub async fn issue_pulled_credit_note_in(
         issue_date: Some(sale.issue_date.clone()),
         due_date: None,
         currency: Some(sale.currency.clone()),
-        exchange_rate: (sale.exchange_rate != Decimal::ONE).then_some(sale.exchange_rate),
+        // The original's rate, not QuickBooks' rate of the memo's day: VAT is reversed in KES
+        // at the rate it was charged (a credit note's rule, `documents::prepare`). QuickBooks
+        // keeps its own exchange gain or loss; the ledger's KES figures are KRA's.
+        exchange_rate: None,
         price_basis: Some(sale.price_basis),
         payment_method: None,
         amount_paid: None,
