@@ -242,9 +242,11 @@ async fn a_fresh_demo_has_invoices_and_a_credit_note_signed_by_the_local_sandbox
     use hesabu_app::etims::demo_sandbox::{self, SANDBOX_BASE_URL};
     let dir = tempfile::tempdir().unwrap();
     let (file, sandbox, summary) = signed_demo(dir.path()).await;
+    // Three sales, the stock each of them moved (their goods lines, `etims::stock`), and the
+    // opening stock of the demo's four goods items.
     assert_eq!(
         (summary.done, summary.dead, summary.failed),
-        (3, 0, 0),
+        (10, 0, 0),
         "{summary:?}"
     );
     let admin = hesabu_store::auth::login(&file, "admin@demo.test", "hesabu-demo")
@@ -270,6 +272,19 @@ async fn a_fresh_demo_has_invoices_and_a_credit_note_signed_by_the_local_sandbox
         .map(|s| s.invc_no)
         .collect();
     assert_eq!(at_sandbox, [1, 2, 3]);
+    // Every goods item starts from recorded opening stock, and no sale took one below zero.
+    let levels = hesabu_app::etims::stock::levels(&file, &admin)
+        .await
+        .unwrap();
+    assert_eq!(levels.len(), 4, "{levels:?}");
+    for level in &levels {
+        let quantity: rust_decimal::Decimal = level.quantity.parse().unwrap();
+        assert!(
+            level.recorded && quantity > rust_decimal::Decimal::ZERO,
+            "{level:?}"
+        );
+        assert_eq!(level.sync_state.as_deref(), Some("done"), "{level:?}");
+    }
     nothing_dead_nothing_waiting(&file, &admin).await;
     // The dollar invoice waits for its tax review; the cash sale's workflow is off.
     let executions = hesabu_core::workflows::executions(
@@ -369,7 +384,8 @@ async fn opening_the_demo_again_starts_a_new_sandbox_that_continues_the_numbers(
     let issued = sales::show(&file, &accountant, &draft.id).await.unwrap();
     assert_eq!(issued.number.as_deref(), Some("INV-000004"));
     let summary = sandbox.drain(&file).await.unwrap();
-    assert_eq!((summary.done, summary.dead), (1, 0), "{summary:?}");
+    // The sale and its stock-out (sarNo 4, after the three replayed movements).
+    assert_eq!((summary.done, summary.dead), (2, 0), "{summary:?}");
     let admin = hesabu_store::auth::login(&file, "admin@demo.test", "hesabu-demo")
         .await
         .unwrap();
@@ -506,7 +522,9 @@ async fn the_demo_is_connected_to_a_local_quickbooks_sandbox_and_its_signed_sale
     assert!(first.reviews >= 1, "{first:?}");
     // The pulled invoices signed by the local e-TIMS sandbox (the cash-sale workflow is off),
     // queued by the second pull and written back.
-    assert_eq!((seed.signing.done, seed.signing.dead), (4, 0), "{seed:?}");
+    // With the opening stock of the three pulled goods items and the stock-outs of the three
+    // sales that sell goods (`etims::stock`).
+    assert_eq!((seed.signing.done, seed.signing.dead), (10, 0), "{seed:?}");
     assert_eq!(seed.second_pull.pushes_queued, 4, "{seed:?}");
     assert_eq!(
         (seed.write_back.done, seed.write_back.dead),

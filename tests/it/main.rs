@@ -17,6 +17,8 @@ mod etims_items_extra;
 mod etims_kra_records;
 mod etims_masters;
 mod etims_payload;
+mod etims_purchases;
+mod etims_stock;
 mod etims_support;
 mod exports;
 mod hostile;

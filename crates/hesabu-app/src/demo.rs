@@ -318,8 +318,48 @@ pub async fn sign_with_local_sandbox(
 )> {
     let sandbox = crate::etims::demo_sandbox::DemoSandbox::start(file).await?;
     sandbox.init_device(file).await?;
+    record_opening_stock(file).await?;
     let summary = sandbox.drain(file).await?;
     Ok((sandbox, summary))
+}
+
+/// How many units of each goods item the demo starts with.
+const DEMO_OPENING_QUANTITY: i64 = 120;
+
+/// Opening stock for the demo's goods that have none recorded yet (its own and, later, those
+/// pulled from QuickBooks), as an accountant records it on the e-TIMS page: sent to KRA through
+/// the outbox, so the Stock tab starts from real quantities and a signed sale of goods takes
+/// them down. Demo figures: [`DEMO_OPENING_QUANTITY`] units at 60 % of the item's price.
+async fn record_opening_stock(file: &CompanyFile) -> Result<()> {
+    use hesabu_core::sales::items::{self, ItemQuery};
+    use rust_decimal::Decimal;
+
+    let accountant = sign_in_as(file, "accountant@demo.test").await?;
+    let prices: std::collections::HashMap<String, String> =
+        items::list(file, &accountant, &ItemQuery::default())
+            .await?
+            .into_iter()
+            .map(|i| (i.code, i.unit_price))
+            .collect();
+    for level in crate::etims::stock::levels(file, &accountant).await? {
+        if level.recorded {
+            continue;
+        }
+        let price = prices
+            .get(&level.code)
+            .and_then(|p| Decimal::from_str_exact(p).ok())
+            .unwrap_or(Decimal::ONE_HUNDRED);
+        let cost = (price * Decimal::new(6, 1)).round_dp(2).max(Decimal::ONE);
+        crate::etims::stock::opening(
+            file,
+            &accountant,
+            &level.code,
+            Decimal::from(DEMO_OPENING_QUANTITY),
+            cost,
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// KRA item classification codes for the items of the demo's QuickBooks company, by the start
@@ -377,6 +417,7 @@ pub async fn connect_local_quickbooks(
     })?;
     let first_pull = pull::pull(&connected, &admin, false).await?;
     classify_pulled_items(file).await?;
+    record_opening_stock(file).await?;
     for (pin, name) in qbo::demo_sandbox::taxpayers(file.reader()).await? {
         etims.handle().register_taxpayer(&pin, &name);
     }

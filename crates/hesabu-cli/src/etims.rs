@@ -17,6 +17,8 @@ use crate::{Env, Failure, bad_input};
 
 mod items_extra;
 mod kra;
+mod purchases;
+mod stock;
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum EtimsCommand {
@@ -71,6 +73,13 @@ pub(crate) enum EtimsCommand {
     /// Items customs declared as imported: list them, accept one into an item, reject one.
     #[command(subcommand)]
     Imports(items_extra::ImportsCommand),
+    /// The sales suppliers declared against the PIN: fetch, list, show, map lines, accept,
+    /// reject.
+    #[command(subcommand)]
+    Purchases(purchases::PurchasesCommand),
+    /// Stock of goods at KRA: levels, movements, opening stock, adjustments.
+    #[command(subcommand)]
+    Stock(stock::StockCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -197,6 +206,8 @@ pub(crate) async fn run(
         }
         EtimsCommand::Insurer(command) => items_extra::run_insurer(command, file, session).await?,
         EtimsCommand::Imports(command) => items_extra::run_imports(command, file, session).await?,
+        EtimsCommand::Purchases(command) => purchases::run(command, file, session).await?,
+        EtimsCommand::Stock(command) => stock::run(command, file, session).await?,
         EtimsCommand::Device(DeviceCommand::Init(args)) => {
             let InitArgs {
                 serial,

@@ -347,6 +347,21 @@ impl SandboxHandle {
             .copied()
     }
 
+    /// The purchases KRA holds as confirmed for one device (`insertTrnsPurchase`), by their
+    /// `invcNo` (the device's purchase counter): each body exactly as received.
+    pub fn purchases_of(&self, tin: &str, bhf_id: &str) -> BTreeMap<u64, String> {
+        self.kra()
+            .devices
+            .get(&(tin.to_owned(), bhf_id.to_owned()))
+            .map(|d| {
+                d.purchases
+                    .iter()
+                    .map(|(n, p)| (*n, p.value.clone()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// The components KRA holds for a composite item (`saveItemComposition`): component
     /// `itemCd` → quantity.
     pub fn composition_of(&self, tin: &str, item_cd: &str) -> BTreeMap<String, Decimal> {

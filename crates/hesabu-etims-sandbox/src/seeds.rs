@@ -165,8 +165,10 @@ pub(crate) fn seeded_supplier_sale(_buyer: &str) -> PurchaseSale {
             pkg: amount(10),
             qty_unit_cd: Some("BA".to_owned()),
             qty: amount(10),
-            prc: amount(100),
-            sply_amt: amount(1000),
+            // The supplier's price with VAT (the integrator's inclusive basis, spec §12.1):
+            // 10 × 116 = 1160, of which 1000 taxable and 160 VAT, as the band totals say.
+            prc: amount(116),
+            sply_amt: amount(1160),
             dc_rt: zero,
             dc_amt: zero,
             tax_ty_cd: Some("B".to_owned()),

@@ -10,14 +10,14 @@
 //!   list of movements between branches is not documented).
 //! - `selectTrnsPurchaseSalesList`: one supplier sale seeded per taxpayer, plus every sale another
 //!   taxpayer of the sandbox signs with this PIN as the buyer.
-//! - `insertTrnsPurchase`: its own `invcNo` counter (same rules as sales), band totals compared;
+//! - `insertTrnsPurchase` (read as the client's `TrnsPurchaseSaveReq`): its own `invcNo` counter
+//!   (same rules as sales), band totals compared;
 //!   the integrator also checks the inclusive line arithmetic and that `spplrNm` matches the
 //!   supplier's sale verbatim.
 
-use hesabu_etims::types::purchases::PurchaseSalesData;
+use hesabu_etims::types::purchases::{PurchaseSalesData, TrnsPurchaseSaveReq};
 use hesabu_etims::types::stock::{StockIoRequest, StockMasterRequest, StockMove, StockMoveData};
 use rust_decimal::Decimal;
-use serde::Deserialize;
 
 use crate::Profile;
 use crate::kra::{
@@ -25,93 +25,6 @@ use crate::kra::{
 };
 use crate::reference::Stamped;
 use crate::sales::{Basis, Line, LineMaths, Totals, check_line, check_totals};
-
-/// `TrnsPurchaseSaveReq` (the client has no type for it yet).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct PurchaseSave {
-    invc_no: u64,
-    #[allow(dead_code)] // part of the request's shape; a purchase credit note's original
-    org_invc_no: u64,
-    #[serde(default)]
-    spplr_tin: Option<String>,
-    #[serde(default)]
-    spplr_nm: Option<String>,
-    #[serde(default)]
-    spplr_invc_no: Option<u64>,
-    reg_ty_cd: String,
-    pchs_ty_cd: String,
-    rcpt_ty_cd: String,
-    pchs_stts_cd: String,
-    cfm_dt: String,
-    pchs_dt: String,
-    tot_item_cnt: u32,
-    #[serde(with = "hesabu_etims::amount")]
-    taxbl_amt_a: Decimal,
-    #[serde(with = "hesabu_etims::amount")]
-    taxbl_amt_b: Decimal,
-    #[serde(with = "hesabu_etims::amount")]
-    taxbl_amt_c: Decimal,
-    #[serde(with = "hesabu_etims::amount")]
-    taxbl_amt_d: Decimal,
-    #[serde(with = "hesabu_etims::amount")]
-    taxbl_amt_e: Decimal,
-    #[serde(with = "hesabu_etims::amount")]
-    tax_rt_a: Decimal,
-    #[serde(with = "hesabu_etims::amount")]
-    tax_rt_b: Decimal,
-    #[serde(with = "hesabu_etims::amount")]
-    tax_rt_c: Decimal,
-    #[serde(with = "hesabu_etims::amount")]
-    tax_rt_d: Decimal,
-    #[serde(with = "hesabu_etims::amount")]
-    tax_rt_e: Decimal,
-    #[serde(with = "hesabu_etims::amount")]
-    tax_amt_a: Decimal,
-    #[serde(with = "hesabu_etims::amount")]
-    tax_amt_b: Decimal,
-    #[serde(with = "hesabu_etims::amount")]
-    tax_amt_c: Decimal,
-    #[serde(with = "hesabu_etims::amount")]
-    tax_amt_d: Decimal,
-    #[serde(with = "hesabu_etims::amount")]
-    tax_amt_e: Decimal,
-    #[serde(with = "hesabu_etims::amount")]
-    tot_taxbl_amt: Decimal,
-    #[serde(with = "hesabu_etims::amount")]
-    tot_tax_amt: Decimal,
-    #[serde(with = "hesabu_etims::amount")]
-    tot_amt: Decimal,
-    regr_id: String,
-    regr_nm: String,
-    modr_id: String,
-    modr_nm: String,
-    item_list: Vec<PurchaseLine>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct PurchaseLine {
-    item_seq: u32,
-    item_nm: String,
-    #[serde(with = "hesabu_etims::amount")]
-    qty: Decimal,
-    #[serde(with = "hesabu_etims::amount")]
-    prc: Decimal,
-    #[serde(with = "hesabu_etims::amount")]
-    sply_amt: Decimal,
-    #[serde(with = "hesabu_etims::amount")]
-    dc_rt: Decimal,
-    #[serde(with = "hesabu_etims::amount")]
-    dc_amt: Decimal,
-    tax_ty_cd: String,
-    #[serde(with = "hesabu_etims::amount")]
-    taxbl_amt: Decimal,
-    #[serde(with = "hesabu_etims::amount")]
-    tax_amt: Decimal,
-    #[serde(with = "hesabu_etims::amount")]
-    tot_amt: Decimal,
-}
 
 fn is_stock_in(sar_ty_cd: &str) -> Option<bool> {
     match sar_ty_cd {
@@ -148,7 +61,7 @@ impl Kra {
         key: &DeviceKey,
         body: &str,
     ) -> Result<Answer, Answer> {
-        let r: PurchaseSave = parse(body)?;
+        let r: TrnsPurchaseSaveReq = parse(body)?;
         required(&[
             ("regTyCd", &r.reg_ty_cd),
             ("pchsTyCd", &r.pchs_ty_cd),

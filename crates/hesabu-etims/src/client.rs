@@ -31,7 +31,7 @@ use crate::types::items::{ItemCompositionRequest, ItemListData, SaveItemRequest}
 use crate::types::kra_lists::{
     BranchUserRequest, CustomerListData, ImportItemData, TaxpayerInfoData,
 };
-use crate::types::purchases::PurchaseSalesData;
+use crate::types::purchases::{PurchaseSalesData, TrnsPurchaseSaveReq};
 use crate::types::reference::{
     BranchData, CodeListData, CustomerSearchData, CustomerSearchRequest, ItemClassData, NoticeData,
 };
@@ -256,6 +256,22 @@ impl Client {
         last_req_dt: &str,
     ) -> Result<Reply<Option<PurchaseSalesData>>, Error> {
         self.list(Endpoint::PurchaseSalesList, last_req_dt).await
+    }
+
+    /// Confirms (or rejects) a supplier's sale as our purchase (`insertTrnsPurchase`,
+    /// integrator `/sendPurchaseTransactionInfo`). For a stored request use
+    /// [`Client::save_purchase_json`].
+    pub async fn save_purchase(
+        &self,
+        request: &TrnsPurchaseSaveReq,
+    ) -> Result<Reply<NoData>, Error> {
+        self.call(Endpoint::SavePurchase, request).await
+    }
+
+    /// Sends a frozen `TrnsPurchaseSaveReq` exactly as stored.
+    pub async fn save_purchase_json(&self, payload: &str) -> Result<Reply<NoData>, Error> {
+        self.send_json(Endpoint::SavePurchase, payload.to_owned())
+            .await
     }
 
     // ---- what KRA keeps for the device ----------------------------------------------------------

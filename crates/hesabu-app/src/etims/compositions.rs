@@ -379,6 +379,29 @@ pub async fn show(
     show_in(db, &item).await
 }
 
+/// Every item's composition, by the composite item's code. Needs `SalesView`.
+pub async fn list(file: &CompanyFile, session: &Session) -> Result<Vec<CompositionView>> {
+    session.require(Permission::SalesView)?;
+    let db = file.reader();
+    let rows = db
+        .query_all_raw(statement(
+            db,
+            "SELECT c.item_id FROM etims_composition c JOIN item i ON i.id = c.item_id \
+             ORDER BY i.code",
+            vec![],
+        ))
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let id: String = r.try_get("", "item_id")?;
+        let item = find_item(db, &id).await?;
+        if let Some(view) = show_in(db, &item).await? {
+            out.push(view);
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

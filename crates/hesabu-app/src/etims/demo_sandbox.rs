@@ -16,7 +16,8 @@
 //!   same serial (the sandbox issues the same fixed key, [`DEMO_CMC_KEY`], and the same SCU id),
 //!   then every signed submission's frozen request replayed in `invcNo` order, so its counters
 //!   (`invcNo`, `curRcptNo`, `totRcptNo`) continue where the file's stopped and a lookup of an
-//!   old invoice finds it. The replayed answers are not stored: the file keeps the signatures
+//!   old invoice finds it; then the stock movements KRA took, in `sarNo` order, so the stock
+//!   counter continues too. The replayed answers are not stored: the file keeps the signatures
 //!   of the first signing.
 //! - **The key's store** ([`secrets`]): a file beside the demo company file
 //!   (`<name>.sandbox-secrets.json`, mode 0600), never the OS keyring: the key is the test
@@ -234,8 +235,8 @@ impl DemoSandbox {
 
     /// A later run: brings this fresh sandbox up to what the company file knows (see the module
     /// docs): the device initialised again (the same fixed key, put back in the demo's secret
-    /// store if it went missing) and every signed submission replayed in `invcNo` order.
-    /// Returns how many were replayed.
+    /// store if it went missing), every signed submission replayed in `invcNo` order, then every
+    /// stock movement KRA took in `sarNo` order. Returns how many were replayed.
     pub async fn restore(&self, file: &CompanyFile, device: &DeviceView) -> Result<usize> {
         let client = self.client(&device.tin, &device.bhf_id)?;
         let reply = client.init(&device.dvc_srl_no).await.map_err(|e| {
@@ -285,6 +286,8 @@ impl DemoSandbox {
                 })?;
             replayed += 1;
         }
+        // Then the stock movements KRA took, in sarNo order (its third counter, spec §10).
+        replayed += super::stock::replay_sent(file, &client).await?;
         Ok(replayed)
     }
 

@@ -720,6 +720,10 @@ async fn resolve(
     let signed = ledger::record_signed_in(&mut uow, &s.document_id, &signature)
         .await
         .map_err(stored)?;
+    // The stock the sale moved, queued after it (spec §10), in the signature's transaction.
+    super::stock::record_signed_sale_in(&mut uow, &s.document_id)
+        .await
+        .map_err(stored)?;
     notify_if_it_waited(&uow, &s.document_id)
         .await
         .map_err(stored)?;
@@ -965,6 +969,10 @@ async fn send_frozen(
             };
             let mut uow = file.begin_system().await.map_err(stored)?;
             let signed = ledger::record_signed_in(&mut uow, &s.document_id, &signature)
+                .await
+                .map_err(stored)?;
+            // The stock the sale moved, queued after it (spec §10).
+            super::stock::record_signed_sale_in(&mut uow, &s.document_id)
                 .await
                 .map_err(stored)?;
             notify_if_it_waited(&uow, &s.document_id)

@@ -24,7 +24,9 @@
 //!   by `hesabu etims users register`.
 //! - **The daily job** (`hesabu_app::jobs::EtimsKraRecords`) queues one `kra_records.refresh`
 //!   outbox row a day ([`queue_daily`]); the e-TIMS target runs [`send_refresh`]: the reference
-//!   data ([`super::reference::refresh_with`]) and these lists. Through the outbox because the
+//!   data ([`super::reference::refresh_with`]), these lists, KRA's stock movements
+//!   ([`super::stock::refresh_kra_moves_with`]) and the sales suppliers declared
+//!   against the PIN ([`super::purchases::refresh_with`]). Through the outbox because the
 //!   device's client (and its key) lives in the target, and a day without KRA is retried.
 //!
 //! Tables: `migrations/20261203000100_etims_kra_records.sql`.
@@ -1662,6 +1664,14 @@ pub async fn send_refresh(
     let records = refresh_with(file, None, client, None)
         .await
         .map_err(local)?;
+    // KRA's list of the device's stock movements, with its own watermark (`stock`).
+    let stock_moves = super::stock::refresh_kra_moves_with(file, None, client)
+        .await
+        .map_err(local)?;
+    // The sales suppliers declared against the PIN, to review (`purchases`).
+    let purchases = super::purchases::refresh_with(file, None, client)
+        .await
+        .map_err(local)?;
     let reference_failed = reference
         .lists
         .iter()
@@ -1693,6 +1703,8 @@ pub async fn send_refresh(
                 "list": l.list, "outcome": l.outcome, "received": l.received, "error": l.error,
             })).collect::<Vec<_>>(),
             "reconciliation": records.reconciliation.map(|r| r.summary()),
+            "stock_moves": stock_moves,
+            "purchases": purchases,
         })),
     })
 }

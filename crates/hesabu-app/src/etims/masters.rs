@@ -1766,6 +1766,9 @@ pub async fn sale_findings(db: &impl ConnectionTrait, ctx: &FiscalContext) -> Re
             "Pull it: `hesabu etims codes refresh`.",
         ));
     }
+    // Goods need stock at KRA on the integrator gateway (spec §7.4).
+    f.blocking
+        .extend(super::stock::sale_findings(db, ctx).await?);
     Ok(f)
 }
 

@@ -19,10 +19,12 @@
 //! - [`kra_records`]: what KRA keeps for the device (branches, items, imported items, our sales
 //!   reconciled with the local submissions, branch customers, the taxpayer), cached with
 //!   watermarks, and the company's users registered as branch users; the daily refresh.
+//! - [`stock`]: the local stock ledger of goods, each movement reported to KRA (insertStockIO,
+//!   saveStockMaster) through the outbox, and KRA's list of the device's stock movements.
+//! - [`purchases`]: the sales suppliers declared against the PIN, fetched with a watermark,
+//!   reviewed (lines mapped to items), answered to KRA through the outbox with their own counter.
 //! - [`demo_sandbox`]: the demo company's local e-TIMS sandbox (a test double of KRA), run by
 //!   the app itself.
-//!
-//! Still to come (issue 16): stock and purchases.
 
 pub mod compositions;
 pub mod demo_sandbox;
@@ -33,9 +35,11 @@ pub mod insurers;
 pub mod kra_records;
 pub mod masters;
 pub mod payload;
+pub mod purchases;
 pub mod queue;
 pub mod queued;
 pub mod reference;
+pub mod stock;
 pub mod target;
 
 pub use hesabu_etims::Timeouts;

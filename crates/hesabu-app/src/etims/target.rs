@@ -13,7 +13,8 @@
 //! KRA, so a lost answer is simply sent again (nothing to look up first).
 //!
 //! Branch users (`branch_user.save`) and the daily pull of KRA's lists (`kra_records.refresh`)
-//! are [`super::kra_records`]: the first an upsert too, the second only reads.
+//! are [`super::kra_records`]: the first an upsert too, the second only reads. Answers to
+//! suppliers' sales (`purchase.save`, ordering key `etims:fiscal`) are [`super::purchases`].
 
 use std::time::Duration;
 
@@ -23,7 +24,7 @@ use hesabu_store::company_file::CompanyFile;
 use hesabu_store::outbox::{Ack, OutboxItem, RemoteState, SendError, Target, TargetConfig};
 use serde_json::Value;
 
-use super::{fiscal, kra_records, masters, queued};
+use super::{fiscal, kra_records, masters, purchases, queued, stock};
 
 /// The operations that sign a sale (`WorkflowType::operation`).
 const FISCAL_OPERATIONS: [&str; 3] = ["invoice.submit", "credit_note.submit", "sales.submit"];
@@ -53,6 +54,11 @@ enum Job {
     Item(String),
     /// Frozen master-data requests (compositions, insurers, imported items): [`queued`].
     Queued,
+    /// A stock movement: insertStockIO then saveStockMaster, frozen: [`stock`].
+    Stock,
+    /// Answer a supplier's sale (`insertTrnsPurchase`, frozen): [`purchases`], with the
+    /// answer's version the row was queued for.
+    Purchase { id: String, version: Option<i64> },
     /// Register this user as a branch user (`saveBhfUser`): [`kra_records`].
     BranchUser(String),
     /// The daily pull of KRA's reference data and records: [`kra_records`].
@@ -81,6 +87,9 @@ fn job_of(item: &OutboxItem) -> Result<Job, SendError> {
     if queued::endpoint_of(&item.operation).is_some() {
         return Ok(Job::Queued);
     }
+    if item.operation == stock::STOCK_OPERATION {
+        return Ok(Job::Stock);
+    }
     Ok(match item.operation.as_str() {
         "customer.save" => Job::Customer {
             id: entity_id,
@@ -90,6 +99,10 @@ fn job_of(item: &OutboxItem) -> Result<Job, SendError> {
                 .unwrap_or(false),
         },
         "item.save" => Job::Item(entity_id),
+        purchases::PURCHASE_OPERATION => Job::Purchase {
+            version: purchases::row_version(&payload),
+            id: entity_id,
+        },
         kra_records::BRANCH_USER_OPERATION => Job::BranchUser(entity_id),
         kra_records::REFRESH_OPERATION => Job::KraRefresh,
         other => Job::Unsupported(format!(
@@ -118,6 +131,10 @@ impl Target for EtimsTarget {
             }
             Job::Item(id) => masters::send_item(&self.file, &self.client, &id).await,
             Job::Queued => queued::send(&self.client, item).await,
+            Job::Stock => stock::send(&self.client, item).await,
+            Job::Purchase { id, version } => {
+                purchases::send(&self.file, &self.client, &id, version).await
+            }
             Job::BranchUser(id) => {
                 kra_records::send_branch_user(&self.file, &self.client, &id).await
             }
@@ -135,10 +152,14 @@ impl Target for EtimsTarget {
             // So are the queued compositions, insurers and import answers (`queued`).
             // Unknown operations were never sent.
             // Branch users are upserts keyed by userId; the refresh only reads.
+            // A stock row is resent whole: KRA's 994 for its sarNo is taken as ours (`stock`).
+            // So is a purchase: its frozen number, 994 taken as ours (`purchases`).
             Ok(
                 Job::Customer { .. }
                 | Job::Item(_)
                 | Job::Queued
+                | Job::Stock
+                | Job::Purchase { .. }
                 | Job::BranchUser(_)
                 | Job::KraRefresh
                 | Job::Unsupported(_),
