@@ -7,16 +7,23 @@
 //! compile if a listed signature does not match the function, so the two cannot drift.
 //!
 //! The sales ledger's commands are in [`sales`], exports in [`export`], ETR receipts in
-//! [`receipts`] (re-exported here, listed in the same table), KRA e-TIMS in [`etims`], the
+//! [`receipts`] (re-exported here, listed in the same table), KRA e-TIMS in [`etims`] (KRA's records, compositions, insurers and
+//! imported items in [`etims_records`], suppliers' sales to answer in [`etims_purchases`], stock in [`etims_stock`]), the
 //! receipt printers' test print in [`printers`], QuickBooks Online in [`qbo`].
 
 mod etims;
+mod etims_purchases;
+mod etims_records;
+mod etims_stock;
 mod export;
 mod printers;
 mod qbo;
 mod receipts;
 mod sales;
 pub use etims::*;
+pub use etims_purchases::*;
+pub use etims_records::*;
+pub use etims_stock::*;
 pub use export::*;
 pub use printers::*;
 pub use qbo::*;
@@ -800,9 +807,16 @@ pub async fn workflow_executions(
     filter: ExecutionFilter,
 ) -> Result<Vec<ExecutionView>, WireError> {
     let (open, session) = state.signed_in().await?;
-    workflows::executions(&open.file, &session, &filter)
+    let mut rows = workflows::executions(&open.file, &session, &filter)
         .await
-        .wire()
+        .wire()?;
+    // A held or manual execution's message names its command-line fix; the desktop says where
+    // the fix is in the window instead (the CLI keeps the command).
+    for row in &mut rows {
+        row.error_message =
+            etims::desktop_send_error(row.error_kind.as_deref(), row.error_message.take());
+    }
+    Ok(rows)
 }
 
 /// Retries a failed execution.
@@ -1113,6 +1127,29 @@ command_table! {
     etims_queue() -> Vec<etims::FiscalQueueRow>;
     etims_notices() -> etims::NoticesView;
     etims_reference_refresh() -> etims::NoticesView;
+    etims_kra_records() -> etims_records::KraRecordsView;
+    etims_kra_refresh(list: Option<String>) -> Vec<etims_records::KraListFetch>;
+    etims_branch_users() -> Vec<etims_records::BranchUserRow>;
+    etims_branch_users_register() -> etims_records::BranchUsersQueued;
+    etims_compositions() -> Vec<etims_records::CompositionRow>;
+    etims_composition_set(item: String, components: Vec<etims_records::ComponentEntry>) -> etims_records::CompositionRow;
+    etims_insurers() -> Vec<etims_records::InsurerRow>;
+    etims_insurer_add(insurer: etims_records::InsurerInput) -> etims_records::InsurerRow;
+    etims_insurer_update(key: String, change: etims_records::InsurerEdit) -> etims_records::InsurerRow;
+    etims_imports() -> etims_records::ImportsView;
+    etims_imports_refresh() -> etims_records::ImportsView;
+    etims_import_accept(reference: String, item: String, remark: Option<String>) -> etims_records::ImportRow;
+    etims_import_reject(reference: String, remark: Option<String>) -> etims_records::ImportRow;
+    etims_purchases(filter: Option<String>) -> etims_purchases::PurchasesView;
+    etims_purchases_refresh() -> etims_purchases::PurchasesFetched;
+    etims_purchase_show(id: String) -> etims_purchases::PurchaseRow;
+    etims_purchase_map(id: String, line: u32, item: String) -> etims_purchases::PurchaseRow;
+    etims_purchase_accept(id: String) -> etims_purchases::PurchaseRow;
+    etims_purchase_reject(id: String, reason: String) -> etims_purchases::PurchaseRow;
+    etims_stock_levels() -> Vec<etims_stock::StockLevelView>;
+    etims_stock_moves(item: Option<String>) -> Vec<etims_stock::StockMovementView>;
+    etims_stock_opening(item: String, quantity: String, cost: String) -> etims_stock::StockMovementView;
+    etims_stock_adjust(item: String, delta: String, reason: String) -> etims_stock::StockMovementView;
     qbo_status() -> Option<hesabu_app::qbo::ConnectionView>;
     qbo_configure(settings: hesabu_app::qbo::ConnectionSettings, client_secret: Option<String>) -> hesabu_app::qbo::ConnectionView;
     qbo_authorize_url(open: bool) -> String;

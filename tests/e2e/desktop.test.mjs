@@ -277,6 +277,28 @@ test('open the demo company and sign in as its admin', async () => {
       'Sync now did not report',
     )
     await screenshot(driver, 'demo-sync.png')
+
+    // KRA e-TIMS: the stock the demo's signed sales of goods moved, the suppliers' sales KRA
+    // holds against the company's PIN (fetched from the local sandbox), and KRA's records.
+    await click(driver, 'a[data-nav="etims"]')
+    await click(driver, '#etims-tab-stock')
+    await visible(driver, '#stock-table')
+    await sleep(400)
+    await screenshot(driver, 'demo-etims-stock.png')
+    await click(driver, '#etims-tab-purchases')
+    await click(driver, '#purchases-refresh')
+    await driver.wait(
+      async () => (await driver.findElements(By.css('#purchases-notice, #purchases-error'))).length > 0,
+      WAIT_MS,
+      'fetching the suppliers\' sales never answered',
+    )
+    assert.equal((await driver.findElements(By.css('#purchases-error'))).length, 0)
+    await sleep(400)
+    await screenshot(driver, 'demo-etims-purchases.png')
+    await click(driver, '#etims-tab-records')
+    await visible(driver, '#kra-reconciliation')
+    await sleep(400)
+    await screenshot(driver, 'demo-etims-records.png')
   })
 })
 

@@ -20,7 +20,7 @@ pub use hesabu_app::etims::queue::{
 };
 use hesabu_app::etims::reference::{self, ReferenceList};
 use hesabu_core::sales::fiscal::{self, DeviceView, FiscalState, GatewayProfile};
-use hesabu_core::workflows::ExecutionView;
+use hesabu_core::workflows::{self, ExecutionFilter, ExecutionView};
 use hesabu_etims::{
     INTEGRATOR_SANDBOX, INTEGRATOR_SANDBOX_TOKEN, LEGACY_PRODUCTION, LEGACY_SANDBOX,
 };
@@ -367,6 +367,47 @@ pub async fn lookup(
     })
 }
 
+/// What the queue's "Sending" column says of a send held for a person, in the desktop's words:
+/// the workflow's own message names the command-line fix (`hesabu rules resolve …`, `hesabu
+/// workflow run …`), which the CLI keeps printing. Other messages are kept as they are.
+pub fn desktop_send_error(kind: Option<&str>, message: Option<String>) -> Option<String> {
+    match kind {
+        Some("held") => Some(
+            "Held until its tax-review flags are resolved — open Workflows › Tax reviews.".into(),
+        ),
+        Some("manual") => Some(
+            "Waiting to be sent by hand: automatic sending is off for this workflow (Workflows)."
+                .into(),
+        ),
+        _ => message,
+    }
+}
+
+/// The fiscal queue as the desktop shows it ([`queue`], with a held send in the desktop's
+/// words, [`desktop_send_error`]).
+pub async fn desktop_queue(file: &CompanyFile, session: &Session) -> Result<Vec<FiscalQueueRow>> {
+    let mut rows = queue(file, session).await?;
+    for row in &mut rows {
+        // Only a pending send can be held; the others' messages are KRA's or the sync's.
+        if row.send_status.as_deref() != Some("pending") || row.send_error.is_none() {
+            continue;
+        }
+        let filter = ExecutionFilter {
+            status: None,
+            workflow_type: None,
+            entity_id: Some(row.badge.document_id.clone()),
+            limit: Some(1),
+        };
+        let kind = workflows::executions(file, session, &filter)
+            .await?
+            .into_iter()
+            .next()
+            .and_then(|e| e.error_kind);
+        row.send_error = desktop_send_error(kind.as_deref(), row.send_error.take());
+    }
+    Ok(rows)
+}
+
 /// KRA's notices from the reference data (`hesabu_app::etims::reference`).
 pub async fn notices(file: &CompanyFile, session: &Session) -> Result<NoticesView> {
     let notices = reference::notices(file, session)
@@ -529,7 +570,7 @@ pub async fn etims_lookup(
 #[tauri::command]
 pub async fn etims_queue(state: State<'_, AppState>) -> Result<Vec<FiscalQueueRow>, WireError> {
     let (open, session) = state.signed_in().await?;
-    queue(&open.file, &session).await.wire()
+    desktop_queue(&open.file, &session).await.wire()
 }
 
 /// KRA's notices as last downloaded.
@@ -733,6 +774,55 @@ mod tests {
             .await
             .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::PermissionDenied);
+    }
+
+    #[tokio::test]
+    async fn a_send_held_for_tax_review_is_worded_for_the_desktop_not_the_cli() {
+        // The desktop's demo: the foreign-currency rule holds the USD sale for tax review.
+        let dir = tempfile::tempdir().unwrap();
+        let (file, _) = demo::create(&dir.path().join("demo.hesabu"), Arc::new(SystemClock))
+            .await
+            .unwrap();
+        demo::add_workflow_showcase(&file).await.unwrap();
+        let admin = hesabu_store::auth::login(&file, demo::DEMO_ADMIN_EMAIL, demo::DEMO_PASSWORD)
+            .await
+            .unwrap();
+
+        // The app layer (what `hesabu etims queue` prints) keeps the command-line fix.
+        let cli = queue(&file, &admin).await.unwrap();
+        let held = cli
+            .iter()
+            .find(|r| {
+                r.send_error
+                    .as_deref()
+                    .is_some_and(|e| e.contains("hesabu rules resolve"))
+            })
+            .expect("the demo holds a sale for tax review");
+        let held_id = held.badge.document_id.clone();
+
+        let desktop = desktop_queue(&file, &admin).await.unwrap();
+        assert_eq!(desktop.len(), cli.len());
+        let row = desktop
+            .iter()
+            .find(|r| r.badge.document_id == held_id)
+            .unwrap();
+        assert_eq!(
+            row.send_error.as_deref(),
+            Some("Held until its tax-review flags are resolved — open Workflows › Tax reviews.")
+        );
+        for r in &desktop {
+            let text = r.send_error.as_deref().unwrap_or("");
+            assert!(!text.contains("hesabu "), "{text}");
+        }
+        // Other messages pass through; a kind without a message stays without one.
+        assert_eq!(
+            desktop_send_error(None, Some("KRA is busy".into())).as_deref(),
+            Some("KRA is busy")
+        );
+        assert!(
+            desktop_send_error(Some("manual"), Some("hesabu workflow run x".into()))
+                .is_some_and(|t| !t.contains("hesabu"))
+        );
     }
 
     #[tokio::test]

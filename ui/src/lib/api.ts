@@ -10,12 +10,15 @@ import type {
   BudgetCheckQuery,
   CommandName,
   Commands,
+  ComponentEntry,
   CompanySettingsUpdate,
   ConnectionSettings,
   CustomerQuery,
   DeviceSetupInput,
   ErrorKind,
   ImportProgress,
+  InsurerEdit,
+  InsurerInput,
   ExecutionFilter,
   ExportFormat,
   ExportRequest,
@@ -332,6 +335,47 @@ export const etimsQueue = () => call('etims_queue')
 export const etimsNotices = () => call('etims_notices')
 /** Downloads KRA's reference data (code lists, item classes, notices), then answers the notices. */
 export const etimsReferenceRefresh = () => call('etims_reference_refresh')
+/** KRA's records as last fetched (branches, items, imported items, sales, customers, taxpayer). */
+export const etimsKraRecords = () => call('etims_kra_records')
+/** Fetches one of KRA's lists (every list with null) with the company's device. */
+export const etimsKraRefresh = (list: string | null) => call('etims_kra_refresh', { list })
+export const etimsBranchUsers = () => call('etims_branch_users')
+/** Queues every user KRA does not hold as they are now (administrators). */
+export const etimsBranchUsersRegister = () => call('etims_branch_users_register')
+export const etimsCompositions = () => call('etims_compositions')
+/** Sets an item's components and queues the composition for KRA. */
+export const etimsCompositionSet = (item: string, components: ComponentEntry[]) =>
+  call('etims_composition_set', { item, components })
+export const etimsInsurers = () => call('etims_insurers')
+export const etimsInsurerAdd = (insurer: InsurerInput) => call('etims_insurer_add', { insurer })
+export const etimsInsurerUpdate = (key: string, change: InsurerEdit) => call('etims_insurer_update', { key, change })
+/** Every goods item's quantity on hand and how its last stock movement stands at KRA. */
+export const etimsStockLevels = () => call('etims_stock_levels')
+/** The stock movements, newest first; of one item when `item` is given. */
+export const etimsStockMoves = (item: string | null) => call('etims_stock_moves', { item })
+/** Records the opening stock of a goods item (quantity and unit cost as typed) for KRA. */
+export const etimsStockOpening = (item: string, quantity: string, cost: string) =>
+  call('etims_stock_opening', { item, quantity, cost })
+/** Corrects the stock of a goods item by `delta` (negative: out), for `reason`. */
+export const etimsStockAdjust = (item: string, delta: string, reason: string) =>
+  call('etims_stock_adjust', { item, delta, reason })
+export const etimsImports = () => call('etims_imports')
+/** Fetches KRA's list of imported items, then answers the list. */
+export const etimsImportsRefresh = () => call('etims_imports_refresh')
+export const etimsImportAccept = (reference: string, item: string, remark: string | null) =>
+  call('etims_import_accept', { reference, item, remark })
+export const etimsImportReject = (reference: string, remark: string | null) =>
+  call('etims_import_reject', { reference, remark })
+/** The suppliers' sales as last fetched; `filter` keeps one state (e.g. 'awaiting_review'). */
+export const etimsPurchases = (filter: string | null) => call('etims_purchases', { filter })
+/** Fetches the suppliers' sales from KRA, then answers the list. */
+export const etimsPurchasesRefresh = () => call('etims_purchases_refresh')
+export const etimsPurchaseShow = (id: string) => call('etims_purchase_show', { id })
+/** Maps a supplier line to one of the company's items. */
+export const etimsPurchaseMap = (id: string, line: number, item: string) =>
+  call('etims_purchase_map', { id, line, item })
+export const etimsPurchaseAccept = (id: string) => call('etims_purchase_accept', { id })
+export const etimsPurchaseReject = (id: string, reason: string) => call('etims_purchase_reject', { id, reason })
 
 // QuickBooks Online.
 /** The connection, or null when QuickBooks is not set up for the company. */

@@ -1909,6 +1909,255 @@ refreshed_at: string | null,
  */
 last_error: string | null, };
 
+export type StockMovementKind = "opening" | "purchase" | "sale" | "sale_return" | "adjustment_in" | "adjustment_out";
+
+export type StockLevelView = { item_id: string, code: string, name: string, kra_item_code: string, quantity_unit: string, 
+/**
+ * Exact decimal text; "0" for an item that never moved.
+ */
+quantity: string, 
+/**
+ * Whether any stock was recorded (false: opening stock is still to be recorded).
+ */
+recorded: boolean, last_sar_no: number | null, last_kind: StockMovementKind | null, 
+/**
+ * The last movement's outbox row: `ready`, `in_flight`, `done` (KRA has it) or `dead`.
+ */
+sync_state: string | null, sync_error: string | null, updated_at: string | null, };
+
+export type StockLineView = { item_id: string, code: string, name: string, 
+/**
+ * Signed exact decimal: in > 0, out < 0.
+ */
+quantity: string, unit_price: string, 
+/**
+ * The item's remaining quantity after this line.
+ */
+remaining_after: string, };
+
+export type StockMovementView = { id: string, sar_no: number, kind: StockMovementKind, 
+/**
+ * KRA's code of class 12.
+ */
+sar_ty_cd: string, source: string, counterparty_tin: string | null, counterparty_name: string | null, occurred_on: string, reason: string | null, lines: Array<StockLineView>, outbox_id: string | null, sync_state: string | null, sync_error: string | null, created_at: string, };
+
+export type KraListInfo = { 
+/**
+ * `branches`, `items`, `imports`, `sales`, `customers` or `taxpayer`.
+ */
+list: string, records: number, 
+/**
+ * When it was last fetched from KRA (none: never).
+ */
+refreshed_at: string | null, 
+/**
+ * Why the last fetch failed, if it did.
+ */
+last_error: string | null, };
+
+export type KraBranchRow = { bhf_id: string, name: string | null, 
+/**
+ * Open (KRA's `01`), else closed.
+ */
+open: boolean, head_office: boolean, county: string | null, location: string | null, manager: string | null, manager_phone: string | null, manager_email: string | null, 
+/**
+ * The branch of this company's e-TIMS device.
+ */
+this_device: boolean, };
+
+export type KraItemRow = { item_cd: string, name: string | null, classification: string | null, tax_type: string | null, quantity_unit: string | null, default_price: string | null, 
+/**
+ * The code of this company's item with this KRA item code (none: not in this file).
+ */
+local_code: string | null, };
+
+export type KraSaleRow = { invc_no: number, 
+/**
+ * Our document number, as sent.
+ */
+document: string | null, credit_note: boolean, customer_name: string | null, customer_pin: string | null, 
+/**
+ * `yyyyMMdd` as KRA sent it.
+ */
+sales_date: string | null, total: string | null, tax: string | null, };
+
+export type KraCustomerRow = { cust_no: string, pin: string | null, name: string | null, in_use: boolean, };
+
+export type KraTaxpayerRow = { tin: string, name: string | null, active: boolean, county: string | null, location: string | null, };
+
+export type SalesDifferenceKind = "signed_at_kra_only" | "missing_at_kra" | "differs";
+
+export type SalesDifference = { kind: SalesDifferenceKind, invc_no: number, 
+/**
+ * Our document number (as KRA holds it, else this file's).
+ */
+document: string | null, kra_total: string | null, local_total: string | null, 
+/**
+ * Where this file's send of the sale is (`signed`, `unknown`, `reserved`, `rejected`); none:
+ * this file has no sale with that e-TIMS number.
+ */
+local_state: string | null, };
+
+export type SalesReconciliation = { 
+/**
+ * KRA's sales list was fetched at least once.
+ */
+fetched: boolean, 
+/**
+ * It was fetched from the start, so a sale missing at KRA can be told.
+ */
+complete: boolean, as_of: string | null, kra_sales: number, local_signed: number, differences: Array<SalesDifference>, };
+
+export type KraRecordsView = { lists: Array<KraListInfo>, branches: Array<KraBranchRow>, items: Array<KraItemRow>, sales: Array<KraSaleRow>, reconciliation: SalesReconciliation, customers: Array<KraCustomerRow>, taxpayer: KraTaxpayerRow | null, };
+
+export type KraListFetch = { list: string, 
+/**
+ * Records KRA sent (0: nothing new).
+ */
+received: number, 
+/**
+ * Why it failed (what was cached stays as it was).
+ */
+error: string | null, };
+
+export type BranchUserRow = { email: string, name: string, role: string, active: boolean, 
+/**
+ * `queued`, `registered` or `failed`; none: never sent to KRA.
+ */
+state: string | null, registered_at: string | null, message: string | null, 
+/**
+ * KRA does not hold the user as they are now.
+ */
+pending: boolean, };
+
+export type BranchUsersQueued = { 
+/**
+ * The users (emails) queued.
+ */
+queued: Array<string>, up_to_date: number, };
+
+export type ComponentRow = { item_id: string, code: string, name: string, 
+/**
+ * Exact decimal text: how many go into one composite item.
+ */
+quantity: string, };
+
+export type CompositionRow = { item_id: string, code: string, name: string, components: Array<ComponentRow>, 
+/**
+ * `ready`, `in_flight`, `done` (KRA has it) or `dead` (gave up); none: not queued.
+ */
+sync_state: string | null, sync_error: string | null, updated_at: string, };
+
+export type ComponentEntry = { item: string, quantity: string, };
+
+export type InsurerRow = { id: string, code: string, name: string, 
+/**
+ * Exact decimal percent (20 for 20 %).
+ */
+premium_rate: string, active: boolean, sync_state: string | null, sync_error: string | null, updated_at: string, };
+
+export type InsurerInput = { code: string, name: string, premium_rate: string, };
+
+export type InsurerEdit = { name: string | null, premium_rate: string | null, active: boolean | null, };
+
+export type ImportAnswerRow = { 
+/**
+ * `accepted` or `rejected`.
+ */
+decision: string, 
+/**
+ * Accepted: the code of the item it was mapped to.
+ */
+item_code: string | null, remark: string | null, decided_at: string, sync_state: string | null, sync_error: string | null, };
+
+export type ImportRow = { 
+/**
+ * What the accept and reject commands take: the customs task, declaration date and line.
+ */
+reference: string, 
+/**
+ * `yyyyMMdd`.
+ */
+declared_on: string, declaration_no: string | null, line: number, hs_code: string | null, name: string | null, 
+/**
+ * KRA's status (class 26): `2` waiting, `3` approved, `4` cancelled.
+ */
+kra_status: string | null, quantity: string | null, quantity_unit: string | null, supplier: string | null, 
+/**
+ * Waiting for an answer from this company.
+ */
+open: boolean, answer: ImportAnswerRow | null, };
+
+export type ImportsView = { items: Array<ImportRow>, refreshed_at: string | null, last_error: string | null, };
+
+export type PurchaseLineRow = { line: number, 
+/**
+ * The supplier's item code and name, as declared.
+ */
+supplier_item_code: string | null, supplier_item_name: string | null, 
+/**
+ * Exact decimal text.
+ */
+quantity: string | null, quantity_unit: string | null, unit_price: string | null, 
+/**
+ * KRA's tax type (A–E).
+ */
+tax_type: string | null, total: string | null, 
+/**
+ * The company's item (none: not mapped and nothing proposed).
+ */
+item_id: string | null, item_code: string | null, item_name: string | null, 
+/**
+ * `user` (chosen by a person) or `proposed` (an exact match Hesabu found).
+ */
+mapped_by: string | null, };
+
+export type PurchaseRow = { id: string, supplier_name: string | null, supplier_pin: string, supplier_branch: string, 
+/**
+ * The supplier's invoice number at KRA.
+ */
+supplier_invoice: number, 
+/**
+ * KRA's `yyyyMMdd`.
+ */
+sales_date: string | null, 
+/**
+ * Exact decimal text (KES).
+ */
+total: string | null, total_tax: string | null, 
+/**
+ * `awaiting_review`, `queued`, `confirmed` or `rejected_by_kra`.
+ */
+state: string, 
+/**
+ * `accepted` or `rejected` (none: not answered).
+ */
+answer: string | null, reason: string | null, 
+/**
+ * Our purchase number at KRA.
+ */
+number: number | null, 
+/**
+ * KRA's answer to our last send, verbatim.
+ */
+kra_code: string | null, kra_message: string | null, 
+/**
+ * Where sending the answer stands: `ready`, `in_flight`, `done` or `dead`.
+ */
+sync_state: string | null, sync_error: string | null, fetched_at: string, answered_at: string | null, 
+/**
+ * Empty in lists; filled by [`etims_purchase_show`] and the answers.
+ */
+lines: Array<PurchaseLineRow>, };
+
+export type PurchasesView = { purchases: Array<PurchaseRow>, refreshed_at: string | null, last_error: string | null, };
+
+export type PurchasesFetched = { received: number, new: number, 
+/**
+ * Why the fetch failed, if it did.
+ */
+error: string | null, view: PurchasesView, };
+
 /**
  * Every Tauri command (src-tauri/src/commands.rs): `invoke(name, args)` resolves to
  * `returns`, or rejects with a `WireError`.
@@ -2036,6 +2285,29 @@ export type Commands = {
   etims_queue: { args: Record<string, never>; returns: Array<FiscalQueueRow> };
   etims_notices: { args: Record<string, never>; returns: NoticesView };
   etims_reference_refresh: { args: Record<string, never>; returns: NoticesView };
+  etims_kra_records: { args: Record<string, never>; returns: KraRecordsView };
+  etims_kra_refresh: { args: { list: string | null }; returns: Array<KraListFetch> };
+  etims_branch_users: { args: Record<string, never>; returns: Array<BranchUserRow> };
+  etims_branch_users_register: { args: Record<string, never>; returns: BranchUsersQueued };
+  etims_compositions: { args: Record<string, never>; returns: Array<CompositionRow> };
+  etims_composition_set: { args: { item: string; components: Array<ComponentEntry> }; returns: CompositionRow };
+  etims_insurers: { args: Record<string, never>; returns: Array<InsurerRow> };
+  etims_insurer_add: { args: { insurer: InsurerInput }; returns: InsurerRow };
+  etims_insurer_update: { args: { key: string; change: InsurerEdit }; returns: InsurerRow };
+  etims_imports: { args: Record<string, never>; returns: ImportsView };
+  etims_imports_refresh: { args: Record<string, never>; returns: ImportsView };
+  etims_import_accept: { args: { reference: string; item: string; remark: string | null }; returns: ImportRow };
+  etims_import_reject: { args: { reference: string; remark: string | null }; returns: ImportRow };
+  etims_purchases: { args: { filter: string | null }; returns: PurchasesView };
+  etims_purchases_refresh: { args: Record<string, never>; returns: PurchasesFetched };
+  etims_purchase_show: { args: { id: string }; returns: PurchaseRow };
+  etims_purchase_map: { args: { id: string; line: number; item: string }; returns: PurchaseRow };
+  etims_purchase_accept: { args: { id: string }; returns: PurchaseRow };
+  etims_purchase_reject: { args: { id: string; reason: string }; returns: PurchaseRow };
+  etims_stock_levels: { args: Record<string, never>; returns: Array<StockLevelView> };
+  etims_stock_moves: { args: { item: string | null }; returns: Array<StockMovementView> };
+  etims_stock_opening: { args: { item: string; quantity: string; cost: string }; returns: StockMovementView };
+  etims_stock_adjust: { args: { item: string; delta: string; reason: string }; returns: StockMovementView };
   qbo_status: { args: Record<string, never>; returns: ConnectionView | null };
   qbo_configure: { args: { settings: ConnectionSettings; client_secret: string | null }; returns: ConnectionView };
   qbo_authorize_url: { args: { open: boolean }; returns: string };
@@ -2173,6 +2445,29 @@ export const COMMAND_NAMES: readonly CommandName[] = [
   "etims_queue",
   "etims_notices",
   "etims_reference_refresh",
+  "etims_kra_records",
+  "etims_kra_refresh",
+  "etims_branch_users",
+  "etims_branch_users_register",
+  "etims_compositions",
+  "etims_composition_set",
+  "etims_insurers",
+  "etims_insurer_add",
+  "etims_insurer_update",
+  "etims_imports",
+  "etims_imports_refresh",
+  "etims_import_accept",
+  "etims_import_reject",
+  "etims_purchases",
+  "etims_purchases_refresh",
+  "etims_purchase_show",
+  "etims_purchase_map",
+  "etims_purchase_accept",
+  "etims_purchase_reject",
+  "etims_stock_levels",
+  "etims_stock_moves",
+  "etims_stock_opening",
+  "etims_stock_adjust",
   "qbo_status",
   "qbo_configure",
   "qbo_authorize_url",

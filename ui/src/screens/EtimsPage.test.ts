@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { app } from '../lib/session.svelte'
 import { found } from '../test/dom'
 import { REJECTED, UNKNOWN, badge, device, deviceInfo, queueRow } from '../test/etims'
+import { importsView, records } from '../test/etimsRecords'
 import { ADMIN, AUDITOR, FINANCE_USER, callsOf, commands } from '../test/tauri'
 import EtimsPage from './EtimsPage.svelte'
 
@@ -228,5 +229,58 @@ describe('EtimsPage', () => {
     expect(document.getElementById('etims-notices-state')!.textContent).toContain('Downloaded from KRA 1 Dec 2026, 09:00')
     await fireEvent.click(item.querySelector('button')!)
     expect(item.querySelector('.notice-content')!.textContent).toContain('unavailable on Saturday')
+  })
+
+  it('mounts the KRA records, purchases, stock, compositions, insurers and imported items panels as tabs the keyboard reaches', async () => {
+    commands({
+      ...READS,
+      etims_notices: () => ({ notices: [], refreshed_at: null, last_error: null }),
+      etims_kra_records: () => records(),
+      etims_branch_users: () => [],
+      etims_compositions: () => [],
+      etims_insurers: () => [],
+      etims_imports: () => importsView([]),
+      etims_purchases: () => ({ purchases: [], refreshed_at: null, last_error: null }),
+      etims_stock_levels: () => [],
+      items_list: () => [],
+    })
+    app.session = FINANCE_USER
+    render(EtimsPage)
+    await found('#etims-queue tr[data-queue-id="s-1"]')
+    const tabs = [...document.querySelectorAll('#etims-page [role="tablist"][aria-label="KRA e-TIMS"] [role="tab"]')].map((t) => t.textContent!.trim())
+    expect(tabs).toEqual(['Waiting for KRA (3)', 'Device', 'KRA notices', 'KRA’s records', 'Purchases', 'Stock', 'Compositions', 'Insurers', 'Imported items'])
+
+    // End reaches the last panel; the arrow keys walk back through the others, the queue's tabs kept.
+    await fireEvent.keyDown(document.getElementById('etims-tab-queue')!, { key: 'End' })
+    expect(document.activeElement?.id).toBe('etims-tab-imports')
+    await found('#etims-panel-imports #etims-imports')
+    await fireEvent.keyDown(document.activeElement!, { key: 'ArrowLeft' })
+    await found('#etims-insurers')
+    await fireEvent.keyDown(document.activeElement!, { key: 'ArrowLeft' })
+    await found('#etims-compositions')
+    await fireEvent.keyDown(document.activeElement!, { key: 'ArrowLeft' })
+    await found('#etims-panel-stock #etims-stock')
+    await fireEvent.keyDown(document.activeElement!, { key: 'ArrowLeft' })
+    await found('#etims-panel-purchases #etims-purchases')
+    await fireEvent.keyDown(document.activeElement!, { key: 'ArrowLeft' })
+    await found('#kra-reconciliation')
+    expect(document.activeElement?.id).toBe('etims-tab-records')
+    await fireEvent.keyDown(document.activeElement!, { key: 'ArrowRight' })
+    await fireEvent.keyDown(document.activeElement!, { key: 'Home' })
+    expect(document.activeElement?.id).toBe('etims-tab-queue')
+    await found('#etims-queue')
+    // Wrapping from the queue leftwards lands on the last panel.
+    await fireEvent.keyDown(document.activeElement!, { key: 'ArrowLeft' })
+    expect(document.activeElement?.id).toBe('etims-tab-imports')
+  })
+
+  it('tells the panels when there is no device, so they do not offer to ask KRA', async () => {
+    commands({ etims_queue: () => [], etims_device: () => deviceInfo(null), etims_kra_records: () => records(), etims_branch_users: () => [] })
+    app.session = FINANCE_USER
+    render(EtimsPage)
+    await found('#etims-queue')
+    await waitFor(() => expect(callsOf('etims_device')).toHaveLength(1))
+    await fireEvent.click(document.getElementById('etims-tab-records')!)
+    await waitFor(() => expect((document.getElementById('kra-refresh-all') as HTMLButtonElement).disabled).toBe(true))
   })
 })
