@@ -7,12 +7,12 @@
 //!
 //! KRA's dashboard turns a case green when it has seen a successful call of the case's endpoint
 //! from the device; [`Fixture::passed`] asks the sandbox the same question, for calls from our
-//! device only. A case the product cannot do yet is a real test marked `#[ignore = "..."]` that
-//! names what is missing: it drives the product the way the feature is expected to be used
-//! (a workflow on, a sale issued, or the app's own background work: the scheduled jobs and the
-//! outbox, which is how KRA's lists would be fetched each day) and fails today because no call
-//! reaches KRA. A feature that arrives with another trigger changes its
-//! test with it. `cargo test -p hesabu-tests etims_golive -- --include-ignored` shows the gap.
+//! device only. Each test drives the product the way an accountant would use the feature (a
+//! workflow on, a sale issued, a purchase answered, opening stock recorded, or the app's own
+//! background work: the scheduled jobs and the outbox, which is how KRA's lists are fetched each
+//! day). Every case runs; none is ignored. Should a case ever regress into something the product
+//! cannot do, mark it `#[ignore = "what is missing"]` rather than delete it, so
+//! `cargo test -p hesabu-tests --test it etims_golive -- --include-ignored` shows the gap.
 
 use std::time::Duration;
 
