@@ -573,6 +573,14 @@ pub async fn accounted_below(
     Ok(below >= 1 && lower == u64::try_from(below - 1).unwrap_or(u64::MAX) && higher == 0)
 }
 
+/// How many sales documents of this file KRA has signed (invoices, cash sales, credit notes).
+pub async fn signed_count(db: &impl ConnectionTrait) -> Result<u64> {
+    Ok(fiscal_submission::Entity::find()
+        .filter(fiscal_submission::Column::State.eq(FiscalState::Signed))
+        .count(db)
+        .await?)
+}
+
 /// A sale's e-TIMS status, for the status badge and `hesabu etims status`.
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 pub struct FiscalStatus {
