@@ -208,6 +208,30 @@ mod tests {
         );
     }
 
+    /// Tauri 2 reads a command's arguments under their camelCase names: the UI's
+    /// `{ client_secret }` never reaches a Rust `client_secret` (it would need `clientSecret`),
+    /// and an optional one arrives as `None` without an error. One-word names read the same
+    /// either way, so every argument must be one.
+    #[test]
+    fn every_command_argument_is_one_word() {
+        let cfg = ts_rs::Config::default();
+        let several: Vec<String> = commands::signatures(&cfg)
+            .iter()
+            .flat_map(|command| {
+                command
+                    .args
+                    .iter()
+                    .filter(|(name, _)| name.contains('_') || name.chars().any(char::is_uppercase))
+                    .map(move |(name, _)| format!("{}({name})", command.name))
+            })
+            .collect();
+        assert!(
+            several.is_empty(),
+            "these command arguments are not one word, so the UI's snake_case key is dropped \
+             silently; rename them: {several:?}"
+        );
+    }
+
     #[test]
     fn bindings_declare_every_contract_type_and_command() {
         let text = generate();

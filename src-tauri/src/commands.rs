@@ -20,6 +20,7 @@ mod printers;
 mod qbo;
 mod receipts;
 mod sales;
+pub use crate::desktop_words::{desktop_error, desktop_message};
 pub use etims::*;
 pub use etims_purchases::*;
 pub use etims_records::*;
@@ -1151,7 +1152,7 @@ command_table! {
     etims_stock_opening(item: String, quantity: String, cost: String) -> etims_stock::StockMovementView;
     etims_stock_adjust(item: String, delta: String, reason: String) -> etims_stock::StockMovementView;
     qbo_status() -> Option<hesabu_app::qbo::ConnectionView>;
-    qbo_configure(settings: hesabu_app::qbo::ConnectionSettings, client_secret: Option<String>) -> hesabu_app::qbo::ConnectionView;
+    qbo_configure(settings: hesabu_app::qbo::ConnectionSettings, secret: Option<String>) -> hesabu_app::qbo::ConnectionView;
     qbo_authorize_url(open: bool) -> String;
     qbo_connect_paste(pasted: String) -> hesabu_app::qbo::ConnectionView;
     qbo_pull[window](full: bool) -> hesabu_app::qbo::pull::PullReport;

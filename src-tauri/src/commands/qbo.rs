@@ -45,7 +45,7 @@ pub async fn qbo_status(state: State<'_, AppState>) -> Result<Option<ConnectionV
 pub async fn qbo_configure(
     state: State<'_, AppState>,
     settings: ConnectionSettings,
-    client_secret: Option<String>,
+    secret: Option<String>,
 ) -> Result<ConnectionView, WireError> {
     let (open, session) = state.signed_in().await?;
     let store = secrets()?;
@@ -54,7 +54,7 @@ pub async fn qbo_configure(
         &session,
         store.as_ref(),
         &settings,
-        client_secret.as_deref(),
+        secret.as_deref(),
     )
     .await
     .wire()

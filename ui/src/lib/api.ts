@@ -382,7 +382,7 @@ export const etimsPurchaseReject = (id: string, reason: string) => call('etims_p
 export const qboStatus = () => call('qbo_status')
 /** Sets how the company connects (administrators); the client secret goes to the OS keyring. */
 export const qboConfigure = (settings: ConnectionSettings, clientSecret: string | null) =>
-  call('qbo_configure', { settings, client_secret: clientSecret })
+  call('qbo_configure', { settings, secret: clientSecret })
 /** Starts connecting: the consent page's address, opened in the browser when `open`. */
 export const qboAuthorizeUrl = (open: boolean) => call('qbo_authorize_url', { open })
 /** Finishes connecting with the address the browser landed on. */

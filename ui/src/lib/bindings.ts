@@ -2309,7 +2309,7 @@ export type Commands = {
   etims_stock_opening: { args: { item: string; quantity: string; cost: string }; returns: StockMovementView };
   etims_stock_adjust: { args: { item: string; delta: string; reason: string }; returns: StockMovementView };
   qbo_status: { args: Record<string, never>; returns: ConnectionView | null };
-  qbo_configure: { args: { settings: ConnectionSettings; client_secret: string | null }; returns: ConnectionView };
+  qbo_configure: { args: { settings: ConnectionSettings; secret: string | null }; returns: ConnectionView };
   qbo_authorize_url: { args: { open: boolean }; returns: string };
   qbo_connect_paste: { args: { pasted: string }; returns: ConnectionView };
   qbo_pull: { args: { full: boolean }; returns: PullReport };

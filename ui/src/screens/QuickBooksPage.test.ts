@@ -203,7 +203,7 @@ describe('QuickBooksPage', () => {
         cu_field: '2',
         pin_source: { field: 'KRA PIN' },
       },
-      client_secret: 's3cret',
+      secret: 's3cret',
     })
     await found('#qbo-connect')
     expect((document.getElementById('qbo-setup-secret') as HTMLInputElement).value).toBe('')
@@ -214,10 +214,10 @@ describe('QuickBooksPage', () => {
     await fireEvent.input(await found('#qbo-setup-broker'), { target: { value: 'https://broker.firm.example' } })
     await fireEvent.submit(form)
     await waitFor(() => expect(callsOf('qbo_configure')).toHaveLength(2))
-    const second = callsOf('qbo_configure')[1] as { settings: { mode: string; broker_url: string }; client_secret: unknown }
+    const second = callsOf('qbo_configure')[1] as { settings: { mode: string; broker_url: string }; secret: unknown }
     expect(second.settings.mode).toBe('broker')
     expect(second.settings.broker_url).toBe('https://broker.firm.example')
-    expect(second.client_secret).toBeNull()
+    expect(second.secret).toBeNull()
   })
 
   it('disconnects, and offers to wipe anyway when QuickBooks cannot be reached', async () => {
