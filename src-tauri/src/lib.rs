@@ -9,6 +9,7 @@
 pub mod background;
 pub mod bindings;
 pub mod commands;
+pub mod desktop_words;
 pub mod notify;
 pub mod opener;
 pub mod recent;

@@ -41,9 +41,11 @@ pub trait IntoWire<T> {
     fn wire(self) -> Result<T, WireError>;
 }
 
+/// Every command's error reaches the window in the desktop's words
+/// ([`crate::desktop_words::desktop_message`]): the core's messages name `hesabu` commands.
 impl<T> IntoWire<T> for hesabu_store::Result<T> {
     fn wire(self) -> Result<T, WireError> {
-        self.map_err(|e| e.to_wire())
+        self.map_err(crate::desktop_words::desktop_error)
     }
 }
 

@@ -8,8 +8,8 @@
 //! The app layer's views carry no TypeScript types (and some are generic or hold decimals), so
 //! the wire types here are the desktop's view of them: amounts and quantities as exact decimal
 //! text, no outbox ids. The app layer's error messages are written for the command line and
-//! sometimes name a `hesabu …` command; [`desktop_error`] turns those into the desktop's words
-//! before they reach the window.
+//! sometimes name a `hesabu …` command; `.wire()` puts them in the desktop's words
+//! (`crate::desktop_words`) before they reach the window.
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -29,7 +29,7 @@ use hesabu_store::error::{Error, Result};
 use hesabu_store::secrets::SecretStore;
 use tauri::State;
 
-use crate::state::AppState;
+use crate::state::{AppState, IntoWire};
 
 // ---- wire types -------------------------------------------------------------------------------
 
@@ -299,83 +299,6 @@ pub struct ImportsView {
     pub items: Vec<ImportRow>,
     pub refreshed_at: Option<String>,
     pub last_error: Option<String>,
-}
-
-// ---- the desktop's words ----------------------------------------------------------------------
-
-/// What the desktop says instead of a `hesabu …` command the app layer's message names, by the
-/// command's first words; `None`: the mention (and its brackets) is left out.
-const DESKTOP_WORDS: &[(&str, Option<&str>)] = &[
-    (
-        "hesabu etims insurer update",
-        Some("Edit in the insurers list"),
-    ),
-    ("hesabu etims imports list", Some("the Imported items tab")),
-    ("hesabu item list", Some("the Items page")),
-    ("hesabu etims lookup", Some("the eTIMS portal")),
-];
-
-/// An app-layer message in the desktop's words: a mention of a `hesabu …` command becomes the
-/// desktop's place for it, or is left out with its brackets. Messages without one are kept.
-pub fn desktop_message(message: &str) -> String {
-    if message.contains("`hesabu etims device init") {
-        return "This company has no e-TIMS device yet, so KRA cannot be asked. An administrator \
-                sets it up on the Device tab, with the serial declared on the eTIMS portal."
-            .to_owned();
-    }
-    let mut out = String::with_capacity(message.len());
-    let mut rest = message;
-    while let Some(start) = rest.find("`hesabu ") {
-        let Some(len) = rest[start + 1..].find('`') else {
-            break;
-        };
-        let command = &rest[start + 1..start + 1 + len];
-        let after = &rest[start + len + 2..];
-        let words = DESKTOP_WORDS
-            .iter()
-            .find(|(cli, _)| command.starts_with(cli))
-            .and_then(|(_, words)| *words);
-        let before = &rest[..start];
-        match words {
-            Some(words) => {
-                out.push_str(before);
-                out.push_str(words);
-                rest = after;
-            }
-            None => {
-                // "(`hesabu …`)" goes with its brackets and the space before them.
-                if before.ends_with('(')
-                    && let Some(close) = after.find(')')
-                {
-                    out.push_str(before[..before.len() - 1].trim_end());
-                    rest = &after[close + 1..];
-                } else {
-                    out.push_str(before.trim_end());
-                    rest = after;
-                }
-            }
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
-/// An app-layer error as the desktop shows it (its kind kept, its message in the desktop's
-/// words).
-pub fn desktop_error(e: Error) -> WireError {
-    let mut wire = e.to_wire();
-    wire.message = desktop_message(&wire.message);
-    wire
-}
-
-trait ForDesktop<T> {
-    fn desktop(self) -> std::result::Result<T, WireError>;
-}
-
-impl<T> ForDesktop<T> for Result<T> {
-    fn desktop(self) -> std::result::Result<T, WireError> {
-        self.map_err(desktop_error)
-    }
 }
 
 fn count(n: impl TryInto<u32>) -> u32 {
@@ -723,7 +646,7 @@ pub async fn imports_view(file: &CompanyFile, session: &Session) -> Result<Impor
 #[tauri::command]
 pub async fn etims_kra_records(state: State<'_, AppState>) -> Result<KraRecordsView, WireError> {
     let (open, session) = state.signed_in().await?;
-    kra_records_view(&open.file, &session).await.desktop()
+    kra_records_view(&open.file, &session).await.wire()
 }
 
 /// Fetches one of KRA's lists (all without `list`) with the company's device.
@@ -733,7 +656,7 @@ pub async fn etims_kra_refresh(
     list: Option<String>,
 ) -> Result<Vec<KraListFetch>, WireError> {
     let (open, session) = state.signed_in().await?;
-    let secrets = hesabu_store::secrets::store_from_env().desktop()?;
+    let secrets = hesabu_store::secrets::store_from_env().wire()?;
     refresh_kra_lists(
         &open.file,
         &session,
@@ -742,7 +665,7 @@ pub async fn etims_kra_refresh(
         Timeouts::default(),
     )
     .await
-    .desktop()
+    .wire()
 }
 
 /// The company's users and their registration as branch users at KRA.
@@ -754,7 +677,7 @@ pub async fn etims_branch_users(
     kra_records::branch_users(&open.file, &session)
         .await
         .map(|users| users.into_iter().map(branch_user_row).collect())
-        .desktop()
+        .wire()
 }
 
 /// Queues every user KRA does not hold as they are now (those who manage users).
@@ -769,7 +692,7 @@ pub async fn etims_branch_users_register(
             up_to_date: count(q.up_to_date),
             queued: q.queued,
         })
-        .desktop()
+        .wire()
 }
 
 /// Every item's composition.
@@ -781,7 +704,7 @@ pub async fn etims_compositions(
     compositions::list(&open.file, &session)
         .await
         .map(|list| list.into_iter().map(composition_row).collect())
-        .desktop()
+        .wire()
 }
 
 /// Sets an item's components and queues the composition for KRA.
@@ -794,7 +717,7 @@ pub async fn etims_composition_set(
     let (open, session) = state.signed_in().await?;
     set_composition(&open.file, &session, &item, &components)
         .await
-        .desktop()
+        .wire()
 }
 
 /// The insurers the branch accepts.
@@ -804,7 +727,7 @@ pub async fn etims_insurers(state: State<'_, AppState>) -> Result<Vec<InsurerRow
     insurers::list(&open.file, &session)
         .await
         .map(|list| list.into_iter().map(insurer_row).collect())
-        .desktop()
+        .wire()
 }
 
 /// Adds an insurer and queues it for KRA.
@@ -814,7 +737,7 @@ pub async fn etims_insurer_add(
     insurer: InsurerInput,
 ) -> Result<InsurerRow, WireError> {
     let (open, session) = state.signed_in().await?;
-    add_insurer(&open.file, &session, &insurer).await.desktop()
+    add_insurer(&open.file, &session, &insurer).await.wire()
 }
 
 /// Changes an insurer (by id or code) and queues it for KRA.
@@ -827,25 +750,25 @@ pub async fn etims_insurer_update(
     let (open, session) = state.signed_in().await?;
     edit_insurer(&open.file, &session, &key, &change)
         .await
-        .desktop()
+        .wire()
 }
 
 /// The imported items as last fetched from KRA, with our answers.
 #[tauri::command]
 pub async fn etims_imports(state: State<'_, AppState>) -> Result<ImportsView, WireError> {
     let (open, session) = state.signed_in().await?;
-    imports_view(&open.file, &session).await.desktop()
+    imports_view(&open.file, &session).await.wire()
 }
 
 /// Fetches KRA's list of imported items, then answers the list.
 #[tauri::command]
 pub async fn etims_imports_refresh(state: State<'_, AppState>) -> Result<ImportsView, WireError> {
     let (open, session) = state.signed_in().await?;
-    let secrets = hesabu_store::secrets::store_from_env().desktop()?;
+    let secrets = hesabu_store::secrets::store_from_env().wire()?;
     imports::refresh(&open.file, &session, secrets.as_ref(), Timeouts::default())
         .await
-        .desktop()?;
-    imports_view(&open.file, &session).await.desktop()
+        .wire()?;
+    imports_view(&open.file, &session).await.wire()
 }
 
 /// Accepts an imported item into one of our items (registered at KRA) and queues the answer.
@@ -860,7 +783,7 @@ pub async fn etims_import_accept(
     imports::accept(&open.file, &session, &reference, &item, remark.as_deref())
         .await
         .map(import_row)
-        .desktop()
+        .wire()
 }
 
 /// Rejects an imported item and queues the answer.
@@ -874,7 +797,7 @@ pub async fn etims_import_reject(
     imports::reject(&open.file, &session, &reference, remark.as_deref())
         .await
         .map(import_row)
-        .desktop()
+        .wire()
 }
 
 #[cfg(test)]
@@ -890,35 +813,7 @@ mod tests {
 
     use super::*;
     use crate::commands::{DeviceSetupInput, init_device};
-
-    #[test]
-    fn cli_commands_in_messages_become_the_desktops_words() {
-        let no_device = desktop_message(
-            "This company has no e-TIMS device, so KRA cannot be asked. Set it up first: \
-             `hesabu etims device init --serial SERIAL` (the serial declared on the eTIMS portal).",
-        );
-        assert!(no_device.contains("Device tab"), "{no_device}");
-        assert_eq!(
-            desktop_message(
-                "Item SOAP is not registered at KRA yet (its e-TIMS state is unregistered): \
-                 register it first (`hesabu etims item register SOAP`), then set the \
-                 composition again."
-            ),
-            "Item SOAP is not registered at KRA yet (its e-TIMS state is unregistered): \
-             register it first, then set the composition again."
-        );
-        assert_eq!(
-            desktop_message(
-                "Insurer AAR01 (AAR) is already in the list: change it with `hesabu etims \
-                 insurer update AAR01`."
-            ),
-            "Insurer AAR01 (AAR) is already in the list: change it with Edit in the insurers list."
-        );
-        let plain = "The premium rate 120 is not a percent from 0 to 100: give e.g. 20 for 20 %.";
-        assert_eq!(desktop_message(plain), plain);
-        // An unclosed quote is left alone rather than cut.
-        assert_eq!(desktop_message("see `hesabu sync"), "see `hesabu sync");
-    }
+    use crate::desktop_words::desktop_error;
 
     #[test]
     fn every_reconciliation_finding_reaches_the_window_with_its_kind() {
