@@ -125,4 +125,93 @@ describe('StockPanel', () => {
     render(StockPanel, { props: { hasDevice: false } })
     expect(((await found('#stock-opening-new')) as HTMLButtonElement).disabled).toBe(true)
   })
+
+  it('adjusts an item to the quantity counted: the difference goes to the core, exactly', async () => {
+    let adjusted = false
+    const after = { ...RICE, quantity: '5.25', last_sar_no: 5, last_kind: 'adjustment_out', sync_state: 'ready', sync_error: null }
+    commands({
+      etims_stock_levels: () => (adjusted ? [after] : [RICE]),
+      etims_stock_adjust: () => {
+        adjusted = true
+        return movement({ sar_no: 5, kind: 'adjustment_out', sar_ty_cd: '16' })
+      },
+    })
+    app.session = FINANCE_USER
+    render(StockPanel)
+    await fireEvent.click(await found('[data-adjust="RICE-25"]'))
+    const counted = await found('#stock-counted')
+    // 7.5 on hand, 5.25 counted: 2.25 out, computed without floating point.
+    await fireEvent.input(counted, { target: { value: '5.25' } })
+    expect(document.getElementById('stock-change')!.textContent).toBe('-2.25 KG out')
+    await fireEvent.submit(document.getElementById('stock-count-form')!)
+    expect((await found('#stock-count-error')).textContent).toContain('Say why')
+    await fireEvent.input(counted, { target: { value: '-1' } })
+    await fireEvent.input(document.getElementById('stock-reason')!, { target: { value: 'Stock count 31 Dec' } })
+    await fireEvent.submit(document.getElementById('stock-count-form')!)
+    expect((await found('#stock-count-error')).textContent).toContain('0 or more')
+    await fireEvent.input(counted, { target: { value: '7.5' } })
+    await fireEvent.submit(document.getElementById('stock-count-form')!)
+    await expect.poll(() => document.getElementById('stock-count-error')?.textContent).toContain('nothing to adjust')
+    expect(callsOf('etims_stock_adjust')).toHaveLength(0)
+    await fireEvent.input(counted, { target: { value: '5.25' } })
+    await fireEvent.submit(document.getElementById('stock-count-form')!)
+    expect((await found('#stock-notice')).textContent).toContain('RICE-25 adjusted by -2.25 KG to 5.25 (stock movement 5)')
+    expect(callsOf('etims_stock_adjust')[0]).toEqual({ item: 'RICE-25', delta: '-2.25', reason: 'Stock count 31 Dec' })
+    expect(document.getElementById('stock-count-form')).toBeNull()
+    await expect.poll(() => document.querySelector('#stock-table tr[data-stock="RICE-25"]')?.textContent).toContain('5.25 KG')
+  })
+
+  it('says so when the quantity on hand moved since the count form opened, and writes nothing', async () => {
+    let calls = 0
+    commands({
+      // A sale signed in the background between opening the form and saving it.
+      etims_stock_levels: () => (++calls === 1 ? [RICE] : [{ ...RICE, quantity: '6.5' }]),
+      etims_stock_adjust: () => movement(),
+    })
+    app.session = FINANCE_USER
+    render(StockPanel)
+    await fireEvent.click(await found('[data-adjust="RICE-25"]'))
+    await fireEvent.input(await found('#stock-counted'), { target: { value: '7' } })
+    await fireEvent.input(document.getElementById('stock-reason')!, { target: { value: 'count' } })
+    await fireEvent.submit(document.getElementById('stock-count-form')!)
+    expect((await found('#stock-count-error')).textContent).toContain('changed from 7.5 to 6.5')
+    expect(callsOf('etims_stock_adjust')).toHaveLength(0)
+    // The form now counts from the new figure: 7 counted is 0.5 in.
+    expect(document.getElementById('stock-change')!.textContent).toBe('+0.5 KG in')
+  })
+
+  it('lists an item’s movements for anyone who may see stock; an auditor cannot adjust', async () => {
+    commands({
+      etims_stock_levels: () => [RICE],
+      etims_stock_moves: () => [
+        movement({
+          id: 'mv-4',
+          sar_no: 4,
+          kind: 'sale',
+          sar_ty_cd: '11',
+          counterparty_name: 'Acme Traders',
+          lines: [
+            { item_id: 'item-sugar', code: 'SUGAR-50', name: 'Sugar', quantity: '-1', unit_price: '5000', remaining_after: '9' },
+            { item_id: 'item-rice', code: 'RICE-25', name: 'Rice 25 kg', quantity: '-2.5', unit_price: '3000', remaining_after: '7.5' },
+          ],
+          sync_state: 'dead',
+          sync_error: 'KRA refused sarNo 4',
+        }),
+      ],
+    })
+    app.session = AUDITOR
+    render(StockPanel)
+    await found('[data-moves="RICE-25"]')
+    expect(document.querySelector('[data-adjust]')).toBeNull()
+    await fireEvent.click(document.querySelector('[data-moves="RICE-25"]')!)
+    const row = await found('#stock-moves tr[data-move="4"]')
+    expect(callsOf('etims_stock_moves')[0]).toEqual({ item: 'RICE-25' })
+    // The line of the item shown, not the sale's first line.
+    expect(row.textContent).toContain('-2.5')
+    expect(row.textContent).toContain('7.5')
+    expect(row.textContent).not.toContain('5000')
+    expect(row.textContent).toContain('Sale')
+    expect(row.textContent).toContain('Acme Traders')
+    expect(row.textContent).toContain('KRA refused sarNo 4')
+  })
 })
