@@ -65,7 +65,8 @@ else
   echo "error: could not set up the cups-pdf test printer (exit $cups_status; see above)" >&2
   exit 1
 fi
-cargo test --workspace
+# Every test binary runs even after one fails, so one run shows every failure.
+cargo test --workspace --no-fail-fast
 
 step "benchmark smoke runs (tiny sizes: they must still run; figures are not checked here)"
 # The real runs are by hand, in release mode, recorded in docs/benchmarks.md.
