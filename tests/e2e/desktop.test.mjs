@@ -285,6 +285,18 @@ test('open the demo company and sign in as its admin', async () => {
     await visible(driver, '#stock-table')
     await sleep(400)
     await screenshot(driver, 'demo-etims-stock.png')
+    // An item's movements (its opening stock, then what signed sales took) and the count form.
+    await click(driver, '#stock-table button[data-moves]')
+    await visible(driver, '#stock-moves tr[data-move]')
+    await click(driver, '#stock-table button[data-adjust]')
+    await fill(driver, '#stock-counted', '100')
+    await driver.wait(
+      async () => /(in|out)$/.test(await (await visible(driver, '#stock-change')).getText()),
+      WAIT_MS,
+      'the count form never showed the difference',
+    )
+    await sleep(300)
+    await screenshot(driver, 'demo-etims-stock-count.png')
     await click(driver, '#etims-tab-purchases')
     await click(driver, '#purchases-refresh')
     await driver.wait(
