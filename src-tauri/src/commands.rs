@@ -894,9 +894,15 @@ pub async fn sync_connectivity(state: State<'_, AppState>) -> Result<Connectivit
 #[tauri::command]
 pub async fn sync_dead(state: State<'_, AppState>) -> Result<Vec<OutboxItemView>, WireError> {
     let (open, session) = state.signed_in().await?;
-    outbox::list(&open.file, &session, Some(outbox::OutboxState::Dead), 1000)
+    let mut items = outbox::list(&open.file, &session, Some(outbox::OutboxState::Dead), 1000)
         .await
-        .wire()
+        .wire()?;
+    // The stored error says what to do in the command line's words; the Sync page shows the
+    // desktop's.
+    for item in &mut items {
+        item.last_error_message = item.last_error_message.take().map(|m| desktop_message(&m));
+    }
+    Ok(items)
 }
 
 /// Puts a dead item back in the queue (checked with its target before any resend).

@@ -369,7 +369,8 @@ pub async fn lookup(
 
 /// What the queue's "Sending" column says of a send held for a person, in the desktop's words:
 /// the workflow's own message names the command-line fix (`hesabu rules resolve …`, `hesabu
-/// workflow run …`), which the CLI keeps printing. Other messages are kept as they are.
+/// workflow run …`), which the CLI keeps printing. Other messages pass through the desktop's words (KRA's are
+/// unchanged by it: they name no `hesabu` command).
 pub fn desktop_send_error(kind: Option<&str>, message: Option<String>) -> Option<String> {
     match kind {
         Some("held") => Some(
@@ -379,7 +380,8 @@ pub fn desktop_send_error(kind: Option<&str>, message: Option<String>) -> Option
             "Waiting to be sent by hand: automatic sending is off for this workflow (Workflows)."
                 .into(),
         ),
-        _ => message,
+        // Our own messages may name a `hesabu …` command; KRA's words pass unchanged.
+        _ => message.map(|m| crate::desktop_words::desktop_message(&m)),
     }
 }
 
@@ -818,6 +820,15 @@ mod tests {
         assert_eq!(
             desktop_send_error(None, Some("KRA is busy".into())).as_deref(),
             Some("KRA is busy")
+        );
+        // Our own message naming a command reaches the window in the desktop's words.
+        assert_eq!(
+            desktop_send_error(
+                Some("transient"),
+                Some("Still unknown: run `hesabu sync run` again later.".into())
+            )
+            .as_deref(),
+            Some("Still unknown: run Sync now on the Sync page again later.")
         );
         assert!(
             desktop_send_error(Some("manual"), Some("hesabu workflow run x".into()))
