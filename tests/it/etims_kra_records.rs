@@ -9,20 +9,13 @@ use hesabu_app::etims::device::{self, DeviceSetup};
 use hesabu_app::etims::kra_records::{self, KraList, RECONCILIATION_NOTICE};
 use hesabu_app::etims::reference::RefreshOutcome;
 use hesabu_app::etims::{Timeouts, targets_for_file};
-use hesabu_core::approvals::sales_gate;
-use hesabu_core::sales::SalesType;
-use hesabu_core::sales::customers::{self, NewCustomer};
-use hesabu_core::sales::documents::{self as sales, NewSale, NewSaleLine};
 use hesabu_core::sales::fiscal as ledger;
-use hesabu_core::sales::items::{self, NewItem};
 use hesabu_core::users::{self, NewUser};
-use hesabu_core::workflows::{self, WorkflowType};
 use hesabu_etims::Endpoint;
 use hesabu_etims_sandbox::Fault;
 use hesabu_store::auth::Session;
 use hesabu_store::outbox::{ClockSleeper, Drainer, Targets};
 use hesabu_store::permissions::Role;
-use rust_decimal::Decimal;
 
 use crate::etims_support::{Fixture, SERIAL, fixture};
 
@@ -98,56 +91,7 @@ async fn user(f: &Fixture, email: &str, name: &str, role: Role) -> Session {
 /// signed by KRA. Returns the JSON KRA signed.
 async fn one_signed_invoice(f: &Fixture) -> serde_json::Value {
     init(f).await;
-    customers::add(
-        &f.file,
-        &f.admin,
-        &NewCustomer {
-            name: "Ralph Jr".into(),
-            kra_pin: Some("A000123456F".into()),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
-    items::add(
-        &f.file,
-        &f.admin,
-        &NewItem {
-            code: "FOC".into(),
-            name: "Fiscal Optimization Consultancy".into(),
-            classification_code: Some("81121500".into()),
-            packaging_unit: Some("OU".into()),
-            quantity_unit: Some("U".into()),
-            tax_type: "B".into(),
-            product_type: "service".into(),
-            unit_price: Decimal::from(1000),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
-    let on = serde_json::json!({ "enabled": true, "autoSync": true });
-    workflows::set(&f.file, &f.admin, WorkflowType::InvoiceSync, &on)
-        .await
-        .unwrap();
-    let draft = sales::create(
-        &f.file,
-        &f.admin,
-        &NewSale::new(
-            SalesType::Invoice,
-            Some("Ralph Jr"),
-            vec![NewSaleLine {
-                item: Some("FOC".into()),
-                quantity: Decimal::ONE,
-                ..Default::default()
-            }],
-        ),
-    )
-    .await
-    .unwrap();
-    let sale = sales_gate::issue(&f.file, &f.admin, &draft.id)
-        .await
-        .unwrap();
+    let sale = f.issue_service_invoice().await;
     drain(f).await;
     let status = ledger::status(&f.file, &f.admin, &sale.id).await.unwrap();
     let s = status.submission.expect("signed");

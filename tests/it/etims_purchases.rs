@@ -9,14 +9,9 @@ use std::time::Duration;
 use hesabu_app::etims::device::{self, DeviceSetup};
 use hesabu_app::etims::purchases::{self, PurchaseAnswer, PurchaseState, PurchaseView};
 use hesabu_app::etims::{Timeouts, targets_for_file};
-use hesabu_core::approvals::sales_gate;
-use hesabu_core::sales::SalesType;
-use hesabu_core::sales::customers::{self, NewCustomer};
-use hesabu_core::sales::documents::{self as sales, NewSale, NewSaleLine};
 use hesabu_core::sales::fiscal::{self as ledger, GatewayProfile};
 use hesabu_core::sales::items::{self, ItemView, NewItem};
 use hesabu_core::users::{self, NewUser};
-use hesabu_core::workflows::{self, WorkflowType};
 use hesabu_etims::Endpoint;
 use hesabu_etims_sandbox::{CONSUMER_KEY, CONSUMER_SECRET, Fault};
 use hesabu_store::auth::Session;
@@ -290,56 +285,7 @@ async fn accepting_confirms_at_kra_with_our_own_next_purchase_number() {
 
 /// A device's first signed sale (sales `invcNo` 1).
 async fn one_signed_sale(f: &Fixture) {
-    customers::add(
-        &f.file,
-        &f.admin,
-        &NewCustomer {
-            name: "Ralph Jr".into(),
-            kra_pin: Some("A000123456F".into()),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
-    items::add(
-        &f.file,
-        &f.admin,
-        &NewItem {
-            code: "FOC".into(),
-            name: "Fiscal Optimization Consultancy".into(),
-            classification_code: Some("81121500".into()),
-            packaging_unit: Some("OU".into()),
-            quantity_unit: Some("U".into()),
-            tax_type: "B".into(),
-            product_type: "service".into(),
-            unit_price: Decimal::from(1000),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
-    let on = serde_json::json!({ "enabled": true, "autoSync": true });
-    workflows::set(&f.file, &f.admin, WorkflowType::InvoiceSync, &on)
-        .await
-        .unwrap();
-    let draft = sales::create(
-        &f.file,
-        &f.admin,
-        &NewSale::new(
-            SalesType::Invoice,
-            Some("Ralph Jr"),
-            vec![NewSaleLine {
-                item: Some("FOC".into()),
-                quantity: Decimal::ONE,
-                ..Default::default()
-            }],
-        ),
-    )
-    .await
-    .unwrap();
-    sales_gate::issue(&f.file, &f.admin, &draft.id)
-        .await
-        .unwrap();
+    f.issue_service_invoice().await;
     drain(f).await;
     assert_eq!(f.sandbox.signed_sales().len(), 1);
     let device = ledger::device(f.file.reader()).await.unwrap().unwrap();
