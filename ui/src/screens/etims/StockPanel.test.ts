@@ -142,7 +142,7 @@ describe('StockPanel', () => {
     const counted = await found('#stock-counted')
     // 7.5 on hand, 5.25 counted: 2.25 out, computed without floating point.
     await fireEvent.input(counted, { target: { value: '5.25' } })
-    expect(document.getElementById('stock-change')!.textContent).toBe('-2.25 KG out')
+    expect(document.getElementById('stock-change')!.textContent).toBe('2.25 KG out')
     await fireEvent.submit(document.getElementById('stock-count-form')!)
     expect((await found('#stock-count-error')).textContent).toContain('Say why')
     await fireEvent.input(counted, { target: { value: '-1' } })
@@ -177,7 +177,7 @@ describe('StockPanel', () => {
     expect((await found('#stock-count-error')).textContent).toContain('changed from 7.5 to 6.5')
     expect(callsOf('etims_stock_adjust')).toHaveLength(0)
     // The form now counts from the new figure: 7 counted is 0.5 in.
-    expect(document.getElementById('stock-change')!.textContent).toBe('+0.5 KG in')
+    expect(document.getElementById('stock-change')!.textContent).toBe('0.5 KG in')
   })
 
   it('lists an item’s movements for anyone who may see stock; an auditor cannot adjust', async () => {
